@@ -1,0 +1,111 @@
+import { z } from 'zod';
+
+/** The publishing services; each owns exactly one JetStream stream. */
+export const serviceNames = ['registration', 'deal_tracking', 'notification'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+export interface StreamDefinition {
+  /** Stream name without any namespace prefix. */
+  readonly name: string;
+  readonly service: ServiceName;
+  /** Subject filter, without namespace prefix. */
+  readonly subjects: readonly string[];
+}
+
+export const streams: Readonly<Record<ServiceName, StreamDefinition>> = Object.freeze({
+  registration: { name: 'REGISTRATION', service: 'registration', subjects: ['registration.>'] },
+  deal_tracking: { name: 'DEAL_TRACKING', service: 'deal_tracking', subjects: ['deal_tracking.>'] },
+  notification: { name: 'NOTIFICATION', service: 'notification', subjects: ['notification.>'] },
+});
+
+/** Prefix of every CloudEvents `type`; the suffix is the subject plus a version. */
+export const TYPE_PREFIX = 'nl.citydeals.';
+
+/** CloudEvents 1.0 structured-mode envelope, with the payload left open. */
+export const envelopeSchema = z.object({
+  specversion: z.literal('1.0'),
+  id: z.uuid(),
+  source: z.string().min(1),
+  type: z.string().startsWith(TYPE_PREFIX),
+  subject: z.string().min(1),
+  time: z.iso.datetime({ offset: true }),
+  datacontenttype: z.literal('application/json').optional(),
+  data: z.unknown(),
+});
+export type Envelope = z.infer<typeof envelopeSchema>;
+
+export interface EventDefinition<
+  Subject extends string = string,
+  Type extends string = string,
+  Data extends z.ZodType = z.ZodType,
+> {
+  /** NATS subject without namespace prefix, `<service>.<entity>.<past-tense>`. */
+  readonly subject: Subject;
+  /** CloudEvents type, versioned. */
+  readonly type: Type;
+  readonly version: number;
+  readonly stream: StreamDefinition;
+  readonly description: string;
+  readonly data: Data;
+  /** A realistic payload, used in docs and tests. */
+  readonly example: z.input<Data>;
+  /** The full envelope with this event's type and payload. */
+  readonly schema: z.ZodType<CloudEvent<Type, z.output<Data>>>;
+}
+
+export interface CloudEvent<Type extends string = string, Data = unknown> {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: Type;
+  subject: string;
+  time: string;
+  datacontenttype?: 'application/json' | undefined;
+  data: Data;
+}
+
+export type EventOf<D extends EventDefinition> = CloudEvent<D['type'], z.output<D['data']>>;
+
+export function defineEvent<
+  const Subject extends string,
+  const Version extends number,
+  Data extends z.ZodType,
+>(def: {
+  subject: Subject;
+  version: Version;
+  description: string;
+  data: Data;
+  example: z.input<Data>;
+}): EventDefinition<Subject, `${typeof TYPE_PREFIX}${Subject}.v${Version}`, Data> {
+  const service = def.subject.split('.')[0] as ServiceName;
+  const stream = streams[service];
+  if (!stream) throw new Error(`event subject ${def.subject} does not start with a service name`);
+  const type = `${TYPE_PREFIX}${def.subject}.v${def.version}` as const;
+  const schema = envelopeSchema.extend({ type: z.literal(type), data: def.data }) as unknown as z.ZodType<
+    CloudEvent<typeof type, z.output<Data>>
+  >;
+  return Object.freeze({ ...def, type, stream, schema });
+}
+
+export interface NewEvent<D extends EventDefinition> {
+  id: string;
+  time: Date;
+  source: string;
+  /** The entity the event is about (CloudEvents `subject`), e.g. a registration id. */
+  subject: string;
+  data: z.input<D['data']>;
+}
+
+/** Builds and validates an envelope; throws a ZodError if the payload breaks the contract. */
+export function createEvent<D extends EventDefinition>(def: D, input: NewEvent<D>): EventOf<D> {
+  return def.schema.parse({
+    specversion: '1.0',
+    id: input.id,
+    source: input.source,
+    type: def.type,
+    subject: input.subject,
+    time: input.time.toISOString(),
+    datacontenttype: 'application/json',
+    data: input.data,
+  }) as EventOf<D>;
+}

@@ -1,0 +1,70 @@
+import { type Kysely, sql } from 'kysely';
+import type { Migration } from 'kysely/migration';
+
+/** Name of the LISTEN/NOTIFY channel that announces committed outbox rows of a schema. */
+export const outboxChannel = (schema: string): string => `${schema}_outbox`;
+
+/**
+ * The tables every service gets for reliable messaging. Frozen: a change is a new migration.
+ * `db` arrives already scoped to the service schema; raw SQL names the schema explicitly.
+ */
+export function messagingMigrations(schema: string): Record<string, Migration> {
+  const s = (name: string) => sql.id(schema, name);
+  return {
+    '0000_00_outbox_inbox_dead_letter': {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('outbox')
+          .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+          .addColumn('event_id', 'uuid', (c) => c.notNull().unique())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('payload', 'jsonb', (c) => c.notNull())
+          .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+          .addColumn('published_at', 'timestamptz')
+          .execute();
+        // The relay only ever looks at unpublished rows; keep that lookup small however long the table grows.
+        await sql`create index outbox_unpublished_idx on ${s('outbox')} (id) where published_at is null`.execute(
+          db,
+        );
+        // NOTIFY is delivered at commit, so a woken relay always finds the row visible.
+        await sql`
+          create function ${s('notify_outbox')}() returns trigger language plpgsql as $$
+          begin
+            perform pg_notify(${sql.lit(outboxChannel(schema))}, '');
+            return null;
+          end $$`.execute(db);
+        await sql`
+          create trigger outbox_notify after insert on ${s('outbox')}
+          for each statement execute function ${s('notify_outbox')}()`.execute(db);
+
+        await db.schema
+          .createTable('inbox')
+          .addColumn('consumer', 'text', (c) => c.notNull())
+          .addColumn('event_id', 'uuid', (c) => c.notNull())
+          .addColumn('event_type', 'text', (c) => c.notNull())
+          .addColumn('processed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+          .addPrimaryKeyConstraint('inbox_pk', ['consumer', 'event_id'])
+          .execute();
+
+        await db.schema
+          .createTable('dead_letter')
+          .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+          .addColumn('consumer', 'text', (c) => c.notNull())
+          .addColumn('subject', 'text', (c) => c.notNull())
+          .addColumn('stream_sequence', 'bigint')
+          .addColumn('event_id', 'text')
+          .addColumn('event_type', 'text')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('error', 'text', (c) => c.notNull())
+          .addColumn('deliveries', 'integer', (c) => c.notNull())
+          .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+          .addColumn('resolved_at', 'timestamptz')
+          .addColumn('resolution', 'text')
+          .execute();
+        await sql`create index dead_letter_open_idx on ${s('dead_letter')} (consumer, id) where resolved_at is null`.execute(
+          db,
+        );
+      },
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { type Kysely, sql } from 'kysely';
+import type { Migration } from 'kysely/migration';
+import { Migrator } from 'kysely/migration';
+
+export type Migrations = Record<string, Migration>;
+
+/**
+ * Migrates one service's schema. The schema, the migration bookkeeping tables and every table the
+ * migrations create live inside it, so services never share a migration history. Migration names sort
+ * in the order they run; shared ones use a `0000_` prefix so they precede a service's own.
+ */
+export async function migrateSchema(db: Kysely<any>, schema: string, migrations: Migrations): Promise<string[]> {
+  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  const migrator = new Migrator({
+    db: db.withSchema(schema),
+    migrationTableSchema: schema,
+    provider: { getMigrations: async () => migrations },
+  });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`migration ${failed?.migrationName ?? '?'} of schema ${schema} failed`, { cause: error });
+  }
+  return (results ?? []).map((r) => r.migrationName);
+}

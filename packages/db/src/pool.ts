@@ -1,0 +1,47 @@
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+
+// Postgres `bigint` and `numeric` arrive as strings by default; ids and counters here fit in a JS number.
+pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
+
+export interface DatabaseOptions {
+  connectionString: string;
+  /** The service's own schema: first on the search path, so unqualified names resolve there. */
+  schema: string;
+  maxConnections?: number;
+  applicationName?: string;
+}
+
+export interface Database<DB> {
+  readonly db: Kysely<DB>;
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  destroy(): Promise<void>;
+}
+
+export function createPool(options: DatabaseOptions): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.maxConnections ?? 10,
+    application_name: options.applicationName ?? options.schema,
+    options: `-c search_path=${quoteIdent(options.schema)}`,
+  });
+  // An idle client that loses its server must not crash the process; the next query reconnects.
+  pool.on('error', () => {});
+  return pool;
+}
+
+export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {
+  const pool = createPool(options);
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    pool,
+    schema: options.schema,
+    destroy: () => db.destroy(),
+  };
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}

@@ -1,0 +1,52 @@
+import type { CloudEvent, EventDefinition, EventOf, StreamDefinition } from '@citydeals/contracts';
+import type { Transaction } from 'kysely';
+
+export interface DeliveryMeta {
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  streamSequence: number | undefined;
+}
+
+export type EventHandler<DB, E = CloudEvent> = (trx: Transaction<DB>, event: E, meta: DeliveryMeta) => Promise<void>;
+
+export interface HandlerEntry<DB> {
+  readonly definition: EventDefinition;
+  readonly handler: EventHandler<DB>;
+}
+
+/** Pairs an event contract with its handler, so the handler sees the event's own payload type. */
+export function on<DB, D extends EventDefinition>(
+  definition: D,
+  handler: EventHandler<DB, EventOf<D>>,
+): HandlerEntry<DB> {
+  return { definition, handler: handler as EventHandler<DB> };
+}
+
+export interface ConsumerDefinition<DB> {
+  /**
+   * Stable durable name: it names the JetStream consumer and keys the inbox. Renaming it makes the
+   * consumer start over from the beginning of the stream (the inbox then prevents second effects).
+   */
+  readonly name: string;
+  readonly stream: StreamDefinition;
+  /** One subject filter without namespace; NATS 2.9 has no multi-filter consumers. */
+  readonly filterSubject?: string;
+  readonly handlers: readonly HandlerEntry<DB>[];
+}
+
+export function defineConsumer<DB>(definition: ConsumerDefinition<DB>): ConsumerDefinition<DB> {
+  const types = new Set<string>();
+  for (const { definition: d } of definition.handlers) {
+    if (d.stream !== definition.stream) {
+      throw new Error(`consumer ${definition.name} reads ${definition.stream.name} but handles ${d.type}`);
+    }
+    if (types.has(d.type)) throw new Error(`consumer ${definition.name} handles ${d.type} twice`);
+    types.add(d.type);
+  }
+  return Object.freeze(definition);
+}
+
+/** Thrown by a handler for an event that can never succeed: it is dead-lettered at once, not retried. */
+export class PermanentEventError extends Error {
+  override name = 'PermanentEventError';
+}

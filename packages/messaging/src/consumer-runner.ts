@@ -1,0 +1,229 @@
+import { type CloudEvent, type EventDefinition, envelopeSchema, findEventByType } from '@citydeals/contracts';
+import type { MessagingTables } from '@citydeals/db';
+import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import type { Kysely } from 'kysely';
+import { type ConsumerDefinition, type DeliveryMeta, type HandlerEntry, PermanentEventError } from './consumer-definition.ts';
+import type { Logger } from './logger.ts';
+import type { Namespace } from './namespace.ts';
+import { ensureConsumer } from './provisioning.ts';
+import { decideAfterFailure, defaultRetrySchedule, type RetrySchedule } from './retry-schedule.ts';
+
+export type Outcome =
+  | { kind: 'handled' }
+  | { kind: 'duplicate' }
+  | { kind: 'ignored' }
+  | { kind: 'poison'; error: string; eventId?: string | undefined; eventType?: string | undefined }
+  | { kind: 'failed'; error: unknown; permanent: boolean; eventId: string; eventType: string };
+
+export interface ConsumerStats {
+  handled: number;
+  duplicates: number;
+  ignored: number;
+  redeliveries: number;
+  retried: number;
+  deadLettered: number;
+}
+
+export interface ConsumerRunnerOptions<DB> {
+  db: Kysely<DB>;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  namespace: Namespace;
+  logger: Logger;
+  definition: ConsumerDefinition<DB>;
+  /** Events handled at once; events about the same entity (CloudEvents `subject`) never overlap. */
+  concurrency?: number;
+  retry?: RetrySchedule;
+  /** Resolves a CloudEvents type to its contract; events of unknown type or version are poison. */
+  lookupType?: (type: string) => EventDefinition | undefined;
+}
+
+/**
+ * Runs one durable JetStream consumer: validates each event against its contract, applies the handler and
+ * records the event in the inbox in one transaction, and acks only after commit. Transient failures are
+ * retried with growing delays; poison events are dead-lettered and terminated so the stream keeps flowing.
+ */
+export class ConsumerRunner<DB extends MessagingTables> {
+  readonly stats: ConsumerStats = { handled: 0, duplicates: 0, ignored: 0, redeliveries: 0, retried: 0, deadLettered: 0 };
+  readonly name: string;
+  readonly #o: ConsumerRunnerOptions<DB> & { concurrency: number; retry: RetrySchedule };
+  readonly #handlers: Map<string, HandlerEntry<DB>>;
+  readonly #lookupType: (type: string) => EventDefinition | undefined;
+  #messages: ConsumerMessages | undefined;
+  #loop: Promise<void> | undefined;
+
+  constructor(options: ConsumerRunnerOptions<DB>) {
+    this.#o = { concurrency: 8, retry: defaultRetrySchedule, ...options };
+    this.name = options.definition.name;
+    this.#handlers = new Map(options.definition.handlers.map((h) => [h.definition.type, h]));
+    this.#lookupType = options.lookupType ?? findEventByType;
+  }
+
+  async start(): Promise<void> {
+    const { jsm, js, namespace, definition, concurrency } = this.#o;
+    const stream = namespace.streamName(definition.stream);
+    const durable = namespace.durable(definition.name);
+    await ensureConsumer(jsm, stream, {
+      durable_name: durable,
+      ...(definition.filterSubject ? { filter_subject: namespace.subject(definition.filterSubject) } : {}),
+    });
+    const consumer = await js.consumers.get(stream, durable);
+    this.#messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16) });
+    this.#loop = this.#pump(this.#messages);
+  }
+
+  /** Stops pulling, lets the events in hand finish and be acked, then returns. */
+  async stop(): Promise<void> {
+    await this.#messages?.close();
+    await this.#loop;
+  }
+
+  async #pump(messages: ConsumerMessages): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
+    const tailByEntity = new Map<string, Promise<void>>();
+    for await (const m of messages) {
+      while (inFlight.size >= this.#o.concurrency) await Promise.race(inFlight);
+      const raw = m.string();
+      const json = parseJson(raw);
+      const key = entityKey(json, m.subject);
+      const previous = tailByEntity.get(key) ?? Promise.resolve();
+      const task = previous.then(() => this.#onMessage(m, raw, json));
+      tailByEntity.set(key, task);
+      inFlight.add(task);
+      void task.finally(() => {
+        inFlight.delete(task);
+        if (tailByEntity.get(key) === task) tailByEntity.delete(key);
+      });
+    }
+    await Promise.all(inFlight);
+  }
+
+  async #onMessage(m: JsMsg, raw: string, json: unknown): Promise<void> {
+    const meta: DeliveryMeta = { deliveryCount: m.info.deliveryCount, streamSequence: m.info.streamSequence };
+    if (meta.deliveryCount > 1) this.stats.redeliveries += 1;
+    const outcome = await this.process(raw, meta, json);
+    switch (outcome.kind) {
+      case 'handled':
+      case 'duplicate':
+      case 'ignored':
+        m.ack();
+        return;
+      case 'poison':
+        return this.#deadLetter(m, raw, outcome.error, outcome.eventId, outcome.eventType);
+      case 'failed': {
+        const decision = outcome.permanent
+          ? ({ action: 'dead-letter' } as const)
+          : decideAfterFailure(meta.deliveryCount, this.#o.retry);
+        if (decision.action === 'retry') {
+          this.stats.retried += 1;
+          this.#o.logger.warn(
+            { err: outcome.error, consumer: this.name, eventId: outcome.eventId, delayMs: decision.delayMs },
+            'event handler failed; retrying later',
+          );
+          m.nak(decision.delayMs);
+          return;
+        }
+        return this.#deadLetter(m, raw, describe(outcome.error), outcome.eventId, outcome.eventType);
+      }
+    }
+  }
+
+  /**
+   * Validates and applies one event. Independent of NATS so a dead-lettered event can be re-run through
+   * exactly the same path.
+   */
+  async process(raw: string, meta: DeliveryMeta, json: unknown = parseJson(raw)): Promise<Outcome> {
+    if (json === notJson) return { kind: 'poison', error: 'payload is not JSON' };
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) {
+      return { kind: 'poison', error: `not a CloudEvent: ${envelope.error.message}`, eventId: idOf(json) };
+    }
+    const { id, type } = envelope.data;
+    const definition = this.#lookupType(type);
+    if (!definition) return { kind: 'poison', error: `unknown event type or version ${type}`, eventId: id, eventType: type };
+    const entry = this.#handlers.get(type);
+    if (!entry) {
+      this.stats.ignored += 1;
+      return { kind: 'ignored' };
+    }
+    const parsed = entry.definition.schema.safeParse(json);
+    if (!parsed.success) {
+      return { kind: 'poison', error: `breaks the ${type} contract: ${parsed.error.message}`, eventId: id, eventType: type };
+    }
+    const event = parsed.data as CloudEvent;
+    try {
+      const handled = await this.#o.db.transaction().execute(async (trx) => {
+        const inserted = await (trx as unknown as Kysely<MessagingTables>)
+          .insertInto('inbox')
+          .values({ consumer: this.name, event_id: id, event_type: type })
+          .onConflict((oc) => oc.doNothing())
+          .returning('event_id')
+          .executeTakeFirst();
+        if (!inserted) return false;
+        await entry.handler(trx, event, meta);
+        return true;
+      });
+      if (!handled) {
+        this.stats.duplicates += 1;
+        return { kind: 'duplicate' };
+      }
+      this.stats.handled += 1;
+      return { kind: 'handled' };
+    } catch (error) {
+      return { kind: 'failed', error, permanent: error instanceof PermanentEventError, eventId: id, eventType: type };
+    }
+  }
+
+  async #deadLetter(m: JsMsg, raw: string, error: string, eventId?: string, eventType?: string): Promise<void> {
+    try {
+      await (this.#o.db as unknown as Kysely<MessagingTables>)
+        .insertInto('dead_letter')
+        .values({
+          consumer: this.name,
+          subject: this.#o.namespace.unprefix(m.subject),
+          stream_sequence: m.info.streamSequence,
+          event_id: eventId ?? null,
+          event_type: eventType ?? null,
+          payload: raw,
+          error,
+          deliveries: m.info.deliveryCount,
+          resolved_at: null,
+          resolution: null,
+        })
+        .execute();
+    } catch (err) {
+      // Without its dead-letter row the event would be lost: keep it in the stream and try again later.
+      this.#o.logger.error({ err, consumer: this.name, eventId }, 'could not dead-letter an event; retrying later');
+      m.nak(this.#o.retry.initialDelayMs);
+      return;
+    }
+    this.stats.deadLettered += 1;
+    this.#o.logger.error({ consumer: this.name, eventId, eventType, error }, 'event dead-lettered');
+    // No reason argument: NATS 2.9.10 ignores a term that carries one and keeps redelivering.
+    m.term();
+  }
+}
+
+const notJson = Symbol('not JSON');
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return notJson;
+  }
+}
+
+function entityKey(json: unknown, fallback: string): string {
+  const subject = (json as { subject?: unknown } | null)?.subject;
+  return typeof subject === 'string' ? subject : fallback;
+}
+
+function idOf(json: unknown): string | undefined {
+  const id = (json as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

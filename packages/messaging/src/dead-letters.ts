@@ -1,0 +1,50 @@
+import type { DeadLetterTable, MessagingTables } from '@citydeals/db';
+import type { Kysely, Selectable } from 'kysely';
+import type { ConsumerRunner } from './consumer-runner.ts';
+
+export type DeadLetter = Selectable<DeadLetterTable>;
+
+export function listDeadLetters(
+  db: Kysely<MessagingTables>,
+  filter: { consumer?: string | undefined; includeResolved?: boolean; limit: number },
+): Promise<DeadLetter[]> {
+  let query = db.selectFrom('dead_letter').selectAll().orderBy('id').limit(filter.limit);
+  if (filter.consumer) query = query.where('consumer', '=', filter.consumer);
+  if (!filter.includeResolved) query = query.where('resolved_at', 'is', null);
+  return query.execute();
+}
+
+export type RetryResult =
+  | { status: 'not-found' }
+  | { status: 'already-resolved' }
+  | { status: 'no-consumer'; consumer: string }
+  | { status: 'resolved'; outcome: 'handled' | 'duplicate' | 'ignored' }
+  | { status: 'still-failing'; error: string };
+
+/**
+ * Runs a dead-lettered event through its consumer's normal path again (validation, inbox, handler), after
+ * an operator fixed the cause. The inbox still guarantees a single effect.
+ */
+export async function retryDeadLetter<DB extends MessagingTables>(
+  db: Kysely<MessagingTables>,
+  runners: ReadonlyMap<string, ConsumerRunner<DB>>,
+  id: number,
+): Promise<RetryResult> {
+  const row = await db.selectFrom('dead_letter').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return { status: 'not-found' };
+  if (row.resolved_at) return { status: 'already-resolved' };
+  const runner = runners.get(row.consumer);
+  if (!runner) return { status: 'no-consumer', consumer: row.consumer };
+  const outcome = await runner.process(row.payload, { deliveryCount: row.deliveries + 1, streamSequence: undefined });
+  if (outcome.kind === 'poison' || outcome.kind === 'failed') {
+    const error = outcome.kind === 'poison' ? outcome.error : String(outcome.error);
+    await db.updateTable('dead_letter').set({ error, deliveries: row.deliveries + 1 }).where('id', '=', id).execute();
+    return { status: 'still-failing', error };
+  }
+  await db
+    .updateTable('dead_letter')
+    .set({ resolved_at: new Date(), resolution: `retried: ${outcome.kind}` })
+    .where('id', '=', id)
+    .execute();
+  return { status: 'resolved', outcome: outcome.kind };
+}

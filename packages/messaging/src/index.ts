@@ -1,0 +1,11 @@
+export * from './consumer-definition.ts';
+export * from './consumer-runner.ts';
+export * from './dead-letters.ts';
+export * from './event-publisher.ts';
+export type * from './logger.ts';
+export * from './namespace.ts';
+export * from './nats-connection.ts';
+export * from './outbox.ts';
+export * from './outbox-relay.ts';
+export * from './provisioning.ts';
+export * from './retry-schedule.ts';

@@ -1,0 +1,182 @@
+import { outboxChannel, quoteIdent } from '@citydeals/db';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import type pg from 'pg';
+import type { Logger } from './logger.ts';
+import type { Namespace } from './namespace.ts';
+import { WakeableSleep } from './wakeable-sleep.ts';
+
+export interface OutboxRelayOptions {
+  pool: pg.Pool;
+  schema: string;
+  js: JetStreamClient;
+  namespace: Namespace;
+  logger: Logger;
+  batchSize?: number;
+  /** Safety net behind LISTEN/NOTIFY: how often to look even when nothing was announced. */
+  pollIntervalMs?: number;
+  /** How often a standby replica asks whether the leader is gone. */
+  standbyRetryMs?: number;
+  publishTimeoutMs?: number;
+  /** Published rows are kept this long for operators, then deleted. */
+  retentionMs?: number;
+}
+
+export interface RelayStats {
+  published: number;
+  publishFailures: number;
+  leader: boolean;
+}
+
+interface OutboxRow {
+  id: number;
+  event_id: string;
+  subject: string;
+  payload: string;
+}
+
+/**
+ * Publishes committed outbox rows to JetStream, in id order, and marks them published.
+ *
+ * - Never skips a late commit: it selects every *unpublished* row rather than advancing a cursor past
+ *   ids whose transactions were still open, so a row that commits after a higher id is picked up the
+ *   next round.
+ * - One leader per schema: a session-level advisory lock, held on the relay's own connection, makes
+ *   every other replica a standby. The lock dies with the connection, so a crashed leader is replaced.
+ * - At-least-once: a crash between publish and mark re-publishes the rows with the same `Nats-Msg-Id`;
+ *   JetStream drops them inside its duplicate window and consumers' inboxes drop them after it.
+ */
+export class OutboxRelay {
+  readonly stats: RelayStats = { published: 0, publishFailures: 0, leader: false };
+  readonly #o: Required<OutboxRelayOptions>;
+  readonly #sleep = new WakeableSleep();
+  #stopping = false;
+  #running: Promise<void> | undefined;
+  #lastPurge = 0;
+  readonly #table: string;
+
+  constructor(options: OutboxRelayOptions) {
+    this.#o = {
+      batchSize: 500,
+      pollIntervalMs: 1_000,
+      standbyRetryMs: 2_000,
+      publishTimeoutMs: 5_000,
+      retentionMs: 24 * 3600_000,
+      ...options,
+    };
+    this.#table = `${quoteIdent(options.schema)}.outbox`;
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  /** Finishes the batch in flight, releases leadership and returns. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#sleep.wake();
+    await this.#running;
+  }
+
+  /** Lets in-process writers skip the NOTIFY round trip. */
+  wake(): void {
+    this.#sleep.wake();
+  }
+
+  async #run(): Promise<void> {
+    const { pool, schema, logger } = this.#o;
+    while (!this.#stopping) {
+      let client: pg.PoolClient | undefined;
+      let broken = false;
+      try {
+        client = await pool.connect();
+        client.on('error', (err) => {
+          broken = true;
+          logger.warn({ err, schema }, 'outbox relay connection lost');
+          this.#sleep.wake();
+        });
+        client.on('notification', () => this.#sleep.wake());
+        await client.query(`listen ${quoteIdent(outboxChannel(schema))}`);
+        while (!this.#stopping && !broken) {
+          if (!this.stats.leader) {
+            this.stats.leader = await this.#tryLead(client);
+            if (!this.stats.leader) {
+              await this.#sleep.sleep(this.#o.standbyRetryMs);
+              continue;
+            }
+            logger.info({ schema }, 'outbox relay is the leader for this schema');
+          }
+          await this.#drain(client);
+          await this.#purgeNowAndThen(client);
+          await this.#sleep.sleep(this.#o.pollIntervalMs);
+        }
+      } catch (err) {
+        if (!this.#stopping) logger.error({ err, schema }, 'outbox relay failed; retrying');
+        if (!this.#stopping) await this.#sleep.sleep(1_000);
+      } finally {
+        this.stats.leader = false;
+        // Destroying the connection also ends the session's advisory lock and LISTEN.
+        client?.release(true);
+      }
+    }
+  }
+
+  async #tryLead(client: pg.PoolClient): Promise<boolean> {
+    const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtext($1)) as ok', [
+      `outbox-relay:${this.#o.schema}`,
+    ]);
+    return rows[0]?.ok === true;
+  }
+
+  async #drain(client: pg.PoolClient): Promise<void> {
+    for (;;) {
+      const { rows } = await client.query<OutboxRow>(
+        `select id, event_id, subject, payload::text as payload from ${this.#table} where published_at is null order by id limit $1`,
+        [this.#o.batchSize],
+      );
+      if (rows.length === 0) return;
+      const publishedIds = await this.#publishInOrder(rows);
+      if (publishedIds.length) {
+        await client.query(`update ${this.#table} set published_at = now() where id = any($1::bigint[])`, [publishedIds]);
+        this.stats.published += publishedIds.length;
+      }
+      if (publishedIds.length < rows.length) {
+        throw new Error(`published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`);
+      }
+      if (rows.length < this.#o.batchSize || this.#stopping) return;
+    }
+  }
+
+  /**
+   * Sends the whole batch before awaiting any acknowledgement (one connection keeps them in order), and
+   * returns the ids of the longest prefix JetStream acknowledged, so a failure never lets a later row be
+   * marked while an earlier one is not.
+   */
+  async #publishInOrder(rows: OutboxRow[]): Promise<number[]> {
+    const { js, namespace, publishTimeoutMs } = this.#o;
+    const results = await Promise.allSettled(
+      rows.map((row) =>
+        js.publish(namespace.subject(row.subject), row.payload, { msgID: row.event_id, timeout: publishTimeoutMs }),
+      ),
+    );
+    const ids: number[] = [];
+    for (const [i, result] of results.entries()) {
+      if (result.status === 'rejected') {
+        this.stats.publishFailures += 1;
+        this.#o.logger.warn({ err: result.reason, eventId: rows[i]?.event_id }, 'publishing an outbox row failed');
+        break;
+      }
+      ids.push(rows[i]!.id);
+    }
+    return ids;
+  }
+
+  async #purgeNowAndThen(client: pg.PoolClient): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastPurge < 60_000) return;
+    this.#lastPurge = now;
+    await client.query(
+      `delete from ${this.#table} where published_at is not null and published_at < now() - make_interval(secs => $1)`,
+      [this.#o.retentionMs / 1000],
+    );
+  }
+}

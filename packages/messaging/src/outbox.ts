@@ -1,0 +1,39 @@
+import { createEvent, type EventDefinition, type EventOf, type NewEvent } from '@citydeals/contracts';
+import type { MessagingTables } from '@citydeals/db';
+import { type Kysely, sql, type Transaction } from 'kysely';
+
+/**
+ * Records an event in the outbox of the transaction that makes the state change it announces.
+ * Taking a `Transaction` (not a `Kysely`) makes "publish without the state change" a compile error.
+ * The payload is validated against its contract here, so nothing invalid ever leaves the service.
+ */
+export async function enqueueEvent<DB extends MessagingTables, D extends EventDefinition>(
+  trx: Transaction<DB>,
+  definition: D,
+  input: NewEvent<D>,
+): Promise<EventOf<D>> {
+  const event = createEvent(definition, input);
+  await (trx as unknown as Transaction<MessagingTables>)
+    .insertInto('outbox')
+    .values({ event_id: event.id, subject: definition.subject, payload: JSON.stringify(event) })
+    .execute();
+  return event;
+}
+
+export interface OutboxLag {
+  unpublished: number;
+  oldestAgeSeconds: number;
+}
+
+/** How far the relay is behind; exported as a metric and shown on readiness. */
+export async function outboxLag(db: Kysely<any>): Promise<OutboxLag> {
+  const row = await (db as Kysely<MessagingTables>)
+    .selectFrom('outbox')
+    .where('published_at', 'is', null)
+    .select([
+      sql<number>`count(*)::int`.as('unpublished'),
+      sql<number>`coalesce(extract(epoch from now() - min(created_at)), 0)::float8`.as('oldest'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { unpublished: row.unpublished, oldestAgeSeconds: row.oldest };
+}

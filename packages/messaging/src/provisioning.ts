@@ -1,0 +1,111 @@
+import {
+  AckPolicy,
+  type ConsumerConfig,
+  type ConsumerInfo,
+  DeliverPolicy,
+  type JetStreamManager,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type StreamConfig,
+  type StreamInfo,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+
+export class ProvisioningMismatchError extends Error {
+  constructor(
+    what: string,
+    readonly fields: string[],
+  ) {
+    super(
+      `${what}: the NATS server did not keep ${fields.join(', ')} (it may be too old for these settings; ` +
+        'NATS 2.9 silently drops fields added in 2.10)',
+    );
+    this.name = 'ProvisioningMismatchError';
+  }
+}
+
+/** Fields whose requested value differs from what the server reports back. */
+export function fieldsNotKept(requested: Record<string, unknown>, actual: Record<string, unknown>): string[] {
+  return Object.keys(requested).filter((key) => !sameValue(requested[key], actual[key]));
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    const ra = a as Record<string, unknown>;
+    return Object.keys(ra).every((k) => sameValue(ra[k], (b as Record<string, unknown>)[k]));
+  }
+  return a === b;
+}
+
+export const streamDefaults = Object.freeze({
+  retention: RetentionPolicy.Limits,
+  storage: StorageType.File,
+  // Postgres (inbox) dedupes for ever; this window only spares consumers most re-published copies.
+  duplicate_window: nanos(5 * 60_000),
+  max_age: nanos(30 * 24 * 3600_000),
+  num_replicas: 1,
+});
+
+/**
+ * Creates the stream or brings it to the requested config, then reads it back and fails loudly if the
+ * server silently dropped or changed a field.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  requested: Partial<StreamConfig> & { name: string },
+): Promise<StreamInfo> {
+  const config = { ...streamDefaults, ...requested };
+  let info: StreamInfo;
+  try {
+    const existing = await jsm.streams.info(config.name);
+    info = fieldsNotKept(config, existing.config as never).length
+      ? await jsm.streams.update(config.name, config)
+      : existing;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    info = await jsm.streams.add(config);
+  }
+  const readBack = await jsm.streams.info(config.name);
+  const lost = fieldsNotKept(config, readBack.config as never);
+  if (lost.length) throw new ProvisioningMismatchError(`stream ${config.name}`, lost);
+  return info;
+}
+
+export const consumerDefaults = Object.freeze({
+  ack_policy: AckPolicy.Explicit,
+  deliver_policy: DeliverPolicy.All,
+  ack_wait: nanos(30_000),
+  // The runner counts deliveries itself and dead-letters; the server must never silently stop redelivering.
+  max_deliver: -1,
+  max_ack_pending: 1_000,
+});
+
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  requested: Partial<ConsumerConfig> & { durable_name: string },
+): Promise<ConsumerInfo> {
+  const config = { ...consumerDefaults, ...requested };
+  let info: ConsumerInfo;
+  try {
+    const existing = await jsm.consumers.info(stream, config.durable_name);
+    info = fieldsNotKept(config, existing.config as never).length
+      ? await jsm.consumers.update(stream, config.durable_name, config)
+      : existing;
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    info = await jsm.consumers.add(stream, config);
+  }
+  const readBack = await jsm.consumers.info(stream, config.durable_name);
+  const lost = fieldsNotKept(config, readBack.config as never);
+  if (lost.length) throw new ProvisioningMismatchError(`consumer ${stream}/${config.durable_name}`, lost);
+  return info;
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof JetStreamApiError && err.status === 404;
+}

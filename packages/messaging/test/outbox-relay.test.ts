@@ -1,0 +1,127 @@
+import { eventually } from '@citydeals/testkit';
+import t from 'tap';
+import { OutboxRelay } from '../src/index.ts';
+import { countUnpublished, type Messaging, quietLogger, readStream, recordItem, SCHEMA, setupMessaging } from './fixture.ts';
+
+let m: Messaging;
+t.before(async () => {
+  m = await setupMessaging();
+});
+t.teardown(() => m.close());
+
+function relay(options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = {}) {
+  const r = new OutboxRelay({
+    pool: m.pool,
+    schema: SCHEMA,
+    js: m.js,
+    namespace: m.ns,
+    logger: quietLogger,
+    pollIntervalMs: 10_000,
+    standbyRetryMs: 100,
+    ...options,
+  });
+  r.start();
+  return r;
+}
+
+t.test('a row whose transaction started first but commits last is still published', async (t) => {
+  const r = relay();
+  t.teardown(() => r.stop());
+  const before = (await readStream(m)).length;
+
+  // The early transaction takes the lower id and holds it open while a later one commits.
+  let releaseEarly!: () => void;
+  const held = new Promise<void>((resolve) => {
+    releaseEarly = resolve;
+  });
+  let earlyId = '';
+  const early = m.db.transaction().execute(async (trx) => {
+    earlyId = (await recordItem(trx, 1)).id;
+    await held;
+  });
+  await eventually(() => earlyId !== '');
+  const late = await m.db.transaction().execute((trx) => recordItem(trx, 2));
+
+  const afterLate = await eventually(async () => (await readStream(m)).length === before + 1);
+  t.ok(afterLate, 'the later commit is published while the earlier transaction is still open');
+  const [earlyRow] = (
+    await m.db.selectFrom('outbox').select(['id', 'event_id']).where('event_id', '=', late.id).execute()
+  ).map((r) => r);
+  t.ok(earlyRow, 'late row is in the outbox');
+
+  releaseEarly();
+  await early;
+  const all = await eventually(async () => {
+    const s = await readStream(m);
+    return s.length === before + 2 ? s : undefined;
+  });
+  t.ok(all, 'the early row, committed last, is published too');
+  const ids = all!.slice(before).map((e) => e.id);
+  t.same(ids, [late.id, earlyId], 'published in commit order, the lower id after the higher one');
+  t.equal(await countUnpublished(m), 0);
+});
+
+t.test('with two replicas one leads, order is kept and nothing is doubled', async (t) => {
+  const a = relay();
+  const b = relay();
+  t.teardown(async () => {
+    await a.stop();
+    await b.stop();
+  });
+  await eventually(() => a.stats.leader || b.stats.leader);
+  const before = (await readStream(m)).length;
+  const written: string[] = [];
+  for (let n = 0; n < 200; n++) {
+    written.push((await m.db.transaction().execute((trx) => recordItem(trx, 1000 + n))).id);
+  }
+  const stream = await eventually(async () => {
+    const s = await readStream(m);
+    return s.length >= before + 200 ? s : undefined;
+  });
+  t.ok(stream, 'all 200 events reached the stream');
+  t.same(
+    stream!.slice(before).map((e) => e.id),
+    written,
+    'stream order equals commit order and no event appears twice',
+  );
+  t.equal(Number(a.stats.leader) + Number(b.stats.leader), 1, 'exactly one leader');
+  t.equal(a.stats.published + b.stats.published, 200);
+
+  // The leader goes away: the standby takes over and publishes what comes next.
+  const [leader, standby] = a.stats.leader ? [a, b] : [b, a];
+  await leader.stop();
+  const next = await m.db.transaction().execute((trx) => recordItem(trx, 5000));
+  const tail = await eventually(async () => (await readStream(m)).at(-1)?.id === next.id);
+  t.ok(tail, 'the standby published after the leader stopped');
+  t.ok(standby.stats.leader, 'the standby became leader');
+});
+
+t.test('a re-publish after a crash between publish and mark is a duplicate to JetStream', async (t) => {
+  const before = (await readStream(m)).length;
+  const event = await m.db.transaction().execute((trx) => recordItem(trx, 7));
+  // What a relay that died after publishing left behind: the message is in the stream, the row unmarked.
+  const first = await m.js.publish(m.ns.subject('registration.item.recorded'), JSON.stringify(event), {
+    msgID: event.id,
+  });
+  t.equal(first.duplicate, false);
+  t.equal(await countUnpublished(m), 1);
+
+  const r = relay();
+  t.teardown(() => r.stop());
+  t.ok(await eventually(async () => (await countUnpublished(m)) === 0), 'the restarted relay marks the row');
+  const stream = await readStream(m);
+  t.equal(stream.length, before + 1, 'the stream holds the event once');
+  t.equal(stream.filter((e) => e.id === event.id).length, 1);
+});
+
+t.test('LISTEN/NOTIFY wakes the relay long before its poll interval', async (t) => {
+  const r = relay({ pollIntervalMs: 60_000 });
+  t.teardown(() => r.stop());
+  await eventually(() => r.stats.leader);
+  await eventually(async () => (await countUnpublished(m)) === 0);
+  const started = Date.now();
+  const event = await m.db.transaction().execute((trx) => recordItem(trx, 9));
+  const seen = await eventually(async () => (await readStream(m)).some((e) => e.id === event.id), 10_000, 20);
+  t.ok(seen, 'published');
+  t.ok(Date.now() - started < 3_000, `woken after ${Date.now() - started} ms, not by the 60 s poll`);
+});
