@@ -9,7 +9,11 @@ export type Migrations = Record<string, Migration>;
  * migrations create live inside it, so services never share a migration history. Migration names sort
  * in the order they run; shared ones use a `0000_` prefix so they precede a service's own.
  */
-export async function migrateSchema(db: Kysely<any>, schema: string, migrations: Migrations): Promise<string[]> {
+export async function migrateSchema(
+  db: Kysely<any>,
+  schema: string,
+  migrations: Migrations,
+): Promise<string[]> {
   await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
   const migrator = new Migrator({
     db: db.withSchema(schema),

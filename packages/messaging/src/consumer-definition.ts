@@ -7,7 +7,11 @@ export interface DeliveryMeta {
   streamSequence: number | undefined;
 }
 
-export type EventHandler<DB, E = CloudEvent> = (trx: Transaction<DB>, event: E, meta: DeliveryMeta) => Promise<void>;
+export type EventHandler<DB, E = CloudEvent> = (
+  trx: Transaction<DB>,
+  event: E,
+  meta: DeliveryMeta,
+) => Promise<void>;
 
 export interface HandlerEntry<DB> {
   readonly definition: EventDefinition;

@@ -2,7 +2,12 @@ import { type CloudEvent, type EventDefinition, envelopeSchema, findEventByType 
 import type { MessagingTables } from '@citydeals/db';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
-import { type ConsumerDefinition, type DeliveryMeta, type HandlerEntry, PermanentEventError } from './consumer-definition.ts';
+import {
+  type ConsumerDefinition,
+  type DeliveryMeta,
+  type HandlerEntry,
+  PermanentEventError,
+} from './consumer-definition.ts';
 import type { Logger } from './logger.ts';
 import type { Namespace } from './namespace.ts';
 import { ensureConsumer } from './provisioning.ts';
@@ -44,7 +49,14 @@ export interface ConsumerRunnerOptions<DB> {
  * retried with growing delays; poison events are dead-lettered and terminated so the stream keeps flowing.
  */
 export class ConsumerRunner<DB extends MessagingTables> {
-  readonly stats: ConsumerStats = { handled: 0, duplicates: 0, ignored: 0, redeliveries: 0, retried: 0, deadLettered: 0 };
+  readonly stats: ConsumerStats = {
+    handled: 0,
+    duplicates: 0,
+    ignored: 0,
+    redeliveries: 0,
+    retried: 0,
+    deadLettered: 0,
+  };
   readonly name: string;
   readonly #o: ConsumerRunnerOptions<DB> & { concurrency: number; retry: RetrySchedule };
   readonly #handlers: Map<string, HandlerEntry<DB>>;
@@ -140,7 +152,8 @@ export class ConsumerRunner<DB extends MessagingTables> {
     }
     const { id, type } = envelope.data;
     const definition = this.#lookupType(type);
-    if (!definition) return { kind: 'poison', error: `unknown event type or version ${type}`, eventId: id, eventType: type };
+    if (!definition)
+      return { kind: 'poison', error: `unknown event type or version ${type}`, eventId: id, eventType: type };
     const entry = this.#handlers.get(type);
     if (!entry) {
       this.stats.ignored += 1;
@@ -148,7 +161,12 @@ export class ConsumerRunner<DB extends MessagingTables> {
     }
     const parsed = entry.definition.schema.safeParse(json);
     if (!parsed.success) {
-      return { kind: 'poison', error: `breaks the ${type} contract: ${parsed.error.message}`, eventId: id, eventType: type };
+      return {
+        kind: 'poison',
+        error: `breaks the ${type} contract: ${parsed.error.message}`,
+        eventId: id,
+        eventType: type,
+      };
     }
     const event = parsed.data as CloudEvent;
     try {
@@ -170,11 +188,23 @@ export class ConsumerRunner<DB extends MessagingTables> {
       this.stats.handled += 1;
       return { kind: 'handled' };
     } catch (error) {
-      return { kind: 'failed', error, permanent: error instanceof PermanentEventError, eventId: id, eventType: type };
+      return {
+        kind: 'failed',
+        error,
+        permanent: error instanceof PermanentEventError,
+        eventId: id,
+        eventType: type,
+      };
     }
   }
 
-  async #deadLetter(m: JsMsg, raw: string, error: string, eventId?: string, eventType?: string): Promise<void> {
+  async #deadLetter(
+    m: JsMsg,
+    raw: string,
+    error: string,
+    eventId?: string,
+    eventType?: string,
+  ): Promise<void> {
     try {
       await (this.#o.db as unknown as Kysely<MessagingTables>)
         .insertInto('dead_letter')
@@ -193,7 +223,10 @@ export class ConsumerRunner<DB extends MessagingTables> {
         .execute();
     } catch (err) {
       // Without its dead-letter row the event would be lost: keep it in the stream and try again later.
-      this.#o.logger.error({ err, consumer: this.name, eventId }, 'could not dead-letter an event; retrying later');
+      this.#o.logger.error(
+        { err, consumer: this.name, eventId },
+        'could not dead-letter an event; retrying later',
+      );
       m.nak(this.#o.retry.initialDelayMs);
       return;
     }

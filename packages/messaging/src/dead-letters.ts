@@ -35,10 +35,17 @@ export async function retryDeadLetter<DB extends MessagingTables>(
   if (row.resolved_at) return { status: 'already-resolved' };
   const runner = runners.get(row.consumer);
   if (!runner) return { status: 'no-consumer', consumer: row.consumer };
-  const outcome = await runner.process(row.payload, { deliveryCount: row.deliveries + 1, streamSequence: undefined });
+  const outcome = await runner.process(row.payload, {
+    deliveryCount: row.deliveries + 1,
+    streamSequence: undefined,
+  });
   if (outcome.kind === 'poison' || outcome.kind === 'failed') {
     const error = outcome.kind === 'poison' ? outcome.error : String(outcome.error);
-    await db.updateTable('dead_letter').set({ error, deliveries: row.deliveries + 1 }).where('id', '=', id).execute();
+    await db
+      .updateTable('dead_letter')
+      .set({ error, deliveries: row.deliveries + 1 })
+      .where('id', '=', id)
+      .execute();
     return { status: 'still-failing', error };
   }
   await db

@@ -22,7 +22,8 @@ export function namespace(prefix = ''): Namespace {
   return Object.freeze({
     prefix,
     subject: (subject: string) => `${dotted}${subject}`,
-    unprefix: (subject: string) => (dotted && subject.startsWith(dotted) ? subject.slice(dotted.length) : subject),
+    unprefix: (subject: string) =>
+      dotted && subject.startsWith(dotted) ? subject.slice(dotted.length) : subject,
     streamName: (stream: StreamDefinition) => (prefix ? `${prefix}_${stream.name}` : stream.name),
     streamSubjects: (stream: StreamDefinition) => stream.subjects.map((s) => `${dotted}${s}`),
     durable: (name: string) => (prefix ? `${prefix}_${name}` : name),

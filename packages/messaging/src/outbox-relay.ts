@@ -136,11 +136,15 @@ export class OutboxRelay {
       if (rows.length === 0) return;
       const publishedIds = await this.#publishInOrder(rows);
       if (publishedIds.length) {
-        await client.query(`update ${this.#table} set published_at = now() where id = any($1::bigint[])`, [publishedIds]);
+        await client.query(`update ${this.#table} set published_at = now() where id = any($1::bigint[])`, [
+          publishedIds,
+        ]);
         this.stats.published += publishedIds.length;
       }
       if (publishedIds.length < rows.length) {
-        throw new Error(`published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`);
+        throw new Error(
+          `published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`,
+        );
       }
       if (rows.length < this.#o.batchSize || this.#stopping) return;
     }
@@ -155,14 +159,20 @@ export class OutboxRelay {
     const { js, namespace, publishTimeoutMs } = this.#o;
     const results = await Promise.allSettled(
       rows.map((row) =>
-        js.publish(namespace.subject(row.subject), row.payload, { msgID: row.event_id, timeout: publishTimeoutMs }),
+        js.publish(namespace.subject(row.subject), row.payload, {
+          msgID: row.event_id,
+          timeout: publishTimeoutMs,
+        }),
       ),
     );
     const ids: number[] = [];
     for (const [i, result] of results.entries()) {
       if (result.status === 'rejected') {
         this.stats.publishFailures += 1;
-        this.#o.logger.warn({ err: result.reason, eventId: rows[i]?.event_id }, 'publishing an outbox row failed');
+        this.#o.logger.warn(
+          { err: result.reason, eventId: rows[i]?.event_id },
+          'publishing an outbox row failed',
+        );
         break;
       }
       ids.push(rows[i]!.id);

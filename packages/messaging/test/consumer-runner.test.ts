@@ -12,7 +12,14 @@ import {
   PermanentEventError,
   retryDeadLetter,
 } from '../src/index.ts';
-import { itemRecorded, lookupTestType, type Messaging, quietLogger, setupMessaging, type TestDB } from './fixture.ts';
+import {
+  itemRecorded,
+  lookupTestType,
+  type Messaging,
+  quietLogger,
+  setupMessaging,
+  type TestDB,
+} from './fixture.ts';
 
 let m: Messaging;
 t.before(async () => {
@@ -159,7 +166,9 @@ t.test('an event that keeps failing is dead-lettered; retried after a fix it has
   // A permanent error is dead-lettered at once; a transient one after maxDeliveries (4).
   await publish(subject, JSON.stringify(permanent), permanent.id);
   await publish(subject, JSON.stringify(exhausted), exhausted.id);
-  await eventually(async () => (await listDeadLetters(m.db, { consumer: runner.name, limit: 10 })).length === 2);
+  await eventually(
+    async () => (await listDeadLetters(m.db, { consumer: runner.name, limit: 10 })).length === 2,
+  );
   const dead = await listDeadLetters(m.db, { consumer: runner.name, limit: 10 });
   t.same(dead.map((d) => d.event_id).sort(), [permanent.id, exhausted.id].sort());
   t.equal(dead.find((d) => d.event_id === exhausted.id)?.deliveries, 4, 'given up after four deliveries');
@@ -168,7 +177,8 @@ t.test('an event that keeps failing is dead-lettered; retried after a fix it has
   t.equal(stillBroken.status, 'still-failing', 'retry before the fix reports the error');
 
   broken = false;
-  for (const d of dead) t.match(await retryDeadLetter(m.db, runners, d.id), { status: 'resolved', outcome: 'handled' });
+  for (const d of dead)
+    t.match(await retryDeadLetter(m.db, runners, d.id), { status: 'resolved', outcome: 'handled' });
   t.equal((await effectOf(permanent.id))?.applied, 1);
   t.equal((await effectOf(exhausted.id))?.applied, 1);
   t.same(await retryDeadLetter(m.db, runners, dead[0]!.id), { status: 'already-resolved' });
@@ -188,33 +198,40 @@ t.test('PermanentEventError skips the retries', async (t) => {
   t.equal(runner.stats.retried, 0);
 });
 
-t.test('concurrency is bounded and events about one entity are handled one at a time, in order', async (t) => {
-  let running = 0;
-  let maxRunning = 0;
-  const orderByEntity = new Map<string, number[]>();
-  const { runner, subject } = await startRunner(
-    t,
-    async (trx, event, meta) => {
-      running += 1;
-      maxRunning = Math.max(maxRunning, running);
-      await new Promise((r) => setTimeout(r, 20));
-      orderByEntity.set(event.subject, [...(orderByEntity.get(event.subject) ?? []), event.data.n]);
-      running -= 1;
-      await applyEffect(trx, event, meta);
-    },
-    { concurrency: 3 },
-  );
-  for (let n = 0; n < 40; n++) {
-    const event = newEvent(100 + n, `entity-${n % 5}`);
-    await publish(subject, JSON.stringify(event), event.id);
-  }
-  await eventually(() => runner.stats.handled === 40);
-  t.ok(maxRunning <= 3, `at most 3 at once (saw ${maxRunning})`);
-  t.ok(maxRunning > 1, 'more than one at once');
-  for (const [entity, ns] of orderByEntity) {
-    t.same(ns, [...ns].sort((a, b) => a - b), `${entity} handled in stream order`);
-  }
-});
+t.test(
+  'concurrency is bounded and events about one entity are handled one at a time, in order',
+  async (t) => {
+    let running = 0;
+    let maxRunning = 0;
+    const orderByEntity = new Map<string, number[]>();
+    const { runner, subject } = await startRunner(
+      t,
+      async (trx, event, meta) => {
+        running += 1;
+        maxRunning = Math.max(maxRunning, running);
+        await new Promise((r) => setTimeout(r, 20));
+        orderByEntity.set(event.subject, [...(orderByEntity.get(event.subject) ?? []), event.data.n]);
+        running -= 1;
+        await applyEffect(trx, event, meta);
+      },
+      { concurrency: 3 },
+    );
+    for (let n = 0; n < 40; n++) {
+      const event = newEvent(100 + n, `entity-${n % 5}`);
+      await publish(subject, JSON.stringify(event), event.id);
+    }
+    await eventually(() => runner.stats.handled === 40);
+    t.ok(maxRunning <= 3, `at most 3 at once (saw ${maxRunning})`);
+    t.ok(maxRunning > 1, 'more than one at once');
+    for (const [entity, ns] of orderByEntity) {
+      t.same(
+        ns,
+        [...ns].sort((a, b) => a - b),
+        `${entity} handled in stream order`,
+      );
+    }
+  },
+);
 
 t.test('stop() lets the events in hand finish and be acknowledged', async (t) => {
   let release!: () => void;

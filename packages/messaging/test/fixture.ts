@@ -104,6 +104,8 @@ export async function readStream(m: Messaging): Promise<{ seq: number; id: strin
 }
 
 export async function countUnpublished(m: Messaging): Promise<number> {
-  const r = await sql<{ c: number }>`select count(*)::int as c from svc.outbox where published_at is null`.execute(m.db);
+  const r = await sql<{
+    c: number;
+  }>`select count(*)::int as c from svc.outbox where published_at is null`.execute(m.db);
   return r.rows[0]!.c;
 }

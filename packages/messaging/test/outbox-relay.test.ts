@@ -1,7 +1,15 @@
 import { eventually } from '@citydeals/testkit';
 import t from 'tap';
 import { OutboxRelay } from '../src/index.ts';
-import { countUnpublished, type Messaging, quietLogger, readStream, recordItem, SCHEMA, setupMessaging } from './fixture.ts';
+import {
+  countUnpublished,
+  type Messaging,
+  quietLogger,
+  readStream,
+  recordItem,
+  SCHEMA,
+  setupMessaging,
+} from './fixture.ts';
 
 let m: Messaging;
 t.before(async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { JetStreamManager } from '@nats-io/jetstream';
 import pg from 'pg';
 
 /** The shared servers of the machine; CI starts them, and each test run isolates itself by name. */
@@ -45,11 +46,87 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
 }
 
 /** Polls until `check` returns a truthy value or the time is up; returns the last value. */
-export async function eventually<T>(check: () => Promise<T> | T, timeoutMs = 15_000, everyMs = 50): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T> | T,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
     if (value || Date.now() > deadline) return value;
     await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/**
+ * Environment for a service under test: its own database and event namespace on the shared servers, a
+ * known admin key, and quiet logs.
+ */
+export function testServiceEnv(database: TestDatabase, eventNamespace: string): Record<string, string> {
+  return {
+    DATABASE_URL: database.url,
+    NATS_URL: testServers.natsUrl,
+    EVENT_NAMESPACE: eventNamespace,
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    PORT: '0',
+  };
+}
+
+export const TEST_ADMIN_KEY = 'cdk_test-admin-key-0123456789abcdef';
+export const adminHeaders = Object.freeze({ authorization: `Bearer ${TEST_ADMIN_KEY}` });
+
+/** Removes a namespace's streams (and so their consumers) from the shared NATS server. */
+export async function deleteNamespaceStreams(jsm: JetStreamManager, prefix: string): Promise<void> {
+  const names: string[] = [];
+  for await (const info of jsm.streams.list()) {
+    if (info.config.name.startsWith(`${prefix}_`)) names.push(info.config.name);
+  }
+  await Promise.all(names.map((n) => jsm.streams.delete(n)));
+}
+
+export interface TestServiceContext<S> {
+  service: S;
+  database: TestDatabase;
+  env: Record<string, string>;
+  namespace: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a service on a database and event namespace of its own; `close()` shuts it down and removes
+ * the database and the namespace's streams.
+ */
+export async function startTestService<S>(
+  start: (env: Record<string, string>) => Promise<S>,
+  stop: (service: S) => Promise<void>,
+  extraEnv: Record<string, string> = {},
+): Promise<TestServiceContext<S>> {
+  const database = await createTestDatabase();
+  const ns = uniqueName('t');
+  const env = { ...testServiceEnv(database, ns), ...extraEnv };
+  const service = await start(env);
+  return {
+    service,
+    database,
+    env,
+    namespace: ns,
+    async close() {
+      await stop(service).catch(() => {});
+      await removeNamespace(ns);
+      await database.drop();
+    },
+  };
+}
+
+async function removeNamespace(prefix: string): Promise<void> {
+  const { connect } = await import('@nats-io/transport-node');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connect({ servers: testServers.natsUrl, name: 'test-cleanup' });
+  try {
+    await deleteNamespaceStreams(await jetstreamManager(nc), prefix);
+  } finally {
+    await nc.close();
   }
 }

@@ -1,0 +1,11 @@
+export * from './api-keys.ts';
+export type * from './base-config.ts';
+export * from './config.ts';
+export * from './http-server.ts';
+export * from './lifecycle.ts';
+export * from './logger.ts';
+export * from './metrics.ts';
+export * from './operations.routes.ts';
+export * from './problem.ts';
+export * from './runtime.ts';
+export * from './service.ts';

@@ -1,0 +1,227 @@
+import { type StreamDefinition, streams } from '@citydeals/contracts';
+import {
+  createDatabase,
+  type MessagingTables,
+  type Migrations,
+  messagingMigrations,
+  migrateSchema,
+} from '@citydeals/db';
+import {
+  type ConsumerDefinition,
+  ConsumerRunner,
+  connectNats,
+  ensureStream,
+  type Namespace,
+  type NatsConnection,
+  namespace,
+  OutboxRelay,
+  outboxLag,
+  type RetrySchedule,
+} from '@citydeals/messaging';
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import { v7 as uuidv7 } from 'uuid';
+import { type ApiKeyTables, apiKeyMigrations, ensureApiKey } from './api-keys.ts';
+import type { BaseConfig } from './base-config.ts';
+import { createMetrics, type Metrics, registerCollected } from './metrics.ts';
+
+export type ServiceTables = MessagingTables & ApiKeyTables;
+
+export interface RuntimeOptions<DB extends ServiceTables> {
+  /** Service name as in subjects: `registration`, `deal_tracking`, `notification`. */
+  service: keyof typeof streams;
+  config: BaseConfig;
+  logger: Logger;
+  migrations: Migrations;
+  consumers?: readonly ConsumerDefinition<DB>[];
+  consumerConcurrency?: number;
+  retry?: RetrySchedule;
+  relay?: { pollIntervalMs?: number; batchSize?: number };
+}
+
+/** Injected wherever a rule needs the time or a new id, so tests can fix both. */
+export interface Clock {
+  now(): Date;
+}
+export const systemClock: Clock = Object.freeze({ now: () => new Date() });
+export const newEventId = (): string => uuidv7();
+
+/**
+ * The parts of a running service that are not HTTP: its schema (migrated), its NATS connection and
+ * stream, the outbox relay and its consumers. `stop()` takes them down in the safe order.
+ */
+export interface ServiceRuntime<DB extends ServiceTables> {
+  readonly service: string;
+  readonly logger: Logger;
+  readonly db: Kysely<DB>;
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly ns: Namespace;
+  readonly stream: StreamDefinition;
+  readonly relay: OutboxRelay;
+  readonly consumers: ReadonlyMap<string, ConsumerRunner<DB>>;
+  readonly metrics: Metrics;
+  readiness(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  stopConsumers(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startRuntime<DB extends ServiceTables>(
+  options: RuntimeOptions<DB>,
+): Promise<ServiceRuntime<DB>> {
+  const { config, logger, service } = options;
+  const schema = config.DATABASE_SCHEMA;
+  const { db, pool } = createDatabase<DB>({
+    connectionString: config.DATABASE_URL,
+    schema,
+    maxConnections: config.DATABASE_POOL_SIZE,
+    applicationName: service,
+  });
+  let nc: NatsConnection | undefined;
+  try {
+    const applied = await migrateSchema(db, schema, {
+      ...messagingMigrations(schema),
+      ...apiKeyMigrations,
+      ...options.migrations,
+    });
+    logger.info({ schema, migrations: applied.length }, 'schema migrated');
+    if (config.ADMIN_API_KEY) {
+      await ensureApiKey(db as unknown as Kysely<ApiKeyTables>, config.ADMIN_API_KEY, 'ADMIN_API_KEY', [
+        'admin',
+      ]);
+    }
+
+    nc = await connectNats({
+      url: config.NATS_URL,
+      user: config.NATS_USER,
+      password: config.NATS_PASSWORD,
+      name: service,
+    });
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const ns = namespace(config.EVENT_NAMESPACE);
+    const stream = streams[service];
+    await ensureStream(jsm, { name: ns.streamName(stream), subjects: ns.streamSubjects(stream) });
+
+    const relay = new OutboxRelay({ pool, schema, js, namespace: ns, logger, ...options.relay });
+    relay.start();
+
+    const runners = new Map<string, ConsumerRunner<DB>>();
+    for (const definition of options.consumers ?? []) {
+      // The publishing service may not have started yet; both sides ask for the same stream config.
+      await ensureStream(jsm, {
+        name: ns.streamName(definition.stream),
+        subjects: ns.streamSubjects(definition.stream),
+      });
+      const runner = new ConsumerRunner<DB>({
+        db,
+        js,
+        jsm,
+        namespace: ns,
+        logger,
+        definition,
+        ...(options.consumerConcurrency ? { concurrency: options.consumerConcurrency } : {}),
+        ...(options.retry ? { retry: options.retry } : {}),
+      });
+      await runner.start();
+      runners.set(definition.name, runner);
+    }
+
+    const metrics = createMetrics(service);
+    registerMessagingMetrics(metrics, db, relay, runners);
+
+    const natsConnection = nc;
+    let consumersStopped = false;
+    const stopConsumers = async () => {
+      if (consumersStopped) return;
+      consumersStopped = true;
+      await Promise.all([...runners.values()].map((r) => r.stop()));
+    };
+    return {
+      service,
+      logger,
+      db,
+      pool,
+      schema,
+      nc: natsConnection,
+      js,
+      jsm,
+      ns,
+      stream,
+      relay,
+      consumers: runners,
+      metrics,
+      async readiness() {
+        const checks: Record<string, string> = {};
+        checks.postgres = await pool
+          .query('select 1')
+          .then(() => 'ok')
+          .catch((err: Error) => `failing: ${err.message}`);
+        checks.nats = natsConnection.isClosed()
+          ? 'failing: connection closed'
+          : await natsConnection
+              .rtt()
+              .then(() => 'ok')
+              .catch((err: Error) => `failing: ${err.message}`);
+        return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
+      },
+      stopConsumers,
+      async stop() {
+        await stopConsumers();
+        await relay.stop();
+        await natsConnection.drain().catch(() => {});
+        await db.destroy();
+      },
+    };
+  } catch (err) {
+    await nc?.close().catch(() => {});
+    await db.destroy();
+    throw err;
+  }
+}
+
+function registerMessagingMetrics<DB extends ServiceTables>(
+  metrics: Metrics,
+  db: Kysely<DB>,
+  relay: OutboxRelay,
+  runners: ReadonlyMap<string, ConsumerRunner<DB>>,
+) {
+  registerCollected(
+    metrics.registry,
+    { name: 'outbox_unpublished_events', help: 'Committed events not yet in JetStream', type: 'gauge' },
+    async () => [{ value: (await outboxLag(db)).unpublished }],
+  );
+  registerCollected(
+    metrics.registry,
+    { name: 'outbox_lag_seconds', help: 'Age of the oldest unpublished event', type: 'gauge' },
+    async () => [{ value: (await outboxLag(db)).oldestAgeSeconds }],
+  );
+  registerCollected(
+    metrics.registry,
+    { name: 'outbox_published_events_total', help: 'Events this replica published', type: 'counter' },
+    async () => [{ value: relay.stats.published }],
+  );
+  registerCollected(
+    metrics.registry,
+    { name: 'outbox_relay_leader', help: '1 when this replica relays the outbox', type: 'gauge' },
+    async () => [{ value: relay.stats.leader ? 1 : 0 }],
+  );
+  const consumerCounter = (name: string, help: string, pick: (r: ConsumerRunner<DB>) => number) =>
+    registerCollected(metrics.registry, { name, help, type: 'counter', labelNames: ['consumer'] }, async () =>
+      [...runners.values()].map((r) => ({ labels: { consumer: r.name }, value: pick(r) })),
+    );
+  consumerCounter('consumer_events_handled_total', 'Events applied', (r) => r.stats.handled);
+  consumerCounter(
+    'consumer_events_duplicate_total',
+    'Events the inbox already had',
+    (r) => r.stats.duplicates,
+  );
+  consumerCounter('consumer_redeliveries_total', 'Deliveries after the first', (r) => r.stats.redeliveries);
+  consumerCounter('consumer_retries_total', 'Transient failures retried later', (r) => r.stats.retried);
+  consumerCounter('consumer_dead_lettered_total', 'Events dead-lettered', (r) => r.stats.deadLettered);
+}

@@ -1,0 +1,189 @@
+import {
+  adminHeaders,
+  createTestDatabase,
+  deleteNamespaceStreams,
+  testServiceEnv,
+  uniqueName,
+} from '@citydeals/testkit';
+import type { FastifyPluginAsync } from 'fastify';
+import t from 'tap';
+import { z } from 'zod';
+import {
+  type BaseConfig,
+  baseConfigSchema,
+  ConfigError,
+  createService,
+  HttpProblem,
+  loadConfig,
+  type ServiceRuntime,
+  type ServiceTables,
+  shutdown,
+} from '../src/index.ts';
+
+t.test('config is parsed once, frozen, and every bad variable is named', async (t) => {
+  const schema = baseConfigSchema({ port: 3001, schema: 'registration' });
+  const config = loadConfig(schema, { DATABASE_URL: 'postgres://x@localhost/db' });
+  t.equal(config.PORT, 3001);
+  t.equal(config.DATABASE_SCHEMA, 'registration');
+  t.ok(Object.isFrozen(config));
+  const error = t.throws(() => loadConfig(schema, { PORT: 'eighty', LOG_LEVEL: 'loud' })) as ConfigError;
+  t.type(error, ConfigError);
+  t.match(error.message, /DATABASE_URL: is required but not set/);
+  t.match(error.message, /PORT: /);
+  t.match(error.message, /LOG_LEVEL: /);
+});
+
+const noteBody = z.object({ title: z.string().min(3).max(20), attendees: z.number().int().positive() });
+const app: FastifyPluginAsync<{ runtime: ServiceRuntime<ServiceTables>; config: BaseConfig }> = async (
+  app,
+) => {
+  const typed = app.withTypeProvider<import('fastify-type-provider-zod').ZodTypeProvider>();
+  typed.post(
+    '/notes',
+    { schema: { body: noteBody, response: { 201: noteBody } } },
+    async (request, reply) => {
+      if (request.body.title === 'taken') throw new HttpProblem(409, 'conflict', 'Conflict', 'title taken');
+      return reply.status(201).send(request.body);
+    },
+  );
+  typed.get('/boom', async () => {
+    throw new Error('bug');
+  });
+};
+
+t.test('a service built on the kit', async (t) => {
+  const database = await createTestDatabase();
+  const prefix = uniqueName('t');
+  const config = loadConfig(
+    baseConfigSchema({ port: 0, schema: 'kit_test' }),
+    testServiceEnv(database, prefix),
+  );
+  const service = await createService<ServiceTables, BaseConfig>(
+    { service: 'registration', migrations: {}, http: { title: 'Kit test', description: 'test' }, app },
+    config,
+  );
+  const { http, runtime } = service;
+  t.teardown(async () => {
+    await shutdown(service).catch(() => {});
+    const { connectNats } = await import('@citydeals/messaging');
+    const { jetstreamManager } = await import('@nats-io/jetstream');
+    const nc = await connectNats({ url: config.NATS_URL, name: 'cleanup' });
+    await deleteNamespaceStreams(await jetstreamManager(nc), prefix);
+    await nc.close();
+    await database.drop();
+  });
+
+  t.test('health and readiness', async (t) => {
+    t.same((await http.inject('/health/live')).json(), { status: 'ok' });
+    const ready = await http.inject('/health/ready');
+    t.equal(ready.statusCode, 200);
+    t.same(ready.json().checks, { postgres: 'ok', nats: 'ok' });
+  });
+
+  t.test('the schema was migrated inside its own schema, with the messaging tables', async (t) => {
+    const { rows } = await runtime.pool.query<{ table_name: string }>(
+      "select table_name from information_schema.tables where table_schema = 'kit_test' order by 1",
+    );
+    t.same(
+      rows.map((r) => r.table_name),
+      ['api_key', 'dead_letter', 'inbox', 'kysely_migration', 'kysely_migration_lock', 'outbox'],
+    );
+    t.ok(await runtime.jsm.streams.info(`${prefix}_REGISTRATION`), 'its stream exists in its namespace');
+  });
+
+  t.test('bad input is a 400 problem naming the field, never a 500', async (t) => {
+    const res = await http.inject({ method: 'POST', url: '/notes', payload: { title: 'x', attendees: -1 } });
+    t.equal(res.statusCode, 400);
+    t.match(res.headers['content-type'], /^application\/problem\+json/);
+    const body = res.json();
+    t.equal(body.status, 400);
+    t.same(body.errors.map((e: { field: string }) => e.field).sort(), ['body.attendees', 'body.title']);
+    t.match(body.detail, /body\.title/);
+
+    const notJson = await http.inject({
+      method: 'POST',
+      url: '/notes',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"title": ',
+    });
+    t.equal(notJson.statusCode, 400);
+    t.match(notJson.headers['content-type'], /problem\+json/);
+
+    const huge = await http.inject({
+      method: 'POST',
+      url: '/notes',
+      payload: { title: 'x'.repeat(300_000), attendees: 1 },
+    });
+    t.equal(huge.statusCode, 413);
+    t.match(huge.headers['content-type'], /problem\+json/);
+
+    const conflict = await http.inject({
+      method: 'POST',
+      url: '/notes',
+      payload: { title: 'taken', attendees: 2 },
+    });
+    t.equal(conflict.statusCode, 409);
+    t.equal(conflict.json().detail, 'title taken');
+
+    const ok = await http.inject({
+      method: 'POST',
+      url: '/notes',
+      payload: { title: 'ok note', attendees: 2 },
+    });
+    t.equal(ok.statusCode, 201);
+  });
+
+  t.test('unknown routes and real bugs are problems too; a bug does not leak its message', async (t) => {
+    const missing = await http.inject('/nope');
+    t.equal(missing.statusCode, 404);
+    t.match(missing.headers['content-type'], /problem\+json/);
+    const boom = await http.inject('/boom');
+    t.equal(boom.statusCode, 500);
+    t.notMatch(boom.body, /bug/);
+  });
+
+  t.test('OpenAPI document and docs page', async (t) => {
+    const doc = (await http.inject('/openapi.json')).json();
+    t.equal(doc.openapi, '3.1.0');
+    t.ok(doc.paths['/notes'].post.requestBody, 'the request body schema is documented');
+    t.ok(doc.paths['/admin/dead-letters'].get.security, 'admin routes declare their security');
+    const docs = await http.inject('/docs/');
+    t.equal(docs.statusCode, 200);
+    t.match(docs.headers['content-type'], /text\/html/);
+  });
+
+  t.test('admin routes need a key with the admin scope', async (t) => {
+    t.equal((await http.inject('/admin/dead-letters')).statusCode, 401);
+    const wrong = await http.inject({
+      url: '/admin/dead-letters',
+      headers: { authorization: 'Bearer cdk_wrong' },
+    });
+    t.equal(wrong.statusCode, 401);
+    t.match(wrong.headers['content-type'], /problem\+json/);
+    const ok = await http.inject({ url: '/admin/dead-letters', headers: adminHeaders });
+    t.equal(ok.statusCode, 200);
+    t.same(ok.json(), { items: [] });
+    const { rows } = await runtime.pool.query('select key_hash from kit_test.api_key');
+    t.notMatch(JSON.stringify(rows), /test-admin-key/, 'only the hash is stored');
+  });
+
+  t.test('metrics include outbox lag and consumer counters', async (t) => {
+    const res = await http.inject('/metrics');
+    t.equal(res.statusCode, 200);
+    t.match(res.body, /outbox_unpublished_events\{service="registration"\} 0/);
+    t.match(res.body, /outbox_lag_seconds/);
+    t.match(res.body, /http_request_duration_seconds_bucket/);
+  });
+
+  t.test('shutting down: readiness goes red and new requests get 503', async (t) => {
+    service.markShuttingDown();
+    t.equal((await http.inject('/health/ready')).statusCode, 503);
+    const res = await http.inject({
+      method: 'POST',
+      url: '/notes',
+      payload: { title: 'late one', attendees: 1 },
+    });
+    t.equal(res.statusCode, 503);
+    t.match(res.headers['content-type'], /problem\+json/);
+  });
+});

@@ -1,0 +1,12 @@
+import type { ServiceRuntime } from '@citydeals/service-kit';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Config } from './config.ts';
+import type { Database } from './db/database.ts';
+
+export interface AppOptions {
+  runtime: ServiceRuntime<Database>;
+  config: Config;
+}
+
+/** The service's HTTP API as a fastify plugin; feature folders register their routes here. */
+export const app: FastifyPluginAsync<AppOptions> = async () => {};
