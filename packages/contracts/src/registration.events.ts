@@ -1,0 +1,389 @@
+import { z } from 'zod';
+import {
+  DEFAULT_TIME_ZONE,
+  httpUrlSchema,
+  idSchema,
+  isoDurationSchema,
+  languageSchema,
+  slugSchema,
+  timestampSchema,
+  timeZoneSchema,
+  uniqueItems,
+  versionSchema,
+} from './common.ts';
+import { defineEvent, type EventOf } from './envelope.ts';
+
+// ---------------------------------------------------------------------------------------------------------
+// Enums shared with the registration service
+
+export const meetingStatuses = ['draft', 'published', 'cancelled'] as const;
+export const meetingStatusSchema = z.enum(meetingStatuses);
+export type MeetingStatus = z.infer<typeof meetingStatusSchema>;
+
+export const registrationStatuses = [
+  'confirmed',
+  'waitlisted',
+  'cancelled',
+  'checked_in',
+  'no_show',
+] as const;
+export const registrationStatusSchema = z.enum(registrationStatuses);
+export type RegistrationStatus = z.infer<typeof registrationStatusSchema>;
+
+/** Roles an attendee can state on the registration form (the deal roles plus outsiders). */
+export const attendeeRoles = [
+  'projectleider',
+  'projectsecretaris',
+  'dealmaker',
+  'programmamanager',
+  'communicatieadviseur',
+  'partner',
+  'other',
+] as const;
+export const attendeeRoleSchema = z.enum(attendeeRoles);
+export type AttendeeRole = z.infer<typeof attendeeRoleSchema>;
+
+export const cancellationActors = ['attendee', 'admin', 'system'] as const;
+export const cancellationActorSchema = z.enum(cancellationActors);
+export type CancellationActor = z.infer<typeof cancellationActorSchema>;
+
+/** Meeting fields that `registration.meeting.updated` can report as changed (times change by rescheduling). */
+export const meetingFields = [
+  'title',
+  'slug',
+  'description',
+  'timeZone',
+  'venue',
+  'onlineUrl',
+  'language',
+  'reminderOffsets',
+  'status',
+  'capacity',
+  'registrationWindow',
+  'agenda',
+] as const;
+export const meetingFieldSchema = z.enum(meetingFields);
+export type MeetingField = z.infer<typeof meetingFieldSchema>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Meeting events carry the whole meeting as it is after the change, so the notification service can build its
+// read model from whichever event arrives first and render every mail without calling back.
+
+export const venueSchema = z.object({
+  name: z.string().min(1).max(200),
+  address: z.string().min(1).max(500),
+});
+export type Venue = z.infer<typeof venueSchema>;
+
+const meetingShape = {
+  meetingId: idSchema,
+  version: versionSchema,
+  title: z.string().min(1).max(200),
+  slug: slugSchema,
+  startsAt: timestampSchema,
+  endsAt: timestampSchema,
+  timeZone: timeZoneSchema.default(DEFAULT_TIME_ZONE),
+  venue: venueSchema,
+  onlineUrl: httpUrlSchema.nullable(),
+  language: languageSchema,
+  reminderOffsets: z
+    .array(isoDurationSchema)
+    .max(10)
+    .refine(uniqueItems, 'reminder offsets must be unique')
+    .describe('How long before startsAt each reminder goes out, as ISO 8601 durations (e.g. P7D, P1D).'),
+  status: meetingStatusSchema,
+  capacity: z.int().positive().max(100_000),
+  icsSequence: z
+    .int()
+    .nonnegative()
+    .describe('SEQUENCE of the meeting in calendar files; grows with every reschedule.'),
+};
+
+/** Meeting as carried by every meeting event. */
+export const meetingSnapshotSchema = z.object(meetingShape).superRefine(endsAfterStart);
+export type MeetingSnapshot = z.output<typeof meetingSnapshotSchema>;
+
+function endsAfterStart(value: { startsAt: string; endsAt: string }, ctx: z.RefinementCtx): void {
+  if (Date.parse(value.endsAt) <= Date.parse(value.startsAt)) {
+    ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'endsAt must be after startsAt' });
+  }
+}
+
+const exampleMeeting = {
+  meetingId: '01936b2a-4f00-7c3e-9a1b-2d4e6f708192',
+  version: 1 as const,
+  title: 'Community of Practice City Deals, november 2023',
+  slug: 'cop-city-deals-2023-11',
+  startsAt: '2023-11-23T13:00:00+01:00',
+  endsAt: '2023-11-23T17:30:00+01:00',
+  timeZone: 'Europe/Amsterdam',
+  venue: { name: 'Hangar op het voormalige PTT-terrein', address: 'Voormalig PTT-terrein, Den Haag' },
+  onlineUrl: null,
+  language: 'nl',
+  reminderOffsets: ['P7D', 'P1D'],
+  status: 'published',
+  capacity: 120,
+  icsSequence: 0,
+} satisfies z.input<typeof meetingSnapshotSchema>;
+
+export const meetingScheduled = defineEvent({
+  subject: 'registration.meeting.scheduled',
+  version: 1,
+  description: 'A meeting was created (as a draft or published at once). Carries the whole meeting.',
+  data: z
+    .object({
+      ...meetingShape,
+      version: z.literal(1),
+      status: z.enum(['draft', 'published']),
+    })
+    .superRefine(endsAfterStart),
+  example: exampleMeeting,
+});
+
+export const meetingUpdated = defineEvent({
+  subject: 'registration.meeting.updated',
+  version: 1,
+  description:
+    'A meeting was edited (title, venue, capacity, reminders, publication, …) without moving it in time. ' +
+    'Carries the whole meeting after the change and the names of the fields that changed.',
+  data: z
+    .object({
+      ...meetingShape,
+      status: z.enum(['draft', 'published']),
+      changedFields: z
+        .array(meetingFieldSchema)
+        .min(1)
+        .refine(uniqueItems, 'changed fields must be unique')
+        .describe('Fields changed by this edit; some (description, agenda) are not carried in the event.'),
+    })
+    .superRefine(endsAfterStart),
+  example: {
+    ...exampleMeeting,
+    version: 3,
+    capacity: 150,
+    changedFields: ['capacity'],
+  },
+});
+
+export const meetingRescheduled = defineEvent({
+  subject: 'registration.meeting.rescheduled',
+  version: 1,
+  description:
+    'A meeting moved to a new start and/or end. Pending reminders must be re-timed and attendees receive a ' +
+    'calendar update with the same UID and the new icsSequence.',
+  data: z
+    .object({
+      ...meetingShape,
+      status: z.enum(['draft', 'published']),
+      icsSequence: meetingShape.icsSequence.min(1),
+      previousStartsAt: timestampSchema,
+      previousEndsAt: timestampSchema,
+    })
+    .superRefine(endsAfterStart),
+  example: {
+    ...exampleMeeting,
+    version: 4,
+    startsAt: '2023-11-30T13:00:00+01:00',
+    endsAt: '2023-11-30T17:30:00+01:00',
+    capacity: 150,
+    icsSequence: 1,
+    previousStartsAt: '2023-11-23T13:00:00+01:00',
+    previousEndsAt: '2023-11-23T17:30:00+01:00',
+  },
+});
+
+export const meetingCancelled = defineEvent({
+  subject: 'registration.meeting.cancelled',
+  version: 1,
+  description:
+    'A meeting was cancelled. Its reminders are dropped and attendees receive a calendar cancellation ' +
+    '(METHOD:CANCEL) with this icsSequence.',
+  data: z
+    .object({
+      ...meetingShape,
+      status: z.literal('cancelled'),
+      reason: z.string().min(1).max(1000).nullable(),
+    })
+    .superRefine(endsAfterStart),
+  example: {
+    ...exampleMeeting,
+    version: 5,
+    status: 'cancelled',
+    icsSequence: 1,
+    reason: 'De hangar is niet beschikbaar; we plannen een nieuwe datum in het voorjaar.',
+  },
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Attendee events carry what the notification service needs to write a mail, including the manage link.
+// The link holds a bearer token: consumers must not log it nor forward it (e.g. to webhooks).
+
+const attendeeShape = {
+  registrationId: idSchema,
+  meetingId: idSchema,
+  version: versionSchema,
+  status: registrationStatusSchema,
+  name: z.string().min(1).max(200),
+  email: z.email().max(254),
+  language: languageSchema,
+  position: z
+    .int()
+    .positive()
+    .nullable()
+    .describe('Place on the waitlist (1 = next in line); null unless waitlisted.'),
+  manageUrl: httpUrlSchema.describe(
+    'Link to view, change or cancel the registration. Contains a secret token: never log or forward it.',
+  ),
+};
+
+/** Registration as carried by attendee events (all but `attendee.erased`). */
+export const attendeeSnapshotSchema = z.object(attendeeShape);
+export type AttendeeSnapshot = z.output<typeof attendeeSnapshotSchema>;
+
+const exampleAttendee = {
+  registrationId: '01936b2c-1a2b-7d4e-8f60-718293a4b5c6',
+  meetingId: exampleMeeting.meetingId,
+  version: 1,
+  status: 'confirmed',
+  name: 'Sanne de Vries',
+  email: 'sanne.devries@example.org',
+  language: 'nl',
+  position: null,
+  manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/q3Vx9Lk2TzR8bWfN0cYhPa',
+} satisfies z.input<typeof attendeeSnapshotSchema>;
+
+export const attendeeRegistered = defineEvent({
+  subject: 'registration.attendee.registered',
+  version: 1,
+  description:
+    'Someone registered for a meeting and got a seat (status confirmed). A registration that lands on the ' +
+    'waitlist is announced by registration.attendee.waitlisted instead.',
+  data: z.object({ ...attendeeShape, status: z.literal('confirmed'), position: z.null() }),
+  example: exampleAttendee,
+});
+
+export const attendeeWaitlisted = defineEvent({
+  subject: 'registration.attendee.waitlisted',
+  version: 1,
+  description: 'Someone registered for a full meeting and was put on the waitlist at the given position.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('waitlisted'),
+    position: z.int().positive(),
+  }),
+  example: {
+    ...exampleAttendee,
+    registrationId: '01936b2d-7e10-7a2b-9c3d-4e5f60718293',
+    name: 'Daan Bakker',
+    email: 'd.bakker@example.org',
+    language: 'en',
+    status: 'waitlisted',
+    position: 3,
+    manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Hn4Rt7Wq1Zp6Ys0Bv8Kc2e',
+  },
+});
+
+export const attendeePromoted = defineEvent({
+  subject: 'registration.attendee.promoted',
+  version: 1,
+  description: 'A seat came free and a waitlisted registration was confirmed.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('confirmed'),
+    position: z.null(),
+    previousPosition: z.int().positive().describe('Waitlist position just before the promotion.'),
+  }),
+  example: {
+    ...exampleAttendee,
+    registrationId: '01936b2d-7e10-7a2b-9c3d-4e5f60718293',
+    version: 2,
+    name: 'Daan Bakker',
+    email: 'd.bakker@example.org',
+    language: 'en',
+    previousPosition: 1,
+    manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Hn4Rt7Wq1Zp6Ys0Bv8Kc2e',
+  },
+});
+
+export const attendeeCancelled = defineEvent({
+  subject: 'registration.attendee.cancelled',
+  version: 1,
+  description:
+    'A registration was cancelled (by the attendee through the manage link, by an admin, or by the system). ' +
+    'Pending reminders for it must be dropped.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('cancelled'),
+    position: z.null(),
+    previousStatus: z.enum(['confirmed', 'waitlisted']),
+    cancelledBy: cancellationActorSchema,
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    status: 'cancelled',
+    previousStatus: 'confirmed',
+    cancelledBy: 'attendee',
+  },
+});
+
+export const attendeeCheckedIn = defineEvent({
+  subject: 'registration.attendee.checked_in',
+  version: 1,
+  description: 'A confirmed attendee was checked in at the door.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('checked_in'),
+    position: z.null(),
+    checkedInAt: timestampSchema,
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    status: 'checked_in',
+    checkedInAt: '2023-11-23T12:52:10+01:00',
+  },
+});
+
+export const attendeeErased = defineEvent({
+  subject: 'registration.attendee.erased',
+  version: 1,
+  description:
+    'A registration was anonymised (on request or by retention). Every service removes the personal data it ' +
+    'holds for this registration. Deliberately carries no personal data.',
+  // Strict, so a publisher that passes a name or address along is refused instead of silently trimmed.
+  data: z.strictObject({
+    registrationId: idSchema,
+    meetingId: idSchema,
+    version: versionSchema,
+  }),
+  example: {
+    registrationId: exampleAttendee.registrationId,
+    meetingId: exampleAttendee.meetingId,
+    version: 3,
+  },
+});
+
+export const registrationEvents = Object.freeze({
+  meetingScheduled,
+  meetingUpdated,
+  meetingRescheduled,
+  meetingCancelled,
+  attendeeRegistered,
+  attendeeWaitlisted,
+  attendeePromoted,
+  attendeeCancelled,
+  attendeeCheckedIn,
+  attendeeErased,
+});
+
+export type MeetingScheduledEvent = EventOf<typeof meetingScheduled>;
+export type MeetingUpdatedEvent = EventOf<typeof meetingUpdated>;
+export type MeetingRescheduledEvent = EventOf<typeof meetingRescheduled>;
+export type MeetingCancelledEvent = EventOf<typeof meetingCancelled>;
+export type AttendeeRegisteredEvent = EventOf<typeof attendeeRegistered>;
+export type AttendeeWaitlistedEvent = EventOf<typeof attendeeWaitlisted>;
+export type AttendeePromotedEvent = EventOf<typeof attendeePromoted>;
+export type AttendeeCancelledEvent = EventOf<typeof attendeeCancelled>;
+export type AttendeeCheckedInEvent = EventOf<typeof attendeeCheckedIn>;
+export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;
