@@ -1,0 +1,33 @@
+# One image recipe for the three services; the SERVICE build argument picks which one the container runs:
+#   docker build --build-arg SERVICE=registration .   (registration | deal-tracking | notification)
+# The services run from TypeScript source with tsx, as they do outside containers: there is no build step to
+# drift from what the tests ran.
+
+FROM node:20.19.5-bookworm-slim AS manifests
+WORKDIR /src
+COPY . .
+# Only the manifests reach the install layer, so an edit to source code does not re-run npm ci.
+RUN mkdir -p /manifests \
+ && cp package.json package-lock.json /manifests/ \
+ && for f in packages/*/package.json services/*/package.json; do \
+      mkdir -p "/manifests/$(dirname "$f")" && cp "$f" "/manifests/$f"; \
+    done
+
+FROM node:20.19.5-bookworm-slim
+WORKDIR /app
+COPY --from=manifests /manifests/ ./
+# Development dependencies included: tsx runs the services.
+RUN npm ci --include=dev --no-audit --no-fund && npm cache clean --force
+COPY . .
+
+# Late, so the three images share every layer above.
+ARG SERVICE
+RUN test -f "services/${SERVICE}/src/server.ts" \
+  || { echo "build argument SERVICE must name a folder under services/, got '${SERVICE}'" >&2; exit 1; }
+ENV SERVICE=${SERVICE} \
+    NODE_ENV=production \
+    HOST=0.0.0.0
+
+USER node
+# exec: node becomes PID 1 and receives SIGTERM itself, which starts the graceful shutdown.
+CMD ["sh", "-c", "exec node --import tsx \"services/$SERVICE/src/server.ts\""]
