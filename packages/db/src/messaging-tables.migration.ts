@@ -18,7 +18,8 @@ export function messagingMigrations(schema: string): Record<string, Migration> {
           .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
           .addColumn('event_id', 'uuid', (c) => c.notNull().unique())
           .addColumn('subject', 'text', (c) => c.notNull())
-          .addColumn('payload', 'jsonb', (c) => c.notNull())
+          // json, not jsonb: the relay sends the text as written, with no parse on insert or re-serialisation on read.
+          .addColumn('payload', 'json', (c) => c.notNull())
           .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
           .addColumn('published_at', 'timestamptz')
           .execute();

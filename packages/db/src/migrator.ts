@@ -14,7 +14,12 @@ export async function migrateSchema(
   schema: string,
   migrations: Migrations,
 ): Promise<string[]> {
-  await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+  // Postgres checks CREATE on the database before IF NOT EXISTS, so a service role that owns its schema
+  // but may not create schemas would fail here; look first.
+  const exists = await sql<{
+    found: boolean;
+  }>`select exists (select 1 from pg_namespace where nspname = ${schema}) as found`.execute(db);
+  if (!exists.rows[0]?.found) await sql`create schema ${sql.id(schema)}`.execute(db);
   const migrator = new Migrator({
     db: db.withSchema(schema),
     migrationTableSchema: schema,

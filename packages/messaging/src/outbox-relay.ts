@@ -127,14 +127,19 @@ export class OutboxRelay {
     return rows[0]?.ok === true;
   }
 
+  /**
+   * Publishes everything unpublished, in id order. The next batch is read while the current one is in
+   * flight to JetStream, and each batch is marked while the next one is sent, so Postgres round trips
+   * overlap with publishing instead of adding to it. A row that commits late with a lower id than one
+   * already passed is picked up by the next drain, which starts from the beginning again.
+   */
   async #drain(client: pg.PoolClient): Promise<void> {
-    for (;;) {
-      const { rows } = await client.query<OutboxRow>(
-        `select id, event_id, subject, payload::text as payload from ${this.#table} where published_at is null order by id limit $1`,
-        [this.#o.batchSize],
-      );
-      if (rows.length === 0) return;
-      const publishedIds = await this.#publishInOrder(rows);
+    let rows = await this.#fetch(client, 0);
+    while (rows.length > 0) {
+      const publishing = this.#publishInOrder(rows);
+      const more = rows.length === this.#o.batchSize && !this.#stopping;
+      const next = more ? this.#fetch(client, rows.at(-1)!.id) : Promise.resolve([]);
+      const publishedIds = await publishing;
       if (publishedIds.length) {
         await client.query(`update ${this.#table} set published_at = now() where id = any($1::bigint[])`, [
           publishedIds,
@@ -142,12 +147,22 @@ export class OutboxRelay {
         this.stats.published += publishedIds.length;
       }
       if (publishedIds.length < rows.length) {
+        await next.catch(() => []);
         throw new Error(
           `published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`,
         );
       }
-      if (rows.length < this.#o.batchSize || this.#stopping) return;
+      rows = await next;
     }
+  }
+
+  async #fetch(client: pg.PoolClient, afterId: number): Promise<OutboxRow[]> {
+    const { rows } = await client.query<OutboxRow>(
+      `select id, event_id, subject, payload::text as payload from ${this.#table}
+       where published_at is null and id > $1 order by id limit $2`,
+      [afterId, this.#o.batchSize],
+    );
+    return rows;
   }
 
   /**

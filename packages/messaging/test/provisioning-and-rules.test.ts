@@ -84,15 +84,26 @@ t.test('provisioning against the real server', async (t) => {
   });
   t.equal(changed.config.max_age, nanos(3_600_000), 'a changed setting is applied by update');
 
-  const consumer = await ensureConsumer(jsm, name, { durable_name: 'c1', filter_subject: ns.subject('registration.>') });
-  t.equal(consumer.config.max_deliver, -1, 'the server keeps redelivering; the runner decides when to dead-letter');
+  const consumer = await ensureConsumer(jsm, name, {
+    durable_name: 'c1',
+    filter_subject: ns.subject('registration.>'),
+  });
+  t.equal(
+    consumer.config.max_deliver,
+    -1,
+    'the server keeps redelivering; the runner decides when to dead-letter',
+  );
 
   const version = nc.info?.version ?? '?';
   const [major, minor] = version.split('.').map(Number);
   if ((major ?? 0) === 2 && (minor ?? 0) < 11) {
     // 2.9/2.10 silently drop per-message TTL support (a 2.11 field): provisioning must notice.
     const error = await t.rejects(
-      ensureStream(jsm, { name, subjects: ns.streamSubjects(streams.registration), allow_msg_ttl: true } as never),
+      ensureStream(jsm, {
+        name,
+        subjects: ns.streamSubjects(streams.registration),
+        allow_msg_ttl: true,
+      } as never),
     );
     t.type(error, ProvisioningMismatchError);
     t.match((error as Error).message, /allow_msg_ttl/);

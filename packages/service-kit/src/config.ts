@@ -27,6 +27,8 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
     NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
     NATS_USER: optionalString,
     NATS_PASSWORD: optionalString,
+    /** 3 on a NATS cluster, so a stream survives the loss of a node. */
+    NATS_STREAM_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
     EVENT_NAMESPACE: z
       .string()
       .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and -')

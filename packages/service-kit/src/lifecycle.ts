@@ -1,16 +1,19 @@
 import type { HttpServer } from './http-server.ts';
 import type { ServiceRuntime, ServiceTables } from './runtime.ts';
+import type { ServiceWorker } from './service.ts';
 
 export interface RunningService<DB extends ServiceTables> {
   http: HttpServer;
   runtime: ServiceRuntime<DB>;
+  /** Background workers of the service; stopped after the consumers, before the relay. */
+  workers?: readonly ServiceWorker[];
   /** Turns readiness red; called first on shutdown. */
   markShuttingDown(): void;
 }
 
 /**
- * The shutdown order of ARCHITECTURE rule 7: stop taking requests, drain consumers, stop the relay,
- * close fastify (in-flight requests finish), drain NATS, close the pool. Nothing committed is lost:
+ * The shutdown order of ARCHITECTURE rule 7: stop taking requests, drain consumers, stop workers, stop the
+ * relay, close fastify (in-flight requests finish), drain NATS, close the pool. Nothing committed is lost:
  * an event a request commits after the relay stopped stays in the outbox for the next start.
  */
 export async function shutdown<DB extends ServiceTables>(service: RunningService<DB>): Promise<void> {
@@ -18,6 +21,7 @@ export async function shutdown<DB extends ServiceTables>(service: RunningService
   // New requests get 503 from here on (see registerOperationsRoutes); health checks still answer.
   service.markShuttingDown();
   await runtime.stopConsumers();
+  await Promise.all((service.workers ?? []).map((w) => w.stop()));
   await runtime.relay.stop();
   await http.close();
   await runtime.stop();

@@ -106,7 +106,12 @@ export async function startRuntime<DB extends ServiceTables>(
     const jsm = await jetstreamManager(nc);
     const ns = namespace(config.EVENT_NAMESPACE);
     const stream = streams[service];
-    await ensureStream(jsm, { name: ns.streamName(stream), subjects: ns.streamSubjects(stream) });
+    const replicas = config.NATS_STREAM_REPLICAS;
+    await ensureStream(jsm, {
+      name: ns.streamName(stream),
+      subjects: ns.streamSubjects(stream),
+      num_replicas: replicas,
+    });
 
     const relay = new OutboxRelay({ pool, schema, js, namespace: ns, logger, ...options.relay });
     relay.start();
@@ -117,6 +122,7 @@ export async function startRuntime<DB extends ServiceTables>(
       await ensureStream(jsm, {
         name: ns.streamName(definition.stream),
         subjects: ns.streamSubjects(definition.stream),
+        num_replicas: replicas,
       });
       const runner = new ConsumerRunner<DB>({
         db,

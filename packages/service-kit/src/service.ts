@@ -11,6 +11,18 @@ export interface ServiceDefinition<DB extends ServiceTables, Config extends Base
   http: Omit<HttpServerOptions, 'logger'>;
   /** The service's own routes: a fastify plugin that receives the runtime and config. */
   app: FastifyPluginAsync<{ runtime: ServiceRuntime<DB>; config: Config }>;
+  /**
+   * Background loops that run with the service (e.g. a delivery worker). Started after the runtime, before
+   * HTTP listens; stopped after the consumers and before the relay, so what they commit is still relayed.
+   */
+  workers?: (context: { runtime: ServiceRuntime<DB>; config: Config }) => readonly ServiceWorker[];
+}
+
+export interface ServiceWorker {
+  readonly name: string;
+  start(): void | Promise<void>;
+  /** Finishes the work in hand and returns; nothing new is started after it is called. */
+  stop(): Promise<void>;
 }
 
 /** Everything a service is, assembled: runtime first (schema migrated, stream provisioned), then HTTP. */
@@ -21,7 +33,12 @@ export async function createService<DB extends ServiceTables, Config extends Bas
   const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL });
   const runtime = await startRuntime<DB>({ ...definition, config, logger });
   let shuttingDown = false;
+  const workers: ServiceWorker[] = [];
   try {
+    for (const worker of definition.workers?.({ runtime, config }) ?? []) {
+      await worker.start();
+      workers.push(worker);
+    }
     const http = await createHttpServer({ ...definition.http, logger });
     registerOperationsRoutes(http, runtime, () => shuttingDown);
     await http.register(definition.app, { runtime, config });
@@ -29,11 +46,13 @@ export async function createService<DB extends ServiceTables, Config extends Bas
     return {
       http,
       runtime,
+      workers,
       markShuttingDown: () => {
         shuttingDown = true;
       },
     };
   } catch (err) {
+    await Promise.all(workers.map((w) => w.stop()));
     await runtime.stop();
     throw err;
   }
