@@ -1,6 +1,7 @@
 export * from './api-keys.ts';
 export type * from './base-config.ts';
 export * from './config.ts';
+export * from './event-catalog.routes.ts';
 export * from './http-server.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { BaseConfig } from './base-config.ts';
+import { registerEventCatalogRoutes } from './event-catalog.routes.ts';
 import { createHttpServer, type HttpServerOptions } from './http-server.ts';
 import type { RunningService } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
@@ -41,6 +42,7 @@ export async function createService<DB extends ServiceTables, Config extends Bas
     }
     const http = await createHttpServer({ ...definition.http, logger });
     registerOperationsRoutes(http, runtime, () => shuttingDown);
+    registerEventCatalogRoutes(http);
     await http.register(definition.app, { runtime, config });
     await http.ready();
     return {

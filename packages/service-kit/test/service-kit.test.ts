@@ -147,6 +147,12 @@ t.test('a service built on the kit', async (t) => {
     t.equal(doc.openapi, '3.1.0');
     t.ok(doc.paths['/notes'].post.requestBody, 'the request body schema is documented');
     t.ok(doc.paths['/admin/dead-letters'].get.security, 'admin routes declare their security');
+    const asyncapi = (await http.inject('/asyncapi.json')).json();
+    t.equal(asyncapi.asyncapi, '3.0.0');
+    t.ok(Object.keys(asyncapi.channels).length >= 23, 'every event has a channel');
+    const catalogue = await http.inject('/events');
+    t.match(catalogue.body, /registration\.attendee\.registered/);
+    t.match(catalogue.body, /deal_tracking\.deal\.phase_changed/);
     const docs = await http.inject('/docs/');
     t.equal(docs.statusCode, 200);
     t.match(docs.headers['content-type'], /text\/html/);
