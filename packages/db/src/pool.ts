@@ -26,8 +26,11 @@ export function createPool(options: DatabaseOptions): pg.Pool {
     application_name: options.applicationName ?? options.schema,
     options: `-c search_path=${quoteIdent(options.schema)}`,
   });
-  // An idle client that loses its server must not crash the process; the next query reconnects.
+  // A client that loses its server emits 'error'; unheard, that kills the process. Idle clients report to
+  // the pool, checked-out ones to nobody (pg-pool removes its listener on checkout), so every client gets a
+  // listener of its own. The failure still reaches whoever awaits a query on it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

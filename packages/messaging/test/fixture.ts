@@ -48,12 +48,13 @@ export const testMigrations = {
 export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 /** A database, schema, namespace and stream of its own, all removed by `close()`. */
-export async function setupMessaging() {
-  const database = await createTestDatabase();
+export async function setupMessaging(servers: { postgresAdminUrl?: string; natsUrl?: string } = {}) {
+  const natsUrl = servers.natsUrl ?? testServers.natsUrl;
+  const database = await createTestDatabase('cd_test', servers.postgresAdminUrl);
   const { db, pool } = createDatabase<TestDB>({ connectionString: database.url, schema: SCHEMA });
   await migrateSchema(db, SCHEMA, testMigrations);
   const ns = namespace(uniqueName('t'));
-  const nc = await connectNats({ url: testServers.natsUrl, name: 'messaging-test' });
+  const nc = await connectNats({ url: natsUrl, name: 'messaging-test' });
   const js = jetstream(nc);
   const jsm = await jetstreamManager(nc);
   const streamName = ns.streamName(streams.registration);
@@ -67,6 +68,7 @@ export async function setupMessaging() {
     js,
     jsm,
     streamName,
+    natsUrl,
     async close() {
       await jsm.streams.delete(streamName).catch(() => {});
       await nc.drain().catch(() => {});

@@ -21,22 +21,28 @@ export interface TestDatabase {
 }
 
 /** Creates an empty database of its own; `drop()` removes it even if connections are still open. */
-export async function createTestDatabase(prefix = 'cd_test'): Promise<TestDatabase> {
+export async function createTestDatabase(
+  prefix = 'cd_test',
+  adminUrl = testServers.postgresAdminUrl,
+): Promise<TestDatabase> {
   const name = uniqueName(prefix);
-  await withAdmin((c) => c.query(`create database "${name}"`));
-  const url = new URL(testServers.postgresAdminUrl);
+  await withAdmin((c) => c.query(`create database "${name}"`), adminUrl);
+  const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return {
     name,
     url: url.toString(),
     drop: async () => {
-      await withAdmin((c) => c.query(`drop database if exists "${name}" with (force)`));
+      await withAdmin((c) => c.query(`drop database if exists "${name}" with (force)`), adminUrl);
     },
   };
 }
 
-export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: testServers.postgresAdminUrl });
+export async function withAdmin<T>(
+  fn: (client: pg.Client) => Promise<T>,
+  adminUrl = testServers.postgresAdminUrl,
+): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
     return await fn(client);
@@ -130,3 +136,5 @@ async function removeNamespace(prefix: string): Promise<void> {
     await nc.close();
   }
 }
+
+export * from './own-servers.ts';
