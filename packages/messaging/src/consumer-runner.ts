@@ -1,6 +1,7 @@
 import { type CloudEvent, type EventDefinition, envelopeSchema, findEventByType } from '@citydeals/contracts';
 import type { MessagingTables } from '@citydeals/db';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
 import {
   type ConsumerDefinition,
@@ -39,6 +40,8 @@ export interface ConsumerRunnerOptions<DB> {
   /** Events handled at once; events about the same entity (CloudEvents `subject`) never overlap. */
   concurrency?: number;
   retry?: RetrySchedule;
+  /** How long the server waits for an ack before redelivering (a crashed or cut-off consumer's events). */
+  ackWaitMs?: number;
   /** Resolves a CloudEvents type to its contract; events of unknown type or version are poison. */
   lookupType?: (type: string) => EventDefinition | undefined;
 }
@@ -77,6 +80,7 @@ export class ConsumerRunner<DB extends MessagingTables> {
     const durable = namespace.durable(definition.name);
     await ensureConsumer(jsm, stream, {
       durable_name: durable,
+      ...(this.#o.ackWaitMs ? { ack_wait: nanos(this.#o.ackWaitMs) } : {}),
       ...(definition.filterSubject ? { filter_subject: namespace.subject(definition.filterSubject) } : {}),
     });
     const consumer = await js.consumers.get(stream, durable);

@@ -1,5 +1,5 @@
 import { streams } from '@citydeals/contracts';
-import { eventually, startOwnNats, startOwnPostgres } from '@citydeals/testkit';
+import { eventually, startOwnNats, startOwnPostgres, startTcpProxy, testServers } from '@citydeals/testkit';
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { ConsumerRunner, defineConsumer, OutboxRelay, on } from '../src/index.ts';
@@ -42,6 +42,7 @@ async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>
     logger: quietLogger,
     lookupType: lookupTestType,
     retry: { initialDelayMs: 100, maxDelayMs: 1_000, maxDeliveries: 1_000 },
+    ackWaitMs: 3_000,
     definition: defineConsumer<TestDB>({
       name: 'fault-consumer',
       stream: streams.registration,
@@ -131,5 +132,39 @@ t.test(
       postgres.start();
     });
     t.ok(failedWrites > 0, 'the crash really interrupted the writer');
+  },
+);
+
+t.test(
+  'NATS and Postgres connections blackholed for 5 s, then reset: nothing lost, nothing doubled',
+  async (t) => {
+    const pgTarget = new URL(testServers.postgresAdminUrl);
+    const natsTarget = new URL(testServers.natsUrl);
+    const pgProxy = await startTcpProxy({ host: pgTarget.hostname, port: Number(pgTarget.port || 5432) });
+    const natsProxy = await startTcpProxy({
+      host: natsTarget.hostname,
+      port: Number(natsTarget.port || 4222),
+    });
+    t.teardown(async () => {
+      await pgProxy.close();
+      await natsProxy.close();
+    });
+    const proxiedPg = new URL(testServers.postgresAdminUrl);
+    proxiedPg.port = String(pgProxy.port);
+    const m = await setupMessaging({
+      postgresAdminUrl: proxiedPg.toString(),
+      natsUrl: `nats://127.0.0.1:${natsProxy.port}`,
+    });
+    t.teardown(() => m.close());
+    const { failedWrites } = await runThroughFault(t, m, async () => {
+      pgProxy.blackhole();
+      natsProxy.blackhole();
+      await new Promise((r) => setTimeout(r, 5_000));
+      pgProxy.resetAll();
+      natsProxy.resetAll();
+      pgProxy.heal();
+      natsProxy.heal();
+    });
+    t.ok(failedWrites > 0, 'the cut really broke writes in flight');
   },
 );

@@ -138,3 +138,4 @@ async function removeNamespace(prefix: string): Promise<void> {
 }
 
 export * from './own-servers.ts';
+export * from './tcp-proxy.ts';

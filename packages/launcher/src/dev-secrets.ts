@@ -1,0 +1,59 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+
+// Letters and digits only: nats-server parses an environment value as config, and URLs need no escaping.
+const password = () => randomBytes(18).toString('hex');
+
+const secretsSchema = z.object({
+  postgresSuperuser: z.string().min(1),
+  database: z.object({
+    registration: z.string().min(1),
+    deal_tracking: z.string().min(1),
+    notification: z.string().min(1),
+  }),
+  nats: z.object({
+    registration: z.string().min(1),
+    deal_tracking: z.string().min(1),
+    notification: z.string().min(1),
+    admin: z.string().min(1),
+  }),
+});
+
+export type DevSecrets = Readonly<z.output<typeof secretsSchema>>;
+
+function generate(): DevSecrets {
+  return {
+    postgresSuperuser: password(),
+    database: { registration: password(), deal_tracking: password(), notification: password() },
+    nats: {
+      registration: password(),
+      deal_tracking: password(),
+      notification: password(),
+      admin: password(),
+    },
+  };
+}
+
+/**
+ * Passwords of the local stack, made once per data folder. They must outlive a run: the superuser
+ * password is fixed at initdb, and stable role passwords let a person keep a psql session string.
+ */
+export async function loadOrCreateDevSecrets(dataDir: string): Promise<DevSecrets> {
+  const file = join(dataDir, 'dev-secrets.json');
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (text !== undefined) {
+    const parsed = secretsSchema.safeParse(JSON.parse(text));
+    if (!parsed.success)
+      throw new Error(`${file} is damaged; remove the data folder ${dataDir} to start afresh`);
+    return Object.freeze(parsed.data);
+  }
+  const secrets = generate();
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return Object.freeze(secrets);
+}

@@ -1,0 +1,168 @@
+import { join } from 'node:path';
+import type { ServiceSchema } from '../../../infra/postgres/apply-init-sql.ts';
+import { REPO_ROOT } from './config.ts';
+import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';
+import type { NatsCredentials } from './nats.ts';
+import { LOCALHOST } from './ports.ts';
+
+export interface ServiceDefinition {
+  /** Folder under services/, and the name on the console. */
+  readonly dir: 'registration' | 'deal-tracking' | 'notification';
+  /** Its schema, database role and NATS user. */
+  readonly schema: ServiceSchema;
+  readonly title: string;
+  readonly defaultPort: number;
+  readonly portVariable: 'REGISTRATION_PORT' | 'DEAL_TRACKING_PORT' | 'NOTIFICATION_PORT';
+}
+
+export const SERVICES: readonly ServiceDefinition[] = Object.freeze([
+  {
+    dir: 'registration',
+    schema: 'registration',
+    title: 'Registration',
+    defaultPort: 3001,
+    portVariable: 'REGISTRATION_PORT',
+  },
+  {
+    dir: 'deal-tracking',
+    schema: 'deal_tracking',
+    title: 'Deal tracking',
+    defaultPort: 3002,
+    portVariable: 'DEAL_TRACKING_PORT',
+  },
+  {
+    dir: 'notification',
+    schema: 'notification',
+    title: 'Notification',
+    defaultPort: 3003,
+    portVariable: 'NOTIFICATION_PORT',
+  },
+]);
+
+export interface ServiceEnvInput {
+  port: number;
+  databaseUrl: string;
+  natsUrl: string;
+  /** Absent: the service inherits whatever NATS_USER/NATS_PASSWORD the launcher was given. */
+  natsCredentials?: NatsCredentials;
+  /** True when the NATS server has no users, so inherited credentials would only confuse. */
+  natsWithoutUsers?: boolean;
+  adminKey: string;
+  logLevel: string;
+  mailDir: string;
+  smtpUrl?: string;
+  eventNamespace?: string;
+}
+
+// Launcher-only secrets a service has no business holding: each service gets its own password only.
+const LAUNCHER_ONLY = [
+  'NATS_REGISTRATION_PASSWORD',
+  'NATS_DEAL_TRACKING_PASSWORD',
+  'NATS_NOTIFICATION_PASSWORD',
+  'NATS_ADMIN_PASSWORD',
+  'CITYDEALS_DATA_DIR',
+  'CITYDEALS_READY_TIMEOUT_MS',
+];
+
+export function publicBaseUrl(port: number): string {
+  return `http://${LOCALHOST}:${port}`;
+}
+
+/** The environment of one service process: the launcher's own, with the stack's settings on top. */
+export function buildServiceEnv(
+  service: ServiceDefinition,
+  input: ServiceEnvInput,
+  base: NodeJS.ProcessEnv = process.env,
+): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const name of LAUNCHER_ONLY) delete env[name];
+  if (input.natsWithoutUsers) {
+    delete env.NATS_USER;
+    delete env.NATS_PASSWORD;
+  }
+  if (input.natsCredentials) {
+    env.NATS_USER = input.natsCredentials.user;
+    env.NATS_PASSWORD = input.natsCredentials.password;
+  }
+  if (input.eventNamespace) env.EVENT_NAMESPACE = input.eventNamespace;
+  else delete env.EVENT_NAMESPACE;
+  delete env.MAIL_DIR;
+  delete env.SMTP_URL;
+  if (service.dir === 'notification') {
+    if (input.smtpUrl) env.SMTP_URL = input.smtpUrl;
+    else env.MAIL_DIR = input.mailDir;
+  }
+  return {
+    ...env,
+    PORT: String(input.port),
+    HOST: LOCALHOST,
+    DATABASE_URL: input.databaseUrl,
+    NATS_URL: input.natsUrl,
+    ADMIN_API_KEY: input.adminKey,
+    LOG_LEVEL: input.logLevel,
+    PUBLIC_BASE_URL: publicBaseUrl(input.port),
+    // Demo data makes the first look meaningful; services seed once and idempotently. Overridable.
+    SEED_DEMO_DATA: base.SEED_DEMO_DATA ?? 'true',
+  };
+}
+
+// Absolute, so the services start the same whatever folder npm start was run from.
+const TSX_LOADER = import.meta.resolve('tsx');
+
+export function startService(
+  service: ServiceDefinition,
+  env: NodeJS.ProcessEnv,
+  onLine: (line: string) => void,
+): ManagedProcess {
+  return startManagedProcess({
+    name: service.dir,
+    command: process.execPath,
+    args: ['--import', TSX_LOADER, join('services', service.dir, 'src', 'server.ts')],
+    cwd: REPO_ROOT,
+    env,
+    onLine,
+  });
+}
+
+/** Polls GET /health/ready until 200; fails early, with its last lines, if the process exits. */
+export async function waitUntilReady(
+  service: ServiceDefinition,
+  proc: ManagedProcess,
+  baseUrl: string,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (!proc.isRunning()) {
+      const status = await proc.exited;
+      throw new ServiceFailed(service, `stopped while starting (${describeExit(status)})`, proc);
+    }
+    try {
+      const response = await fetch(`${baseUrl}/health/ready`, { signal: AbortSignal.timeout(2_000) });
+      if (response.status === 200) return;
+      last = `/health/ready answered ${response.status}: ${(await response.text()).slice(0, 300)}`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new ServiceFailed(service, `not ready after ${timeoutMs / 1000} s (${last})`, proc);
+}
+
+export class ServiceFailed extends Error {
+  constructor(
+    readonly service: ServiceDefinition,
+    reason: string,
+    proc: ManagedProcess,
+  ) {
+    const lines = proc.recentOutput().slice(-15);
+    super(
+      `${service.dir} ${reason}` +
+        (lines.length
+          ? `\nits last output:\n${lines.map((l) => `  ${l}`).join('\n')}`
+          : '\nit wrote nothing'),
+    );
+    this.name = 'ServiceFailed';
+  }
+}

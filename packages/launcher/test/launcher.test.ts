@@ -1,0 +1,360 @@
+// The launcher's proof is a real run: `npm start` on a temporary data folder (embedded Postgres, its own
+// nats-server with the infra config, the three services), checked from outside, stopped with SIGINT, and
+// started again on the same data. Pure parts are tested directly first.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { eventually } from '@citydeals/testkit';
+import pg from 'pg';
+import t from 'tap';
+import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '../../../infra/postgres/apply-init-sql.ts';
+import { loadLauncherConfig } from '../src/config.ts';
+import { formatLogLine } from '../src/console-output.ts';
+import {
+  buildServiceEnv,
+  choosePort,
+  freePort,
+  isPortFree,
+  resolveAdminKey,
+  SERVICES,
+  type ServiceDefinition,
+} from '../src/index.ts';
+
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(REPO_ROOT, 'packages', 'launcher', 'src', 'main.ts');
+const service = (dir: string) => SERVICES.find((s) => s.dir === dir) as ServiceDefinition;
+
+t.test('port choice', async (t) => {
+  const taken = new Set([3001]);
+  const free = async (p: number) => !taken.has(p);
+  const pick = async () => 45_678;
+  t.same(await choosePort(undefined, 3002, 'X_PORT', free, pick), { port: 3002 }, 'default when free');
+  const moved = await choosePort(undefined, 3001, 'X_PORT', free, pick);
+  t.equal(moved.port, 45_678, 'another port when the default is taken');
+  t.match(moved.note, /3001 is in use, using 45678.*X_PORT/, 'and says so');
+  t.same(await choosePort(0, 3001, 'X_PORT', free, pick), { port: 45_678 }, '0 = any free port');
+  await t.rejects(choosePort(3001, 3002, 'X_PORT', free, pick), /3001 \(X_PORT\) is already in use/);
+
+  const port = await freePort();
+  t.ok(await isPortFree(port), 'a port from freePort is free');
+});
+
+t.test('service environment', async (t) => {
+  const base = {
+    PATH: '/bin',
+    NATS_ADMIN_PASSWORD: 'admin-secret',
+    NATS_DEAL_TRACKING_PASSWORD: 'other-secret',
+    NATS_USER: 'stray',
+    EVENT_NAMESPACE: 'stray',
+    CITYDEALS_DATA_DIR: '/x',
+  };
+  const input = {
+    port: 3001,
+    databaseUrl: 'postgres://registration_svc:pw@127.0.0.1:5555/citydeals',
+    natsUrl: 'nats://127.0.0.1:4444',
+    natsCredentials: { user: 'registration', password: 'own-secret' },
+    adminKey: 'cdk_0123456789abcdefghijklmnop',
+    logLevel: 'warn',
+    mailDir: '/data/mail',
+  };
+  const env = buildServiceEnv(service('registration'), input, base);
+  t.match(env, {
+    PATH: '/bin',
+    PORT: '3001',
+    HOST: '127.0.0.1',
+    DATABASE_URL: input.databaseUrl,
+    NATS_URL: input.natsUrl,
+    NATS_USER: 'registration',
+    NATS_PASSWORD: 'own-secret',
+    ADMIN_API_KEY: input.adminKey,
+    LOG_LEVEL: 'warn',
+    PUBLIC_BASE_URL: 'http://127.0.0.1:3001',
+    SEED_DEMO_DATA: 'true',
+  });
+  for (const name of [
+    'NATS_ADMIN_PASSWORD',
+    'NATS_DEAL_TRACKING_PASSWORD',
+    'CITYDEALS_DATA_DIR',
+    'MAIL_DIR',
+  ]) {
+    t.notOk(name in env, `${name} is not passed to a service`);
+  }
+  t.notOk('EVENT_NAMESPACE' in env, 'no namespace unless the launcher chose one');
+
+  const notification = buildServiceEnv(service('notification'), { ...input, port: 3003 }, base);
+  t.equal(notification.MAIL_DIR, '/data/mail', 'notification writes mails to the folder');
+  const smtp = buildServiceEnv(service('notification'), { ...input, smtpUrl: 'smtp://mail:25' }, base);
+  t.equal(smtp.SMTP_URL, 'smtp://mail:25', 'or sends them through SMTP_URL');
+  t.notOk('MAIL_DIR' in smtp);
+
+  const plain = buildServiceEnv(
+    service('deal-tracking'),
+    { ...input, natsCredentials: undefined, natsWithoutUsers: true, eventNamespace: 'ns1' },
+    base,
+  );
+  t.notOk('NATS_USER' in plain, 'a NATS without users gets no stray user');
+  t.equal(plain.EVENT_NAMESPACE, 'ns1');
+  t.equal(
+    buildServiceEnv(service('registration'), input, { SEED_DEMO_DATA: 'false' }).SEED_DEMO_DATA,
+    'false',
+  );
+});
+
+t.test('configuration and admin key', async (t) => {
+  const config = loadLauncherConfig({ REGISTRATION_PORT: '0', DEAL_TRACKING_PORT: '' });
+  t.equal(config.REGISTRATION_PORT, 0);
+  t.equal(config.DEAL_TRACKING_PORT, undefined);
+  t.equal(config.LOG_LEVEL, 'warn', 'services are quiet by default');
+  t.ok(Object.isFrozen(config));
+  t.throws(
+    () => loadLauncherConfig({ NOTIFICATION_PORT: 'abc', ADMIN_API_KEY: 'short', DATABASE_URL: 'mysql://x' }),
+    /NOTIFICATION_PORT[\s\S]*DATABASE_URL[\s\S]*ADMIN_API_KEY|NOTIFICATION_PORT/,
+  );
+
+  const dir = await mkdtemp(join(tmpdir(), 'launcher-key-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const created = await resolveAdminKey(dir, undefined);
+  t.equal(created.source, 'created');
+  t.match(created.key, /^cdk_[A-Za-z0-9_-]{43}$/, 'cdk_ + 32 random bytes, base64url');
+  t.same(await resolveAdminKey(dir, undefined), { ...created, source: 'reused' }, 'the next run reuses it');
+  t.same(await resolveAdminKey(dir, 'cdk_from-the-environment-123456'), {
+    key: 'cdk_from-the-environment-123456',
+    source: 'env',
+  });
+
+  t.equal(formatLogLine('{"level":40,"msg":"slow","err":{"message":"boom"}}'), 'WARN slow (boom)');
+  t.equal(formatLogLine('plain text'), 'plain text');
+});
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  /** The launcher and every process below it, captured once everything is up. */
+  pids: number[];
+  urls: Record<string, string>;
+  adminKey: string;
+  postgresPort: number;
+  startupMs: number;
+}
+
+t.test('npm start: start, use, stop with Ctrl-C, start again on the same data', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'citydeals-launcher-'));
+  // Postgres runs as the `postgres` OS user here (we are root), which must be able to enter the folder.
+  await chmod(dataDir, 0o755);
+  const runs: Run[] = [];
+  t.teardown(async () => {
+    for (const run of runs) if (run.child.exitCode === null) run.child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const first = await startLauncher(t, dataDir);
+  runs.push(first);
+  t.comment(`first start (initdb, migrations, seeds): ${(first.startupMs / 1000).toFixed(1)} s`);
+  t.match(
+    first.output(),
+    /✓ Postgres \(embedded, new data folder\)/,
+    'Postgres initialised on the first run',
+  );
+  t.match(
+    first.output(),
+    /✓ NATS \(nats-server .*JetStream, a user per service\)/,
+    'NATS with the infra config',
+  );
+
+  for (const [title, url] of Object.entries(first.urls)) {
+    const ready = await fetch(`${url}/health/ready`);
+    t.equal(ready.status, 200, `${title}: /health/ready answers 200 on the printed URL`);
+  }
+  const registration = first.urls.Registration!;
+  const withKey = await fetch(`${registration}/admin/dead-letters`, {
+    headers: { authorization: `Bearer ${first.adminKey}` },
+  });
+  t.equal(withKey.status, 200, 'the printed admin key works on an admin route');
+  const withoutKey = await fetch(`${registration}/admin/dead-letters`);
+  t.equal(withoutKey.status, 401, 'and the route needs it');
+
+  const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
+  const asRole = async (schema: (typeof SERVICE_SCHEMAS)[number]) => {
+    const client = new pg.Client({
+      host: '127.0.0.1',
+      port: first.postgresPort,
+      database: 'citydeals',
+      user: DEFAULT_ROLE_NAMES[schema],
+      password: secrets.database[schema],
+    });
+    await client.connect();
+    return client;
+  };
+  for (const schema of SERVICE_SCHEMAS) {
+    const client = await asRole(schema);
+    try {
+      await client.query(`SELECT count(*) FROM ${schema}.outbox`);
+      t.pass(`${schema} reads its own schema`);
+      for (const other of SERVICE_SCHEMAS.filter((s) => s !== schema)) {
+        const error = await client.query(`SELECT count(*) FROM ${other}.outbox`).then(
+          () => undefined,
+          (e: { code?: string }) => e,
+        );
+        t.equal(error?.code, '42501', `${schema}'s role is refused on ${other}'s schema`);
+      }
+    } finally {
+      await client.end();
+    }
+  }
+  const superuser = new pg.Client({
+    host: '127.0.0.1',
+    port: first.postgresPort,
+    database: 'citydeals',
+    user: 'postgres',
+    password: secrets.postgresSuperuser,
+  });
+  await superuser.connect();
+  await superuser.query('CREATE TABLE public.launcher_test_marker (v text)');
+  await superuser.query('INSERT INTO public.launcher_test_marker VALUES ($1)', ['from the first run']);
+  await superuser.end();
+
+  const stopMs = await stopWithCtrlC(t, first);
+  t.comment(`stop after SIGINT: ${(stopMs / 1000).toFixed(1)} s`);
+  t.match(first.output(), /✓ stopped cleanly/);
+
+  const second = await startLauncher(t, dataDir);
+  runs.push(second);
+  t.comment(`restart on the same data: ${(second.startupMs / 1000).toFixed(1)} s`);
+  t.match(second.output(), /✓ Postgres \(embedded, existing data\)/, 'Postgres data folder reused');
+  const postgresLine = /✓ Postgres \(embedded, existing data\) on \S+ — ([\d.]+) s/.exec(second.output());
+  t.comment(`embedded Postgres restart: ${postgresLine?.[1]} s`);
+  t.equal(second.adminKey, first.adminKey, 'the same admin key');
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: second.postgresPort,
+    database: 'citydeals',
+    user: 'postgres',
+    password: secrets.postgresSuperuser,
+  });
+  await client.connect();
+  const marker = await client.query('SELECT v FROM public.launcher_test_marker');
+  await client.end();
+  t.same(marker.rows, [{ v: 'from the first run' }], 'data written in the first run is there');
+  for (const [title, url] of Object.entries(second.urls)) {
+    t.equal((await fetch(`${url}/health/ready`)).status, 200, `${title} ready again`);
+  }
+  t.ok((await readdir(join(dataDir, 'nats'))).length > 0, 'NATS keeps its store in the data folder');
+  await stopWithCtrlC(t, second);
+});
+
+type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
+
+async function startLauncher(t: TestContext, dataDir: string): Promise<Run> {
+  // tap's own variables would make nested node processes behave like tap children.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(TAP|_TAPJS|NODE_OPTIONS)/.test(k)),
+  );
+  const began = performance.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+    cwd: REPO_ROOT,
+    env: {
+      ...env,
+      CITYDEALS_DATA_DIR: dataDir,
+      // Any free port: other runs on this machine may hold 3001-3003.
+      REGISTRATION_PORT: '0',
+      DEAL_TRACKING_PORT: '0',
+      NOTIFICATION_PORT: '0',
+      CITYDEALS_READY_TIMEOUT_MS: '45000',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    output += chunk;
+  });
+  const summaryDone = /curl -H "Authorization: Bearer (cdk_[A-Za-z0-9_-]+)" \S+\n/;
+  const started = await Promise.race([
+    eventually(() => summaryDone.test(output), 50_000, 100),
+    once(child, 'exit').then(() => false),
+  ]);
+  if (!started) {
+    child.kill('SIGKILL');
+    t.fail('the launcher printed its summary', { output });
+    throw new Error(`launcher did not start:\n${output}`);
+  }
+  const startupMs = performance.now() - began;
+  const urls: Record<string, string> = {};
+  for (const title of ['Registration', 'Deal tracking', 'Notification']) {
+    const match = new RegExp(`^  ${title}\\s+(http://127\\.0\\.0\\.1:\\d+)\\s+docs: \\1/docs$`, 'm').exec(
+      output,
+    );
+    t.ok(match, `summary shows the ${title} URL and its docs page`);
+    urls[title] = match?.[1] ?? '';
+  }
+  t.match(output, /Mail folder\s+\S*mail/, 'summary shows the mail folder');
+  t.match(output, /openapi\.json/, 'summary names the OpenAPI document');
+  const adminKey = summaryDone.exec(output)?.[1] ?? '';
+  t.match(output, new RegExp(`Admin key\\s+${adminKey}`), 'summary shows the admin key');
+  const postgresPort = Number(/✓ Postgres \(embedded[^)]*\) on 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+  return {
+    child,
+    output: () => output,
+    pids: descendants(child.pid!),
+    urls,
+    adminKey,
+    postgresPort,
+    startupMs,
+  };
+}
+
+async function stopWithCtrlC(t: TestContext, run: Run): Promise<number> {
+  t.ok(run.pids.length >= 6, `the launcher runs its children (${run.pids.length} processes)`);
+  const began = performance.now();
+  const exited = once(run.child, 'exit') as Promise<[number | null, string | null]>;
+  run.child.kill('SIGINT');
+  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref());
+  const result = await Promise.race([exited, timeout]);
+  t.not(result, 'timeout', 'the launcher exits within 30 s of SIGINT');
+  t.same(result, [0, null], 'with exit code 0', { output: run.output().slice(-2000) });
+  const left = await eventually(() => {
+    const alive = run.pids.filter(isAlive);
+    return alive.length === 0 ? [] : undefined;
+  }, 5_000);
+  t.same(left ?? run.pids.filter(isAlive), [], 'no process of the run is left');
+  return performance.now() - began;
+}
+
+/** The process and all below it, from /proc (Linux): services, nats-server, Postgres and its backends. */
+function descendants(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // The command name may hold spaces and parentheses; the fields after its last ')' are fixed.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const all: number[] = [];
+  const walk = (pid: number) => {
+    all.push(pid);
+    for (const child of children.get(pid) ?? []) walk(child);
+  };
+  walk(root);
+  return all;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    // A zombie still answers signal 0 until reaped; it runs nothing any more.
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+  } catch {
+    return false;
+  }
+}
