@@ -1,8 +1,18 @@
-import { createService, type ServiceDefinition } from '@citydeals/service-kit';
+import {
+  type ApiKeyTables,
+  createService,
+  ensureApiKey,
+  newEventId,
+  type ServiceDefinition,
+  shutdown,
+  systemClock,
+} from '@citydeals/service-kit';
+import type { Kysely } from 'kysely';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
+import { seedDemoData } from './seed/seed.service.ts';
 
 export const definition: ServiceDefinition<Database, Config> = {
   service: 'deal_tracking',
@@ -10,11 +20,36 @@ export const definition: ServiceDefinition<Database, Config> = {
   consumers: [],
   http: {
     title: 'Deal tracking service',
-    description: 'City Deals Community of Practice — Deal tracking service.',
+    description:
+      'City Deals Community of Practice — where every City Deal and Town Deal stands: phases with their ' +
+      'history, term, people, partners, results, lessons and cross-links, and a change feed for other systems. ' +
+      'Every change has a version and publishes one event (see the event catalogue).',
+    tags: [
+      { name: 'deals', description: 'Create, edit, list and read deals' },
+      { name: 'phases and term', description: 'The phase machine, term extensions and tranches' },
+      { name: 'deal content', description: 'People, partners, results, lessons and cross-links' },
+      { name: 'changes', description: 'History of a deal and the change feed of all deals' },
+    ],
   },
   app,
 };
 
-export function startService(config: Config) {
-  return createService(definition, config);
+export async function startService(config: Config) {
+  const service = await createService(definition, config);
+  try {
+    const db = service.runtime.db;
+    if (config.READ_API_KEY) {
+      await ensureApiKey(db as unknown as Kysely<ApiKeyTables>, config.READ_API_KEY, 'READ_API_KEY', [
+        'read',
+      ]);
+    }
+    if (config.SEED_DEMO_DATA) {
+      const seeded = await seedDemoData({ db, clock: systemClock, newId: newEventId });
+      service.runtime.logger.info({ deals: seeded }, seeded ? 'demo data seeded' : 'demo data already there');
+    }
+  } catch (err) {
+    await shutdown(service);
+    throw err;
+  }
+  return service;
 }
