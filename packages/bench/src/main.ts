@@ -3,9 +3,23 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { type BenchRow, renderTable } from './report.ts';
 import { outboxRelayScenario } from './scenarios/outbox-relay.scenario.ts';
+import { registrationScenarios } from './scenarios/registration.scenario.ts';
 
+const peakRss: BenchRow[] = [];
 const scenarios: { name: string; run: () => Promise<BenchRow | BenchRow[]> }[] = [
   { name: 'outbox relay', run: outboxRelayScenario },
+  {
+    name: 'registrations',
+    run: async () => {
+      const { rows, peakRssMb } = await registrationScenarios();
+      peakRss.push({
+        scenario: 'peak RSS of the registration service during its load',
+        system: { label: 'VmHWM', value: peakRssMb, unit: 'MB' },
+        goal: '≤ 150 MB',
+      });
+      return rows;
+    },
+  },
 ];
 
 const only = process.argv.slice(2);
@@ -23,6 +37,7 @@ for (const scenario of scenarios) {
   }
 }
 
+rows.push(...peakRss);
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const when = new Date().toISOString();
 const table = renderTable(rows);

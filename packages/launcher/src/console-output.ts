@@ -29,34 +29,12 @@ export function displayPath(path: string): string {
   return rel && !rel.startsWith('..') ? rel : path;
 }
 
-const LEVELS: Record<number, string> = {
-  10: 'trace',
-  20: 'debug',
-  30: 'info',
-  40: 'WARN',
-  50: 'ERROR',
-  60: 'FATAL',
-};
-
-/** A pino JSON line as `LEVEL message (error)`; anything else unchanged. */
-export function formatLogLine(line: string): string {
-  if (!line.startsWith('{')) return line;
-  try {
-    const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
-    const level = LEVELS[entry.level ?? 30] ?? String(entry.level);
-    const error = entry.err?.message ? ` (${entry.err.message})` : '';
-    return `${level} ${entry.msg ?? ''}${error}`;
-  } catch {
-    return line;
-  }
-}
-
 const NAME_WIDTH = Math.max('deal-tracking'.length, 'nats-server'.length);
 
 /** Prints a child's output, each line prefixed with its name, so three services stay apart. */
 export function childPrinter(name: string): (line: string) => void {
   const prefix = `${name.padEnd(NAME_WIDTH)} │ `;
-  return (line) => process.stdout.write(`${prefix}${formatLogLine(line)}\n`);
+  return (line) => process.stdout.write(`${prefix}${line}\n`);
 }
 
 export interface SummaryInput {

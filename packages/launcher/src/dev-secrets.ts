@@ -3,8 +3,9 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
-// Letters and digits only: nats-server parses an environment value as config, and URLs need no escaping.
-const password = () => randomBytes(18).toString('hex');
+// nats-server parses an environment value as config: only letters and digits, and a leading letter, or
+// `5e3...` would read as a number and the server refuses to start. URLs need no escaping either.
+const password = () => `p${randomBytes(18).toString('hex')}`;
 
 const secretsSchema = z.object({
   postgresSuperuser: z.string().min(1),

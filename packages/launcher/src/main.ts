@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { resolveAdminKey } from './admin-key.ts';
 import { type LauncherConfig, loadLauncherConfig } from './config.ts';
 import { childPrinter, displayPath, done, failed, info, summary, warn } from './console-output.ts';
-import { loadOrCreateDevSecrets } from './dev-secrets.ts';
+import { type DevSecrets, loadOrCreateDevSecrets } from './dev-secrets.ts';
 import { describeExit, type ManagedProcess, runningProcesses } from './managed-process.ts';
 import {
   findNatsServer,
@@ -80,7 +80,7 @@ class Launcher {
     const natsLabel =
       this.#nats.kind === 'external'
         ? `NATS from NATS_URL (${this.#nats.url})`
-        : `NATS (nats-server ${this.#nats.version ?? ''}, JetStream${this.#nats.kind === 'infra-config' ? ', a user per service' : ''}) on ${this.#nats.url.replace('nats://', '')}`;
+        : `NATS (nats-server${this.#nats.version ? ` ${this.#nats.version}` : ''}, JetStream${this.#nats.kind === 'infra-config' ? ', a user per service' : ''}) on ${this.#nats.url.replace('nats://', '')}`;
     done(natsLabel, t);
     if (this.#nats.note) warn(this.#nats.note);
 
@@ -137,7 +137,7 @@ class Launcher {
     );
   }
 
-  async #startNats(secrets: Awaited<ReturnType<typeof loadOrCreateDevSecrets>>): Promise<NatsHandle> {
+  async #startNats(secrets: DevSecrets): Promise<NatsHandle> {
     const { config } = this;
     if (config.NATS_URL) {
       return useExternalNats(config.NATS_URL, {
@@ -168,10 +168,9 @@ class Launcher {
   #watchService(service: RunningService): void {
     void service.process.exited.then((status) => {
       if (this.#stopping()) return;
-      const lines = service.process.recentOutput().slice(-15);
+      const lines = service.process.lastLines(8);
       failed(
-        `${service.definition.dir} stopped unexpectedly (${describeExit(status)})` +
-          (lines.length ? `; its last output:\n${lines.map((l) => `  ${l}`).join('\n')}` : ''),
+        `${service.definition.dir} stopped unexpectedly (${describeExit(status)}); its last lines:\n${lines}`,
       );
       void this.stop(1);
     });
@@ -180,9 +179,7 @@ class Launcher {
   #watchInfra(name: string, proc: ManagedProcess | undefined): void {
     void proc?.exited.then((status) => {
       if (this.#stopping()) return;
-      failed(
-        `${name} stopped unexpectedly (${describeExit(status)}):\n${proc.recentOutput().slice(-10).join('\n')}`,
-      );
+      failed(`${name} stopped unexpectedly (${describeExit(status)}); its last lines:\n${proc.lastLines(8)}`);
       void this.stop(1);
     });
   }
@@ -240,9 +237,17 @@ try {
 }
 
 const launcher = new Launcher(config);
+// Under `npm start` one Ctrl-C arrives twice: from the terminal (to the whole foreground group) and again
+// from npm, which forwards it to its script. A signal within this window counts as the same press.
+const SAME_PRESS_MS = 1_000;
+let firstSignalAt = 0;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    if (launcher.phase === 'stopping') launcher.force();
+    if (launcher.phase === 'stopping') {
+      if (performance.now() - firstSignalAt > SAME_PRESS_MS) launcher.force();
+      return;
+    }
+    firstSignalAt = performance.now();
     process.stdout.write('\n');
     void launcher.stop(0);
   });

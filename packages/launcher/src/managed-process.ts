@@ -16,6 +16,8 @@ export interface ManagedProcess {
   isRunning(): boolean;
   /** The last lines it wrote, for error messages. */
   recentOutput(): string[];
+  /** The last `count` non-blank lines, indented, for an error message. */
+  lastLines(count: number): string;
   /** Sends `signal`; after `timeoutMs` kills its whole process group. Resolves once it has exited. */
   stop(signal: NodeJS.Signals, timeoutMs: number): Promise<ExitStatus>;
   /** SIGKILL to its process group, synchronously; for the last moments of the launcher. */
@@ -30,6 +32,8 @@ export interface ManagedProcessOptions {
   cwd?: string;
   uid?: number;
   gid?: number;
+  /** Rewrites each output line before it is kept and shown (e.g. a JSON log line made readable). */
+  formatLine?: (line: string) => string;
   /** Called with every output line (stdout and stderr); lines are kept for `recentOutput` regardless. */
   onLine?: (line: string) => void;
   keepLines?: number;
@@ -72,7 +76,8 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
       resolve({ code, signal });
     });
   });
-  const onLine = (line: string) => {
+  const onLine = (raw: string) => {
+    const line = options.formatLine ? options.formatLine(raw) : raw;
     lines.push(line);
     if (lines.length > keep) lines.shift();
     options.onLine?.(line);
@@ -96,6 +101,16 @@ export function startManagedProcess(options: ManagedProcessOptions): ManagedProc
     exited,
     isRunning: () => running,
     recentOutput: () => [...lines],
+    lastLines: (count) => {
+      const shown = lines.filter((l) => l.trim() !== '');
+      // A crash prints its error and then a stack: start at the error, which says what went wrong.
+      const errorAt = shown.findLastIndex((l) => /\w*Error\b/.test(l) && !/^\s*at /.test(l));
+      const from = errorAt >= 0 ? Math.min(errorAt, shown.length - 1) : Math.max(0, shown.length - count);
+      return shown
+        .slice(from, from + count)
+        .map((l) => `    ${l}`)
+        .join('\n');
+    },
     async stop(signal, timeoutMs) {
       if (running) child.kill(signal);
       const timer = setTimeout(() => signalGroup('SIGKILL'), timeoutMs);

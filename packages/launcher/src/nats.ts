@@ -57,8 +57,11 @@ export function useExternalNats(
 }
 
 /** Looks on PATH, then in the sbin folders a normal user's PATH often lacks (Debian puts it in /usr/sbin). */
-export async function findNatsServer(path = process.env.PATH ?? ''): Promise<string | undefined> {
-  const dirs = [...path.split(delimiter).filter(Boolean), '/usr/local/sbin', '/usr/sbin'];
+export async function findNatsServer(
+  path = process.env.PATH ?? '',
+  alsoIn: readonly string[] = ['/usr/local/sbin', '/usr/sbin'],
+): Promise<string | undefined> {
+  const dirs = [...path.split(delimiter).filter(Boolean), ...alsoIn];
   for (const dir of dirs) {
     const candidate = join(dir, 'nats-server');
     if (

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { ServiceSchema } from '../../../infra/postgres/apply-init-sql.ts';
+import { formatLogLine } from './child-log.ts';
 import { REPO_ROOT } from './config.ts';
 import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';
 import type { NatsCredentials } from './nats.ts';
@@ -120,6 +121,7 @@ export function startService(
     args: ['--import', TSX_LOADER, join('services', service.dir, 'src', 'server.ts')],
     cwd: REPO_ROOT,
     env,
+    formatLine: formatLogLine,
     onLine,
   });
 }
@@ -156,13 +158,8 @@ export class ServiceFailed extends Error {
     reason: string,
     proc: ManagedProcess,
   ) {
-    const lines = proc.recentOutput().slice(-15);
-    super(
-      `${service.dir} ${reason}` +
-        (lines.length
-          ? `\nits last output:\n${lines.map((l) => `  ${l}`).join('\n')}`
-          : '\nit wrote nothing'),
-    );
+    const lines = proc.lastLines(8);
+    super(`${service.dir} ${reason}${lines ? `; its last lines:\n${lines}` : '; it wrote nothing'}`);
     this.name = 'ServiceFailed';
   }
 }

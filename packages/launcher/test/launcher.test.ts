@@ -4,7 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
-import { chmod, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,8 +12,9 @@ import { eventually } from '@citydeals/testkit';
 import pg from 'pg';
 import t from 'tap';
 import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '../../../infra/postgres/apply-init-sql.ts';
+import { formatLogLine } from '../src/child-log.ts';
 import { loadLauncherConfig } from '../src/config.ts';
-import { formatLogLine } from '../src/console-output.ts';
+import { loadOrCreateDevSecrets } from '../src/dev-secrets.ts';
 import {
   buildServiceEnv,
   choosePort,
@@ -23,6 +24,7 @@ import {
   SERVICES,
   type ServiceDefinition,
 } from '../src/index.ts';
+import { findNatsServer, NatsServerMissing, startLocalNats } from '../src/nats.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO_ROOT, 'packages', 'launcher', 'src', 'main.ts');
@@ -126,8 +128,38 @@ t.test('configuration and admin key', async (t) => {
     source: 'env',
   });
 
+  const secrets = await loadOrCreateDevSecrets(dir);
+  for (const [user, password] of Object.entries(secrets.nats)) {
+    // nats-server reads `5e3f...` from the environment as a number and refuses to start.
+    t.match(password, /^[a-z][a-z0-9]{20,}$/, `NATS password of ${user} starts with a letter`);
+  }
+  t.same(await loadOrCreateDevSecrets(dir), secrets, 'secrets are kept for the next run');
+
   t.equal(formatLogLine('{"level":40,"msg":"slow","err":{"message":"boom"}}'), 'WARN slow (boom)');
   t.equal(formatLogLine('plain text'), 'plain text');
+});
+
+t.test('nats-server: missing, and a config that cannot be used', async (t) => {
+  t.equal(await findNatsServer('/nonexistent', []), undefined, 'not found');
+  t.match(new NatsServerMissing().message, /apt-get install nats-server[\s\S]*releases[\s\S]*NATS_URL=/);
+
+  const binary = await findNatsServer();
+  if (!binary) {
+    t.pass('no nats-server here: fallback not checked');
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'launcher-nats-'));
+  const brokenConfig = join(dir, 'broken.conf');
+  await writeFile(brokenConfig, 'authorization { users: [ { user: a, password: $UNSET_VARIABLE } ] }\n');
+  const secrets = await loadOrCreateDevSecrets(dir);
+  const nats = await startLocalNats(binary, dir, secrets, brokenConfig);
+  t.teardown(async () => {
+    await nats.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  t.equal(nats.kind, 'plain', 'falls back to plain JetStream');
+  t.match(nats.note, /could not be used .*without per-service users/, 'and says so');
+  t.equal(nats.credentials, undefined);
 });
 
 interface Run {
@@ -275,14 +307,16 @@ async function startLauncher(t: TestContext, dataDir: string): Promise<Run> {
     output += chunk;
   });
   const summaryDone = /curl -H "Authorization: Bearer (cdk_[A-Za-z0-9_-]+)" \S+\n/;
-  const started = await Promise.race([
-    eventually(() => summaryDone.test(output), 50_000, 100),
-    once(child, 'exit').then(() => false),
-  ]);
-  if (!started) {
+  let exited = false;
+  child.once('exit', () => {
+    exited = true;
+  });
+  // Stops polling as soon as the launcher gives up, so a failed start does not hold the test for the timeout.
+  await eventually(() => summaryDone.test(output) || exited, 50_000, 100);
+  if (!summaryDone.test(output)) {
     child.kill('SIGKILL');
     t.fail('the launcher printed its summary', { output });
-    throw new Error(`launcher did not start:\n${output}`);
+    throw new Error('the launcher did not start; its output is in the failure above');
   }
   const startupMs = performance.now() - began;
   const urls: Record<string, string> = {};

@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export interface Spawned {
+  child: ChildProcess;
+  output: () => string;
+  /** Peak resident set size so far, from the kernel's high-water mark. */
+  peakRssMb: () => number;
+  stop: () => Promise<void>;
+}
+
+/** Starts a TypeScript entry point in its own Node process and waits until `ready(output)` holds. */
+export async function spawnTs(
+  entry: string,
+  args: string[],
+  env: Record<string, string>,
+  ready: (output: string) => boolean,
+  timeoutMs = 60_000,
+): Promise<Spawned> {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  child.stderr?.on('data', (c: Buffer) => {
+    output += c.toString();
+  });
+  const deadline = Date.now() + timeoutMs;
+  while (!ready(output)) {
+    if (child.exitCode !== null) throw new Error(`${entry} exited early:\n${output.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`${entry} not ready after ${timeoutMs} ms:\n${output.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    child,
+    output: () => output,
+    peakRssMb: () => {
+      try {
+        const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+        const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+        return Math.round(kb / 1024);
+      } catch {
+        return 0;
+      }
+    },
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export interface LoadResult {
+  requests: number;
+  rps: number;
+  p50: number;
+  p97_5: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** Runs the load generator in its own process and returns autocannon's figures. */
+export async function runLoad(options: {
+  url: string;
+  meetingIds: string[];
+  connections: number;
+  durationSeconds: number;
+  overallRate?: number;
+  label: string;
+}): Promise<LoadResult> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./processes/load.ts', import.meta.url)), JSON.stringify(options)],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  const [code] = await once(child, 'exit');
+  if (code !== 0) throw new Error(`load generator exited with ${code}`);
+  return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
+}
