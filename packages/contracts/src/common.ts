@@ -51,7 +51,9 @@ export const timeZoneSchema = z
 
 export const isoDurationSchema = z.iso.duration();
 
-export const httpUrlSchema = z.httpUrl().max(2048);
+// Not z.httpUrl(): that demands a public domain name and refuses http://127.0.0.1:3001, which every
+// local installation uses for its links.
+export const httpUrlSchema = z.url({ protocol: /^https?$/, hostname: z.regexes.hostname }).max(2048);
 
 export const actorTypes = ['api_key', 'user', 'system'] as const;
 export const actorTypeSchema = z.enum(actorTypes);

@@ -39,6 +39,12 @@ export interface ConsumerDefinition<DB> {
 }
 
 export function defineConsumer<DB>(definition: ConsumerDefinition<DB>): ConsumerDefinition<DB> {
+  // NATS refuses durable names with dots or spaces, and the client then stalls rather than failing.
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(definition.name)) {
+    throw new Error(
+      `consumer name "${definition.name}" may only hold letters, digits, _ and - (NATS durable name)`,
+    );
+  }
   const types = new Set<string>();
   for (const { definition: d } of definition.handlers) {
     if (d.stream !== definition.stream) {

@@ -83,6 +83,8 @@ export async function startRuntime<DB extends ServiceTables>(
     applicationName: service,
   });
   let nc: NatsConnection | undefined;
+  // What has started so far, so a failed start undoes exactly that (a running relay holds a pool client).
+  const started: { stop(): Promise<void> }[] = [];
   try {
     const applied = await migrateSchema(db, schema, {
       ...messagingMigrations(schema),
@@ -115,6 +117,7 @@ export async function startRuntime<DB extends ServiceTables>(
 
     const relay = new OutboxRelay({ pool, schema, js, namespace: ns, logger, ...options.relay });
     relay.start();
+    started.push(relay);
 
     const runners = new Map<string, ConsumerRunner<DB>>();
     for (const definition of options.consumers ?? []) {
@@ -135,6 +138,7 @@ export async function startRuntime<DB extends ServiceTables>(
         ...(options.retry ? { retry: options.retry } : {}),
       });
       await runner.start();
+      started.push(runner);
       runners.set(definition.name, runner);
     }
 
@@ -185,6 +189,7 @@ export async function startRuntime<DB extends ServiceTables>(
       },
     };
   } catch (err) {
+    for (const part of started.reverse()) await part.stop().catch(() => {});
     await nc?.close().catch(() => {});
     await db.destroy();
     throw err;

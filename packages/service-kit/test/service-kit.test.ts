@@ -1,3 +1,5 @@
+import { streams } from '@citydeals/contracts';
+import { defineConsumer } from '@citydeals/messaging';
 import {
   adminHeaders,
   createTestDatabase,
@@ -15,6 +17,7 @@ import {
   createService,
   HttpProblem,
   loadConfig,
+  redactUrl,
   type ServiceRuntime,
   type ServiceTables,
   shutdown,
@@ -31,6 +34,20 @@ t.test('config is parsed once, frozen, and every bad variable is named', async (
   t.match(error.message, /DATABASE_URL: is required but not set/);
   t.match(error.message, /PORT: /);
   t.match(error.message, /LOG_LEVEL: /);
+});
+
+t.test('request logs mask secret tokens in URLs but keep ids and slugs', async (t) => {
+  t.equal(
+    redactUrl('/aanmelding/beheren/q3Vx9Lk2TzR8bWfN0cYhPaQ3Vx9Lk2Tz'),
+    '/aanmelding/beheren/[redacted]',
+  );
+  t.equal(redactUrl('/unsubscribe/3f9a0c1d2e3f4a5b6c7d8e9f0a1b2c3d/x'), '/unsubscribe/[redacted]/x');
+  t.equal(
+    redactUrl('/meetings/01936b2a-4f00-7c3e-9a1b-2d4e6f708192'),
+    '/meetings/01936b2a-4f00-7c3e-9a1b-2d4e6f708192',
+  );
+  t.equal(redactUrl('/meetings/cop-city-deals-voorjaar-2027'), '/meetings/cop-city-deals-voorjaar-2027');
+  t.equal(redactUrl('/admin/meetings?status=published'), '/admin/meetings?[redacted]');
 });
 
 const noteBody = z.object({ title: z.string().min(3).max(20), attendees: z.number().int().positive() });
@@ -50,6 +67,40 @@ const app: FastifyPluginAsync<{ runtime: ServiceRuntime<ServiceTables>; config: 
     throw new Error('bug');
   });
 };
+
+t.test('a start that fails half-way undoes what it started and rejects instead of hanging', async (t) => {
+  const database = await createTestDatabase();
+  const prefix = uniqueName('t');
+  t.teardown(() => database.drop());
+  const config = loadConfig(
+    baseConfigSchema({ port: 0, schema: 'kit_fail' }),
+    testServiceEnv(database, prefix),
+  );
+  const impossible = defineConsumer<ServiceTables>({
+    name: 'impossible-filter',
+    stream: streams.deal_tracking,
+    // Not a subject of the DEAL_TRACKING stream: the server refuses the consumer after the relay started.
+    filterSubject: 'registration.meeting.scheduled',
+    handlers: [],
+  });
+  await t.rejects(
+    createService<ServiceTables, BaseConfig>(
+      {
+        service: 'registration',
+        migrations: {},
+        consumers: [impossible],
+        http: { title: 'x', description: 'x' },
+        app,
+      },
+      config,
+    ),
+  );
+  const { connectNats } = await import('@citydeals/messaging');
+  const { jetstreamManager } = await import('@nats-io/jetstream');
+  const nc = await connectNats({ url: config.NATS_URL, name: 'cleanup' });
+  await deleteNamespaceStreams(await jetstreamManager(nc), prefix);
+  await nc.close();
+});
 
 t.test('a service built on the kit', async (t) => {
   const database = await createTestDatabase();
