@@ -1,6 +1,21 @@
+import { httpUrlSchema } from '@citydeals/contracts';
 import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
+import { z } from 'zod';
 
-export const configSchema = baseConfigSchema({ port: 3001, schema: 'registration' });
+export const configSchema = baseConfigSchema({ port: 3001, schema: 'registration' }).extend({
+  /** Manage links in mails and pages are built on this; it must be the address attendees can reach. */
+  PUBLIC_BASE_URL: httpUrlSchema.default('http://127.0.0.1:3001'),
+  /** Creates one upcoming published demo meeting at start, once. */
+  SEED_DEMO_DATA: z.stringbool().default(false),
+  /** Registrations of meetings that ended longer ago than this are anonymised; 0 turns retention off. */
+  RETENTION_MONTHS: z.coerce.number().int().min(0).max(240).default(24),
+  /** How often the retention job looks for expired registrations. */
+  RETENTION_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(1000)
+    .default(6 * 60 * 60 * 1000),
+});
 
 export type Config = ReturnType<typeof loadServiceConfig>;
 

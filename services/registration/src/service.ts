@@ -1,16 +1,26 @@
 import { createService, type ServiceDefinition } from '@citydeals/service-kit';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
+import { dealProjectionConsumer } from './consumers/deal-projection.consumer.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
 
 export const definition: ServiceDefinition<Database, Config> = {
   service: 'registration',
   migrations,
-  consumers: [],
+  consumers: [dealProjectionConsumer],
   http: {
     title: 'Registration service',
-    description: 'City Deals Community of Practice — Registration service.',
+    description:
+      'City Deals Community of Practice — meetings, registrations with capacity and waitlist, self-service ' +
+      'with a secret link, check-in, exports and calendars.',
+    tags: [
+      { name: 'meetings', description: 'Published meetings, for the public' },
+      { name: 'registrations', description: 'Register for a meeting' },
+      { name: 'self-service', description: 'View, change or cancel your registration with the emailed link' },
+      { name: 'meetings (admin)', description: 'Create, edit, publish, reschedule and cancel meetings' },
+      { name: 'registrations (admin)', description: 'Attendee lists, check-in and no-shows' },
+    ],
   },
   app,
 };

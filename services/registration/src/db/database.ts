@@ -1,4 +1,84 @@
 import type { ServiceTables } from '@citydeals/service-kit';
+import type { ColumnType, Generated } from 'kysely';
+
+export interface AgendaItemColumn {
+  time: string;
+  title: string;
+  kind: string;
+}
+
+export interface MeetingTable {
+  id: string;
+  version: number;
+  status: 'draft' | 'published' | 'cancelled';
+  title: string;
+  slug: string;
+  description: string | null;
+  starts_at: Date;
+  ends_at: Date;
+  time_zone: string;
+  venue_name: string;
+  venue_address: string;
+  online_url: string | null;
+  capacity: number;
+  registration_opens_at: Date | null;
+  registration_closes_at: Date | null;
+  language: 'nl' | 'en';
+  agenda: ColumnType<AgendaItemColumn[], string, string>;
+  reminder_offsets: string[];
+  ics_sequence: number;
+  cancel_reason: string | null;
+  /** Set once on first publication; a meeting that was never public stays out of the feed. */
+  published_at: Date | null;
+  cancelled_at: Date | null;
+  created_at: Generated<Date>;
+  updated_at: Date;
+}
+
+export type RegistrationStatusColumn = 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+
+export interface RegistrationTable {
+  id: string;
+  meeting_id: string;
+  /** Arrival order; the waitlist is served lowest first. */
+  seq: Generated<number>;
+  version: number;
+  status: RegistrationStatusColumn;
+  name: string | null;
+  email: string | null;
+  email_key: string | null;
+  organisation: string | null;
+  role: string;
+  deal_id: string | null;
+  dietary_needs: string | null;
+  accessibility_needs: string | null;
+  consent_photo: boolean;
+  consent_attendee_list: boolean;
+  language: 'nl' | 'en';
+  token_hash: string | null;
+  created_at: Date;
+  updated_at: Date;
+  confirmed_at: Date | null;
+  cancelled_at: Date | null;
+  cancelled_by: 'attendee' | 'admin' | 'system' | null;
+  checked_in_at: Date | null;
+  no_show_at: Date | null;
+  erased_at: Date | null;
+}
+
+export interface DealTable {
+  id: string;
+  name: string;
+  slug: string;
+  kind: string;
+  phase: string;
+  version: number;
+  updated_at: Date;
+}
 
 /** Every table this service may touch: its own schema and nothing else. */
-export interface Database extends ServiceTables {}
+export interface Database extends ServiceTables {
+  meeting: MeetingTable;
+  registration: RegistrationTable;
+  deals: DealTable;
+}

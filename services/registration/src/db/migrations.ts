@@ -1,4 +1,92 @@
 import type { Migrations } from '@citydeals/db';
+import { type Kysely, sql } from 'kysely';
 
 /** The service's own migrations, frozen in time: each takes Kysely<any> and never imports app types. */
-export const migrations: Migrations = {};
+export const migrations: Migrations = {
+  '0001_meetings_registrations_deals': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('meeting')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('draft', 'published', 'cancelled')`),
+        )
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('slug', 'text', (c) => c.notNull().unique())
+        .addColumn('description', 'text')
+        .addColumn('starts_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('ends_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('time_zone', 'text', (c) => c.notNull())
+        .addColumn('venue_name', 'text', (c) => c.notNull())
+        .addColumn('venue_address', 'text', (c) => c.notNull())
+        .addColumn('online_url', 'text')
+        .addColumn('capacity', 'integer', (c) => c.notNull().check(sql`capacity > 0`))
+        .addColumn('registration_opens_at', 'timestamptz')
+        .addColumn('registration_closes_at', 'timestamptz')
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('agenda', 'jsonb', (c) => c.notNull())
+        .addColumn('reminder_offsets', sql`text[]`, (c) => c.notNull())
+        .addColumn('ics_sequence', 'integer', (c) => c.notNull())
+        .addColumn('cancel_reason', 'text')
+        .addColumn('published_at', 'timestamptz')
+        .addColumn('cancelled_at', 'timestamptz')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addCheckConstraint('meeting_ends_after_start', sql`ends_at > starts_at`)
+        .execute();
+      await db.schema.createIndex('meeting_starts_at').on('meeting').column('starts_at').execute();
+
+      await db.schema
+        .createTable('registration')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id'))
+        .addColumn('seq', 'bigint', (c) => c.notNull().generatedAlwaysAsIdentity())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('confirmed', 'waitlisted', 'cancelled', 'checked_in', 'no_show')`),
+        )
+        .addColumn('name', 'text')
+        .addColumn('email', 'text')
+        .addColumn('email_key', 'text')
+        .addColumn('organisation', 'text')
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('deal_id', 'uuid')
+        .addColumn('dietary_needs', 'text')
+        .addColumn('accessibility_needs', 'text')
+        .addColumn('consent_photo', 'boolean', (c) => c.notNull())
+        .addColumn('consent_attendee_list', 'boolean', (c) => c.notNull())
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.unique())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('confirmed_at', 'timestamptz')
+        .addColumn('cancelled_at', 'timestamptz')
+        .addColumn('cancelled_by', 'text')
+        .addColumn('checked_in_at', 'timestamptz')
+        .addColumn('no_show_at', 'timestamptz')
+        .addColumn('erased_at', 'timestamptz')
+        .execute();
+      // One live registration per address and meeting; after a cancellation the person may register anew.
+      await sql`create unique index registration_one_live_per_email on registration (meeting_id, email_key)
+        where status <> 'cancelled' and email_key is not null`.execute(db);
+      await db.schema
+        .createIndex('registration_meeting_status_seq')
+        .on('registration')
+        .columns(['meeting_id', 'status', 'seq'])
+        .execute();
+      await db.schema.createIndex('registration_email_key').on('registration').column('email_key').execute();
+
+      await db.schema
+        .createTable('deals')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('slug', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('phase', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+    },
+  },
+};

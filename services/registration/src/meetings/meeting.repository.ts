@@ -1,0 +1,68 @@
+import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import type { Database, MeetingTable } from '../db/database.ts';
+
+export type MeetingRow = Awaited<ReturnType<typeof findMeeting>> & {};
+
+export async function insertMeeting(
+  trx: Transaction<Database>,
+  row: Insertable<MeetingTable>,
+): Promise<void> {
+  await trx.insertInto('meeting').values(row).execute();
+}
+
+export function findMeeting(db: Kysely<Database>, id: string) {
+  return db.selectFrom('meeting').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export function findMeetingBySlug(db: Kysely<Database>, slug: string) {
+  return db.selectFrom('meeting').selectAll().where('slug', '=', slug).executeTakeFirst();
+}
+
+/** Serialises every seat decision of one meeting; callers lock the meeting before any of its registrations. */
+export function lockMeeting(trx: Transaction<Database>, id: string) {
+  return trx.selectFrom('meeting').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+}
+
+export async function updateMeeting(
+  trx: Transaction<Database>,
+  id: string,
+  patch: Updateable<MeetingTable>,
+): Promise<void> {
+  await trx.updateTable('meeting').set(patch).where('id', '=', id).execute();
+}
+
+export function listMeetings(
+  db: Kysely<Database>,
+  filter: { statuses: MeetingTable['status'][]; endedAfter: Date | null; oncePublished?: boolean },
+) {
+  let query = db.selectFrom('meeting').selectAll().where('status', 'in', filter.statuses);
+  if (filter.endedAfter) query = query.where('ends_at', '>', filter.endedAfter);
+  if (filter.oncePublished) query = query.where('published_at', 'is not', null);
+  return query.orderBy('starts_at').orderBy('id').execute();
+}
+
+export interface SeatCounts {
+  seatsTaken: number;
+  waitlisted: number;
+}
+
+/** Exact inside a transaction that holds the meeting lock; a snapshot otherwise. */
+export async function seatCounts(
+  db: Kysely<Database>,
+  meetingIds: string[],
+): Promise<Map<string, SeatCounts>> {
+  const counts = new Map<string, SeatCounts>(meetingIds.map((id) => [id, { seatsTaken: 0, waitlisted: 0 }]));
+  if (meetingIds.length === 0) return counts;
+  const rows = await db
+    .selectFrom('registration')
+    .select([
+      'meeting_id',
+      sql<number>`count(*) filter (where status in ('confirmed', 'checked_in', 'no_show'))::int`.as('taken'),
+      sql<number>`count(*) filter (where status = 'waitlisted')::int`.as('waiting'),
+    ])
+    .where('meeting_id', 'in', meetingIds)
+    .groupBy('meeting_id')
+    .execute();
+  for (const row of rows) counts.set(row.meeting_id, { seatsTaken: row.taken, waitlisted: row.waiting });
+  return counts;
+}

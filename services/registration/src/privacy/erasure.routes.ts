@@ -1,0 +1,37 @@
+import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { ServiceContext } from '../context.ts';
+import { problemResponses } from '../problem-responses.ts';
+import { eraseByEmail } from './erasure.service.ts';
+
+export function erasureRoutes(
+  fastify: FastifyInstance,
+  { ctx, admin }: { ctx: ServiceContext; admin: preHandlerAsyncHookHandler },
+) {
+  fastify.withTypeProvider<ZodTypeProvider>().post(
+    '/admin/erasures',
+    {
+      preHandler: admin,
+      schema: {
+        tags: ['privacy (admin)'],
+        summary: 'Erase a person’s personal data',
+        description:
+          'Anonymises every registration of the email address (name, address, organisation, needs, manage link) ' +
+          'and announces registration.attendee.erased for each, so the other services erase theirs. A seat for ' +
+          'a meeting still to come is given up and the next in line promoted. Erasing an unknown address ' +
+          'erases nothing and is not an error.',
+        body: z
+          .object({ email: z.email().max(254) })
+          .meta({ example: { email: 'sanne.devries@example.org' } }),
+        response: {
+          200: z
+            .object({ erasedRegistrationIds: z.array(z.uuid()) })
+            .meta({ example: { erasedRegistrationIds: ['01936b2c-1a2b-7d4e-8f60-718293a4b5c6'] } }),
+          ...problemResponses(400, 401, 403),
+        },
+      },
+    },
+    async (request) => ({ erasedRegistrationIds: await eraseByEmail(ctx, request.body.email) }),
+  );
+}

@@ -1,0 +1,82 @@
+import { attendeeErased } from '@citydeals/contracts';
+import { enqueueEvent } from '@citydeals/messaging';
+import { sql } from 'kysely';
+import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
+import { lockMeeting } from '../meetings/meeting.repository.ts';
+import {
+  findExpiredRegistrations,
+  findRegistrationsByEmailKey,
+  lockRegistration,
+  updateRegistration,
+} from '../registrations/registration.repository.ts';
+import { emailKey, promoteFromWaitlist } from '../registrations/registration.service.ts';
+
+/**
+ * Anonymises one registration: personal data and the manage token go, status and role stay for the counts.
+ * A live seat or waitlist place of a meeting still to come is given up (promoting the next in line) without
+ * a cancellation event: that event would carry the very address being erased.
+ */
+async function eraseRegistration(
+  ctx: ServiceContext,
+  registrationId: string,
+  meetingId: string,
+): Promise<boolean> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const meeting = (await lockMeeting(trx, meetingId))!;
+    const row = await lockRegistration(trx, registrationId);
+    if (!row || row.erased_at) return false;
+    const now = ctx.clock.now();
+    const givesUp = (row.status === 'confirmed' || row.status === 'waitlisted') && now < meeting.ends_at;
+    await updateRegistration(trx, row.id, {
+      version: row.version + 1,
+      name: null,
+      email: null,
+      email_key: null,
+      organisation: null,
+      dietary_needs: null,
+      accessibility_needs: null,
+      token_hash: null,
+      erased_at: now,
+      updated_at: now,
+      ...(givesUp
+        ? { status: 'cancelled' as const, cancelled_at: now, cancelled_by: 'system' as const }
+        : {}),
+    });
+    // Published outbox copies hold the name and address too; unpublished ones must still go out first.
+    await sql`delete from outbox where published_at is not null and payload->>'subject' = ${row.id}`.execute(
+      trx,
+    );
+    await enqueueEvent(trx, attendeeErased, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: { registrationId: row.id, meetingId: row.meeting_id, version: row.version + 1 },
+    });
+    if (givesUp && row.status === 'confirmed') await promoteFromWaitlist(trx, ctx, meeting);
+    return true;
+  });
+}
+
+/** Erases every registration of an address; each in its own short transaction. */
+export async function eraseByEmail(ctx: ServiceContext, email: string): Promise<string[]> {
+  const found = await findRegistrationsByEmailKey(ctx.db, emailKey(email));
+  const erased: string[] = [];
+  for (const r of found) {
+    if (await eraseRegistration(ctx, r.id, r.meeting_id)) erased.push(r.id);
+  }
+  return erased;
+}
+
+/** Retention: anonymises registrations of meetings that ended more than `months` months ago. */
+export async function eraseExpired(ctx: ServiceContext, months: number): Promise<number> {
+  if (months <= 0) return 0;
+  const cutoff = ctx.clock.now();
+  cutoff.setUTCMonth(cutoff.getUTCMonth() - months);
+  let total = 0;
+  for (;;) {
+    const batch = await findExpiredRegistrations(ctx.db, cutoff, 200);
+    if (batch.length === 0) return total;
+    for (const r of batch) if (await eraseRegistration(ctx, r.id, r.meeting_id)) total += 1;
+  }
+}

@@ -1,0 +1,446 @@
+import {
+  type AttendeeSnapshot,
+  attendeeCancelled,
+  attendeeCheckedIn,
+  attendeePromoted,
+  attendeeRegistered,
+  attendeeWaitlisted,
+  type CancellationActor,
+} from '@citydeals/contracts';
+import { enqueueEvent } from '@citydeals/messaging';
+import { HttpProblem, problems } from '@citydeals/service-kit';
+import type { Transaction } from 'kysely';
+import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
+import type { Database } from '../db/database.ts';
+import { dealExists } from '../deals/deal.repository.ts';
+import { findMeeting, lockMeeting, type MeetingRow, seatCounts } from '../meetings/meeting.repository.ts';
+import { registrationWindow } from '../meetings/meeting.rules.ts';
+import { hashManageToken, manageUrl, manageUrlWithoutToken, newManageToken } from './manage-token.ts';
+import {
+  findLiveRegistrationByEmail,
+  findRegistration,
+  findRegistrationByTokenHash,
+  insertRegistration,
+  listRegistrations,
+  listWaitlist,
+  lockRegistration,
+  type RegistrationFilter,
+  type RegistrationRow,
+  updateRegistration,
+  waitlistPositionOf,
+} from './registration.repository.ts';
+import type {
+  AdminRegistration,
+  OwnRegistration,
+  RegisterInput,
+  RegistrationResult,
+  UpdateNeedsInput,
+} from './registration.schemas.ts';
+import {
+  cancelTransition,
+  checkInTransition,
+  decideSeat,
+  noShowTransition,
+  selectPromotions,
+  type Transition,
+} from './seat.rules.ts';
+
+export function emailKey(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Only for registrations that still hold personal data; erased ones announce nothing but their erasure. */
+export function attendeeSnapshot(row: RegistrationRow, link: string): AttendeeSnapshot {
+  if (row.name === null || row.email === null) throw new Error(`registration ${row.id} is erased`);
+  return {
+    registrationId: row.id,
+    meetingId: row.meeting_id,
+    version: row.version,
+    status: row.status,
+    name: row.name,
+    email: row.email,
+    language: row.language,
+    position: null,
+    manageUrl: link,
+  };
+}
+
+const windowProblems = {
+  cancelled: () =>
+    new HttpProblem(
+      409,
+      'meeting-cancelled',
+      'Meeting cancelled',
+      'this meeting is cancelled; registration is closed',
+    ),
+  not_yet_open: (at: Date | null) =>
+    new HttpProblem(
+      409,
+      'registration-not-open',
+      'Registration not open yet',
+      `registration opens at ${at?.toISOString()}`,
+      {
+        opensAt: at?.toISOString(),
+      },
+    ),
+  closed: () =>
+    new HttpProblem(
+      409,
+      'registration-closed',
+      'Registration closed',
+      'registration for this meeting has closed',
+    ),
+};
+
+/**
+ * Registers someone, or returns their live registration for this meeting. The meeting row is locked for
+ * the seat decision, so concurrent registrations are decided one at a time against exact counts.
+ */
+export async function register(
+  ctx: ServiceContext,
+  meetingId: string,
+  input: RegisterInput,
+): Promise<RegistrationResult> {
+  if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
+    throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
+  }
+  const token = newManageToken();
+  const key = emailKey(input.email);
+  return ctx.db.transaction().execute(async (trx) => {
+    const meeting = await lockMeeting(trx, meetingId);
+    if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
+    const now = ctx.clock.now();
+    const window = registrationWindow(
+      {
+        status: meeting.status,
+        startsAt: meeting.starts_at,
+        endsAt: meeting.ends_at,
+        registrationOpensAt: meeting.registration_opens_at,
+        registrationClosesAt: meeting.registration_closes_at,
+      },
+      now,
+    );
+    const existing = await findLiveRegistrationByEmail(trx, meetingId, key);
+    if (existing) {
+      return {
+        registrationId: existing.id,
+        meetingId,
+        status: existing.status,
+        position:
+          existing.status === 'waitlisted' ? await waitlistPositionOf(trx, meetingId, existing.seq) : null,
+        manageUrl: null,
+        existing: true,
+      };
+    }
+    if (window === 'cancelled') throw windowProblems.cancelled();
+    if (window === 'not_yet_open') throw windowProblems.not_yet_open(meeting.registration_opens_at);
+    if (window !== 'open') throw windowProblems.closed();
+
+    const counts = (await seatCounts(trx, [meetingId])).get(meetingId)!;
+    const decision = decideSeat({
+      capacity: meeting.capacity,
+      seatsTaken: counts.seatsTaken,
+      waitlistLength: counts.waitlisted,
+    });
+    const row = await insertRegistration(trx, {
+      id: ctx.newId(),
+      meeting_id: meetingId,
+      version: 1,
+      status: decision.status,
+      name: input.name,
+      email: input.email.trim(),
+      email_key: key,
+      organisation: input.organisation,
+      role: input.role,
+      deal_id: input.dealId,
+      dietary_needs: input.dietaryNeeds || null,
+      accessibility_needs: input.accessibilityNeeds || null,
+      consent_photo: input.consents.photo,
+      consent_attendee_list: input.consents.attendeeList,
+      language: input.language ?? meeting.language,
+      token_hash: hashManageToken(token),
+      created_at: now,
+      updated_at: now,
+      confirmed_at: decision.status === 'confirmed' ? now : null,
+      cancelled_at: null,
+      cancelled_by: null,
+      checked_in_at: null,
+      no_show_at: null,
+      erased_at: null,
+    });
+    const link = manageUrl(ctx.publicBaseUrl, token);
+    const envelope = { id: ctx.newId(), time: now, source: EVENT_SOURCE, subject: row.id };
+    const snapshot = attendeeSnapshot(row, link);
+    if (decision.status === 'confirmed') {
+      await enqueueEvent(trx, attendeeRegistered, {
+        ...envelope,
+        data: { ...snapshot, status: 'confirmed', position: null },
+      });
+    } else {
+      await enqueueEvent(trx, attendeeWaitlisted, {
+        ...envelope,
+        data: { ...snapshot, status: 'waitlisted', position: decision.position },
+      });
+    }
+    return {
+      registrationId: row.id,
+      meetingId,
+      status: decision.status,
+      position: decision.position,
+      manageUrl: link,
+      existing: false,
+    };
+  });
+}
+
+/**
+ * Fills free seats from the waitlist, longest-waiting first. Must run in the transaction that holds the
+ * meeting lock and made the seat free. Nobody is promoted once the meeting has started or when it is not
+ * published: there is no seat to give any more.
+ */
+export async function promoteFromWaitlist(
+  trx: Transaction<Database>,
+  ctx: ServiceContext,
+  meeting: MeetingRow,
+): Promise<{ registrationId: string; previousPosition: number }[]> {
+  const now = ctx.clock.now();
+  if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
+  const counts = (await seatCounts(trx, [meeting.id])).get(meeting.id)!;
+  if (counts.waitlisted === 0 || counts.seatsTaken >= meeting.capacity) return [];
+  const waitlist = await listWaitlist(trx, meeting.id);
+  const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counts.seatsTaken, waitlist });
+  for (const { registration, previousPosition } of chosen) {
+    const row = await updateRegistration(trx, registration.id, {
+      status: 'confirmed',
+      version: registration.version + 1,
+      confirmed_at: now,
+      updated_at: now,
+    });
+    await enqueueEvent(trx, attendeePromoted, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: {
+        ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
+        status: 'confirmed',
+        position: null,
+        previousPosition,
+      },
+    });
+  }
+  return chosen.map((c) => ({ registrationId: c.registration.id, previousPosition: c.previousPosition }));
+}
+
+function refuse(transition: Transition): asserts transition is { ok: true; changed: boolean } {
+  if (!transition.ok)
+    throw new HttpProblem(409, 'invalid-status', 'Not possible in this status', transition.reason);
+}
+
+/** Locks the meeting, then the registration: the one lock order used everywhere. */
+async function lockBoth(trx: Transaction<Database>, registrationId: string) {
+  const peek = await findRegistration(trx, registrationId);
+  if (!peek) throw problems.notFound(`registration ${registrationId}`);
+  const meeting = (await lockMeeting(trx, peek.meeting_id))!;
+  const registration = (await lockRegistration(trx, registrationId))!;
+  return { meeting, registration };
+}
+
+export async function cancelRegistration(
+  ctx: ServiceContext,
+  registrationId: string,
+  by: CancellationActor,
+): Promise<{ status: 'cancelled'; promoted: { registrationId: string; previousPosition: number }[] }> {
+  return ctx.db.transaction().execute(async (trx) => {
+    const { meeting, registration } = await lockBoth(trx, registrationId);
+    const transition = cancelTransition(registration.status);
+    refuse(transition);
+    if (!transition.changed) return { status: 'cancelled' as const, promoted: [] };
+    const now = ctx.clock.now();
+    const previousStatus = registration.status as 'confirmed' | 'waitlisted';
+    const row = await updateRegistration(trx, registrationId, {
+      status: 'cancelled',
+      version: registration.version + 1,
+      cancelled_at: now,
+      cancelled_by: by,
+      updated_at: now,
+    });
+    await enqueueEvent(trx, attendeeCancelled, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: {
+        ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
+        status: 'cancelled',
+        position: null,
+        previousStatus,
+        cancelledBy: by,
+      },
+    });
+    const promoted = previousStatus === 'confirmed' ? await promoteFromWaitlist(trx, ctx, meeting) : [];
+    return { status: 'cancelled' as const, promoted };
+  });
+}
+
+export async function checkIn(ctx: ServiceContext, registrationId: string): Promise<AdminRegistration> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const { registration } = await lockBoth(trx, registrationId);
+    if (registration.erased_at) refuse({ ok: false, reason: 'an erased registration cannot be checked in' });
+    const transition = checkInTransition(registration.status);
+    refuse(transition);
+    if (!transition.changed) return;
+    const now = ctx.clock.now();
+    const row = await updateRegistration(trx, registrationId, {
+      status: 'checked_in',
+      version: registration.version + 1,
+      checked_in_at: now,
+      no_show_at: null,
+      updated_at: now,
+    });
+    await enqueueEvent(trx, attendeeCheckedIn, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: {
+        ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
+        status: 'checked_in',
+        position: null,
+        checkedInAt: now.toISOString(),
+      },
+    });
+  });
+  return getAdminRegistration(ctx, registrationId);
+}
+
+/**
+ * Door bookkeeping only; the contracts have no event for it, so the version grows (it is a change) and
+ * consumers simply see a gap before the next event.
+ */
+export async function markNoShow(ctx: ServiceContext, registrationId: string): Promise<AdminRegistration> {
+  await ctx.db.transaction().execute(async (trx) => {
+    const { meeting, registration } = await lockBoth(trx, registrationId);
+    const transition = noShowTransition(registration.status, meeting.starts_at, ctx.clock.now());
+    refuse(transition);
+    if (!transition.changed) return;
+    const now = ctx.clock.now();
+    await updateRegistration(trx, registrationId, {
+      status: 'no_show',
+      version: registration.version + 1,
+      no_show_at: now,
+      updated_at: now,
+    });
+  });
+  return getAdminRegistration(ctx, registrationId);
+}
+
+async function byToken(ctx: ServiceContext, token: string): Promise<RegistrationRow> {
+  const row = await findRegistrationByTokenHash(ctx.db, hashManageToken(token));
+  // One answer for unknown and erased tokens, so a guess learns nothing.
+  if (!row) throw problems.notFound('a registration with this link');
+  return row;
+}
+
+export async function viewOwnRegistration(ctx: ServiceContext, token: string): Promise<OwnRegistration> {
+  const row = await byToken(ctx, token);
+  const meeting = (await findMeeting(ctx.db, row.meeting_id))!;
+  return {
+    registrationId: row.id,
+    status: row.status,
+    position: row.status === 'waitlisted' ? await waitlistPositionOf(ctx.db, row.meeting_id, row.seq) : null,
+    name: row.name ?? '',
+    email: row.email ?? '',
+    organisation: row.organisation,
+    role: row.role as OwnRegistration['role'],
+    dealId: row.deal_id,
+    dietaryNeeds: row.dietary_needs,
+    accessibilityNeeds: row.accessibility_needs,
+    consents: { photo: row.consent_photo, attendeeList: row.consent_attendee_list },
+    language: row.language,
+    meeting: {
+      id: meeting.id,
+      slug: meeting.slug,
+      title: meeting.title,
+      startsAt: meeting.starts_at.toISOString(),
+      endsAt: meeting.ends_at.toISOString(),
+      timeZone: meeting.time_zone,
+      venue: { name: meeting.venue_name, address: meeting.venue_address },
+      onlineUrl: meeting.online_url,
+      status: meeting.status,
+    },
+  };
+}
+
+/** Needs and consents are not in any event (mails do not use them), so this publishes nothing. */
+export async function updateOwnNeeds(
+  ctx: ServiceContext,
+  token: string,
+  input: UpdateNeedsInput,
+): Promise<OwnRegistration> {
+  const found = await byToken(ctx, token);
+  await ctx.db.transaction().execute(async (trx) => {
+    const row = (await lockRegistration(trx, found.id))!;
+    if (row.status === 'cancelled')
+      refuse({ ok: false, reason: 'a cancelled registration cannot be changed' });
+    const next = {
+      dietary_needs: input.dietaryNeeds === undefined ? row.dietary_needs : input.dietaryNeeds || null,
+      accessibility_needs:
+        input.accessibilityNeeds === undefined ? row.accessibility_needs : input.accessibilityNeeds || null,
+      consent_photo: input.consents?.photo ?? row.consent_photo,
+      consent_attendee_list: input.consents?.attendeeList ?? row.consent_attendee_list,
+    };
+    const unchanged = (Object.keys(next) as (keyof typeof next)[]).every((k) => next[k] === row[k]);
+    if (unchanged) return;
+    await updateRegistration(trx, row.id, { ...next, version: row.version + 1, updated_at: ctx.clock.now() });
+  });
+  return viewOwnRegistration(ctx, token);
+}
+
+export async function cancelOwnRegistration(ctx: ServiceContext, token: string) {
+  const row = await byToken(ctx, token);
+  return cancelRegistration(ctx, row.id, 'attendee');
+}
+
+type ListedRow = Awaited<ReturnType<typeof listRegistrations>>[number];
+
+export function toAdminRegistration(row: ListedRow): AdminRegistration {
+  return {
+    registrationId: row.id,
+    version: row.version,
+    status: row.status,
+    position: row.position,
+    name: row.name,
+    email: row.email,
+    organisation: row.organisation,
+    role: row.role as AdminRegistration['role'],
+    dealId: row.deal_id,
+    dealName: row.deal_name,
+    dietaryNeeds: row.dietary_needs,
+    accessibilityNeeds: row.accessibility_needs,
+    consents: { photo: row.consent_photo, attendeeList: row.consent_attendee_list },
+    language: row.language,
+    registeredAt: row.created_at.toISOString(),
+    checkedInAt: row.checked_in_at?.toISOString() ?? null,
+    noShowAt: row.no_show_at?.toISOString() ?? null,
+    cancelledAt: row.cancelled_at?.toISOString() ?? null,
+    cancelledBy: row.cancelled_by,
+    erased: row.erased_at !== null,
+  };
+}
+
+export async function listAdminRegistrations(
+  ctx: ServiceContext,
+  meetingId: string,
+  filter: RegistrationFilter,
+): Promise<AdminRegistration[]> {
+  if (!(await findMeeting(ctx.db, meetingId))) throw problems.notFound(`meeting ${meetingId}`);
+  return (await listRegistrations(ctx.db, meetingId, filter)).map(toAdminRegistration);
+}
+
+export async function getAdminRegistration(ctx: ServiceContext, id: string): Promise<AdminRegistration> {
+  const row = await findRegistration(ctx.db, id);
+  if (!row) throw problems.notFound(`registration ${id}`);
+  const [listed] = await listRegistrations(ctx.db, row.meeting_id, { registrationId: id });
+  return toAdminRegistration(listed!);
+}

@@ -1,0 +1,85 @@
+/**
+ * Pure rules about seats: who gets one, who is promoted, which status changes are allowed. The callers hold
+ * the meeting row lock while they apply them, so the counts they pass in are exact.
+ */
+import type { RegistrationStatusColumn } from '../db/database.ts';
+
+/** Statuses that occupy a seat; a no-show keeps it, the meeting is over. */
+export const SEAT_HOLDING: readonly RegistrationStatusColumn[] = ['confirmed', 'checked_in', 'no_show'];
+/** Statuses of a registration that is still alive: one per email per meeting. */
+export const LIVE: readonly RegistrationStatusColumn[] = ['confirmed', 'waitlisted', 'checked_in', 'no_show'];
+
+export type SeatDecision =
+  | { status: 'confirmed'; position: null }
+  | { status: 'waitlisted'; position: number };
+
+/**
+ * A newcomer gets a seat only when one is free and nobody is waiting: the waitlist is served first, so
+ * nobody jumps the queue even if a seat is momentarily free.
+ */
+export function decideSeat(input: {
+  capacity: number;
+  seatsTaken: number;
+  waitlistLength: number;
+}): SeatDecision {
+  if (input.waitlistLength === 0 && input.seatsTaken < input.capacity) {
+    return { status: 'confirmed', position: null };
+  }
+  return { status: 'waitlisted', position: input.waitlistLength + 1 };
+}
+
+export interface Waiting {
+  id: string;
+  /** Arrival order; lower waited longer. */
+  seq: number;
+}
+
+/**
+ * The waiting registrations to promote, longest-waiting first, each with its position before promotion.
+ * Lowering capacity below the seats taken promotes nobody and unseats nobody.
+ */
+export function selectPromotions<W extends Waiting>(input: {
+  capacity: number;
+  seatsTaken: number;
+  waitlist: readonly W[];
+}): { registration: W; previousPosition: number }[] {
+  const free = Math.max(0, input.capacity - input.seatsTaken);
+  return [...input.waitlist]
+    .sort((a, b) => a.seq - b.seq)
+    .slice(0, free)
+    .map((registration, i) => ({ registration, previousPosition: i + 1 }));
+}
+
+/** 1-based place of `seq` in the waitlist. */
+export function waitlistPosition(seq: number, waitlistSeqs: readonly number[]): number {
+  return waitlistSeqs.filter((s) => s <= seq).length;
+}
+
+export type Transition = { ok: true; changed: boolean } | { ok: false; reason: string };
+
+export function checkInTransition(status: RegistrationStatusColumn): Transition {
+  if (status === 'checked_in') return { ok: true, changed: false };
+  // A no-show who turns up late is checked in after all.
+  if (status === 'confirmed' || status === 'no_show') return { ok: true, changed: true };
+  return { ok: false, reason: `a ${status} registration cannot be checked in` };
+}
+
+export function noShowTransition(
+  status: RegistrationStatusColumn,
+  meetingStartsAt: Date,
+  now: Date,
+): Transition {
+  if (status === 'no_show') return { ok: true, changed: false };
+  if (status !== 'confirmed')
+    return { ok: false, reason: `a ${status} registration cannot be marked no-show` };
+  if (now.getTime() < meetingStartsAt.getTime()) {
+    return { ok: false, reason: 'a no-show can only be recorded once the meeting has started' };
+  }
+  return { ok: true, changed: true };
+}
+
+export function cancelTransition(status: RegistrationStatusColumn): Transition {
+  if (status === 'cancelled') return { ok: true, changed: false };
+  if (status === 'confirmed' || status === 'waitlisted') return { ok: true, changed: true };
+  return { ok: false, reason: `a ${status} registration can no longer be cancelled` };
+}

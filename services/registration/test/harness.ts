@@ -1,0 +1,101 @@
+import { createService, type RunningService, shutdown } from '@citydeals/service-kit';
+import { adminHeaders, startTestService, type TestServiceContext } from '@citydeals/testkit';
+import { sql } from 'kysely';
+import { app } from '../src/app.ts';
+import { loadServiceConfig } from '../src/config.ts';
+import type { Database } from '../src/db/database.ts';
+import { definition } from '../src/service.ts';
+
+export { adminHeaders };
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(public current: Date) {}
+  now(): Date {
+    return new Date(this.current);
+  }
+  advance(ms: number): void {
+    this.current = new Date(this.current.getTime() + ms);
+  }
+}
+
+export type Service = RunningService<Database>;
+
+/** The whole service on its own database and namespace, with a clock the test controls. */
+export async function startRegistration(
+  clock: TestClock,
+  extraEnv: Record<string, string> = {},
+): Promise<TestServiceContext<Service>> {
+  return startTestService(
+    (env) =>
+      createService(
+        { ...definition, app: (fastify, options) => app(fastify, { ...options, clock }) },
+        loadServiceConfig({ PUBLIC_BASE_URL: 'https://cop.example.org', ...env }),
+      ),
+    shutdown,
+    extraEnv,
+  );
+}
+
+export interface OutboxEvent {
+  id: string;
+  type: string;
+  subject: string;
+  data: Record<string, any>;
+}
+
+/** Every event the service committed, in commit order. */
+export async function outboxEvents(service: Service): Promise<OutboxEvent[]> {
+  const rows = await service.runtime.db.selectFrom('outbox').select('payload').orderBy('id').execute();
+  return rows.map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as OutboxEvent);
+}
+
+export const shortType = (type: string) =>
+  type.replace(/^nl\.citydeals\.registration\./, '').replace(/\.v\d+$/, '');
+
+export async function countRows(service: Service, table: 'meeting' | 'registration' | 'outbox' | 'deals') {
+  const row = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(table)}`.execute(
+    service.runtime.db,
+  );
+  return row.rows[0]!.n;
+}
+
+export function meetingBody(overrides: Record<string, unknown> = {}) {
+  return {
+    title: 'Community of Practice City Deals, voorjaar 2027',
+    slug: `cop-${Math.random().toString(36).slice(2, 10)}`,
+    description: 'Jaarparade en ontwerpsessie.',
+    startsAt: '2027-03-11T13:00',
+    endsAt: '2027-03-11T17:30',
+    venue: { name: 'Hangar op het voormalige PTT-terrein', address: 'Voormalig PTT-terrein, Den Haag' },
+    capacity: 40,
+    status: 'published',
+    agenda: [{ time: '13:00', title: 'Welkom', kind: 'plenary' }],
+    ...overrides,
+  };
+}
+
+export function person(i: number, overrides: Record<string, unknown> = {}) {
+  return {
+    name: `Deelnemer ${i}`,
+    email: `deelnemer${i}@example.org`,
+    organisation: 'Gemeente Voorbeeld',
+    role: 'projectleider',
+    ...overrides,
+  };
+}
+
+export async function createMeeting(service: Service, overrides: Record<string, unknown> = {}) {
+  const res = await service.http.inject({
+    method: 'POST',
+    url: '/admin/meetings',
+    headers: adminHeaders,
+    payload: meetingBody(overrides),
+  });
+  if (res.statusCode !== 201) throw new Error(`create meeting: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: string; slug: string; version: number } & Record<string, any>;
+}
+
+export async function registerPerson(service: Service, meetingId: string, body: Record<string, unknown>) {
+  return service.http.inject({ method: 'POST', url: `/meetings/${meetingId}/registrations`, payload: body });
+}
