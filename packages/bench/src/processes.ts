@@ -36,7 +36,8 @@ export async function spawnTs(
   const deadline = Date.now() + timeoutMs;
   while (!ready(output)) {
     if (child.exitCode !== null) throw new Error(`${entry} exited early:\n${output.slice(-2000)}`);
-    if (Date.now() > deadline) throw new Error(`${entry} not ready after ${timeoutMs} ms:\n${output.slice(-2000)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${entry} not ready after ${timeoutMs} ms:\n${output.slice(-2000)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
@@ -98,7 +99,12 @@ export async function runLoad(options: {
 }): Promise<LoadResult> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./processes/load.ts', import.meta.url)), JSON.stringify(options)],
+    [
+      '--import',
+      'tsx',
+      fileURLToPath(new URL('./processes/load.ts', import.meta.url)),
+      JSON.stringify(options),
+    ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';

@@ -8,14 +8,17 @@ await pool.query(
   'create table if not exists raw_registration (id bigint generated always as identity primary key, meeting_id text not null, email text not null, body jsonb not null)',
 );
 const app = Fastify();
-app.post<{ Params: { id: string }; Body: { email: string } }>('/meetings/:id/registrations', async (request, reply) => {
-  await pool.query('insert into raw_registration (meeting_id, email, body) values ($1, $2, $3)', [
-    request.params.id,
-    request.body.email,
-    request.body,
-  ]);
-  return reply.status(201).send({ status: 'confirmed' });
-});
+app.post<{ Params: { id: string }; Body: { email: string } }>(
+  '/meetings/:id/registrations',
+  async (request, reply) => {
+    await pool.query('insert into raw_registration (meeting_id, email, body) values ($1, $2, $3)', [
+      request.params.id,
+      request.body.email,
+      request.body,
+    ]);
+    return reply.status(201).send({ status: 'confirmed' });
+  },
+);
 await app.listen({ port: Number(port), host: '127.0.0.1' });
 process.stdout.write('ready\n');
 process.on('SIGTERM', async () => {

@@ -42,7 +42,9 @@ export async function registrationScenarios(): Promise<RegistrationBench> {
     await waitForHttp(`${base}/health/ready`).catch((err: Error) => {
       throw new Error(`${err.message}\n${started.output().slice(-3000)}`);
     });
-    const spread = await Promise.all(Array.from({ length: 50 }, (_, i) => createMeeting(base, `spread-${i}`, 100_000)));
+    const spread = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => createMeeting(base, `spread-${i}`, 100_000)),
+    );
     const spreadLoad = await runLoad({
       url: base,
       meetingIds: spread,
@@ -76,7 +78,10 @@ export async function registrationScenarios(): Promise<RegistrationBench> {
       p99: load.p99,
     });
     const spreadFigure = figure(spreadLoad, `${spreadLoad.requests} registrations over 50 meetings`);
-    const singleFigure = figure(singleLoad, `${singleLoad.requests} registrations into one meeting (2 000 seats)`);
+    const singleFigure = figure(
+      singleLoad,
+      `${singleLoad.requests} registrations into one meeting (2 000 seats)`,
+    );
     return {
       rows: [
         {
@@ -130,7 +135,9 @@ async function rawBaseline() {
 
 function assertClean(name: string, load: { non2xx: number; errors: number; requests: number }) {
   if (load.non2xx > 0 || load.errors > 0) {
-    throw new Error(`${name}: ${load.non2xx} non-2xx answers and ${load.errors} errors in ${load.requests} requests`);
+    throw new Error(
+      `${name}: ${load.non2xx} non-2xx answers and ${load.errors} errors in ${load.requests} requests`,
+    );
   }
 }
 
@@ -154,7 +161,12 @@ async function createMeeting(base: string, slug: string, capacity: number): Prom
   if (!res.ok) throw new Error(`creating a meeting failed: ${res.status} ${await res.text()}`);
   const meeting = (await res.json()) as { id?: string; meetingId?: string };
   const id = meeting.id ?? meeting.meetingId!;
-  const published = await fetch(`${base}/admin/meetings/${id}/publish`, { method: 'POST', headers, body: '{}' });
-  if (!published.ok) throw new Error(`publishing a meeting failed: ${published.status} ${await published.text()}`);
+  const published = await fetch(`${base}/admin/meetings/${id}/publish`, {
+    method: 'POST',
+    headers,
+    body: '{}',
+  });
+  if (!published.ok)
+    throw new Error(`publishing a meeting failed: ${published.status} ${await published.text()}`);
   return id;
 }
