@@ -2,6 +2,8 @@ import type { ServiceRuntime } from '@citydeals/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
+import { registerEmailRoutes } from './email/email.module.ts';
+import { webhookRoutes } from './webhooks/webhook.routes.ts';
 
 export interface AppOptions {
   runtime: ServiceRuntime<Database>;
@@ -9,4 +11,7 @@ export interface AppOptions {
 }
 
 /** The service's HTTP API as a fastify plugin; feature folders register their routes here. */
-export const app: FastifyPluginAsync<AppOptions> = async () => {};
+export const app: FastifyPluginAsync<AppOptions> = async (instance, options) => {
+  await instance.register(webhookRoutes, options);
+  await registerEmailRoutes(instance as never, options);
+};

@@ -1,6 +1,40 @@
+import { fileURLToPath } from 'node:url';
 import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
+import { z } from 'zod';
+import { webhookConfigShape } from './webhooks/webhook.config.ts';
 
-export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification' });
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification' }).extend({
+  /** smtp(s)://user:pass@host:port; without it mails are written as .eml files to MAIL_DIR. */
+  SMTP_URL: z
+    .url({ protocol: /^smtps?$/ })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  MAIL_DIR: z.string().min(1).default(`${repoRoot}.data/mail`),
+  MAIL_FROM: z.string().min(3).default('City Deals CoP <cop@citydeals.example.org>'),
+  /** Right-hand side of every Message-ID. */
+  MAIL_MESSAGE_ID_DOMAIN: z.string().min(1).default('cop.citydeals.example.org'),
+  /** Delay before the second attempt after an SMTP 4xx or connection error; doubles per attempt. */
+  MAIL_RETRY_BASE_MS: z.coerce.number().int().min(1).default(60_000),
+  MAIL_RETRY_MAX_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(4 * 3600_000),
+  MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  MAIL_POLL_MS: z.coerce.number().int().min(10).default(500),
+  MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
+  /** Mails in flight at once; each holds one database connection while its mail is sent. */
+  MAIL_SENDERS: z.coerce.number().int().min(1).max(16).default(4),
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
+  REMINDER_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Moves the clock of reminder schedules and mail expiry forward, for demos and tests; 0 in production. */
+  REMINDER_CLOCK_SHIFT_MS: z.coerce.number().int().default(0),
+  /** Signs unsubscribe links; when unset, a random secret is generated once and kept in the schema. */
+  UNSUBSCRIBE_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+  ...webhookConfigShape,
+});
 
 export type Config = ReturnType<typeof loadServiceConfig>;
 

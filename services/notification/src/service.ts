@@ -1,20 +1,39 @@
-import { createService, type ServiceDefinition } from '@citydeals/service-kit';
+import { type Clock, createService, type ServiceDefinition } from '@citydeals/service-kit';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
+import { dealTrackingEventsConsumer } from './consumers/deal-tracking-events.consumer.ts';
+import { registrationEventsConsumer } from './consumers/registration-events.consumer.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
+import { emailContextFor, emailWorkers } from './email/email.module.ts';
+import { deliveryWorkersOf } from './webhooks/webhook.context.ts';
 
 export const definition: ServiceDefinition<Database, Config> = {
   service: 'notification',
   migrations,
-  consumers: [],
+  consumers: [dealTrackingEventsConsumer],
+  workers: ({ runtime, config }) => deliveryWorkersOf(runtime, config),
   http: {
     title: 'Notification service',
     description: 'City Deals Community of Practice — Notification service.',
+    tags: [
+      { name: 'webhooks', description: 'Signed webhooks that sync deal changes to other systems' },
+      { name: 'emails', description: 'Delivery log of attendee mails and one-click unsubscribe' },
+    ],
   },
   app,
 };
 
-export function startService(config: Config) {
-  return createService(definition, config);
+/** `clock` replaces the system clock of reminder schedules and mail expiry (tests). */
+export function startService(config: Config, options: { clock?: Clock } = {}) {
+  // The email feature's consumer and workers need the config, which the static definition does not have.
+  const email = emailContextFor(config, options.clock);
+  return createService(
+    {
+      ...definition,
+      consumers: [...(definition.consumers ?? []), registrationEventsConsumer(email)],
+      workers: (context) => [...(definition.workers?.(context) ?? []), ...emailWorkers(context, email)],
+    },
+    config,
+  );
 }

@@ -1,4 +1,6 @@
 import type { ServiceTables } from '@citydeals/service-kit';
+import type { WebhookTables } from '../webhooks/webhook.tables.ts';
+import type { EmailTables } from './email.tables.ts';
 
 /** Every table this service may touch: its own schema and nothing else. */
-export interface Database extends ServiceTables {}
+export interface Database extends ServiceTables, EmailTables, WebhookTables {}

@@ -1,4 +1,9 @@
 import type { Migrations } from '@citydeals/db';
+import { emailMigrations } from './email.migrations.ts';
+import { webhookMigrations } from './webhooks.migrations.ts';
 
 /** The service's own migrations, frozen in time: each takes Kysely<any> and never imports app types. */
-export const migrations: Migrations = {};
+export const migrations: Migrations = {
+  ...emailMigrations,
+  ...webhookMigrations,
+};

@@ -1,0 +1,32 @@
+import { registrationEvents as e, streams } from '@citydeals/contracts';
+import { defineConsumer, on } from '@citydeals/messaging';
+import type { Database } from '../db/database.ts';
+import type { EmailContext } from '../email/email.context.ts';
+import {
+  attendeeChanged,
+  attendeeErased,
+  meetingCancelled,
+  meetingChanged,
+  meetingRescheduled,
+} from '../email/email.service.ts';
+
+/** Registration events feed the meeting and recipient read models, the reminder schedule and the mails. */
+export function registrationEventsConsumer(ctx: EmailContext) {
+  return defineConsumer<Database>({
+    name: 'notification-registration-events',
+    stream: streams.registration,
+    filterSubject: 'registration.>',
+    handlers: [
+      on(e.meetingScheduled, (trx, event) => meetingChanged(trx, ctx, event.data)),
+      on(e.meetingUpdated, (trx, event) => meetingChanged(trx, ctx, event.data)),
+      on(e.meetingRescheduled, (trx, event) => meetingRescheduled(trx, ctx, event)),
+      on(e.meetingCancelled, (trx, event) => meetingCancelled(trx, ctx, event)),
+      on(e.attendeeRegistered, (trx, event) => attendeeChanged(trx, ctx, 'registered', event)),
+      on(e.attendeeWaitlisted, (trx, event) => attendeeChanged(trx, ctx, 'waitlisted', event)),
+      on(e.attendeePromoted, (trx, event) => attendeeChanged(trx, ctx, 'promoted', event)),
+      on(e.attendeeCancelled, (trx, event) => attendeeChanged(trx, ctx, 'cancelled', event)),
+      on(e.attendeeCheckedIn, (trx, event) => attendeeChanged(trx, ctx, 'checked_in', event)),
+      on(e.attendeeErased, (trx, event) => attendeeErased(trx, ctx, event)),
+    ],
+  });
+}

@@ -1,0 +1,97 @@
+import type { EmailKind } from '@citydeals/contracts';
+import type { MeetingRow } from '../read-models/meeting.repository.ts';
+import type { RecipientRow } from '../read-models/recipient.repository.ts';
+import type { EmailContext } from './email.context.ts';
+import type { NewEmail } from './email.repository.ts';
+import { mailLanguage, messageIdFor } from './email.rules.ts';
+import { type MailData, renderMail } from './email.templates.ts';
+import { buildIcs } from './ics.format.ts';
+
+export interface ComposeInput {
+  kind: EmailKind;
+  meeting: MeetingRow;
+  recipient: RecipientRow;
+  now: Date;
+  dedupeKey: string;
+  calendar?: 'REQUEST' | 'CANCEL' | null;
+  extra?: Pick<MailData, 'position' | 'previous' | 'reason'>;
+  reminderOffset?: string | null;
+  unsubscribeUrl?: string | null;
+  expiresAt?: Date | null;
+}
+
+/** One attendee's calendar entry for a meeting: the UID stays the same through every update. */
+export function calendarUid(registrationId: string, domain: string): string {
+  return `${registrationId}@${domain}`;
+}
+
+/**
+ * Renders a mail into a queue row; it is sent later by the sender, exactly as rendered now. The row is due
+ * at once (the database's now), whatever clock the schedule runs on.
+ */
+export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
+  const { meeting, recipient, now } = input;
+  if (!recipient.email || !recipient.name || !recipient.manage_url) {
+    throw new Error(`registration ${recipient.registration_id} has no address (erased)`);
+  }
+  const id = ctx.newId();
+  const language = mailLanguage(recipient.language, meeting.language);
+  const meetingView = {
+    title: meeting.title,
+    startsAt: new Date(meeting.starts_at),
+    endsAt: new Date(meeting.ends_at),
+    timeZone: meeting.time_zone,
+    venueName: meeting.venue_name,
+    venueAddress: meeting.venue_address,
+    onlineUrl: meeting.online_url,
+  };
+  const rendered = renderMail(input.kind, language, {
+    name: recipient.name,
+    meeting: meetingView,
+    manageUrl: recipient.manage_url,
+    reminderOffset: input.reminderOffset ?? null,
+    unsubscribeUrl: input.unsubscribeUrl ?? null,
+    hasCalendar: Boolean(input.calendar),
+    ...input.extra,
+  });
+  const ics = input.calendar
+    ? buildIcs({
+        method: input.calendar,
+        uid: calendarUid(recipient.registration_id, ctx.messageIdDomain),
+        sequence: meeting.ics_sequence,
+        stamp: now,
+        startsAt: meetingView.startsAt,
+        endsAt: meetingView.endsAt,
+        title: meeting.title,
+        location: `${meeting.venue_name}, ${meeting.venue_address}`,
+        description: `${rendered.subject}\n${recipient.manage_url}`,
+        url: meeting.online_url,
+        organizer: { name: ctx.from.name, email: ctx.from.address },
+        attendee: { name: recipient.name, email: recipient.email },
+      })
+    : null;
+  return {
+    id,
+    kind: input.kind,
+    meeting_id: meeting.id,
+    registration_id: recipient.registration_id,
+    reminder_offset: input.reminderOffset ?? null,
+    recipient: recipient.email,
+    language,
+    subject: rendered.subject,
+    text_body: rendered.text,
+    html_body: rendered.html,
+    ics,
+    ics_method: input.calendar ?? null,
+    unsubscribe_url: input.unsubscribeUrl ?? null,
+    message_id: messageIdFor(id, ctx.messageIdDomain),
+    dedupe_key: input.dedupeKey,
+    status: 'queued',
+    expires_at: input.expiresAt ?? null,
+    last_error: null,
+    smtp_code: null,
+    created_at: now,
+    sent_at: null,
+    failed_at: null,
+  };
+}

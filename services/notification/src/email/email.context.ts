@@ -1,0 +1,46 @@
+import type { Clock } from '@citydeals/service-kit';
+import type { Kysely } from 'kysely';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { unsubscribeSecret } from './email.repository.ts';
+
+/** What the email functions need from outside, injected so tests can fix the clock. */
+export interface EmailContext {
+  clock: Clock;
+  newId: () => string;
+  from: { name: string; address: string; header: string };
+  messageIdDomain: string;
+  /** Base of unsubscribe links (no trailing slash). */
+  publicBaseUrl: string;
+  /** The secret of unsubscribe links and address hashes; loaded once, through `db` the first time. */
+  secret(db: Kysely<Database>): Promise<string>;
+}
+
+/** The clock of reminder schedules and mail expiry, shifted by configuration for demos and tests. */
+export function emailClock(config: Pick<Config, 'REMINDER_CLOCK_SHIFT_MS'>, base: Clock): Clock {
+  const shift = config.REMINDER_CLOCK_SHIFT_MS;
+  return shift === 0 ? base : { now: () => new Date(base.now().getTime() + shift) };
+}
+
+export function createEmailContext(config: Config, clock: Clock, newId: () => string): EmailContext {
+  const match = /^\s*(?:"?([^"<]*)"?\s*)?<([^>]+)>\s*$/.exec(config.MAIL_FROM);
+  const address = match?.[2] ?? config.MAIL_FROM.trim();
+  const name = match?.[1]?.trim() || 'City Deals';
+  let secret: Promise<string> | undefined;
+  return {
+    clock,
+    newId,
+    from: { name, address, header: config.MAIL_FROM },
+    messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
+    publicBaseUrl: (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, ''),
+    secret(db) {
+      // Only a value read outside a transaction is kept: a generated one could still be rolled back.
+      if (db.isTransaction) return secret ?? unsubscribeSecret(db, config.UNSUBSCRIBE_SECRET);
+      secret ??= unsubscribeSecret(db, config.UNSUBSCRIBE_SECRET).catch((err) => {
+        secret = undefined;
+        throw err;
+      });
+      return secret;
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import {
+  type Clock,
+  type HttpServer,
+  newEventId,
+  type ServiceRuntime,
+  type ServiceWorker,
+  systemClock,
+} from '@citydeals/service-kit';
+import type { Config } from '../config.ts';
+import type { Database } from '../db/database.ts';
+import { ReminderDispatcher } from '../reminders/reminder.dispatcher.ts';
+import { createEmailContext, type EmailContext, emailClock } from './email.context.ts';
+import { emailRoutes } from './email.routes.ts';
+import { EmailSender } from './email.sender.ts';
+import { createMailTransport } from './mail.transport.ts';
+
+/** The email feature's context; `clock` replaces the system clock in tests. */
+export function emailContextFor(config: Config, clock: Clock = systemClock): EmailContext {
+  return createEmailContext(config, emailClock(config, clock), newEventId);
+}
+
+/** The reminder dispatcher and the mail sender, started and stopped with the service. */
+export function emailWorkers(
+  context: { runtime: ServiceRuntime<Database>; config: Config },
+  ctx: EmailContext,
+): ServiceWorker[] {
+  const { runtime, config } = context;
+  const logger = runtime.logger.child({ feature: 'email' });
+  const transport = createMailTransport({
+    smtpUrl: config.SMTP_URL,
+    mailDir: config.MAIL_DIR,
+    maxConnections: config.SMTP_MAX_CONNECTIONS,
+  });
+  const dispatcher = new ReminderDispatcher(
+    runtime.db,
+    ctx,
+    { batchSize: config.MAIL_BATCH_SIZE * 4, pollMs: config.REMINDER_POLL_MS },
+    logger,
+  );
+  const sender = new EmailSender(
+    runtime.db,
+    ctx,
+    transport,
+    {
+      batchSize: config.MAIL_BATCH_SIZE,
+      concurrency: config.MAIL_SENDERS,
+      pollMs: config.MAIL_POLL_MS,
+      retry: {
+        maxAttempts: config.MAIL_MAX_ATTEMPTS,
+        baseMs: config.MAIL_RETRY_BASE_MS,
+        maxMs: config.MAIL_RETRY_MAX_MS,
+      },
+    },
+    logger,
+  );
+  logger.info(
+    { transport: transport.kind, ...(transport.kind === 'file' ? { mailDir: config.MAIL_DIR } : {}) },
+    'mail transport ready',
+  );
+  return [
+    {
+      name: 'email',
+      async start() {
+        // Loaded (or generated) once outside any transaction, before the first link is written.
+        await ctx.secret(runtime.db);
+        dispatcher.start();
+        sender.start();
+      },
+      async stop() {
+        // The dispatcher first: what it queues in its last round is still sent by the sender or the next start.
+        await dispatcher.stop();
+        await sender.stop();
+      },
+    },
+  ];
+}
+
+export async function registerEmailRoutes(
+  app: HttpServer,
+  options: { runtime: ServiceRuntime<Database>; config: Config },
+): Promise<void> {
+  await app.register(async (scope) =>
+    emailRoutes(scope as unknown as HttpServer, {
+      db: options.runtime.db,
+      ctx: emailContextFor(options.config),
+    }),
+  );
+}

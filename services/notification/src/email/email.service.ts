@@ -1,0 +1,186 @@
+import type {
+  AttendeeCancelledEvent,
+  AttendeeErasedEvent,
+  AttendeeSnapshot,
+  CloudEvent,
+  EmailKind,
+  MeetingCancelledEvent,
+  MeetingRescheduledEvent,
+  MeetingSnapshot,
+} from '@citydeals/contracts';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import { applyMeetingSnapshot, lockMeeting } from '../read-models/meeting.repository.ts';
+import {
+  applyAttendeeSnapshot,
+  countOtherRecipientsWithAddress,
+  eraseRecipient,
+  listRecipients,
+} from '../read-models/recipient.repository.ts';
+import {
+  cancelPendingReminders,
+  deleteMeetingReminders,
+  requeueUnsentReminders,
+} from '../reminders/reminder.repository.ts';
+import { planRemindersFor } from '../reminders/reminder.service.ts';
+import { type ComposeInput, composeEmail } from './email.compose.ts';
+import type { EmailContext } from './email.context.ts';
+import { cancelQueuedEmails, eraseEmailsOf, insertEmails, removeSuppression } from './email.repository.ts';
+import { addressHash } from './unsubscribe.rules.ts';
+
+/** Statuses that hold a seat; they get reminders and calendar updates. */
+const seated = ['confirmed', 'checked_in'] as const;
+
+/** A new or edited meeting: its read model, and reminders for everyone seated (offsets may have changed). */
+export async function meetingChanged(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  snapshot: MeetingSnapshot,
+): Promise<void> {
+  const meeting = await applyMeetingSnapshot(trx, snapshot);
+  if (!meeting) return;
+  await planRemindersFor(trx, ctx.clock.now(), meeting, await listRecipients(trx, meeting.id, seated));
+}
+
+export async function meetingRescheduled(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  event: MeetingRescheduledEvent,
+): Promise<void> {
+  const meeting = await applyMeetingSnapshot(trx, event.data);
+  if (!meeting) return;
+  const now = ctx.clock.now();
+  // Reminders queued but not sent name the old date: withdraw them and plan them again.
+  await cancelQueuedEmails(trx, { meetingId: meeting.id, kinds: ['reminder'] });
+  await requeueUnsentReminders(trx, meeting.id);
+  const recipients = await listRecipients(trx, meeting.id, seated);
+  await planRemindersFor(trx, now, meeting, recipients);
+  const previous = {
+    startsAt: new Date(event.data.previousStartsAt),
+    endsAt: new Date(event.data.previousEndsAt),
+  };
+  await queue(
+    trx,
+    ctx,
+    recipients.map((recipient) => ({
+      kind: 'meeting_rescheduled' as const,
+      meeting,
+      recipient,
+      now,
+      calendar: 'REQUEST' as const,
+      extra: { previous },
+      dedupeKey: `${event.id}:${recipient.registration_id}`,
+    })),
+  );
+}
+
+export async function meetingCancelled(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  event: MeetingCancelledEvent,
+): Promise<void> {
+  const meeting = await applyMeetingSnapshot(trx, event.data, event.data.reason);
+  if (!meeting) return;
+  const now = ctx.clock.now();
+  await deleteMeetingReminders(trx, meeting.id);
+  await cancelQueuedEmails(trx, { meetingId: meeting.id, kinds: ['reminder'] });
+  const recipients = await listRecipients(trx, meeting.id, [...seated, 'waitlisted']);
+  await queue(
+    trx,
+    ctx,
+    recipients.map((recipient) => ({
+      kind: 'meeting_cancelled' as const,
+      meeting,
+      recipient,
+      now,
+      // Only those who got an invitation have a calendar entry to remove.
+      calendar: recipient.status === 'waitlisted' ? null : ('CANCEL' as const),
+      extra: { reason: event.data.reason },
+      dedupeKey: `${event.id}:${recipient.registration_id}`,
+    })),
+  );
+}
+
+type AttendeeChange = 'registered' | 'waitlisted' | 'promoted' | 'cancelled' | 'checked_in';
+
+const mailFor: Record<AttendeeChange, EmailKind | null> = {
+  registered: 'registration_confirmed',
+  waitlisted: 'waitlisted',
+  promoted: 'promoted',
+  cancelled: 'registration_cancelled',
+  checked_in: null,
+};
+
+export class MeetingNotKnownYet extends Error {
+  override name = 'MeetingNotKnownYet';
+}
+
+/**
+ * One step in a registration's life: the read model, its reminders, and the mail that tells the attendee.
+ * An event older than what is stored changes nothing and sends nothing.
+ */
+export async function attendeeChanged(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  change: AttendeeChange,
+  event: CloudEvent<string, AttendeeSnapshot> | AttendeeCancelledEvent,
+): Promise<void> {
+  // The meeting row is held until commit, so a reschedule handled at the same time either sees this
+  // attendee or is seen by it: reminders are never planned against a superseded start.
+  const meeting = await lockMeeting(trx, event.data.meetingId);
+  if (!meeting) {
+    // Meeting events and attendee events are handled in parallel; the runner retries this one shortly.
+    throw new MeetingNotKnownYet(`meeting ${event.data.meetingId} has not arrived yet`);
+  }
+  const recipient = await applyAttendeeSnapshot(trx, event.data);
+  if (!recipient) return;
+  const now = ctx.clock.now();
+  if (change === 'registered' || change === 'promoted') {
+    await planRemindersFor(trx, now, meeting, [recipient]);
+  } else if (change === 'waitlisted' || change === 'cancelled') {
+    await cancelPendingReminders(trx, recipient.registration_id);
+    await cancelQueuedEmails(trx, { registrationId: recipient.registration_id, kinds: ['reminder'] });
+  }
+  const kind = mailFor[change];
+  if (!kind || meeting.status === 'cancelled') return;
+  const hadSeat = 'previousStatus' in event.data && event.data.previousStatus === 'confirmed';
+  const calendar =
+    change === 'registered' || change === 'promoted'
+      ? 'REQUEST'
+      : change === 'cancelled' && hadSeat
+        ? 'CANCEL'
+        : null;
+  await queue(trx, ctx, [
+    {
+      kind,
+      meeting,
+      recipient,
+      now,
+      calendar,
+      extra: { position: recipient.position },
+      dedupeKey: `${event.id}:${recipient.registration_id}`,
+    },
+  ]);
+}
+
+/** Removes the person from this schema: read model, queued mails, addresses in the log, suppression. */
+export async function attendeeErased(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  event: AttendeeErasedEvent,
+): Promise<void> {
+  const { email } = await eraseRecipient(trx, event.data);
+  await cancelPendingReminders(trx, event.data.registrationId);
+  await eraseEmailsOf(trx, event.data.registrationId);
+  // The suppression entry is about the address; keep it while another registration still uses it.
+  if (email && (await countOtherRecipientsWithAddress(trx, email, event.data.registrationId)) === 0) {
+    await removeSuppression(trx, addressHash(await ctx.secret(trx as unknown as Kysely<Database>), email));
+  }
+}
+
+async function queue(trx: Transaction<Database>, ctx: EmailContext, inputs: ComposeInput[]) {
+  await insertEmails(
+    trx,
+    inputs.map((input) => composeEmail(ctx, input)),
+  );
+}

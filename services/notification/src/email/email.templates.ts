@@ -1,0 +1,107 @@
+import { fileURLToPath } from 'node:url';
+import type { EmailKind, Language } from '@citydeals/contracts';
+import { Eta } from 'eta';
+import { durationMs } from '../reminders/reminder.rules.ts';
+
+export const templatesDir = fileURLToPath(new URL('./templates/', import.meta.url));
+
+// Two engines over the same folder: HTML output escapes every value, plain text must not.
+const htmlEngine = new Eta({ views: templatesDir, autoEscape: true, cache: true });
+const textEngine = new Eta({ views: templatesDir, autoEscape: false, autoTrim: false, cache: true });
+
+export interface MeetingView {
+  title: string;
+  startsAt: Date;
+  endsAt: Date;
+  timeZone: string;
+  venueName: string;
+  venueAddress: string;
+  onlineUrl: string | null;
+}
+
+export interface MailData {
+  name: string;
+  meeting: MeetingView;
+  manageUrl: string;
+  /** Waitlist position (waitlisted). */
+  position?: number | null;
+  /** Where the meeting was before (rescheduled). */
+  previous?: { startsAt: Date; endsAt: Date } | null;
+  /** Why the meeting was called off (meeting cancelled). */
+  reason?: string | null;
+  /** ISO duration of the reminder (reminder). */
+  reminderOffset?: string | null;
+  unsubscribeUrl?: string | null;
+  /** Whether a calendar file is attached, so the text can say so. */
+  hasCalendar?: boolean;
+}
+
+export interface RenderedMail {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** What the templates see: the data plus date, time and place already written out in the mail's language. */
+function templateContext(language: Language, data: MailData) {
+  let subject = '';
+  const when = describeTime(data.meeting.startsAt, data.meeting.endsAt, data.meeting.timeZone, language);
+  const previous = data.previous
+    ? describeTime(data.previous.startsAt, data.previous.endsAt, data.meeting.timeZone, language)
+    : null;
+  const offsetMs = data.reminderOffset ? durationMs(data.reminderOffset) : 0;
+  return {
+    ...data,
+    language,
+    when,
+    previous,
+    place: [data.meeting.venueName, data.meeting.venueAddress].join(', '),
+    offset: {
+      days: Math.floor(offsetMs / 86_400_000),
+      hours: Math.round(offsetMs / 3_600_000),
+      minutes: Math.round(offsetMs / 60_000),
+    },
+    setSubject(value: string) {
+      subject = value;
+    },
+    get subject() {
+      return subject;
+    },
+  };
+}
+
+export function renderMail(kind: EmailKind, language: Language, data: MailData): RenderedMail {
+  const context = templateContext(language, data);
+  const text = textEngine.render(`./${language}/${kind}.text.eta`, context);
+  const html = htmlEngine.render(`./${language}/${kind}.html.eta`, context);
+  if (!context.subject) throw new Error(`template ${language}/${kind}.text sets no subject`);
+  return { subject: context.subject, text: `${text.trim()}\n`, html };
+}
+
+const locales: Record<Language, string> = { nl: 'nl-NL', en: 'en-GB' };
+
+/** Date and time in the meeting's zone, e.g. "donderdag 23 november 2023", "13:00 – 17:30". */
+export function describeTime(startsAt: Date, endsAt: Date, timeZone: string, language: Language) {
+  const locale = locales[language];
+  const date = new Intl.DateTimeFormat(locale, {
+    timeZone,
+    weekday: 'long',
+    day: 'numeric',
+    month: 'long',
+    year: 'numeric',
+  });
+  const time = new Intl.DateTimeFormat(locale, {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
+  const sameDay = date.format(startsAt) === date.format(endsAt);
+  return {
+    date: date.format(startsAt),
+    time: sameDay
+      ? `${time.format(startsAt)} – ${time.format(endsAt)}`
+      : `${time.format(startsAt)} – ${date.format(endsAt)} ${time.format(endsAt)}`,
+    timeZone,
+  };
+}

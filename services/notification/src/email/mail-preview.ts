@@ -1,0 +1,79 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emailKinds, languages } from '@citydeals/contracts';
+import { calendarUid } from './email.compose.ts';
+import { renderMail } from './email.templates.ts';
+import { buildIcs } from './ics.format.ts';
+
+// `npm run mail:preview [folder]`: every template in every language, rendered with sample data, for review.
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const outDir = path.resolve(process.argv[2] ?? path.join(repoRoot, '.data/mail-preview'));
+
+const startsAt = new Date('2026-11-26T12:00:00Z');
+const endsAt = new Date('2026-11-26T16:30:00Z');
+const meeting = {
+  title: 'Community of Practice City Deals, november',
+  startsAt,
+  endsAt,
+  timeZone: 'Europe/Amsterdam',
+  venueName: 'Hangar op het voormalige PTT-terrein',
+  venueAddress: 'Voormalig PTT-terrein, Den Haag',
+  onlineUrl: null,
+};
+const withCalendar = new Set([
+  'registration_confirmed',
+  'promoted',
+  'meeting_rescheduled',
+  'meeting_cancelled',
+  'registration_cancelled',
+]);
+
+await mkdir(outDir, { recursive: true });
+const links: string[] = [];
+for (const language of languages) {
+  for (const kind of emailKinds) {
+    const mail = renderMail(kind, language, {
+      name: 'Sanne de Vries',
+      meeting,
+      manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/q3Vx9Lk2TzR8bWfN0cYhPa',
+      position: 3,
+      previous: { startsAt: new Date('2026-11-19T12:00:00Z'), endsAt: new Date('2026-11-19T16:30:00Z') },
+      reason: 'De hangar is niet beschikbaar; we plannen een nieuwe datum in het voorjaar.',
+      reminderOffset: 'P1D',
+      unsubscribeUrl: 'http://127.0.0.1:3003/unsubscribe/01936b2c-1a2b-7d4e-8f60-718293a4b5c6.sample',
+      hasCalendar: withCalendar.has(kind),
+    });
+    const base = `${language}-${kind}`;
+    await writeFile(path.join(outDir, `${base}.html`), mail.html);
+    await writeFile(path.join(outDir, `${base}.txt`), `Subject: ${mail.subject}\n\n${mail.text}`);
+    if (withCalendar.has(kind)) {
+      const cancel = kind === 'meeting_cancelled' || kind === 'registration_cancelled';
+      await writeFile(
+        path.join(outDir, `${base}.ics`),
+        buildIcs({
+          method: cancel ? 'CANCEL' : 'REQUEST',
+          uid: calendarUid('01936b2c-1a2b-7d4e-8f60-718293a4b5c6', 'cop.citydeals.example.org'),
+          sequence: kind === 'meeting_rescheduled' || kind === 'meeting_cancelled' ? 1 : 0,
+          stamp: new Date('2026-11-01T09:00:00Z'),
+          startsAt,
+          endsAt,
+          title: meeting.title,
+          location: `${meeting.venueName}, ${meeting.venueAddress}`,
+          description: mail.subject,
+          url: null,
+          organizer: { name: 'City Deals CoP', email: 'cop@citydeals.example.org' },
+          attendee: { name: 'Sanne de Vries', email: 'sanne.devries@example.org' },
+        }),
+      );
+    }
+    links.push(
+      `<li><a href="${base}.html">${base}</a> (<a href="${base}.txt">text</a>) — ${mail.subject}</li>`,
+    );
+  }
+}
+await writeFile(
+  path.join(outDir, 'index.html'),
+  `<!doctype html><meta charset="utf-8"><title>Mail preview</title><ul>\n${links.join('\n')}\n</ul>\n`,
+);
+console.log(`${links.length} mails rendered to ${outDir}`);

@@ -1,0 +1,86 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
+import type { EmailRow } from './email.repository.ts';
+
+export interface MailTransport {
+  readonly kind: 'smtp' | 'file';
+  /** Resolves when the server accepted the mail; rejects with nodemailer's error (with `responseCode`). */
+  send(mail: EmailRow, from: string): Promise<void>;
+  close(): void;
+}
+
+/** The message as it goes on the wire; the Message-ID is the stored one, so a resend is recognisable. */
+export function toMessage(mail: EmailRow, from: string): SendMailOptions {
+  const headers: Record<string, string> = {};
+  if (mail.unsubscribe_url) {
+    headers['List-Unsubscribe'] = `<${mail.unsubscribe_url}>`;
+    headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+  }
+  return {
+    from,
+    to: mail.recipient ?? undefined,
+    subject: mail.subject,
+    text: mail.text_body ?? undefined,
+    html: mail.html_body ?? undefined,
+    messageId: mail.message_id,
+    date: new Date(mail.created_at),
+    headers: { ...headers, 'X-CityDeals-Kind': mail.kind },
+    ...(mail.ics
+      ? {
+          icalEvent: {
+            method: mail.ics_method ?? 'REQUEST',
+            filename: 'invite.ics',
+            content: mail.ics,
+          },
+        }
+      : {}),
+  };
+}
+
+export function createMailTransport(options: {
+  smtpUrl: string | undefined;
+  mailDir: string;
+  maxConnections: number;
+}): MailTransport {
+  if (options.smtpUrl) {
+    const url = new URL(options.smtpUrl);
+    const transporter = nodemailer.createTransport({
+      pool: true,
+      host: url.hostname,
+      port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+      secure: url.protocol === 'smtps:',
+      ...(url.username
+        ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
+        : {}),
+      maxConnections: options.maxConnections,
+      maxMessages: Number.POSITIVE_INFINITY,
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 60_000,
+    });
+    return {
+      kind: 'smtp',
+      async send(mail, from) {
+        await transporter.sendMail(toMessage(mail, from));
+      },
+      close: () => transporter.close(),
+    };
+  }
+  const composer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  let dirReady: Promise<unknown> | undefined;
+  return {
+    kind: 'file',
+    async send(mail, from) {
+      dirReady ??= mkdir(options.mailDir, { recursive: true });
+      await dirReady;
+      const info = await composer.sendMail(toMessage(mail, from));
+      // Named by mail id and written atomically: a resend after a crash replaces the file, never doubles it.
+      const stamp = new Date(mail.created_at).toISOString().replace(/[:.]/g, '-');
+      const file = path.join(options.mailDir, `${stamp}-${mail.kind}-${mail.id}.eml`);
+      await writeFile(`${file}.tmp`, info.message as Buffer);
+      await rename(`${file}.tmp`, file);
+    },
+    close: () => composer.close(),
+  };
+}

@@ -1,0 +1,130 @@
+import { type Selectable, sql, type Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { ReminderStatus } from '../db/email.tables.ts';
+import type { ExistingReminder, ReminderPlan } from './reminder.rules.ts';
+
+export type ReminderRow = Selectable<Database['reminder']>;
+
+export async function remindersOf(
+  trx: Transaction<Database>,
+  registrationIds: readonly string[],
+): Promise<Map<string, ExistingReminder[]>> {
+  const byRegistration = new Map<string, ExistingReminder[]>();
+  if (registrationIds.length === 0) return byRegistration;
+  const rows = await trx
+    .selectFrom('reminder')
+    .select(['registration_id', 'reminder_offset', 'status'])
+    .where('registration_id', 'in', registrationIds)
+    .execute();
+  for (const row of rows) {
+    const list = byRegistration.get(row.registration_id) ?? [];
+    list.push({ offset: row.reminder_offset, status: row.status });
+    byRegistration.set(row.registration_id, list);
+  }
+  return byRegistration;
+}
+
+export async function applyReminderPlan(
+  trx: Transaction<Database>,
+  target: { registrationId: string; meetingId: string },
+  plan: ReminderPlan,
+): Promise<void> {
+  if (plan.upsert.length > 0) {
+    await trx
+      .insertInto('reminder')
+      .values(
+        plan.upsert.map((p) => ({
+          registration_id: target.registrationId,
+          meeting_id: target.meetingId,
+          reminder_offset: p.offset,
+          due_at: p.dueAt,
+          status: p.status,
+          email_id: null,
+        })),
+      )
+      .onConflict((oc) =>
+        oc.columns(['registration_id', 'reminder_offset']).doUpdateSet((eb) => ({
+          due_at: eb.ref('excluded.due_at'),
+          status: eb.ref('excluded.status'),
+          email_id: null,
+          updated_at: new Date(),
+        })),
+      )
+      .execute();
+  }
+  if (plan.cancel.length > 0) {
+    await trx
+      .updateTable('reminder')
+      .set({ status: 'cancelled', updated_at: new Date() })
+      .where('registration_id', '=', target.registrationId)
+      .where('reminder_offset', 'in', plan.cancel)
+      .where('status', '=', 'pending')
+      .execute();
+  }
+}
+
+/** Stops the reminders of a registration that lost its seat; sent ones stay as history. */
+export async function cancelPendingReminders(trx: Transaction<Database>, registrationId: string) {
+  await trx
+    .updateTable('reminder')
+    .set({ status: 'cancelled', updated_at: new Date() })
+    .where('registration_id', '=', registrationId)
+    .where('status', 'in', ['pending', 'skipped'])
+    .execute();
+}
+
+export async function deleteMeetingReminders(trx: Transaction<Database>, meetingId: string) {
+  await trx.deleteFrom('reminder').where('meeting_id', '=', meetingId).execute();
+}
+
+/**
+ * Reminders whose mail is queued but not yet sent go back to pending, so the next plan re-times them
+ * (their queued mails, which name the old date, are cancelled by the caller).
+ */
+export async function requeueUnsentReminders(trx: Transaction<Database>, meetingId: string) {
+  await trx
+    .updateTable('reminder')
+    .set({ status: 'pending', email_id: null, updated_at: new Date() })
+    .where('meeting_id', '=', meetingId)
+    .where('status', '=', 'queued')
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('email')
+          .select(sql`1`.as('one'))
+          .whereRef('email.id', '=', 'reminder.email_id')
+          .where('email.status', '=', 'cancelled'),
+      ),
+    )
+    .execute();
+}
+
+/** Claims due reminders; rows another replica holds are skipped, so no reminder is taken twice. */
+export async function claimDueReminders(
+  trx: Transaction<Database>,
+  now: Date,
+  limit: number,
+): Promise<ReminderRow[]> {
+  return trx
+    .selectFrom('reminder')
+    .selectAll()
+    .where('status', '=', 'pending')
+    .where('due_at', '<=', now)
+    .orderBy('due_at')
+    .limit(limit)
+    .forUpdate()
+    .skipLocked()
+    .execute();
+}
+
+export async function setReminderStatus(
+  trx: Transaction<Database>,
+  updates: readonly { id: number; status: ReminderStatus; emailId: string | null }[],
+): Promise<void> {
+  if (updates.length === 0) return;
+  await sql`
+    update reminder as r set status = u.status, email_id = u.email_id::uuid, updated_at = now()
+    from (select * from unnest(${sql.val(updates.map((u) => u.id))}::bigint[],
+                               ${sql.val(updates.map((u) => u.status))}::text[],
+                               ${sql.val(updates.map((u) => u.emailId))}::text[]) as t(id, status, email_id)) as u
+    where r.id = u.id`.execute(trx);
+}

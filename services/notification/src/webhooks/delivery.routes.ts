@@ -1,0 +1,141 @@
+import { problems, requireScope } from '@citydeals/service-kit';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { findMessage, listAttempts, listMessages, requeueMessages } from './delivery.repository.ts';
+import type { EndpointDeps } from './endpoint.service.ts';
+import { getEndpoint } from './endpoint.service.ts';
+import {
+  attemptView,
+  endpointIdParams,
+  listMessagesQuery,
+  messageIdParams,
+  messageSchema,
+  messageView,
+  messageWithAttemptsSchema,
+  problemResponses,
+  replayBody,
+} from './webhook.schemas.ts';
+
+const tags = ['webhooks'];
+const security = [{ adminKey: [] }];
+
+/** Delivery log and recovery: what was sent, how each attempt went, and sending again. */
+export const deliveryRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async (plugin, { deps }) => {
+  const app = plugin.withTypeProvider<ZodTypeProvider>();
+  const preHandler = requireScope(deps.db as never, 'admin');
+
+  app.get(
+    '/webhooks/endpoints/:id/messages',
+    {
+      preHandler,
+      schema: {
+        tags,
+        security,
+        summary: 'Messages of an endpoint',
+        description:
+          'One message per event sent to the endpoint, ordered by id (creation); page with `after`.',
+        params: endpointIdParams,
+        querystring: listMessagesQuery,
+        response: {
+          200: z.object({ items: z.array(messageSchema) }),
+          ...problemResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request) => {
+      await getEndpoint(deps, request.params.id);
+      const { since, ...rest } = request.query;
+      const rows = await listMessages(deps.db, request.params.id, {
+        ...rest,
+        since: since ? new Date(since) : undefined,
+      });
+      return { items: rows.map(messageView) };
+    },
+  );
+
+  app.get(
+    '/webhooks/messages/:messageId',
+    {
+      preHandler,
+      schema: {
+        tags,
+        security,
+        summary: 'A message with its attempts',
+        description: 'Every attempt: when, status code, duration, error and the first 1 KB of the answer.',
+        params: messageIdParams,
+        response: { 200: messageWithAttemptsSchema, ...problemResponses(400, 401, 403, 404) },
+      },
+    },
+    async (request) => {
+      const message = await findMessage(deps.db, request.params.messageId);
+      if (!message) throw problems.notFound(`webhook message ${request.params.messageId}`);
+      const attempts = await listAttempts(deps.db, message.id);
+      return { ...messageView(message), payload: message.payload, attemptLog: attempts.map(attemptView) };
+    },
+  );
+
+  app.post(
+    '/webhooks/messages/:messageId/retry',
+    {
+      preHandler,
+      schema: {
+        tags,
+        security,
+        summary: 'Send a message again now',
+        description:
+          'Queues the message (pending, failed or delivered) for an attempt now, with a fresh retry schedule ' +
+          'and the same webhook-id. 409 while an attempt is in flight.',
+        params: messageIdParams,
+        response: { 202: messageSchema, ...problemResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const { messageId } = request.params;
+      const queued = await deps.db
+        .transaction()
+        .execute((trx) => requeueMessages(trx, { id: messageId }, deps.clock.now()));
+      const message = await findMessage(deps.db, messageId);
+      if (!message) throw problems.notFound(`webhook message ${messageId}`);
+      if (queued.length === 0)
+        throw problems.conflict('an attempt of this message is in flight; try again shortly');
+      return reply.status(202).send(messageView(message));
+    },
+  );
+
+  app.post(
+    '/webhooks/endpoints/:id/replay',
+    {
+      preHandler,
+      schema: {
+        tags,
+        security,
+        summary: 'Send all messages since a time again',
+        description:
+          'Queues every message of the endpoint created since `since` (or only the failed ones) for a new ' +
+          'round of attempts, in deal version order. For gaps older than the log, use the deal-tracking ' +
+          'change feed (GET /changes?after=).',
+        params: endpointIdParams,
+        body: replayBody,
+        response: {
+          202: z.object({ queued: z.int().describe('Messages queued') }),
+          ...problemResponses(400, 401, 403, 404),
+        },
+      },
+    },
+    async (request, reply) => {
+      await getEndpoint(deps, request.params.id);
+      const { since, onlyFailed } = request.body;
+      const queued = await deps.db
+        .transaction()
+        .execute((trx) =>
+          requeueMessages(
+            trx,
+            { endpointId: request.params.id, since: new Date(since), onlyFailed },
+            deps.clock.now(),
+          ),
+        );
+      return reply.status(202).send({ queued: queued.length });
+    },
+  );
+};

@@ -1,0 +1,209 @@
+import { type CloudEvent, webhookDelivered, webhookFailed } from '@citydeals/contracts';
+import { enqueueEvent } from '@citydeals/messaging';
+import type { Clock } from '@citydeals/service-kit';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import {
+  type ClaimedMessage,
+  insertAttempt,
+  insertMessages,
+  type MessageRow,
+  messageExists,
+  settleMessage,
+} from './delivery.repository.ts';
+import type { SendResult } from './delivery.sender.ts';
+import { lockEndpoint, subscribedEndpoints, updateEndpoint } from './endpoint.repository.ts';
+import { dealRefOf, webhookIdFor, webhookPayload } from './payload.rules.ts';
+import {
+  type AttemptDecision,
+  type AttemptOutcome,
+  decideAfterAttempt,
+  hasFailedTooLong,
+  type RetryPolicy,
+} from './retry.rules.ts';
+
+export const EVENT_SOURCE = '/notification';
+
+/**
+ * Called by the consumer inside its inbox transaction: one pending message per subscribed endpoint. Nothing
+ * is sent here; the delivery worker picks the rows up after commit.
+ */
+export async function queueWebhookMessages(
+  trx: Transaction<Database>,
+  event: CloudEvent,
+  eventSubject: string,
+  deps: { clock: Clock; newId: () => string },
+): Promise<number> {
+  const { dealId, dealVersion } = dealRefOf(event);
+  const endpoints = await subscribedEndpoints(trx, eventSubject, dealId);
+  if (endpoints.length === 0) return 0;
+  const payload = webhookPayload(event);
+  const now = deps.clock.now();
+  return insertMessages(
+    trx,
+    endpoints.map((endpoint) => {
+      const id = deps.newId();
+      return {
+        id,
+        endpoint_id: endpoint.id,
+        webhook_id: webhookIdFor(id),
+        event_id: event.id,
+        event_type: event.type,
+        deal_id: dealId,
+        deal_version: dealVersion,
+        payload,
+        next_attempt_at: now,
+        created_at: now,
+      };
+    }),
+  );
+}
+
+export interface SettlePolicy {
+  retry: RetryPolicy;
+  disableAfterMs: number;
+}
+
+export interface Attempt {
+  startedAt: Date;
+  webhookTimestamp: number;
+  result: SendResult;
+}
+
+/**
+ * Records one attempt and its consequence in one transaction: the log row, the message's next state, the
+ * endpoint's health (disabled on 410 or after failing too long) and the delivered/failed event.
+ */
+export async function settleAttempt(
+  db: Kysely<Database>,
+  message: ClaimedMessage,
+  leaseToken: string,
+  attempt: Attempt,
+  deps: { clock: Clock; newId: () => string; random: () => number; policy: SettlePolicy },
+): Promise<AttemptDecision> {
+  const { result } = attempt;
+  const now = deps.clock.now();
+  const outcome: AttemptOutcome =
+    result.status !== null
+      ? { kind: 'response', status: result.status, retryAfter: result.retryAfter }
+      : { kind: 'error', error: result.error ?? 'unknown error' };
+  const decision = decideAfterAttempt(
+    message.attempts - message.round_start,
+    outcome,
+    deps.policy.retry,
+    now,
+    deps.random,
+  );
+  const delivered = decision.action === 'delivered';
+  const error = delivered ? null : (result.error ?? `HTTP ${result.status}`);
+
+  await db.transaction().execute(async (trx) => {
+    let failureReason: 'retries_exhausted' | 'endpoint_gone' | 'endpoint_disabled' | null = null;
+    let endpointDisabled = false;
+    if (!delivered) {
+      // Locked so two workers failing at once take the disable decision one after the other.
+      const endpoint = await lockEndpoint(trx, message.endpoint_id);
+      if (!endpoint) return;
+      const failingSince = endpoint.failing_since ?? attempt.startedAt;
+      const gone = decision.action === 'disable-endpoint';
+      const tooLong = hasFailedTooLong(failingSince, now, deps.policy.disableAfterMs);
+      if (endpoint.enabled && (gone || tooLong)) {
+        await updateEndpoint(
+          trx,
+          endpoint.id,
+          {
+            enabled: false,
+            disabled_reason: gone ? 'gone' : 'failing',
+            disabled_at: now,
+            failing_since: failingSince,
+          },
+          now,
+        );
+        endpointDisabled = true;
+      } else {
+        endpointDisabled = !endpoint.enabled;
+        if (endpoint.failing_since === null) {
+          await updateEndpoint(trx, endpoint.id, { failing_since: failingSince }, now);
+        }
+      }
+      if (gone) failureReason = 'endpoint_gone';
+      else if (decision.action === 'give-up') failureReason = 'retries_exhausted';
+      else if (endpointDisabled && tooLong) failureReason = 'endpoint_disabled';
+    }
+
+    const settled = await settleMessage(trx, message.id, leaseToken, {
+      status: delivered ? 'delivered' : failureReason ? 'failed' : 'pending',
+      last_status_code: result.status,
+      last_error: error,
+      ...(delivered ? { delivered_at: now } : {}),
+      ...(failureReason ? { failed_at: now, failure_reason: failureReason } : {}),
+      ...(decision.action === 'retry' && !failureReason
+        ? { next_attempt_at: new Date(now.getTime() + decision.delayMs) }
+        : {}),
+    });
+    // The lease ran out and another worker owns the message now: log what happened, change nothing else.
+    if (!settled && !(await messageExists(trx, message.id))) return;
+    await insertAttempt(trx, {
+      message_id: message.id,
+      attempt: message.attempts,
+      started_at: attempt.startedAt,
+      duration_ms: result.durationMs,
+      webhook_timestamp: attempt.webhookTimestamp,
+      status_code: result.status,
+      error,
+      response_body: result.body,
+      outcome: delivered ? 'delivered' : 'failed',
+    });
+    if (!settled) return;
+    if (delivered) {
+      await trx
+        .updateTable('webhook_endpoint')
+        .set({ failing_since: null })
+        .where('id', '=', message.endpoint_id)
+        .where('failing_since', 'is not', null)
+        .execute();
+      await enqueueEvent(trx, webhookDelivered, {
+        id: deps.newId(),
+        time: now,
+        source: EVENT_SOURCE,
+        subject: message.id,
+        data: {
+          ...deliveryFacts(settled),
+          statusCode: result.status!,
+          durationMs: result.durationMs,
+          deliveredAt: now.toISOString(),
+        },
+      });
+    } else if (failureReason) {
+      await enqueueEvent(trx, webhookFailed, {
+        id: deps.newId(),
+        time: now,
+        source: EVENT_SOURCE,
+        subject: message.id,
+        data: {
+          ...deliveryFacts(settled),
+          reason: failureReason,
+          statusCode: result.status,
+          error: error!.slice(0, 1000),
+          endpointDisabled,
+          failedAt: now.toISOString(),
+        },
+      });
+    }
+  });
+  return decision;
+}
+
+function deliveryFacts(message: MessageRow) {
+  return {
+    deliveryId: message.id,
+    version: message.version,
+    endpointId: message.endpoint_id,
+    webhookId: message.webhook_id,
+    eventId: message.event_id,
+    eventType: message.event_type,
+    dealId: message.deal_id,
+    dealVersion: message.deal_version,
+    attempts: message.attempts,
+  };
+}

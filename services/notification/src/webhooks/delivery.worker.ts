@@ -1,0 +1,197 @@
+import { quoteIdent } from '@citydeals/db';
+import type { Clock, ServiceWorker } from '@citydeals/service-kit';
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database.ts';
+import { type ClaimedMessage, claimDueMessages, DELIVERY_CHANNEL_SUFFIX } from './delivery.repository.ts';
+import type { Send, SendResult } from './delivery.sender.ts';
+import { type SettlePolicy, settleAttempt } from './delivery.service.ts';
+import type { SecretCipher } from './secret.cipher.ts';
+import { signingSecrets } from './secret.rules.ts';
+import { signWebhook } from './webhook.signer.ts';
+
+export interface DeliveryWorkerOptions {
+  db: Kysely<Database>;
+  /** For LISTEN; without it the worker only polls. */
+  pool?: pg.Pool;
+  schema: string;
+  logger: Logger;
+  send: Send;
+  /** Releases the sender's sockets on stop. */
+  closeSender?: () => void;
+  cipher: SecretCipher;
+  policy: SettlePolicy;
+  concurrency: number;
+  pollIntervalMs: number;
+  attemptTimeoutMs: number;
+  orderWaitMs: number;
+  clock: Clock;
+  newId: () => string;
+  random: () => number;
+}
+
+export interface DeliveryWorkerStats {
+  attempts: number;
+  delivered: number;
+  failedAttempts: number;
+}
+
+/**
+ * Sends due webhook messages: claims a batch (leased, SKIP LOCKED), signs and POSTs each, and settles the
+ * outcome. Several workers, in one process or many, share the table safely; a worker that dies leaves
+ * leases that expire, so its messages are sent again (at least once; `webhook-id` lets receivers dedupe).
+ */
+export class WebhookDeliveryWorker implements ServiceWorker {
+  readonly name = 'webhook-delivery';
+  readonly stats: DeliveryWorkerStats = { attempts: 0, delivered: 0, failedAttempts: 0 };
+  readonly #o: DeliveryWorkerOptions;
+  readonly #inFlight = new Set<Promise<void>>();
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #listener: pg.PoolClient | undefined;
+  #wake: (() => void) | undefined;
+  #woken = false;
+
+  constructor(options: DeliveryWorkerOptions) {
+    this.#o = options;
+  }
+
+  /** Long enough that a live worker always settles first: the attempt timeout bounds every send. */
+  get leaseMs(): number {
+    return this.#o.attemptTimeoutMs * 2 + 1_000;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+    void this.#listen();
+  }
+
+  /** Claims nothing more, lets the messages in hand finish and settle, then returns. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.wake();
+    await this.#loop;
+    this.#listener?.release(true);
+    this.#listener = undefined;
+    this.#o.closeSender?.();
+  }
+
+  wake(): void {
+    this.#woken = true;
+    this.#wake?.();
+  }
+
+  async #run(): Promise<void> {
+    const { concurrency, logger } = this.#o;
+    while (!this.#stopping) {
+      const free = concurrency - this.#inFlight.size;
+      let claimed: ClaimedMessage[] = [];
+      if (free > 0) {
+        const leaseToken = this.#o.newId();
+        try {
+          claimed = await claimDueMessages(this.#o.db, {
+            limit: free,
+            leaseToken,
+            leaseMs: this.leaseMs,
+            orderWaitMs: this.#o.orderWaitMs,
+          });
+        } catch (err) {
+          logger.error({ err }, 'claiming webhook messages failed; trying again');
+        }
+        for (const message of claimed) this.#track(this.#deliver(message, leaseToken));
+      }
+      if (claimed.length === 0 || this.#inFlight.size >= concurrency) await this.#sleep();
+    }
+    await Promise.allSettled(this.#inFlight);
+  }
+
+  #track(task: Promise<void>): void {
+    this.#inFlight.add(task);
+    void task.finally(() => {
+      this.#inFlight.delete(task);
+      this.wake();
+    });
+  }
+
+  #sleep(): Promise<void> {
+    if (this.#woken) {
+      this.#woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, this.#o.pollIntervalMs);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.#wake = undefined;
+        self.#woken = false;
+        resolve();
+      }
+      this.#wake = done;
+    });
+  }
+
+  async #deliver(message: ClaimedMessage, leaseToken: string): Promise<void> {
+    const { clock, cipher, logger } = this.#o;
+    const startedAt = clock.now();
+    const webhookTimestamp = Math.floor(startedAt.getTime() / 1000);
+    let result: SendResult;
+    try {
+      const secrets = signingSecrets(
+        {
+          secret: cipher.open(message.secret, message.endpoint_id),
+          previousSecret: message.previous_secret
+            ? cipher.open(message.previous_secret, message.endpoint_id)
+            : null,
+          previousSecretExpiresAt: message.previous_secret_expires_at,
+        },
+        startedAt,
+      );
+      const headers = signWebhook(message.webhook_id, startedAt, message.payload, secrets);
+      result = await this.#o.send({ url: message.url, headers: { ...headers }, body: message.payload });
+    } catch (err) {
+      result = { status: null, retryAfter: null, body: null, error: (err as Error).message, durationMs: 0 };
+    }
+    this.stats.attempts += 1;
+    try {
+      const decision = await settleAttempt(
+        this.#o.db,
+        message,
+        leaseToken,
+        { startedAt, webhookTimestamp, result },
+        { clock, newId: this.#o.newId, random: this.#o.random, policy: this.#o.policy },
+      );
+      if (decision.action === 'delivered') this.stats.delivered += 1;
+      else this.stats.failedAttempts += 1;
+    } catch (err) {
+      // The lease expires and the message is sent again: at least once, never lost.
+      logger.error({ err, messageId: message.id }, 'recording a webhook attempt failed');
+    }
+  }
+
+  async #listen(): Promise<void> {
+    const { pool, schema, logger } = this.#o;
+    if (!pool || this.#stopping) return;
+    try {
+      const client = await pool.connect();
+      if (this.#stopping) {
+        client.release(true);
+        return;
+      }
+      this.#listener = client;
+      client.on('notification', () => this.wake());
+      client.on('error', (err) => {
+        logger.warn({ err }, 'webhook LISTEN connection lost; polling until it is back');
+        client.release(true);
+        if (this.#listener === client) this.#listener = undefined;
+        setTimeout(() => void this.#listen(), this.#o.pollIntervalMs).unref();
+      });
+      await client.query(`listen ${quoteIdent(`${schema}${DELIVERY_CHANNEL_SUFFIX}`)}`);
+    } catch (err) {
+      if (this.#stopping) return;
+      logger.warn({ err }, 'webhook LISTEN failed; polling until it works');
+      setTimeout(() => void this.#listen(), this.#o.pollIntervalMs * 4).unref();
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import type { CloudEvent } from '@citydeals/contracts';
+
+/** The Standard Webhooks recommendation; a larger event is sent thin (ids and version only). */
+export const MAX_PAYLOAD_BYTES = 20 * 1024;
+
+/** `webhook-id`: one per (endpoint, event), the same on every attempt; receivers dedupe on it. */
+export function webhookIdFor(messageId: string): string {
+  return `msg_${messageId.replaceAll('-', '')}`;
+}
+
+export interface DealRef {
+  dealId: string | null;
+  dealVersion: number | null;
+}
+
+export function dealRefOf(event: CloudEvent): DealRef {
+  const data = event.data as { dealId?: unknown; version?: unknown } | null;
+  return {
+    dealId: typeof data?.dealId === 'string' ? data.dealId : null,
+    dealVersion: typeof data?.version === 'number' ? data.version : null,
+  };
+}
+
+/**
+ * The body sent: the CloudEvent itself (type, time, subject, data with the deal's version). In the rare case
+ * it exceeds 20 KB, a thin event with `data.truncated = true` is sent instead; the receiver reads the rest
+ * from the deal-tracking API.
+ */
+export function webhookPayload(event: CloudEvent): string {
+  const full = JSON.stringify(event);
+  if (Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES) return full;
+  const { dealId, dealVersion } = dealRefOf(event);
+  return JSON.stringify({ ...event, data: { dealId, version: dealVersion, truncated: true } });
+}

@@ -1,0 +1,307 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import type dns from 'node:dns';
+import { createServer } from 'node:net';
+import { createEvent, dealPhaseChanged, streams } from '@citydeals/contracts';
+import { createDatabase } from '@citydeals/db';
+import { connectNats, ensureStream, namespace, publishEvent } from '@citydeals/messaging';
+import { newEventId, shutdown } from '@citydeals/service-kit';
+import {
+  adminHeaders,
+  createTestDatabase,
+  deleteNamespaceStreams,
+  eventually,
+  startTestService,
+  testServers,
+  testServiceEnv,
+  uniqueName,
+} from '@citydeals/testkit';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import t from 'tap';
+import { loadServiceConfig } from '../src/config.ts';
+import type { Database } from '../src/db/database.ts';
+import { startService } from '../src/service.ts';
+import type { ResolveAll } from '../src/webhooks/ssrf.guard.ts';
+import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
+import { startReceiver } from './webhooks.receiver.ts';
+
+const receiver = await startReceiver();
+// No allow-list and no delivery worker of its own: the tests below start the workers they need.
+const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
+  WEBHOOK_CONCURRENCY: '0',
+  WEBHOOK_POLL_INTERVAL: '50ms',
+  WEBHOOK_ATTEMPT_TIMEOUT: '2s',
+  WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms',
+  WEBHOOK_RETRY_JITTER: '0',
+});
+t.teardown(async () => {
+  await ctx.close();
+  await receiver.close();
+});
+const { http, runtime } = ctx.service;
+
+/** A DNS server in a function: `rebind.test` answers 127.0.0.1, the address of the test receiver. */
+const rebindingDns: ResolveAll = (hostname, _options, callback) => {
+  if (hostname === 'rebind.test')
+    return callback(null, [{ address: '127.0.0.1', family: 4 }] as dns.LookupAddress[]);
+  const err = Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' });
+  callback(err, []);
+};
+
+function phaseChanged(dealId: string, version: number) {
+  return createEvent(dealPhaseChanged, {
+    id: newEventId(),
+    time: new Date(),
+    source: '/deal-tracking',
+    subject: dealId,
+    data: { ...dealPhaseChanged.example, dealId, version },
+  });
+}
+
+async function createEndpoint(url: string) {
+  const res = await http.inject({
+    method: 'POST',
+    url: '/webhooks/endpoints',
+    headers: adminHeaders,
+    payload: { url, eventTypes: ['*'] },
+  });
+  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
+  return res.json() as { id: string; secret: string };
+}
+
+const configWith = (extra: Record<string, string>) => loadServiceConfig({ ...ctx.env, ...extra });
+
+t.test(
+  'SSRF: every refused address form is refused at creation, naming body.url, nothing written',
+  async (t) => {
+    const refused = [
+      'http://10.0.0.1/',
+      'http://172.16.5.4/',
+      'http://192.168.1.1/',
+      'http://169.254.169.254/latest/meta-data/',
+      'http://169.254.1.1/',
+      'http://224.0.0.1/',
+      'http://0.0.0.0/',
+      'http://100.100.100.200/',
+      'http://127.0.0.1/',
+      'http://2130706433/',
+      'http://017700000001/',
+      'http://0177.0.0.1/',
+      'http://0x7f000001/',
+      'http://0x7f.0.0.1/',
+      'http://127.1/',
+      'http://3232235777/',
+      'http://[::1]/',
+      'http://[::]/',
+      'http://[fe80::1]/',
+      'http://[fc00::1]/',
+      'http://[fd00:ec2::254]/',
+      'http://[ff02::1]/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://[::ffff:a9fe:a9fe]/',
+      'http://[::127.0.0.1]/',
+      'http://[64:ff9b::a9fe:a9fe]/',
+      'http://[2002:a9fe:a9fe::1]/',
+      'http://localhost:8080/',
+      'http://api.localhost/',
+      'http://metadata.google.internal/',
+      'http://intranet/',
+      'file:///etc/passwd',
+      'gopher://example.org/',
+      'http://user:pw@example.org/',
+    ];
+    for (const url of refused) {
+      const res = await http.inject({
+        method: 'POST',
+        url: '/webhooks/endpoints',
+        headers: adminHeaders,
+        payload: { url, eventTypes: ['*'] },
+      });
+      t.equal(res.statusCode, 400, url);
+      t.ok(
+        res.json().errors?.some((e: { field: string }) => e.field === 'body.url'),
+        `${url}: ${res.json().detail}`,
+      );
+    }
+    const rows = await runtime.db.selectFrom('webhook_endpoint').select('id').execute();
+    t.equal(rows.length, 0, 'nothing written');
+  },
+);
+
+t.test('a host name resolving to 127.0.0.1 is refused at delivery unless allow-listed', async (t) => {
+  receiver.on('/rebind', () => ({ status: 200 }));
+  // Accepted at creation: the real DNS does not know the name (yet).
+  const endpoint = await createEndpoint(`http://rebind.test:${receiver.port}/rebind`);
+  const event = phaseChanged(newEventId(), 2);
+  const strict = deliveryWorkersOf(runtime, configWith({ WEBHOOK_CONCURRENCY: '2' }), rebindingDns);
+  for (const w of strict) w.start();
+  await publishEvent(runtime.js, runtime.ns, dealPhaseChanged, event);
+  const attempt = await eventually(() =>
+    runtime.db
+      .selectFrom('webhook_attempt')
+      .innerJoin('webhook_message', 'webhook_message.id', 'webhook_attempt.message_id')
+      .select(['webhook_attempt.error', 'webhook_attempt.status_code'])
+      .where('webhook_message.endpoint_id', '=', endpoint.id)
+      .executeTakeFirst(),
+  );
+  await Promise.all(strict.map((w) => w.stop()));
+  t.match(attempt?.error, /refused.*rebind\.test.*127\.0\.0\.1 is not public \(loopback\)/);
+  t.equal(attempt?.status_code, null);
+  t.equal(receiver.at('/rebind').length, 0, 'nothing reached the receiver');
+
+  const allowed = deliveryWorkersOf(
+    runtime,
+    configWith({ WEBHOOK_CONCURRENCY: '2', WEBHOOK_ALLOWED_HOSTS: 'rebind.test' }),
+    rebindingDns,
+  );
+  for (const w of allowed) w.start();
+  t.teardown(() => Promise.all(allowed.map((w) => w.stop())));
+  await eventually(() => receiver.at('/rebind').length === 1);
+  t.equal(JSON.parse(receiver.at('/rebind')[0]!.body).id, event.id, 'allow-listed: delivered');
+  await Promise.all(allowed.map((w) => w.stop()));
+  await http.inject({ method: 'DELETE', url: `/webhooks/endpoints/${endpoint.id}`, headers: adminHeaders });
+});
+
+t.test('two delivery workers never send the same attempt twice', async (t) => {
+  receiver.on('/shared', () => ({ status: 200, delayMs: 5 + Math.floor(Math.random() * 10) }));
+  const endpoint = await createEndpoint(`http://rebind.test:${receiver.port}/shared`);
+  const config = configWith({ WEBHOOK_CONCURRENCY: '8', WEBHOOK_ALLOWED_HOSTS: 'rebind.test' });
+  // Each worker with a pool of its own, as two replicas would have.
+  const second = createDatabase<Database>({ connectionString: ctx.database.url, schema: runtime.schema });
+  const workers = [
+    ...deliveryWorkersOf(runtime, config, rebindingDns),
+    ...deliveryWorkersOf({ ...runtime, db: second.db, pool: second.pool }, config, rebindingDns),
+  ];
+  for (const w of workers) w.start();
+  t.teardown(async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+    await second.destroy();
+  });
+  const count = 200;
+  await Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      publishEvent(runtime.js, runtime.ns, dealPhaseChanged, phaseChanged(newEventId(), i + 2)),
+    ),
+  );
+  const delivered = async () =>
+    (
+      await runtime.db
+        .selectFrom('webhook_message')
+        .select('id')
+        .where('endpoint_id', '=', endpoint.id)
+        .where('status', '=', 'delivered')
+        .execute()
+    ).length;
+  await eventually(async () => (await delivered()) === count, 30_000);
+  const ids = receiver.at('/shared').map((r) => r.headers['webhook-id']);
+  t.equal(ids.length, count, 'one request per message');
+  t.equal(new Set(ids).size, count, 'no webhook-id twice');
+  t.ok(workers[0]!.stats.delivered > 0 && workers[1]!.stats.delivered > 0, 'both workers took a share');
+  t.equal(workers[0]!.stats.delivered + workers[1]!.stats.delivered, count);
+  const { rows } = await runtime.pool.query(
+    `select count(*)::int as n, count(distinct (message_id, attempt))::int as distinct_attempts
+     from notification.webhook_attempt a join notification.webhook_message m on m.id = a.message_id
+     where m.endpoint_id = $1`,
+    [endpoint.id],
+  );
+  t.same(rows[0], { n: count, distinct_attempts: count }, 'one attempt each, logged once');
+});
+
+t.test('kill -9 during a burst loses no delivery', async (t) => {
+  const database = await createTestDatabase();
+  const prefix = uniqueName('t');
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    ...testServiceEnv(database, prefix),
+    PORT: String(port),
+    WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+    WEBHOOK_CONCURRENCY: '4',
+    WEBHOOK_POLL_INTERVAL: '50ms',
+    WEBHOOK_ATTEMPT_TIMEOUT: '1s',
+    WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms,200ms',
+  };
+  const nc = await connectNats({ url: testServers.natsUrl, name: 'kill-test' });
+  const js = jetstream(nc);
+  const ns = namespace(prefix);
+  let child: ChildProcess | undefined;
+  t.teardown(async () => {
+    child?.kill('SIGKILL');
+    await deleteNamespaceStreams(await jetstreamManager(nc), prefix);
+    await nc.close();
+    await database.drop();
+  });
+  const start = async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'services/notification/src/server.ts'], {
+      env,
+      stdio: 'ignore',
+    });
+    await eventually(
+      () =>
+        fetch(`http://127.0.0.1:${port}/health/ready`)
+          .then((r) => r.ok)
+          .catch(() => false),
+      30_000,
+    );
+    return proc;
+  };
+  const t0 = Date.now();
+  child = await start();
+  t.comment(`started in ${Date.now() - t0} ms`);
+  receiver.on('/burst', () => ({ status: 200, delayMs: 20 }));
+  const created = await fetch(`http://127.0.0.1:${port}/webhooks/endpoints`, {
+    method: 'POST',
+    headers: { ...adminHeaders, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: receiver.url('/burst'), eventTypes: ['*'] }),
+  });
+  t.equal(created.status, 201);
+  await ensureStream(await jetstreamManager(nc), {
+    name: ns.streamName(streams.deal_tracking),
+    subjects: ns.streamSubjects(streams.deal_tracking),
+  });
+  const count = 300;
+  const events = Array.from({ length: count }, (_, i) => phaseChanged(newEventId(), i + 2));
+  await Promise.all(events.map((e) => publishEvent(js, ns, dealPhaseChanged, e)));
+
+  const db = createDatabase<Database>({ connectionString: database.url, schema: 'notification' });
+  t.teardown(() => db.destroy());
+  const messages = () => db.db.selectFrom('webhook_message').select(['status']).execute();
+  // Killed once every event is a message and some, not all, have been sent.
+  await eventually(
+    async () => (await messages()).length === count && receiver.at('/burst').length >= 60,
+    30_000,
+  );
+  const exited = new Promise((resolve) => child!.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+  const beforeRestart = receiver.at('/burst').length;
+  t.ok(beforeRestart < count, `killed mid-burst (${beforeRestart} of ${count} received)`);
+
+  const t1 = Date.now();
+  child = await start();
+  t.comment(`restarted in ${Date.now() - t1} ms`);
+  await eventually(
+    async () => (await messages()).filter((m) => m.status === 'delivered').length === count,
+    60_000,
+  );
+  t.comment(`all delivered ${Date.now() - t1} ms after the restart began`);
+  const receivedIds = new Set(receiver.at('/burst').map((r) => JSON.parse(r.body).id as string));
+  t.equal(receivedIds.size, count, 'every event reached the receiver');
+  t.ok(events.every((e) => receivedIds.has(e.id)));
+  t.comment(`duplicates after the kill (leased, sent again): ${receiver.at('/burst').length - count}`);
+  const exitedCleanly = new Promise((resolve) => child!.once('exit', resolve));
+  child.kill('SIGTERM');
+  t.equal(await exitedCleanly, 0, 'SIGTERM stops it cleanly');
+  child = undefined;
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
