@@ -20,6 +20,8 @@ const secretsSchema = z.object({
     notification: z.string().min(1),
     admin: z.string().min(1),
   }),
+  /** Seals webhook signing secrets at rest (AES-256-GCM); added later, so older data folders lack it. */
+  webhookSecretKey: z.string().min(1).optional(),
 });
 
 export type DevSecrets = Readonly<z.output<typeof secretsSchema>>;
@@ -34,6 +36,7 @@ function generate(): DevSecrets {
       notification: password(),
       admin: password(),
     },
+    webhookSecretKey: randomBytes(32).toString('base64'),
   };
 }
 
@@ -51,7 +54,10 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<DevSecret
     const parsed = secretsSchema.safeParse(JSON.parse(text));
     if (!parsed.success)
       throw new Error(`${file} is damaged; remove the data folder ${dataDir} to start afresh`);
-    return Object.freeze(parsed.data);
+    if (parsed.data.webhookSecretKey) return Object.freeze(parsed.data);
+    const completed = { ...parsed.data, webhookSecretKey: randomBytes(32).toString('base64') };
+    await writeFile(file, `${JSON.stringify(completed, null, 2)}\n`, { mode: 0o600 });
+    return Object.freeze(completed);
   }
   const secrets = generate();
   await mkdir(dirname(file), { recursive: true });

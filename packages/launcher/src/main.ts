@@ -114,6 +114,7 @@ class Launcher {
           logLevel: config.LOG_LEVEL,
           mailDir,
           smtpUrl: config.SMTP_URL,
+          webhookSecretKey: secrets.webhookSecretKey,
           eventNamespace,
         });
         const proc = startService(definition, env, childPrinter(definition.dir));

@@ -51,6 +51,7 @@ export interface ServiceEnvInput {
   adminKey: string;
   logLevel: string;
   mailDir: string;
+  webhookSecretKey?: string | undefined;
   smtpUrl?: string;
   eventNamespace?: string;
 }
@@ -92,6 +93,11 @@ export function buildServiceEnv(
   if (service.dir === 'notification') {
     if (input.smtpUrl) env.SMTP_URL = input.smtpUrl;
     else env.MAIL_DIR = input.mailDir;
+    if (input.webhookSecretKey) env.WEBHOOK_SECRET_KEY ??= input.webhookSecretKey;
+    // On a laptop the receiver of a webhook is usually a small local program; production keeps refusing
+    // loopback targets (these defaults exist only in the local launcher).
+    env.WEBHOOK_ALLOWED_HOSTS ??= 'localhost';
+    env.WEBHOOK_ALLOWED_CIDRS ??= '127.0.0.0/8,::1/128';
   }
   return {
     ...env,

@@ -87,8 +87,15 @@ t.test('service environment', async (t) => {
   }
   t.notOk('EVENT_NAMESPACE' in env, 'no namespace unless the launcher chose one');
 
-  const notification = buildServiceEnv(service('notification'), { ...input, port: 3003 }, base);
+  const notification = buildServiceEnv(
+    service('notification'),
+    { ...input, port: 3003, webhookSecretKey: 'a2V5' },
+    base,
+  );
   t.equal(notification.MAIL_DIR, '/data/mail', 'notification writes mails to the folder');
+  t.equal(notification.WEBHOOK_SECRET_KEY, 'a2V5', 'webhook secrets are sealed at rest locally too');
+  t.equal(notification.WEBHOOK_ALLOWED_CIDRS, '127.0.0.0/8,::1/128', 'a local webhook receiver is allowed');
+  t.notOk('WEBHOOK_ALLOWED_CIDRS' in env, 'only the notification service gets webhook settings');
   const smtp = buildServiceEnv(service('notification'), { ...input, smtpUrl: 'smtp://mail:25' }, base);
   t.equal(smtp.SMTP_URL, 'smtp://mail:25', 'or sends them through SMTP_URL');
   t.notOk('MAIL_DIR' in smtp);
