@@ -1,4 +1,4 @@
-import { problems, requireScope } from '@citydeals/service-kit';
+import { problemResponses, problems, requireScope } from '@citydeals/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -13,7 +13,6 @@ import {
   messageSchema,
   messageView,
   messageWithAttemptsSchema,
-  problemResponses,
   replayBody,
 } from './webhook.schemas.ts';
 

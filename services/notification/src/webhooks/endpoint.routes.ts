@@ -1,4 +1,4 @@
-import { requireScope } from '@citydeals/service-kit';
+import { problemResponses, requireScope } from '@citydeals/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -19,7 +19,6 @@ import {
   endpointView,
   endpointWithSecretSchema,
   listEndpointsQuery,
-  problemResponses,
   rotateSecretBody,
   updateEndpointBody,
 } from './webhook.schemas.ts';

@@ -206,36 +206,3 @@ export function attemptView(row: AttemptRow): z.output<typeof attemptSchema> {
     outcome: row.outcome,
   };
 }
-
-/** The problem+json body of every error answer (RFC 9457), for the OpenAPI document. */
-export const problemSchema = z
-  .looseObject({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .meta({
-    example: {
-      type: 'https://citydeals.example.org/problems/validation',
-      title: 'The request is not valid',
-      status: 400,
-      detail: 'body.url: target refused: 127.0.0.1 is a loopback address',
-      errors: [{ field: 'body.url', message: 'target refused: 127.0.0.1 is a loopback address' }],
-    },
-  });
-
-const problemDescriptions: Record<number, string> = {
-  400: 'The request is not valid; `errors` names each field',
-  401: 'No valid API key',
-  403: 'The API key lacks the admin scope',
-  404: 'Not found',
-  409: 'Not possible in the current state',
-};
-
-export function problemResponses(...statuses: number[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [s, problemSchema.describe(problemDescriptions[s] ?? 'Problem')]),
-  );
-}

@@ -1,9 +1,9 @@
+import { problemResponses } from '@citydeals/service-kit';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { meetingRefParams } from '../meetings/meeting.schemas.ts';
-import { problemResponses } from '../problem-responses.ts';
 import { tokenParams } from '../registrations/registration.schemas.ts';
 import { meetingCalendar, meetingsFeed, ownCalendar } from './calendar.service.ts';
 

@@ -1,8 +1,9 @@
+import { problemResponses } from '@citydeals/service-kit';
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
-import { adminErrors, problemResponses } from '../problem-responses.ts';
+import { adminErrors } from '../problem-responses.ts';
 import {
   adminListMeetingsQuery,
   adminMeetingSchema,

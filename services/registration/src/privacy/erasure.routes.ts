@@ -1,8 +1,8 @@
+import { problemResponses } from '@citydeals/service-kit';
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
-import { problemResponses } from '../problem-responses.ts';
 import { eraseByEmail } from './erasure.service.ts';
 
 export function erasureRoutes(

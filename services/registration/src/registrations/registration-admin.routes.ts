@@ -1,9 +1,10 @@
+import { problemResponses } from '@citydeals/service-kit';
 import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
-import { adminErrors, problemResponses } from '../problem-responses.ts';
+import { adminErrors } from '../problem-responses.ts';
 import { adminListQuery, adminRegistrationSchema, registrationIdParams } from './registration.schemas.ts';
 import {
   cancelRegistration,

@@ -1,9 +1,9 @@
+import { problemResponses } from '@citydeals/service-kit';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
-import { problemResponses } from '../problem-responses.ts';
 import {
   ownRegistrationSchema,
   registerBody,
