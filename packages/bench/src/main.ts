@@ -2,25 +2,28 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { type BenchRow, renderTable } from './report.ts';
+import { confirmationE2eScenario } from './scenarios/confirmation-e2e.scenario.ts';
+import { dealTrackingRssScenario } from './scenarios/deal-tracking-rss.scenario.ts';
 import { outboxRelayScenario } from './scenarios/outbox-relay.scenario.ts';
 import { registrationScenarios } from './scenarios/registration.scenario.ts';
+import { registrationScaleScenario } from './scenarios/registration-scale.scenario.ts';
+import { remindersScenario } from './scenarios/reminders.scenario.ts';
+import { webhooksScenario } from './scenarios/webhooks.scenario.ts';
+import { peakRssByService } from './services.ts';
 
-const peakRss: BenchRow[] = [];
+// Select with a substring of the name: `npm run bench -- reminders webhooks`.
 const scenarios: { name: string; run: () => Promise<BenchRow | BenchRow[]> }[] = [
   { name: 'outbox relay', run: outboxRelayScenario },
-  {
-    name: 'registrations',
-    run: async () => {
-      const { rows, peakRssMb } = await registrationScenarios();
-      peakRss.push({
-        scenario: 'peak RSS of the registration service during its load',
-        system: { label: 'VmHWM', value: peakRssMb, unit: 'MB' },
-        goal: '≤ 150 MB',
-      });
-      return rows;
-    },
-  },
+  { name: 'registrations', run: registrationScenarios },
+  { name: 'reminders', run: remindersScenario },
+  { name: 'webhooks', run: webhooksScenario },
+  { name: 'e2e confirmation', run: confirmationE2eScenario },
+  { name: 'registration scale', run: registrationScaleScenario },
+  { name: 'deal-tracking rss', run: dealTrackingRssScenario },
 ];
+
+// Interrupted: exit through process.exit so the spawned services and sinks are killed (processes.ts).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
@@ -37,7 +40,14 @@ for (const scenario of scenarios) {
   }
 }
 
-rows.push(...peakRss);
+// One row per service that ran: the highest VmHWM any scenario saw (each service process reads its own).
+for (const [service, { mb, during }] of peakRssByService) {
+  rows.push({
+    scenario: `peak RSS of the ${service} service`,
+    system: { label: `VmHWM, highest over: ${[...new Set(during)].join(', ')}`, value: mb, unit: 'MB' },
+    goal: '≤ 150 MB',
+  });
+}
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const when = new Date().toISOString();
 const table = renderTable(rows);

@@ -13,6 +13,12 @@ export interface Spawned {
   stop: () => Promise<void>;
 }
 
+/** Every process the benchmark started and has not stopped: killed when the benchmark exits, however. */
+const live = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /** Starts a TypeScript entry point in its own Node process and waits until `ready(output)` holds. */
 export async function spawnTs(
   entry: string,
@@ -21,11 +27,16 @@ export async function spawnTs(
   ready: (output: string) => boolean,
   timeoutMs = 60_000,
 ): Promise<Spawned> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
+  // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every spawned process there on exit (services exit
+  // cleanly on SIGTERM), for finding what limits a row: open it in Chrome DevTools or speedscope.
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  live.add(child);
+  child.on('exit', () => live.delete(child));
   let output = '';
   child.stdout?.on('data', (c: Buffer) => {
     output += c.toString();
@@ -83,9 +94,12 @@ export interface LoadResult {
   p50: number;
   p97_5: number;
   p99: number;
+  ok2xx: number;
   non2xx: number;
   errors: number;
   timeouts: number;
+  /** With recordStarts: Date.now() at which each request (by email address) was built. */
+  starts?: Record<string, number>;
 }
 
 /** Runs the load generator in its own process and returns autocannon's figures. */
@@ -95,6 +109,8 @@ export async function runLoad(options: {
   connections: number;
   durationSeconds: number;
   overallRate?: number;
+  recordStarts?: boolean;
+  get?: { path: string; headers: Record<string, string> };
   label: string;
 }): Promise<LoadResult> {
   const child = spawn(

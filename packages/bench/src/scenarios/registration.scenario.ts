@@ -1,47 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, freePort, testServers, uniqueName } from '@citydeals/testkit';
-import { repoRoot, runLoad, type Spawned, spawnTs, waitForHttp } from '../processes.ts';
+import { createTestDatabase, freePort, uniqueName } from '@citydeals/testkit';
+import { repoRoot, runLoad, type Spawned, spawnTs } from '../processes.ts';
 import { type BenchRow, round, throughputRatio } from '../report.ts';
+import {
+  adminHeaders,
+  type RunningService,
+  removeNamespace,
+  startService,
+  stopService,
+} from '../services.ts';
 
-const ADMIN_KEY = `cdk_bench_${randomUUID()}`;
-const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+export const DURATION_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 16;
-
-export interface RegistrationBench {
-  rows: BenchRow[];
-  peakRssMb: number;
-}
 
 /**
  * Registrations through the real service (HTTP, validation, seat decision under a meeting lock, token,
  * outbox event) against fastify doing one INSERT per request, both driven by the same load generator.
  */
-export async function registrationScenarios(): Promise<RegistrationBench> {
+export async function registrationScenarios(): Promise<BenchRow[]> {
   const raw = await rawBaseline();
   const database = await createTestDatabase('cd_bench');
   const namespace = uniqueName('bench');
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  let service: Spawned | undefined;
+  let service: RunningService | undefined;
   try {
-    service = await spawnTs(
-      `${repoRoot}services/registration/src/server.ts`,
-      [],
-      {
-        DATABASE_URL: database.url,
-        NATS_URL: testServers.natsUrl,
-        EVENT_NAMESPACE: namespace,
-        PORT: String(port),
-        ADMIN_API_KEY: ADMIN_KEY,
-        LOG_LEVEL: 'warn',
-        PUBLIC_BASE_URL: 'https://cop.example.org',
-      },
-      () => true,
-    );
-    const started = service;
-    await waitForHttp(`${base}/health/ready`).catch((err: Error) => {
-      throw new Error(`${err.message}\n${started.output().slice(-3000)}`);
-    });
+    service = await startService('registration', { DATABASE_URL: database.url, EVENT_NAMESPACE: namespace });
+    const base = service.base;
     const spread = await Promise.all(
       Array.from({ length: 50 }, (_, i) => createMeeting(base, `spread-${i}`, 100_000)),
     );
@@ -82,32 +65,33 @@ export async function registrationScenarios(): Promise<RegistrationBench> {
       singleLoad,
       `${singleLoad.requests} registrations into one meeting (2 000 seats)`,
     );
-    return {
-      rows: [
-        {
-          scenario: 'registrations spread over 50 meetings',
-          system: spreadFigure,
-          raw: rawFigure,
-          ratio: throughputRatio(spreadFigure, rawFigure),
-          goal: '≥ 0.8',
-        },
-        {
-          scenario: 'registrations into one meeting (seat decision under contention)',
-          system: singleFigure,
-          raw: rawFigure,
-          ratio: throughputRatio(singleFigure, rawFigure),
-          goal: '≥ 0.5',
-        },
-      ],
-      peakRssMb: service.peakRssMb(),
-    };
+    return [
+      {
+        scenario: 'registrations spread over 50 meetings',
+        system: spreadFigure,
+        raw: rawFigure,
+        ratio: throughputRatio(spreadFigure, rawFigure),
+        goal: '≥ 0.8',
+      },
+      {
+        scenario: 'registrations into one meeting (seat decision under contention)',
+        system: singleFigure,
+        raw: rawFigure,
+        ratio: throughputRatio(singleFigure, rawFigure),
+        goal: '≥ 0.5',
+      },
+    ];
   } finally {
-    await service?.stop();
+    await stopService(service, 'registrations');
+    await removeNamespace(namespace).catch(() => {});
     await database.drop();
   }
 }
 
-async function rawBaseline() {
+/** The raw HTTP baseline (processes/raw-insert-server.ts) under the given load, in a database of its own. */
+export async function rawBaseline(
+  options: { connections?: number; durationSeconds?: number; overallRate?: number } = {},
+) {
   const database = await createTestDatabase('cd_bench_raw');
   const port = await freePort();
   let server: Spawned | undefined;
@@ -121,8 +105,9 @@ async function rawBaseline() {
     const load = await runLoad({
       url: `http://127.0.0.1:${port}`,
       meetingIds: Array.from({ length: 50 }, () => randomUUID()),
-      connections: CONNECTIONS,
-      durationSeconds: DURATION_SECONDS,
+      connections: options.connections ?? CONNECTIONS,
+      durationSeconds: options.durationSeconds ?? DURATION_SECONDS,
+      ...(options.overallRate ? { overallRate: options.overallRate } : {}),
       label: 'raw',
     });
     assertClean('raw', load);
@@ -133,7 +118,7 @@ async function rawBaseline() {
   }
 }
 
-function assertClean(name: string, load: { non2xx: number; errors: number; requests: number }) {
+export function assertClean(name: string, load: { non2xx: number; errors: number; requests: number }) {
   if (load.non2xx > 0 || load.errors > 0) {
     throw new Error(
       `${name}: ${load.non2xx} non-2xx answers and ${load.errors} errors in ${load.requests} requests`,
@@ -141,11 +126,11 @@ function assertClean(name: string, load: { non2xx: number; errors: number; reque
   }
 }
 
-async function createMeeting(base: string, slug: string, capacity: number): Promise<string> {
+export async function createMeeting(base: string, slug: string, capacity: number): Promise<string> {
   const start = new Date(Date.now() + 30 * 24 * 3600_000);
   start.setUTCHours(12, 0, 0, 0);
   const end = new Date(start.getTime() + 4 * 3600_000);
-  const headers = { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' };
+  const headers = adminHeaders();
   const res = await fetch(`${base}/admin/meetings`, {
     method: 'POST',
     headers,

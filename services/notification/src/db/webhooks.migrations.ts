@@ -90,4 +90,13 @@ export const webhookMigrations: Migrations = {
         .execute();
     },
   },
+  '2026_11_28_201_webhook_message_deal_versions': {
+    async up(db: Kysely<any>) {
+      // Answers "has this endpoint already been given this version of the deal, or a newer one?" for
+      // replayed events, which arrive with fresh event ids.
+      await sql`create index webhook_message_endpoint_deal_version on webhook_message (endpoint_id, deal_id, deal_version desc)`.execute(
+        db,
+      );
+    },
+  },
 };

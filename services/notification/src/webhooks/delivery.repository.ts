@@ -35,6 +35,28 @@ export async function insertMessages(
   return inserted.length;
 }
 
+/**
+ * Endpoints that were already given this deal at this version or a newer one. A replayed or late event
+ * (possibly under a fresh event id) must not reach them again, and never after a newer version.
+ */
+export async function endpointsPastVersion(
+  trx: Transaction<Database>,
+  endpointIds: readonly string[],
+  dealId: string,
+  dealVersion: number,
+): Promise<Set<string>> {
+  if (endpointIds.length === 0) return new Set();
+  const rows = await trx
+    .selectFrom('webhook_message')
+    .select('endpoint_id')
+    .distinct()
+    .where('endpoint_id', 'in', endpointIds)
+    .where('deal_id', '=', dealId)
+    .where('deal_version', '>=', dealVersion)
+    .execute();
+  return new Set(rows.map((r) => r.endpoint_id));
+}
+
 export interface ClaimedMessage {
   id: string;
   endpoint_id: string;

@@ -5,6 +5,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import {
   type ClaimedMessage,
+  endpointsPastVersion,
   insertAttempt,
   insertMessages,
   type MessageRow,
@@ -35,7 +36,17 @@ export async function queueWebhookMessages(
   deps: { clock: Clock; newId: () => string },
 ): Promise<number> {
   const { dealId, dealVersion } = dealRefOf(event);
-  const endpoints = await subscribedEndpoints(trx, eventSubject, dealId);
+  const subscribed = await subscribedEndpoints(trx, eventSubject, dealId);
+  const past =
+    dealId && dealVersion !== null
+      ? await endpointsPastVersion(
+          trx,
+          subscribed.map((e) => e.id),
+          dealId,
+          dealVersion,
+        )
+      : new Set<string>();
+  const endpoints = subscribed.filter((e) => !past.has(e.id));
   if (endpoints.length === 0) return 0;
   const payload = webhookPayload(event);
   const now = deps.clock.now();

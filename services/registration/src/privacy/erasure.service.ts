@@ -42,10 +42,9 @@ async function eraseRegistration(
         ? { status: 'cancelled' as const, cancelled_at: now, cancelled_by: 'system' as const }
         : {}),
     });
-    // Published outbox copies hold the name and address too; unpublished ones must still go out first.
-    await sql`delete from outbox where published_at is not null and payload->>'subject' = ${row.id}`.execute(
-      trx,
-    );
+    // Outbox copies hold the name and address too. Unpublished ones go as well: a person who asked to be
+    // forgotten needs no confirmation, and consumers treat the erasure of someone unknown as a tombstone.
+    await sql`delete from outbox where payload->>'subject' = ${row.id}`.execute(trx);
     await enqueueEvent(trx, attendeeErased, {
       id: ctx.newId(),
       time: now,

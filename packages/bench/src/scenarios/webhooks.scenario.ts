@@ -1,0 +1,156 @@
+import { createEvent, dealPhaseChanged } from '@citydeals/contracts';
+import { connectNats, namespace, publishEvent } from '@citydeals/messaging';
+import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
+import { jetstream } from '@nats-io/jetstream';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { v7 as uuidv7 } from 'uuid';
+import { type BenchRow, round, throughputRatio } from '../report.ts';
+import {
+  adminHeaders,
+  type RunningService,
+  removeNamespace,
+  startService,
+  stopService,
+  waitUntil,
+} from '../services.ts';
+import { startWebhookReceiver, type WebhookReceiver } from '../sinks.ts';
+
+const DELIVERIES = Number(process.env.BENCH_DELIVERIES ?? 10_000);
+/** The service's default WEBHOOK_CONCURRENCY; the raw loop keeps as many POSTs in flight. */
+const CONCURRENCY = 16;
+
+/**
+ * 10 000 deal events, each a different deal (so delivery order per deal never holds one back), published
+ * into the namespace; the notification service turns each into a webhook message for one subscribed
+ * endpoint and delivers it, signed, to a local receiver. Against undici POSTing the same bodies there.
+ */
+export async function webhooksScenario(): Promise<BenchRow> {
+  const database = await createTestDatabase('cd_bench_wh');
+  const ns = uniqueName('bwh');
+  const pool = new pg.Pool({ connectionString: database.url, max: 1 });
+  const nc = await connectNats({ url: testServers.natsUrl, name: 'bench-webhooks' });
+  let receiver: WebhookReceiver | undefined;
+  let service: RunningService | undefined;
+  try {
+    receiver = await startWebhookReceiver();
+    service = await startService('notification', {
+      DATABASE_URL: database.url,
+      EVENT_NAMESPACE: ns,
+      // The receiver is on loopback, which the SSRF guard refuses unless allowed.
+      WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_CONCURRENCY: String(CONCURRENCY),
+    });
+    const created = await fetch(`${service.base}/webhooks/endpoints`, {
+      method: 'POST',
+      headers: adminHeaders(),
+      body: JSON.stringify({
+        url: receiver.url,
+        description: 'benchmark receiver',
+        eventTypes: [dealPhaseChanged.subject],
+      }),
+    });
+    if (created.status !== 201) {
+      throw new Error(`creating the endpoint failed: ${created.status} ${await created.text()}`);
+    }
+
+    // The CloudEvent subject is the deal, as deal-tracking sets it: consumers serialise per subject.
+    const events = Array.from({ length: DELIVERIES }, () => {
+      const dealId = uuidv7();
+      return createEvent(dealPhaseChanged, {
+        id: uuidv7(),
+        time: new Date(),
+        source: '/deal-tracking',
+        subject: dealId,
+        data: { ...dealPhaseChanged.example, dealId },
+      });
+    });
+    const js = jetstream(nc);
+    const eventNs = namespace(ns);
+    const started = Date.now();
+    for (let i = 0; i < events.length; i += 500) {
+      await Promise.all(events.slice(i, i + 500).map((e) => publishEvent(js, eventNs, dealPhaseChanged, e)));
+    }
+    const sink = receiver;
+    const running = service;
+    await waitUntil(
+      async () => (await sink.count()).distinct >= DELIVERIES,
+      420_000,
+      async () => {
+        const { rows } = await pool.query(
+          'select status, count(*)::int as n from notification.webhook_message group by status',
+        );
+        return `receiver got ${JSON.stringify(await sink.count())} of ${DELIVERIES}; messages ${JSON.stringify(rows)}\n${running.output().slice(-2000)}`;
+      },
+      50,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const got = await receiver.count();
+    const { rows } = await pool.query<{ delivered: number; total: number }>(
+      `select count(*) filter (where status = 'delivered')::int as delivered, count(*)::int as total
+       from notification.webhook_message`,
+    );
+    if (got.requests !== DELIVERIES || got.distinct !== DELIVERIES || rows[0]!.delivered !== DELIVERIES) {
+      throw new Error(
+        `receiver got ${got.requests} requests with ${got.distinct} distinct webhook-ids; ${rows[0]!.delivered} of ${rows[0]!.total} messages delivered; expected ${DELIVERIES}`,
+      );
+    }
+    const sysSeconds = (got.last - started) / 1000;
+    await stopService(service, 'webhooks');
+    service = undefined;
+
+    // Raw: the same bodies, POSTed by undici with as many in flight as the service's workers.
+    await receiver.reset();
+    const bodies = events.map((e) => JSON.stringify(e));
+    const agent = new Agent({ connections: CONCURRENCY });
+    let next = 0;
+    const rawStarted = Date.now();
+    await Promise.all(
+      Array.from({ length: CONCURRENCY }, async () => {
+        while (next < bodies.length) {
+          const i = next++;
+          const res = await request(receiver!.url, {
+            method: 'POST',
+            dispatcher: agent,
+            headers: { 'content-type': 'application/json', 'webhook-id': `msg_${events[i]!.id}` },
+            body: bodies[i],
+          });
+          await res.body.dump();
+          if (res.statusCode !== 204) throw new Error(`raw POST answered ${res.statusCode}`);
+        }
+      }),
+    );
+    await agent.close();
+    const rawGot = await receiver.count();
+    if (rawGot.distinct !== DELIVERIES)
+      throw new Error(`raw: receiver got ${rawGot.distinct} of ${DELIVERIES}`);
+    const rawSeconds = (rawGot.last - rawStarted) / 1000;
+
+    const system = {
+      label: `${DELIVERIES} deal events → webhook messages → signed POSTs (concurrency ${CONCURRENCY})`,
+      value: round(DELIVERIES / sysSeconds, 0),
+      unit: 'deliveries/s',
+    };
+    const raw = {
+      label: `undici POST loop, ${CONCURRENCY} in flight, same bodies`,
+      value: round(DELIVERIES / rawSeconds, 0),
+      unit: 'POST/s',
+    };
+    return {
+      scenario: '10 000 webhook deliveries',
+      system,
+      raw,
+      ratio: throughputRatio(system, raw),
+      goal: '≥ 0.5',
+      note: `body ${bodies[0]!.length} bytes; timed from the first publish to the last arrival`,
+    };
+  } finally {
+    await stopService(service, 'webhooks');
+    await receiver?.stop();
+    await nc.close();
+    await pool.end();
+    await removeNamespace(ns).catch(() => {});
+    await database.drop();
+  }
+}

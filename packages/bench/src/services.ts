@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { connectNats } from '@citydeals/messaging';
+import { deleteNamespaceStreams, freePort, testServers } from '@citydeals/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { repoRoot, type Spawned, spawnTs, waitForHttp } from './processes.ts';
+
+export type ServiceName = 'registration' | 'notification' | 'deal-tracking';
+
+export const BENCH_ADMIN_KEY = `cdk_bench_${randomUUID()}`;
+
+export interface RunningService extends Spawned {
+  name: ServiceName;
+  base: string;
+}
+
+/** Peak RSS per service, the highest seen over every scenario that ran it; main.ts turns it into rows. */
+export const peakRssByService = new Map<ServiceName, { mb: number; during: string[] }>();
+
+/**
+ * Starts a service's real entry point (services/<name>/src/server.ts) as its own process on a free loopback
+ * port and waits for /health/ready, so migrations ran and consumers are attached before any load.
+ */
+export async function startService(
+  name: ServiceName,
+  env: { DATABASE_URL: string; EVENT_NAMESPACE: string } & Record<string, string>,
+): Promise<RunningService> {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const spawned = await spawnTs(
+    `${repoRoot}services/${name}/src/server.ts`,
+    [],
+    {
+      NATS_URL: testServers.natsUrl,
+      PORT: String(port),
+      ADMIN_API_KEY: BENCH_ADMIN_KEY,
+      LOG_LEVEL: 'warn',
+      PUBLIC_BASE_URL: 'https://cop.example.org',
+      ...env,
+    },
+    () => true,
+  );
+  await waitForHttp(`${base}/health/ready`).catch(async (err: Error) => {
+    await spawned.stop();
+    throw new Error(`${name}: ${err.message}\n${spawned.output().slice(-3000)}`);
+  });
+  return { ...spawned, name, base };
+}
+
+/** Reads the service's VmHWM into the peak-RSS table, then stops it. */
+export async function stopService(service: RunningService | undefined, during: string): Promise<void> {
+  if (!service) return;
+  recordPeakRss(service, during);
+  await service.stop();
+}
+
+export function recordPeakRss(service: RunningService, during: string): void {
+  const mb = service.peakRssMb();
+  if (mb === 0) return;
+  const seen = peakRssByService.get(service.name) ?? { mb: 0, during: [] };
+  seen.mb = Math.max(seen.mb, mb);
+  seen.during.push(during);
+  peakRssByService.set(service.name, seen);
+}
+
+/** Removes the streams (and so the consumers) a scenario's services created in its event namespace. */
+export async function removeNamespace(prefix: string): Promise<void> {
+  const nc = await connectNats({ url: testServers.natsUrl, name: 'bench-cleanup' });
+  try {
+    await deleteNamespaceStreams(await jetstreamManager(nc), prefix);
+  } finally {
+    await nc.close();
+  }
+}
+
+export function adminHeaders(): Record<string, string> {
+  return { authorization: `Bearer ${BENCH_ADMIN_KEY}`, 'content-type': 'application/json' };
+}
+
+/** Polls until `check` holds; throws with `describe()` when the time is up (work not done is never a figure). */
+export async function waitUntil(
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  describe: () => Promise<string> | string,
+  everyMs = 20,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms: ${await describe()}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,209 @@
+/**
+ * The CI subset of the fault suite (no faults injected, so it is fast): the three services as separate
+ * processes, then (e) erasure leaves the address in no table of any schema, and (d) every operation of
+ * every OpenAPI document fuzzed: no 5xx, rejected requests write nothing, oversized bodies 413, missing or
+ * wrong keys 401, a read-only key 403 on writes.
+ */
+import { eventually } from '@citydeals/testkit';
+import t from 'tap';
+import {
+  committedSince,
+  exampleOf,
+  type FuzzTally,
+  fuzzOperation,
+  loadOperations,
+  mustBeProtected,
+  nextXid,
+  READ_KEY,
+  rowCounts,
+  settleXid,
+  validPath,
+  WRONG_KEY,
+} from '../src/abuse.ts';
+import { addressOccurrences } from '../src/erasure.ts';
+import { adminAuth, type ServiceKey, System, serviceKeys } from '../src/system.ts';
+import { createDeal, createMeeting, personFor, registerOnce, subscribeWebhooks } from '../src/workload.ts';
+
+// 6 per operation in CI (about 500 requests); `npm run test:faults` runs 30 (faults/abuse.fault.ts).
+const runs = Number(process.env.FAULTS_FUZZ_RUNS ?? 6);
+
+// An own Postgres cluster: the fuzz check reads the cluster-wide transaction counter, which nobody
+// else may move. Autovacuum off for the same reason (an ANALYZE takes a transaction id).
+// Webhook retries end within seconds, so an endpoint the fuzz points elsewhere does not keep writing.
+const system = await System.start({
+  postgres: 'own',
+  env: {
+    deal_tracking: { READ_API_KEY: READ_KEY },
+    notification: {
+      WEBHOOK_RETRY_SCHEDULE: '100ms,100ms',
+      WEBHOOK_ATTEMPT_TIMEOUT: '1s',
+      WEBHOOK_ORDER_WAIT_LIMIT: '1s',
+    },
+  },
+});
+t.teardown(() => system.close());
+await system.query('alter system set autovacuum = off');
+await system.query('select pg_reload_conf()');
+
+const deal = await createDeal(system);
+const meeting = await createMeeting(system);
+const endpoint = await subscribeWebhooks(system);
+await system.drain();
+
+t.test('(e) erasure: the address is in no table of any schema afterwards', async (t) => {
+  const other = await createMeeting(system);
+  const op1 = await registerOnce(system, meeting.id);
+  const email = op1.email;
+  const second = await system.call('registration', 'POST', `/meetings/${other.id}/registrations`, {
+    body: personFor(op1.id),
+  });
+  t.equal(second.status, 201, 'the same person registers for a second meeting');
+  await eventually(
+    () =>
+      system.mail.received.filter((m) => m.to === email && m.kind === 'registration_confirmed').length === 2,
+    30_000,
+  );
+  await system.drain();
+  const before = await addressOccurrences(system, email);
+  t.ok(before.length > 0, `before erasure the address is stored in: ${before.join(', ')}`);
+
+  const erased = await system.call('registration', 'POST', '/admin/erasures', {
+    body: { email },
+    headers: adminAuth,
+  });
+  t.equal(erased.status, 200);
+  t.equal(erased.body.erasedRegistrationIds.length, 2, 'both registrations erased');
+  await system.drain();
+  const after = await addressOccurrences(system, email);
+  t.same(after, [], 'after erasure and drain, no column of any table in the three schemas holds the address');
+  t.comment(`erasure: address found in ${before.length} table(s) before, ${after.length} after`);
+});
+
+t.test('(d) abuse: every operation of every OpenAPI document', async (t) => {
+  const operations = Object.fromEntries(
+    await Promise.all(serviceKeys.map(async (s) => [s, await loadOperations(system, s)] as const)),
+  ) as Record<ServiceKey, Awaited<ReturnType<typeof loadOperations>>>;
+  const ids: Record<string, string> = {
+    id: deal.id,
+    messageId: endpoint.id,
+    ref: meeting.slug,
+    slug: meeting.slug,
+  };
+  const idsFor = (service: ServiceKey): Record<string, string> =>
+    service === 'registration'
+      ? { ...ids, id: meeting.id }
+      : service === 'notification'
+        ? { ...ids, id: endpoint.id }
+        : ids;
+  const knownIds = [deal.id, meeting.id, meeting.slug, endpoint.id, '1'];
+  await system.drain();
+  await settleXid(system);
+
+  await t.test('missing or wrong keys: 401; a read-only key: 403 on writes', async (t) => {
+    const probe = await nextXid(system);
+    const accepted = await system.call('deal_tracking', 'PATCH', `/deals/${deal.id}`, {
+      body: { summary: 'the write detector sees this' },
+      headers: adminAuth,
+    });
+    t.equal(accepted.status, 200);
+    t.not((await committedSince(system, probe)).length, 0, 'the write detector sees an accepted write');
+    await system.drain();
+    await settleXid(system);
+    let checked = 0;
+    const undocumented: string[] = [];
+    for (const service of serviceKeys) {
+      for (const op of operations[service]) {
+        if (!mustBeProtected(service, op)) continue;
+        if (!op.secured) undocumented.push(`${service} ${op.method} ${op.path}`);
+        const path = validPath(op, idsFor(service));
+        const body = op.body ? exampleOf(op.body) : undefined;
+        const before = await nextXid(system);
+        for (const [label, headers] of [
+          ['no key', {}],
+          ['wrong key', { authorization: `Bearer ${WRONG_KEY}` }],
+          ['malformed header', { authorization: 'Basic Zm9vOmJhcg==' }],
+        ] as const) {
+          const res = await system.call(service, op.method, path, { body, headers });
+          t.equal(res.status, 401, `${service} ${op.method} ${path} with ${label}: 401 (got ${res.status})`);
+          checked += 1;
+        }
+        t.same(
+          await committedSince(system, before),
+          [],
+          `${service} ${op.method} ${op.path}: refused calls wrote nothing`,
+        );
+        if (service === 'deal_tracking') {
+          const res = await system.call(service, op.method, path, {
+            body,
+            headers: { authorization: `Bearer ${READ_KEY}` },
+          });
+          if (op.method === 'GET' && !op.path.startsWith('/admin/')) {
+            t.not(res.status, 401, `${op.method} ${path} with the read key is let in`);
+            t.not(res.status, 403, `${op.method} ${path} with the read key is let in`);
+          } else {
+            t.equal(res.status, 403, `${op.method} ${path} with a read-only key: 403 (got ${res.status})`);
+            t.same(await committedSince(system, before), [], 'the refused write wrote nothing');
+          }
+          checked += 1;
+        }
+      }
+    }
+    t.comment(`auth: ${checked} refused calls checked`);
+    if (undocumented.length > 0) {
+      t.comment(`protected but without "security" in the OpenAPI document: ${undocumented.join('; ')}`);
+    }
+  });
+
+  await t.test('oversized bodies: 413, nothing written', async (t) => {
+    const huge = { padding: 'x'.repeat(1_100_000) };
+    let checked = 0;
+    for (const service of serviceKeys) {
+      for (const op of operations[service]) {
+        if (!op.body) continue;
+        const before = await nextXid(system);
+        const path = validPath(op, idsFor(service));
+        const withKey = await system.call(service, op.method, path, { body: huge, headers: adminAuth });
+        t.equal(
+          withKey.status,
+          413,
+          `${service} ${op.method} ${op.path} with 1.1 MB: 413 (got ${withKey.status})`,
+        );
+        t.same(await committedSince(system, before), [], 'nothing written');
+        checked += 1;
+      }
+    }
+    t.comment(`413: ${checked} operations with a body checked`);
+  });
+
+  await t.test(`fuzz: ${runs} generated requests per operation, admin key sent`, async (t) => {
+    const tally: FuzzTally = {
+      requests: 0,
+      byStatus: {},
+      rejectedWithWrite: [],
+      serverErrors: [],
+      unsettled: [],
+      accepted: 0,
+    };
+    const countsBefore = await rowCounts(system);
+    let seed = 1;
+    for (const service of serviceKeys) {
+      for (const op of operations[service]) {
+        const started = Date.now();
+        await fuzzOperation(system, service, op, knownIds, runs, tally, seed++);
+        if (process.env.FAULTS_VERBOSE)
+          t.comment(`${service} ${op.method} ${op.path}: ${Date.now() - started} ms`);
+      }
+    }
+    const countsAfter = await rowCounts(system);
+    t.comment(
+      `fuzz: ${tally.requests} requests over ${serviceKeys.reduce((n, s) => n + operations[s].length, 0)} operations; ` +
+        `statuses ${JSON.stringify(tally.byStatus)}; accepted writes ${tally.accepted}`,
+    );
+    t.same(tally.serverErrors, [], 'no 5xx and no dropped connection');
+    t.same(tally.unsettled, [], 'every accepted write settled (outboxes relayed, consumers caught up)');
+    t.same(tally.rejectedWithWrite, [], 'no rejected request committed a transaction');
+    if (tally.accepted === 0)
+      t.same(countsAfter, countsBefore, 'row counts unchanged when nothing was accepted');
+    for (const p of system.all()) t.ok(p.running, `${p.service} still running after the fuzz`);
+  });
+});
