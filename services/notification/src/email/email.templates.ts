@@ -80,22 +80,32 @@ export function renderMail(kind: EmailKind, language: Language, data: MailData):
 
 const locales: Record<Language, string> = { nl: 'nl-NL', en: 'en-GB' };
 
+// Building an Intl.DateTimeFormat costs far more than formatting with one; a handful of zones and two
+// languages ever occur, so they are kept.
+const formatters = new Map<string, { date: Intl.DateTimeFormat; time: Intl.DateTimeFormat }>();
+
+function formattersFor(locale: string, timeZone: string) {
+  const key = `${locale} ${timeZone}`;
+  let found = formatters.get(key);
+  if (!found) {
+    found = {
+      date: new Intl.DateTimeFormat(locale, {
+        timeZone,
+        weekday: 'long',
+        day: 'numeric',
+        month: 'long',
+        year: 'numeric',
+      }),
+      time: new Intl.DateTimeFormat(locale, { timeZone, hour: '2-digit', minute: '2-digit', hour12: false }),
+    };
+    formatters.set(key, found);
+  }
+  return found;
+}
+
 /** Date and time in the meeting's zone, e.g. "donderdag 23 november 2023", "13:00 – 17:30". */
 export function describeTime(startsAt: Date, endsAt: Date, timeZone: string, language: Language) {
-  const locale = locales[language];
-  const date = new Intl.DateTimeFormat(locale, {
-    timeZone,
-    weekday: 'long',
-    day: 'numeric',
-    month: 'long',
-    year: 'numeric',
-  });
-  const time = new Intl.DateTimeFormat(locale, {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  });
+  const { date, time } = formattersFor(locales[language], timeZone);
   const sameDay = date.format(startsAt) === date.format(endsAt);
   return {
     date: date.format(startsAt),
