@@ -23,7 +23,8 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
     .min(1)
     .default(4 * 3600_000),
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
-  MAIL_POLL_MS: z.coerce.number().int().min(10).default(500),
+  /** How soon a queued mail is noticed: the sender polls (an indexed look at due rows) rather than waits on NOTIFY, which would serialise commits. */
+  MAIL_POLL_MS: z.coerce.number().int().min(10).default(100),
   MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
   /** Mails in flight at once; each holds one database connection while its mail is sent. */
   MAIL_SENDERS: z.coerce.number().int().min(1).max(16).default(4),
