@@ -35,6 +35,8 @@ export async function startService(
       ADMIN_API_KEY: BENCH_ADMIN_KEY,
       LOG_LEVEL: 'warn',
       PUBLIC_BASE_URL: 'https://cop.example.org',
+      // The load generator is one address on purpose.
+      RATE_LIMIT_PER_MINUTE: '0',
       ...env,
     },
     () => true,

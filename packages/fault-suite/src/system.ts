@@ -200,6 +200,8 @@ export class System {
       HOST: '127.0.0.1',
       DATABASE_POOL_SIZE: '6',
       SHUTDOWN_TIMEOUT_MS: '10000',
+      // The load comes from one address on purpose.
+      RATE_LIMIT_PER_MINUTE: '0',
     };
     const specific: Record<ServiceKey, Record<string, string>> = {
       registration: { RETENTION_MONTHS: '0' },

@@ -36,6 +36,8 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
     ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBLIC_BASE_URL: z.url().optional(),
+    /** Requests per minute from one client address before 429; 0 turns the limit off (load tests). */
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
   });
 }

@@ -1,3 +1,4 @@
+import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
@@ -26,6 +27,8 @@ export interface HttpServerOptions {
   version?: string;
   /** Largest request body accepted, in bytes; more is answered 413. */
   bodyLimit?: number;
+  /** Requests per minute from one client address; 0 or absent turns the limit off. */
+  rateLimitPerMinute?: number;
   /** OpenAPI tags with descriptions, in the order the docs page shows them. */
   tags?: { name: string; description: string }[];
 }
@@ -43,6 +46,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+
+  if (options.rateLimitPerMinute) {
+    // Before any route, so every route gets it; health and metrics stay reachable for probes and scrapers.
+    await app.register(rateLimit, {
+      global: true,
+      max: options.rateLimitPerMinute,
+      timeWindow: 60_000,
+      allowList: (request) => request.url.startsWith('/health/') || request.url === '/metrics',
+      errorResponseBuilder: (_request, context) =>
+        new HttpProblem(
+          429,
+          'too-many-requests',
+          'Too many requests',
+          `at most ${context.max} requests a minute from one address; retry in ${Math.ceil(context.ttl / 1000)} s`,
+        ),
+    });
+  }
 
   await app.register(swagger, {
     openapi: {

@@ -40,7 +40,11 @@ export async function createService<DB extends ServiceTables, Config extends Bas
       await worker.start();
       workers.push(worker);
     }
-    const http = await createHttpServer({ ...definition.http, logger });
+    const http = await createHttpServer({
+      ...definition.http,
+      logger,
+      rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+    });
     registerOperationsRoutes(http, runtime, () => shuttingDown);
     registerEventCatalogRoutes(http);
     await http.register(definition.app, { runtime, config });

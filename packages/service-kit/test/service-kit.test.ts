@@ -102,6 +102,29 @@ t.test('a start that fails half-way undoes what it started and rejects instead o
   await nc.close();
 });
 
+t.test('too many requests from one address get a 429 problem; health stays reachable', async (t) => {
+  const { createHttpServer } = await import('../src/index.ts');
+  const { createLogger } = await import('../src/index.ts');
+  const http = await createHttpServer({
+    logger: createLogger({ service: 'x', level: 'silent' }),
+    title: 'x',
+    description: 'x',
+    rateLimitPerMinute: 3,
+  });
+  http.get('/ping', async () => ({ ok: true }));
+  http.get('/health/live', async () => ({ status: 'ok' }));
+  t.teardown(() => http.close());
+  const codes = [];
+  for (let i = 0; i < 4; i++) codes.push((await http.inject('/ping')).statusCode);
+  t.same(codes, [200, 200, 200, 429], 'the fourth request in a minute is refused');
+  const refused = await http.inject('/ping');
+  t.equal(refused.statusCode, 429);
+  t.match(refused.headers['content-type'], /^application\/problem\+json/);
+  t.match(refused.json(), { status: 429, title: 'Too many requests' });
+  t.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After tells when to come back');
+  t.equal((await http.inject('/health/live')).statusCode, 200, 'probes are not limited');
+});
+
 t.test('a service built on the kit', async (t) => {
   const database = await createTestDatabase();
   const prefix = uniqueName('t');
