@@ -36,6 +36,14 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
     ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBLIC_BASE_URL: z.url().optional(),
+    /** A consumer's failing event is retried after this delay, doubling up to the maximum, then dead-lettered. */
+    CONSUMER_RETRY_INITIAL_MS: z.coerce.number().int().min(10).default(1_000),
+    CONSUMER_RETRY_MAX_MS: z.coerce
+      .number()
+      .int()
+      .min(10)
+      .default(5 * 60_000),
+    CONSUMER_MAX_DELIVERIES: z.coerce.number().int().min(1).max(1_000).default(12),
     /** Requests per minute from one client address before 429; 0 turns the limit off (load tests). */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),

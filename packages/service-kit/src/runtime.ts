@@ -135,7 +135,11 @@ export async function startRuntime<DB extends ServiceTables>(
         logger,
         definition,
         ...(options.consumerConcurrency ? { concurrency: options.consumerConcurrency } : {}),
-        ...(options.retry ? { retry: options.retry } : {}),
+        retry: options.retry ?? {
+          initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,
+          maxDelayMs: config.CONSUMER_RETRY_MAX_MS,
+          maxDeliveries: config.CONSUMER_MAX_DELIVERIES,
+        },
       });
       await runner.start();
       started.push(runner);

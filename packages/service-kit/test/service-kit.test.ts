@@ -28,6 +28,8 @@ t.test('config is parsed once, frozen, and every bad variable is named', async (
   const config = loadConfig(schema, { DATABASE_URL: 'postgres://x@localhost/db' });
   t.equal(config.PORT, 3001);
   t.equal(config.DATABASE_SCHEMA, 'registration');
+  t.equal(config.CONSUMER_MAX_DELIVERIES, 12, 'retries before dead-lettering');
+  t.equal(config.RATE_LIMIT_PER_MINUTE, 600);
   t.ok(Object.isFrozen(config));
   const error = t.throws(() => loadConfig(schema, { PORT: 'eighty', LOG_LEVEL: 'loud' })) as ConfigError;
   t.type(error, ConfigError);
