@@ -1,14 +1,9 @@
 // Proves infra/nats/nats-server.conf on a real nats-server started by this test (on a free port, with its own
 // store dir): each service's user publishes its own events, is refused on the others' subjects, and has
 // what JetStream needs, on its own stream and as a consumer of another's.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startOwnNats } from '@citydeals/testkit';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, PermissionViolationError } from '@nats-io/transport-node';
 import t from 'tap';
@@ -37,62 +32,6 @@ const passwords: Record<User | 'admin', string> = {
   admin: password(),
 };
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  server.close();
-  await once(server, 'close');
-  return port;
-}
-
-async function startNatsServer(t: TestContext): Promise<string> {
-  const storeDir = await mkdtemp(join(tmpdir(), 'nats-permissions-'));
-  const port = await freePort();
-  const server: ChildProcess = spawn(
-    'nats-server',
-    ['-c', CONFIG, '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-    {
-      env: {
-        ...process.env,
-        NATS_REGISTRATION_PASSWORD: passwords.registration,
-        NATS_DEAL_TRACKING_PASSWORD: passwords.deal_tracking,
-        NATS_NOTIFICATION_PASSWORD: passwords.notification,
-        NATS_ADMIN_PASSWORD: passwords.admin,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  t.teardown(async () => {
-    if (server.exitCode === null && server.signalCode === null) {
-      const exited = once(server, 'exit');
-      server.kill('SIGTERM');
-      const timer = setTimeout(() => server.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    }
-    await rm(storeDir, { recursive: true, force: true });
-  });
-
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`nats-server not ready after 10 s:\n${output}`)), 10_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('Server is ready')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    server.stdout?.on('data', onData);
-    server.stderr?.on('data', onData);
-    server.once('error', reject);
-    server.once('exit', (code) => reject(new Error(`nats-server exited with ${code}:\n${output}`)));
-  });
-  return `nats://127.0.0.1:${port}`;
-}
-
 /** Permission violations the server reported to this connection (NATS.js v3 reports them as status events). */
 function permissionErrors(nc: NatsConnection): PermissionViolationError[] {
   const errors: PermissionViolationError[] = [];
@@ -112,11 +51,19 @@ async function until(condition: () => boolean, ms = 2000): Promise<void> {
 
 const others = (user: User) => USERS.filter((u) => u !== user);
 
-// A subtest's `t` (the last overload of t.test takes just the callback).
-type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
-
 t.test('NATS users from infra/nats/nats-server.conf', async (t) => {
-  const servers = await startNatsServer(t);
+  // Its own server: command-line flags (port, store dir) override the config file's.
+  const nats = await startOwnNats({
+    args: ['-c', CONFIG],
+    env: {
+      NATS_REGISTRATION_PASSWORD: passwords.registration,
+      NATS_DEAL_TRACKING_PASSWORD: passwords.deal_tracking,
+      NATS_NOTIFICATION_PASSWORD: passwords.notification,
+      NATS_ADMIN_PASSWORD: passwords.admin,
+    },
+  });
+  t.teardown(() => nats.close());
+  const servers = nats.url;
   const login = async (user: User | 'admin') => {
     const nc = await connect({
       servers,

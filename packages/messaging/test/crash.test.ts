@@ -1,19 +1,15 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { streams } from '@citydeals/contracts';
 import { eventually, testServers } from '@citydeals/testkit';
-import { sql } from 'kysely';
 import t from 'tap';
-import { ConsumerRunner, defineConsumer, OutboxRelay, on } from '../src/index.ts';
+import { OutboxRelay } from '../src/index.ts';
 import {
   countUnpublished,
-  itemRecorded,
-  lookupTestType,
   quietLogger,
   readStream,
   SCHEMA,
   setupMessaging,
-  type TestDB,
+  startCountingConsumer,
 } from './fixture.ts';
 
 t.test(
@@ -78,36 +74,12 @@ t.test(
     });
     relay.start();
     t.teardown(() => relay.stop());
-    await sql`create table svc.received (event_id uuid primary key, times int not null default 1)`.execute(
-      m.db,
-    );
-    const runner = new ConsumerRunner<TestDB>({
-      db: m.db,
-      js: m.js,
-      jsm: m.jsm,
-      namespace: m.ns,
-      logger: quietLogger,
-      lookupType: lookupTestType,
-      definition: defineConsumer<TestDB>({
-        name: 'crash-consumer',
-        stream: streams.registration,
-        handlers: [
-          on(itemRecorded, async (trx, event) => {
-            await sql`insert into svc.received (event_id) values (${event.id})
-                    on conflict (event_id) do update set times = received.times + 1`.execute(trx);
-          }),
-        ],
-      }),
-    });
-    await runner.start();
+    const { runner, received: receivedRows } = await startCountingConsumer(m);
     t.teardown(() => runner.stop());
 
     const received = await eventually(async () => {
-      const rows = await sql<{
-        event_id: string;
-        times: number;
-      }>`select event_id, times from svc.received`.execute(m.db);
-      return rows.rows.length >= committed.length ? rows.rows : undefined;
+      const rows = await receivedRows();
+      return rows.length >= committed.length ? rows : undefined;
     }, 60_000);
     t.ok(received, 'every committed write reached the consumer');
     t.same(

@@ -1,18 +1,14 @@
-import { streams } from '@citydeals/contracts';
 import { eventually, startOwnNats, startOwnPostgres, startTcpProxy, testServers } from '@citydeals/testkit';
-import { sql } from 'kysely';
 import t, { type Test } from 'tap';
-import { ConsumerRunner, defineConsumer, OutboxRelay, on } from '../src/index.ts';
+import { OutboxRelay } from '../src/index.ts';
 import {
   countUnpublished,
-  itemRecorded,
-  lookupTestType,
   type Messaging,
   quietLogger,
   recordItem,
   SCHEMA,
   setupMessaging,
-  type TestDB,
+  startCountingConsumer,
 } from './fixture.ts';
 
 /**
@@ -20,9 +16,6 @@ import {
  * every committed item (Postgres is the truth) must have been applied exactly once by the consumer.
  */
 async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>, total = 600) {
-  await sql`create table svc.received (event_id uuid primary key, times int not null default 1)`.execute(
-    m.db,
-  );
   const relay = new OutboxRelay({
     pool: m.pool,
     schema: SCHEMA,
@@ -34,27 +27,10 @@ async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>
   });
   relay.start();
   t.teardown(() => relay.stop());
-  const runner = new ConsumerRunner<TestDB>({
-    db: m.db,
-    js: m.js,
-    jsm: m.jsm,
-    namespace: m.ns,
-    logger: quietLogger,
-    lookupType: lookupTestType,
+  const { runner, received: receivedRows } = await startCountingConsumer(m, {
     retry: { initialDelayMs: 100, maxDelayMs: 1_000, maxDeliveries: 1_000 },
     ackWaitMs: 3_000,
-    definition: defineConsumer<TestDB>({
-      name: 'fault-consumer',
-      stream: streams.registration,
-      handlers: [
-        on(itemRecorded, async (trx, event) => {
-          await sql`insert into svc.received (event_id) values (${event.id})
-                    on conflict (event_id) do update set times = received.times + 1`.execute(trx);
-        }),
-      ],
-    }),
   });
-  await runner.start();
   t.teardown(() => runner.stop());
 
   let attempts = 0;
@@ -81,9 +57,7 @@ async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>
   );
   const received = await eventually(
     async () => {
-      const rows = (
-        await sql<{ event_id: string; times: number }>`select event_id, times from svc.received`.execute(m.db)
-      ).rows;
+      const rows = await receivedRows();
       return rows.length >= committed.size ? rows : undefined;
     },
     90_000,

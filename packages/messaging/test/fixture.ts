@@ -6,7 +6,16 @@ import { type Generated, sql, type Transaction } from 'kysely';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
-import { connectNats, enqueueEvent, ensureStream, namespace } from '../src/index.ts';
+import {
+  ConsumerRunner,
+  type ConsumerRunnerOptions,
+  connectNats,
+  defineConsumer,
+  enqueueEvent,
+  ensureStream,
+  namespace,
+  on,
+} from '../src/index.ts';
 
 export const itemRecorded = defineEvent({
   subject: 'registration.item.recorded',
@@ -110,4 +119,41 @@ export async function countUnpublished(m: Messaging): Promise<number> {
     c: number;
   }>`select count(*)::int as c from svc.outbox where published_at is null`.execute(m.db);
   return r.rows[0]!.c;
+}
+
+/**
+ * A consumer that counts how often each event was applied (`times` > 1 would be a doubled effect), for the
+ * crash and fault tests; `received()` reads the counts.
+ */
+export async function startCountingConsumer(
+  m: Messaging,
+  options: Partial<Pick<ConsumerRunnerOptions<TestDB>, 'retry' | 'ackWaitMs'>> = {},
+) {
+  await sql`create table svc.received (event_id uuid primary key, times int not null default 1)`.execute(
+    m.db,
+  );
+  const runner = new ConsumerRunner<TestDB>({
+    db: m.db,
+    js: m.js,
+    jsm: m.jsm,
+    namespace: m.ns,
+    logger: quietLogger,
+    lookupType: lookupTestType,
+    ...options,
+    definition: defineConsumer<TestDB>({
+      name: 'counting-consumer',
+      stream: streams.registration,
+      handlers: [
+        on(itemRecorded, async (trx, event) => {
+          await sql`insert into svc.received (event_id) values (${event.id})
+                    on conflict (event_id) do update set times = received.times + 1`.execute(trx);
+        }),
+      ],
+    }),
+  });
+  await runner.start();
+  const received = async () =>
+    (await sql<{ event_id: string; times: number }>`select event_id, times from svc.received`.execute(m.db))
+      .rows;
+  return { runner, received };
 }

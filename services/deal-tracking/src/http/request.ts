@@ -1,5 +1,5 @@
 import type { Actor } from '@citydeals/contracts';
-import { type ApiKeyTables, requireScope, type Scope } from '@citydeals/service-kit';
+import { type ApiKeyTables, problemSchema, requireScope, type Scope } from '@citydeals/service-kit';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -46,17 +46,6 @@ export function changeRequestOf(request: FastifyRequest, dealId: string): Change
     actor: actorOf(request),
   };
 }
-
-/** Problem details as every error answers them (documented per route so the docs show them). */
-export const problemSchema = z
-  .looseObject({
-    type: z.string(),
-    title: z.string(),
-    status: z.int(),
-    detail: z.string().optional(),
-    errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  })
-  .describe('RFC 9457 problem details (application/problem+json)');
 
 const problemExample = (status: number, slug: string, title: string, detail: string, extra = {}) =>
   problemSchema.describe(title).meta({
