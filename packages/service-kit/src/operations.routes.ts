@@ -78,7 +78,7 @@ export function registerOperationsRoutes<DB extends ServiceTables>(
   app.get(
     '/admin/dead-letters',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['operations'],
         summary: 'Events a consumer could not apply',
@@ -115,7 +115,7 @@ export function registerOperationsRoutes<DB extends ServiceTables>(
   app.post(
     '/admin/dead-letters/:id/retry',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['operations'],
         summary: 'Apply a dead-lettered event again, after fixing its cause',

@@ -22,12 +22,12 @@ const security = [{ adminKey: [] }];
 /** Delivery log and recovery: what was sent, how each attempt went, and sending again. */
 export const deliveryRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async (plugin, { deps }) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>();
-  const preHandler = requireScope(deps.db as never, 'admin');
+  const admin = requireScope(deps.db as never, 'admin');
 
   app.get(
     '/webhooks/endpoints/:id/messages',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -56,7 +56,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.get(
     '/webhooks/messages/:messageId',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -77,7 +77,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.post(
     '/webhooks/messages/:messageId/retry',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -105,7 +105,7 @@ export const deliveryRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.post(
     '/webhooks/endpoints/:id/replay',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,

@@ -29,12 +29,12 @@ const security = [{ adminKey: [] }];
 /** Admin API of webhook endpoints: where deal changes are sent, which ones, and with which secret. */
 export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async (plugin, { deps }) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>();
-  const preHandler = requireScope(deps.db as never, 'admin');
+  const admin = requireScope(deps.db as never, 'admin');
 
   app.post(
     '/webhooks/endpoints',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -56,7 +56,7 @@ export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.get(
     '/webhooks/endpoints',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -72,7 +72,7 @@ export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.get(
     '/webhooks/endpoints/:id',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -88,7 +88,7 @@ export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.patch(
     '/webhooks/endpoints/:id',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -109,7 +109,7 @@ export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
     app.post(
       `/webhooks/endpoints/:id/${action}`,
       {
-        preHandler,
+        onRequest: admin,
         schema: {
           tags,
           security,
@@ -128,7 +128,7 @@ export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.delete(
     '/webhooks/endpoints/:id',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -147,7 +147,7 @@ export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
   app.post(
     '/webhooks/endpoints/:id/rotate-secret',
     {
-      preHandler,
+      onRequest: admin,
       schema: {
         tags,
         security,

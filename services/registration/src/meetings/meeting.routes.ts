@@ -1,5 +1,5 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
@@ -33,7 +33,7 @@ import {
 
 export function meetingRoutes(
   fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: preHandlerAsyncHookHandler },
+  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
 ) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
@@ -42,7 +42,7 @@ export function meetingRoutes(
   app.post(
     '/admin/meetings',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -60,7 +60,7 @@ export function meetingRoutes(
   app.get(
     '/admin/meetings',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -78,7 +78,7 @@ export function meetingRoutes(
   app.get(
     '/admin/meetings/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -93,7 +93,7 @@ export function meetingRoutes(
   app.patch(
     '/admin/meetings/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -113,7 +113,7 @@ export function meetingRoutes(
   app.post(
     '/admin/meetings/:id/publish',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -129,7 +129,7 @@ export function meetingRoutes(
   app.post(
     '/admin/meetings/:id/reschedule',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -147,7 +147,7 @@ export function meetingRoutes(
   app.put(
     '/admin/meetings/:id/capacity',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -166,7 +166,7 @@ export function meetingRoutes(
   app.post(
     '/admin/meetings/:id/cancel',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,

@@ -1,5 +1,5 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
@@ -7,14 +7,15 @@ import { eraseByEmail } from './erasure.service.ts';
 
 export function erasureRoutes(
   fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: preHandlerAsyncHookHandler },
+  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
 ) {
   fastify.withTypeProvider<ZodTypeProvider>().post(
     '/admin/erasures',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags: ['privacy (admin)'],
+        security: [{ adminKey: [] }],
         summary: 'Erase a person’s personal data',
         description:
           'Anonymises every registration of the email address (name, address, organisation, needs, manage link) ' +

@@ -1,5 +1,5 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
@@ -16,7 +16,7 @@ import {
 
 export function registrationAdminRoutes(
   fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: preHandlerAsyncHookHandler },
+  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
 ) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
@@ -25,7 +25,7 @@ export function registrationAdminRoutes(
   app.get(
     '/admin/meetings/:id/registrations',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -48,7 +48,7 @@ export function registrationAdminRoutes(
   app.get(
     '/admin/registrations/:id',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -63,7 +63,7 @@ export function registrationAdminRoutes(
   app.post(
     '/admin/registrations/:id/check-in',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -81,7 +81,7 @@ export function registrationAdminRoutes(
   app.post(
     '/admin/registrations/:id/no-show',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -97,7 +97,7 @@ export function registrationAdminRoutes(
   app.post(
     '/admin/registrations/:id/cancel',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,

@@ -1,6 +1,6 @@
 import { dealKindSchema, dealPhaseSchema } from '@citydeals/contracts';
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
@@ -11,7 +11,7 @@ import { attendeeCsv, dealsNotRepresented } from './report.service.ts';
 
 export function reportRoutes(
   fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: preHandlerAsyncHookHandler },
+  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
 ) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
@@ -20,7 +20,7 @@ export function reportRoutes(
   app.get(
     '/admin/meetings/:id/registrations.csv',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
@@ -56,7 +56,7 @@ export function reportRoutes(
   app.get(
     '/admin/meetings/:id/deals-not-represented',
     {
-      preHandler: admin,
+      onRequest: admin,
       schema: {
         tags,
         security,
