@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 
-/** Name of the LISTEN/NOTIFY channel that announces committed outbox rows of a schema. */
+/** Name of the LISTEN/NOTIFY channel the first migration's trigger announced outbox rows on (since dropped). */
 export const outboxChannel = (schema: string): string => `${schema}_outbox`;
 
 /**
@@ -65,6 +65,14 @@ export function messagingMigrations(schema: string): Record<string, Migration> {
         await sql`create index dead_letter_open_idx on ${s('dead_letter')} (consumer, id) where resolved_at is null`.execute(
           db,
         );
+      },
+    },
+    '0000_02_outbox_without_notify': {
+      // pg_notify takes a database-wide lock at commit, serialising every writer's commits. The relay is
+      // woken in-process after its own service's commits and polls for those of other replicas instead.
+      async up(db: Kysely<any>) {
+        await sql`drop trigger if exists outbox_notify on ${s('outbox')}`.execute(db);
+        await sql`drop function if exists ${s('notify_outbox')}()`.execute(db);
       },
     },
   };

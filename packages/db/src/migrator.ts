@@ -7,7 +7,7 @@ export type Migrations = Record<string, Migration>;
 /**
  * Migrates one service's schema. The schema, the migration bookkeeping tables and every table the
  * migrations create live inside it, so services never share a migration history. Migration names sort
- * in the order they run; shared ones use a `0000_` prefix so they precede a service's own.
+ * in the order they run on a new schema; shared ones use a `0000_` prefix so they precede a service's own.
  */
 export async function migrateSchema(
   db: Kysely<any>,
@@ -24,6 +24,9 @@ export async function migrateSchema(
     db: db.withSchema(schema),
     migrationTableSchema: schema,
     provider: { getMigrations: async () => migrations },
+    // A shared migration added later (`0000_02_…`) sorts before a service's own that already ran; it still
+    // runs, and Kysely still refuses a start when an applied migration has gone missing.
+    allowUnorderedMigrations: true,
   });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -1,5 +1,7 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely } from 'kysely';
 import pg from 'pg';
+import { OutboxCommitSignal, OutboxSignallingDialect } from './outbox-commits.ts';
+import { prepareMarkedStatements } from './prepared-statements.ts';
 
 // Postgres `bigint` and `numeric` arrive as strings by default; ids and counters here fit in a JS number.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number.parseInt(value, 10));
@@ -16,6 +18,11 @@ export interface Database<DB> {
   readonly db: Kysely<DB>;
   readonly pool: pg.Pool;
   readonly schema: string;
+  /**
+   * Calls `listener` after each commit through `db` that inserted outbox rows (the relay's wake-up);
+   * returns the unsubscribe.
+   */
+  onOutboxCommit(listener: () => void): () => void;
   destroy(): Promise<void>;
 }
 
@@ -30,17 +37,22 @@ export function createPool(options: DatabaseOptions): pg.Pool {
   // the pool, checked-out ones to nobody (pg-pool removes its listener on checkout), so every client gets a
   // listener of its own. The failure still reaches whoever awaits a query on it.
   pool.on('error', () => {});
-  pool.on('connect', (client) => client.on('error', () => {}));
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+    prepareMarkedStatements(client);
+  });
   return pool;
 }
 
 export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {
   const pool = createPool(options);
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
+  const outboxCommits = new OutboxCommitSignal();
+  const db = new Kysely<DB>({ dialect: new OutboxSignallingDialect({ pool }, outboxCommits) });
   return {
     db,
     pool,
     schema: options.schema,
+    onOutboxCommit: (listener) => outboxCommits.subscribe(listener),
     destroy: () => db.destroy(),
   };
 }

@@ -1,4 +1,4 @@
-import { outboxChannel, quoteIdent } from '@citydeals/db';
+import { quoteIdent } from '@citydeals/db';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { Logger } from './logger.ts';
@@ -12,7 +12,10 @@ export interface OutboxRelayOptions {
   namespace: Namespace;
   logger: Logger;
   batchSize?: number;
-  /** Safety net behind LISTEN/NOTIFY: how often to look even when nothing was announced. */
+  /**
+   * How often the leader looks for rows nobody woke it for: commits in another replica's process (its own
+   * process calls `wake()`). The look is one index scan of the unpublished rows.
+   */
   pollIntervalMs?: number;
   /** How often a standby replica asks whether the leader is gone. */
   standbyRetryMs?: number;
@@ -44,6 +47,9 @@ interface OutboxRow {
  *   every other replica a standby. The lock dies with the connection, so a crashed leader is replaced.
  * - At-least-once: a crash between publish and mark re-publishes the rows with the same `Nats-Msg-Id`;
  *   JetStream drops them inside its duplicate window and consumers' inboxes drop them after it.
+ * - Woken, not notified: its own process calls `wake()` after each commit that wrote outbox rows
+ *   (`Database.onOutboxCommit`); commits of other replicas are found by the poll. There is no NOTIFY,
+ *   whose commit-time lock would serialise every writer's commits.
  */
 export class OutboxRelay {
   readonly stats: RelayStats = { published: 0, publishFailures: 0, leader: false };
@@ -57,7 +63,7 @@ export class OutboxRelay {
   constructor(options: OutboxRelayOptions) {
     this.#o = {
       batchSize: 500,
-      pollIntervalMs: 1_000,
+      pollIntervalMs: 100,
       standbyRetryMs: 2_000,
       publishTimeoutMs: 5_000,
       retentionMs: 24 * 3600_000,
@@ -77,9 +83,10 @@ export class OutboxRelay {
     await this.#running;
   }
 
-  /** Lets in-process writers skip the NOTIFY round trip. */
+  /** Called after a commit that wrote outbox rows, so they go out now rather than at the next poll. */
   wake(): void {
-    this.#sleep.wake();
+    // A standby has nothing to publish; waking it would only ask for the lock once per commit.
+    if (this.stats.leader) this.#sleep.wake();
   }
 
   async #run(): Promise<void> {
@@ -94,8 +101,9 @@ export class OutboxRelay {
           logger.warn({ err, schema }, 'outbox relay connection lost');
           this.#sleep.wake();
         });
-        client.on('notification', () => this.#sleep.wake());
-        await client.query(`listen ${quoteIdent(outboxChannel(schema))}`);
+        // Marks need no flush to disk: a mark lost in a database crash only re-publishes those rows, with
+        // the same Nats-Msg-Id, exactly as a relay crash between publish and mark does.
+        await client.query('set synchronous_commit = off');
         while (!this.#stopping && !broken) {
           if (!this.stats.leader) {
             this.stats.leader = await this.#tryLead(client);
@@ -114,7 +122,7 @@ export class OutboxRelay {
         if (!this.#stopping) await this.#sleep.sleep(1_000);
       } finally {
         this.stats.leader = false;
-        // Destroying the connection also ends the session's advisory lock and LISTEN.
+        // Destroying the connection also ends the session's advisory lock.
         client?.release(true);
       }
     }
@@ -128,32 +136,43 @@ export class OutboxRelay {
   }
 
   /**
-   * Publishes everything unpublished, in id order. The next batch is read while the current one is in
-   * flight to JetStream, and each batch is marked while the next one is sent, so Postgres round trips
-   * overlap with publishing instead of adding to it. A row that commits late with a lower id than one
-   * already passed is picked up by the next drain, which starts from the beginning again.
+   * Publishes everything unpublished, in id order. While a batch is in flight to JetStream, the next one
+   * is read and the previous one is marked, so Postgres round trips overlap with publishing instead of
+   * adding to it. A row that commits late with a lower id than one already passed is picked up by the next
+   * drain, which starts from the beginning again.
    */
   async #drain(client: pg.PoolClient): Promise<void> {
-    let rows = await this.#fetch(client, 0);
-    while (rows.length > 0) {
-      const publishing = this.#publishInOrder(rows);
-      const more = rows.length === this.#o.batchSize && !this.#stopping;
-      const next = more ? this.#fetch(client, rows.at(-1)!.id) : Promise.resolve([]);
-      const publishedIds = await publishing;
-      if (publishedIds.length) {
-        await client.query(`update ${this.#table} set published_at = now() where id = any($1::bigint[])`, [
-          publishedIds,
-        ]);
-        this.stats.published += publishedIds.length;
+    let marking: Promise<void> = Promise.resolve();
+    try {
+      let rows = await this.#fetch(client, 0);
+      while (rows.length > 0) {
+        const publishing = this.#publishInOrder(rows);
+        const more = rows.length === this.#o.batchSize && !this.#stopping;
+        const next = more ? this.#fetch(client, rows.at(-1)!.id) : Promise.resolve([]);
+        // Awaited below or in `finally`; a rejection meanwhile must not count as unhandled.
+        next.catch(() => {});
+        const publishedIds = await publishing;
+        await marking;
+        marking = this.#mark(client, publishedIds);
+        marking.catch(() => {});
+        if (publishedIds.length < rows.length) {
+          await next.catch(() => []);
+          throw new Error(
+            `published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`,
+          );
+        }
+        rows = await next;
       }
-      if (publishedIds.length < rows.length) {
-        await next.catch(() => []);
-        throw new Error(
-          `published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`,
-        );
-      }
-      rows = await next;
+    } finally {
+      // A row left unmarked is published again, with the same Nats-Msg-Id, by the next drain.
+      await marking;
     }
+  }
+
+  async #mark(client: pg.PoolClient, ids: number[]): Promise<void> {
+    if (!ids.length) return;
+    await client.query(`update ${this.#table} set published_at = now() where id = any($1::bigint[])`, [ids]);
+    this.stats.published += ids.length;
   }
 
   async #fetch(client: pg.PoolClient, afterId: number): Promise<OutboxRow[]> {

@@ -25,6 +25,7 @@ async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>
     publishTimeoutMs: 1_000,
     pollIntervalMs: 200,
   });
+  t.teardown(m.onOutboxCommit(() => relay.wake()));
   relay.start();
   t.teardown(() => relay.stop());
   const { runner, received: receivedRows } = await startCountingConsumer(m, {

@@ -60,7 +60,10 @@ export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' 
 export async function setupMessaging(servers: { postgresAdminUrl?: string; natsUrl?: string } = {}) {
   const natsUrl = servers.natsUrl ?? testServers.natsUrl;
   const database = await createTestDatabase('cd_test', servers.postgresAdminUrl);
-  const { db, pool } = createDatabase<TestDB>({ connectionString: database.url, schema: SCHEMA });
+  const { db, pool, onOutboxCommit } = createDatabase<TestDB>({
+    connectionString: database.url,
+    schema: SCHEMA,
+  });
   await migrateSchema(db, SCHEMA, testMigrations);
   const ns = namespace(uniqueName('t'));
   const nc = await connectNats({ url: natsUrl, name: 'messaging-test' });
@@ -72,6 +75,7 @@ export async function setupMessaging(servers: { postgresAdminUrl?: string; natsU
     database,
     db,
     pool,
+    onOutboxCommit,
     ns,
     nc,
     js,

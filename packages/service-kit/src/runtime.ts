@@ -76,7 +76,7 @@ export async function startRuntime<DB extends ServiceTables>(
 ): Promise<ServiceRuntime<DB>> {
   const { config, logger, service } = options;
   const schema = config.DATABASE_SCHEMA;
-  const { db, pool } = createDatabase<DB>({
+  const { db, pool, onOutboxCommit } = createDatabase<DB>({
     connectionString: config.DATABASE_URL,
     schema,
     maxConnections: config.DATABASE_POOL_SIZE,
@@ -116,6 +116,7 @@ export async function startRuntime<DB extends ServiceTables>(
     });
 
     const relay = new OutboxRelay({ pool, schema, js, namespace: ns, logger, ...options.relay });
+    onOutboxCommit(() => relay.wake());
     relay.start();
     started.push(relay);
 

@@ -1,0 +1,140 @@
+import { createTestDatabase, type TestDatabase } from '@citydeals/testkit';
+import { type Kysely, sql } from 'kysely';
+import t from 'tap';
+import { createDatabase, type MessagingTables, messagingMigrations, migrateSchema } from '../src/index.ts';
+
+interface TestDB extends MessagingTables {
+  item: { id: number };
+}
+
+const SCHEMA = 'svc';
+const itemMigration = {
+  '0001_item': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('item')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .execute();
+    },
+  },
+};
+
+let database: TestDatabase;
+t.before(async () => {
+  database = await createTestDatabase('cd_test');
+});
+t.teardown(() => database.drop());
+
+const outboxRow = (n: number) => ({
+  event_id: `00000000-0000-7000-8000-${String(n).padStart(12, '0')}`,
+  subject: 'test.item.recorded',
+  payload: '{}',
+});
+
+async function hasNotifyTrigger(db: Kysely<any>, schema: string): Promise<boolean> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from pg_trigger tg join pg_class c on c.oid = tg.tgrelid
+    join pg_namespace s on s.oid = c.relnamespace
+    where s.nspname = ${schema} and c.relname = 'outbox' and tg.tgname = 'outbox_notify'`.execute(db);
+  return rows[0]!.n > 0;
+}
+
+t.test(
+  'a schema migrated before the NOTIFY trigger was dropped loses it, after its own migrations',
+  async (t) => {
+    const schema = 'existing';
+    const d = createDatabase<TestDB>({ connectionString: database.url, schema });
+    t.teardown(() => d.destroy());
+    const first = messagingMigrations(schema)['0000_00_outbox_inbox_dead_letter']!;
+    // What a deployed service's schema holds: the first shared migration and one of its own.
+    t.same(
+      await migrateSchema(d.db, schema, { '0000_00_outbox_inbox_dead_letter': first, ...itemMigration }),
+      ['0000_00_outbox_inbox_dead_letter', '0001_item'],
+    );
+    t.ok(await hasNotifyTrigger(d.db, schema), 'the old schema has the trigger');
+
+    const applied = await migrateSchema(d.db, schema, { ...messagingMigrations(schema), ...itemMigration });
+    t.same(
+      applied,
+      ['0000_02_outbox_without_notify'],
+      'the new shared migration runs although it sorts earlier',
+    );
+    t.notOk(await hasNotifyTrigger(d.db, schema), 'the trigger is gone');
+    const fn = await sql<{ n: number }>`select count(*)::int as n from pg_proc p
+    join pg_namespace s on s.oid = p.pronamespace where s.nspname = ${schema} and p.proname = 'notify_outbox'`.execute(
+      d.db,
+    );
+    t.equal(fn.rows[0]!.n, 0, 'and so is its function');
+    t.same(await migrateSchema(d.db, schema, { ...messagingMigrations(schema), ...itemMigration }), []);
+  },
+);
+
+t.test('a new schema never keeps the trigger', async (t) => {
+  const d = createDatabase<TestDB>({ connectionString: database.url, schema: SCHEMA });
+  t.teardown(() => d.destroy());
+  await migrateSchema(d.db, SCHEMA, { ...messagingMigrations(SCHEMA), ...itemMigration });
+  t.notOk(await hasNotifyTrigger(d.db, SCHEMA));
+});
+
+t.test('commits that wrote outbox rows are signalled after the commit, and only those', async (t) => {
+  const d = createDatabase<TestDB>({ connectionString: database.url, schema: SCHEMA });
+  t.teardown(() => d.destroy());
+  let signals = 0;
+  const unsubscribe = d.onOutboxCommit(() => {
+    signals += 1;
+  });
+
+  let insideTransaction = -1;
+  await d.db.transaction().execute(async (trx) => {
+    await trx.insertInto('item').values({ id: 1 }).execute();
+    await trx.insertInto('outbox').values(outboxRow(1)).execute();
+    insideTransaction = signals;
+  });
+  t.equal(insideTransaction, 0, 'not signalled before the commit');
+  t.equal(signals, 1, 'signalled once after the commit');
+
+  await d.db.transaction().execute(async (trx) => {
+    await trx.insertInto('item').values({ id: 2 }).execute();
+  });
+  t.equal(signals, 1, 'a transaction without outbox rows is not signalled');
+
+  await t.rejects(
+    d.db.transaction().execute(async (trx) => {
+      await trx.insertInto('outbox').values(outboxRow(2)).execute();
+      throw new Error('rolled back');
+    }),
+  );
+  t.equal(signals, 1, 'a rolled back outbox insert is not signalled');
+
+  await d.db.transaction().execute(async (trx) => {
+    await sql`insert into svc.outbox (event_id, subject, payload) values (${outboxRow(3).event_id}, 'x', '{}')`.execute(
+      trx,
+    );
+  });
+  t.equal(signals, 2, 'a hand-written, schema-qualified insert is recognised too');
+
+  await d.db.transaction().execute(async (trx) => {
+    await sql`with added as (insert into item (id) values (4) returning id),
+      announced as (insert into outbox (event_id, subject, payload) select ${outboxRow(6).event_id}::uuid, 'x', '{}'::json from added)
+      select id from added`.execute(trx);
+  });
+  t.equal(signals, 3, 'an insert inside a CTE, as registration writes it, is recognised');
+
+  await d.db.transaction().execute(async (trx) => {
+    await sql`insert into item (id) values (5)`.execute(trx);
+    await sql`select 'insert into outbox_archive (x)' as text`.execute(trx);
+  });
+  t.equal(signals, 3, 'other tables whose names start with outbox are not');
+
+  await d.db.insertInto('outbox').values(outboxRow(4)).execute();
+  t.equal(signals, 4, 'an insert outside a transaction is signalled when it returns');
+
+  await d.db.transaction().execute(async (trx) => {
+    await trx.insertInto('item').values({ id: 3 }).execute();
+  });
+  t.equal(signals, 4, 'the connection forgets the earlier insert once its transaction ended');
+
+  unsubscribe();
+  await d.db.transaction().execute((trx) => trx.insertInto('outbox').values(outboxRow(5)).execute());
+  t.equal(signals, 4, 'an unsubscribed listener hears nothing');
+});
