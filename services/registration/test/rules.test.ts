@@ -12,8 +12,10 @@ import {
 import {
   cancelTransition,
   checkInTransition,
+  counterDelta,
   decideSeat,
   noShowTransition,
+  SEAT_HOLDING,
   selectPromotions,
 } from '../src/registrations/seat.rules.ts';
 import { csvField, toCsv } from '../src/reports/csv.rules.ts';
@@ -35,6 +37,41 @@ t.test('seat decision: a free seat when nobody waits, else the end of the waitli
     decideSeat({ capacity: 5, seatsTaken: 1, waitlistLength: 2 }),
     { status: 'waitlisted', position: 3 },
     'nobody jumps the queue past those waiting',
+  );
+});
+
+t.test('seat counters: each status change moves them by what it takes and gives back', async (t) => {
+  t.same(counterDelta(null, 'confirmed'), { seatsTaken: 1, waitlistLength: 0 }, 'a new seat');
+  t.same(counterDelta(null, 'waitlisted'), { seatsTaken: 0, waitlistLength: 1 }, 'a new place in line');
+  t.same(counterDelta('waitlisted', 'confirmed'), { seatsTaken: 1, waitlistLength: -1 }, 'promotion');
+  t.same(counterDelta('confirmed', 'cancelled'), { seatsTaken: -1, waitlistLength: 0 });
+  t.same(counterDelta('waitlisted', 'cancelled'), { seatsTaken: 0, waitlistLength: -1 });
+  t.same(counterDelta('confirmed', 'checked_in'), { seatsTaken: 0, waitlistLength: 0 });
+  t.same(
+    counterDelta('confirmed', 'no_show'),
+    { seatsTaken: 0, waitlistLength: 0 },
+    'a no-show keeps the seat',
+  );
+  t.same(counterDelta('no_show', 'checked_in'), { seatsTaken: 0, waitlistLength: 0 });
+  const statuses = ['confirmed', 'waitlisted', 'cancelled', 'checked_in', 'no_show'] as const;
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...statuses), { minLength: 1, maxLength: 8 }), (path) => {
+      // Along any path of changes the deltas add up to what the last status holds.
+      let total = { seatsTaken: 0, waitlistLength: 0 };
+      let from: (typeof statuses)[number] | null = null;
+      for (const to of path) {
+        const d = counterDelta(from, to);
+        total = {
+          seatsTaken: total.seatsTaken + d.seatsTaken,
+          waitlistLength: total.waitlistLength + d.waitlistLength,
+        };
+        from = to;
+      }
+      return (
+        total.seatsTaken === (SEAT_HOLDING.includes(from!) ? 1 : 0) &&
+        total.waitlistLength === (from === 'waitlisted' ? 1 : 0)
+      );
+    }),
   );
 });
 

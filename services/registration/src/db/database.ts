@@ -33,6 +33,10 @@ export interface MeetingTable {
   cancelled_at: Date | null;
   created_at: Generated<Date>;
   updated_at: Date;
+  /** Registrations holding a seat (confirmed, checked in, no-show); changed only under the meeting lock. */
+  seats_taken: Generated<number>;
+  /** Registrations waiting; changed only under the meeting lock. */
+  waitlist_length: Generated<number>;
 }
 
 export type RegistrationStatusColumn = 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';

@@ -89,4 +89,23 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0002_meeting_seat_counters': {
+    async up(db: Kysely<any>) {
+      // Seat decisions read these counters on the locked meeting row instead of counting registrations while
+      // holding the lock; every status change of a registration updates them in its own transaction.
+      await sql`alter table meeting
+        add column seats_taken integer not null default 0,
+        add column waitlist_length integer not null default 0`.execute(db);
+      await sql`update meeting m set seats_taken = c.taken, waitlist_length = c.waiting
+        from (
+          select meeting_id,
+            count(*) filter (where status in ('confirmed', 'checked_in', 'no_show'))::int as taken,
+            count(*) filter (where status = 'waitlisted')::int as waiting
+          from registration group by meeting_id
+        ) c
+        where c.meeting_id = m.id`.execute(db);
+      await sql`alter table meeting add constraint meeting_seat_counters_not_negative
+        check (seats_taken >= 0 and waitlist_length >= 0)`.execute(db);
+    },
+  },
 };

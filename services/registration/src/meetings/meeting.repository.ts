@@ -1,5 +1,6 @@
 import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database, MeetingTable } from '../db/database.ts';
+import type { SeatCounters } from '../registrations/seat.rules.ts';
 
 export type MeetingRow = Awaited<ReturnType<typeof findMeeting>> & {};
 
@@ -29,6 +30,33 @@ export async function updateMeeting(
   patch: Updateable<MeetingTable>,
 ): Promise<void> {
   await trx.updateTable('meeting').set(patch).where('id', '=', id).execute();
+}
+
+/** Reads the counters inside the transaction that holds the meeting lock, so its own changes count. */
+export async function lockedSeatCounters(trx: Transaction<Database>, id: string): Promise<SeatCounters> {
+  const row = await trx
+    .selectFrom('meeting')
+    .select(['seats_taken', 'waitlist_length'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  return { seatsTaken: row.seats_taken, waitlistLength: row.waitlist_length };
+}
+
+/** Callers hold the meeting lock and change the registrations the delta describes in the same transaction. */
+export async function adjustSeatCounters(
+  trx: Transaction<Database>,
+  id: string,
+  delta: SeatCounters,
+): Promise<void> {
+  if (delta.seatsTaken === 0 && delta.waitlistLength === 0) return;
+  await trx
+    .updateTable('meeting')
+    .set((eb) => ({
+      seats_taken: eb('seats_taken', '+', delta.seatsTaken),
+      waitlist_length: eb('waitlist_length', '+', delta.waitlistLength),
+    }))
+    .where('id', '=', id)
+    .execute();
 }
 
 export function listMeetings(

@@ -7,9 +7,8 @@ import {
   findExpiredRegistrations,
   findRegistrationsByEmailKey,
   lockRegistration,
-  updateRegistration,
 } from '../registrations/registration.repository.ts';
-import { emailKey, promoteFromWaitlist } from '../registrations/registration.service.ts';
+import { changeRegistration, emailKey, promoteFromWaitlist } from '../registrations/registration.service.ts';
 
 /**
  * Anonymises one registration: personal data and the manage token go, status and role stay for the counts.
@@ -27,7 +26,7 @@ async function eraseRegistration(
     if (!row || row.erased_at) return false;
     const now = ctx.clock.now();
     const givesUp = (row.status === 'confirmed' || row.status === 'waitlisted') && now < meeting.ends_at;
-    await updateRegistration(trx, row.id, {
+    await changeRegistration(trx, row, {
       version: row.version + 1,
       name: null,
       email: null,

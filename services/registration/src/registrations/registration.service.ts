@@ -6,26 +6,36 @@ import {
   attendeeRegistered,
   attendeeWaitlisted,
   type CancellationActor,
+  createEvent,
 } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
-import type { Transaction } from 'kysely';
+import type { Kysely, Transaction, Updateable } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
-import type { Database } from '../db/database.ts';
+import type { Database, RegistrationStatusColumn, RegistrationTable } from '../db/database.ts';
 import { dealExists } from '../deals/deal.repository.ts';
-import { findMeeting, lockMeeting, type MeetingRow, seatCounts } from '../meetings/meeting.repository.ts';
+import {
+  adjustSeatCounters,
+  findMeeting,
+  lockedSeatCounters,
+  lockMeeting,
+  type MeetingRow,
+} from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
 import { hashManageToken, manageUrl, manageUrlWithoutToken, newManageToken } from './manage-token.ts';
 import {
   findLiveRegistrationByEmail,
+  findMeetingWithLiveRegistration,
   findRegistration,
   findRegistrationByTokenHash,
-  insertRegistration,
   listRegistrations,
   listWaitlist,
   lockRegistration,
+  type NewRegistration,
   type RegistrationFilter,
   type RegistrationRow,
+  type SeatDecisionRow,
+  type SeatEvents,
   updateRegistration,
   waitlistPositionOf,
 } from './registration.repository.ts';
@@ -39,11 +49,12 @@ import type {
 import {
   cancelTransition,
   checkInTransition,
-  decideSeat,
+  counterDelta,
   noShowTransition,
   selectPromotions,
   type Transition,
 } from './seat.rules.ts';
+import { SeatQueue } from './seat-queue.ts';
 
 export function emailKey(email: string): string {
   return email.trim().toLowerCase();
@@ -92,9 +103,58 @@ const windowProblems = {
     ),
 };
 
+async function liveRegistrationAnswer(
+  ctx: ServiceContext,
+  meetingId: string,
+  live: { id: string; status: RegistrationStatusColumn; seq: number },
+): Promise<RegistrationResult> {
+  return {
+    registrationId: live.id,
+    meetingId,
+    status: live.status,
+    position: live.status === 'waitlisted' ? await waitlistPositionOf(ctx.db, meetingId, live.seq) : null,
+    manageUrl: null,
+    existing: true,
+  };
+}
+
+const isLiveEmailViolation = (err: unknown) =>
+  (err as { code?: string; constraint?: string } | null)?.code === '23505' &&
+  (err as { constraint?: string }).constraint === 'registration_one_live_per_email';
+
+/** The meeting changes under a registration only when an admin edits it; a handful of rereads is plenty. */
+const REGISTER_ATTEMPTS = 10;
+
+type RegistrationTarget = NonNullable<Awaited<ReturnType<typeof findMeetingWithLiveRegistration>>>;
+
 /**
- * Registers someone, or returns their live registration for this meeting. The meeting row is locked for
- * the seat decision, so concurrent registrations are decided one at a time against exact counts.
+ * Meetings last seen open for registration, so a registration usually needs no read before its write. Only
+ * a hint: the registering statement writes nothing unless the meeting still has the cached version, and a
+ * meeting the cache does not show open right now is read again.
+ */
+const openMeetings = new Map<string, RegistrationTarget>();
+const OPEN_MEETINGS_KEPT = 1000;
+
+function windowOf(meeting: RegistrationTarget, now: Date) {
+  return registrationWindow(
+    {
+      status: meeting.status,
+      startsAt: meeting.starts_at,
+      endsAt: meeting.ends_at,
+      registrationOpensAt: meeting.registration_opens_at,
+      registrationClosesAt: meeting.registration_closes_at,
+    },
+    now,
+  );
+}
+
+/**
+ * Registers someone, or returns their live registration for this meeting. The meeting is read (or taken
+ * from the cache) without a lock; the seat decision, the registration and its event are then one statement
+ * under the meeting row lock (insertRegistrationsWithSeats, through the SeatQueue that lets a burst share one
+ * commit), so concurrent registrations are decided one at a time against exact counters. That statement only
+ * writes if the meeting is still the version read, and a second live registration of the address fails there
+ * on the unique index: both send us back to reading.
  */
 export async function register(
   ctx: ServiceContext,
@@ -104,49 +164,32 @@ export async function register(
   if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
-  const token = newManageToken();
   const key = emailKey(input.email);
-  return ctx.db.transaction().execute(async (trx) => {
-    const meeting = await lockMeeting(trx, meetingId);
-    if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
+  for (let attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt += 1) {
     const now = ctx.clock.now();
-    const window = registrationWindow(
-      {
-        status: meeting.status,
-        startsAt: meeting.starts_at,
-        endsAt: meeting.ends_at,
-        registrationOpensAt: meeting.registration_opens_at,
-        registrationClosesAt: meeting.registration_closes_at,
-      },
-      now,
-    );
-    const existing = await findLiveRegistrationByEmail(trx, meetingId, key);
-    if (existing) {
-      return {
-        registrationId: existing.id,
-        meetingId,
-        status: existing.status,
-        position:
-          existing.status === 'waitlisted' ? await waitlistPositionOf(trx, meetingId, existing.seq) : null,
-        manageUrl: null,
-        existing: true,
-      };
+    let meeting = openMeetings.get(meetingId);
+    if (!meeting || windowOf(meeting, now) !== 'open') {
+      openMeetings.delete(meetingId);
+      meeting = await findMeetingWithLiveRegistration(ctx.db, meetingId, key);
+      if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
+      if (meeting.live_id !== null && meeting.live_status !== null && meeting.live_seq !== null) {
+        return liveRegistrationAnswer(ctx, meetingId, {
+          id: meeting.live_id,
+          status: meeting.live_status,
+          seq: meeting.live_seq,
+        });
+      }
+      const window = windowOf(meeting, now);
+      if (window === 'cancelled') throw windowProblems.cancelled();
+      if (window === 'not_yet_open') throw windowProblems.not_yet_open(meeting.registration_opens_at);
+      if (window !== 'open') throw windowProblems.closed();
+      if (openMeetings.size >= OPEN_MEETINGS_KEPT) openMeetings.clear();
+      openMeetings.set(meetingId, meeting);
     }
-    if (window === 'cancelled') throw windowProblems.cancelled();
-    if (window === 'not_yet_open') throw windowProblems.not_yet_open(meeting.registration_opens_at);
-    if (window !== 'open') throw windowProblems.closed();
 
-    const counts = (await seatCounts(trx, [meetingId])).get(meetingId)!;
-    const decision = decideSeat({
-      capacity: meeting.capacity,
-      seatsTaken: counts.seatsTaken,
-      waitlistLength: counts.waitlisted,
-    });
-    const row = await insertRegistration(trx, {
+    const token = newManageToken();
+    const row: NewRegistration = {
       id: ctx.newId(),
-      meeting_id: meetingId,
-      version: 1,
-      status: decision.status,
       name: input.name,
       email: input.email.trim(),
       email_key: key,
@@ -160,27 +203,25 @@ export async function register(
       language: input.language ?? meeting.language,
       token_hash: hashManageToken(token),
       created_at: now,
-      updated_at: now,
-      confirmed_at: decision.status === 'confirmed' ? now : null,
-      cancelled_at: null,
-      cancelled_by: null,
-      checked_in_at: null,
-      no_show_at: null,
-      erased_at: null,
-    });
+    };
     const link = manageUrl(ctx.publicBaseUrl, token);
-    const envelope = { id: ctx.newId(), time: now, source: EVENT_SOURCE, subject: row.id };
-    const snapshot = attendeeSnapshot(row, link);
-    if (decision.status === 'confirmed') {
-      await enqueueEvent(trx, attendeeRegistered, {
-        ...envelope,
-        data: { ...snapshot, status: 'confirmed', position: null },
-      });
-    } else {
-      await enqueueEvent(trx, attendeeWaitlisted, {
-        ...envelope,
-        data: { ...snapshot, status: 'waitlisted', position: decision.position },
-      });
+    let decision: SeatDecisionRow | undefined;
+    try {
+      decision = await seatQueueOf(ctx.db).decide(
+        meetingId,
+        meeting.version,
+        row,
+        seatEvents(ctx, meetingId, row, link),
+      );
+    } catch (err) {
+      if (!isLiveEmailViolation(err)) throw err;
+      const live = await findLiveRegistrationByEmail(ctx.db, meetingId, key);
+      if (live) return liveRegistrationAnswer(ctx, meetingId, live);
+      continue;
+    }
+    if (!decision) {
+      openMeetings.delete(meetingId);
+      continue;
     }
     return {
       registrationId: row.id,
@@ -190,7 +231,76 @@ export async function register(
       manageUrl: link,
       existing: false,
     };
+  }
+  throw new Error(`meeting ${meetingId} kept changing while registering`);
+}
+
+const seatQueues = new WeakMap<Kysely<Database>, SeatQueue>();
+
+function seatQueueOf(db: Kysely<Database>): SeatQueue {
+  let queue = seatQueues.get(db);
+  if (!queue) {
+    queue = new SeatQueue(db);
+    seatQueues.set(db, queue);
+  }
+  return queue;
+}
+
+const POSITION_MARK = '"position":1';
+
+/**
+ * Both possible events of a new registration, validated against their contracts. The waitlist position is
+ * only known inside the statement, so the waitlisted payload is validated with position 1 (any position is a
+ * positive integer too) and split where the number goes. The mark is unique: inside JSON strings every quote
+ * is escaped.
+ */
+function seatEvents(ctx: ServiceContext, meetingId: string, row: NewRegistration, link: string): SeatEvents {
+  const envelope = { id: ctx.newId(), time: row.created_at, source: EVENT_SOURCE, subject: row.id };
+  const snapshot = {
+    registrationId: row.id,
+    meetingId,
+    version: 1,
+    name: row.name!,
+    email: row.email!,
+    language: row.language,
+    manageUrl: link,
+  };
+  const confirmed = createEvent(attendeeRegistered, {
+    ...envelope,
+    data: { ...snapshot, status: 'confirmed', position: null },
   });
+  const waitlisted = JSON.stringify(
+    createEvent(attendeeWaitlisted, {
+      ...envelope,
+      data: { ...snapshot, status: 'waitlisted', position: 1 },
+    }),
+  );
+  const at = waitlisted.indexOf(POSITION_MARK);
+  if (at < 0 || at !== waitlisted.lastIndexOf(POSITION_MARK))
+    throw new Error('waitlisted event without one position');
+  return {
+    eventId: envelope.id,
+    confirmed: { payload: JSON.stringify(confirmed) },
+    waitlisted: {
+      payloadBeforePosition: waitlisted.slice(0, at + POSITION_MARK.length - 1),
+      payloadAfterPosition: waitlisted.slice(at + POSITION_MARK.length),
+    },
+  };
+}
+
+/**
+ * Changes a registration and the meeting's seat counters with it. Callers hold the meeting lock, then the
+ * registration's: every status change goes through here (or through promoteFromWaitlist), so the counters
+ * follow the rows.
+ */
+export async function changeRegistration(
+  trx: Transaction<Database>,
+  registration: RegistrationRow,
+  patch: Updateable<RegistrationTable>,
+): Promise<RegistrationRow> {
+  const row = await updateRegistration(trx, registration.id, patch);
+  await adjustSeatCounters(trx, row.meeting_id, counterDelta(registration.status, row.status));
+  return row;
 }
 
 /**
@@ -205,10 +315,14 @@ export async function promoteFromWaitlist(
 ): Promise<{ registrationId: string; previousPosition: number }[]> {
   const now = ctx.clock.now();
   if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
-  const counts = (await seatCounts(trx, [meeting.id])).get(meeting.id)!;
-  if (counts.waitlisted === 0 || counts.seatsTaken >= meeting.capacity) return [];
+  const counters = await lockedSeatCounters(trx, meeting.id);
+  if (counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity) return [];
   const waitlist = await listWaitlist(trx, meeting.id);
-  const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counts.seatsTaken, waitlist });
+  const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counters.seatsTaken, waitlist });
+  await adjustSeatCounters(trx, meeting.id, {
+    seatsTaken: chosen.length,
+    waitlistLength: -chosen.length,
+  });
   for (const { registration, previousPosition } of chosen) {
     const row = await updateRegistration(trx, registration.id, {
       status: 'confirmed',
@@ -258,7 +372,7 @@ export async function cancelRegistration(
     if (!transition.changed) return { status: 'cancelled' as const, promoted: [] };
     const now = ctx.clock.now();
     const previousStatus = registration.status as 'confirmed' | 'waitlisted';
-    const row = await updateRegistration(trx, registrationId, {
+    const row = await changeRegistration(trx, registration, {
       status: 'cancelled',
       version: registration.version + 1,
       cancelled_at: now,
@@ -291,7 +405,7 @@ export async function checkIn(ctx: ServiceContext, registrationId: string): Prom
     refuse(transition);
     if (!transition.changed) return;
     const now = ctx.clock.now();
-    const row = await updateRegistration(trx, registrationId, {
+    const row = await changeRegistration(trx, registration, {
       status: 'checked_in',
       version: registration.version + 1,
       checked_in_at: now,
@@ -325,7 +439,7 @@ export async function markNoShow(ctx: ServiceContext, registrationId: string): P
     refuse(transition);
     if (!transition.changed) return;
     const now = ctx.clock.now();
-    await updateRegistration(trx, registrationId, {
+    await changeRegistration(trx, registration, {
       status: 'no_show',
       version: registration.version + 1,
       no_show_at: now,

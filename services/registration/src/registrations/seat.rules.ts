@@ -1,6 +1,8 @@
 /**
  * Pure rules about seats: who gets one, who is promoted, which status changes are allowed. The callers hold
- * the meeting row lock while they apply them, so the counts they pass in are exact.
+ * the meeting row lock while they apply them, so the counts they pass in are exact. The registering statement
+ * (registration.repository.ts, insertRegistrationsWithSeats) applies `decideSeat` in SQL, on the counters of
+ * the row it locks; test/seat-counters.test.ts checks that both agree.
  */
 import type { RegistrationStatusColumn } from '../db/database.ts';
 
@@ -26,6 +28,26 @@ export function decideSeat(input: {
     return { status: 'confirmed', position: null };
   }
   return { status: 'waitlisted', position: input.waitlistLength + 1 };
+}
+
+/** The meeting's counters of seats taken and people waiting; exact under the meeting lock. */
+export interface SeatCounters {
+  seatsTaken: number;
+  waitlistLength: number;
+}
+
+const seatHolding = (status: RegistrationStatusColumn | null) =>
+  status !== null && SEAT_HOLDING.includes(status);
+
+/** How a registration moving from `from` to `to` (null: not there) changes the meeting's counters. */
+export function counterDelta(
+  from: RegistrationStatusColumn | null,
+  to: RegistrationStatusColumn | null,
+): SeatCounters {
+  return {
+    seatsTaken: Number(seatHolding(to)) - Number(seatHolding(from)),
+    waitlistLength: Number(to === 'waitlisted') - Number(from === 'waitlisted'),
+  };
 }
 
 export interface Waiting {

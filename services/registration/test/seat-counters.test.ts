@@ -1,0 +1,433 @@
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import t from 'tap';
+import { eraseExpired } from '../src/privacy/erasure.service.ts';
+import { insertRegistrationsWithSeats } from '../src/registrations/registration.repository.ts';
+import { decideSeat } from '../src/registrations/seat.rules.ts';
+import {
+  adminHeaders,
+  createMeeting,
+  person,
+  registerPerson,
+  startRegistration,
+  TestClock,
+} from './harness.ts';
+
+// The meetings of meetingBody start 2027-03-11; registration is open until then.
+const clock = new TestClock(new Date('2027-01-10T10:00:00Z'));
+const ctx = await startRegistration(clock);
+t.teardown(() => ctx.close());
+const svc = ctx.service;
+const { http } = svc;
+
+interface Seats {
+  capacity: number;
+  counters: { seatsTaken: number; waitlistLength: number };
+  counted: { seatsTaken: number; waitlistLength: number };
+}
+
+/** The meeting's counters next to the counts of its registrations. */
+async function seatsOf(meetingId: string): Promise<Seats> {
+  const { rows } = await sql<{
+    capacity: number;
+    seats_taken: number;
+    waitlist_length: number;
+    taken: number;
+    waiting: number;
+  }>`select m.capacity, m.seats_taken, m.waitlist_length,
+      (select count(*)::int from registration r
+        where r.meeting_id = m.id and r.status in ('confirmed', 'checked_in', 'no_show')) as taken,
+      (select count(*)::int from registration r where r.meeting_id = m.id and r.status = 'waitlisted') as waiting
+    from meeting m where m.id = ${meetingId}`.execute(svc.runtime.db);
+  const row = rows[0]!;
+  return {
+    capacity: row.capacity,
+    counters: { seatsTaken: row.seats_taken, waitlistLength: row.waitlist_length },
+    counted: { seatsTaken: row.taken, waitlistLength: row.waiting },
+  };
+}
+
+async function registrationIds(meetingId: string): Promise<string[]> {
+  const rows = await svc.runtime.db
+    .selectFrom('registration')
+    .select('id')
+    .where('meeting_id', '=', meetingId)
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/** A registration as the service hands it to the registering statement, with placeholder events. */
+function newEntry(email: string) {
+  return {
+    row: {
+      id: crypto.randomUUID(),
+      name: 'Deelnemer',
+      email,
+      email_key: email,
+      organisation: null,
+      role: 'partner',
+      deal_id: null,
+      dietary_needs: null,
+      accessibility_needs: null,
+      consent_photo: false,
+      consent_attendee_list: false,
+      language: 'nl' as const,
+      token_hash: null,
+      created_at: clock.now(),
+    },
+    events: {
+      eventId: crypto.randomUUID(),
+      confirmed: { payload: '{"status":"confirmed"}' },
+      waitlisted: { payloadBeforePosition: '{"position":', payloadAfterPosition: '}' },
+    },
+  };
+}
+
+const post = (url: string, payload?: unknown) =>
+  http.inject({ method: 'POST', url, headers: adminHeaders, ...(payload ? { payload } : {}) });
+
+t.test('the registering statement decides as decideSeat does, for every counter combination', async (t) => {
+  let checked = 0;
+  for (const capacity of [1, 2, 3]) {
+    for (let seatsTaken = 0; seatsTaken <= capacity + 1; seatsTaken += 1) {
+      for (const waitlistLength of [0, 1, 2]) {
+        const meeting = await createMeeting(svc, { capacity });
+        // Counters set by hand: the statement must decide on them alone, whatever the rows say.
+        await svc.runtime.db
+          .updateTable('meeting')
+          .set({ seats_taken: seatsTaken, waitlist_length: waitlistLength })
+          .where('id', '=', meeting.id)
+          .execute();
+        const res = await registerPerson(svc, meeting.id, person(checked));
+        const expected = decideSeat({ capacity, seatsTaken, waitlistLength });
+        t.same(
+          { status: res.json().status, position: res.json().position },
+          expected,
+          `capacity ${capacity}, ${seatsTaken} seated, ${waitlistLength} waiting`,
+        );
+        const after = (await seatsOf(meeting.id)).counters;
+        t.same(after, {
+          seatsTaken: seatsTaken + (expected.status === 'confirmed' ? 1 : 0),
+          waitlistLength: waitlistLength + (expected.status === 'waitlisted' ? 1 : 0),
+        });
+        checked += 1;
+      }
+    }
+  }
+  t.ok(checked > 30);
+});
+
+t.test('a registration into a meeting changed meanwhile is decided on the new version', async (t) => {
+  const meeting = await createMeeting(svc, { capacity: 1 });
+  // Concurrent edits bump the version between the registration's read and its write; each registration
+  // either lands on the version it read or reads again, never writes against a stale window.
+  const edits = Array.from({ length: 5 }, (_, i) =>
+    http.inject({
+      method: 'PATCH',
+      url: `/admin/meetings/${meeting.id}`,
+      headers: adminHeaders,
+      payload: { title: `Titel ${i}` },
+    }),
+  );
+  const registrations = Array.from({ length: 6 }, (_, i) => registerPerson(svc, meeting.id, person(100 + i)));
+  const results = await Promise.all([...edits, ...registrations]);
+  t.ok(
+    results.every((r) => r.statusCode < 300),
+    'every edit and registration succeeded',
+  );
+  const answers = results.slice(5).map((r) => r.json());
+  t.same(answers.map((a) => a.status).sort(), ['confirmed', ...Array(5).fill('waitlisted')]);
+  t.same(
+    answers
+      .map((a) => a.position)
+      .filter((p) => p !== null)
+      .sort(),
+    [1, 2, 3, 4, 5],
+  );
+  const seats = await seatsOf(meeting.id);
+  t.same(seats.counters, seats.counted);
+
+  const { version: current } = await svc.runtime.db
+    .selectFrom('meeting')
+    .select('version')
+    .where('id', '=', meeting.id)
+    .executeTakeFirstOrThrow();
+  const stale = await insertRegistrationsWithSeats(svc.runtime.db, meeting.id, current - 1, [
+    newEntry('te.laat@example.org'),
+  ]);
+  t.equal(stale, undefined, 'a write against an older version of the meeting writes nothing');
+  t.same(await seatsOf(meeting.id), seats);
+  t.equal((await registrationIds(meeting.id)).length, 6);
+
+  const cancelled = await post(`/admin/meetings/${meeting.id}/cancel`, { reason: 'Zaal dicht' });
+  t.equal(cancelled.statusCode, 200);
+  const late = await registerPerson(svc, meeting.id, person(120));
+  t.equal(late.statusCode, 409, 'a cancelled meeting takes nobody');
+  t.same((await seatsOf(meeting.id)).counters, seats.counters, 'and its counters did not move');
+});
+
+t.test(
+  'counters equal the counted registrations after any mix of registrations, cancellations, capacity changes, check-ins, erasures and retention',
+  async (t) => {
+    const op = fc.oneof(
+      { weight: 5, arbitrary: fc.record({ kind: fc.constant('register' as const), email: fc.nat(11) }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('burst' as const),
+          emails: fc.array(fc.nat(11), { minLength: 2, maxLength: 6 }),
+          cancels: fc.array(fc.nat(), { maxLength: 3 }),
+          capacity: fc.option(fc.integer({ min: 1, max: 6 })),
+        }),
+      },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }) },
+      {
+        weight: 2,
+        arbitrary: fc.record({
+          kind: fc.constant('capacity' as const),
+          capacity: fc.integer({ min: 1, max: 6 }),
+        }),
+      },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('check-in' as const), pick: fc.nat() }) },
+      { weight: 1, arbitrary: fc.record({ kind: fc.constant('erase' as const), email: fc.nat(11) }) },
+    );
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(op, { maxLength: 40 }),
+        async (capacity, ops) => {
+          run += 1;
+          const meeting = await createMeeting(svc, { capacity });
+          const email = (n: number) => `run${run}-p${n}@example.org`;
+          const pick = async (n: number) => {
+            const ids = await registrationIds(meeting.id);
+            return ids.length === 0 ? undefined : ids[n % ids.length];
+          };
+          const cancel = async (n: number) => {
+            const id = await pick(n);
+            if (id) await post(`/admin/registrations/${id}/cancel`);
+          };
+          for (const o of ops) {
+            if (o.kind === 'register') {
+              const before = await seatsOf(meeting.id);
+              const res = await registerPerson(svc, meeting.id, person(o.email, { email: email(o.email) }));
+              if (res.statusCode === 201) {
+                const expected = decideSeat({
+                  capacity: before.capacity,
+                  seatsTaken: before.counted.seatsTaken,
+                  waitlistLength: before.counted.waitlistLength,
+                });
+                if (res.json().status !== expected.status || res.json().position !== expected.position) {
+                  return false;
+                }
+              } else if (res.statusCode !== 200) return false;
+            } else if (o.kind === 'burst') {
+              await Promise.all([
+                ...o.emails.map((n) => registerPerson(svc, meeting.id, person(n, { email: email(n) }))),
+                ...o.cancels.map(cancel),
+                ...(o.capacity
+                  ? [
+                      http.inject({
+                        method: 'PUT',
+                        url: `/admin/meetings/${meeting.id}/capacity`,
+                        headers: adminHeaders,
+                        payload: { capacity: o.capacity },
+                      }),
+                    ]
+                  : []),
+              ]);
+            } else if (o.kind === 'cancel') {
+              await cancel(o.pick);
+            } else if (o.kind === 'capacity') {
+              await http.inject({
+                method: 'PUT',
+                url: `/admin/meetings/${meeting.id}/capacity`,
+                headers: adminHeaders,
+                payload: { capacity: o.capacity },
+              });
+            } else if (o.kind === 'check-in') {
+              const id = await pick(o.pick);
+              if (id) await post(`/admin/registrations/${id}/check-in`);
+            } else {
+              await post('/admin/erasures', { email: email(o.email) });
+            }
+            const seats = await seatsOf(meeting.id);
+            if (seats.counters.seatsTaken !== seats.counted.seatsTaken) return false;
+            if (seats.counters.waitlistLength !== seats.counted.waitlistLength) return false;
+            // Nobody waits while a seat is free.
+            if (seats.counted.waitlistLength > 0 && seats.counted.seatsTaken < seats.capacity) return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 8 },
+    );
+    t.pass('counters matched the counts after every step of 8 random sequences');
+
+    // After the meeting: no-shows keep their seat, retention anonymises without giving seats up.
+    const meeting = await createMeeting(svc, { capacity: 2 });
+    const answers = [];
+    for (let i = 0; i < 4; i += 1) {
+      answers.push((await registerPerson(svc, meeting.id, person(200 + i))).json());
+    }
+    const ids = answers.map((a) => a.registrationId as string);
+    const saved = clock.current;
+    clock.current = new Date('2027-03-11T18:00:00Z');
+    try {
+      t.equal((await post(`/admin/registrations/${ids[0]}/no-show`)).statusCode, 200);
+      t.equal((await post(`/admin/registrations/${ids[1]}/check-in`)).statusCode, 200);
+      t.equal((await post(`/admin/registrations/${ids[0]}/check-in`)).statusCode, 200, 'a late no-show');
+      t.equal((await post(`/admin/registrations/${ids[2]}/cancel`)).statusCode, 200, 'a waiting one cancels');
+      t.same((await seatsOf(meeting.id)).counters, { seatsTaken: 2, waitlistLength: 1 });
+      t.equal(
+        (await post('/admin/erasures', { email: 'deelnemer203@example.org' })).statusCode,
+        200,
+        'erasing after the meeting keeps the status',
+      );
+      const erased = await eraseExpired(
+        {
+          db: svc.runtime.db,
+          clock: { now: () => new Date('2029-04-01T00:00:00Z') },
+          newId: () => crypto.randomUUID(),
+          publicBaseUrl: 'https://cop.example.org',
+        },
+        24,
+      );
+      t.ok(erased >= 3, 'retention anonymised the rest');
+      const seats = await seatsOf(meeting.id);
+      t.same(seats.counters, seats.counted);
+      t.same(seats.counters, { seatsTaken: 2, waitlistLength: 1 });
+    } finally {
+      clock.current = saved;
+    }
+  },
+);
+
+t.test('a burst into one meeting is decided in one statement, in arrival order', async (t) => {
+  const meeting = await createMeeting(svc, { capacity: 3 });
+  await registerPerson(svc, meeting.id, person(400));
+  const burst = ['a', 'b', 'c', 'd', 'e'].map((n) => newEntry(`burst-${n}@example.org`));
+  const decisions = await insertRegistrationsWithSeats(svc.runtime.db, meeting.id, meeting.version, burst);
+  t.same(decisions, [
+    { status: 'confirmed', position: null },
+    { status: 'confirmed', position: null },
+    { status: 'waitlisted', position: 1 },
+    { status: 'waitlisted', position: 2 },
+    { status: 'waitlisted', position: 3 },
+  ]);
+  const stored = await svc.runtime.db
+    .selectFrom('registration')
+    .select(['id', 'status'])
+    .where('meeting_id', '=', meeting.id)
+    .orderBy('seq')
+    .execute();
+  t.same(
+    stored.slice(1).map((r) => r.id),
+    burst.map((b) => b.row.id),
+    'stored in arrival order',
+  );
+  const events = await svc.runtime.db
+    .selectFrom('outbox')
+    .select(['event_id', 'subject', 'payload'])
+    .where(
+      'event_id',
+      'in',
+      burst.map((b) => b.events.eventId),
+    )
+    .orderBy('id')
+    .execute();
+  t.same(
+    events.map((e) => [
+      e.event_id,
+      e.subject,
+      typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload,
+    ]),
+    burst.map((b, i) => [
+      b.events.eventId,
+      i < 2 ? 'registration.attendee.registered' : 'registration.attendee.waitlisted',
+      i < 2 ? { status: 'confirmed' } : { position: i - 1 },
+    ]),
+    'one event each, in arrival order, the position filled in',
+  );
+  const seats = await seatsOf(meeting.id);
+  t.same(seats.counters, seats.counted);
+  t.same(seats.counters, { seatsTaken: 3, waitlistLength: 3 });
+
+  const again = [newEntry('burst-f@example.org'), newEntry('burst-a@example.org')];
+  const spoiled = await insertRegistrationsWithSeats(svc.runtime.db, meeting.id, meeting.version, again).then(
+    () => undefined,
+    (err: { constraint?: string }) => err.constraint,
+  );
+  t.equal(spoiled, 'registration_one_live_per_email', 'an address already registered fails the statement');
+  t.same((await seatsOf(meeting.id)).counters, seats.counters, 'and nothing of it is kept');
+
+  // Through the service, the same burst with one address twice: the others still get their places.
+  const results = await Promise.all(
+    ['g', 'h', 'a', 'i'].map((n) =>
+      registerPerson(svc, meeting.id, person(0, { email: `burst-${n}@example.org` })),
+    ),
+  );
+  const answers = results.map((r) => [r.statusCode, r.json().status, r.json().position]);
+  t.same(answers[2], [200, 'confirmed', null], 'the address already there gets its registration');
+  t.same(
+    answers
+      .filter((_, i) => i !== 2)
+      .map((a) => a.join(' '))
+      .sort(),
+    ['201 waitlisted 4', '201 waitlisted 5', '201 waitlisted 6'],
+    'the others their places',
+  );
+  const after = await seatsOf(meeting.id);
+  t.same(after.counters, after.counted);
+});
+
+t.test('a burst decides as decideSeat applied to each in turn, for every counter combination', async (t) => {
+  for (const capacity of [1, 2, 3]) {
+    for (let seatsTaken = 0; seatsTaken <= capacity + 1; seatsTaken += 1) {
+      for (const waitlistLength of [0, 1]) {
+        const meeting = await createMeeting(svc, { capacity });
+        await svc.runtime.db
+          .updateTable('meeting')
+          .set({ seats_taken: seatsTaken, waitlist_length: waitlistLength })
+          .where('id', '=', meeting.id)
+          .execute();
+        const burst = [1, 2, 3].map((i) => newEntry(`turn-${i}-${meeting.id}@example.org`));
+        const decisions = await insertRegistrationsWithSeats(
+          svc.runtime.db,
+          meeting.id,
+          meeting.version,
+          burst,
+        );
+        const expected = [];
+        let counters = { seatsTaken, waitlistLength };
+        for (const _ of burst) {
+          const d = decideSeat({ capacity, ...counters });
+          expected.push(d);
+          counters =
+            d.status === 'confirmed'
+              ? { ...counters, seatsTaken: counters.seatsTaken + 1 }
+              : { ...counters, waitlistLength: counters.waitlistLength + 1 };
+        }
+        t.same(decisions, expected, `capacity ${capacity}, ${seatsTaken} seated, ${waitlistLength} waiting`);
+        t.same((await seatsOf(meeting.id)).counters, counters);
+      }
+    }
+  }
+});
+
+t.test('the migration counts the registrations that existed before the counters', async (t) => {
+  const { migrations } = await import('../src/db/migrations.ts');
+  const meeting = await createMeeting(svc, { capacity: 2 });
+  for (let i = 0; i < 5; i += 1) await registerPerson(svc, meeting.id, person(300 + i));
+  await post(`/admin/registrations/${(await registrationIds(meeting.id))[0]}/cancel`);
+  const expected = (await seatsOf(meeting.id)).counted;
+  t.same(expected, { seatsTaken: 2, waitlistLength: 2 });
+  await svc.runtime.db.transaction().execute(async (trx) => {
+    await sql`alter table meeting drop constraint meeting_seat_counters_not_negative,
+      drop column seats_taken, drop column waitlist_length`.execute(trx);
+    await migrations['0002_meeting_seat_counters']!.up(trx);
+  });
+  t.same((await seatsOf(meeting.id)).counters, expected);
+});
