@@ -20,6 +20,27 @@ export async function enqueueEvent<DB extends MessagingTables, D extends EventDe
   return event;
 }
 
+/** `enqueueEvent` for many events of one kind in one transaction, written in one statement. */
+export async function enqueueEvents<DB extends MessagingTables, D extends EventDefinition>(
+  trx: Transaction<DB>,
+  definition: D,
+  inputs: readonly NewEvent<D>[],
+): Promise<EventOf<D>[]> {
+  if (inputs.length === 0) return [];
+  const events = inputs.map((input) => createEvent(definition, input));
+  await (trx as unknown as Transaction<MessagingTables>)
+    .insertInto('outbox')
+    .values(
+      events.map((event) => ({
+        event_id: event.id,
+        subject: definition.subject,
+        payload: JSON.stringify(event),
+      })),
+    )
+    .execute();
+  return events;
+}
+
 export interface OutboxLag {
   unpublished: number;
   oldestAgeSeconds: number;

@@ -23,13 +23,25 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
     .min(1)
     .default(4 * 3600_000),
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
-  /** How soon a queued mail is noticed: the sender polls (an indexed look at due rows) rather than waits on NOTIFY, which would serialise commits. */
+  /**
+   * How soon a mail queued by another replica, or coming due for a retry, is noticed; mails this replica
+   * queues wake its senders at once (see email/mail.signal.ts).
+   */
   MAIL_POLL_MS: z.coerce.number().int().min(10).default(100),
   MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
-  /** Mails in flight at once; each holds one database connection while its mail is sent. */
+  /**
+   * Sender loops; each leases up to MAIL_BATCH_SIZE mails and sends them at once over the SMTP pool. A crash
+   * can repeat at most MAIL_SENDERS × MAIL_BATCH_SIZE mails (the ones in flight), with the same Message-ID.
+   */
   MAIL_SENDERS: z.coerce.number().int().min(1).max(16).default(4),
   SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
-  REMINDER_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  /**
+   * How long a sender holds the mails it leased. If it dies, they go out (again, same Message-ID) once the
+   * lease ends; it must outlast any SMTP attempt (socket timeout 60 s) or a slow send is repeated.
+   */
+  MAIL_LEASE_MS: z.coerce.number().int().min(100).default(300_000),
+  /** How soon a reminder whose time has come is noticed (an indexed look at due rows). */
+  REMINDER_POLL_MS: z.coerce.number().int().min(10).default(250),
   /** Moves the clock of reminder schedules and mail expiry forward, for demos and tests; 0 in production. */
   REMINDER_CLOCK_SHIFT_MS: z.coerce.number().int().default(0),
   /** Signs unsubscribe links; when unset, a random secret is generated once and kept in the schema. */

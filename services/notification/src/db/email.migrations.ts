@@ -117,4 +117,12 @@ export const emailMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Senders lease a batch of mails, send them outside any transaction and record the outcomes together. The
+  // lease end is also written to next_attempt_at, so the queue index alone finds what is claimable; this
+  // column tells a leased mail (on the wire, not withdrawable) from one waiting for a retry.
+  '2026_11_28_100_02_email_lease': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('email').addColumn('leased_until', 'timestamptz').execute();
+    },
+  },
 };

@@ -67,6 +67,8 @@ export interface EmailTables {
     version: Generated<number>;
     attempts: Generated<number>;
     next_attempt_at: DefaultedTimestamp;
+    /** Set while a sender holds the mail (SMTP in flight); null otherwise. */
+    leased_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
     expires_at: Timestamp | null;
     last_error: string | null;
     smtp_code: number | null;

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { unsubscribeSecret } from './email.repository.ts';
+import { MailSignal } from './mail.signal.ts';
 
 /** What the email functions need from outside, injected so tests can fix the clock. */
 export interface EmailContext {
@@ -14,7 +15,12 @@ export interface EmailContext {
   publicBaseUrl: string;
   /** The secret of unsubscribe links and address hashes; loaded once, through `db` the first time. */
   secret(db: Kysely<Database>): Promise<string>;
+  /** Tells this process's mail senders that mails were queued. */
+  mail: MailSignal;
 }
+
+/** Longest wait, after a consumer transaction queued a mail, before the senders look (see MailSignal). */
+const mailSignalIntervalMs = 20;
 
 /** The clock of reminder schedules and mail expiry, shifted by configuration for demos and tests. */
 export function emailClock(config: Pick<Config, 'REMINDER_CLOCK_SHIFT_MS'>, base: Clock): Clock {
@@ -32,6 +38,7 @@ export function createEmailContext(config: Config, clock: Clock, newId: () => st
     newId,
     from: { name, address, header: config.MAIL_FROM },
     messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
+    mail: new MailSignal(mailSignalIntervalMs),
     publicBaseUrl: (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, ''),
     secret(db) {
       // Only a value read outside a transaction is kept: a generated one could still be rolled back.

@@ -12,6 +12,7 @@ import { ReminderDispatcher } from '../reminders/reminder.dispatcher.ts';
 import { createEmailContext, type EmailContext, emailClock } from './email.context.ts';
 import { emailRoutes } from './email.routes.ts';
 import { EmailSender } from './email.sender.ts';
+import { MailQueuedListener } from './mail.listener.ts';
 import { createMailTransport } from './mail.transport.ts';
 
 /** The email feature's context; `clock` replaces the system clock in tests. */
@@ -45,6 +46,8 @@ export function emailWorkers(
       batchSize: config.MAIL_BATCH_SIZE,
       concurrency: config.MAIL_SENDERS,
       pollMs: config.MAIL_POLL_MS,
+      leaseMs: config.MAIL_LEASE_MS,
+      maxInFlight: config.SMTP_MAX_CONNECTIONS,
       retry: {
         maxAttempts: config.MAIL_MAX_ATTEMPTS,
         baseMs: config.MAIL_RETRY_BASE_MS,
@@ -57,12 +60,18 @@ export function emailWorkers(
     { transport: transport.kind, ...(transport.kind === 'file' ? { mailDir: config.MAIL_DIR } : {}) },
     'mail transport ready',
   );
+  let unsubscribe: () => void = () => {};
+  const listener = new MailQueuedListener(runtime.pool, runtime.schema, config.MAIL_POLL_MS, logger, () =>
+    ctx.mail.committed(),
+  );
   return [
     {
       name: 'email',
       async start() {
         // Loaded (or generated) once outside any transaction, before the first link is written.
         await ctx.secret(runtime.db);
+        unsubscribe = ctx.mail.subscribe(() => sender.wake());
+        listener.start();
         dispatcher.start();
         sender.start();
       },
@@ -70,6 +79,8 @@ export function emailWorkers(
         // The dispatcher first: what it queues in its last round is still sent by the sender or the next start.
         await dispatcher.stop();
         await sender.stop();
+        unsubscribe();
+        listener.stop();
       },
     },
   ];

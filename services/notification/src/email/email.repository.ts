@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EmailKind } from '@citydeals/contracts';
 import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { Settlement } from './email.rules.ts';
 
 export type EmailRow = Selectable<Database['email']>;
 export type NewEmail = Insertable<Database['email']>;
@@ -18,45 +19,108 @@ export async function insertEmails(trx: Transaction<Database>, rows: readonly Ne
   return inserted.length;
 }
 
-/** Claims mails ready to go; the row locks are held until the caller's transaction records the outcome. */
-export async function claimQueuedEmails(
-  trx: Transaction<Database>,
+/**
+ * Leases up to `limit` mails that are due, in one statement: the rows are locked only for that statement
+ * (SKIP LOCKED: concurrent senders take different rows) and come back with `attempts` counting the attempt
+ * about to be made. The lease end goes into next_attempt_at too, so if this sender dies the mails become
+ * due again when the lease runs out, and another sender (or replica) sends them with the same Message-ID.
+ */
+export async function leaseQueuedEmails(
+  db: Kysely<Database>,
   now: Date,
   limit: number,
+  leaseUntil: Date,
 ): Promise<EmailRow[]> {
-  return trx
-    .selectFrom('email')
-    .selectAll()
-    .where('status', '=', 'queued')
-    .where('next_attempt_at', '<=', now)
-    .orderBy('next_attempt_at')
-    .limit(limit)
-    .forUpdate()
-    .skipLocked()
-    .execute();
-}
-
-export async function updateEmail(
-  trx: Transaction<Database>,
-  id: string,
-  changes: Partial<Omit<EmailRow, 'id' | 'version'>>,
-): Promise<void> {
-  await trx
+  return db
     .updateTable('email')
-    .set((eb) => ({ ...changes, version: eb('version', '+', 1), updated_at: new Date() }))
-    .where('id', '=', id)
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      next_attempt_at: leaseUntil,
+      leased_until: leaseUntil,
+    }))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('email')
+        .select('id')
+        .where('status', '=', 'queued')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returningAll()
     .execute();
 }
 
-/** Withdraws mails that have not gone out yet, e.g. reminders of a registration that was cancelled. */
+export interface EmailSettlementRow {
+  id: string;
+  /** The leased row's `attempts`: the fencing token of that lease. */
+  attempts: number;
+  settlement: Settlement;
+}
+
+/**
+ * Records the outcomes of leased mails in one statement. A row is only changed while the lease that sent it
+ * still holds it (same `attempts`, still queued): a sender whose lease ran out and was taken over records
+ * nothing. Returns the ids that were recorded; only those may announce their outcome.
+ */
+export async function settleEmails(
+  trx: Transaction<Database>,
+  rows: readonly EmailSettlementRow[],
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const col = <T>(pick: (s: Settlement) => T | undefined) => rows.map((r) => pick(r.settlement) ?? null);
+  const iso = (d: Date | undefined) => d?.toISOString();
+  const { rows: settled } = await sql<{ id: string }>`
+    update email as e set
+      status = u.status,
+      version = e.version + 1,
+      updated_at = now(),
+      leased_until = null,
+      next_attempt_at = coalesce(u.next_attempt_at, e.next_attempt_at),
+      last_error = case when u.status in ('queued', 'failed') then u.last_error else e.last_error end,
+      smtp_code = case when u.status in ('queued', 'failed') then u.smtp_code else e.smtp_code end,
+      sent_at = u.sent_at,
+      failed_at = u.failed_at
+    from unnest(
+      ${sql.val(rows.map((r) => r.id))}::uuid[],
+      ${sql.val(rows.map((r) => r.attempts))}::int[],
+      ${sql.val(col((s) => s.status))}::text[],
+      ${sql.val(col((s) => (s.status === 'queued' ? iso(s.nextAttemptAt) : undefined)))}::timestamptz[],
+      ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.error : undefined)))}::text[],
+      ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.smtpCode : undefined)))}::int[],
+      ${sql.val(col((s) => (s.status === 'sent' ? iso(s.sentAt) : undefined)))}::timestamptz[],
+      ${sql.val(col((s) => (s.status === 'failed' ? iso(s.failedAt) : undefined)))}::timestamptz[]
+    ) as u(id, attempts, status, next_attempt_at, last_error, smtp_code, sent_at, failed_at)
+    where e.id = u.id and e.attempts = u.attempts and e.status = 'queued' and e.leased_until is not null
+    returning e.id`.execute(trx);
+  return new Set(settled.map((r) => r.id));
+}
+
+/** Wakes the mail senders of every replica once this transaction commits (see MailSignal). */
+export async function notifyMailQueued(trx: Transaction<Database>): Promise<void> {
+  await sql`select pg_notify(current_schema() || ${MAIL_CHANNEL_SUFFIX}, '')`.execute(trx);
+}
+
+/** LISTEN/NOTIFY channel of the mail senders, per schema (several installations may share a server). */
+export const MAIL_CHANNEL_SUFFIX = '_mail_queued';
+
+/**
+ * Withdraws mails that have not gone out yet, e.g. reminders of a registration that was cancelled. A mail
+ * under a live lease is on the wire and cannot be withdrawn: it stays, and is recorded as its attempt ends
+ * (so a reminder that did go out is not planned a second time). `now` is the senders' clock.
+ */
 export async function cancelQueuedEmails(
   trx: Transaction<Database>,
+  now: Date,
   filter: { meetingId?: string; registrationId?: string; kinds?: readonly EmailKind[] },
 ): Promise<number> {
   let query = trx
     .updateTable('email')
     .set((eb) => ({ status: 'cancelled' as const, version: eb('version', '+', 1), updated_at: new Date() }))
-    .where('status', '=', 'queued');
+    .where('status', '=', 'queued')
+    .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', now)]));
   if (filter.meetingId) query = query.where('meeting_id', '=', filter.meetingId);
   if (filter.registrationId) query = query.where('registration_id', '=', filter.registrationId);
   if (filter.kinds) query = query.where('kind', 'in', filter.kinds);
@@ -65,8 +129,12 @@ export async function cancelQueuedEmails(
 }
 
 /** Erasure: the log keeps what happened, but nothing that names or reaches the person. */
-export async function eraseEmailsOf(trx: Transaction<Database>, registrationId: string): Promise<void> {
-  await cancelQueuedEmails(trx, { registrationId });
+export async function eraseEmailsOf(
+  trx: Transaction<Database>,
+  now: Date,
+  registrationId: string,
+): Promise<void> {
+  await cancelQueuedEmails(trx, now, { registrationId });
   await trx
     .updateTable('email')
     .set({ recipient: null, text_body: null, html_body: null, ics: null, unsubscribe_url: null })

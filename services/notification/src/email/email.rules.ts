@@ -62,3 +62,83 @@ export function withoutAddress(text: string, address: string | null): string {
     1000,
   );
 }
+
+/**
+ * Whether a leased mail goes on the wire: past its expiry (a reminder after the meeting began) it has lost
+ * its point, and without an address (erased while it was leased) there is no one to send it to.
+ */
+export function beforeSending(
+  mail: { expiresAt: Date | null; recipient: string | null },
+  now: Date,
+): 'send' | 'expired' | 'cancelled' {
+  if (mail.expiresAt && now.getTime() >= mail.expiresAt.getTime()) return 'expired';
+  if (!mail.recipient) return 'cancelled';
+  return 'send';
+}
+
+/**
+ * Whether a leased mail may still go on the wire. Past the middle of its lease it may not: another sender
+ * can take it once the lease ends, and a send that starts late could still be on the wire then — the same
+ * mail sent twice without any crash. Left alone, it is sent once by whoever leases it next.
+ */
+export function leaseAllowsSending(leasedUntil: Date | null, leaseMs: number, now: Date): boolean {
+  if (!leasedUntil) return false;
+  return now.getTime() < leasedUntil.getTime() - leaseMs / 2;
+}
+
+export type Settlement =
+  | { status: 'expired' }
+  | { status: 'cancelled' }
+  | { status: 'sent'; sentAt: Date }
+  | { status: 'queued'; nextAttemptAt: Date; error: string; smtpCode: number | null }
+  | {
+      status: 'failed';
+      reason: 'rejected' | 'retries_exhausted';
+      suppress: boolean;
+      error: string;
+      smtpCode: number | null;
+      failedAt: Date;
+    };
+
+/**
+ * What to record for a leased mail once its attempt is over; `attempts` already counts this attempt (the
+ * lease counted it). Error texts lose the address before they reach the log or an event.
+ */
+export function settleAttempt(
+  result: SendOutcome | 'expired' | 'cancelled',
+  mail: { attempts: number; recipient: string | null },
+  now: Date,
+  policy: { maxAttempts: number; baseMs: number; maxMs: number },
+): Settlement {
+  if (result === 'expired' || result === 'cancelled') return { status: result };
+  if (result.kind === 'sent') return { status: 'sent', sentAt: now };
+  const next = afterAttempt(result, mail.attempts, policy);
+  if (next.status === 'sent') return { status: 'sent', sentAt: now };
+  const error = withoutAddress(result.error, mail.recipient);
+  if (next.status === 'queued') {
+    return {
+      status: 'queued',
+      nextAttemptAt: new Date(now.getTime() + next.nextAttemptInMs),
+      error,
+      smtpCode: result.smtpCode,
+    };
+  }
+  return {
+    status: 'failed',
+    reason: next.reason,
+    suppress: next.suppress && Boolean(mail.recipient),
+    error,
+    smtpCode: result.smtpCode,
+    failedAt: now,
+  };
+}
+
+/**
+ * Whether a transaction that queued mails should carry the NOTIFY that wakes the senders of every replica.
+ * Postgres serialises the commits of notifying transactions (a lock from pre-commit until the flush), so
+ * one NOTIFY per interval keeps the consumer's commits grouped; the others wake this process's senders.
+ */
+export function shouldNotify(lastNotifiedAt: number | undefined, now: number, intervalMs: number): boolean {
+  // A clock that stepped back must not silence notifications for as long as it stepped.
+  return lastNotifiedAt === undefined || now - lastNotifiedAt >= intervalMs || now < lastNotifiedAt;
+}

@@ -1,20 +1,35 @@
-import { emailFailed, emailSent } from '@citydeals/contracts';
-import { enqueueEvent } from '@citydeals/messaging';
+import { emailFailed, emailSent, type NewEvent } from '@citydeals/contracts';
+import { enqueueEvents } from '@citydeals/messaging';
 import { newEventId, type ServiceWorker } from '@citydeals/service-kit';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from './email.context.ts';
-import { claimQueuedEmails, type EmailRow, suppressAddress, updateEmail } from './email.repository.ts';
-import { afterAttempt, classifySendError, type SendOutcome, withoutAddress } from './email.rules.ts';
+import { type EmailRow, leaseQueuedEmails, settleEmails, suppressAddress } from './email.repository.ts';
+import {
+  beforeSending,
+  classifySendError,
+  leaseAllowsSending,
+  type SendOutcome,
+  type Settlement,
+  settleAttempt,
+} from './email.rules.ts';
 import type { MailTransport } from './mail.transport.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
 export interface SenderOptions {
+  /** Mails leased, sent in parallel and recorded together by one loop. */
   batchSize: number;
-  /** Batches in flight at once, each in its own transaction. */
+  /** Loops, each with at most one batch leased. */
   concurrency: number;
   pollMs: number;
+  /** How long a lease holds; a crashed sender's mails go out again after it. Longer than any SMTP attempt. */
+  leaseMs: number;
+  /**
+   * Mails on the wire at once in this process (the SMTP pool's connections). Sends wait here rather than in
+   * the transport's own queue, so the lease is checked when a mail really goes out.
+   */
+  maxInFlight: number;
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
 }
 
@@ -23,20 +38,30 @@ export interface SenderStats {
   retried: number;
   failed: number;
   expired: number;
+  /** Outcomes not recorded because the lease had run out and another sender had taken the mail. */
+  lostLeases: number;
+  /** Mails not sent because half their lease had gone by before a connection was free. */
+  held: number;
 }
 
 /**
- * Sends queued mails, each in a transaction of its own: the row is claimed with FOR UPDATE SKIP LOCKED (no
- * other sender, in this process or another replica, can take it), sent, and its outcome and event are
- * committed at once. A crash between the SMTP server's 250 and that commit is the only way a mail goes out
- * twice, so at most one mail per sender loop can repeat, always with the same Message-ID.
+ * Sends queued mails in leased batches: a loop leases up to `batchSize` due mails in one statement (no
+ * transaction stays open while SMTP works), hands them all to the pooled transport at once, and records
+ * every outcome with its event in one transaction. The Message-ID is stored with the mail, so a mail sent
+ * again is recognisable as the same one. It is sent again only when its sender dies (or loses its lease)
+ * between the SMTP server's 250 and that commit: at most `concurrency × batchSize` mails, the ones in
+ * flight, and only after the lease (`leaseMs`) ran out.
  */
 export class EmailSender implements ServiceWorker {
   readonly name = 'email-sender';
-  readonly stats: SenderStats = { sent: 0, retried: 0, failed: 0, expired: 0 };
+  readonly stats: SenderStats = { sent: 0, retried: 0, failed: 0, expired: 0, lostLeases: 0, held: 0 };
   #stopping = false;
   #loops: Promise<void>[] = [];
-  #timer: { wake?: (() => void) | undefined } = {};
+  /** Wake-up of each sleeping loop; a wake-up with nobody asleep is kept for the next one to sleep. */
+  readonly #sleepers = new Set<() => void>();
+  #pendingWake = false;
+  #inFlight = 0;
+  readonly #waitingForWire: (() => void)[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -53,132 +78,178 @@ export class EmailSender implements ServiceWorker {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#timer.wake?.();
+    for (const wake of [...this.#sleepers]) wake();
     await Promise.all(this.#loops);
     this.transport.close();
   }
 
-  /** Sends up to a batch of mails one after the other; returns how many it claimed. */
-  async runOnce(): Promise<number> {
-    let claimed = 0;
-    while (claimed < this.options.batchSize && !this.#stopping) {
-      const sentOne = await this.db.transaction().execute(async (trx) => {
-        const now = this.ctx.clock.now();
-        const [mail] = await claimQueuedEmails(trx, now, 1);
-        if (!mail) return false;
-        await this.#record(trx, mail, await this.#attempt(mail, now));
-        return true;
-      });
-      if (!sentOne) break;
-      claimed += 1;
-    }
-    return claimed;
+  /** Mails were queued: one idle loop looks now (a loop that finds a full batch wakes the next). */
+  wake(): void {
+    const [first] = this.#sleepers;
+    if (first) first();
+    else this.#pendingWake = true;
   }
 
-  async #attempt(mail: EmailRow, now: Date): Promise<SendOutcome | 'expired'> {
-    if (mail.expires_at && now.getTime() >= new Date(mail.expires_at).getTime()) return 'expired';
+  /** Leases, sends and records one batch; returns how many mails it leased. */
+  async runOnce(): Promise<number> {
+    const leasedAt = this.ctx.clock.now();
+    const leased = await leaseQueuedEmails(
+      this.db,
+      leasedAt,
+      this.options.batchSize,
+      new Date(leasedAt.getTime() + this.options.leaseMs),
+    );
+    if (leased.length === 0) return 0;
+    if (leased.length === this.options.batchSize) this.wake();
+    const results = await Promise.all(leased.map((mail) => this.#attempt(mail)));
+    const now = this.ctx.clock.now();
+    // A mail held back for its lease is not recorded: whoever leases it next sends it.
+    const attempted = leased.flatMap((mail, i) => {
+      const result = results[i]!;
+      return result === 'held' ? [] : [{ mail, result }];
+    });
+    this.stats.held += leased.length - attempted.length;
+    await this.#record(
+      attempted.map((a) => a.mail),
+      attempted.map(({ mail, result }) => settleAttempt(result, mail, now, this.options.retry)),
+      now,
+    );
+    return leased.length;
+  }
+
+  async #attempt(mail: EmailRow): Promise<SendOutcome | 'expired' | 'cancelled' | 'held'> {
+    await this.#wire();
     try {
+      const now = this.ctx.clock.now();
+      const decision = beforeSending(
+        { expiresAt: mail.expires_at ? new Date(mail.expires_at) : null, recipient: mail.recipient },
+        now,
+      );
+      if (decision !== 'send') return decision;
+      const leasedUntil = mail.leased_until ? new Date(mail.leased_until) : null;
+      if (!leaseAllowsSending(leasedUntil, this.options.leaseMs, now)) return 'held';
       await this.transport.send(mail, this.ctx.from.header);
       return { kind: 'sent' };
     } catch (error) {
       return classifySendError(error);
+    } finally {
+      this.#offWire();
     }
   }
 
-  async #record(trx: Transaction<Database>, mail: EmailRow, outcome: SendOutcome | 'expired') {
-    const now = this.ctx.clock.now();
-    if (outcome === 'expired') {
-      this.stats.expired += 1;
-      await updateEmail(trx, mail.id, { status: 'expired' });
+  async #wire(): Promise<void> {
+    if (this.#inFlight < this.options.maxInFlight) {
+      this.#inFlight += 1;
       return;
     }
-    const attempts = mail.attempts + 1;
-    const version = mail.version + 1;
-    const result = afterAttempt(outcome, attempts, this.options.retry);
-    const base = {
-      emailId: mail.id,
-      version,
-      kind: mail.kind as never,
-      meetingId: mail.meeting_id,
-      registrationId: mail.registration_id,
-      reminderOffset: mail.reminder_offset,
-      messageId: mail.message_id,
-      attempts,
-    };
-    const event = { id: newEventId(), time: now, source: '/notification', subject: mail.id };
-    if (result.status === 'sent') {
-      this.stats.sent += 1;
-      await updateEmail(trx, mail.id, { status: 'sent', attempts, sent_at: now });
-      await enqueueEvent(trx, emailSent, { ...event, data: { ...base, sentAt: now.toISOString() } });
-      return;
-    }
-    const failure = outcome as Exclude<SendOutcome, { kind: 'sent' }>;
-    const error = withoutAddress(failure.error, mail.recipient);
-    if (result.status === 'queued') {
-      this.stats.retried += 1;
-      await updateEmail(trx, mail.id, {
-        attempts,
-        last_error: error,
-        smtp_code: failure.smtpCode,
-        next_attempt_at: new Date(now.getTime() + result.nextAttemptInMs),
-      });
-      this.logger.warn(
-        { emailId: mail.id, attempts, smtpCode: failure.smtpCode },
-        'mail deferred; will retry',
-      );
-      return;
-    }
-    this.stats.failed += 1;
-    if (result.suppress && mail.recipient) {
-      await suppressAddress(
+    // The slot is handed over by #offWire, so the count stays as it is.
+    await new Promise<void>((resolve) => this.#waitingForWire.push(resolve));
+  }
+
+  #offWire(): void {
+    const next = this.#waitingForWire.shift();
+    if (next) next();
+    else this.#inFlight -= 1;
+  }
+
+  async #record(mails: readonly EmailRow[], settlements: readonly Settlement[], now: Date): Promise<void> {
+    const secret = settlements.some((s) => s.status === 'failed' && s.suppress)
+      ? await this.ctx.secret(this.db)
+      : undefined;
+    await this.db.transaction().execute(async (trx) => {
+      const sent: NewEvent<typeof emailSent>[] = [];
+      const failed: NewEvent<typeof emailFailed>[] = [];
+      const recorded = await settleEmails(
         trx,
-        addressHash(await this.ctx.secret(trx as unknown as Kysely<Database>), mail.recipient),
-        'rejected',
+        mails.map((mail, i) => ({ id: mail.id, attempts: mail.attempts, settlement: settlements[i]! })),
       );
-    }
-    await updateEmail(trx, mail.id, {
-      status: 'failed',
-      attempts,
-      last_error: error,
-      smtp_code: failure.smtpCode,
-      failed_at: now,
+      for (const [i, mail] of mails.entries()) {
+        const settlement = settlements[i]!;
+        if (!recorded.has(mail.id)) {
+          this.stats.lostLeases += 1;
+          continue;
+        }
+        const base = {
+          emailId: mail.id,
+          version: mail.version + 1,
+          kind: mail.kind as never,
+          meetingId: mail.meeting_id,
+          registrationId: mail.registration_id,
+          reminderOffset: mail.reminder_offset,
+          messageId: mail.message_id,
+          attempts: mail.attempts,
+        };
+        const event = { id: newEventId(), time: now, source: '/notification', subject: mail.id };
+        switch (settlement.status) {
+          case 'expired':
+          case 'cancelled':
+            this.stats.expired += 1;
+            break;
+          case 'sent':
+            this.stats.sent += 1;
+            sent.push({ ...event, data: { ...base, sentAt: settlement.sentAt.toISOString() } });
+            break;
+          case 'queued':
+            this.stats.retried += 1;
+            this.logger.warn(
+              { emailId: mail.id, attempts: mail.attempts, smtpCode: settlement.smtpCode },
+              'mail deferred; will retry',
+            );
+            break;
+          case 'failed':
+            this.stats.failed += 1;
+            if (settlement.suppress && mail.recipient && secret) {
+              await suppressAddress(trx, addressHash(secret, mail.recipient), 'rejected');
+            }
+            failed.push({
+              ...event,
+              data: {
+                ...base,
+                reason: settlement.reason,
+                smtpCode: settlement.smtpCode,
+                error: settlement.error,
+                suppressed: settlement.suppress,
+                failedAt: settlement.failedAt.toISOString(),
+              },
+            });
+            this.logger.warn(
+              { emailId: mail.id, smtpCode: settlement.smtpCode, reason: settlement.reason },
+              'mail failed',
+            );
+            break;
+        }
+      }
+      await enqueueEvents(trx, emailSent, sent);
+      await enqueueEvents(trx, emailFailed, failed);
     });
-    await enqueueEvent(trx, emailFailed, {
-      ...event,
-      data: {
-        ...base,
-        reason: result.reason,
-        smtpCode: failure.smtpCode,
-        error,
-        suppressed: result.suppress && Boolean(mail.recipient),
-        failedAt: now.toISOString(),
-      },
-    });
-    this.logger.warn({ emailId: mail.id, smtpCode: failure.smtpCode, reason: result.reason }, 'mail failed');
   }
 
   async #loop(): Promise<void> {
     while (!this.#stopping) {
-      let claimed = 0;
+      let leased = 0;
       try {
-        claimed = await this.runOnce();
+        leased = await this.runOnce();
       } catch (err) {
+        // Leased mails whose outcome could not be recorded go out again when their lease runs out.
         this.logger.error({ err }, 'mail sender round failed; trying again');
       }
-      if (claimed < this.options.batchSize && !this.#stopping) await this.#sleep(this.options.pollMs);
+      if (leased < this.options.batchSize && !this.#stopping) await this.#sleep(this.options.pollMs);
     }
   }
 
   #sleep(ms: number): Promise<void> {
+    if (this.#pendingWake) {
+      this.#pendingWake = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = () => {
         clearTimeout(timer);
-        self.#timer.wake = undefined;
+        this.#sleepers.delete(done);
         resolve();
-      }
-      this.#timer.wake = done;
+      };
+      const timer = setTimeout(done, ms);
+      this.#sleepers.add(done);
     });
   }
 }

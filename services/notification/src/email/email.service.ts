@@ -25,7 +25,13 @@ import {
 import { planRemindersFor } from '../reminders/reminder.service.ts';
 import { type ComposeInput, composeEmail } from './email.compose.ts';
 import type { EmailContext } from './email.context.ts';
-import { cancelQueuedEmails, eraseEmailsOf, insertEmails, removeSuppression } from './email.repository.ts';
+import {
+  cancelQueuedEmails,
+  eraseEmailsOf,
+  insertEmails,
+  notifyMailQueued,
+  removeSuppression,
+} from './email.repository.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
 /** Statuses that hold a seat; they get reminders and calendar updates. */
@@ -51,7 +57,7 @@ export async function meetingRescheduled(
   if (!meeting) return;
   const now = ctx.clock.now();
   // Reminders queued but not sent name the old date: withdraw them and plan them again.
-  await cancelQueuedEmails(trx, { meetingId: meeting.id, kinds: ['reminder'] });
+  await cancelQueuedEmails(trx, now, { meetingId: meeting.id, kinds: ['reminder'] });
   await requeueUnsentReminders(trx, meeting.id);
   const recipients = await listRecipients(trx, meeting.id, seated);
   await planRemindersFor(trx, now, meeting, recipients);
@@ -83,7 +89,7 @@ export async function meetingCancelled(
   if (!meeting) return;
   const now = ctx.clock.now();
   await deleteMeetingReminders(trx, meeting.id);
-  await cancelQueuedEmails(trx, { meetingId: meeting.id, kinds: ['reminder'] });
+  await cancelQueuedEmails(trx, now, { meetingId: meeting.id, kinds: ['reminder'] });
   const recipients = await listRecipients(trx, meeting.id, [...seated, 'waitlisted']);
   await queue(
     trx,
@@ -139,7 +145,10 @@ export async function attendeeChanged(
     await planRemindersFor(trx, now, meeting, [recipient]);
   } else if (change === 'waitlisted' || change === 'cancelled') {
     await cancelPendingReminders(trx, recipient.registration_id);
-    await cancelQueuedEmails(trx, { registrationId: recipient.registration_id, kinds: ['reminder'] });
+    await cancelQueuedEmails(trx, now, {
+      registrationId: recipient.registration_id,
+      kinds: ['reminder'],
+    });
   }
   const kind = mailFor[change];
   if (!kind || meeting.status === 'cancelled') return;
@@ -171,7 +180,7 @@ export async function attendeeErased(
 ): Promise<void> {
   const { email } = await eraseRecipient(trx, event.data);
   await cancelPendingReminders(trx, event.data.registrationId);
-  await eraseEmailsOf(trx, event.data.registrationId);
+  await eraseEmailsOf(trx, ctx.clock.now(), event.data.registrationId);
   // The suppression entry is about the address; keep it while another registration still uses it.
   if (email && (await countOtherRecipientsWithAddress(trx, email, event.data.registrationId)) === 0) {
     await removeSuppression(trx, addressHash(await ctx.secret(trx as unknown as Kysely<Database>), email));
@@ -179,8 +188,9 @@ export async function attendeeErased(
 }
 
 async function queue(trx: Transaction<Database>, ctx: EmailContext, inputs: ComposeInput[]) {
-  await insertEmails(
+  const inserted = await insertEmails(
     trx,
     inputs.map((input) => composeEmail(ctx, input)),
   );
+  if (inserted > 0 && ctx.mail.queued()) await notifyMailQueued(trx);
 }

@@ -6,8 +6,29 @@ import { durationMs } from '../reminders/reminder.rules.ts';
 export const templatesDir = fileURLToPath(new URL('./templates/', import.meta.url));
 
 // Two engines over the same folder: HTML output escapes every value, plain text must not.
-const htmlEngine = new Eta({ views: templatesDir, autoEscape: true, cache: true });
-const textEngine = new Eta({ views: templatesDir, autoEscape: false, autoTrim: false, cache: true });
+const htmlEngine = withResolvedPaths(new Eta({ views: templatesDir, autoEscape: true, cache: true }));
+const textEngine = withResolvedPaths(
+  new Eta({ views: templatesDir, autoEscape: false, autoTrim: false, cache: true }),
+);
+
+/**
+ * Eta caches compiled templates but works out each template's (and include's) file path again on every
+ * render, which cost more than the rendering itself; the templates are a fixed set, so the paths are kept.
+ */
+function withResolvedPaths(engine: Eta): Eta {
+  const resolve = engine.resolvePath.bind(engine);
+  const resolved = new Map<string, string>();
+  engine.resolvePath = (template, options) => {
+    const key = `${options?.filepath ?? ''}\0${template}`;
+    let path = resolved.get(key);
+    if (path === undefined) {
+      path = resolve(template, options);
+      resolved.set(key, path);
+    }
+    return path;
+  };
+  return engine;
+}
 
 export interface MeetingView {
   title: string;
@@ -103,8 +124,23 @@ function formattersFor(locale: string, timeZone: string) {
   return found;
 }
 
+// A meeting's reminders and confirmations all describe the same times: formatting is the costly part of a
+// mail, so the last few descriptions are kept.
+const descriptions = new Map<string, ReturnType<typeof formatTime>>();
+
 /** Date and time in the meeting's zone, e.g. "donderdag 23 november 2023", "13:00 – 17:30". */
 export function describeTime(startsAt: Date, endsAt: Date, timeZone: string, language: Language) {
+  const key = `${startsAt.getTime()} ${endsAt.getTime()} ${timeZone} ${language}`;
+  let found = descriptions.get(key);
+  if (!found) {
+    if (descriptions.size >= 256) descriptions.clear();
+    found = formatTime(startsAt, endsAt, timeZone, language);
+    descriptions.set(key, found);
+  }
+  return { ...found };
+}
+
+function formatTime(startsAt: Date, endsAt: Date, timeZone: string, language: Language) {
   const { date, time } = formattersFor(locales[language], timeZone);
   const sameDay = date.format(startsAt) === date.format(endsAt);
   return {

@@ -33,6 +33,8 @@ export class ReminderDispatcher implements ServiceWorker {
 
   async runOnce(): Promise<DispatchResult> {
     const result = await dispatchDueReminders(this.db, this.ctx, this.options.batchSize);
+    // Committed: this process's senders can take the mails now rather than at their next poll.
+    if (result.queued > 0) this.ctx.mail.committed();
     this.stats.queued += result.queued;
     this.stats.dropped += result.dropped;
     return result;

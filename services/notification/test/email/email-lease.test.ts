@@ -1,0 +1,241 @@
+import { randomUUID } from 'node:crypto';
+import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createTestDatabase, eventually } from '@citydeals/testkit';
+import pino from 'pino';
+import t from 'tap';
+import type { Database } from '../../src/db/database.ts';
+import { migrations } from '../../src/db/migrations.ts';
+import type { EmailContext } from '../../src/email/email.context.ts';
+import { cancelQueuedEmails, insertEmails, type NewEmail } from '../../src/email/email.repository.ts';
+import { messageIdFor } from '../../src/email/email.rules.ts';
+import { EmailSender, type SenderOptions } from '../../src/email/email.sender.ts';
+import { MailSignal } from '../../src/email/mail.signal.ts';
+import { createMailTransport, type MailTransport } from '../../src/email/mail.transport.ts';
+import { startSmtpServer, testClock } from './email.fixture.ts';
+
+const LEASE_MS = 60_000;
+const schema = 'notification';
+const database = await createTestDatabase();
+const { db, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
+await migrateSchema(db, schema, { ...messagingMigrations(schema), ...migrations });
+const smtp = await startSmtpServer({ parse: false });
+const transport = createMailTransport({ smtpUrl: smtp.url, mailDir: '/nonexistent', maxConnections: 3 });
+t.teardown(async () => {
+  transport.close();
+  await destroy();
+  await database.drop();
+  await smtp.close();
+});
+
+const clock = testClock();
+const ctx: EmailContext = {
+  clock,
+  newId: randomUUID,
+  from: { name: 'City Deals', address: 'cop@example.org', header: 'City Deals <cop@example.org>' },
+  messageIdDomain: 'test.example.org',
+  publicBaseUrl: 'http://notification.test',
+  secret: async () => 'test-secret',
+  mail: new MailSignal(20),
+};
+const options: SenderOptions = {
+  batchSize: 10,
+  concurrency: 1,
+  pollMs: 50,
+  leaseMs: LEASE_MS,
+  maxInFlight: 5,
+  retry: { maxAttempts: 5, baseMs: 1000, maxMs: 10_000 },
+};
+const logger = pino({ level: 'silent' });
+
+async function queueMails(registrationId: string, count: number): Promise<NewEmail[]> {
+  const mails: NewEmail[] = Array.from({ length: count }, (_, i) => {
+    const id = randomUUID();
+    return {
+      id,
+      kind: 'reminder',
+      meeting_id: null,
+      registration_id: registrationId,
+      reminder_offset: 'P1D',
+      recipient: `lease-${i}-${id.slice(0, 8)}@example.org`,
+      language: 'nl',
+      subject: `Herinnering ${i}`,
+      text_body: 'Tot morgen.\n',
+      html_body: null,
+      ics: null,
+      ics_method: null,
+      unsubscribe_url: null,
+      message_id: messageIdFor(id, ctx.messageIdDomain),
+      dedupe_key: null,
+      status: 'queued',
+      expires_at: null,
+      last_error: null,
+      smtp_code: null,
+      created_at: clock.now(),
+      sent_at: null,
+      failed_at: null,
+    };
+  });
+  await db.transaction().execute((trx) => insertEmails(trx, mails));
+  return mails;
+}
+
+const rowsOf = (registrationId: string) =>
+  db
+    .selectFrom('email')
+    .select(['id', 'status', 'attempts', 'leased_until', 'message_id'])
+    .where('registration_id', '=', registrationId)
+    .execute();
+
+const sentEvents = async (ids: readonly string[]) => {
+  const rows = await db
+    .selectFrom('outbox')
+    .select('payload')
+    .where('subject', 'like', '%email.sent%')
+    .execute();
+  return rows
+    .map((r) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload))
+    .filter((p) => ids.includes(p.data.emailId));
+};
+
+t.test(
+  'a sender that dies between SMTP 250 and its record: another sends its mails when the lease ends, same Message-ID; its late record changes nothing',
+  async (t) => {
+    const registrationId = randomUUID();
+    const mails = await queueMails(registrationId, 6);
+    const ids = mails.map((m) => m.id);
+    // Replica A: every send is accepted by the SMTP server, then A hangs before it can record anything.
+    let wakeA!: () => void;
+    const hung = new Promise<void>((resolve) => {
+      wakeA = resolve;
+    });
+    const hangingTransport: MailTransport = {
+      kind: 'smtp',
+      async send(mail, from) {
+        await transport.send(mail, from);
+        await hung;
+      },
+      close() {},
+    };
+    const a = new EmailSender(db, ctx, hangingTransport, { ...options, batchSize: 4 }, logger);
+    const aRound = a.runOnce();
+    t.ok(await eventually(() => smtp.received.length >= 4), 'A got its 4 mails accepted');
+    const leasedByA = smtp.received.map((m) => m.messageId);
+
+    // Replica B at the same moment: A's lease holds, B takes only the other two.
+    const b = new EmailSender(db, ctx, transport, options, logger);
+    t.equal(await b.runOnce(), 2, 'B leases only what A does not hold');
+    t.equal(await b.runOnce(), 0, 'nothing else is due while the lease holds');
+    t.same(
+      (await rowsOf(registrationId)).filter((r) => r.status === 'sent').length,
+      2,
+      "B's two are recorded as sent",
+    );
+
+    // A never comes back in time: once its lease has run out, B sends A's mails again.
+    clock.advanceTo(new Date(clock.now().getTime() + LEASE_MS + 1000));
+    t.equal(await b.runOnce(), 4, "B takes over A's mails after the lease");
+    const rows = await rowsOf(registrationId);
+    t.same(
+      rows.map((r) => [r.status, r.leased_until]),
+      rows.map(() => ['sent', null]),
+      'all six recorded as sent, no lease left',
+    );
+    const byMessageId = new Map<string, number>();
+    for (const m of smtp.received) byMessageId.set(m.messageId, (byMessageId.get(m.messageId) ?? 0) + 1);
+    t.equal(byMessageId.size, 6, 'six distinct mails at the SMTP server');
+    t.same(
+      [...byMessageId]
+        .filter(([, n]) => n > 1)
+        .map(([id]) => id)
+        .sort(),
+      [...leasedByA].sort(),
+      "only A's in-flight mails arrived twice, under the same Message-ID",
+    );
+    t.same(
+      rows.filter((r) => leasedByA.includes(r.message_id)).map((r) => r.attempts),
+      [2, 2, 2, 2],
+      "A's lease counted an attempt",
+    );
+
+    // A wakes up late: its record is fenced off by the new lease; no second event, nothing changed back.
+    wakeA();
+    t.equal(await aRound, 4);
+    t.equal(a.stats.lostLeases, 4, 'A recorded none of its outcomes');
+    t.equal(a.stats.sent, 0);
+    t.equal((await sentEvents(ids)).length, 6, 'exactly one email.sent event per mail');
+    t.same(
+      (await rowsOf(registrationId)).map((r) => r.status),
+      rows.map(() => 'sent'),
+    );
+  },
+);
+
+t.test('a mail on the wire is not withdrawn; one whose lease ran out is', async (t) => {
+  const registrationId = randomUUID();
+  await queueMails(registrationId, 1);
+  const now = clock.now();
+  // Lease it the way a sender does, and "crash".
+  const leaseUntil = new Date(now.getTime() + LEASE_MS);
+  await db
+    .updateTable('email')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      next_attempt_at: leaseUntil,
+      leased_until: leaseUntil,
+    }))
+    .where('registration_id', '=', registrationId)
+    .execute();
+  const cancel = (at: Date) =>
+    db.transaction().execute((trx) => cancelQueuedEmails(trx, at, { registrationId, kinds: ['reminder'] }));
+  t.equal(await cancel(now), 0, 'leased: left to its sender');
+  t.equal((await rowsOf(registrationId))[0]!.status, 'queued');
+  t.equal(await cancel(new Date(leaseUntil.getTime() + 1)), 1, 'lease over: withdrawn');
+  t.equal((await rowsOf(registrationId))[0]!.status, 'cancelled');
+  const b = new EmailSender(db, ctx, transport, options, logger);
+  clock.advanceTo(new Date(leaseUntil.getTime() + 1000));
+  t.equal(await b.runOnce(), 0, 'a withdrawn mail is never leased again');
+});
+
+t.test(
+  'a leased mail that waited past half its lease for a connection is held back, not sent: sent once, by the next lease',
+  async (t) => {
+    const registrationId = randomUUID();
+    const mails = await queueMails(registrationId, 3);
+    // One connection, and the first send is slow: by the time it is done, 60 % of the lease has gone by.
+    let slowFirst = true;
+    const slowTransport: MailTransport = {
+      kind: 'smtp',
+      async send(mail, from) {
+        await transport.send(mail, from);
+        if (slowFirst) {
+          slowFirst = false;
+          clock.advanceTo(new Date(clock.now().getTime() + LEASE_MS * 0.6));
+        }
+      },
+      close() {},
+    };
+    const before = smtp.received.length;
+    const a = new EmailSender(db, ctx, slowTransport, { ...options, maxInFlight: 1 }, logger);
+    t.equal(await a.runOnce(), 3, 'three leased');
+    t.equal(a.stats.sent, 1, 'one sent');
+    t.equal(a.stats.held, 2, 'two held back for their lease');
+    t.equal(smtp.received.length - before, 1, 'only one reached the SMTP server');
+    const held = (await rowsOf(registrationId)).filter((r) => r.status === 'queued');
+    t.equal(held.length, 2, 'the held ones stay queued under their lease');
+
+    t.equal(await a.runOnce(), 0, 'nobody takes them while the lease holds');
+    clock.advanceTo(new Date(clock.now().getTime() + LEASE_MS));
+    t.equal(await a.runOnce(), 2, 'taken again once the lease ended');
+    const received = smtp.received.slice(before).map((m) => m.messageId);
+    t.same(
+      [...received].sort(),
+      mails.map((m) => m.message_id).sort(),
+      'each of the three at the SMTP server exactly once',
+    );
+    t.same(
+      (await rowsOf(registrationId)).map((r) => r.status),
+      ['sent', 'sent', 'sent'],
+    );
+    t.equal((await sentEvents(mails.map((m) => m.id))).length, 3, 'one email.sent event per mail');
+  },
+);
