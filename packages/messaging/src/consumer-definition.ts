@@ -36,6 +36,19 @@ export interface ConsumerDefinition<DB> {
   /** One subject filter without namespace; NATS 2.9 has no multi-filter consumers. */
   readonly filterSubject?: string;
   readonly handlers: readonly HandlerEntry<DB>[];
+  /**
+   * Opt-in: apply up to `maxEvents` events in one transaction (one inbox statement, the handlers in arrival
+   * order, one commit), waiting at most `maxWaitMs` for a batch to fill. Only for handlers that do not
+   * assume one event per transaction: locks are held until the whole batch commits, and a batch that fails
+   * is rolled back and its events re-run one by one. `inFlight` batches run at once (default 2).
+   */
+  readonly batch?: BatchOptions;
+}
+
+export interface BatchOptions {
+  readonly maxEvents: number;
+  readonly maxWaitMs: number;
+  readonly inFlight?: number;
 }
 
 export function defineConsumer<DB>(definition: ConsumerDefinition<DB>): ConsumerDefinition<DB> {
@@ -44,6 +57,18 @@ export function defineConsumer<DB>(definition: ConsumerDefinition<DB>): Consumer
     throw new Error(
       `consumer name "${definition.name}" may only hold letters, digits, _ and - (NATS durable name)`,
     );
+  }
+  const { batch } = definition;
+  if (
+    batch &&
+    !(
+      Number.isInteger(batch.maxEvents) &&
+      batch.maxEvents >= 1 &&
+      batch.maxWaitMs >= 0 &&
+      (batch.inFlight === undefined || (Number.isInteger(batch.inFlight) && batch.inFlight >= 1))
+    )
+  ) {
+    throw new Error(`consumer ${definition.name}: batch needs maxEvents ≥ 1, maxWaitMs ≥ 0, inFlight ≥ 1`);
   }
   const types = new Set<string>();
   for (const { definition: d } of definition.handlers) {

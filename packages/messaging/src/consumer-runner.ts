@@ -4,6 +4,7 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from 
 import { nanos } from '@nats-io/transport-node';
 import type { Kysely } from 'kysely';
 import {
+  type BatchOptions,
   type ConsumerDefinition,
   type DeliveryMeta,
   type HandlerEntry,
@@ -46,10 +47,29 @@ export interface ConsumerRunnerOptions<DB> {
   lookupType?: (type: string) => EventDefinition | undefined;
 }
 
+/** A message as pulled, with what the runner needs to order and apply it. */
+interface Pulled {
+  m: JsMsg;
+  raw: string;
+  json: unknown;
+  key: string;
+  meta: DeliveryMeta;
+  pulledAt: number;
+}
+
+/** An event that passed validation and has a handler. */
+interface Checked<DB> {
+  id: string;
+  type: string;
+  event: CloudEvent;
+  entry: HandlerEntry<DB>;
+}
+
 /**
  * Runs one durable JetStream consumer: validates each event against its contract, applies the handler and
  * records the event in the inbox in one transaction, and acks only after commit. Transient failures are
  * retried with growing delays; poison events are dead-lettered and terminated so the stream keeps flowing.
+ * With `batch` in the definition, groups of events share one transaction (see `#applyBatch`).
  */
 export class ConsumerRunner<DB extends MessagingTables> {
   readonly stats: ConsumerStats = {
@@ -84,8 +104,14 @@ export class ConsumerRunner<DB extends MessagingTables> {
       ...(definition.filterSubject ? { filter_subject: namespace.subject(definition.filterSubject) } : {}),
     });
     const consumer = await js.consumers.get(stream, durable);
-    this.#messages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 16) });
-    this.#loop = this.#pump(this.#messages);
+    const { batch } = definition;
+    const inFlightBatches = batch?.inFlight ?? 2;
+    this.#messages = await consumer.consume({
+      max_messages: Math.max(concurrency * 2, 16, batch ? batch.maxEvents * inFlightBatches * 2 : 0),
+    });
+    this.#loop = batch
+      ? this.#pumpBatches(this.#messages, batch, inFlightBatches)
+      : this.#pump(this.#messages);
   }
 
   /** Stops pulling, lets the events in hand finish and be acked, then returns. */
@@ -99,11 +125,9 @@ export class ConsumerRunner<DB extends MessagingTables> {
     const tailByEntity = new Map<string, Promise<void>>();
     for await (const m of messages) {
       while (inFlight.size >= this.#o.concurrency) await Promise.race(inFlight);
-      const raw = m.string();
-      const json = parseJson(raw);
-      const key = entityKey(json, m.subject);
+      const { raw, json, key, meta } = this.#pulled(m);
       const previous = tailByEntity.get(key) ?? Promise.resolve();
-      const task = previous.then(() => this.#onMessage(m, raw, json));
+      const task = previous.then(() => this.#onMessage(m, raw, json, meta));
       tailByEntity.set(key, task);
       inFlight.add(task);
       void task.finally(() => {
@@ -114,9 +138,124 @@ export class ConsumerRunner<DB extends MessagingTables> {
     await Promise.all(inFlight);
   }
 
-  async #onMessage(m: JsMsg, raw: string, json: unknown): Promise<void> {
+  #pulled(m: JsMsg): Pulled {
+    const raw = m.string();
+    const json = parseJson(raw);
     const meta: DeliveryMeta = { deliveryCount: m.info.deliveryCount, streamSequence: m.info.streamSequence };
     if (meta.deliveryCount > 1) this.stats.redeliveries += 1;
+    return { m, raw, json, key: entityKey(json, m.subject), meta, pulledAt: Date.now() };
+  }
+
+  /**
+   * Batch mode: the pump queues what NATS hands over; `inFlight` workers each take up to `maxEvents` from
+   * the head of the queue (waiting at most `maxWaitMs` for more) and apply them together. A batch that
+   * shares an entity with an earlier batch still running waits for it, so per-entity order holds.
+   */
+  async #pumpBatches(messages: ConsumerMessages, batch: BatchOptions, inFlight: number): Promise<void> {
+    const queue: Pulled[] = [];
+    const tailByEntity = new Map<string, Promise<void>>();
+    const arrived = new Pulse();
+    const taken = new Pulse();
+    let closed = false;
+    // Bounded so that pulled events do not sit in memory until their ack wait runs out.
+    const capacity = batch.maxEvents * (inFlight + 1);
+
+    const worker = async () => {
+      for (;;) {
+        if (queue.length === 0) {
+          if (closed) return;
+          await arrived.wait();
+          continue;
+        }
+        const waitMs = queue[0]!.pulledAt + batch.maxWaitMs - Date.now();
+        if (queue.length < batch.maxEvents && !closed && waitMs > 0) {
+          await arrived.wait(waitMs);
+          continue;
+        }
+        const group = queue.splice(0, batch.maxEvents);
+        taken.notify();
+        const keys = new Set(group.map((p) => p.key));
+        const previous = [...keys].flatMap((k) => tailByEntity.get(k) ?? []);
+        const task = Promise.all(previous)
+          .then(() => this.#applyBatch(group))
+          .catch((err: unknown) => {
+            // Nothing was acked that was not applied: the server redelivers the rest after its ack wait.
+            this.#o.logger.error({ err, consumer: this.name }, 'batch could not be settled');
+          });
+        for (const k of keys) tailByEntity.set(k, task);
+        await task;
+        for (const k of keys) if (tailByEntity.get(k) === task) tailByEntity.delete(k);
+      }
+    };
+    const workers = Array.from({ length: inFlight }, worker);
+
+    for await (const m of messages) {
+      while (queue.length >= capacity) await taken.wait();
+      queue.push(this.#pulled(m));
+      // Wake idle workers on the first event, and workers waiting for a full batch when it is full.
+      if (queue.length === 1 || queue.length >= batch.maxEvents) arrived.notify();
+    }
+    closed = true;
+    arrived.notify();
+    await Promise.all(workers);
+  }
+
+  /**
+   * Applies a group in one transaction: one inbox insert tells which events are new, their handlers run in
+   * arrival order, and everything is acked after the commit. If anything fails, the whole transaction is
+   * rolled back and each event goes through the single-event path, so a failing event only affects itself.
+   */
+  async #applyBatch(group: Pulled[]): Promise<void> {
+    const valid: (Checked<DB> & { pulled: Pulled })[] = [];
+    for (const pulled of group) {
+      const checked = this.#check(pulled.json);
+      if (checked.kind === 'valid') {
+        valid.push({ ...checked, pulled });
+        continue;
+      }
+      if (checked.kind === 'poison') {
+        await this.#deadLetter(pulled.m, pulled.raw, checked.error, checked.eventId, checked.eventType);
+      } else {
+        pulled.m.ack();
+      }
+    }
+    if (valid.length === 0) return;
+
+    let applied: boolean[];
+    try {
+      applied = await this.#o.db.transaction().execute(async (trx) => {
+        const inserted = await (trx as unknown as Kysely<MessagingTables>)
+          .insertInto('inbox')
+          .values(valid.map((v) => ({ consumer: this.name, event_id: v.id, event_type: v.type })))
+          .onConflict((oc) => oc.doNothing())
+          .returning('event_id')
+          .execute();
+        // Postgres prints uuids in lower case; a second copy of an event in the same batch is a duplicate.
+        const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
+        const result: boolean[] = [];
+        for (const v of valid) {
+          const isNew = fresh.delete(v.id.toLowerCase());
+          if (isNew) await v.entry.handler(trx, v.event, v.pulled.meta);
+          result.push(isNew);
+        }
+        return result;
+      });
+    } catch (err) {
+      this.#o.logger.warn(
+        { err, consumer: this.name, events: valid.length },
+        'batch failed; applying its events one by one',
+      );
+      for (const v of valid) await this.#onMessage(v.pulled.m, v.pulled.raw, v.pulled.json, v.pulled.meta);
+      return;
+    }
+    valid.forEach((v, i) => {
+      if (applied[i]) this.stats.handled += 1;
+      else this.stats.duplicates += 1;
+      v.pulled.m.ack();
+    });
+  }
+
+  async #onMessage(m: JsMsg, raw: string, json: unknown, meta: DeliveryMeta): Promise<void> {
     const outcome = await this.process(raw, meta, json);
     switch (outcome.kind) {
       case 'handled':
@@ -149,30 +288,9 @@ export class ConsumerRunner<DB extends MessagingTables> {
    * exactly the same path.
    */
   async process(raw: string, meta: DeliveryMeta, json: unknown = parseJson(raw)): Promise<Outcome> {
-    if (json === notJson) return { kind: 'poison', error: 'payload is not JSON' };
-    const envelope = envelopeSchema.safeParse(json);
-    if (!envelope.success) {
-      return { kind: 'poison', error: `not a CloudEvent: ${envelope.error.message}`, eventId: idOf(json) };
-    }
-    const { id, type } = envelope.data;
-    const definition = this.#lookupType(type);
-    if (!definition)
-      return { kind: 'poison', error: `unknown event type or version ${type}`, eventId: id, eventType: type };
-    const entry = this.#handlers.get(type);
-    if (!entry) {
-      this.stats.ignored += 1;
-      return { kind: 'ignored' };
-    }
-    const parsed = entry.definition.schema.safeParse(json);
-    if (!parsed.success) {
-      return {
-        kind: 'poison',
-        error: `breaks the ${type} contract: ${parsed.error.message}`,
-        eventId: id,
-        eventType: type,
-      };
-    }
-    const event = parsed.data as CloudEvent;
+    const checked = this.#check(json);
+    if (checked.kind !== 'valid') return checked;
+    const { id, type, event, entry } = checked;
     try {
       const handled = await this.#o.db.transaction().execute(async (trx) => {
         const inserted = await (trx as unknown as Kysely<MessagingTables>)
@@ -200,6 +318,36 @@ export class ConsumerRunner<DB extends MessagingTables> {
         eventType: type,
       };
     }
+  }
+
+  /** Validation shared by both paths: poison and ignored events never reach a transaction. */
+  #check(
+    json: unknown,
+  ): Extract<Outcome, { kind: 'poison' } | { kind: 'ignored' }> | ({ kind: 'valid' } & Checked<DB>) {
+    if (json === notJson) return { kind: 'poison', error: 'payload is not JSON' };
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) {
+      return { kind: 'poison', error: `not a CloudEvent: ${envelope.error.message}`, eventId: idOf(json) };
+    }
+    const { id, type } = envelope.data;
+    const definition = this.#lookupType(type);
+    if (!definition)
+      return { kind: 'poison', error: `unknown event type or version ${type}`, eventId: id, eventType: type };
+    const entry = this.#handlers.get(type);
+    if (!entry) {
+      this.stats.ignored += 1;
+      return { kind: 'ignored' };
+    }
+    const parsed = entry.definition.schema.safeParse(json);
+    if (!parsed.success) {
+      return {
+        kind: 'poison',
+        error: `breaks the ${type} contract: ${parsed.error.message}`,
+        eventId: id,
+        eventType: type,
+      };
+    }
+    return { kind: 'valid', id, type, event: parsed.data as CloudEvent, entry };
   }
 
   async #deadLetter(
@@ -238,6 +386,34 @@ export class ConsumerRunner<DB extends MessagingTables> {
     this.#o.logger.error({ consumer: this.name, eventId, eventType, error }, 'event dead-lettered');
     // No reason argument: NATS 2.9.10 ignores a term that carries one and keeps redelivering.
     m.term();
+  }
+}
+
+/** Wakes everyone waiting at the moment of `notify()`; a wait may also end after `ms`. */
+class Pulse {
+  #waiters: (() => void)[] = [];
+
+  wait(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer =
+        ms === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.#waiters = this.#waiters.filter((w) => w !== waiter);
+              resolve();
+            }, ms);
+      this.#waiters.push(waiter);
+    });
+  }
+
+  notify(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
   }
 }
 
