@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import type dns from 'node:dns';
 import { createServer } from 'node:net';
-import { createEvent, dealPhaseChanged, streams } from '@citydeals/contracts';
+import { createEvent, dealPhaseChanged, streams, webhookDelivered } from '@citydeals/contracts';
 import { createDatabase } from '@citydeals/db';
 import { connectNats, ensureStream, namespace, publishEvent } from '@citydeals/messaging';
 import { newEventId, shutdown } from '@citydeals/service-kit';
@@ -20,6 +20,8 @@ import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { startService } from '../src/service.ts';
+import { claimDueMessages } from '../src/webhooks/delivery.repository.ts';
+import { settleDeliveredBatch } from '../src/webhooks/delivery.service.ts';
 import type { ResolveAll } from '../src/webhooks/ssrf.guard.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
 import { startReceiver } from './webhooks.receiver.ts';
@@ -205,6 +207,138 @@ t.test('two delivery workers never send the same attempt twice', async (t) => {
     [endpoint.id],
   );
   t.same(rows[0], { n: count, distinct_attempts: count }, 'one attempt each, logged once');
+});
+
+t.test(
+  'a worker that dies holding leases: sent again after the lease, same webhook-ids, settled once',
+  async (t) => {
+    receiver.on('/lease', () => ({ status: 200 }));
+    // Alone, so the dead worker's claim below takes exactly this endpoint's messages.
+    await runtime.db.deleteFrom('webhook_endpoint').execute();
+    const endpoint = await createEndpoint(`http://rebind.test:${receiver.port}/lease`);
+    const count = 20;
+    await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        publishEvent(runtime.js, runtime.ns, dealPhaseChanged, phaseChanged(newEventId(), i + 2)),
+      ),
+    );
+    const messages = () =>
+      runtime.db
+        .selectFrom('webhook_message')
+        .selectAll()
+        .where('endpoint_id', '=', endpoint.id)
+        .orderBy('id')
+        .execute();
+    await eventually(async () => (await messages()).length === count, 30_000);
+
+    // The dead worker: leases every message, gets five of them accepted by the receiver, and dies before
+    // recording anything.
+    const deadLease = newEventId();
+    const claimed = await claimDueMessages(runtime.db, {
+      limit: 100,
+      leaseToken: deadLease,
+      leaseMs: 1_000,
+      orderWaitMs: 3_600_000,
+    });
+    t.equal(claimed.length, count, 'the dead worker held every message');
+    t.ok(claimed.every((m) => m.endpoint_id === endpoint.id));
+    for (const m of claimed.slice(0, 5)) {
+      const res = await fetch(receiver.url('/lease'), {
+        method: 'POST',
+        headers: { 'webhook-id': m.webhook_id, 'content-type': 'application/json' },
+        body: m.payload,
+      });
+      t.equal(res.status, 200);
+    }
+
+    const config = configWith({ WEBHOOK_CONCURRENCY: '4', WEBHOOK_ALLOWED_HOSTS: 'rebind.test' });
+    const workers = deliveryWorkersOf(runtime, config, rebindingDns);
+    for (const w of workers) w.start();
+    t.teardown(() => Promise.all(workers.map((w) => w.stop())));
+    await eventually(async () => (await messages()).every((m) => m.status === 'delivered'), 30_000);
+
+    const rows = await messages();
+    t.ok(
+      rows.every((m) => m.attempts === 2),
+      'each message leased twice: by the dead worker, then after its lease ran out',
+    );
+    const ids = receiver.at('/lease').map((r) => r.headers['webhook-id']);
+    t.equal(ids.length, count + 5, 'the five sent before the crash are sent again');
+    t.same(
+      [...new Set(ids)].sort(),
+      rows.map((m) => m.webhook_id).sort(),
+      'every resend carries the webhook-id of its message',
+    );
+
+    // The dead worker comes back to life and records its five successes under its expired lease.
+    const startedAt = new Date();
+    await settleDeliveredBatch(
+      runtime.db,
+      claimed.slice(0, 5).map((message) => ({
+        message,
+        leaseToken: deadLease,
+        startedAt,
+        webhookTimestamp: Math.floor(startedAt.getTime() / 1000),
+        result: { status: 200, retryAfter: null, body: '', error: null, durationMs: 1 },
+      })),
+      { clock: { now: () => new Date() }, newId: newEventId },
+    );
+    const after = await messages();
+    t.same(
+      after.map((m) => [m.status, m.version, m.lease_token]),
+      rows.map((m) => [m.status, m.version, m.lease_token]),
+      'a settlement under a lost lease changes no message',
+    );
+    const { rows: events } = await runtime.pool.query<{ webhook_id: string }>(
+      `select payload->'data'->>'webhookId' as webhook_id from notification.outbox
+     where payload->>'type' = $1 and payload->'data'->>'endpointId' = $2`,
+      [webhookDelivered.type, endpoint.id],
+    );
+    t.equal(events.length, count, 'one delivered event per message');
+    t.equal(new Set(events.map((e) => e.webhook_id)).size, count);
+    const { rows: attempts } = await runtime.pool.query<{ n: number }>(
+      `select count(*)::int as n from notification.webhook_attempt a
+     join notification.webhook_message m on m.id = a.message_id where m.endpoint_id = $1`,
+      [endpoint.id],
+    );
+    t.equal(attempts[0]!.n, count + 5, 'the late attempts are still logged');
+  },
+);
+
+t.test('an event fans out to more subscribers than one queueing statement takes ids for', async (t) => {
+  await runtime.db.deleteFrom('webhook_endpoint').execute();
+  const endpoints = [];
+  for (let i = 0; i < 11; i++)
+    endpoints.push(await createEndpoint(`http://rebind.test:${receiver.port}/fan${i}`));
+  const messagesOf = (eventId: string) =>
+    runtime.db
+      .selectFrom('webhook_message')
+      .select(['endpoint_id', 'webhook_id'])
+      .where('event_id', '=', eventId)
+      .execute();
+  const deal = newEventId();
+  const event = phaseChanged(deal, 3);
+  await publishEvent(runtime.js, runtime.ns, dealPhaseChanged, event);
+  await eventually(async () => (await messagesOf(event.id)).length === endpoints.length, 30_000);
+  const rows = await messagesOf(event.id);
+  t.same(
+    rows.map((r) => r.endpoint_id).sort(),
+    endpoints.map((e) => e.id).sort(),
+    'one message for every subscribed endpoint',
+  );
+  t.equal(new Set(rows.map((r) => r.webhook_id)).size, endpoints.length, 'each with its own webhook-id');
+
+  // The same version again under a fresh event id (a replay): no endpoint gets it twice.
+  const replay = { ...event, id: newEventId() };
+  await publishEvent(runtime.js, runtime.ns, dealPhaseChanged, replay);
+  await eventually(
+    async () =>
+      (await runtime.pool.query('select 1 from notification.inbox where event_id = $1', [replay.id]))
+        .rowCount === 1,
+    30_000,
+  );
+  t.equal((await messagesOf(replay.id)).length, 0, 'the replay queued nothing');
+  await runtime.db.deleteFrom('webhook_endpoint').execute();
 });
 
 t.test('kill -9 during a burst loses no delivery', async (t) => {

@@ -1,6 +1,9 @@
-import { createEvent, dealUpdated } from '@citydeals/contracts';
+import { createEvent, dealUpdated, webhookDelivered } from '@citydeals/contracts';
 import t from 'tap';
 import { configSchema } from '../src/config.ts';
+import type { ClaimedMessage } from '../src/webhooks/delivery.repository.ts';
+import { attemptLogRow, deliveredSettlements } from '../src/webhooks/delivery.service.ts';
+import { DeliverySignal } from '../src/webhooks/delivery.signal.ts';
 import { MAX_PAYLOAD_BYTES, webhookIdFor, webhookPayload } from '../src/webhooks/payload.rules.ts';
 import {
   decideAfterAttempt,
@@ -13,6 +16,7 @@ import {
 import { createSecretCipher } from '../src/webhooks/secret.cipher.ts';
 import { formatSecret, signingSecrets } from '../src/webhooks/secret.rules.ts';
 import { checkAddress, checkTargetUrl, parseIpv4, parseIpv6 } from '../src/webhooks/ssrf.rules.ts';
+import { shouldNotify, trailingWakeAt } from '../src/webhooks/wakeup.rules.ts';
 import { signWebhook } from '../src/webhooks/webhook.signer.ts';
 import { verifyStandardWebhook } from './webhooks.receiver.ts';
 
@@ -243,4 +247,114 @@ t.test('secrets, signatures and payloads', async (t) => {
   t.throws(() => cipher.open(sealed, 'endpoint-b'), 'bound to its endpoint');
   t.throws(() => createSecretCipher(undefined).open(sealed, 'endpoint-a'), /WEBHOOK_SECRET_KEY/);
   t.equal(createSecretCipher(undefined).open(createSecretCipher(undefined).seal(secret, 'e'), 'e'), secret);
+});
+
+t.test(
+  'wake-up rules: one NOTIFY per interval, a trailing wake-up for the transactions in between',
+  async (t) => {
+    t.ok(shouldNotify(undefined, 1_000, 25), 'the first transaction notifies');
+    t.notOk(shouldNotify(1_000, 1_024, 25), 'within the interval: no NOTIFY');
+    t.ok(shouldNotify(1_000, 1_025, 25), 'once the interval has passed');
+    t.ok(shouldNotify(1_000, 900, 25), 'a clock that stepped back does not silence notifications');
+    t.equal(trailingWakeAt(undefined, 25), undefined, 'nothing skipped: no trailing wake-up');
+    t.equal(trailingWakeAt(1_010, 25), 1_035);
+
+    let now = 5_000;
+    const signal = new DeliverySignal(25, () => now);
+    const woken = new Promise<number>((resolve) => signal.subscribe(() => resolve(now)));
+    const decisions = [signal.queued(), signal.queued()];
+    now += 10;
+    decisions.push(signal.queued());
+    now += 15;
+    decisions.push(signal.queued());
+    t.same(decisions, [true, false, false, true], 'one transaction per interval carries the NOTIFY');
+    now = 5_100;
+    t.equal(await woken, 5_100, 'the skipped transactions wake this process’s workers');
+  },
+);
+
+t.test('a batch of successful attempts: settlements and log rows', async (t) => {
+  const startedAt = new Date('2026-11-28T12:00:00Z');
+  const message = (id: string, attempts: number): ClaimedMessage => ({
+    id,
+    endpoint_id: '01a22300-0000-7000-8000-0000000000e1',
+    webhook_id: `msg_${id.replaceAll('-', '')}`,
+    event_id: '01a22300-0000-7000-8000-0000000000ee',
+    event_type: 'nl.citydeals.deal_tracking.deal.phase_changed.v1',
+    deal_id: '01a22300-0000-7000-8000-0000000000de',
+    deal_version: 4,
+    payload: '{}',
+    attempts,
+    round_start: 0,
+    version: 2,
+    url: 'https://example.org/hook',
+    secret: 'whsec_x',
+    previous_secret: null,
+    previous_secret_expires_at: null,
+  });
+  const [m1, m2] = ['01a22300-0000-7000-8000-000000000001', '01a22300-0000-7000-8000-000000000002'];
+  const result = (status: number | null) => ({
+    status,
+    retryAfter: null,
+    body: 'ok',
+    error: null,
+    durationMs: 7,
+  });
+  const attempts = [
+    {
+      message: message(m1, 1),
+      leaseToken: 'l1',
+      startedAt,
+      webhookTimestamp: 1_796_040_000,
+      result: result(200),
+    },
+    {
+      message: message(m2, 3),
+      leaseToken: 'l2',
+      startedAt,
+      webhookTimestamp: 1_796_040_000,
+      result: result(204),
+    },
+  ];
+  let n = 0;
+  const newId = () => `01a22300-0000-7000-8000-00000000010${++n}`;
+  const settlements = deliveredSettlements(attempts, startedAt, newId);
+  t.same(
+    settlements.map(({ outboxEvent, ...rest }) => rest),
+    [
+      { id: m1, leaseToken: 'l1', version: 2, statusCode: 200 },
+      { id: m2, leaseToken: 'l2', version: 2, statusCode: 204 },
+    ],
+    'settled only under the lease and version they were claimed with',
+  );
+  const event = JSON.parse(settlements[1]!.outboxEvent.payload);
+  t.equal(settlements[1]!.outboxEvent.subject, webhookDelivered.subject);
+  t.equal(event.id, settlements[1]!.outboxEvent.id);
+  t.equal(event.type, webhookDelivered.type);
+  t.match(event.data, {
+    deliveryId: m2,
+    version: 3,
+    webhookId: `msg_${m2.replaceAll('-', '')}`,
+    dealVersion: 4,
+    attempts: 3,
+    statusCode: 204,
+    durationMs: 7,
+    deliveredAt: startedAt.toISOString(),
+  });
+  t.same(attemptLogRow(attempts[1]!), {
+    message_id: m2,
+    attempt: 3,
+    started_at: startedAt,
+    duration_ms: 7,
+    webhook_timestamp: 1_796_040_000,
+    status_code: 204,
+    error: null,
+    response_body: 'ok',
+    outcome: 'delivered',
+  });
+  t.throws(
+    () => deliveredSettlements([{ ...attempts[0]!, result: result(null) }], startedAt, newId),
+    /no response/,
+    'an attempt without a response is never settled as delivered',
+  );
 });

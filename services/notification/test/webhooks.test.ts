@@ -419,6 +419,42 @@ t.test('ten phase changes of one deal arrive in version order', async (t) => {
   t.equal(await messageOf(endpoint.id, other.id), undefined, 'the deal filter kept the other deal out');
 });
 
+t.test(
+  'a version that arrives after a newer one is still sent; a replay under a fresh id is not',
+  async (t) => {
+    const deal = dealId();
+    const endpoint = await createEndpoint({
+      url: receiver.url('/late'),
+      eventTypes: ['deal_tracking.deal.phase_changed'],
+      dealIds: [deal],
+    });
+    const delivered = (eventId: string) => async () =>
+      (await messageOf(endpoint.id, eventId))?.status === 'delivered';
+    const [v1, v2] = [phaseChanged(deal, 1), phaseChanged(deal, 2)];
+    // As when v1's first handling failed (database down) and JetStream redelivered it after v2.
+    await publish(v2);
+    t.ok(await eventually(delivered(v2.id)), 'v2 delivered');
+    await publish(v1);
+    t.ok(await eventually(delivered(v1.id)), 'v1, arriving late, delivered too');
+    const replay = { ...v2, id: newEventId() };
+    await publish(replay);
+    t.ok(
+      await eventually(
+        async () =>
+          (await runtime.pool.query('select 1 from notification.inbox where event_id = $1', [replay.id]))
+            .rowCount,
+      ),
+      'the replay was handled',
+    );
+    t.equal(await messageOf(endpoint.id, replay.id), undefined, 'no second message for v2 under a fresh id');
+    t.same(
+      receiver.at('/late').map((r) => JSON.parse(r.body).data.version),
+      [2, 1],
+      'each version delivered once',
+    );
+  },
+);
+
 t.test('an endpoint gets only the event types it subscribed to', async (t) => {
   const endpoint = await createEndpoint({
     url: receiver.url('/typed'),

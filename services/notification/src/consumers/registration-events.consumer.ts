@@ -10,7 +10,12 @@ import {
   meetingRescheduled,
 } from '../email/email.service.ts';
 
-/** Registration events feed the meeting and recipient read models, the reminder schedule and the mails. */
+/**
+ * Registration events feed the meeting and recipient read models, the reminder schedule and the mails.
+ * Not batched (see `batch` in `defineConsumer`): attendee handlers lock their meeting row until commit, so
+ * concurrent batches could deadlock with a reschedule, and `MeetingNotKnownYet`, an expected retry while
+ * meeting and attendee events race, would roll back every other event of its batch.
+ */
 export function registrationEventsConsumer(ctx: EmailContext) {
   return defineConsumer<Database>({
     name: 'notification-registration-events',

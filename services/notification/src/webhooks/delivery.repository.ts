@@ -8,53 +8,65 @@ export type AttemptRow = Selectable<Database['webhook_attempt']>;
 /** LISTEN/NOTIFY channel of the delivery workers, per schema (several installations may share a server). */
 export const DELIVERY_CHANNEL_SUFFIX = '.webhook_delivery';
 
-export async function insertMessages(
-  trx: Transaction<Database>,
-  rows: {
-    id: string;
-    endpoint_id: string;
-    webhook_id: string;
-    event_id: string;
-    event_type: string;
-    deal_id: string | null;
-    deal_version: number | null;
-    payload: string;
-    next_attempt_at: Date;
-    created_at: Date;
-  }[],
-): Promise<number> {
-  if (rows.length === 0) return 0;
-  const inserted = await trx
-    .insertInto('webhook_message')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['endpoint_id', 'event_id']).doNothing())
-    .returning('id')
-    .execute();
-  // Delivered on commit, so workers never look before the rows are visible.
-  await sql`select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '')`.execute(trx);
-  return inserted.length;
+export interface QueuedEvent {
+  eventId: string;
+  eventType: string;
+  /** The event's subject without namespace, as endpoints subscribe to it (or `*`). */
+  eventSubject: string;
+  dealId: string | null;
+  dealVersion: number | null;
+  payload: string;
+  now: Date;
 }
 
 /**
- * Endpoints that were already given this deal at this version or a newer one. A replayed or late event
- * (possibly under a fresh event id) must not reach them again, and never after a newer version.
+ * Queues one message per subscribed endpoint in one statement, taking message ids from `ids` in turn;
+ * returns how many endpoints are subscribed (more than ids given: call again with more ids, the messages
+ * already queued are not queued twice) and how many messages were inserted.
+ *
+ * Subscribed: enabled, the event type (by subject) or `*` among its types, and if it filters by deal, this
+ * deal. Left out: endpoints already given this version of the deal, as a replayed event (possibly under a
+ * fresh event id) must not reach them again; an older version arriving late is still sent.
  */
-export async function endpointsPastVersion(
+export async function queueMessagesForSubscribers(
   trx: Transaction<Database>,
-  endpointIds: readonly string[],
-  dealId: string,
-  dealVersion: number,
-): Promise<Set<string>> {
-  if (endpointIds.length === 0) return new Set();
-  const rows = await trx
-    .selectFrom('webhook_message')
-    .select('endpoint_id')
-    .distinct()
-    .where('endpoint_id', 'in', endpointIds)
-    .where('deal_id', '=', dealId)
-    .where('deal_version', '>=', dealVersion)
-    .execute();
-  return new Set(rows.map((r) => r.endpoint_id));
+  event: QueuedEvent,
+  ids: readonly { id: string; webhookId: string }[],
+  options: { notify: boolean },
+): Promise<{ subscribers: number; inserted: number }> {
+  const { eventId, eventType, eventSubject, dealId, dealVersion, payload, now } = event;
+  const { rows } = await sql<{ subscribers: number; inserted: number }>`
+    with target as (
+      select e.id, row_number() over (order by e.id) as n
+      from webhook_endpoint e
+      where e.enabled
+        and (${eventSubject}::text = any(e.event_types) or '*' = any(e.event_types))
+        and (e.deal_ids is null or ${dealId}::uuid = any(e.deal_ids))
+        and (${dealVersion}::int is null or ${dealId}::uuid is null or not exists (
+          select 1 from webhook_message given
+          where given.endpoint_id = e.id and given.deal_id = ${dealId}::uuid
+            and given.deal_version = ${dealVersion}::int))
+    ), inserted as (
+      insert into webhook_message (id, endpoint_id, webhook_id, event_id, event_type, deal_id, deal_version,
+        payload, next_attempt_at, created_at)
+      select ids.id, target.id, ids.webhook_id, ${eventId}::uuid, ${eventType}, ${dealId}::uuid,
+        ${dealVersion}::int, ${payload}, ${now}::timestamptz, ${now}::timestamptz
+      from target
+      join unnest(${ids.map((i) => i.id)}::uuid[], ${ids.map((i) => i.webhookId)}::text[])
+        with ordinality as ids(id, webhook_id, n) on ids.n = target.n
+      on conflict (endpoint_id, event_id) do nothing
+      returning 1
+    )
+    select (select count(*) from target)::int as subscribers, (select count(*) from inserted)::int as inserted,
+      -- Delivered on commit, so workers never look before the rows are visible.
+      (select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '') where ${options.notify})`.execute(
+    trx,
+  );
+  return { subscribers: rows[0]!.subscribers, inserted: rows[0]!.inserted };
+}
+
+function notifyWorkers(trx: Transaction<Database>) {
+  return sql`select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '')`.execute(trx);
 }
 
 export interface ClaimedMessage {
@@ -150,6 +162,78 @@ export function settleMessage(
     .executeTakeFirst();
 }
 
+export interface DeliveredSettlement {
+  id: string;
+  leaseToken: string;
+  /** The message's version when claimed: a row changed since (by an operator) is not settled blindly. */
+  version: number;
+  statusCode: number;
+  /** The delivered event, recorded only if the message is settled. */
+  outboxEvent: { id: string; subject: string; payload: string };
+}
+
+/**
+ * Records a batch of successful attempts in one statement, which Postgres runs as one transaction: each
+ * message delivered if this worker still holds its lease (else it belongs to another worker now and is
+ * left alone), every attempt logged (unless its message has been deleted), the failing streak of each
+ * settled message's endpoint ended (healthy endpoints are not written), and the delivered event of each
+ * settled message put in the outbox, as `enqueueEvent` would. Returns the ids settled.
+ */
+export async function settleDelivered(
+  db: Kysely<Database>,
+  settlements: readonly DeliveredSettlement[],
+  attempts: readonly Omit<AttemptRow, 'id'>[],
+  now: Date,
+): Promise<string[]> {
+  if (settlements.length === 0) return [];
+  const pick = <T>(f: (s: DeliveredSettlement) => T) => settlements.map(f);
+  const log = <K extends keyof Omit<AttemptRow, 'id'>>(key: K) => attempts.map((r) => r[key]);
+  const { rows } = await sql<{ id: string }>`
+    with v as (
+      select * from unnest(${pick((s) => s.id)}::uuid[], ${pick((s) => s.leaseToken)}::uuid[],
+        ${pick((s) => s.version)}::int[], ${pick((s) => s.statusCode)}::int[],
+        ${pick((s) => s.outboxEvent.id)}::uuid[], ${pick((s) => s.outboxEvent.subject)}::text[],
+        ${pick((s) => s.outboxEvent.payload)}::text[])
+        as v(id, lease_token, version, status_code, event_id, subject, payload)
+    ), settled as (
+      update webhook_message m
+      set status = 'delivered', last_status_code = v.status_code, last_error = null, delivered_at = ${now},
+          lease_token = null, lease_until = null, version = m.version + 1
+      from v
+      where m.id = v.id and m.lease_token = v.lease_token and m.version = v.version
+      returning m.id, m.endpoint_id
+    ), logged as (
+      insert into webhook_attempt (message_id, attempt, started_at, duration_ms, webhook_timestamp,
+        status_code, error, response_body, outcome)
+      select a.* from unnest(${log('message_id')}::uuid[], ${log('attempt')}::int[],
+        ${log('started_at')}::timestamptz[], ${log('duration_ms')}::int[], ${log('webhook_timestamp')}::bigint[],
+        ${log('status_code')}::int[], ${log('error')}::text[], ${log('response_body')}::text[],
+        ${log('outcome')}::text[])
+        as a(message_id, attempt, started_at, duration_ms, webhook_timestamp, status_code, error,
+          response_body, outcome)
+      where exists (select 1 from webhook_message x where x.id = a.message_id)
+    ), healthy as (
+      update webhook_endpoint e set failing_since = null
+      where e.id in (select endpoint_id from settled) and e.failing_since is not null
+    ), announced as (
+      insert into outbox (event_id, subject, payload)
+      select v.event_id, v.subject, v.payload::json from v join settled on settled.id = v.id
+    )
+    select id from settled`.execute(db);
+  return rows.map((r) => r.id);
+}
+
+/** A success ends an endpoint's failing streak; endpoints that are healthy are not written. */
+export async function markEndpointsHealthy(trx: Transaction<Database>, endpointIds: readonly string[]) {
+  if (endpointIds.length === 0) return;
+  await trx
+    .updateTable('webhook_endpoint')
+    .set({ failing_since: null })
+    .where('id', 'in', [...endpointIds].sort())
+    .where('failing_since', 'is not', null)
+    .execute();
+}
+
 export async function messageExists(trx: Transaction<Database>, id: string): Promise<boolean> {
   return (
     (await trx.selectFrom('webhook_message').select('id').where('id', '=', id).executeTakeFirst()) !==
@@ -163,15 +247,6 @@ export async function markEndpointFailing(trx: Transaction<Database>, endpointId
     .set({ failing_since: since })
     .where('id', '=', endpointId)
     .where('failing_since', 'is', null)
-    .execute();
-}
-
-export async function markEndpointHealthy(trx: Transaction<Database>, endpointId: string) {
-  return trx
-    .updateTable('webhook_endpoint')
-    .set({ failing_since: null })
-    .where('id', '=', endpointId)
-    .where('failing_since', 'is not', null)
     .execute();
 }
 
@@ -238,7 +313,6 @@ export async function requeueMessages(
     if (filter.onlyFailed) query = query.where('status', '=', 'failed');
   }
   const rows = await query.returning('id').execute();
-  if (rows.length)
-    await sql`select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '')`.execute(trx);
+  if (rows.length) await notifyWorkers(trx);
   return rows.map((r) => r.id);
 }

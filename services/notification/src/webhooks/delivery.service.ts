@@ -1,19 +1,20 @@
-import { type CloudEvent, webhookDelivered, webhookFailed } from '@citydeals/contracts';
+import { type CloudEvent, createEvent, webhookDelivered, webhookFailed } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
 import type { Clock } from '@citydeals/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import {
   type ClaimedMessage,
-  endpointsPastVersion,
   insertAttempt,
-  insertMessages,
   type MessageRow,
+  markEndpointsHealthy,
   messageExists,
+  queueMessagesForSubscribers,
+  settleDelivered,
   settleMessage,
 } from './delivery.repository.ts';
 import type { SendResult } from './delivery.sender.ts';
-import { lockEndpoint, subscribedEndpoints, updateEndpoint } from './endpoint.repository.ts';
+import { lockEndpoint, updateEndpoint } from './endpoint.repository.ts';
 import { dealRefOf, webhookIdFor, webhookPayload } from './payload.rules.ts';
 import {
   type AttemptDecision,
@@ -33,41 +34,36 @@ export async function queueWebhookMessages(
   trx: Transaction<Database>,
   event: CloudEvent,
   eventSubject: string,
-  deps: { clock: Clock; newId: () => string },
+  deps: { clock: Clock; newId: () => string; signal: { queued(): boolean } },
 ): Promise<number> {
-  const { dealId, dealVersion } = dealRefOf(event);
-  const subscribed = await subscribedEndpoints(trx, eventSubject, dealId);
-  const past =
-    dealId && dealVersion !== null
-      ? await endpointsPastVersion(
-          trx,
-          subscribed.map((e) => e.id),
-          dealId,
-          dealVersion,
-        )
-      : new Set<string>();
-  const endpoints = subscribed.filter((e) => !past.has(e.id));
-  if (endpoints.length === 0) return 0;
-  const payload = webhookPayload(event);
-  const now = deps.clock.now();
-  return insertMessages(
-    trx,
-    endpoints.map((endpoint) => {
-      const id = deps.newId();
-      return {
-        id,
-        endpoint_id: endpoint.id,
-        webhook_id: webhookIdFor(id),
-        event_id: event.id,
-        event_type: event.type,
-        deal_id: dealId,
-        deal_version: dealVersion,
-        payload,
-        next_attempt_at: now,
-        created_at: now,
-      };
-    }),
-  );
+  const queued = {
+    eventId: event.id,
+    eventType: event.type,
+    eventSubject,
+    ...dealRefOf(event),
+    payload: webhookPayload(event),
+    now: deps.clock.now(),
+  };
+  const notify = deps.signal.queued();
+  const first = await queueMessagesForSubscribers(trx, queued, messageIds(IDS_PER_EVENT, deps.newId), {
+    notify,
+  });
+  if (first.subscribers <= IDS_PER_EVENT) return first.inserted;
+  // More subscribers than ids: the rest now, the ones already queued are skipped.
+  const rest = await queueMessagesForSubscribers(trx, queued, messageIds(first.subscribers, deps.newId), {
+    notify,
+  });
+  return first.inserted + rest.inserted;
+}
+
+/** Message ids taken along with each event; most installations have a few endpoints. */
+const IDS_PER_EVENT = 4;
+
+function messageIds(count: number, newId: () => string) {
+  return Array.from({ length: count }, () => {
+    const id = newId();
+    return { id, webhookId: webhookIdFor(id) };
+  });
 }
 
 export interface SettlePolicy {
@@ -167,12 +163,7 @@ export async function settleAttempt(
     });
     if (!settled) return;
     if (delivered) {
-      await trx
-        .updateTable('webhook_endpoint')
-        .set({ failing_since: null })
-        .where('id', '=', message.endpoint_id)
-        .where('failing_since', 'is not', null)
-        .execute();
+      await markEndpointsHealthy(trx, [message.endpoint_id]);
       await enqueueEvent(trx, webhookDelivered, {
         id: deps.newId(),
         time: now,
@@ -205,7 +196,91 @@ export async function settleAttempt(
   return decision;
 }
 
-function deliveryFacts(message: MessageRow) {
+export interface DeliveredAttempt extends Attempt {
+  message: ClaimedMessage;
+  leaseToken: string;
+}
+
+/**
+ * Records a batch of successful attempts at once, with the same effects per message as settleAttempt: the
+ * log row, the message delivered (if this worker still holds its lease), the endpoint's failing streak
+ * ended and the delivered event. A message whose lease ran out only gets its log row.
+ */
+export async function settleDeliveredBatch(
+  db: Kysely<Database>,
+  attempts: readonly DeliveredAttempt[],
+  deps: { clock: Clock; newId: () => string },
+): Promise<void> {
+  if (attempts.length === 0) return;
+  const now = deps.clock.now();
+  await settleDelivered(
+    db,
+    deliveredSettlements(attempts, now, deps.newId),
+    attempts.map(attemptLogRow),
+    now,
+  );
+}
+
+/**
+ * What settleDelivered records of each attempt, with the delivered event as the message will be once
+ * settled (its version one up, as settling bumps it); pure but for the ids drawn.
+ */
+export function deliveredSettlements(attempts: readonly DeliveredAttempt[], now: Date, newId: () => string) {
+  return attempts.map(({ message, leaseToken, result }) => {
+    if (result.status === null)
+      throw new Error(`message ${message.id} has no response to settle as delivered`);
+    // Validated against the contract, as enqueueEvent does.
+    const event = createEvent(webhookDelivered, {
+      id: newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: message.id,
+      data: {
+        ...deliveryFacts({ ...message, version: message.version + 1 }),
+        statusCode: result.status,
+        durationMs: result.durationMs,
+        deliveredAt: now.toISOString(),
+      },
+    });
+    return {
+      id: message.id,
+      leaseToken,
+      version: message.version,
+      statusCode: result.status,
+      outboxEvent: { id: event.id, subject: webhookDelivered.subject, payload: JSON.stringify(event) },
+    };
+  });
+}
+
+/** The delivery-log row of a successful attempt; pure. */
+export function attemptLogRow({ message, startedAt, webhookTimestamp, result }: DeliveredAttempt) {
+  return {
+    message_id: message.id,
+    attempt: message.attempts,
+    started_at: startedAt,
+    duration_ms: result.durationMs,
+    webhook_timestamp: webhookTimestamp,
+    status_code: result.status,
+    error: null,
+    response_body: result.body,
+    outcome: 'delivered' as const,
+  };
+}
+
+function deliveryFacts(
+  message: Pick<
+    MessageRow,
+    | 'id'
+    | 'version'
+    | 'endpoint_id'
+    | 'webhook_id'
+    | 'event_id'
+    | 'event_type'
+    | 'deal_id'
+    | 'deal_version'
+    | 'attempts'
+  >,
+) {
   return {
     deliveryId: message.id,
     version: message.version,

@@ -6,7 +6,14 @@ import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import { type ClaimedMessage, claimDueMessages, DELIVERY_CHANNEL_SUFFIX } from './delivery.repository.ts';
 import type { Send, SendResult } from './delivery.sender.ts';
-import { type SettlePolicy, settleAttempt } from './delivery.service.ts';
+import {
+  type DeliveredAttempt,
+  type SettlePolicy,
+  settleAttempt,
+  settleDeliveredBatch,
+} from './delivery.service.ts';
+import type { DeliverySignal } from './delivery.signal.ts';
+import { isSuccessStatus } from './retry.rules.ts';
 import type { SecretCipher } from './secret.cipher.ts';
 import { signingSecrets } from './secret.rules.ts';
 import { signWebhook } from './webhook.signer.ts';
@@ -15,6 +22,8 @@ export interface DeliveryWorkerOptions {
   db: Kysely<Database>;
   /** For LISTEN; without it the worker only polls. */
   pool?: pg.Pool;
+  /** Wake-ups from this process's consumer for the transactions that did not NOTIFY. */
+  signal?: DeliverySignal;
   schema: string;
   logger: Logger;
   send: Send;
@@ -37,10 +46,18 @@ export interface DeliveryWorkerStats {
   failedAttempts: number;
 }
 
+/** Successful attempts recorded in one transaction at most. */
+const SETTLE_BATCH_LIMIT = 64;
+
 /**
  * Sends due webhook messages: claims a batch (leased, SKIP LOCKED), signs and POSTs each, and settles the
  * outcome. Several workers, in one process or many, share the table safely; a worker that dies leaves
  * leases that expire, so its messages are sent again (at least once; `webhook-id` lets receivers dedupe).
+ *
+ * Successes are settled together: while one settlement transaction commits, the successes that arrive
+ * queue for the next, so a busy worker commits once per batch rather than once per message. A message
+ * keeps its concurrency slot until it is settled, which bounds what waits unsettled (and for its lease)
+ * to `concurrency` messages. Failures are settled one by one, as they lock and may disable the endpoint.
  */
 export class WebhookDeliveryWorker implements ServiceWorker {
   readonly name = 'webhook-delivery';
@@ -52,6 +69,9 @@ export class WebhookDeliveryWorker implements ServiceWorker {
   #listener: pg.PoolClient | undefined;
   #wake: (() => void) | undefined;
   #woken = false;
+  #unsubscribe: (() => void) | undefined;
+  #toSettle: { attempt: DeliveredAttempt; done: () => void }[] = [];
+  #settling = false;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
@@ -64,6 +84,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
 
   start(): void {
     this.#loop ??= this.#run();
+    this.#unsubscribe ??= this.#o.signal?.subscribe(() => this.wake());
     void this.#listen();
   }
 
@@ -72,6 +93,8 @@ export class WebhookDeliveryWorker implements ServiceWorker {
     this.#stopping = true;
     this.wake();
     await this.#loop;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     this.#listener?.release(true);
     this.#listener = undefined;
     this.#o.closeSender?.();
@@ -154,6 +177,10 @@ export class WebhookDeliveryWorker implements ServiceWorker {
       result = { status: null, retryAfter: null, body: null, error: (err as Error).message, durationMs: 0 };
     }
     this.stats.attempts += 1;
+    if (result.status !== null && isSuccessStatus(result.status)) {
+      await this.#settleDelivered({ message, leaseToken, startedAt, webhookTimestamp, result });
+      return;
+    }
     try {
       const decision = await settleAttempt(
         this.#o.db,
@@ -168,6 +195,50 @@ export class WebhookDeliveryWorker implements ServiceWorker {
       // The lease expires and the message is sent again: at least once, never lost.
       logger.error({ err, messageId: message.id }, 'recording a webhook attempt failed');
     }
+  }
+
+  /** Resolves once the attempt is recorded (or recording it failed and the lease will expire). */
+  #settleDelivered(attempt: DeliveredAttempt): Promise<void> {
+    return new Promise((done) => {
+      this.#toSettle.push({ attempt, done });
+      if (!this.#settling) {
+        this.#settling = true;
+        void this.#settleQueued();
+      }
+    });
+  }
+
+  async #settleQueued(): Promise<void> {
+    const { db, clock, newId, logger } = this.#o;
+    while (this.#toSettle.length > 0) {
+      const batch = this.#toSettle.splice(0, SETTLE_BATCH_LIMIT);
+      try {
+        await settleDeliveredBatch(
+          db,
+          batch.map((b) => b.attempt),
+          { clock, newId },
+        );
+        this.stats.delivered += batch.length;
+      } catch (err) {
+        // One bad message (or a deadlock with another worker) must not hold back the rest: one by one.
+        logger.warn(
+          { err, messages: batch.length },
+          'recording a batch of webhook attempts failed; one by one',
+        );
+        for (const { attempt } of batch) {
+          try {
+            await settleDeliveredBatch(db, [attempt], { clock, newId });
+            this.stats.delivered += 1;
+          } catch (err) {
+            // The lease expires and the message is sent again: at least once, never lost.
+            logger.error({ err, messageId: attempt.message.id }, 'recording a webhook attempt failed');
+          }
+        }
+      }
+      for (const { done } of batch) done();
+    }
+    // Cleared with no await after the queue was seen empty, so a success queued meanwhile cannot be missed.
+    this.#settling = false;
   }
 
   async #listen(): Promise<void> {

@@ -61,27 +61,3 @@ export async function deleteEndpoint(trx: Transaction<Database>, id: string): Pr
   const result = await trx.deleteFrom('webhook_endpoint').where('id', '=', id).executeTakeFirst();
   return result.numDeletedRows > 0n;
 }
-
-/** Enabled endpoints subscribed to an event type (by subject) and, if they filter by deal, to this deal. */
-export function subscribedEndpoints(
-  trx: Transaction<Database>,
-  eventSubject: string,
-  dealId: string | null,
-): Promise<{ id: string }[]> {
-  return trx
-    .selectFrom('webhook_endpoint')
-    .select('id')
-    .where('enabled', '=', true)
-    .where((eb) =>
-      eb.or([
-        eb(eb.val(eventSubject), '=', eb.fn.any('event_types')),
-        eb(eb.val('*'), '=', eb.fn.any('event_types')),
-      ]),
-    )
-    .where((eb) =>
-      dealId === null
-        ? eb('deal_ids', 'is', null)
-        : eb.or([eb('deal_ids', 'is', null), eb(eb.val(dealId), '=', eb.fn.any('deal_ids'))]),
-    )
-    .execute();
-}

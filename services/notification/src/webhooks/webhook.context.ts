@@ -3,6 +3,7 @@ import { newEventId, type ServiceRuntime, systemClock } from '@citydeals/service
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { createSender } from './delivery.sender.ts';
+import { deliverySignal } from './delivery.signal.ts';
 import { WebhookDeliveryWorker } from './delivery.worker.ts';
 import type { EndpointDeps } from './endpoint.service.ts';
 import { createSecretCipher } from './secret.cipher.ts';
@@ -50,6 +51,7 @@ export function deliveryWorkersOf(
     new WebhookDeliveryWorker({
       db: runtime.db,
       pool: runtime.pool,
+      signal: deliverySignal,
       schema: runtime.schema,
       logger: runtime.logger,
       send: sender.send,
