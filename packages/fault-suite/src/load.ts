@@ -1,6 +1,25 @@
 import { eventually } from '@citydeals/testkit';
 import type { System } from './system.ts';
-import { changeDealOnce, type DealChangeOp, type RegistrationOp, registerOnce } from './workload.ts';
+import {
+  type Attempts,
+  changeDealOnce,
+  type DealChangeOp,
+  type RegistrationOp,
+  registerOnce,
+} from './workload.ts';
+
+export interface LoadOptions {
+  registrationWorkers?: number;
+  registrationReplicas?: number;
+  /**
+   * `retry` (default): an operation repeats its request until the service answers (service crashes).
+   * `once`: one request per operation; a lost answer or 5xx stays `unknown` until `resolveFromDatabase`,
+   * and the worker goes on with a new operation (broker, database and network outages).
+   */
+  attempts?: Attempts;
+  /** Pause of a worker after an operation without a definite answer, so an outage is not a busy loop. */
+  pauseAfterFailureMs?: number;
+}
 
 /**
  * A steady load of registrations (several workers, one meeting) and deal changes (one worker per deal, so
@@ -9,47 +28,83 @@ import { changeDealOnce, type DealChangeOp, type RegistrationOp, registerOnce } 
 export class Load {
   readonly registrations: RegistrationOp[] = [];
   readonly dealChanges: DealChangeOp[] = [];
+  /** Errors a worker step threw (the worker keeps going); a harness bug if not empty. */
+  readonly errors: string[] = [];
   #stopped = false;
   #workers: Promise<void>[] = [];
+  readonly options: Required<LoadOptions>;
 
   constructor(
     readonly system: System,
     readonly meetingId: string,
     readonly dealIds: string[],
-    readonly registrationWorkers = 3,
-    readonly registrationReplicas = 1,
-  ) {}
+    options: LoadOptions = {},
+  ) {
+    this.options = {
+      registrationWorkers: 3,
+      registrationReplicas: 1,
+      attempts: 'retry',
+      pauseAfterFailureMs: 200,
+      ...options,
+    };
+  }
 
   get done(): number {
     return this.registrations.length + this.dealChanges.length;
   }
 
+  /** Operations finished so far without a definite answer (no answer or a 5xx). */
+  get failed(): number {
+    return [...this.registrations, ...this.dealChanges].filter(
+      (op) => op.answer === 0 || (op.answer ?? 0) >= 500,
+    ).length;
+  }
+
   start(): void {
-    for (let i = 0; i < this.registrationWorkers; i++) {
+    const { attempts, registrationReplicas } = this.options;
+    for (let i = 0; i < this.options.registrationWorkers; i++) {
       this.#workers.push(
         this.#loop(async () => {
-          this.registrations.push(await registerOnce(this.system, this.meetingId, this.registrationReplicas));
+          const op = await registerOnce(this.system, this.meetingId, registrationReplicas, attempts);
+          this.registrations.push(op);
+          return op.outcome !== 'unknown';
         }),
       );
     }
     for (const dealId of this.dealIds) {
       this.#workers.push(
         this.#loop(async () => {
-          this.dealChanges.push(await changeDealOnce(this.system, dealId));
+          const op = await changeDealOnce(this.system, dealId, attempts);
+          this.dealChanges.push(op);
+          return op.outcome !== 'unknown';
         }),
       );
     }
   }
 
-  async #loop(step: () => Promise<void>): Promise<void> {
-    while (!this.#stopped) await step();
+  async #loop(step: () => Promise<boolean>): Promise<void> {
+    while (!this.#stopped) {
+      let answered = false;
+      try {
+        answered = await step();
+      } catch (err) {
+        this.errors.push(String(err));
+      }
+      if (!answered) await new Promise((r) => setTimeout(r, this.options.pauseAfterFailureMs));
+    }
   }
 
-  /** Waits until `n` more operations have finished. */
-  async progress(n: number, timeoutMs = 180_000): Promise<void> {
-    const target = this.done + n;
-    const reached = await eventually(() => this.done >= target, timeoutMs, 50);
-    if (!reached) throw new Error(`load made no progress: ${this.done}/${target}`);
+  /** Operations the service answered as committed so far. */
+  get committed(): number {
+    return [...this.registrations, ...this.dealChanges].filter((op) => op.outcome === 'committed').length;
+  }
+
+  /** Waits until `n` more operations have finished (or, with `of: 'committed'`, were answered as committed). */
+  async progress(n: number, timeoutMs = 180_000, of: 'done' | 'committed' = 'done'): Promise<void> {
+    const measure = () => (of === 'done' ? this.done : this.committed);
+    const target = measure() + n;
+    const reached = await eventually(() => measure() >= target, timeoutMs, 50);
+    if (!reached) throw new Error(`load made no progress: ${measure()}/${target} ${of}`);
   }
 
   async stop(): Promise<void> {

@@ -16,6 +16,7 @@ import {
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { ProxyProcess } from './proxy-process.ts';
 import {
   type MailRecorder,
   startMailRecorder,
@@ -125,6 +126,11 @@ export interface SystemOptions {
   env?: Partial<Record<ServiceKey, Record<string, string>>>;
   /** Skip starting the processes (the scenario starts them itself). */
   deferStart?: boolean;
+  /**
+   * Services reach Postgres and NATS through TCP proxies of the test (`system.proxies`) that can cut the
+   * network; the harness itself (drain, read-back) goes direct.
+   */
+  proxied?: boolean;
 }
 
 export interface HttpAnswer {
@@ -151,6 +157,7 @@ export class System {
   natsUrl!: string;
   ownNats: OwnNats | undefined;
   ownPostgres: OwnPostgres | undefined;
+  proxies: { postgres: ProxyProcess; nats: ProxyProcess } | undefined;
   readonly namespace = uniqueName('fs');
 
   static async start(options: SystemOptions = {}): Promise<System> {
@@ -191,9 +198,25 @@ export class System {
     this.hooks = await startWebhookRecorder();
     this.#cleanups.push(() => this.hooks.close());
 
+    let serviceDatabaseUrl = this.databaseUrl;
+    let serviceNatsUrl = this.natsUrl;
+    if (options.proxied) {
+      const pgUrl = new URL(this.databaseUrl);
+      const natsUrl = new URL(this.natsUrl);
+      const postgres = await ProxyProcess.start({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) });
+      this.#cleanups.push(() => postgres.close());
+      const nats = await ProxyProcess.start({ host: natsUrl.hostname, port: Number(natsUrl.port || 4222) });
+      this.#cleanups.push(() => nats.close());
+      this.proxies = { postgres, nats };
+      pgUrl.port = String(postgres.port);
+      serviceDatabaseUrl = pgUrl.toString();
+      natsUrl.port = String(nats.port);
+      serviceNatsUrl = natsUrl.toString();
+    }
+
     const base = {
-      DATABASE_URL: this.databaseUrl,
-      NATS_URL: this.natsUrl,
+      DATABASE_URL: serviceDatabaseUrl,
+      NATS_URL: serviceNatsUrl,
       EVENT_NAMESPACE: this.namespace,
       ADMIN_API_KEY: adminKey,
       LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'warn',
@@ -211,6 +234,9 @@ export class System {
         MAIL_RETRY_BASE_MS: '200',
         MAIL_RETRY_MAX_MS: '2000',
         MAIL_POLL_MS: '100',
+        // Mails sent but not recorded (a crash of the service or its database) go out again when the lease
+        // ends; the default 5 min would outlast every drain. The recording SMTP server answers at once.
+        MAIL_LEASE_MS: '10000',
         REMINDER_POLL_MS: '200',
         WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
         WEBHOOK_POLL_INTERVAL: '100ms',

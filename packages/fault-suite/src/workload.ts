@@ -75,14 +75,24 @@ export function personFor(opId: string, overrides: Record<string, unknown> = {})
   };
 }
 
+/**
+ * committed: the service said 200/201 (or, after a failed answer, the database shows the write);
+ * rejected: a 4xx; unknown: no answer or a 5xx, not yet resolved; absent: no answer or a 5xx, and the
+ * database shows it did not commit.
+ */
+export type Outcome = 'committed' | 'rejected' | 'unknown' | 'absent';
+
 /** Operation history: every operation with a unique id, its outcome, and what effect it must have. */
 export interface RegistrationOp {
   kind: 'registration';
   id: string;
   email: string;
   meetingId: string;
-  /** committed: the service said 200/201; rejected: a 4xx; unknown: never got an answer. */
-  outcome: 'committed' | 'rejected' | 'unknown';
+  outcome: Outcome;
+  /** HTTP status of the last attempt; 0 = no answer (refused, cut or timed out). */
+  answer?: number;
+  /** The outcome was read back from the database because the answer was lost or a 5xx. */
+  resolvedFromDatabase?: boolean;
   status?: string;
   registrationId?: string;
 }
@@ -91,16 +101,28 @@ export interface DealChangeOp {
   kind: 'deal-change';
   id: string;
   dealId: string;
-  outcome: 'committed' | 'rejected' | 'unknown';
+  /** The unique summary this change writes; the deal's history is searched for it. */
+  summary: string;
+  outcome: Outcome;
+  answer?: number;
+  resolvedFromDatabase?: boolean;
   /** The deal version this change created. */
   version?: number;
 }
+
+/** retry: repeat the request while the service is down (kill -9 scenarios); once: one attempt, outcome recorded. */
+export type Attempts = 'retry' | 'once';
 
 /**
  * Registers one person; while the service is down it retries the same request, so a registration whose
  * answer was lost in a crash is found again (same address → 200 with the existing registration).
  */
-export async function registerOnce(system: System, meetingId: string, replicas = 1): Promise<RegistrationOp> {
+export async function registerOnce(
+  system: System,
+  meetingId: string,
+  replicas = 1,
+  attempts: Attempts = 'retry',
+): Promise<RegistrationOp> {
   const id = randomUUID();
   const body = personFor(id);
   const op: RegistrationOp = { kind: 'registration', id, email: body.email, meetingId, outcome: 'unknown' };
@@ -110,6 +132,7 @@ export async function registerOnce(system: System, meetingId: string, replicas =
       body,
       replica: attempt % replicas,
     });
+    op.answer = res.status;
     if (res.status === 200 || res.status === 201) {
       op.outcome = 'committed';
       op.status = res.body.status;
@@ -121,6 +144,7 @@ export async function registerOnce(system: System, meetingId: string, replicas =
       op.status = `${res.status}`;
       return op;
     }
+    if (attempts === 'once') return op;
     await pause(200);
   }
   return op;
@@ -130,16 +154,21 @@ export async function registerOnce(system: System, meetingId: string, replicas =
  * Edits a deal's summary to a text naming the operation; after a lost answer it reads the deal back: if
  * the summary is the operation's, it committed (only this worker edits this deal).
  */
-export async function changeDealOnce(system: System, dealId: string): Promise<DealChangeOp> {
+export async function changeDealOnce(
+  system: System,
+  dealId: string,
+  attempts: Attempts = 'retry',
+): Promise<DealChangeOp> {
   const id = randomUUID();
   const summary = `change ${id}`;
-  const op: DealChangeOp = { kind: 'deal-change', id, dealId, outcome: 'unknown' };
+  const op: DealChangeOp = { kind: 'deal-change', id, dealId, summary, outcome: 'unknown' };
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     const res = await system.call('deal_tracking', 'PATCH', `/deals/${dealId}`, {
       body: { summary },
       headers: adminAuth,
     });
+    op.answer = res.status;
     if (res.status === 200) {
       op.outcome = 'committed';
       op.version = res.body.version;
@@ -149,6 +178,8 @@ export async function changeDealOnce(system: System, dealId: string): Promise<De
       op.outcome = 'rejected';
       return op;
     }
+    // The database is read back after the fault (resolveFromDatabase).
+    if (attempts === 'once') return op;
     // No answer: find out whether it committed before trying again.
     const read = await callUntilAnswered(system, 'deal_tracking', 'GET', `/deals/${dealId}`, {
       headers: adminAuth,
@@ -161,6 +192,55 @@ export async function changeDealOnce(system: System, dealId: string): Promise<De
     await pause(200);
   }
   return op;
+}
+
+/**
+ * Reads every operation back from the database (Postgres is the truth): a registration committed iff a
+ * row with its unique address exists; a deal change iff the deal's history has an event with its unique
+ * summary. Operations without a definite answer take that outcome; the others must agree with it.
+ * Returns the operations whose answer the database contradicts.
+ */
+export async function resolveFromDatabase(
+  system: System,
+  registrations: RegistrationOp[],
+  changes: DealChangeOp[],
+): Promise<string[]> {
+  const contradicted: string[] = [];
+  const rows = await system.query<{ email: string; id: string; status: string }>(
+    'select email, id, status from registration.registration where email = any($1)',
+    [registrations.map((r) => r.email)],
+  );
+  const byEmail = new Map(rows.map((r) => [r.email, r]));
+  for (const op of registrations) {
+    const row = byEmail.get(op.email);
+    if (op.outcome === 'unknown') {
+      op.resolvedFromDatabase = true;
+      op.outcome = row ? 'committed' : 'absent';
+      op.registrationId = row?.id;
+      op.status = row?.status;
+    } else if ((op.outcome === 'committed') !== !!row || (row && row.id !== op.registrationId)) {
+      contradicted.push(
+        `registration ${op.id}: answered ${op.outcome}, database ${row ? 'has' : 'lacks'} it`,
+      );
+    }
+  }
+  const history = await system.query<{ summary: string; version: number; deal_id: string }>(
+    `select event->'data'->>'summary' as summary, version, deal_id from deal_tracking.deal_change
+      where event->'data'->>'summary' = any($1)`,
+    [changes.map((c) => c.summary)],
+  );
+  const bySummary = new Map(history.map((h) => [h.summary, h]));
+  for (const op of changes) {
+    const row = bySummary.get(op.summary);
+    if (op.outcome === 'unknown') {
+      op.resolvedFromDatabase = true;
+      op.outcome = row ? 'committed' : 'absent';
+      op.version = row?.version;
+    } else if ((op.outcome === 'committed') !== !!row || (row && row.version !== op.version)) {
+      contradicted.push(`deal change ${op.id}: answered ${op.outcome}, database ${row ? 'has' : 'lacks'} it`);
+    }
+  }
+  return contradicted;
 }
 
 export interface Classification {
