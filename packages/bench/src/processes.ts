@@ -19,18 +19,23 @@ process.on('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-/** Starts a TypeScript entry point in its own Node process and waits until `ready(output)` holds. */
+/**
+ * Starts an entry point in its own Node process — TypeScript through tsx, or a built `.mjs` bundle as
+ * deployed — and waits until `ready(output)` holds.
+ */
 export async function spawnTs(
   entry: string,
   args: string[],
   env: Record<string, string>,
   ready: (output: string) => boolean,
   timeoutMs = 60_000,
+  nodeFlags: readonly string[] = [],
 ): Promise<Spawned> {
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every spawned process there on exit (services exit
   // cleanly on SIGTERM), for finding what limits a row: open it in Chrome DevTools or speedscope.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', entry, ...args], {
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...prof, ...nodeFlags, ...loader, entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

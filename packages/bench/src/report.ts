@@ -5,6 +5,10 @@ export interface BenchRow {
   raw?: Figure | undefined;
   /** system / raw for throughput; raw / system for latency, so that 1.0 is "as fast as raw" either way. */
   ratio?: number | undefined;
+  /** A library a team would otherwise pick for the same job, measured in the same run; rendered beside raw. */
+  peer?: Figure | undefined;
+  /** system / peer, the same way round as `ratio`. */
+  peerRatio?: number | undefined;
   goal?: string | undefined;
   note?: string | undefined;
 }
@@ -39,13 +43,21 @@ function describe(f: Figure | undefined): string {
   return `${f.value} ${f.unit}${pct ? ` (${pct} ms)` : ''} — ${f.label}`;
 }
 
+function baselines(r: BenchRow): string {
+  return r.peer ? `${describe(r.raw)}; peer: ${describe(r.peer)}` : describe(r.raw);
+}
+
+function ratios(r: BenchRow): string {
+  const ratio = String(r.ratio ?? '—');
+  return r.peerRatio !== undefined ? `${ratio} (vs peer ${r.peerRatio})` : ratio;
+}
+
 export function renderTable(rows: BenchRow[]): string {
   const lines = [
     '| scenario | system | raw baseline (same run) | ratio | goal |',
     '| --- | --- | --- | --- | --- |',
     ...rows.map(
-      (r) =>
-        `| ${r.scenario} | ${describe(r.system)} | ${describe(r.raw)} | ${r.ratio ?? '—'} | ${r.goal ?? '—'} |`,
+      (r) => `| ${r.scenario} | ${describe(r.system)} | ${baselines(r)} | ${ratios(r)} | ${r.goal ?? '—'} |`,
     ),
   ];
   return lines.join('\n');

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { connectNats } from '@citydeals/messaging';
 import { deleteNamespaceStreams, freePort, testServers } from '@citydeals/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { serviceNodeFlags } from '../../../infra/build/build-services.ts';
 import { repoRoot, type Spawned, spawnTs, waitForHttp } from './processes.ts';
 
 export type ServiceName = 'registration' | 'notification' | 'deal-tracking';
@@ -17,8 +19,9 @@ export interface RunningService extends Spawned {
 export const peakRssByService = new Map<ServiceName, { mb: number; during: string[] }>();
 
 /**
- * Starts a service's real entry point (services/<name>/src/server.ts) as its own process on a free loopback
- * port and waits for /health/ready, so migrations ran and consumers are attached before any load.
+ * Starts a service as deployed — its bundle, services/<name>/dist/server.mjs, built by `npm run build`
+ * (which `npm run bench` runs first) — as its own process on a free loopback port and waits for
+ * /health/ready, so migrations ran and consumers are attached before any load.
  */
 export async function startService(
   name: ServiceName,
@@ -26,8 +29,10 @@ export async function startService(
 ): Promise<RunningService> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const bundle = `${repoRoot}services/${name}/dist/server.mjs`;
+  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first`);
   const spawned = await spawnTs(
-    `${repoRoot}services/${name}/src/server.ts`,
+    bundle,
     [],
     {
       NATS_URL: testServers.natsUrl,
@@ -40,6 +45,8 @@ export async function startService(
       ...env,
     },
     () => true,
+    60_000,
+    serviceNodeFlags,
   );
   await waitForHttp(`${base}/health/ready`).catch(async (err: Error) => {
     await spawned.stop();

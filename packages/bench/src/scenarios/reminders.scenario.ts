@@ -1,6 +1,8 @@
 import { createTestDatabase, uniqueName } from '@citydeals/testkit';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
+import { runGraphileWorkerPeer } from '../peers/graphile-worker.peer.ts';
+import { type RenderedMail, toNodemailerMessage } from '../peers/reminder-mail.ts';
 import { type BenchRow, round, throughputRatio } from '../report.ts';
 import { type RunningService, removeNamespace, startService, stopService, waitUntil } from '../services.ts';
 import { type AcceptedMail, type SmtpSink, startSmtpSink } from '../sinks.ts';
@@ -9,6 +11,8 @@ const REMINDERS = Number(process.env.BENCH_REMINDERS ?? 10_000);
 /** The service's default SMTP_MAX_CONNECTIONS; the raw client gets the same number of pooled connections. */
 const SMTP_CONNECTIONS = 5;
 const SCHEMA = 'notification';
+/** Twice the SMTP connections, so that every connection has a next mail waiting while one is in flight. */
+const GRAPHILE_WORKER_CONCURRENCY = Number(process.env.BENCH_GW_CONCURRENCY ?? 10);
 
 /**
  * 10 000 reminders due at once: the notification service's dispatcher turns them into queued mails and its
@@ -53,15 +57,7 @@ export async function remindersScenario(): Promise<BenchRow> {
     service = undefined;
 
     // Raw: the mails the service rendered, byte for byte the same content, straight through nodemailer.
-    const { rows: mails } = await pool.query<{
-      recipient: string;
-      subject: string;
-      text_body: string | null;
-      html_body: string | null;
-      message_id: string;
-      unsubscribe_url: string | null;
-      created_at: Date;
-    }>(
+    const { rows: mails } = await pool.query<RenderedMail>(
       `select recipient, subject, text_body, html_body, message_id, unsubscribe_url, created_at
        from ${SCHEMA}.email where kind = 'reminder'`,
     );
@@ -76,32 +72,26 @@ export async function remindersScenario(): Promise<BenchRow> {
       maxMessages: Number.POSITIVE_INFINITY,
     });
     const rawStarted = Date.now();
-    await Promise.all(
-      mails.map((m) =>
-        transporter.sendMail({
-          from: 'City Deals CoP <cop@citydeals.example.org>',
-          to: m.recipient,
-          subject: m.subject,
-          text: m.text_body ?? undefined,
-          html: m.html_body ?? undefined,
-          messageId: m.message_id,
-          date: m.created_at,
-          headers: {
-            ...(m.unsubscribe_url
-              ? {
-                  'List-Unsubscribe': `<${m.unsubscribe_url}>`,
-                  'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
-                }
-              : {}),
-            'X-CityDeals-Kind': 'reminder',
-          },
-        }),
-      ),
-    );
+    await Promise.all(mails.map((m) => transporter.sendMail(toNodemailerMessage(m))));
     transporter.close();
     const rawMails = await sink.mails();
     assertExactlyOnce('raw', rawMails, 'reminder');
     const rawSeconds = (Math.max(...rawMails.map((m) => m.at)) - rawStarted) / 1000;
+
+    // Peer: the same mails as graphile-worker jobs, sent by its worker through the same pooled transport.
+    await sink.reset();
+    const peerStarted = (
+      await runGraphileWorkerPeer({
+        mails,
+        sink,
+        concurrency: GRAPHILE_WORKER_CONCURRENCY,
+        smtpConnections: SMTP_CONNECTIONS,
+      })
+    ).started;
+    await new Promise((r) => setTimeout(r, 1000));
+    const peerMails = await sink.mails();
+    assertExactlyOnce('graphile-worker', peerMails, 'reminder');
+    const peerSeconds = (Math.max(...peerMails.map((m) => m.at)) - peerStarted) / 1000;
 
     const system = {
       label: `${REMINDERS} due reminders → dispatcher → sender → SMTP 250, each Message-ID once`,
@@ -113,11 +103,18 @@ export async function remindersScenario(): Promise<BenchRow> {
       value: round(REMINDERS / rawSeconds, 0),
       unit: 'mails/s',
     };
+    const peer = {
+      label: `graphile-worker 0.17 (concurrency ${GRAPHILE_WORKER_CONCURRENCY}, job key per mail, same pooled transport), same ${REMINDERS} mails`,
+      value: round(REMINDERS / peerSeconds, 0),
+      unit: 'mails/s',
+    };
     return {
       scenario: '10 000 reminders due at once',
       system,
       raw,
       ratio: throughputRatio(system, raw),
+      peer,
+      peerRatio: throughputRatio(system, peer),
       goal: '≥ 0.85 (graphile-worker ≈ 0.81)',
       note: 'reminder rows seeded with SQL as the service plans them; service defaults (MAIL_SENDERS 4, SMTP_MAX_CONNECTIONS 5)',
     };
