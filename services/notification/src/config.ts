@@ -25,7 +25,7 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   /**
    * How soon a mail queued by another replica, or coming due for a retry, is noticed; mails this replica
-   * queues wake its senders at once (see email/mail.signal.ts).
+   * queues wake its senders at once (see wakeup/throttled-wake-up.ts).
    */
   MAIL_POLL_MS: z.coerce.number().int().min(10).default(100),
   MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),

@@ -1,9 +1,10 @@
 import { createEvent, dealUpdated, webhookDelivered } from '@citydeals/contracts';
 import t from 'tap';
 import { configSchema } from '../src/config.ts';
+import { ThrottledWakeUp } from '../src/wakeup/throttled-wake-up.ts';
+import { shouldNotify, trailingWakeAt } from '../src/wakeup/wakeup.rules.ts';
 import type { ClaimedMessage } from '../src/webhooks/delivery.repository.ts';
 import { attemptLogRow, deliveredSettlements } from '../src/webhooks/delivery.service.ts';
-import { DeliverySignal } from '../src/webhooks/delivery.signal.ts';
 import { MAX_PAYLOAD_BYTES, webhookIdFor, webhookPayload } from '../src/webhooks/payload.rules.ts';
 import {
   decideAfterAttempt,
@@ -16,7 +17,6 @@ import {
 import { createSecretCipher } from '../src/webhooks/secret.cipher.ts';
 import { formatSecret, signingSecrets } from '../src/webhooks/secret.rules.ts';
 import { checkAddress, checkTargetUrl, parseIpv4, parseIpv6 } from '../src/webhooks/ssrf.rules.ts';
-import { shouldNotify, trailingWakeAt } from '../src/webhooks/wakeup.rules.ts';
 import { signWebhook } from '../src/webhooks/webhook.signer.ts';
 import { verifyStandardWebhook } from './webhooks.receiver.ts';
 
@@ -260,7 +260,7 @@ t.test(
     t.equal(trailingWakeAt(1_010, 25), 1_035);
 
     let now = 5_000;
-    const signal = new DeliverySignal(25, () => now);
+    const signal = new ThrottledWakeUp(25, () => now);
     const woken = new Promise<number>((resolve) => signal.subscribe(() => resolve(now)));
     const decisions = [signal.queued(), signal.queued()];
     now += 10;
@@ -269,7 +269,10 @@ t.test(
     decisions.push(signal.queued());
     t.same(decisions, [true, false, false, true], 'one transaction per interval carries the NOTIFY');
     now = 5_100;
+    // The wake-up timer does not hold the process open (unref), so the test does while it waits.
+    const keepAlive = setTimeout(() => {}, 5_000);
     t.equal(await woken, 5_100, 'the skipped transactions wake this process’s workers');
+    clearTimeout(keepAlive);
   },
 );
 

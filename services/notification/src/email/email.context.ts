@@ -2,8 +2,8 @@ import type { Clock } from '@citydeals/service-kit';
 import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import { ThrottledWakeUp } from '../wakeup/throttled-wake-up.ts';
 import { unsubscribeSecret } from './email.repository.ts';
-import { MailSignal } from './mail.signal.ts';
 
 /** What the email functions need from outside, injected so tests can fix the clock. */
 export interface EmailContext {
@@ -16,10 +16,10 @@ export interface EmailContext {
   /** The secret of unsubscribe links and address hashes; loaded once, through `db` the first time. */
   secret(db: Kysely<Database>): Promise<string>;
   /** Tells this process's mail senders that mails were queued. */
-  mail: MailSignal;
+  mail: ThrottledWakeUp;
 }
 
-/** Longest wait, after a consumer transaction queued a mail, before the senders look (see MailSignal). */
+/** Longest wait, after a consumer transaction queued a mail, before the senders look (see ThrottledWakeUp). */
 const mailSignalIntervalMs = 20;
 
 /** The clock of reminder schedules and mail expiry, shifted by configuration for demos and tests. */
@@ -38,7 +38,7 @@ export function createEmailContext(config: Config, clock: Clock, newId: () => st
     newId,
     from: { name, address, header: config.MAIL_FROM },
     messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
-    mail: new MailSignal(mailSignalIntervalMs),
+    mail: new ThrottledWakeUp(mailSignalIntervalMs),
     publicBaseUrl: (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, ''),
     secret(db) {
       // Only a value read outside a transaction is kept: a generated one could still be rolled back.

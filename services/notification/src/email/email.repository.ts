@@ -98,7 +98,7 @@ export async function settleEmails(
   return new Set(settled.map((r) => r.id));
 }
 
-/** Wakes the mail senders of every replica once this transaction commits (see MailSignal). */
+/** Wakes the mail senders of every replica once this transaction commits (see ThrottledWakeUp). */
 export async function notifyMailQueued(trx: Transaction<Database>): Promise<void> {
   await sql`select pg_notify(current_schema() || ${MAIL_CHANNEL_SUFFIX}, '')`.execute(trx);
 }

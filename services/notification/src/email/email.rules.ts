@@ -132,13 +132,3 @@ export function settleAttempt(
     failedAt: now,
   };
 }
-
-/**
- * Whether a transaction that queued mails should carry the NOTIFY that wakes the senders of every replica.
- * Postgres serialises the commits of notifying transactions (a lock from pre-commit until the flush), so
- * one NOTIFY per interval keeps the consumer's commits grouped; the others wake this process's senders.
- */
-export function shouldNotify(lastNotifiedAt: number | undefined, now: number, intervalMs: number): boolean {
-  // A clock that stepped back must not silence notifications for as long as it stepped.
-  return lastNotifiedAt === undefined || now - lastNotifiedAt >= intervalMs || now < lastNotifiedAt;
-}

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
+import type { ThrottledWakeUp } from '../wakeup/throttled-wake-up.ts';
 import { type ClaimedMessage, claimDueMessages, DELIVERY_CHANNEL_SUFFIX } from './delivery.repository.ts';
 import type { Send, SendResult } from './delivery.sender.ts';
 import {
@@ -12,7 +13,6 @@ import {
   settleAttempt,
   settleDeliveredBatch,
 } from './delivery.service.ts';
-import type { DeliverySignal } from './delivery.signal.ts';
 import { isSuccessStatus } from './retry.rules.ts';
 import type { SecretCipher } from './secret.cipher.ts';
 import { signingSecrets } from './secret.rules.ts';
@@ -23,7 +23,7 @@ export interface DeliveryWorkerOptions {
   /** For LISTEN; without it the worker only polls. */
   pool?: pg.Pool;
   /** Wake-ups from this process's consumer for the transactions that did not NOTIFY. */
-  signal?: DeliverySignal;
+  signal?: ThrottledWakeUp;
   schema: string;
   logger: Logger;
   send: Send;

@@ -1,12 +1,7 @@
 import t from 'tap';
-import {
-  beforeSending,
-  leaseAllowsSending,
-  settleAttempt,
-  shouldNotify,
-} from '../../src/email/email.rules.ts';
+import { beforeSending, leaseAllowsSending, settleAttempt } from '../../src/email/email.rules.ts';
 import { describeTime, renderMail } from '../../src/email/email.templates.ts';
-import { MailSignal } from '../../src/email/mail.signal.ts';
+import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
 
 const now = new Date('2026-03-01T10:00:00Z');
 const policy = { maxAttempts: 3, baseMs: 1000, maxMs: 10_000 };
@@ -71,18 +66,11 @@ t.test('settling an attempt: the lease counted it; errors lose the address', asy
   );
 });
 
-t.test('NOTIFY at most once per interval; a clock that steps back does not silence it', async (t) => {
-  t.ok(shouldNotify(undefined, 1000, 20));
-  t.notOk(shouldNotify(1000, 1019, 20));
-  t.ok(shouldNotify(1000, 1020, 20));
-  t.ok(shouldNotify(1000, 500, 20));
-});
-
 t.test(
   'mail signal: one NOTIFY per interval, the skipped ones wake the senders one interval later',
   async (t) => {
     let clock = 1000;
-    const signal = new MailSignal(20, () => clock);
+    const signal = new ThrottledWakeUp(20, () => clock);
     let wakes = 0;
     const unsubscribe = signal.subscribe(() => {
       wakes += 1;

@@ -9,8 +9,8 @@ import type { EmailContext } from '../../src/email/email.context.ts';
 import { cancelQueuedEmails, insertEmails, type NewEmail } from '../../src/email/email.repository.ts';
 import { messageIdFor } from '../../src/email/email.rules.ts';
 import { EmailSender, type SenderOptions } from '../../src/email/email.sender.ts';
-import { MailSignal } from '../../src/email/mail.signal.ts';
 import { createMailTransport, type MailTransport } from '../../src/email/mail.transport.ts';
+import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
 import { startSmtpServer, testClock } from './email.fixture.ts';
 
 const LEASE_MS = 60_000;
@@ -35,7 +35,7 @@ const ctx: EmailContext = {
   messageIdDomain: 'test.example.org',
   publicBaseUrl: 'http://notification.test',
   secret: async () => 'test-secret',
-  mail: new MailSignal(20),
+  mail: new ThrottledWakeUp(20),
 };
 const options: SenderOptions = {
   batchSize: 10,
