@@ -15,6 +15,7 @@ import {
   PermanentEventError,
 } from '../src/index.ts';
 import {
+  countingConsumer,
   itemRecorded,
   lookupTestType,
   type Messaging,
@@ -22,7 +23,6 @@ import {
   setupMessaging,
   type TestDB,
 } from './fixture.ts';
-import { batchCountingConsumer } from './fixture-batch.ts';
 
 let m: Messaging;
 t.before(async () => {
@@ -242,7 +242,11 @@ t.test('a crash between commit and ack redelivers the batch and the inbox skips 
     m.db,
   );
   const subject = 'registration.item.crash';
-  const consumer = batchCountingConsumer(streams.registration, subject);
+  const consumer = countingConsumer({
+    name: 'batch-counting-consumer',
+    filterSubject: subject,
+    batch: { maxEvents: 10, maxWaitMs: 5 },
+  });
   const events = Array.from({ length: 60 }, (_, i) => newEvent(1000 + i));
   for (const e of events) await publish(subject, JSON.stringify(e), e.id);
 

@@ -126,9 +126,27 @@ export async function countUnpublished(m: Messaging): Promise<number> {
 }
 
 /**
- * A consumer that counts how often each event was applied (`times` > 1 would be a doubled effect), for the
- * crash and fault tests; `received()` reads the counts.
+ * A consumer that counts how often each event was applied in `svc.received` (`times` > 1 would be a doubled
+ * effect), for the crash and fault tests; with `batch`, in the runner's batch mode.
  */
+export function countingConsumer(
+  options: { name?: string; filterSubject?: string; batch?: { maxEvents: number; maxWaitMs: number } } = {},
+) {
+  return defineConsumer<TestDB>({
+    name: options.name ?? 'counting-consumer',
+    stream: streams.registration,
+    ...(options.filterSubject ? { filterSubject: options.filterSubject } : {}),
+    ...(options.batch ? { batch: options.batch } : {}),
+    handlers: [
+      on(itemRecorded, async (trx, event) => {
+        await sql`insert into svc.received (event_id) values (${event.id})
+                  on conflict (event_id) do update set times = received.times + 1`.execute(trx);
+      }),
+    ],
+  });
+}
+
+/** Starts `countingConsumer()` on a fresh `svc.received`; `received()` reads the counts. */
 export async function startCountingConsumer(
   m: Messaging,
   options: Partial<Pick<ConsumerRunnerOptions<TestDB>, 'retry' | 'ackWaitMs'>> = {},
@@ -144,16 +162,7 @@ export async function startCountingConsumer(
     logger: quietLogger,
     lookupType: lookupTestType,
     ...options,
-    definition: defineConsumer<TestDB>({
-      name: 'counting-consumer',
-      stream: streams.registration,
-      handlers: [
-        on(itemRecorded, async (trx, event) => {
-          await sql`insert into svc.received (event_id) values (${event.id})
-                    on conflict (event_id) do update set times = received.times + 1`.execute(trx);
-        }),
-      ],
-    }),
+    definition: countingConsumer(),
   });
   await runner.start();
   const received = async () =>
