@@ -13,17 +13,34 @@ export type EventHandler<DB, E = CloudEvent> = (
   meta: DeliveryMeta,
 ) => Promise<void>;
 
+/**
+ * Applies several events of one type, in arrival order, with the same effects as calling the single-event
+ * handler for each in turn; it exists so a batch can cost a few set-based statements instead of a few per
+ * event. Throwing rolls back the whole batch, whose events are then applied one by one.
+ */
+export type ManyEventsHandler<DB, E = CloudEvent> = (
+  trx: Transaction<DB>,
+  events: readonly E[],
+) => Promise<void>;
+
 export interface HandlerEntry<DB> {
   readonly definition: EventDefinition;
   readonly handler: EventHandler<DB>;
+  /** Used in batch mode for runs of consecutive events of this type; `handler` for everything else. */
+  readonly handleMany?: ManyEventsHandler<DB> | undefined;
 }
 
 /** Pairs an event contract with its handler, so the handler sees the event's own payload type. */
 export function on<DB, D extends EventDefinition>(
   definition: D,
   handler: EventHandler<DB, EventOf<D>>,
+  handleMany?: ManyEventsHandler<DB, EventOf<D>>,
 ): HandlerEntry<DB> {
-  return { definition, handler: handler as EventHandler<DB> };
+  return {
+    definition,
+    handler: handler as EventHandler<DB>,
+    handleMany: handleMany as ManyEventsHandler<DB> | undefined,
+  };
 }
 
 export interface ConsumerDefinition<DB> {

@@ -232,11 +232,22 @@ export class ConsumerRunner<DB extends MessagingTables> {
           .execute();
         // Postgres prints uuids in lower case; a second copy of an event in the same batch is a duplicate.
         const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
-        const result: boolean[] = [];
-        for (const v of valid) {
-          const isNew = fresh.delete(v.id.toLowerCase());
-          if (isNew) await v.entry.handler(trx, v.event, v.pulled.meta);
-          result.push(isNew);
+        const result = valid.map((v) => fresh.delete(v.id.toLowerCase()));
+        const toApply = valid.filter((_, i) => result[i]);
+        // Consecutive events of one type go to its handleMany together, so arrival order still holds.
+        for (let start = 0; start < toApply.length; ) {
+          const { entry } = toApply[start]!;
+          let end = start + 1;
+          if (entry.handleMany) while (end < toApply.length && toApply[end]!.entry === entry) end += 1;
+          if (end - start > 1) {
+            await entry.handleMany!(
+              trx,
+              toApply.slice(start, end).map((v) => v.event),
+            );
+          } else {
+            await entry.handler(trx, toApply[start]!.event, toApply[start]!.pulled.meta);
+          }
+          start = end;
         }
         return result;
       });

@@ -11,6 +11,7 @@ import {
   defineConsumer,
   type EventHandler,
   listDeadLetters,
+  type ManyEventsHandler,
   on,
   PermanentEventError,
 } from '../src/index.ts';
@@ -43,6 +44,7 @@ async function startBatchRunner(
   subject: string,
   handler: EventHandler<TestDB, any>,
   batch: BatchOptions = { maxEvents: 16, maxWaitMs: 5 },
+  handleMany?: ManyEventsHandler<TestDB, any>,
 ) {
   const runner = new ConsumerRunner<TestDB>({
     db: m.db,
@@ -55,7 +57,7 @@ async function startBatchRunner(
       stream: streams.registration,
       filterSubject: subject,
       batch,
-      handlers: [on(itemRecorded, handler)],
+      handlers: [on(itemRecorded, handler, handleMany)],
     }),
     retry: { initialDelayMs: 100, maxDelayMs: 400, maxDeliveries: 4 },
     lookupType: lookupTestType,
@@ -127,6 +129,51 @@ t.test('a batch of events applies each once, several events per transaction', as
     .executeTakeFirstOrThrow();
   t.equal(Number(inbox.n), 50, 'one inbox row per event');
 });
+
+t.test(
+  'runs of one event type go to handleMany in stream order; a failing run falls back to one by one',
+  async (t) => {
+    const subject = nextSubject();
+    const events = Array.from({ length: 40 }, (_, i) => newEvent(i, `item-${i % 5}`));
+    const copy = events[3]!;
+    for (const e of events) await publish(subject, JSON.stringify(e), e.id);
+    // A copy under another message id: the inbox must keep it away from handleMany.
+    await publish(subject, JSON.stringify(copy), `${copy.id}-copy`);
+    const poisoned = events[30]!.id;
+    const runs: number[][] = [];
+    let singles = 0;
+    const runner = await startBatchRunner(
+      t,
+      subject,
+      async (trx, event) => {
+        singles += 1;
+        await applyEffect(trx, event, { deliveryCount: 1, streamSequence: undefined });
+      },
+      { maxEvents: 16, maxWaitMs: 20, inFlight: 1 },
+      async (trx, many) => {
+        runs.push(many.map((e) => e.data.n));
+        if (many.some((e) => e.id === poisoned)) throw new Error('this run fails as a whole');
+        for (const e of many) await applyEffect(trx, e, { deliveryCount: 1, streamSequence: undefined });
+      },
+    );
+    await eventually(() => runner.stats.handled === 40);
+    const applied = await effects(events.map((e) => e.id));
+    t.equal(applied.size, 40, 'every event has its effect');
+    t.ok(
+      [...applied.values()].every((n) => n === 1),
+      'each applied once, the copy not at all',
+    );
+    t.ok(runs.length >= 3, `handleMany took runs (${runs.map((r) => r.length).join(', ')})`);
+    t.ok(
+      runs.every((run) => run.every((n, i) => i === 0 || n > run[i - 1]!)),
+      'each run in stream order',
+    );
+    const failedRun = runs.find((run) => run.includes(30))!;
+    t.ok(failedRun, 'the run holding the failing event reached handleMany');
+    t.ok(singles >= failedRun.length, `its events were applied one by one after the rollback (${singles})`);
+    t.equal(runner.stats.duplicates, 1, 'the copy recognised by the inbox');
+  },
+);
 
 t.test('copies inside one batch and across batches have one effect', async (t) => {
   const subject = nextSubject();
