@@ -5,6 +5,7 @@ import type { EmailContext } from '../email/email.context.ts';
 import {
   attendeeChanged,
   attendeeErased,
+  attendeesChanged,
   meetingCancelled,
   meetingChanged,
   meetingRescheduled,
@@ -12,7 +13,8 @@ import {
 
 /**
  * Registration events feed the meeting and recipient read models, the reminder schedule and the mails.
- * Batched: a burst of registrations costs one transaction per batch instead of one per event. What can fail a
+ * Batched: a burst of registrations costs one transaction per batch instead of one per event, and a run of
+ * attendee events of one kind a few statements in all (attendeesChanged). What can fail a
  * batch — `MeetingNotKnownYet` while meeting and attendee events race, a deadlock with a reschedule (attendee
  * handlers share-lock their meeting row) — rolls it back and the runner replays its events one by one, with
  * their own retries; that costs time in those rare cases, never an effect.
@@ -28,10 +30,26 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.meetingUpdated, (trx, event) => meetingChanged(trx, ctx, event.data)),
       on(e.meetingRescheduled, (trx, event) => meetingRescheduled(trx, ctx, event)),
       on(e.meetingCancelled, (trx, event) => meetingCancelled(trx, ctx, event)),
-      on(e.attendeeRegistered, (trx, event) => attendeeChanged(trx, ctx, 'registered', event)),
-      on(e.attendeeWaitlisted, (trx, event) => attendeeChanged(trx, ctx, 'waitlisted', event)),
-      on(e.attendeePromoted, (trx, event) => attendeeChanged(trx, ctx, 'promoted', event)),
-      on(e.attendeeCancelled, (trx, event) => attendeeChanged(trx, ctx, 'cancelled', event)),
+      on(
+        e.attendeeRegistered,
+        (trx, event) => attendeeChanged(trx, ctx, 'registered', event),
+        (trx, events) => attendeesChanged(trx, ctx, 'registered', events),
+      ),
+      on(
+        e.attendeeWaitlisted,
+        (trx, event) => attendeeChanged(trx, ctx, 'waitlisted', event),
+        (trx, events) => attendeesChanged(trx, ctx, 'waitlisted', events),
+      ),
+      on(
+        e.attendeePromoted,
+        (trx, event) => attendeeChanged(trx, ctx, 'promoted', event),
+        (trx, events) => attendeesChanged(trx, ctx, 'promoted', events),
+      ),
+      on(
+        e.attendeeCancelled,
+        (trx, event) => attendeeChanged(trx, ctx, 'cancelled', event),
+        (trx, events) => attendeesChanged(trx, ctx, 'cancelled', events),
+      ),
       on(e.attendeeCheckedIn, (trx, event) => attendeeChanged(trx, ctx, 'checked_in', event)),
       on(e.attendeeErased, (trx, event) => attendeeErased(trx, ctx, event)),
     ],

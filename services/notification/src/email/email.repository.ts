@@ -114,7 +114,7 @@ export const MAIL_CHANNEL_SUFFIX = '_mail_queued';
 export async function cancelQueuedEmails(
   trx: Transaction<Database>,
   now: Date,
-  filter: { meetingId?: string; registrationId?: string; kinds?: readonly EmailKind[] },
+  filter: { meetingId?: string; registrationIds?: readonly string[]; kinds?: readonly EmailKind[] },
 ): Promise<number> {
   let query = trx
     .updateTable('email')
@@ -122,7 +122,10 @@ export async function cancelQueuedEmails(
     .where('status', '=', 'queued')
     .where((eb) => eb.or([eb('leased_until', 'is', null), eb('leased_until', '<=', now)]));
   if (filter.meetingId) query = query.where('meeting_id', '=', filter.meetingId);
-  if (filter.registrationId) query = query.where('registration_id', '=', filter.registrationId);
+  if (filter.registrationIds) {
+    if (filter.registrationIds.length === 0) return 0;
+    query = query.where('registration_id', 'in', filter.registrationIds);
+  }
   if (filter.kinds) query = query.where('kind', 'in', filter.kinds);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
@@ -134,7 +137,7 @@ export async function eraseEmailsOf(
   now: Date,
   registrationId: string,
 ): Promise<void> {
-  await cancelQueuedEmails(trx, now, { registrationId });
+  await cancelQueuedEmails(trx, now, { registrationIds: [registrationId] });
   await trx
     .updateTable('email')
     .set({ recipient: null, text_body: null, html_body: null, ics: null, unsubscribe_url: null })

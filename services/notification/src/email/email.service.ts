@@ -10,9 +10,9 @@ import type {
 } from '@citydeals/contracts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { applyMeetingSnapshot, lockMeeting } from '../read-models/meeting.repository.ts';
+import { applyMeetingSnapshot, lockMeetings } from '../read-models/meeting.repository.ts';
 import {
-  applyAttendeeSnapshot,
+  applyAttendeeSnapshots,
   countOtherRecipientsWithAddress,
   eraseRecipient,
   listRecipients,
@@ -22,7 +22,7 @@ import {
   deleteMeetingReminders,
   requeueUnsentReminders,
 } from '../reminders/reminder.repository.ts';
-import { planRemindersFor } from '../reminders/reminder.service.ts';
+import { planRemindersFor, planRemindersOf } from '../reminders/reminder.service.ts';
 import { type ComposeInput, composeEmail } from './email.compose.ts';
 import type { EmailContext } from './email.context.ts';
 import {
@@ -121,55 +121,91 @@ export class MeetingNotKnownYet extends Error {
   override name = 'MeetingNotKnownYet';
 }
 
+type AttendeeEvent = CloudEvent<string, AttendeeSnapshot> | AttendeeCancelledEvent;
+
 /**
  * One step in a registration's life: the read model, its reminders, and the mail that tells the attendee.
  * An event older than what is stored changes nothing and sends nothing.
  */
-export async function attendeeChanged(
+export function attendeeChanged(
   trx: Transaction<Database>,
   ctx: EmailContext,
   change: AttendeeChange,
-  event: CloudEvent<string, AttendeeSnapshot> | AttendeeCancelledEvent,
+  event: AttendeeEvent,
 ): Promise<void> {
-  // The meeting row is held until commit, so a reschedule handled at the same time either sees this
-  // attendee or is seen by it: reminders are never planned against a superseded start.
-  const meeting = await lockMeeting(trx, event.data.meetingId);
-  if (!meeting) {
-    // Meeting events and attendee events are handled in parallel; the runner retries this one shortly.
-    throw new MeetingNotKnownYet(`meeting ${event.data.meetingId} has not arrived yet`);
+  return attendeesChanged(trx, ctx, change, [event]);
+}
+
+/**
+ * The same step for several registrations at once, with the same effects as attendeeChanged for each in
+ * turn, in a fixed number of statements. Events about one registration depend on each other's outcome,
+ * so a run that holds two of them is applied one event at a time.
+ */
+export async function attendeesChanged(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  change: AttendeeChange,
+  events: readonly AttendeeEvent[],
+): Promise<void> {
+  const registrations = new Set(events.map((e) => e.data.registrationId));
+  if (registrations.size < events.length) {
+    for (const event of events) await attendeesChanged(trx, ctx, change, [event]);
+    return;
   }
-  const recipient = await applyAttendeeSnapshot(trx, event.data);
-  if (!recipient) return;
+  // The meeting rows are held until commit, so a reschedule handled at the same time either sees these
+  // attendees or is seen by them: reminders are never planned against a superseded start.
+  const meetings = await lockMeetings(
+    trx,
+    events.map((e) => e.data.meetingId),
+  );
+  const unknown = events.find((e) => !meetings.has(e.data.meetingId));
+  if (unknown) {
+    // Meeting events and attendee events are handled in parallel; the runner retries this one shortly.
+    throw new MeetingNotKnownYet(`meeting ${unknown.data.meetingId} has not arrived yet`);
+  }
+  const recipients = await applyAttendeeSnapshots(
+    trx,
+    events.map((e) => e.data),
+  );
+  const applied = events.flatMap((event) => {
+    const recipient = recipients.get(event.data.registrationId);
+    return recipient ? [{ event, recipient, meeting: meetings.get(event.data.meetingId)! }] : [];
+  });
+  if (applied.length === 0) return;
   const now = ctx.clock.now();
   if (change === 'registered' || change === 'promoted') {
-    await planRemindersFor(trx, now, meeting, [recipient]);
+    await planRemindersOf(trx, now, applied);
   } else if (change === 'waitlisted' || change === 'cancelled') {
-    await cancelPendingReminders(trx, recipient.registration_id);
-    await cancelQueuedEmails(trx, now, {
-      registrationId: recipient.registration_id,
-      kinds: ['reminder'],
-    });
+    const ids = applied.map(({ recipient }) => recipient.registration_id);
+    await cancelPendingReminders(trx, ids);
+    await cancelQueuedEmails(trx, now, { registrationIds: ids, kinds: ['reminder'] });
   }
   const kind = mailFor[change];
-  if (!kind || meeting.status === 'cancelled') return;
-  const hadSeat = 'previousStatus' in event.data && event.data.previousStatus === 'confirmed';
-  const calendar =
-    change === 'registered' || change === 'promoted'
-      ? 'REQUEST'
-      : change === 'cancelled' && hadSeat
-        ? 'CANCEL'
-        : null;
-  await queue(trx, ctx, [
-    {
-      kind,
-      meeting,
-      recipient,
-      now,
-      calendar,
-      extra: { position: recipient.position },
-      dedupeKey: `${event.id}:${recipient.registration_id}`,
-    },
-  ]);
+  if (!kind) return;
+  await queue(
+    trx,
+    ctx,
+    applied
+      .filter(({ meeting }) => meeting.status !== 'cancelled')
+      .map(({ event, recipient, meeting }) => {
+        const hadSeat = 'previousStatus' in event.data && event.data.previousStatus === 'confirmed';
+        const calendar =
+          change === 'registered' || change === 'promoted'
+            ? ('REQUEST' as const)
+            : change === 'cancelled' && hadSeat
+              ? ('CANCEL' as const)
+              : null;
+        return {
+          kind,
+          meeting,
+          recipient,
+          now,
+          calendar,
+          extra: { position: recipient.position },
+          dedupeKey: `${event.id}:${recipient.registration_id}`,
+        };
+      }),
+  );
 }
 
 /** Removes the person from this schema: read model, queued mails, addresses in the log, suppression. */
@@ -179,7 +215,7 @@ export async function attendeeErased(
   event: AttendeeErasedEvent,
 ): Promise<void> {
   const { email } = await eraseRecipient(trx, event.data);
-  await cancelPendingReminders(trx, event.data.registrationId);
+  await cancelPendingReminders(trx, [event.data.registrationId]);
   await eraseEmailsOf(trx, ctx.clock.now(), event.data.registrationId);
   // The suppression entry is about the address; keep it while another registration still uses it.
   if (email && (await countOtherRecipientsWithAddress(trx, email, event.data.registrationId)) === 0) {

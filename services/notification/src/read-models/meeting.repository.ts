@@ -43,12 +43,23 @@ export async function applyMeetingSnapshot(
     .executeTakeFirst();
 }
 
-/** Reads the meeting and holds it against concurrent changes until the transaction ends. */
-export async function lockMeeting(
+/**
+ * Reads meetings and holds them against concurrent changes until the transaction ends; locked in id order,
+ * so two transactions locking overlapping sets never wait on each other in a cycle.
+ */
+export async function lockMeetings(
   trx: Transaction<Database>,
-  meetingId: string,
-): Promise<MeetingRow | undefined> {
-  return trx.selectFrom('meeting').selectAll().where('id', '=', meetingId).forShare().executeTakeFirst();
+  meetingIds: readonly string[],
+): Promise<Map<string, MeetingRow>> {
+  if (meetingIds.length === 0) return new Map();
+  const rows = await trx
+    .selectFrom('meeting')
+    .selectAll()
+    .where('id', 'in', [...new Set(meetingIds)].sort())
+    .orderBy('id')
+    .forShare()
+    .execute();
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 export async function findMeetings(db: Kysely<Database>, ids: readonly string[]): Promise<MeetingRow[]> {

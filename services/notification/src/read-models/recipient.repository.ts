@@ -5,37 +5,50 @@ import type { Database } from '../db/database.ts';
 export type RecipientRow = Selectable<Database['recipient']>;
 
 /**
- * Applies an attendee snapshot if it is newer than what is stored and the attendee was not erased.
- * Returns the row when applied; undefined for an older, repeated or post-erasure event.
+ * Applies attendee snapshots, each if it is newer than what is stored and the attendee was not erased, in
+ * one statement. Returns the rows applied by registration id; an older, repeated or post-erasure snapshot
+ * has none. The registration ids must differ (one statement cannot update a row twice).
  */
-export async function applyAttendeeSnapshot(
+export async function applyAttendeeSnapshots(
   trx: Transaction<Database>,
-  snapshot: AttendeeSnapshot,
-): Promise<RecipientRow | undefined> {
-  const values = {
-    registration_id: snapshot.registrationId,
-    meeting_id: snapshot.meetingId,
-    version: snapshot.version,
-    status: snapshot.status,
-    name: snapshot.name,
-    email: snapshot.email,
-    language: snapshot.language,
-    position: snapshot.position,
-    manage_url: snapshot.manageUrl,
-  };
-  const { registration_id: _id, ...update } = values;
-  return trx
+  snapshots: readonly AttendeeSnapshot[],
+): Promise<Map<string, RecipientRow>> {
+  if (snapshots.length === 0) return new Map();
+  const rows = await trx
     .insertInto('recipient')
-    .values(values)
+    .values(
+      snapshots.map((snapshot) => ({
+        registration_id: snapshot.registrationId,
+        meeting_id: snapshot.meetingId,
+        version: snapshot.version,
+        status: snapshot.status,
+        name: snapshot.name,
+        email: snapshot.email,
+        language: snapshot.language,
+        position: snapshot.position,
+        manage_url: snapshot.manageUrl,
+      })),
+    )
     .onConflict((oc) =>
       oc
         .column('registration_id')
-        .doUpdateSet({ ...update, updated_at: new Date() })
-        .where('recipient.version', '<', snapshot.version)
+        .doUpdateSet((eb) => ({
+          meeting_id: eb.ref('excluded.meeting_id'),
+          version: eb.ref('excluded.version'),
+          status: eb.ref('excluded.status'),
+          name: eb.ref('excluded.name'),
+          email: eb.ref('excluded.email'),
+          language: eb.ref('excluded.language'),
+          position: eb.ref('excluded.position'),
+          manage_url: eb.ref('excluded.manage_url'),
+          updated_at: new Date(),
+        }))
+        .whereRef('recipient.version', '<', 'excluded.version')
         .where('recipient.erased', '=', false),
     )
     .returningAll()
-    .executeTakeFirst();
+    .execute();
+  return new Map(rows.map((row) => [row.registration_id, row]));
 }
 
 /**

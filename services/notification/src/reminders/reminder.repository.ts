@@ -24,24 +24,25 @@ export async function remindersOf(
   return byRegistration;
 }
 
-export async function applyReminderPlan(
+/** Applies the reminder plans of several registrations: one statement for every row to insert or re-time. */
+export async function applyReminderPlans(
   trx: Transaction<Database>,
-  target: { registrationId: string; meetingId: string },
-  plan: ReminderPlan,
+  plans: readonly { registrationId: string; meetingId: string; plan: ReminderPlan }[],
 ): Promise<void> {
-  if (plan.upsert.length > 0) {
+  const upserts = plans.flatMap(({ registrationId, meetingId, plan }) =>
+    plan.upsert.map((p) => ({
+      registration_id: registrationId,
+      meeting_id: meetingId,
+      reminder_offset: p.offset,
+      due_at: p.dueAt,
+      status: p.status,
+      email_id: null,
+    })),
+  );
+  if (upserts.length > 0) {
     await trx
       .insertInto('reminder')
-      .values(
-        plan.upsert.map((p) => ({
-          registration_id: target.registrationId,
-          meeting_id: target.meetingId,
-          reminder_offset: p.offset,
-          due_at: p.dueAt,
-          status: p.status,
-          email_id: null,
-        })),
-      )
+      .values(upserts)
       .onConflict((oc) =>
         oc.columns(['registration_id', 'reminder_offset']).doUpdateSet((eb) => ({
           due_at: eb.ref('excluded.due_at'),
@@ -52,23 +53,26 @@ export async function applyReminderPlan(
       )
       .execute();
   }
-  if (plan.cancel.length > 0) {
+  // Only when a meeting dropped an offset: rare, so one statement per registration concerned.
+  for (const { registrationId, plan } of plans) {
+    if (plan.cancel.length === 0) continue;
     await trx
       .updateTable('reminder')
       .set({ status: 'cancelled', updated_at: new Date() })
-      .where('registration_id', '=', target.registrationId)
+      .where('registration_id', '=', registrationId)
       .where('reminder_offset', 'in', plan.cancel)
       .where('status', '=', 'pending')
       .execute();
   }
 }
 
-/** Stops the reminders of a registration that lost its seat; sent ones stay as history. */
-export async function cancelPendingReminders(trx: Transaction<Database>, registrationId: string) {
+/** Stops the reminders of registrations that lost their seat; sent ones stay as history. */
+export async function cancelPendingReminders(trx: Transaction<Database>, registrationIds: readonly string[]) {
+  if (registrationIds.length === 0) return;
   await trx
     .updateTable('reminder')
     .set({ status: 'cancelled', updated_at: new Date() })
-    .where('registration_id', '=', registrationId)
+    .where('registration_id', 'in', registrationIds)
     .where('status', 'in', ['pending', 'skipped'])
     .execute();
 }

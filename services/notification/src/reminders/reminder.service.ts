@@ -8,7 +8,7 @@ import { addressHash, unsubscribeToken } from '../email/unsubscribe.rules.ts';
 import { findMeetings, type MeetingRow } from '../read-models/meeting.repository.ts';
 import { findRecipients, type RecipientRow } from '../read-models/recipient.repository.ts';
 import {
-  applyReminderPlan,
+  applyReminderPlans,
   claimDueReminders,
   remindersOf,
   setReminderStatus,
@@ -16,26 +16,44 @@ import {
 import { decideDueReminder, planReminders } from './reminder.rules.ts';
 
 /** Brings the reminder rows of these attendees (all with a seat) in line with the meeting as it is now. */
-export async function planRemindersFor(
+export function planRemindersFor(
   trx: Transaction<Database>,
   now: Date,
   meeting: MeetingRow,
   recipients: readonly RecipientRow[],
 ): Promise<void> {
-  if (meeting.status === 'cancelled') return;
+  return planRemindersOf(
+    trx,
+    now,
+    recipients.map((recipient) => ({ meeting, recipient })),
+  );
+}
+
+/** As planRemindersFor, for attendees of any meetings: a fixed number of statements however many. */
+export async function planRemindersOf(
+  trx: Transaction<Database>,
+  now: Date,
+  seats: readonly { meeting: MeetingRow; recipient: RecipientRow }[],
+): Promise<void> {
+  const planned = seats.filter(({ meeting }) => meeting.status !== 'cancelled');
+  if (planned.length === 0) return;
   const existing = await remindersOf(
     trx,
-    recipients.map((r) => r.registration_id),
+    planned.map(({ recipient }) => recipient.registration_id),
   );
-  for (const recipient of recipients) {
-    const plan = planReminders({
-      startsAt: new Date(meeting.starts_at),
-      offsets: meeting.reminder_offsets,
-      now,
-      existing: existing.get(recipient.registration_id) ?? [],
-    });
-    await applyReminderPlan(trx, { registrationId: recipient.registration_id, meetingId: meeting.id }, plan);
-  }
+  await applyReminderPlans(
+    trx,
+    planned.map(({ meeting, recipient }) => ({
+      registrationId: recipient.registration_id,
+      meetingId: meeting.id,
+      plan: planReminders({
+        startsAt: new Date(meeting.starts_at),
+        offsets: meeting.reminder_offsets,
+        now,
+        existing: existing.get(recipient.registration_id) ?? [],
+      }),
+    })),
+  );
 }
 
 export function unsubscribeUrl(ctx: EmailContext, secret: string, registrationId: string): string {

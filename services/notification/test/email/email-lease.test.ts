@@ -186,7 +186,11 @@ t.test('a mail on the wire is not withdrawn; one whose lease ran out is', async 
     .where('registration_id', '=', registrationId)
     .execute();
   const cancel = (at: Date) =>
-    db.transaction().execute((trx) => cancelQueuedEmails(trx, at, { registrationId, kinds: ['reminder'] }));
+    db
+      .transaction()
+      .execute((trx) =>
+        cancelQueuedEmails(trx, at, { registrationIds: [registrationId], kinds: ['reminder'] }),
+      );
   t.equal(await cancel(now), 0, 'leased: left to its sender');
   t.equal((await rowsOf(registrationId))[0]!.status, 'queued');
   t.equal(await cancel(new Date(leaseUntil.getTime() + 1)), 1, 'lease over: withdrawn');

@@ -5,6 +5,7 @@ import { namespace } from '@citydeals/messaging';
 import { shutdown } from '@citydeals/service-kit';
 import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
 import ICAL from 'ical.js';
+import { sql } from 'kysely';
 import t from 'tap';
 import { loadServiceConfig } from '../../src/config.ts';
 import { emailContextFor } from '../../src/email/email.module.ts';
@@ -195,6 +196,90 @@ t.test(
         .execute()
         .then((r) => r.length),
       2,
+    );
+  },
+);
+
+t.test(
+  'a burst of attendee events, applied several per statement, has the effects of applying them one by one',
+  async (t) => {
+    const meetings = [meetingSnapshot(), meetingSnapshot({ reminderOffsets: ['P1D'] })];
+    for (const m of meetings) await feed.scheduled(m);
+    t.ok(
+      await eventually(
+        async () =>
+          (
+            await db
+              .selectFrom('meeting')
+              .select('id')
+              .where(
+                'id',
+                'in',
+                meetings.map((m) => m.meetingId),
+              )
+              .execute()
+          ).length === 2,
+      ),
+    );
+    const seated = Array.from({ length: 24 }, (_, i) => attendeeSnapshot(meetings[i % 2]!.meetingId));
+    const waiting = Array.from({ length: 6 }, (_, i) =>
+      attendeeSnapshot(meetings[0]!.meetingId, { status: 'waitlisted', position: i + 1 }),
+    );
+    // Published at once, so the consumer's batches hold runs of each kind, and a repeat of an event (a new
+    // event id, the same version) lands in a run with its original.
+    const first = await Promise.all([
+      ...seated.map((a) => feed.registered(a)),
+      ...waiting.map((a) => feed.waitlisted(a)),
+      ...seated.slice(0, 4).map((a) => feed.registered(a)),
+    ]);
+    t.ok(await eventually(async () => (await Promise.all(first.map((e) => inboxHas(e.id)))).every(Boolean)));
+    const leaving = seated.slice(4, 10);
+    const second = await Promise.all(
+      leaving.map((a) =>
+        feed.cancelled({ ...a, version: 2, status: 'cancelled', position: null }, 'confirmed'),
+      ),
+    );
+    t.ok(await eventually(async () => (await Promise.all(second.map((e) => inboxHas(e.id)))).every(Boolean)));
+
+    const ids = [...seated, ...waiting].map((a) => a.registrationId);
+    const { rows: written } = await sql<{ n: number }>`
+      select count(distinct xmin::text)::int as n from notification.recipient
+      where registration_id = any(${seated.slice(10).map((a) => a.registrationId)}::uuid[])`.execute(db);
+    t.ok(written[0]!.n < 14, `14 registrations written by ${written[0]!.n} transactions`);
+
+    const mails = await db
+      .selectFrom('email')
+      .select(['registration_id', 'kind'])
+      .where('registration_id', 'in', ids)
+      .execute();
+    const kindsOf = (id: string) =>
+      mails
+        .filter((m) => m.registration_id === id)
+        .map((m) => m.kind)
+        .sort();
+    for (const a of seated) {
+      const left = leaving.includes(a);
+      t.same(
+        kindsOf(a.registrationId),
+        left ? ['registration_cancelled', 'registration_confirmed'] : ['registration_confirmed'],
+        `${a.name}: ${left ? 'confirmed, then cancelled' : 'confirmed once'}`,
+      );
+      const offsets = a.meetingId === meetings[0]!.meetingId ? 2 : 1;
+      t.same(
+        (await reminders(a.registrationId)).map((r) => r.status),
+        Array(offsets).fill(left ? 'cancelled' : 'pending'),
+        `${a.name}: reminders ${left ? 'cancelled' : 'planned'} for each offset of the meeting`,
+      );
+    }
+    for (const a of waiting) {
+      t.same(kindsOf(a.registrationId), ['waitlisted'], `${a.name}: waitlisted once`);
+      t.same(await reminders(a.registrationId), [], `${a.name}: no reminders without a seat`);
+    }
+    t.ok(
+      await eventually(() =>
+        [...seated, ...waiting].every((a) => smtp.to(a.email).length === kindsOf(a.registrationId).length),
+      ),
+      'every mail queued was sent, once',
     );
   },
 );
