@@ -128,7 +128,7 @@ export class EmailSender implements ServiceWorker {
       if (decision !== 'send') return decision;
       const leasedUntil = mail.leased_until ? new Date(mail.leased_until) : null;
       if (!leaseAllowsSending(leasedUntil, this.options.leaseMs, now)) return 'held';
-      await this.transport.send(mail, this.ctx.from.header);
+      await this.transport.send(mail, this.ctx.from);
       return { kind: 'sent' };
     } catch (error) {
       return classifySendError(error);

@@ -1,13 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { EmailRow } from './email.repository.ts';
+import { canFormatMime, formatMime, type MimeMessage } from './mime.format.ts';
+
+/** The sender as configured: the From header, and its parts. */
+export interface MailFrom {
+  name: string;
+  address: string;
+  header: string;
+}
 
 export interface MailTransport {
   readonly kind: 'smtp' | 'file';
   /** Resolves when the server accepted the mail; rejects with nodemailer's error (with `responseCode`). */
-  send(mail: EmailRow, from: string): Promise<void>;
+  send(mail: EmailRow, from: MailFrom): Promise<void>;
   close(): void;
 }
 
@@ -39,13 +48,44 @@ export function toMessage(mail: EmailRow, from: string): SendMailOptions {
   };
 }
 
+/** The parts of the MIME message; the Message-ID is the stored one, so a resend is recognisable. */
+export function toMimeMessage(mail: EmailRow, from: MailFrom): MimeMessage {
+  if (!mail.recipient) throw new Error(`mail ${mail.id} has no recipient (erased)`);
+  const headers: [string, string][] = [['X-CityDeals-Kind', mail.kind]];
+  if (mail.unsubscribe_url) {
+    headers.push(['List-Unsubscribe', `<${mail.unsubscribe_url}>`]);
+    headers.push(['List-Unsubscribe-Post', 'List-Unsubscribe=One-Click']);
+  }
+  return {
+    from: { name: from.name, address: from.address },
+    to: mail.recipient,
+    subject: mail.subject,
+    messageId: mail.message_id,
+    date: new Date(mail.created_at),
+    headers,
+    text: mail.text_body ?? '',
+    html: mail.html_body ?? '',
+    calendar: mail.ics
+      ? { method: mail.ics_method ?? 'REQUEST', content: mail.ics, filename: 'invite.ics' }
+      : null,
+  };
+}
+
 /**
- * The message rendered into one buffer, with its envelope. Handed to nodemailer as MIME parts instead, each
- * part is streamed to the socket as a write of its own (about twenty per mail), and on these machines socket
- * writes were the largest single cost of sending; as one buffer it goes out in a few writes.
+ * The message as one buffer, with its envelope. Handed to nodemailer as MIME parts instead, each part is
+ * composed through a stream pipeline and written to the socket on its own (about twenty writes per mail);
+ * on these machines that was most of the cost of sending. nodemailer composes the rare message this
+ * formatter does not handle (addresses outside ASCII).
  */
-export async function renderMessage(mail: EmailRow, from: string) {
-  const node = new MailComposer(toMessage(mail, from)).compile();
+export async function renderMessage(mail: EmailRow, from: MailFrom) {
+  const message = toMimeMessage(mail, from);
+  if (canFormatMime(message)) {
+    return {
+      raw: formatMime(message, randomBytes(12).toString('hex')),
+      envelope: { from: from.address, to: [message.to] },
+    };
+  }
+  const node = new MailComposer(toMessage(mail, from.header)).compile();
   return { raw: await node.build(), envelope: node.getEnvelope() };
 }
 
