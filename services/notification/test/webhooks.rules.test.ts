@@ -1,4 +1,5 @@
 import { createEvent, dealUpdated, webhookDelivered } from '@citydeals/contracts';
+import { Webhook } from 'standardwebhooks';
 import t from 'tap';
 import { configSchema } from '../src/config.ts';
 import { ThrottledWakeUp } from '../src/wakeup/throttled-wake-up.ts';
@@ -218,7 +219,13 @@ t.test('secrets, signatures and payloads', async (t) => {
   t.same(signingSecrets({ ...endpoint, previousSecret: null }, now), [secret]);
 
   const body = '{"type":"x"}';
-  const headers = signWebhook('msg_1', new Date(), body, [secret, old]);
+  const signedAt = new Date();
+  const headers = signWebhook('msg_1', signedAt, body, [secret, old]);
+  t.equal(
+    headers['webhook-signature'],
+    [secret, old].map((s) => new Webhook(s).sign('msg_1', signedAt, body)).join(' '),
+    'signed as the standardwebhooks library signs',
+  );
   t.ok(verifyStandardWebhook(secret, headers as never, body));
   t.ok(verifyStandardWebhook(old, headers as never, body));
   t.notOk(

@@ -2,8 +2,10 @@ import { dealTrackingEvents, streams } from '@citydeals/contracts';
 import { defineConsumer, on } from '@citydeals/messaging';
 import { newEventId, systemClock } from '@citydeals/service-kit';
 import type { Database } from '../db/database.ts';
-import { queueWebhookMessages } from '../webhooks/delivery.service.ts';
+import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../webhooks/delivery.service.ts';
 import { deliverySignal } from '../webhooks/delivery.signal.ts';
+
+const deps = { clock: systemClock, newId: newEventId, signal: deliverySignal };
 
 /**
  * Every deal-tracking event becomes one webhook message per subscribed endpoint, recorded in the inbox
@@ -13,17 +15,24 @@ export const dealTrackingEventsConsumer = defineConsumer<Database>({
   name: 'notification-deal-tracking-events',
   stream: streams.deal_tracking,
   filterSubject: 'deal_tracking.>',
-  // Safe to batch: the handler is one insert per event and locks no row another event needs. The delivery
-  // signal's NOTIFY throttle counts handler calls, not transactions; a wake-up that comes before the batch
-  // commits only costs latency (the workers poll).
+  // Safe to batch: the handlers insert messages (one statement per event, or per run of events of one
+  // type) and lock no row another event needs. The delivery signal's NOTIFY throttle counts handler calls,
+  // not transactions; a wake-up that comes before the batch commits only costs latency (the workers poll).
   batch: { maxEvents: 64, maxWaitMs: 5 },
   handlers: Object.values(dealTrackingEvents).map((definition) =>
-    on<Database, typeof definition>(definition, async (trx, event) => {
-      await queueWebhookMessages(trx, event, definition.subject, {
-        clock: systemClock,
-        newId: newEventId,
-        signal: deliverySignal,
-      });
-    }),
+    on<Database, typeof definition>(
+      definition,
+      async (trx, event) => {
+        await queueWebhookMessages(trx, event, definition.subject, deps);
+      },
+      // A run of consecutive events of this type in a batch: one statement for all of them.
+      async (trx, events) => {
+        await queueWebhookMessagesForEvents(
+          trx,
+          events.map((event) => ({ event, eventSubject: definition.subject })),
+          deps,
+        );
+      },
+    ),
   ),
 });

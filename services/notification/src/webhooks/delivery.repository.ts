@@ -65,6 +65,66 @@ export async function queueMessagesForSubscribers(
   return { subscribers: rows[0]!.subscribers, inserted: rows[0]!.inserted };
 }
 
+/**
+ * Queues the messages of several events in one statement, with the effect of calling
+ * queueMessagesForSubscribers for each in turn: the same subscribers, and the same "already given this
+ * version" rule, which also counts the messages the earlier events of `events` queue here (a statement does
+ * not see its own inserts, so an endpoint that is a subscriber of an earlier event for the same deal version
+ * is left out). Ids are taken from `ids` in event order; returns how many subscribers there are in all (more
+ * than ids given: call again with at least that many, the messages already queued are not queued twice) and
+ * how many messages were inserted.
+ */
+export async function queueMessagesForEvents(
+  trx: Transaction<Database>,
+  events: readonly Omit<QueuedEvent, 'now'>[],
+  now: Date,
+  ids: readonly { id: string; webhookId: string }[],
+  options: { notify: boolean },
+): Promise<{ subscribers: number; inserted: number }> {
+  const pick = <T>(f: (e: Omit<QueuedEvent, 'now'>) => T) => events.map(f);
+  const { rows } = await sql<{ subscribers: number; inserted: number }>`
+    with event as (
+      select * from unnest(${pick((e) => e.eventId)}::uuid[], ${pick((e) => e.eventType)}::text[],
+        ${pick((e) => e.eventSubject)}::text[], ${pick((e) => e.dealId)}::uuid[],
+        ${pick((e) => e.dealVersion)}::int[], ${pick((e) => e.payload)}::text[])
+        with ordinality as event(event_id, event_type, event_subject, deal_id, deal_version, payload, n)
+    ), subscriber as (
+      select event.n, event.deal_id, event.deal_version, e.id as endpoint_id
+      from event
+      join webhook_endpoint e on e.enabled
+        and (event.event_subject = any(e.event_types) or '*' = any(e.event_types))
+        and (e.deal_ids is null or event.deal_id = any(e.deal_ids))
+      where event.deal_version is null or event.deal_id is null or not exists (
+        select 1 from webhook_message given
+        where given.endpoint_id = e.id and given.deal_id = event.deal_id
+          and given.deal_version = event.deal_version)
+    ), target as (
+      select s.n, s.endpoint_id, row_number() over (order by s.n, s.endpoint_id) as k
+      from subscriber s
+      where s.deal_version is null or s.deal_id is null or not exists (
+        select 1 from subscriber earlier
+        where earlier.endpoint_id = s.endpoint_id and earlier.deal_id = s.deal_id
+          and earlier.deal_version = s.deal_version and earlier.n < s.n)
+    ), inserted as (
+      insert into webhook_message (id, endpoint_id, webhook_id, event_id, event_type, deal_id, deal_version,
+        payload, next_attempt_at, created_at)
+      select ids.id, target.endpoint_id, ids.webhook_id, event.event_id, event.event_type, event.deal_id,
+        event.deal_version, event.payload, ${now}::timestamptz, ${now}::timestamptz
+      from target
+      join event on event.n = target.n
+      join unnest(${ids.map((i) => i.id)}::uuid[], ${ids.map((i) => i.webhookId)}::text[])
+        with ordinality as ids(id, webhook_id, k) on ids.k = target.k
+      on conflict (endpoint_id, event_id) do nothing
+      returning 1
+    )
+    select (select count(*) from target)::int as subscribers, (select count(*) from inserted)::int as inserted,
+      -- Delivered on commit, so workers never look before the rows are visible.
+      (select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '') where ${options.notify})`.execute(
+    trx,
+  );
+  return { subscribers: rows[0]!.subscribers, inserted: rows[0]!.inserted };
+}
+
 function notifyWorkers(trx: Transaction<Database>) {
   return sql`select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '')`.execute(trx);
 }

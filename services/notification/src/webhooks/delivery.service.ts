@@ -9,6 +9,7 @@ import {
   type MessageRow,
   markEndpointsHealthy,
   messageExists,
+  queueMessagesForEvents,
   queueMessagesForSubscribers,
   settleDelivered,
   settleMessage,
@@ -54,6 +55,39 @@ export async function queueWebhookMessages(
     notify,
   });
   return first.inserted + rest.inserted;
+}
+
+/**
+ * queueWebhookMessages for a run of events (in arrival order) at once, with the same effect as calling it
+ * for each in turn: the consumer's batch mode hands it consecutive events, so a run costs one statement
+ * instead of one per event. Ids are drawn for one subscriber per event to begin with (a uuid v7 costs
+ * ≈ 15 µs of CPU here, and most events have one subscriber); with more subscribers the statement runs again
+ * with as many ids as it counted.
+ */
+export async function queueWebhookMessagesForEvents(
+  trx: Transaction<Database>,
+  events: readonly { event: CloudEvent; eventSubject: string }[],
+  deps: { clock: Clock; newId: () => string; signal: { queued(): boolean } },
+): Promise<number> {
+  const queued = events.map(({ event, eventSubject }) => ({
+    eventId: event.id,
+    eventType: event.type,
+    eventSubject,
+    ...dealRefOf(event),
+    payload: webhookPayload(event),
+  }));
+  const now = deps.clock.now();
+  const notify = deps.signal.queued();
+  let ids = events.length;
+  let inserted = 0;
+  for (;;) {
+    const result = await queueMessagesForEvents(trx, queued, now, messageIds(ids, deps.newId), { notify });
+    inserted += result.inserted;
+    // A second round counts at most the subscribers of the first (those queued now are skipped or conflict),
+    // unless endpoints were created in between: then once more.
+    if (result.subscribers <= ids) return inserted;
+    ids = result.subscribers;
+  }
 }
 
 /** Message ids taken along with each event; most installations have a few endpoints. */
