@@ -63,9 +63,10 @@ const SETTLE_GATHER_MS = 5;
  *
  * Successes are settled together: those answered together are gathered (see `#startSettling`), and while
  * one settlement transaction commits, the successes that arrive queue for the next, so a busy worker
- * commits once per batch rather than once per message. A message keeps its concurrency slot until it is
- * settled, which bounds what waits unsettled (and for its lease) to `concurrency` messages. Failures are
- * settled one by one, as they lock and may disable the endpoint. Claims wait for half the slots to be
+ * commits once per batch rather than once per message. A message frees its concurrency slot when its
+ * answer arrives, so the next messages are claimed and sent while the answered ones are recorded; at most
+ * `concurrency` more wait to be recorded (and for their lease), a few settling statements' worth. Failures
+ * are settled one by one, as they lock and may disable the endpoint. Claims wait for half the slots to be
  * free (see `#run`).
  */
 export class WebhookDeliveryWorker implements ServiceWorker {
@@ -81,7 +82,10 @@ export class WebhookDeliveryWorker implements ServiceWorker {
   #unsubscribe: (() => void) | undefined;
   #toSettle: { attempt: DeliveredAttempt; done: () => void }[] = [];
   #settling = false;
-  /** Attempts waiting for their answer. */
+  /**
+   * Attempts waiting for their answer, the slots taken: counted before `#deliver` first awaits, so the claim
+   * loop sees the messages it has just started.
+   */
   #sending = 0;
   #gatherTimer: NodeJS.Timeout | undefined;
   readonly #openedSecrets = new Map<string, string>();
@@ -123,7 +127,8 @@ export class WebhookDeliveryWorker implements ServiceWorker {
     let lastClaimAt = Number.NEGATIVE_INFINITY;
     let polled = false;
     while (!this.#stopping) {
-      const free = concurrency - this.#inFlight.size;
+      // Slots are attempts waiting for an answer; with the answered ones not recorded yet, at most twice that.
+      const free = Math.min(concurrency - this.#sending, concurrency * 2 - this.#inFlight.size);
       // A claim costs a round trip however many rows it takes, and under load slots free up one or a few
       // at a time: wait until half of them are free, so a claim takes several. Slots held by a slow
       // endpoint hold new messages back for a poll interval at most. Only free slots are claimed for, so a
@@ -203,6 +208,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
         result = await this.#o.send({ url: message.url, headers: { ...headers }, body: message.payload });
       } finally {
         this.#sending -= 1;
+        this.wake();
       }
     } catch (err) {
       result = { status: null, retryAfter: null, body: null, error: (err as Error).message, durationMs: 0 };
