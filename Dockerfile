@@ -32,4 +32,4 @@ ENV SERVICE=${SERVICE} \
 USER node
 # exec: node becomes PID 1 and receives SIGTERM itself, which starts the graceful shutdown.
 # The node flags are serviceNodeFlags of infra/build/build-services.ts (checked by infra/test/compose.test.ts).
-CMD ["sh", "-c", "exec node --max-semi-space-size=4 --enable-source-maps \"services/$SERVICE/dist/server.mjs\""]
+CMD ["sh", "-c", "exec node --max-semi-space-size=4 --max-old-space-size=768 --enable-source-maps \"services/$SERVICE/dist/server.mjs\""]

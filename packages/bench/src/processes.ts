@@ -34,8 +34,14 @@ export async function spawnTs(
   // BENCH_CPU_PROF=<dir> writes a V8 CPU profile of every spawned process there on exit (services exit
   // cleanly on SIGTERM), for finding what limits a row: open it in Chrome DevTools or speedscope.
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  // BENCH_MEMORY_SAMPLES=<dir> preloads diagnostics/memory-sampler.mjs: on exit each process writes the
+  // process.memoryUsage() sample (heapUsed, heapTotal, external, rss, V8 spaces) taken at its highest RSS
+  // there, which tells live heap from heap slack from memory outside the V8 heap.
+  const memory = process.env.BENCH_MEMORY_SAMPLES
+    ? ['--import', fileURLToPath(new URL('./diagnostics/memory-sampler.mjs', import.meta.url))]
+    : [];
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...prof, ...nodeFlags, ...loader, entry, ...args], {
+  const child = spawn(process.execPath, [...prof, ...memory, ...nodeFlags, ...loader, entry, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -46,7 +46,9 @@ export async function startService(
     },
     () => true,
     60_000,
-    serviceNodeFlags,
+    // BENCH_NODE_FLAGS='--trace-gc --max-old-space-size=…' adds node flags after the deployed ones, for
+    // trying a flag on the services without changing serviceNodeFlags (--trace-gc goes to their output).
+    [...serviceNodeFlags, ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [])],
   );
   await waitForHttp(`${base}/health/ready`).catch(async (err: Error) => {
     await spawned.stop();
