@@ -155,8 +155,25 @@ export interface ClaimedMessage {
  * Order: a message about a deal is not due while an earlier version of that deal to the same endpoint is
  * still pending (being sent or retried), unless it has waited longer than `orderWaitMs`.
  */
-export async function claimDueMessages(
+export function claimDueMessages(
   db: Kysely<Database>,
+  options: { limit: number; leaseToken: string; leaseMs: number; orderWaitMs: number },
+): Promise<ClaimedMessage[]> {
+  return db.transaction().execute(async (trx) => {
+    // The claim must walk the due index in order and stop after `limit` rows. Planned on statistics from
+    // when few messages were pending (a fresh table, or a quiet spell before a burst), Postgres instead
+    // reads every due row, checks the order rule for each and sorts them: 30–40 ms per claim at 5 000
+    // pending, most of the time of a 10 000-delivery burst. Without sorts or bitmap scans for this one
+    // statement, the only plan left is the ordered index scan, whatever the statistics say.
+    await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
+      trx,
+    );
+    return claimInOrder(trx, options);
+  });
+}
+
+async function claimInOrder(
+  trx: Transaction<Database>,
   options: { limit: number; leaseToken: string; leaseMs: number; orderWaitMs: number },
 ): Promise<ClaimedMessage[]> {
   const { rows } = await sql<ClaimedMessage>`
@@ -190,7 +207,7 @@ export async function claimDueMessages(
     where m.id = due.id and e.id = m.endpoint_id
     returning m.id, m.endpoint_id, m.webhook_id, m.event_id, m.event_type, m.deal_id, m.deal_version,
       m.payload, m.attempts, m.round_start, m.version, e.url, e.secret, e.previous_secret,
-      e.previous_secret_expires_at`.execute(db);
+      e.previous_secret_expires_at`.execute(trx);
   return rows;
 }
 
