@@ -16,11 +16,16 @@ import {
   uniqueName,
 } from '@citydeals/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { sql } from 'kysely';
 import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { startService } from '../src/service.ts';
-import { claimDueMessages } from '../src/webhooks/delivery.repository.ts';
+import {
+  claimDueMessages,
+  claimStatement,
+  planClaimsInIndexOrder,
+} from '../src/webhooks/delivery.repository.ts';
 import { settleDeliveredBatch } from '../src/webhooks/delivery.service.ts';
 import type { ResolveAll } from '../src/webhooks/ssrf.guard.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
@@ -439,3 +444,44 @@ function freePort(): Promise<number> {
     });
   });
 }
+
+t.test(
+  'a claim walks the due index in order and stops at its limit, even on a table with no statistics yet',
+  async (t) => {
+    const endpoint = await createEndpoint('http://rebind.test/plan');
+    const options = { limit: 16, leaseToken: newEventId(), leaseMs: 30_000, orderWaitMs: 3_600_000 };
+    const plans = await runtime.db.transaction().execute(async (trx) => {
+      // A fresh copy of the table, never analysed, holding a burst: it shadows the real one for this
+      // transaction (temporary tables come first in the search path), as the real one is after a deploy.
+      await sql`create temp table webhook_message (like notification.webhook_message including all) on commit drop`.execute(
+        trx,
+      );
+      await sql`
+        insert into webhook_message (id, endpoint_id, webhook_id, event_id, event_type, deal_id, deal_version,
+          payload, next_attempt_at, created_at)
+        select gen_random_uuid(), ${endpoint.id}::uuid, 'msg_plan_' || g, gen_random_uuid(),
+          'deal_tracking.deal.phase_changed', gen_random_uuid(), 2, repeat('x', 600), now(), now()
+        from generate_series(1, 4000) g`.execute(trx);
+      const explain = async () => {
+        const { rows } = await sql<{
+          'QUERY PLAN': unknown;
+        }>`explain (format json) ${claimStatement(options)}`.execute(trx);
+        return JSON.stringify(rows[0]!['QUERY PLAN']);
+      };
+      const unguarded = await explain();
+      await planClaimsInIndexOrder(trx);
+      return { unguarded, guarded: await explain() };
+    });
+    t.match(
+      plans.unguarded,
+      /"Node Type":"(Sort|Bitmap Heap Scan)"/,
+      'left to itself, Postgres plans to read and sort every due row',
+    );
+    t.notMatch(plans.guarded, /"Node Type":"(Sort|Bitmap Heap Scan)"/, 'guarded: no sort, no bitmap scan');
+    t.match(
+      plans.guarded,
+      /"Node Type":"Index Scan"[^}]*"Index Name":"webhook_message_next_attempt_at_id_idx"/,
+      'the due index (next_attempt_at, id), walked in order',
+    );
+  },
+);

@@ -165,18 +165,26 @@ export function claimDueMessages(
     // reads every due row, checks the order rule for each and sorts them: 30–40 ms per claim at 5 000
     // pending, most of the time of a 10 000-delivery burst. Without sorts or bitmap scans for this one
     // statement, the only plan left is the ordered index scan, whatever the statistics say.
-    await sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
-      trx,
-    );
-    return claimInOrder(trx, options);
+    await planClaimsInIndexOrder(trx);
+    const { rows } = await claimStatement(options).execute(trx);
+    return rows;
   });
 }
 
-async function claimInOrder(
-  trx: Transaction<Database>,
-  options: { limit: number; leaseToken: string; leaseMs: number; orderWaitMs: number },
-): Promise<ClaimedMessage[]> {
-  const { rows } = await sql<ClaimedMessage>`
+/** For the rest of the transaction: no sorts, no bitmap scans (see claimDueMessages). */
+export function planClaimsInIndexOrder(trx: Transaction<Database>) {
+  return sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
+    trx,
+  );
+}
+
+export function claimStatement(options: {
+  limit: number;
+  leaseToken: string;
+  leaseMs: number;
+  orderWaitMs: number;
+}) {
+  return sql<ClaimedMessage>`
     with due as (
       select m.id
       from webhook_message m
@@ -207,8 +215,7 @@ async function claimInOrder(
     where m.id = due.id and e.id = m.endpoint_id
     returning m.id, m.endpoint_id, m.webhook_id, m.event_id, m.event_type, m.deal_id, m.deal_version,
       m.payload, m.attempts, m.round_start, m.version, e.url, e.secret, e.previous_secret,
-      e.previous_secret_expires_at`.execute(trx);
-  return rows;
+      e.previous_secret_expires_at`;
 }
 
 export async function insertAttempt(trx: Transaction<Database>, row: Omit<AttemptRow, 'id'>): Promise<void> {
