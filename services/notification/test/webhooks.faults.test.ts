@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import type dns from 'node:dns';
 import { createServer } from 'node:net';
 import { createEvent, dealPhaseChanged, streams, webhookDelivered } from '@citydeals/contracts';
-import { createDatabase } from '@citydeals/db';
+import { createDatabase, planByIndex } from '@citydeals/db';
 import { connectNats, ensureStream, namespace, publishEvent } from '@citydeals/messaging';
 import { newEventId, shutdown } from '@citydeals/service-kit';
 import {
@@ -21,11 +21,7 @@ import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { startService } from '../src/service.ts';
-import {
-  claimDueMessages,
-  claimStatement,
-  planClaimsInIndexOrder,
-} from '../src/webhooks/delivery.repository.ts';
+import { claimDueMessages, claimStatement } from '../src/webhooks/delivery.repository.ts';
 import { settleDeliveredBatch } from '../src/webhooks/delivery.service.ts';
 import type { ResolveAll } from '../src/webhooks/ssrf.guard.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
@@ -469,7 +465,7 @@ t.test(
         return JSON.stringify(rows[0]!['QUERY PLAN']);
       };
       const unguarded = await explain();
-      await planClaimsInIndexOrder(trx);
+      await planByIndex(trx);
       return { unguarded, guarded: await explain() };
     });
     t.match(

@@ -1,4 +1,5 @@
 import { emailFailed, emailSent, type NewEvent } from '@citydeals/contracts';
+import { planByIndex } from '@citydeals/db';
 import { enqueueEvents } from '@citydeals/messaging';
 import { newEventId, type ServiceWorker } from '@citydeals/service-kit';
 import type { Kysely } from 'kysely';
@@ -157,6 +158,8 @@ export class EmailSender implements ServiceWorker {
       ? await this.ctx.secret(this.db)
       : undefined;
     await this.db.transaction().execute(async (trx) => {
+      // Outcomes are recorded by id: by primary key, not by hashing the whole queue table.
+      await planByIndex(trx);
       const sent: NewEvent<typeof emailSent>[] = [];
       const failed: NewEvent<typeof emailFailed>[] = [];
       const recorded = await settleEmails(

@@ -1,3 +1,4 @@
+import { planByIndex } from '@citydeals/db';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { MessageStatus } from './webhook.tables.ts';
@@ -161,21 +162,12 @@ export function claimDueMessages(
 ): Promise<ClaimedMessage[]> {
   return db.transaction().execute(async (trx) => {
     // The claim must walk the due index in order and stop after `limit` rows. Planned on statistics from
-    // when few messages were pending (a fresh table, or a quiet spell before a burst), Postgres instead
-    // reads every due row, checks the order rule for each and sorts them: 30–40 ms per claim at 5 000
-    // pending, most of the time of a 10 000-delivery burst. Without sorts or bitmap scans for this one
-    // statement, the only plan left is the ordered index scan, whatever the statistics say.
-    await planClaimsInIndexOrder(trx);
+    // when few messages were pending, Postgres instead read every due row, checked the order rule for each
+    // and sorted them: 30–40 ms per claim at 5 000 pending, most of the time of a 10 000-delivery burst.
+    await planByIndex(trx);
     const { rows } = await claimStatement(options).execute(trx);
     return rows;
   });
-}
-
-/** For the rest of the transaction: no sorts, no bitmap scans (see claimDueMessages). */
-export function planClaimsInIndexOrder(trx: Transaction<Database>) {
-  return sql`select set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)`.execute(
-    trx,
-  );
 }
 
 export function claimStatement(options: {
