@@ -104,6 +104,13 @@ export class OutboxRelay {
         // Marks need no flush to disk: a mark lost in a database crash only re-publishes those rows, with
         // the same Nats-Msg-Id, exactly as a relay crash between publish and mark does.
         await client.query('set synchronous_commit = off');
+        // The fetch must walk the unpublished index from the cursor and stop at the batch size. Planned on
+        // statistics from before a burst (the outbox fills faster than autovacuum analyses it), Postgres read
+        // every unpublished row and sorted them instead: 20–30 ms per batch of 500 with 20 000 waiting, most
+        // of a drain's time. This connection runs only the relay's own statements, all by index or id.
+        await client.query(
+          "select set_config('enable_sort', 'off', false), set_config('enable_bitmapscan', 'off', false)",
+        );
         while (!this.#stopping && !broken) {
           if (!this.stats.leader) {
             this.stats.leader = await this.#tryLead(client);
