@@ -3,6 +3,7 @@ import { defineConsumer, on } from '@citydeals/messaging';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from '../email/email.context.ts';
 import {
+  type AttendeeChange,
   attendeeChanged,
   attendeeErased,
   attendeesChanged,
@@ -30,28 +31,29 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.meetingUpdated, (trx, event) => meetingChanged(trx, ctx, event.data)),
       on(e.meetingRescheduled, (trx, event) => meetingRescheduled(trx, ctx, event)),
       on(e.meetingCancelled, (trx, event) => meetingCancelled(trx, ctx, event)),
-      on(
-        e.attendeeRegistered,
-        (trx, event) => attendeeChanged(trx, ctx, 'registered', event),
-        (trx, events) => attendeesChanged(trx, ctx, 'registered', events),
-      ),
-      on(
-        e.attendeeWaitlisted,
-        (trx, event) => attendeeChanged(trx, ctx, 'waitlisted', event),
-        (trx, events) => attendeesChanged(trx, ctx, 'waitlisted', events),
-      ),
-      on(
-        e.attendeePromoted,
-        (trx, event) => attendeeChanged(trx, ctx, 'promoted', event),
-        (trx, events) => attendeesChanged(trx, ctx, 'promoted', events),
-      ),
-      on(
-        e.attendeeCancelled,
-        (trx, event) => attendeeChanged(trx, ctx, 'cancelled', event),
-        (trx, events) => attendeesChanged(trx, ctx, 'cancelled', events),
-      ),
+      attendeeStep(ctx, e.attendeeRegistered, 'registered'),
+      attendeeStep(ctx, e.attendeeWaitlisted, 'waitlisted'),
+      attendeeStep(ctx, e.attendeePromoted, 'promoted'),
+      attendeeStep(ctx, e.attendeeCancelled, 'cancelled'),
       on(e.attendeeCheckedIn, (trx, event) => attendeeChanged(trx, ctx, 'checked_in', event)),
       on(e.attendeeErased, (trx, event) => attendeeErased(trx, ctx, event)),
     ],
   });
+}
+
+/** One kind of step in a registration's life, with its set-based handler for runs of them. */
+function attendeeStep(
+  ctx: EmailContext,
+  definition:
+    | typeof e.attendeeRegistered
+    | typeof e.attendeeWaitlisted
+    | typeof e.attendeePromoted
+    | typeof e.attendeeCancelled,
+  change: AttendeeChange,
+) {
+  return on<Database, typeof definition>(
+    definition,
+    (trx, event) => attendeeChanged(trx, ctx, change, event),
+    (trx, events) => attendeesChanged(trx, ctx, change, events),
+  );
 }

@@ -107,7 +107,7 @@ export async function meetingCancelled(
   );
 }
 
-type AttendeeChange = 'registered' | 'waitlisted' | 'promoted' | 'cancelled' | 'checked_in';
+export type AttendeeChange = 'registered' | 'waitlisted' | 'promoted' | 'cancelled' | 'checked_in';
 
 const mailFor: Record<AttendeeChange, EmailKind | null> = {
   registered: 'registration_confirmed',

@@ -17,72 +17,28 @@ export interface QueuedEvent {
   dealId: string | null;
   dealVersion: number | null;
   payload: string;
-  now: Date;
 }
 
 /**
- * Queues one message per subscribed endpoint in one statement, taking message ids from `ids` in turn;
- * returns how many endpoints are subscribed (more than ids given: call again with more ids, the messages
- * already queued are not queued twice) and how many messages were inserted.
+ * Queues one message per subscribed endpoint for each of `events`, in one statement, as if they were queued
+ * one after the other.
  *
  * Subscribed: enabled, the event type (by subject) or `*` among its types, and if it filters by deal, this
  * deal. Left out: endpoints already given this version of the deal, as a replayed event (possibly under a
- * fresh event id) must not reach them again; an older version arriving late is still sent.
- */
-export async function queueMessagesForSubscribers(
-  trx: Transaction<Database>,
-  event: QueuedEvent,
-  ids: readonly { id: string; webhookId: string }[],
-  options: { notify: boolean },
-): Promise<{ subscribers: number; inserted: number }> {
-  const { eventId, eventType, eventSubject, dealId, dealVersion, payload, now } = event;
-  const { rows } = await sql<{ subscribers: number; inserted: number }>`
-    with target as (
-      select e.id, row_number() over (order by e.id) as n
-      from webhook_endpoint e
-      where e.enabled
-        and (${eventSubject}::text = any(e.event_types) or '*' = any(e.event_types))
-        and (e.deal_ids is null or ${dealId}::uuid = any(e.deal_ids))
-        and (${dealVersion}::int is null or ${dealId}::uuid is null or not exists (
-          select 1 from webhook_message given
-          where given.endpoint_id = e.id and given.deal_id = ${dealId}::uuid
-            and given.deal_version = ${dealVersion}::int))
-    ), inserted as (
-      insert into webhook_message (id, endpoint_id, webhook_id, event_id, event_type, deal_id, deal_version,
-        payload, next_attempt_at, created_at)
-      select ids.id, target.id, ids.webhook_id, ${eventId}::uuid, ${eventType}, ${dealId}::uuid,
-        ${dealVersion}::int, ${payload}, ${now}::timestamptz, ${now}::timestamptz
-      from target
-      join unnest(${ids.map((i) => i.id)}::uuid[], ${ids.map((i) => i.webhookId)}::text[])
-        with ordinality as ids(id, webhook_id, n) on ids.n = target.n
-      on conflict (endpoint_id, event_id) do nothing
-      returning 1
-    )
-    select (select count(*) from target)::int as subscribers, (select count(*) from inserted)::int as inserted,
-      -- Delivered on commit, so workers never look before the rows are visible.
-      (select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '') where ${options.notify})`.execute(
-    trx,
-  );
-  return { subscribers: rows[0]!.subscribers, inserted: rows[0]!.inserted };
-}
-
-/**
- * Queues the messages of several events in one statement, with the effect of calling
- * queueMessagesForSubscribers for each in turn: the same subscribers, and the same "already given this
- * version" rule, which also counts the messages the earlier events of `events` queue here (a statement does
- * not see its own inserts, so an endpoint that is a subscriber of an earlier event for the same deal version
- * is left out). Ids are taken from `ids` in event order; returns how many subscribers there are in all (more
+ * fresh event id) must not reach them again; an older version arriving late is still sent. That rule also
+ * counts the messages the earlier events of `events` queue here (a statement does not see its own inserts,
+ * so an endpoint that is a subscriber of an earlier event for the same deal version is left out). Ids are taken from `ids` in event order; returns how many subscribers there are in all (more
  * than ids given: call again with at least that many, the messages already queued are not queued twice) and
  * how many messages were inserted.
  */
 export async function queueMessagesForEvents(
   trx: Transaction<Database>,
-  events: readonly Omit<QueuedEvent, 'now'>[],
+  events: readonly QueuedEvent[],
   now: Date,
   ids: readonly { id: string; webhookId: string }[],
   options: { notify: boolean },
 ): Promise<{ subscribers: number; inserted: number }> {
-  const pick = <T>(f: (e: Omit<QueuedEvent, 'now'>) => T) => events.map(f);
+  const pick = <T>(f: (e: QueuedEvent) => T) => events.map(f);
   const { rows } = await sql<{ subscribers: number; inserted: number }>`
     with event as (
       select * from unnest(${pick((e) => e.eventId)}::uuid[], ${pick((e) => e.eventType)}::text[],

@@ -10,7 +10,6 @@ import {
   markEndpointsHealthy,
   messageExists,
   queueMessagesForEvents,
-  queueMessagesForSubscribers,
   settleDelivered,
   settleMessage,
 } from './delivery.repository.ts';
@@ -31,30 +30,13 @@ export const EVENT_SOURCE = '/notification';
  * Called by the consumer inside its inbox transaction: one pending message per subscribed endpoint. Nothing
  * is sent here; the delivery worker picks the rows up after commit.
  */
-export async function queueWebhookMessages(
+export function queueWebhookMessages(
   trx: Transaction<Database>,
   event: CloudEvent,
   eventSubject: string,
   deps: { clock: Clock; newId: () => string; signal: { queued(): boolean } },
 ): Promise<number> {
-  const queued = {
-    eventId: event.id,
-    eventType: event.type,
-    eventSubject,
-    ...dealRefOf(event),
-    payload: webhookPayload(event),
-    now: deps.clock.now(),
-  };
-  const notify = deps.signal.queued();
-  const first = await queueMessagesForSubscribers(trx, queued, messageIds(IDS_PER_EVENT, deps.newId), {
-    notify,
-  });
-  if (first.subscribers <= IDS_PER_EVENT) return first.inserted;
-  // More subscribers than ids: the rest now, the ones already queued are skipped.
-  const rest = await queueMessagesForSubscribers(trx, queued, messageIds(first.subscribers, deps.newId), {
-    notify,
-  });
-  return first.inserted + rest.inserted;
+  return queueWebhookMessagesForEvents(trx, [{ event, eventSubject }], deps);
 }
 
 /**
@@ -89,9 +71,6 @@ export async function queueWebhookMessagesForEvents(
     ids = result.subscribers;
   }
 }
-
-/** Message ids taken along with each event; most installations have a few endpoints. */
-const IDS_PER_EVENT = 4;
 
 function messageIds(count: number, newId: () => string) {
   return Array.from({ length: count }, () => {
