@@ -14,6 +14,21 @@ export async function migrateSchema(
   schema: string,
   migrations: Migrations,
 ): Promise<string[]> {
+  // Replicas starting together on a new database would race to create the schema and the bookkeeping
+  // tables (IF NOT EXISTS does not make that safe: one of them fails on a duplicate catalog key), so one
+  // migrates at a time, on one connection holding a lock named after the schema.
+  return db.connection().execute(async (conn) => {
+    const lock = `migrate:${schema}`;
+    await sql`select pg_advisory_lock(hashtext(${lock}))`.execute(conn);
+    try {
+      return await migrateLocked(conn, schema, migrations);
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext(${lock}))`.execute(conn);
+    }
+  });
+}
+
+async function migrateLocked(db: Kysely<any>, schema: string, migrations: Migrations): Promise<string[]> {
   // Postgres checks CREATE on the database before IF NOT EXISTS, so a service role that owns its schema
   // but may not create schemas would fail here; look first.
   const exists = await sql<{
