@@ -10,6 +10,7 @@ import { DELIVERY_CHANNEL_SUFFIX } from '../src/webhooks/delivery.repository.ts'
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../src/webhooks/delivery.service.ts';
 import { webhookIdFor } from '../src/webhooks/payload.rules.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
+import { endpointCreator } from './webhooks.endpoints.ts';
 import { startReceiver } from './webhooks.receiver.ts';
 
 const receiver = await startReceiver();
@@ -29,16 +30,8 @@ const { http, runtime } = ctx.service;
 const db = runtime.db;
 const configWith = (extra: Record<string, string>) => loadServiceConfig({ ...ctx.env, ...extra });
 
-async function createEndpoint(body: Record<string, unknown>) {
-  const res = await http.inject({
-    method: 'POST',
-    url: '/webhooks/endpoints',
-    headers: adminHeaders,
-    payload: body,
-  });
-  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-  return (res.json() as { id: string }).id;
-}
+const newEndpoint = endpointCreator(http);
+const createEndpoint = async (body: Record<string, unknown>) => (await newEndpoint(body)).id;
 
 function phaseChanged(dealId: string, version: number, id = newEventId()) {
   return createEvent(dealPhaseChanged, {

@@ -25,6 +25,7 @@ import { claimDueMessages, claimStatement } from '../src/webhooks/delivery.repos
 import { settleDeliveredBatch } from '../src/webhooks/delivery.service.ts';
 import type { ResolveAll } from '../src/webhooks/ssrf.guard.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
+import { endpointCreator } from './webhooks.endpoints.ts';
 import { startReceiver } from './webhooks.receiver.ts';
 
 const receiver = await startReceiver();
@@ -60,16 +61,8 @@ function phaseChanged(dealId: string, version: number) {
   });
 }
 
-async function createEndpoint(url: string) {
-  const res = await http.inject({
-    method: 'POST',
-    url: '/webhooks/endpoints',
-    headers: adminHeaders,
-    payload: { url, eventTypes: ['*'] },
-  });
-  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-  return res.json() as { id: string; secret: string };
-}
+const newEndpoint = endpointCreator(http);
+const createEndpoint = (url: string) => newEndpoint({ url, eventTypes: ['*'] });
 
 const configWith = (extra: Record<string, string>) => loadServiceConfig({ ...ctx.env, ...extra });
 

@@ -14,6 +14,7 @@ import { Webhook } from 'standardwebhooks';
 import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import { startService } from '../src/service.ts';
+import { endpointCreator } from './webhooks.endpoints.ts';
 import { startReceiver, verifyStandardWebhook } from './webhooks.receiver.ts';
 
 const receiver = await startReceiver();
@@ -55,16 +56,7 @@ function publish(event: ReturnType<typeof phaseChanged>) {
   return publishEvent(runtime.js, runtime.ns, dealPhaseChanged, event);
 }
 
-async function createEndpoint(body: Record<string, unknown>) {
-  const res = await http.inject({
-    method: 'POST',
-    url: '/webhooks/endpoints',
-    headers: adminHeaders,
-    payload: body,
-  });
-  if (res.statusCode !== 201) throw new Error(`create failed: ${res.statusCode} ${res.body}`);
-  return res.json() as { id: string; secret: string; status: string };
-}
+const createEndpoint = endpointCreator(http);
 
 const getJson = async (url: string) => (await http.inject({ url, headers: adminHeaders })).json();
 const post = (url: string, payload?: Record<string, unknown>) =>
