@@ -120,6 +120,8 @@ export async function runLoad(options: {
   connections: number;
   durationSeconds: number;
   overallRate?: number;
+  /** Evenly spaced open-loop requests at overallRate (see processes/load.ts) instead of autocannon's. */
+  paced?: boolean;
   recordStarts?: boolean;
   get?: { path: string; headers: Record<string, string> };
   label: string;

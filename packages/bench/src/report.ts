@@ -60,5 +60,7 @@ export function renderTable(rows: BenchRow[]): string {
       (r) => `| ${r.scenario} | ${describe(r.system)} | ${baselines(r)} | ${ratios(r)} | ${r.goal ?? '—'} |`,
     ),
   ];
+  const notes = rows.filter((r) => r.note).map((r) => `- ${r.scenario}: ${r.note}`);
+  if (notes.length) lines.push('', ...notes);
   return lines.join('\n');
 }

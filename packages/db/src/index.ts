@@ -2,6 +2,5 @@ export * from './messaging-tables.migration.ts';
 export type * from './messaging-tables.ts';
 export * from './migrator.ts';
 export * from './outbox-commits.ts';
-export * from './planner-guard.ts';
 export * from './pool.ts';
 export * from './prepared-statements.ts';

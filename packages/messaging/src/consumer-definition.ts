@@ -60,6 +60,12 @@ export interface ConsumerDefinition<DB> {
    * is rolled back and its events re-run one by one. `inFlight` batches run at once (default 2).
    */
   readonly batch?: BatchOptions;
+  /**
+   * Called after each commit that applied at least one event, in this process: the moment to wake workers
+   * the handlers queued work for, which a handler cannot do itself (its transaction has not committed).
+   * It must not throw and must not wait; a wake-up it misses only waits for the workers' poll.
+   */
+  readonly afterCommit?: () => void;
 }
 
 export interface BatchOptions {

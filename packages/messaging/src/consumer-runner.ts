@@ -259,6 +259,7 @@ export class ConsumerRunner<DB extends MessagingTables> {
       for (const v of valid) await this.#onMessage(v.pulled.m, v.pulled.raw, v.pulled.json, v.pulled.meta);
       return;
     }
+    if (applied.some(Boolean)) this.#afterCommit();
     valid.forEach((v, i) => {
       if (applied[i]) this.stats.handled += 1;
       else this.stats.duplicates += 1;
@@ -318,6 +319,7 @@ export class ConsumerRunner<DB extends MessagingTables> {
         this.stats.duplicates += 1;
         return { kind: 'duplicate' };
       }
+      this.#afterCommit();
       this.stats.handled += 1;
       return { kind: 'handled' };
     } catch (error) {
@@ -328,6 +330,15 @@ export class ConsumerRunner<DB extends MessagingTables> {
         eventId: id,
         eventType: type,
       };
+    }
+  }
+
+  #afterCommit(): void {
+    try {
+      this.#o.definition.afterCommit?.();
+    } catch (err) {
+      // The events are applied and committed; a failed wake-up must not turn that into a retry.
+      this.#o.logger.warn({ err, consumer: this.name }, 'afterCommit hook failed');
     }
   }
 

@@ -30,6 +30,9 @@ export interface RelayStats {
   leader: boolean;
 }
 
+/** How long published rows wait to be marked by the next fetch before they are marked on their own. */
+const MARK_WITH_NEXT_FETCH_MS = 10;
+
 interface OutboxRow {
   id: number;
   event_id: string;
@@ -59,6 +62,12 @@ export class OutboxRelay {
   #running: Promise<void> | undefined;
   #lastPurge = 0;
   readonly #table: string;
+  /**
+   * Published rows not yet marked: they are marked by the statement of the next fetch (one round trip
+   * instead of two per wake-up), at the latest at the next poll, and before the relay lets go of its
+   * connection. Lost in a crash, they are published again with the same Nats-Msg-Id, as any unmarked row.
+   */
+  #unmarked: number[] = [];
 
   constructor(options: OutboxRelayOptions) {
     this.#o = {
@@ -121,6 +130,12 @@ export class OutboxRelay {
             logger.info({ schema }, 'outbox relay is the leader for this schema');
           }
           await this.#drain(client);
+          // Under steady traffic the next commit comes within a few ms and its fetch carries the marks;
+          // otherwise they are written on their own, so a quiet outbox does not look unpublished.
+          if (this.#unmarked.length > 0 && !(await this.#sleep.sleep(MARK_WITH_NEXT_FETCH_MS))) {
+            await this.#markUnmarked(client);
+          }
+          if (this.#unmarked.length > 0) continue;
           await this.#purgeNowAndThen(client);
           await this.#sleep.sleep(this.#o.pollIntervalMs);
         }
@@ -128,6 +143,8 @@ export class OutboxRelay {
         if (!this.#stopping) logger.error({ err, schema }, 'outbox relay failed; retrying');
         if (!this.#stopping) await this.#sleep.sleep(1_000);
       } finally {
+        if (client && !broken) await this.#markUnmarked(client).catch(() => {});
+        this.#unmarked = [];
         this.stats.leader = false;
         // Destroying the connection also ends the session's advisory lock.
         client?.release(true);
@@ -144,49 +161,51 @@ export class OutboxRelay {
 
   /**
    * Publishes everything unpublished, in id order. While a batch is in flight to JetStream, the next one
-   * is read and the previous one is marked, so Postgres round trips overlap with publishing instead of
-   * adding to it. A row that commits late with a lower id than one already passed is picked up by the next
-   * drain, which starts from the beginning again.
+   * is read, so Postgres round trips overlap with publishing instead of adding to it; each fetch marks what
+   * was published before it. A row that commits late with a lower id than one already passed is picked up
+   * by the next drain, which starts from the beginning again.
    */
   async #drain(client: pg.PoolClient): Promise<void> {
-    let marking: Promise<void> = Promise.resolve();
-    try {
-      let rows = await this.#fetch(client, 0);
-      while (rows.length > 0) {
-        const publishing = this.#publishInOrder(rows);
-        const more = rows.length === this.#o.batchSize && !this.#stopping;
-        const next = more ? this.#fetch(client, rows.at(-1)!.id) : Promise.resolve([]);
-        // Awaited below or in `finally`; a rejection meanwhile must not count as unhandled.
-        next.catch(() => {});
-        const publishedIds = await publishing;
-        await marking;
-        marking = this.#mark(client, publishedIds);
-        marking.catch(() => {});
-        if (publishedIds.length < rows.length) {
-          await next.catch(() => []);
-          throw new Error(
-            `published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`,
-          );
-        }
-        rows = await next;
+    let rows = await this.#fetch(client, 0);
+    while (rows.length > 0) {
+      const publishing = this.#publishInOrder(rows);
+      const more = rows.length === this.#o.batchSize && !this.#stopping;
+      const next = more ? this.#fetch(client, rows.at(-1)!.id) : Promise.resolve([]);
+      // Awaited below; a rejection meanwhile must not count as unhandled.
+      next.catch(() => {});
+      const publishedIds = await publishing;
+      this.#unmarked.push(...publishedIds);
+      this.stats.published += publishedIds.length;
+      if (publishedIds.length < rows.length) {
+        await next.catch(() => []);
+        throw new Error(
+          `published ${publishedIds.length} of ${rows.length} outbox rows; will retry the rest`,
+        );
       }
-    } finally {
-      // A row left unmarked is published again, with the same Nats-Msg-Id, by the next drain.
-      await marking;
+      rows = await next;
     }
   }
 
-  async #mark(client: pg.PoolClient, ids: number[]): Promise<void> {
-    if (!ids.length) return;
+  async #markUnmarked(client: pg.PoolClient): Promise<void> {
+    if (!this.#unmarked.length) return;
+    const ids = this.#unmarked;
+    this.#unmarked = [];
     await client.query(`update ${this.#table} set published_at = now() where id = any($1::bigint[])`, [ids]);
-    this.stats.published += ids.length;
   }
 
+  /**
+   * The next batch after `afterId`, marking the rows published since the last fetch in the same statement.
+   * The select reads the snapshot from before that update, hence the rows being marked are excluded by id.
+   * If the statement fails, the rows stay unmarked and are published again (same Nats-Msg-Id) next drain.
+   */
   async #fetch(client: pg.PoolClient, afterId: number): Promise<OutboxRow[]> {
+    const marking = this.#unmarked;
+    this.#unmarked = [];
     const { rows } = await client.query<OutboxRow>(
-      `select id, event_id, subject, payload::text as payload from ${this.#table}
-       where published_at is null and id > $1 order by id limit $2`,
-      [afterId, this.#o.batchSize],
+      `with marked as (update ${this.#table} set published_at = now() where id = any($3::bigint[]))
+       select id, event_id, subject, payload::text as payload from ${this.#table}
+       where published_at is null and id > $1 and id <> all($3::bigint[]) order by id limit $2`,
+      [afterId, this.#o.batchSize, marking],
     );
     return rows;
   }

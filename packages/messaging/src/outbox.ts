@@ -12,12 +12,24 @@ export async function enqueueEvent<DB extends MessagingTables, D extends EventDe
   definition: D,
   input: NewEvent<D>,
 ): Promise<EventOf<D>> {
+  const [event] = await enqueueEvents(trx, definition, [input]);
+  return event!;
+}
+
+/** An outbox row: the event validated against its contract, as the relay will publish it. */
+export interface OutboxEntry {
+  eventId: string;
+  subject: string;
+  payload: string;
+}
+
+/**
+ * The outbox row of an event, for a statement that writes it together with the state change it announces
+ * (and only if that change is made), as one statement that commits on its own.
+ */
+export function outboxEntry<D extends EventDefinition>(definition: D, input: NewEvent<D>): OutboxEntry {
   const event = createEvent(definition, input);
-  await (trx as unknown as Transaction<MessagingTables>)
-    .insertInto('outbox')
-    .values({ event_id: event.id, subject: definition.subject, payload: JSON.stringify(event) })
-    .execute();
-  return event;
+  return { eventId: event.id, subject: definition.subject, payload: JSON.stringify(event) };
 }
 
 /** `enqueueEvent` for many events of one kind in one transaction, written in one statement. */

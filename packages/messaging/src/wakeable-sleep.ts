@@ -14,20 +14,21 @@ export class WakeableSleep {
     }
   }
 
-  sleep(ms: number): Promise<void> {
+  /** Resolves true when woken, false when the time ran out. */
+  sleep(ms: number): Promise<boolean> {
     if (this.#pending) {
       this.#pending = false;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
+      const timer = setTimeout(() => done(false), ms);
       const self = this;
-      function done() {
+      function done(woken: boolean) {
         clearTimeout(timer);
         self.#resolve = undefined;
-        resolve();
+        resolve(woken);
       }
-      this.#resolve = done;
+      this.#resolve = () => done(true);
     });
   }
 }

@@ -70,7 +70,8 @@ async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>
   );
   t.same(new Set(received?.map((r) => r.event_id)), committed, 'exactly the committed items');
   t.equal(received?.filter((r) => r.times !== 1).length, 0, 'each applied once');
-  t.equal(await countUnpublished(m), 0, 'the outbox is drained');
+  // Marks trail the publishes (they ride with the relay's next fetch), so drained comes just after arrival.
+  t.ok(await eventually(async () => (await countUnpublished(m)) === 0), 'the outbox is drained');
   return { committed: committed.size, failedWrites, relay, runner };
 }
 

@@ -1,6 +1,7 @@
 import { type StreamDefinition, streams } from '@citydeals/contracts';
 import {
   createDatabase,
+  type IndexPlannedDb,
   type MessagingTables,
   type Migrations,
   messagingMigrations,
@@ -56,6 +57,8 @@ export interface ServiceRuntime<DB extends ServiceTables> {
   readonly service: string;
   readonly logger: Logger;
   readonly db: Kysely<DB>;
+  /** For queue workers' statements on bounded batches (see IndexPlannedDb in @citydeals/db). */
+  readonly indexPlannedDb: IndexPlannedDb<DB>;
   readonly pool: pg.Pool;
   readonly schema: string;
   readonly nc: NatsConnection;
@@ -76,12 +79,13 @@ export async function startRuntime<DB extends ServiceTables>(
 ): Promise<ServiceRuntime<DB>> {
   const { config, logger, service } = options;
   const schema = config.DATABASE_SCHEMA;
-  const { db, pool, onOutboxCommit } = createDatabase<DB>({
+  const database = createDatabase<DB>({
     connectionString: config.DATABASE_URL,
     schema,
     maxConnections: config.DATABASE_POOL_SIZE,
     applicationName: service,
   });
+  const { db, indexPlannedDb, pool, onOutboxCommit } = database;
   let nc: NatsConnection | undefined;
   // What has started so far, so a failed start undoes exactly that (a running relay holds a pool client).
   const started: { stop(): Promise<void> }[] = [];
@@ -161,6 +165,7 @@ export async function startRuntime<DB extends ServiceTables>(
       service,
       logger,
       db,
+      indexPlannedDb,
       pool,
       schema,
       nc: natsConnection,
@@ -190,13 +195,13 @@ export async function startRuntime<DB extends ServiceTables>(
         await stopConsumers();
         await relay.stop();
         await natsConnection.drain().catch(() => {});
-        await db.destroy();
+        await database.destroy();
       },
     };
   } catch (err) {
     for (const part of started.reverse()) await part.stop().catch(() => {});
     await nc?.close().catch(() => {});
-    await db.destroy();
+    await database.destroy();
     throw err;
   }
 }

@@ -3,7 +3,14 @@
 // autocannon's result. With recordStarts it adds, per email address, the Date.now() at which autocannon built
 // the request (just before writing it; for the first request of each connection, at connect time), so that a
 // later effect such as the confirmation mail can be timed from the request's start.
+//
+// With `paced`, requests are sent open-loop at evenly spaced moments (request i at start + i / overallRate)
+// through an undici pool instead: autocannon's overallRate lets each connection send its share of a second
+// as fast as it can at the start of each second, so "200 req/s" arrives as a burst of 200 every second.
+// A paced request's latency and start are counted from the moment it was due, not from when a connection
+// took it, so a stalled server cannot hide its backlog (no coordinated omission).
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 
 const options = JSON.parse(process.argv[2]!) as {
   url: string;
@@ -11,6 +18,7 @@ const options = JSON.parse(process.argv[2]!) as {
   connections: number;
   durationSeconds: number;
   overallRate?: number;
+  paced?: boolean;
   recordStarts?: boolean;
   /** GET this path (with these headers) instead of POSTing registrations. */
   get?: { path: string; headers: Record<string, string> };
@@ -18,6 +26,81 @@ const options = JSON.parse(process.argv[2]!) as {
 };
 let n = 0;
 const starts: Record<string, number> = {};
+
+function registrationBody(): { path: string; body: string; email: string } {
+  n += 1;
+  const meetingId = options.meetingIds[n % options.meetingIds.length]!;
+  const email = `${options.label}-${process.pid}-${n}@example.org`;
+  return {
+    path: `/meetings/${meetingId}/registrations`,
+    email,
+    body: JSON.stringify({
+      name: `Deelnemer ${n}`,
+      email,
+      organisation: 'Gemeente Voorbeeld',
+      role: 'partner',
+      consents: { photo: false, attendeeList: true },
+    }),
+  };
+}
+
+if (options.paced) {
+  if (!options.overallRate || options.get) throw new Error('paced load needs overallRate and POSTs');
+  process.stdout.write(`${JSON.stringify(await pacedRun(options.overallRate))}\n`);
+  process.exit(0);
+}
+
+async function pacedRun(rate: number) {
+  const pool = new Pool(options.url, { connections: options.connections, pipelining: 1 });
+  const latencies: number[] = [];
+  let ok2xx = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const inFlight = new Set<Promise<void>>();
+  const send = (dueAt: number) => {
+    const { path, body, email } = registrationBody();
+    if (options.recordStarts) starts[email] = dueAt;
+    const request = pool
+      .request({ method: 'POST', path, body, headers: { 'content-type': 'application/json' } })
+      .then(async (res) => {
+        await res.body.dump();
+        latencies.push(Date.now() - dueAt);
+        if (res.statusCode >= 200 && res.statusCode < 300) ok2xx += 1;
+        else non2xx += 1;
+      })
+      .catch(() => {
+        errors += 1;
+      })
+      .finally(() => inFlight.delete(request));
+    inFlight.add(request);
+  };
+  const total = Math.round(rate * options.durationSeconds);
+  const startedAt = Date.now();
+  let sent = 0;
+  while (sent < total) {
+    const due = Math.min(total, Math.floor(((Date.now() - startedAt) * rate) / 1000) + 1);
+    for (; sent < due; sent += 1) send(startedAt + (sent * 1000) / rate);
+    // Until the next request is due, not a fixed tick: the generator shares the machine it measures.
+    await new Promise((r) => setTimeout(r, Math.max(0, startedAt + (sent * 1000) / rate - Date.now())));
+  }
+  await Promise.all(inFlight);
+  await pool.close();
+  latencies.sort((a, b) => a - b);
+  const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return {
+    requests: total,
+    rps: (ok2xx * 1000) / (Date.now() - startedAt),
+    p50: pct(0.5),
+    p97_5: pct(0.975),
+    p99: pct(0.99),
+    ok2xx,
+    non2xx,
+    errors,
+    timeouts: 0,
+    ...(options.recordStarts ? { starts } : {}),
+  };
+}
+
 const run = autocannon({
   url: options.url,
   connections: options.connections,
@@ -30,21 +113,9 @@ const run = autocannon({
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           setupRequest: (request) => {
-            n += 1;
-            const meetingId = options.meetingIds[n % options.meetingIds.length]!;
-            const email = `${options.label}-${process.pid}-${n}@example.org`;
+            const { path, body, email } = registrationBody();
             if (options.recordStarts) starts[email] = Date.now();
-            return {
-              ...request,
-              path: `/meetings/${meetingId}/registrations`,
-              body: JSON.stringify({
-                name: `Deelnemer ${n}`,
-                email,
-                organisation: 'Gemeente Voorbeeld',
-                role: 'partner',
-                consents: { photo: false, attendeeList: true },
-              }),
-            };
+            return { ...request, path, body };
           },
         },
       ],

@@ -90,7 +90,7 @@ export async function registrationScenarios(): Promise<BenchRow[]> {
 
 /** The raw HTTP baseline (processes/raw-insert-server.ts) under the given load, in a database of its own. */
 export async function rawBaseline(
-  options: { connections?: number; durationSeconds?: number; overallRate?: number } = {},
+  options: { connections?: number; durationSeconds?: number; overallRate?: number; paced?: boolean } = {},
 ) {
   const database = await createTestDatabase('cd_bench_raw');
   const port = await freePort();
@@ -108,6 +108,7 @@ export async function rawBaseline(
       connections: options.connections ?? CONNECTIONS,
       durationSeconds: options.durationSeconds ?? DURATION_SECONDS,
       ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+      ...(options.paced ? { paced: true } : {}),
       label: 'raw',
     });
     assertClean('raw', load);

@@ -19,6 +19,7 @@ export const dealTrackingEventsConsumer = defineConsumer<Database>({
   // type) and lock no row another event needs. The delivery signal's NOTIFY throttle counts handler calls,
   // not transactions; a wake-up that comes before the batch commits only costs latency (the workers poll).
   batch: { maxEvents: 64, maxWaitMs: 5 },
+  afterCommit: () => deliverySignal.flush(),
   handlers: Object.values(dealTrackingEvents).map((definition) =>
     on<Database, typeof definition>(
       definition,

@@ -26,6 +26,8 @@ export function registrationEventsConsumer(ctx: EmailContext) {
     stream: streams.registration,
     filterSubject: 'registration.>',
     batch: { maxEvents: 32, maxWaitMs: 5 },
+    // The mails a batch queued go out as soon as it commits, not at the next trailing wake-up.
+    afterCommit: () => ctx.mail.flush(),
     handlers: [
       on(e.meetingScheduled, (trx, event) => meetingChanged(trx, ctx, event.data)),
       on(e.meetingUpdated, (trx, event) => meetingChanged(trx, ctx, event.data)),

@@ -33,13 +33,13 @@ export function emailWorkers(
     maxConnections: config.SMTP_MAX_CONNECTIONS,
   });
   const dispatcher = new ReminderDispatcher(
-    runtime.db,
+    runtime.indexPlannedDb,
     ctx,
     { batchSize: config.MAIL_BATCH_SIZE * 4, pollMs: config.REMINDER_POLL_MS },
     logger,
   );
   const sender = new EmailSender(
-    runtime.db,
+    runtime.indexPlannedDb,
     ctx,
     transport,
     {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EmailKind } from '@citydeals/contracts';
-import { planByIndex } from '@citydeals/db';
+import type { IndexPlannedDb } from '@citydeals/db';
+import type { OutboxEntry } from '@citydeals/messaging';
 import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
@@ -27,35 +28,32 @@ export async function insertEmails(trx: Transaction<Database>, rows: readonly Ne
  * due again when the lease runs out, and another sender (or replica) sends them with the same Message-ID.
  */
 export async function leaseQueuedEmails(
-  db: Kysely<Database>,
+  // The head of the queue index, whatever the statistics say (a burst is planned as a sort of all of it).
+  db: IndexPlannedDb<Database>,
   now: Date,
   limit: number,
   leaseUntil: Date,
 ): Promise<EmailRow[]> {
-  return db.transaction().execute(async (trx) => {
-    // The head of the queue index, whatever the statistics say (a burst is planned as a sort of all of it).
-    await planByIndex(trx);
-    return trx
-      .updateTable('email')
-      .set((eb) => ({
-        attempts: eb('attempts', '+', 1),
-        next_attempt_at: leaseUntil,
-        leased_until: leaseUntil,
-      }))
-      .where('id', 'in', (eb) =>
-        eb
-          .selectFrom('email')
-          .select('id')
-          .where('status', '=', 'queued')
-          .where('next_attempt_at', '<=', now)
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .forUpdate()
-          .skipLocked(),
-      )
-      .returningAll()
-      .execute();
-  });
+  return db
+    .updateTable('email')
+    .set((eb) => ({
+      attempts: eb('attempts', '+', 1),
+      next_attempt_at: leaseUntil,
+      leased_until: leaseUntil,
+    }))
+    .where('id', 'in', (eb) =>
+      eb
+        .selectFrom('email')
+        .select('id')
+        .where('status', '=', 'queued')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .forUpdate()
+        .skipLocked(),
+    )
+    .returningAll()
+    .execute();
 }
 
 export interface EmailSettlementRow {
@@ -63,43 +61,75 @@ export interface EmailSettlementRow {
   /** The leased row's `attempts`: the fencing token of that lease. */
   attempts: number;
   settlement: Settlement;
+  /** The outcome's event, written to the outbox only if the outcome is recorded. */
+  announcement?: OutboxEntry | undefined;
+  /** Put the address on the suppression list (by its hash) if the outcome is recorded. */
+  suppressHash?: string | undefined;
 }
 
 /**
- * Records the outcomes of leased mails in one statement. A row is only changed while the lease that sent it
- * still holds it (same `attempts`, still queued): a sender whose lease ran out and was taken over records
- * nothing. Returns the ids that were recorded; only those may announce their outcome.
+ * Records the outcomes of leased mails, their events and any suppression in one statement, which commits
+ * on its own: one round trip for a whole batch. A row is only changed while the lease that sent it still
+ * holds it (same `attempts`, still queued): a sender whose lease ran out and was taken over records nothing,
+ * and then announces and suppresses nothing either. Returns the ids that were recorded.
  */
-export async function settleEmails(
-  trx: Transaction<Database>,
+export async function recordOutcomes(
+  db: IndexPlannedDb<Database>,
   rows: readonly EmailSettlementRow[],
 ): Promise<Set<string>> {
   if (rows.length === 0) return new Set();
   const col = <T>(pick: (s: Settlement) => T | undefined) => rows.map((r) => pick(r.settlement) ?? null);
   const iso = (d: Date | undefined) => d?.toISOString();
+  const announced = rows.filter((r) => r.announcement);
+  const suppressed = rows.filter((r) => r.suppressHash);
   const { rows: settled } = await sql<{ id: string }>`
-    update email as e set
-      status = u.status,
-      version = e.version + 1,
-      updated_at = now(),
-      leased_until = null,
-      next_attempt_at = coalesce(u.next_attempt_at, e.next_attempt_at),
-      last_error = case when u.status in ('queued', 'failed') then u.last_error else e.last_error end,
-      smtp_code = case when u.status in ('queued', 'failed') then u.smtp_code else e.smtp_code end,
-      sent_at = u.sent_at,
-      failed_at = u.failed_at
-    from unnest(
-      ${sql.val(rows.map((r) => r.id))}::uuid[],
-      ${sql.val(rows.map((r) => r.attempts))}::int[],
-      ${sql.val(col((s) => s.status))}::text[],
-      ${sql.val(col((s) => (s.status === 'queued' ? iso(s.nextAttemptAt) : undefined)))}::timestamptz[],
-      ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.error : undefined)))}::text[],
-      ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.smtpCode : undefined)))}::int[],
-      ${sql.val(col((s) => (s.status === 'sent' ? iso(s.sentAt) : undefined)))}::timestamptz[],
-      ${sql.val(col((s) => (s.status === 'failed' ? iso(s.failedAt) : undefined)))}::timestamptz[]
-    ) as u(id, attempts, status, next_attempt_at, last_error, smtp_code, sent_at, failed_at)
-    where e.id = u.id and e.attempts = u.attempts and e.status = 'queued' and e.leased_until is not null
-    returning e.id`.execute(trx);
+    with settled as (
+      update email as e set
+        status = u.status,
+        version = e.version + 1,
+        updated_at = now(),
+        leased_until = null,
+        next_attempt_at = coalesce(u.next_attempt_at, e.next_attempt_at),
+        last_error = case when u.status in ('queued', 'failed') then u.last_error else e.last_error end,
+        smtp_code = case when u.status in ('queued', 'failed') then u.smtp_code else e.smtp_code end,
+        sent_at = u.sent_at,
+        failed_at = u.failed_at
+      from unnest(
+        ${sql.val(rows.map((r) => r.id))}::uuid[],
+        ${sql.val(rows.map((r) => r.attempts))}::int[],
+        ${sql.val(col((s) => s.status))}::text[],
+        ${sql.val(col((s) => (s.status === 'queued' ? iso(s.nextAttemptAt) : undefined)))}::timestamptz[],
+        ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.error : undefined)))}::text[],
+        ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.smtpCode : undefined)))}::int[],
+        ${sql.val(col((s) => (s.status === 'sent' ? iso(s.sentAt) : undefined)))}::timestamptz[],
+        ${sql.val(col((s) => (s.status === 'failed' ? iso(s.failedAt) : undefined)))}::timestamptz[]
+      ) as u(id, attempts, status, next_attempt_at, last_error, smtp_code, sent_at, failed_at)
+      where e.id = u.id and e.attempts = u.attempts and e.status = 'queued' and e.leased_until is not null
+      returning e.id
+    ), announced as (
+      insert into outbox (event_id, subject, payload)
+      select a.event_id, a.subject, a.payload::json
+      from unnest(
+        ${sql.val(announced.map((r) => r.id))}::uuid[],
+        ${sql.val(announced.map((r) => r.announcement!.eventId))}::uuid[],
+        ${sql.val(announced.map((r) => r.announcement!.subject))}::text[],
+        ${sql.val(announced.map((r) => r.announcement!.payload))}::text[]
+      ) with ordinality as a(email_id, event_id, subject, payload, n)
+      where a.email_id in (select id from settled)
+      order by a.n
+      returning 1
+    ), suppressed as (
+      insert into suppression (address_hash, reason)
+      select h.address_hash, 'rejected'
+      from unnest(
+        ${sql.val(suppressed.map((r) => r.id))}::uuid[],
+        ${sql.val(suppressed.map((r) => r.suppressHash!))}::text[]
+      ) as h(email_id, address_hash)
+      where h.email_id in (select id from settled)
+      on conflict (address_hash) do nothing
+      returning 1
+    )
+    select id from settled`.execute(db);
   return new Set(settled.map((r) => r.id));
 }
 

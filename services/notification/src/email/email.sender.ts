@@ -1,12 +1,11 @@
-import { emailFailed, emailSent, type NewEvent } from '@citydeals/contracts';
-import { planByIndex } from '@citydeals/db';
-import { enqueueEvents } from '@citydeals/messaging';
+import { emailFailed, emailSent } from '@citydeals/contracts';
+import type { IndexPlannedDb } from '@citydeals/db';
+import { type OutboxEntry, outboxEntry } from '@citydeals/messaging';
 import { newEventId, type ServiceWorker } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from './email.context.ts';
-import { type EmailRow, leaseQueuedEmails, settleEmails, suppressAddress } from './email.repository.ts';
+import { type EmailRow, leaseQueuedEmails, recordOutcomes } from './email.repository.ts';
 import {
   beforeSending,
   classifySendError,
@@ -65,7 +64,8 @@ export class EmailSender implements ServiceWorker {
   readonly #waitingForWire: (() => void)[] = [];
 
   constructor(
-    private readonly db: Kysely<Database>,
+    /** Leases and records take bounded batches of the mail table by index. */
+    private readonly db: IndexPlannedDb<Database>,
     private readonly ctx: EmailContext,
     private readonly transport: MailTransport,
     private readonly options: SenderOptions,
@@ -94,6 +94,9 @@ export class EmailSender implements ServiceWorker {
   /** Leases, sends and records one batch; returns how many mails it leased. */
   async runOnce(): Promise<number> {
     const leasedAt = this.ctx.clock.now();
+    // This lease sees every mail committed before it starts: a wake-up that came before now needs no
+    // second look (a commit announces itself only after it is visible).
+    this.#pendingWake = false;
     const leased = await leaseQueuedEmails(
       this.db,
       leasedAt,
@@ -157,74 +160,50 @@ export class EmailSender implements ServiceWorker {
     const secret = settlements.some((s) => s.status === 'failed' && s.suppress)
       ? await this.ctx.secret(this.db)
       : undefined;
-    await this.db.transaction().execute(async (trx) => {
-      // Outcomes are recorded by id: by primary key, not by hashing the whole queue table.
-      await planByIndex(trx);
-      const sent: NewEvent<typeof emailSent>[] = [];
-      const failed: NewEvent<typeof emailFailed>[] = [];
-      const recorded = await settleEmails(
-        trx,
-        mails.map((mail, i) => ({ id: mail.id, attempts: mail.attempts, settlement: settlements[i]! })),
-      );
-      for (const [i, mail] of mails.entries()) {
+    const recorded = await recordOutcomes(
+      this.db,
+      mails.map((mail, i) => {
         const settlement = settlements[i]!;
-        if (!recorded.has(mail.id)) {
-          this.stats.lostLeases += 1;
-          continue;
-        }
-        const base = {
-          emailId: mail.id,
-          version: mail.version + 1,
-          kind: mail.kind as never,
-          meetingId: mail.meeting_id,
-          registrationId: mail.registration_id,
-          reminderOffset: mail.reminder_offset,
-          messageId: mail.message_id,
+        const suppress = settlement.status === 'failed' && settlement.suppress && mail.recipient && secret;
+        return {
+          id: mail.id,
           attempts: mail.attempts,
+          settlement,
+          announcement: announcementOf(mail, settlement, now),
+          suppressHash: suppress ? addressHash(secret, mail.recipient!) : undefined,
         };
-        const event = { id: newEventId(), time: now, source: '/notification', subject: mail.id };
-        switch (settlement.status) {
-          case 'expired':
-          case 'cancelled':
-            this.stats.expired += 1;
-            break;
-          case 'sent':
-            this.stats.sent += 1;
-            sent.push({ ...event, data: { ...base, sentAt: settlement.sentAt.toISOString() } });
-            break;
-          case 'queued':
-            this.stats.retried += 1;
-            this.logger.warn(
-              { emailId: mail.id, attempts: mail.attempts, smtpCode: settlement.smtpCode },
-              'mail deferred; will retry',
-            );
-            break;
-          case 'failed':
-            this.stats.failed += 1;
-            if (settlement.suppress && mail.recipient && secret) {
-              await suppressAddress(trx, addressHash(secret, mail.recipient), 'rejected');
-            }
-            failed.push({
-              ...event,
-              data: {
-                ...base,
-                reason: settlement.reason,
-                smtpCode: settlement.smtpCode,
-                error: settlement.error,
-                suppressed: settlement.suppress,
-                failedAt: settlement.failedAt.toISOString(),
-              },
-            });
-            this.logger.warn(
-              { emailId: mail.id, smtpCode: settlement.smtpCode, reason: settlement.reason },
-              'mail failed',
-            );
-            break;
-        }
+      }),
+    );
+    for (const [i, mail] of mails.entries()) {
+      const settlement = settlements[i]!;
+      if (!recorded.has(mail.id)) {
+        this.stats.lostLeases += 1;
+        continue;
       }
-      await enqueueEvents(trx, emailSent, sent);
-      await enqueueEvents(trx, emailFailed, failed);
-    });
+      switch (settlement.status) {
+        case 'expired':
+        case 'cancelled':
+          this.stats.expired += 1;
+          break;
+        case 'sent':
+          this.stats.sent += 1;
+          break;
+        case 'queued':
+          this.stats.retried += 1;
+          this.logger.warn(
+            { emailId: mail.id, attempts: mail.attempts, smtpCode: settlement.smtpCode },
+            'mail deferred; will retry',
+          );
+          break;
+        case 'failed':
+          this.stats.failed += 1;
+          this.logger.warn(
+            { emailId: mail.id, smtpCode: settlement.smtpCode, reason: settlement.reason },
+            'mail failed',
+          );
+          break;
+      }
+    }
   }
 
   async #loop(): Promise<void> {
@@ -255,4 +234,34 @@ export class EmailSender implements ServiceWorker {
       this.#sleepers.add(done);
     });
   }
+}
+
+/** The event that announces a mail's outcome: sent or failed for good; nothing for the others. */
+function announcementOf(mail: EmailRow, settlement: Settlement, now: Date): OutboxEntry | undefined {
+  if (settlement.status !== 'sent' && settlement.status !== 'failed') return undefined;
+  const base = {
+    emailId: mail.id,
+    version: mail.version + 1,
+    kind: mail.kind as never,
+    meetingId: mail.meeting_id,
+    registrationId: mail.registration_id,
+    reminderOffset: mail.reminder_offset,
+    messageId: mail.message_id,
+    attempts: mail.attempts,
+  };
+  const event = { id: newEventId(), time: now, source: '/notification', subject: mail.id };
+  if (settlement.status === 'sent') {
+    return outboxEntry(emailSent, { ...event, data: { ...base, sentAt: settlement.sentAt.toISOString() } });
+  }
+  return outboxEntry(emailFailed, {
+    ...event,
+    data: {
+      ...base,
+      reason: settlement.reason,
+      smtpCode: settlement.smtpCode,
+      error: settlement.error,
+      suppressed: settlement.suppress,
+      failedAt: settlement.failedAt.toISOString(),
+    },
+  });
 }

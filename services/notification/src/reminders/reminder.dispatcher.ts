@@ -1,5 +1,5 @@
+import type { IndexPlannedDb } from '@citydeals/db';
 import type { ServiceWorker } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from '../email/email.context.ts';
@@ -14,7 +14,7 @@ export class ReminderDispatcher implements ServiceWorker {
   #wake: (() => void) | undefined;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly db: IndexPlannedDb<Database>,
     private readonly ctx: EmailContext,
     private readonly options: { batchSize: number; pollMs: number },
     private readonly logger: Logger,

@@ -1,4 +1,4 @@
-import { planByIndex } from '@citydeals/db';
+import type { IndexPlannedDb } from '@citydeals/db';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { ReminderStatus } from '../db/email.tables.ts';
@@ -72,15 +72,14 @@ export interface DispatchResult {
  * are recorded, so a second dispatcher skips them, and a crash before commit leaves them due.
  */
 export async function dispatchDueReminders(
-  db: Kysely<Database>,
+  // Every statement here takes or changes a batch by an index (the due ones, their meetings, recipients,
+  // mails and reminder rows by id), whatever the statistics of a table that just filled up say.
+  db: IndexPlannedDb<Database>,
   ctx: EmailContext,
   limit: number,
 ): Promise<DispatchResult> {
   const secret = await ctx.secret(db);
   return db.transaction().execute(async (trx) => {
-    // Every statement here takes or changes a batch by an index (the due ones, their meetings, recipients,
-    // mails and reminder rows by id), whatever the statistics of a table that just filled up say.
-    await planByIndex(trx);
     const now = ctx.clock.now();
     const due = await claimDueReminders(trx, now, limit);
     if (due.length === 0) return { claimed: 0, queued: 0, dropped: 0 };

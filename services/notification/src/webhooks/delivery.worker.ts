@@ -1,6 +1,5 @@
-import { quoteIdent } from '@citydeals/db';
+import { type IndexPlannedDb, quoteIdent } from '@citydeals/db';
 import type { Clock, ServiceWorker } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
@@ -19,7 +18,8 @@ import { signingSecrets } from './secret.rules.ts';
 import { signWebhook } from './webhook.signer.ts';
 
 export interface DeliveryWorkerOptions {
-  db: Kysely<Database>;
+  /** Claims and settlements take bounded batches of the message table by index. */
+  db: IndexPlannedDb<Database>;
   /** For LISTEN; without it the worker only polls. */
   pool?: pg.Pool;
   /** Wake-ups from this process's consumer for the transactions that did not NOTIFY. */

@@ -49,7 +49,7 @@ export function deliveryWorkersOf(
   });
   return [
     new WebhookDeliveryWorker({
-      db: runtime.db,
+      db: runtime.indexPlannedDb,
       pool: runtime.pool,
       signal: deliverySignal,
       schema: runtime.schema,

@@ -84,9 +84,17 @@ t.test(
     t.equal(wakes, 1, 'woken once after the interval');
     signal.committed();
     t.equal(wakes, 2, 'a commit seen by this process wakes at once');
+    signal.flush();
+    t.equal(wakes, 3, 'a flush after queueing transactions committed wakes at once');
+    signal.flush();
+    t.equal(wakes, 3, 'a flush with nothing queued since the last one wakes nobody');
+    clock = 1100;
+    signal.queued();
+    signal.flush();
+    t.equal(wakes, 4, 'the next queueing transaction is flushed again');
     unsubscribe();
     signal.committed();
-    t.equal(wakes, 2);
+    t.equal(wakes, 4);
   },
 );
 

@@ -16,7 +16,7 @@ import { startSmtpServer, testClock } from './email.fixture.ts';
 const LEASE_MS = 60_000;
 const schema = 'notification';
 const database = await createTestDatabase();
-const { db, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
+const { db, indexPlannedDb, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
 await migrateSchema(db, schema, { ...messagingMigrations(schema), ...migrations });
 const smtp = await startSmtpServer({ parse: false });
 const transport = createMailTransport({ smtpUrl: smtp.url, mailDir: '/nonexistent', maxConnections: 3 });
@@ -116,13 +116,13 @@ t.test(
       },
       close() {},
     };
-    const a = new EmailSender(db, ctx, hangingTransport, { ...options, batchSize: 4 }, logger);
+    const a = new EmailSender(indexPlannedDb, ctx, hangingTransport, { ...options, batchSize: 4 }, logger);
     const aRound = a.runOnce();
     t.ok(await eventually(() => smtp.received.length >= 4), 'A got its 4 mails accepted');
     const leasedByA = smtp.received.map((m) => m.messageId);
 
     // Replica B at the same moment: A's lease holds, B takes only the other two.
-    const b = new EmailSender(db, ctx, transport, options, logger);
+    const b = new EmailSender(indexPlannedDb, ctx, transport, options, logger);
     t.equal(await b.runOnce(), 2, 'B leases only what A does not hold');
     t.equal(await b.runOnce(), 0, 'nothing else is due while the lease holds');
     t.same(
@@ -195,7 +195,7 @@ t.test('a mail on the wire is not withdrawn; one whose lease ran out is', async 
   t.equal((await rowsOf(registrationId))[0]!.status, 'queued');
   t.equal(await cancel(new Date(leaseUntil.getTime() + 1)), 1, 'lease over: withdrawn');
   t.equal((await rowsOf(registrationId))[0]!.status, 'cancelled');
-  const b = new EmailSender(db, ctx, transport, options, logger);
+  const b = new EmailSender(indexPlannedDb, ctx, transport, options, logger);
   clock.advanceTo(new Date(leaseUntil.getTime() + 1000));
   t.equal(await b.runOnce(), 0, 'a withdrawn mail is never leased again');
 });
@@ -219,7 +219,7 @@ t.test(
       close() {},
     };
     const before = smtp.received.length;
-    const a = new EmailSender(db, ctx, slowTransport, { ...options, maxInFlight: 1 }, logger);
+    const a = new EmailSender(indexPlannedDb, ctx, slowTransport, { ...options, maxInFlight: 1 }, logger);
     t.equal(await a.runOnce(), 3, 'three leased');
     t.equal(a.stats.sent, 1, 'one sent');
     t.equal(a.stats.held, 2, 'two held back for their lease');

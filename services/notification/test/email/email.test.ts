@@ -50,7 +50,7 @@ function dispatcherAt(at: Date, batchSize = 50) {
   const clock = testClock();
   clock.advanceTo(at);
   return new ReminderDispatcher(
-    db,
+    runtime.indexPlannedDb,
     emailContextFor(config, clock),
     { batchSize, pollMs: 50 },
     runtime.logger,
