@@ -47,9 +47,9 @@ export interface SenderStats {
 /**
  * Sends queued mails in leased batches: a loop leases up to `batchSize` due mails in one statement (no
  * transaction stays open while SMTP works), hands them all to the pooled transport at once, and records
- * every outcome with its event in one transaction. The Message-ID is stored with the mail, so a mail sent
+ * every outcome with its event in one statement. The Message-ID is stored with the mail, so a mail sent
  * again is recognisable as the same one. It is sent again only when its sender dies (or loses its lease)
- * between the SMTP server's 250 and that commit: at most `concurrency × batchSize` mails, the ones in
+ * between the SMTP server's 250 and that statement: at most `concurrency × batchSize` mails, the ones in
  * flight, and only after the lease (`leaseMs`) ran out.
  */
 export class EmailSender implements ServiceWorker {
