@@ -43,8 +43,9 @@ async function startBatchRunner(
   t: Test,
   subject: string,
   handler: EventHandler<TestDB, any>,
-  batch: BatchOptions = { maxEvents: 16, maxWaitMs: 5 },
+  batch: BatchOptions | 'one by one' = { maxEvents: 16, maxWaitMs: 5 },
   handleMany?: ManyEventsHandler<TestDB, any>,
+  afterCommit?: () => void,
 ) {
   const runner = new ConsumerRunner<TestDB>({
     db: m.db,
@@ -56,8 +57,9 @@ async function startBatchRunner(
       name: subject.replaceAll('.', '-'),
       stream: streams.registration,
       filterSubject: subject,
-      batch,
+      ...(batch === 'one by one' ? {} : { batch }),
       handlers: [on(itemRecorded, handler, handleMany)],
+      ...(afterCommit ? { afterCommit } : {}),
     }),
     retry: { initialDelayMs: 100, maxDelayMs: 400, maxDeliveries: 4 },
     lookupType: lookupTestType,
@@ -360,36 +362,23 @@ t.test('a batch setting that could never apply anything is refused', async (t) =
 });
 
 t.test('afterCommit runs after each commit that applied events, batched or one by one', async (t) => {
-  for (const batch of [{ maxEvents: 8, maxWaitMs: 5 }, undefined]) {
+  for (const batch of [{ maxEvents: 8, maxWaitMs: 5 }, 'one by one'] as const) {
     const subject = nextSubject();
     const events = Array.from({ length: 20 }, (_, i) => newEvent(i));
     const ids = events.map((e) => e.id);
     // What another connection sees at each call: the effects must already be committed by then.
     const seen: Promise<number>[] = [];
-    const runner = new ConsumerRunner<TestDB>({
-      db: m.db,
-      js: m.js,
-      jsm: m.jsm,
-      namespace: m.ns,
-      logger: quietLogger,
-      definition: defineConsumer<TestDB>({
-        name: subject.replaceAll('.', '-'),
-        stream: streams.registration,
-        filterSubject: subject,
-        ...(batch ? { batch } : {}),
-        handlers: [on(itemRecorded, applyEffect)],
-        afterCommit: () => {
-          seen.push(effects(ids).then((applied) => applied.size));
-        },
-      }),
-      lookupType: lookupTestType,
+    const runner = await startBatchRunner(t, subject, applyEffect, batch, undefined, () => {
+      seen.push(effects(ids).then((applied) => applied.size));
     });
-    await runner.start();
     for (const e of events) await publish(subject, JSON.stringify(e), e.id);
     await eventually(() => runner.stats.handled === 20);
     const calls = seen.length;
     const visible = await Promise.all(seen);
-    t.ok(calls >= 1 && calls <= 20, `${batch ? 'batched' : 'one by one'}: ${calls} calls for 20 events`);
+    t.ok(
+      calls >= 1 && calls <= 20,
+      `${batch === 'one by one' ? batch : 'batched'}: ${calls} calls for 20 events`,
+    );
     t.equal(visible.at(-1), 20, 'every effect visible by the last call');
     t.ok(
       visible.every((n, i) => n >= 1 && (i === 0 || n >= visible[i - 1]!)),
@@ -399,6 +388,5 @@ t.test('afterCommit runs after each commit that applied events, batched or one b
     for (const e of events.slice(0, 5)) await publish(subject, JSON.stringify(e), `again-${e.id}`);
     await eventually(() => runner.stats.duplicates === 5);
     t.equal(seen.length, calls, 'no call for commits that applied nothing');
-    await runner.stop();
   }
 });
