@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { withAdmin } from '@citydeals/testkit';
 import { type BenchRow, renderTable } from './report.ts';
 import { confirmationE2eScenario } from './scenarios/confirmation-e2e.scenario.ts';
 import { dealTrackingRssScenario } from './scenarios/deal-tracking-rss.scenario.ts';
@@ -32,6 +33,9 @@ for (const scenario of scenarios) {
   if (only.length && !only.some((o) => scenario.name.includes(o))) continue;
   process.stdout.write(`… ${scenario.name}\n`);
   try {
+    // pgbench's advice: start each measurement after a checkpoint, so the pages the previous scenario
+    // dirtied are not written (and fsynced) in the middle of this one.
+    await withAdmin((c) => c.query('checkpoint'));
     const result = await scenario.run();
     rows.push(...(Array.isArray(result) ? result : [result]));
   } catch (err) {
