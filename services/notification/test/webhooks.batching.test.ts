@@ -285,11 +285,15 @@ t.test('the worker claims several messages at a time under load', async (t) => {
     ).length;
   t.ok(await eventually(async () => (await delivered()) === count, 30_000), 'all delivered');
   t.equal(receiver.at('/busy').length, count, 'each sent once');
-  const perClaim = worker!.stats.attempts / worker!.stats.claims;
+  const { claims, emptyClaims, attempts } = worker!.stats;
+  const perClaim = attempts / (claims - emptyClaims);
   // Claiming whenever a slot freed took fewer than two a time here; waiting for half of the 8 slots takes
-  // four or more, but for the first and last claims and those that found fewer due (3.45–3.6 a claim
-  // measured with single-statement claims).
-  t.ok(perClaim >= 3, `${worker!.stats.claims} claims for ${worker!.stats.attempts} attempts`);
+  // four or more, but for the last claims. Once all 200 are taken, each freed slot still looks once and
+  // finds nothing: those claims take no message and are not batching.
+  t.ok(
+    perClaim >= 3.5,
+    `${claims - emptyClaims} claims took ${attempts} attempts (and ${emptyClaims} found nothing due)`,
+  );
 });
 
 t.test('slots held by a slow endpoint do not hold other messages back for long', async (t) => {

@@ -46,6 +46,8 @@ export interface DeliveryWorkerStats {
   failedAttempts: number;
   /** Claiming statements run; attempts / claims is how many each took. */
   claims: number;
+  /** Claims that found nothing due (a slot freed while nothing more was waiting). */
+  emptyClaims: number;
 }
 
 /** Opened endpoint secrets kept; a few endpoints are the usual case. */
@@ -71,7 +73,13 @@ const SETTLE_GATHER_MS = 5;
  */
 export class WebhookDeliveryWorker implements ServiceWorker {
   readonly name = 'webhook-delivery';
-  readonly stats: DeliveryWorkerStats = { attempts: 0, delivered: 0, failedAttempts: 0, claims: 0 };
+  readonly stats: DeliveryWorkerStats = {
+    attempts: 0,
+    delivered: 0,
+    failedAttempts: 0,
+    claims: 0,
+    emptyClaims: 0,
+  };
   readonly #o: DeliveryWorkerOptions;
   readonly #inFlight = new Set<Promise<void>>();
   #stopping = false;
@@ -152,6 +160,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
       } catch (err) {
         logger.error({ err }, 'claiming webhook messages failed; trying again');
       }
+      if (claimed.length === 0) this.stats.emptyClaims += 1;
       for (const message of claimed) this.#track(this.#deliver(message, leaseToken));
       // Fewer than asked: nothing more is due now; a wake-up (NOTIFY, a slot freed) or the poll comes next.
       polled = claimed.length < free ? await this.#sleep() : false;
