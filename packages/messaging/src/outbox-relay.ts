@@ -1,4 +1,4 @@
-import { quoteIdent } from '@citydeals/db';
+import { INDEX_PLANNED_SETTINGS, quoteIdent } from '@citydeals/db';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import type pg from 'pg';
 import type { Logger } from './logger.ts';
@@ -116,10 +116,11 @@ export class OutboxRelay {
         // The fetch must walk the unpublished index from the cursor and stop at the batch size. Planned on
         // statistics from before a burst (the outbox fills faster than autovacuum analyses it), Postgres read
         // every unpublished row and sorted them instead: 20–30 ms per batch of 500 with 20 000 waiting, most
-        // of a drain's time. This connection runs only the relay's own statements, all by index or id.
-        await client.query(
-          "select set_config('enable_sort', 'off', false), set_config('enable_bitmapscan', 'off', false)",
-        );
+        // of a drain's time. This connection runs only the relay's own statements, all by index or id, so it
+        // plans as the queue workers' pool does.
+        await client.query('select set_config(key, value, false) from json_each_text($1)', [
+          JSON.stringify(INDEX_PLANNED_SETTINGS),
+        ]);
         while (!this.#stopping && !broken) {
           if (!this.stats.leader) {
             this.stats.leader = await this.#tryLead(client);
