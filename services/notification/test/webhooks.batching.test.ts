@@ -2,7 +2,7 @@ import { type CloudEvent, createEvent, dealPhaseChanged, dealUpdated } from '@ci
 import { newEventId, shutdown, systemClock } from '@citydeals/service-kit';
 import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
 import type { Transaction } from 'kysely';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { startService } from '../src/service.ts';
@@ -268,12 +268,7 @@ t.test('the worker claims several messages at a time under load', async (t) => {
       signal: { queued: () => false },
     }),
   );
-  const [worker] = deliveryWorkersOf(
-    runtime,
-    configWith({ WEBHOOK_CONCURRENCY: '8', WEBHOOK_POLL_INTERVAL: '500ms' }),
-  );
-  worker!.start();
-  t.teardown(() => worker!.stop());
+  const worker = startEightSlotWorker(t);
   const delivered = async () =>
     (
       await db
@@ -285,7 +280,7 @@ t.test('the worker claims several messages at a time under load', async (t) => {
     ).length;
   t.ok(await eventually(async () => (await delivered()) === count, 30_000), 'all delivered');
   t.equal(receiver.at('/busy').length, count, 'each sent once');
-  const { claims, emptyClaims, attempts } = worker!.stats;
+  const { claims, emptyClaims, attempts } = worker.stats;
   const perClaim = attempts / (claims - emptyClaims);
   // Claiming whenever a slot freed took fewer than two a time here; waiting for half of the 8 slots takes
   // four or more, but for the last claims. Once all 200 are taken, each freed slot still looks once and
@@ -314,12 +309,7 @@ t.test('slots held by a slow endpoint do not hold other messages back for long',
       deps,
     ),
   );
-  const [worker] = deliveryWorkersOf(
-    runtime,
-    configWith({ WEBHOOK_CONCURRENCY: '8', WEBHOOK_POLL_INTERVAL: '500ms' }),
-  );
-  worker!.start();
-  t.teardown(() => worker!.stop());
+  startEightSlotWorker(t);
   const leased = async () =>
     (await db.selectFrom('webhook_message').select('id').where('lease_token', 'is not', null).execute())
       .length;
@@ -347,3 +337,14 @@ t.test('slots held by a slow endpoint do not hold other messages back for long',
     return rows.length === 6 && rows.every((r) => r.status === 'delivered');
   }, 15_000);
 });
+
+/** A delivery worker with 8 slots and a 500 ms poll, stopped when the test ends. */
+function startEightSlotWorker(t: Test) {
+  const [worker] = deliveryWorkersOf(
+    runtime,
+    configWith({ WEBHOOK_CONCURRENCY: '8', WEBHOOK_POLL_INTERVAL: '500ms' }),
+  );
+  worker!.start();
+  t.teardown(() => worker!.stop());
+  return worker!;
+}
