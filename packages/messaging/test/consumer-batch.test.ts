@@ -366,23 +366,25 @@ t.test('afterCommit runs after each commit that applied events, batched or one b
     const subject = nextSubject();
     const events = Array.from({ length: 20 }, (_, i) => newEvent(i));
     const ids = events.map((e) => e.id);
-    // What another connection sees at each call: the effects must already be committed by then.
-    const seen: Promise<number>[] = [];
+    // What another connection sees at each call, beside the events counted as handled before it: the
+    // commit the call follows (at least one more event) must already be visible.
+    const seen: Promise<{ visible: number; handledBefore: number }>[] = [];
     const runner = await startBatchRunner(t, subject, applyEffect, batch, undefined, () => {
-      seen.push(effects(ids).then((applied) => applied.size));
+      const handledBefore = runner.stats.handled;
+      seen.push(effects(ids).then((applied) => ({ visible: applied.size, handledBefore })));
     });
     for (const e of events) await publish(subject, JSON.stringify(e), e.id);
     await eventually(() => runner.stats.handled === 20);
     const calls = seen.length;
-    const visible = await Promise.all(seen);
+    const observed = await Promise.all(seen);
     t.ok(
       calls >= 1 && calls <= 20,
       `${batch === 'one by one' ? batch : 'batched'}: ${calls} calls for 20 events`,
     );
-    t.equal(visible.at(-1), 20, 'every effect visible by the last call');
+    t.equal(observed.at(-1)?.visible, 20, 'every effect visible by the last call');
     t.ok(
-      visible.every((n, i) => n >= 1 && (i === 0 || n >= visible[i - 1]!)),
-      'each call sees committed effects',
+      observed.every(({ visible, handledBefore }) => visible >= handledBefore + 1),
+      'each call sees its own commit and every earlier one',
     );
     // The same events again under new message ids: the inbox stops them, nothing is applied, no call.
     for (const e of events.slice(0, 5)) await publish(subject, JSON.stringify(e), `again-${e.id}`);
