@@ -40,6 +40,29 @@ t.test('a marked statement is prepared once per connection and answers like any 
   t.equal((await preparedNames()).length, 2, 'an unmarked statement is not prepared');
 });
 
+t.test('a mark at the end of a built statement prepares it too', async (t) => {
+  const { db, destroy } = createDatabase<any>({
+    connectionString: database.url,
+    schema: 'public',
+    maxConnections: 1,
+  });
+  t.teardown(destroy);
+  const built = (n: number) =>
+    db
+      .selectNoFrom((eb) => eb.val(n).as('n'))
+      .modifyEnd(prepared('built'))
+      .execute();
+  t.same(await built(7), [{ n: 7 }], 'answers with its parameter');
+  t.same(await built(8), [{ n: 8 }], 'and with the next one');
+  const { rows } = await sql<{
+    name: string;
+    statement: string;
+  }>`select name, statement from pg_prepared_statements`.execute(db);
+  t.equal(rows.length, 1, 'one prepared statement for both calls');
+  t.match(rows[0]!.name, /^built-[0-9a-f]{12}$/, 'named after the mark');
+  t.match(rows[0]!.statement, /\/\*prepared:built\*\/$/, 'the mark ends the text');
+});
+
 t.test('a mark must be a plain name', async (t) => {
   t.throws(() => prepared('no spaces'), /a-z, 0-9 and -/);
   t.throws(() => prepared('x*/ drop'), /a-z, 0-9 and -/);

@@ -1,8 +1,8 @@
 import { type CloudEvent, type EventDefinition, envelopeSchema, findEventByType } from '@citydeals/contracts';
-import type { MessagingTables } from '@citydeals/db';
+import { type MessagingTables, prepared } from '@citydeals/db';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import {
   type BatchOptions,
   type ConsumerDefinition,
@@ -224,12 +224,13 @@ export class ConsumerRunner<DB extends MessagingTables> {
     let applied: boolean[];
     try {
       applied = await this.#o.db.transaction().execute(async (trx) => {
-        const inserted = await (trx as unknown as Kysely<MessagingTables>)
-          .insertInto('inbox')
-          .values(valid.map((v) => ({ consumer: this.name, event_id: v.id, event_type: v.type })))
-          .onConflict((oc) => oc.doNothing())
-          .returning('event_id')
-          .execute();
+        // Arrays, not a list of values, so the text is the same for every batch size and is prepared once.
+        const { rows: inserted } = await sql<{ event_id: string }>`${prepared('inbox-batch')}
+          insert into inbox (consumer, event_id, event_type)
+          select ${this.name}, e.event_id, e.event_type
+          from unnest(${valid.map((v) => v.id)}::uuid[], ${valid.map((v) => v.type)}::text[]) as e(event_id, event_type)
+          on conflict do nothing
+          returning event_id`.execute(trx);
         // Postgres prints uuids in lower case; a second copy of an event in the same batch is a duplicate.
         const fresh = new Set(inserted.map((r) => r.event_id.toLowerCase()));
         const result = valid.map((v) => fresh.delete(v.id.toLowerCase()));
@@ -310,6 +311,7 @@ export class ConsumerRunner<DB extends MessagingTables> {
           .values({ consumer: this.name, event_id: id, event_type: type })
           .onConflict((oc) => oc.doNothing())
           .returning('event_id')
+          .modifyEnd(prepared('inbox-one'))
           .executeTakeFirst();
         if (!inserted) return false;
         await entry.handler(trx, event, meta);

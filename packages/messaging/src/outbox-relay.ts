@@ -202,12 +202,17 @@ export class OutboxRelay {
   async #fetch(client: pg.PoolClient, afterId: number): Promise<OutboxRow[]> {
     const marking = this.#unmarked;
     this.#unmarked = [];
-    const { rows } = await client.query<OutboxRow>(
-      `with marked as (update ${this.#table} set published_at = now() where id = any($3::bigint[]))
+    // Prepared on this connection, which runs nothing but this relay's statements: parsed and planned once.
+    const { rows } = await client.query<OutboxRow>({
+      name: 'outbox-relay-fetch',
+      // The marks join the ids by primary key: with `id = any($3)`, the plan prepared for any array scanned
+      // the whole outbox for them (5 ms per fetch at 20 000 rows).
+      text: `with marked as (update ${this.#table} o set published_at = now()
+         from unnest($3::bigint[]) as m(id) where o.id = m.id)
        select id, event_id, subject, payload::text as payload from ${this.#table}
        where published_at is null and id > $1 and id <> all($3::bigint[]) order by id limit $2`,
-      [afterId, this.#o.batchSize, marking],
-    );
+      values: [afterId, this.#o.batchSize, marking],
+    });
     return rows;
   }
 

@@ -176,12 +176,17 @@ t.test(
   async (t) => {
     // The relay's statements, as its connection sends them.
     const statements: string[] = [];
+    const preparedFetches: string[] = [];
     const countingPool = {
       async connect() {
         const client = await m.pool.connect();
         const query = client.query.bind(client) as (...args: unknown[]) => unknown;
         (client as { query: unknown }).query = (text: unknown, ...rest: unknown[]) => {
-          if (typeof text === 'string') statements.push(text);
+          // The fetch goes as a named (prepared) statement: a config object carrying its text.
+          const sent = typeof text === 'string' ? text : (text as { text?: unknown } | null)?.text;
+          if (typeof sent === 'string') statements.push(sent);
+          const name = (text as { name?: unknown } | null)?.name;
+          if (typeof name === 'string') preparedFetches.push(name);
           return query(text, ...rest);
         };
         return client;
@@ -193,6 +198,7 @@ t.test(
     await eventually(async () => (await countUnpublished(m)) === 0);
     const published = r.stats.published;
     statements.length = 0;
+    preparedFetches.length = 0;
     const ids: string[] = [];
     for (let i = 0; i < 40; i += 1) {
       ids.push((await m.db.transaction().execute((trx) => recordItem(trx, 100 + i))).id);
@@ -208,6 +214,7 @@ t.test(
     const fetchesWithMarks = statements.filter((s) => s.includes('with marked as')).length;
     const markAlone = statements.filter((s) => s.trimStart().startsWith('update')).length;
     t.ok(fetchesWithMarks >= 2, `${fetchesWithMarks} fetches`);
+    t.equal(preparedFetches.length, fetchesWithMarks, 'each fetch runs as a prepared statement');
     t.ok(
       markAlone <= Math.max(2, fetchesWithMarks / 4),
       `marks mostly ride with the next fetch: ${markAlone} marked on their own, ${fetchesWithMarks} fetches`,

@@ -97,6 +97,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
       );
     }
     const sysSeconds = (got.last - started) / 1000;
+    const timeline = await deliveryTimeline(pool, started);
     await stopService(service, 'webhooks');
     service = undefined;
 
@@ -143,7 +144,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
       raw,
       ratio: throughputRatio(system, raw),
       goal: '≥ 0.5',
-      note: `body ${bodies[0]!.length} bytes; timed from the first publish to the last arrival`,
+      note: `body ${bodies[0]!.length} bytes; timed from the first publish to the last arrival; ${timeline}`,
     };
   } finally {
     await stopService(service, 'webhooks');
@@ -153,4 +154,17 @@ export async function webhooksScenario(): Promise<BenchRow> {
     await removeNamespace(ns).catch(() => {});
     await database.drop();
   }
+}
+
+/** When the consumer had queued the messages and when the worker had delivered them, from the first publish. */
+async function deliveryTimeline(pool: pg.Pool, started: number): Promise<string> {
+  const { rows } = await pool.query<{ queued_half: number; queued_all: number; delivered_half: number }>(
+    `select extract(epoch from percentile_disc(0.5) within group (order by created_at)) * 1000 as queued_half,
+            extract(epoch from max(created_at)) * 1000 as queued_all,
+            extract(epoch from percentile_disc(0.5) within group (order by delivered_at)) * 1000 as delivered_half
+       from notification.webhook_message`,
+  );
+  const at = (ms: number) => `${round((ms - started) / 1000, 2)} s`;
+  const r = rows[0]!;
+  return `half the messages queued at ${at(r.queued_half)}, all at ${at(r.queued_all)}; half delivered at ${at(r.delivered_half)}`;
 }

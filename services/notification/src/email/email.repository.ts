@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { EmailKind } from '@citydeals/contracts';
-import type { IndexPlannedDb } from '@citydeals/db';
+import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import type { OutboxEntry } from '@citydeals/messaging';
 import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -53,6 +53,7 @@ export async function leaseQueuedEmails(
         .skipLocked(),
     )
     .returningAll()
+    .modifyEnd(prepared('lease-mail'))
     .execute();
 }
 
@@ -82,7 +83,7 @@ export async function recordOutcomes(
   const iso = (d: Date | undefined) => d?.toISOString();
   const announced = rows.filter((r) => r.announcement);
   const suppressed = rows.filter((r) => r.suppressHash);
-  const { rows: settled } = await sql<{ id: string }>`
+  const { rows: settled } = await sql<{ id: string }>`${prepared('record-mail-outcomes')}
     with settled as (
       update email as e set
         status = u.status,

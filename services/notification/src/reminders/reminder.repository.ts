@@ -1,3 +1,4 @@
+import { prepared } from '@citydeals/db';
 import { type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { ReminderStatus } from '../db/email.tables.ts';
@@ -117,6 +118,7 @@ export async function claimDueReminders(
     .limit(limit)
     .forUpdate()
     .skipLocked()
+    .modifyEnd(prepared('claim-reminders'))
     .execute();
 }
 
@@ -125,7 +127,7 @@ export async function setReminderStatus(
   updates: readonly { id: number; status: ReminderStatus; emailId: string | null }[],
 ): Promise<void> {
   if (updates.length === 0) return;
-  await sql`
+  await sql`${prepared('set-reminder-status')}
     update reminder as r set status = u.status, email_id = u.email_id::uuid, updated_at = now()
     from (select * from unnest(${sql.val(updates.map((u) => u.id))}::bigint[],
                                ${sql.val(updates.map((u) => u.status))}::text[],

@@ -1,4 +1,4 @@
-import type { IndexPlannedDb } from '@citydeals/db';
+import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { MessageStatus } from './webhook.tables.ts';
@@ -39,7 +39,7 @@ export async function queueMessagesForEvents(
   options: { notify: boolean },
 ): Promise<{ subscribers: number; inserted: number }> {
   const pick = <T>(f: (e: QueuedEvent) => T) => events.map(f);
-  const { rows } = await sql<{ subscribers: number; inserted: number }>`
+  const { rows } = await sql<{ subscribers: number; inserted: number }>`${prepared('queue-webhooks')}
     with event as (
       select * from unnest(${pick((e) => e.eventId)}::uuid[], ${pick((e) => e.eventType)}::text[],
         ${pick((e) => e.eventSubject)}::text[], ${pick((e) => e.dealId)}::uuid[],
@@ -129,7 +129,7 @@ export function claimStatement(options: {
   leaseMs: number;
   orderWaitMs: number;
 }) {
-  return sql<ClaimedMessage>`
+  return sql<ClaimedMessage>`${prepared('claim-webhooks')}
     with due as (
       select m.id
       from webhook_message m
@@ -217,7 +217,7 @@ export async function settleDelivered(
   if (settlements.length === 0) return [];
   const pick = <T>(f: (s: DeliveredSettlement) => T) => settlements.map(f);
   const log = <K extends keyof Omit<AttemptRow, 'id'>>(key: K) => attempts.map((r) => r[key]);
-  const { rows } = await sql<{ id: string }>`
+  const { rows } = await sql<{ id: string }>`${prepared('settle-webhooks')}
     with v as (
       select * from unnest(${pick((s) => s.id)}::uuid[], ${pick((s) => s.leaseToken)}::uuid[],
         ${pick((s) => s.version)}::int[], ${pick((s) => s.statusCode)}::int[],
