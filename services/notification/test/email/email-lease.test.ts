@@ -243,3 +243,33 @@ t.test(
     t.equal((await sentEvents(mails.map((m) => m.id))).length, 3, 'one email.sent event per mail');
   },
 );
+
+t.test('an idle sender polls with one loop; the others look twenty times less often', async (t) => {
+  const sender = new EmailSender(
+    indexPlannedDb,
+    ctx,
+    transport,
+    { ...options, concurrency: 4, pollMs: 50 },
+    logger,
+  );
+  sender.start();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const idle = sender.stats.leases;
+  // With every loop polling, four loops over a second at 50 ms would be about 80 lease statements.
+  t.ok(idle >= 8, `the first loop keeps polling: ${idle} leases in a second`);
+  t.ok(idle <= 36, `the others mostly sleep: ${idle} leases in a second`);
+  t.equal(sender.stats.emptyLeases, idle, 'all of them empty: nothing was due');
+
+  // A mail queued with no wake-up (another replica's, say) is still found by the poll.
+  const registrationId = randomUUID();
+  const [mail] = await queueMails(registrationId, 1);
+  t.ok(
+    await eventually(async () => (await rowsOf(registrationId))[0]?.status === 'sent'),
+    'found by the poll and sent',
+  );
+  await sender.stop();
+  t.ok(
+    smtp.received.some((m) => m.messageId === mail!.message_id),
+    'the SMTP server got it',
+  );
+});
