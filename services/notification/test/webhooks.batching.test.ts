@@ -1,12 +1,12 @@
 import { type CloudEvent, createEvent, dealPhaseChanged, dealUpdated } from '@citydeals/contracts';
 import { newEventId, shutdown, systemClock } from '@citydeals/service-kit';
 import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import t, { type Test } from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { startService } from '../src/service.ts';
-import { DELIVERY_CHANNEL_SUFFIX } from '../src/webhooks/delivery.repository.ts';
+import { claimStatement, DELIVERY_CHANNEL_SUFFIX } from '../src/webhooks/delivery.repository.ts';
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../src/webhooks/delivery.service.ts';
 import { webhookIdFor } from '../src/webhooks/payload.rules.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
@@ -250,6 +250,47 @@ t.test('a run that asks for a wake-up notifies the delivery workers on commit', 
   );
   t.equal(queued, 2);
   t.ok(await eventually(() => heard > 0, 5_000), 'heard');
+});
+
+t.test('a claim leases messages in place: no new row version, no index entries', async (t) => {
+  await db.deleteFrom('webhook_endpoint').execute();
+  await createEndpoint({ url: receiver.url('/in-place'), eventTypes: ['*'] });
+  const run = Array.from({ length: 40 }, () => ({
+    event: phaseChanged(newEventId(), 1),
+    eventSubject: dealPhaseChanged.subject,
+  }));
+  await db.transaction().execute((trx) =>
+    queueWebhookMessagesForEvents(trx, run, {
+      clock: systemClock,
+      newId: newEventId,
+      signal: { queued: () => false },
+    }),
+  );
+  // Counted inside the claiming transaction, which is then rolled back, so the messages stay pending.
+  const rollback = new Error('rollback');
+  let claimed = 0;
+  let inPlace = 0;
+  await runtime.indexPlannedDb
+    .transaction()
+    .execute(async (trx) => {
+      const { rows } = await claimStatement({
+        limit: 30,
+        leaseToken: newEventId(),
+        leaseMs: 60_000,
+        orderWaitMs: 0,
+      }).execute(trx);
+      claimed = rows.length;
+      const { rows: stats } = await sql<{ hot: number }>`
+        select pg_stat_get_xact_tuples_hot_updated('webhook_message'::regclass)::int as hot`.execute(trx);
+      inPlace = stats[0]!.hot;
+      throw rollback;
+    })
+    .catch((err) => {
+      if (err !== rollback) throw err;
+    });
+  t.equal(claimed, 30, 'thirty claimed');
+  // Packed full, the pages had room for a few of them at most.
+  t.equal(inPlace, claimed, 'each updated in place (HOT)');
 });
 
 t.test('the worker claims several messages at a time under load', async (t) => {
