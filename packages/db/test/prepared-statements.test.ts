@@ -1,6 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@citydeals/testkit';
 import { sql } from 'kysely';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createDatabase, prepared } from '../src/index.ts';
 
 let database: TestDatabase;
@@ -9,14 +9,19 @@ t.before(async () => {
 });
 t.teardown(() => database.drop());
 
-t.test('a marked statement is prepared once per connection and answers like any other', async (t) => {
-  // One connection, so every query sees the same session's prepared statements.
+/** One connection, so every query sees the same session's prepared statements. */
+function oneConnection(t: Test) {
   const { db, destroy } = createDatabase<any>({
     connectionString: database.url,
     schema: 'public',
     maxConnections: 1,
   });
   t.teardown(destroy);
+  return db;
+}
+
+t.test('a marked statement is prepared once per connection and answers like any other', async (t) => {
+  const db = oneConnection(t);
   const preparedNames = async () =>
     (await sql<{ name: string }>`select name from pg_prepared_statements order by name`.execute(db)).rows.map(
       (r) => r.name,
@@ -41,12 +46,7 @@ t.test('a marked statement is prepared once per connection and answers like any 
 });
 
 t.test('a mark at the end of a built statement prepares it too', async (t) => {
-  const { db, destroy } = createDatabase<any>({
-    connectionString: database.url,
-    schema: 'public',
-    maxConnections: 1,
-  });
-  t.teardown(destroy);
+  const db = oneConnection(t);
   const built = (n: number) =>
     db
       .selectNoFrom((eb) => eb.val(n).as('n'))

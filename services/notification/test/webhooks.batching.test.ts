@@ -59,6 +59,21 @@ function versionless(dealId: string): CloudEvent {
   return { ...event, data: { ...event.data, version: undefined } } as CloudEvent;
 }
 
+/** Queues, committed, one phase change each of `count` new deals. */
+async function queueDealsPhaseChanged(count: number) {
+  const run = Array.from({ length: count }, () => ({
+    event: phaseChanged(newEventId(), 1),
+    eventSubject: dealPhaseChanged.subject,
+  }));
+  await db.transaction().execute((trx) =>
+    queueWebhookMessagesForEvents(trx, run, {
+      clock: systemClock,
+      newId: newEventId,
+      signal: { queued: () => false },
+    }),
+  );
+}
+
 type Run = { event: CloudEvent; eventSubject: string }[];
 
 const counting = () => {
@@ -255,17 +270,7 @@ t.test('a run that asks for a wake-up notifies the delivery workers on commit', 
 t.test('a claim leases messages in place: no new row version, no index entries', async (t) => {
   await db.deleteFrom('webhook_endpoint').execute();
   await createEndpoint({ url: receiver.url('/in-place'), eventTypes: ['*'] });
-  const run = Array.from({ length: 40 }, () => ({
-    event: phaseChanged(newEventId(), 1),
-    eventSubject: dealPhaseChanged.subject,
-  }));
-  await db.transaction().execute((trx) =>
-    queueWebhookMessagesForEvents(trx, run, {
-      clock: systemClock,
-      newId: newEventId,
-      signal: { queued: () => false },
-    }),
-  );
+  await queueDealsPhaseChanged(40);
   // Counted inside the claiming transaction, which is then rolled back, so the messages stay pending.
   const rollback = new Error('rollback');
   let claimed = 0;
@@ -298,17 +303,7 @@ t.test('the worker claims several messages at a time under load', async (t) => {
   receiver.on('/busy', () => ({ status: 200, delayMs: Math.floor(Math.random() * 15) }));
   const endpoint = await createEndpoint({ url: receiver.url('/busy'), eventTypes: ['*'] });
   const count = 200;
-  const run = Array.from({ length: count }, () => ({
-    event: phaseChanged(newEventId(), 1),
-    eventSubject: dealPhaseChanged.subject,
-  }));
-  await db.transaction().execute((trx) =>
-    queueWebhookMessagesForEvents(trx, run, {
-      clock: systemClock,
-      newId: newEventId,
-      signal: { queued: () => false },
-    }),
-  );
+  await queueDealsPhaseChanged(count);
   const worker = startEightSlotWorker(t);
   const delivered = async () =>
     (
