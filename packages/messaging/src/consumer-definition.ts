@@ -55,7 +55,8 @@ export interface ConsumerDefinition<DB> {
   readonly handlers: readonly HandlerEntry<DB>[];
   /**
    * Opt-in: apply up to `maxEvents` events in one transaction (one inbox statement, the handlers in arrival
-   * order, one commit), waiting at most `maxWaitMs` for a batch to fill. Only for handlers that do not
+   * order, one commit). An event that finds no batch running goes at once; events that arrive while one
+   * runs wait for it (at most `maxWaitMs`) and go together next. Only for handlers that do not
    * assume one event per transaction: locks are held until the whole batch commits, and a batch that fails
    * is rolled back and its events re-run one by one. `inFlight` batches run at once (default 2).
    */

@@ -148,8 +148,11 @@ export class ConsumerRunner<DB extends MessagingTables> {
 
   /**
    * Batch mode: the pump queues what NATS hands over; `inFlight` workers each take up to `maxEvents` from
-   * the head of the queue (waiting at most `maxWaitMs` for more) and apply them together. A batch that
-   * shares an entity with an earlier batch still running waits for it, so per-entity order holds.
+   * the head of the queue and apply them together. With no batch running, what is queued goes at once:
+   * waiting would only add latency. While one runs, what arrives waits for it to end (at most `maxWaitMs`
+   * after the first of them, or until `maxEvents` are queued) and goes together next: group commit, so
+   * events arriving one by one under load share transactions instead of each paying for its own. A batch
+   * that shares an entity with an earlier batch still running waits for it, so per-entity order holds.
    */
   async #pumpBatches(messages: ConsumerMessages, batch: BatchOptions, inFlight: number): Promise<void> {
     const queue: Pulled[] = [];
@@ -157,10 +160,12 @@ export class ConsumerRunner<DB extends MessagingTables> {
     const arrived = new Pulse();
     const taken = new Pulse();
     let closed = false;
+    let running = 0;
     // Bounded so that pulled events do not sit in memory until their ack wait runs out.
     const capacity = batch.maxEvents * (inFlight + 1);
 
     const worker = async () => {
+      let lookedAround = false;
       for (;;) {
         if (queue.length === 0) {
           if (closed) return;
@@ -168,10 +173,18 @@ export class ConsumerRunner<DB extends MessagingTables> {
           continue;
         }
         const waitMs = queue[0]!.pulledAt + batch.maxWaitMs - Date.now();
-        if (queue.length < batch.maxEvents && !closed && waitMs > 0) {
+        if (running > 0 && queue.length < batch.maxEvents && !closed && waitMs > 0) {
           await arrived.wait(waitMs);
           continue;
         }
+        // Idle: let the rest of what NATS has already handed over (one read holds many messages) reach the
+        // queue first; that costs no wait.
+        if (running === 0 && !lookedAround && queue.length < batch.maxEvents && !closed) {
+          lookedAround = true;
+          await new Promise((resolve) => setImmediate(resolve));
+          continue;
+        }
+        lookedAround = false;
         const group = queue.splice(0, batch.maxEvents);
         taken.notify();
         const keys = new Set(group.map((p) => p.key));
@@ -183,8 +196,12 @@ export class ConsumerRunner<DB extends MessagingTables> {
             this.#o.logger.error({ err, consumer: this.name }, 'batch could not be settled');
           });
         for (const k of keys) tailByEntity.set(k, task);
+        running += 1;
         await task;
+        running -= 1;
         for (const k of keys) if (tailByEntity.get(k) === task) tailByEntity.delete(k);
+        // What waited for this batch to end may go now.
+        if (queue.length > 0) arrived.notify();
       }
     };
     const workers = Array.from({ length: inFlight }, worker);

@@ -177,6 +177,46 @@ t.test(
   },
 );
 
+t.test(
+  'an event that finds no batch running goes at once; events arriving while one runs go together next',
+  async (t) => {
+    const subject = nextSubject();
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const first = newEvent(90);
+    let firstRunning = false;
+    const handler: EventHandler<TestDB, any> = async (trx, event, meta) => {
+      await applyEffect(trx, event, meta);
+      if (event.id === first.id) {
+        firstRunning = true;
+        await gate;
+      }
+    };
+    // A long maxWaitMs: an event that waited for company would show.
+    const runner = await startBatchRunner(t, subject, handler, { maxEvents: 16, maxWaitMs: 3_000 });
+    const lone = newEvent(89);
+    const started = Date.now();
+    await publish(subject, JSON.stringify(lone), lone.id);
+    await eventually(() => runner.stats.handled === 1);
+    t.ok(Date.now() - started < 2_000, `a lone event applied in ${Date.now() - started} ms, not after 3 s`);
+
+    await publish(subject, JSON.stringify(first), first.id);
+    await eventually(() => firstRunning);
+    // The first one's batch is held open: these arrive one by one while it runs.
+    const later = Array.from({ length: 5 }, (_, i) => newEvent(91 + i));
+    for (const e of later) {
+      await publish(subject, JSON.stringify(e), e.id);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    release();
+    await eventually(() => runner.stats.handled === 7);
+    t.equal(await transactionsOf(later.map((e) => e.id)), 1, 'the five that waited went in one batch');
+    t.equal(await transactionsOf([first.id, later[0]!.id]), 2, 'not in the running one');
+  },
+);
+
 t.test('copies inside one batch and across batches have one effect', async (t) => {
   const subject = nextSubject();
   const event = newEvent(60);
