@@ -1,4 +1,10 @@
-import { dealCreated, dealPhaseChanged, dealUpdated } from '@citydeals/contracts';
+import {
+  attendeeRegistered,
+  attendeeWaitlisted,
+  dealCreated,
+  dealPhaseChanged,
+  dealUpdated,
+} from '@citydeals/contracts';
 import { publishEvent } from '@citydeals/messaging';
 import { eventually } from '@citydeals/testkit';
 import t from 'tap';
@@ -171,6 +177,16 @@ t.test(
     const waitEvents = events.filter((e) => shortType(e.type) === 'attendee.waitlisted');
     t.equal(waitEvents.length, 20);
     t.ok(events.every((e) => e.data.version === 1));
+    t.ok(
+      events.every(
+        (e) =>
+          (shortType(e.type) === 'attendee.waitlisted'
+            ? attendeeWaitlisted
+            : attendeeRegistered
+          ).schema.safeParse(e).success,
+      ),
+      'every event matches its contract',
+    );
     t.same(
       waitEvents.map((e) => e.data.position),
       Array.from({ length: 20 }, (_, i) => i + 1),

@@ -17,6 +17,7 @@ import {
   noShowTransition,
   SEAT_HOLDING,
   selectPromotions,
+  takeSeatBatch,
 } from '../src/registrations/seat.rules.ts';
 import { csvField, toCsv } from '../src/reports/csv.rules.ts';
 
@@ -38,6 +39,20 @@ t.test('seat decision: a free seat when nobody waits, else the end of the waitli
     { status: 'waitlisted', position: 3 },
     'nobody jumps the queue past those waiting',
   );
+});
+
+t.test('seat batches: arrival order, a cap, and one version per meeting', async (t) => {
+  const w = (id: string, meetingId: string, meetingVersion: number) => ({ id, meetingId, meetingVersion });
+  const waiting = [w('a', 'm1', 1), w('b', 'm2', 4), w('c', 'm1', 2), w('d', 'm1', 1), w('e', 'm3', 1)];
+  const ids = (xs: { id: string }[]) => xs.map((x) => x.id);
+  const all = takeSeatBatch(waiting, 10);
+  t.same(ids(all.batch), ['a', 'b', 'd', 'e'], 'm1 read on version 2 waits for the next statement');
+  t.same(ids(all.rest), ['c']);
+  const capped = takeSeatBatch(waiting, 2);
+  t.same(ids(capped.batch), ['a', 'b']);
+  t.same(ids(capped.rest), ['c', 'd', 'e'], 'the rest keeps arrival order');
+  t.same(ids(takeSeatBatch(all.rest, 10).batch), ['c']);
+  t.same(takeSeatBatch([], 10), { batch: [], rest: [] });
 });
 
 t.test('seat counters: each status change moves them by what it takes and gives back', async (t) => {

@@ -4,6 +4,7 @@ import t from 'tap';
 import { eraseExpired } from '../src/privacy/erasure.service.ts';
 import { insertRegistrationsWithSeats } from '../src/registrations/registration.repository.ts';
 import { decideSeat } from '../src/registrations/seat.rules.ts';
+import { SeatQueue } from '../src/registrations/seat-queue.ts';
 import {
   adminHeaders,
   createMeeting,
@@ -84,6 +85,11 @@ function newEntry(email: string) {
   };
 }
 
+/** Entries as the seat queue hands them to the registering statement, all for one meeting version. */
+function into(meetingId: string, meetingVersion: number, entries: ReturnType<typeof newEntry>[]) {
+  return entries.map((e) => ({ meetingId, meetingVersion, ...e }));
+}
+
 const post = (url: string, payload?: unknown) =>
   http.inject({ method: 'POST', url, headers: adminHeaders, ...(payload ? { payload } : {}) });
 
@@ -153,10 +159,11 @@ t.test('a registration into a meeting changed meanwhile is decided on the new ve
     .select('version')
     .where('id', '=', meeting.id)
     .executeTakeFirstOrThrow();
-  const stale = await insertRegistrationsWithSeats(svc.runtime.db, meeting.id, current - 1, [
-    newEntry('te.laat@example.org'),
-  ]);
-  t.equal(stale, undefined, 'a write against an older version of the meeting writes nothing');
+  const stale = await insertRegistrationsWithSeats(
+    svc.runtime.db,
+    into(meeting.id, current - 1, [newEntry('te.laat@example.org')]),
+  );
+  t.same(stale, [undefined], 'a write against an older version of the meeting writes nothing');
   t.same(await seatsOf(meeting.id), seats);
   t.equal((await registrationIds(meeting.id)).length, 6);
 
@@ -309,7 +316,10 @@ t.test('a burst into one meeting is decided in one statement, in arrival order',
   const meeting = await createMeeting(svc, { capacity: 3 });
   await registerPerson(svc, meeting.id, person(400));
   const burst = ['a', 'b', 'c', 'd', 'e'].map((n) => newEntry(`burst-${n}@example.org`));
-  const decisions = await insertRegistrationsWithSeats(svc.runtime.db, meeting.id, meeting.version, burst);
+  const decisions = await insertRegistrationsWithSeats(
+    svc.runtime.db,
+    into(meeting.id, meeting.version, burst),
+  );
   t.same(decisions, [
     { status: 'confirmed', position: null },
     { status: 'confirmed', position: null },
@@ -356,7 +366,10 @@ t.test('a burst into one meeting is decided in one statement, in arrival order',
   t.same(seats.counters, { seatsTaken: 3, waitlistLength: 3 });
 
   const again = [newEntry('burst-f@example.org'), newEntry('burst-a@example.org')];
-  const spoiled = await insertRegistrationsWithSeats(svc.runtime.db, meeting.id, meeting.version, again).then(
+  const spoiled = await insertRegistrationsWithSeats(
+    svc.runtime.db,
+    into(meeting.id, meeting.version, again),
+  ).then(
     () => undefined,
     (err: { constraint?: string }) => err.constraint,
   );
@@ -396,9 +409,7 @@ t.test('a burst decides as decideSeat applied to each in turn, for every counter
         const burst = [1, 2, 3].map((i) => newEntry(`turn-${i}-${meeting.id}@example.org`));
         const decisions = await insertRegistrationsWithSeats(
           svc.runtime.db,
-          meeting.id,
-          meeting.version,
-          burst,
+          into(meeting.id, meeting.version, burst),
         );
         const expected = [];
         let counters = { seatsTaken, waitlistLength };
@@ -416,6 +427,125 @@ t.test('a burst decides as decideSeat applied to each in turn, for every counter
     }
   }
 });
+
+t.test('one statement decides registrations into several meetings, each on its own counters', async (t) => {
+  const full = await createMeeting(svc, { capacity: 1 });
+  const roomy = await createMeeting(svc, { capacity: 5 });
+  const edited = await createMeeting(svc, { capacity: 5 });
+  await registerPerson(svc, full.id, person(500));
+  const requests = [
+    ...into(full.id, full.version, [newEntry('multi-1@example.org')]),
+    ...into(roomy.id, roomy.version, [newEntry('multi-2@example.org')]),
+    ...into(edited.id, edited.version - 1, [newEntry('multi-3@example.org')]),
+    ...into(full.id, full.version, [newEntry('multi-4@example.org')]),
+    ...into(roomy.id, roomy.version, [newEntry('multi-5@example.org')]),
+  ];
+  const decisions = await insertRegistrationsWithSeats(svc.runtime.db, requests);
+  t.same(decisions, [
+    { status: 'waitlisted', position: 1 },
+    { status: 'confirmed', position: null },
+    undefined,
+    { status: 'waitlisted', position: 2 },
+    { status: 'confirmed', position: null },
+  ]);
+  t.same((await seatsOf(full.id)).counters, { seatsTaken: 1, waitlistLength: 2 });
+  t.same((await seatsOf(roomy.id)).counters, { seatsTaken: 2, waitlistLength: 0 });
+  t.same(
+    (await seatsOf(edited.id)).counters,
+    { seatsTaken: 0, waitlistLength: 0 },
+    'a stale meeting is untouched',
+  );
+  t.same(
+    (await registrationIds(full.id)).slice(1),
+    [requests[0]!.row.id, requests[3]!.row.id],
+    'each meeting keeps arrival order',
+  );
+  const events = await svc.runtime.db
+    .selectFrom('outbox')
+    .select(['event_id', 'payload'])
+    .where(
+      'event_id',
+      'in',
+      requests.map((r) => r.events.eventId),
+    )
+    .execute();
+  t.same(
+    events.map((e) => e.event_id).sort(),
+    [0, 1, 3, 4].map((i) => requests[i]!.events.eventId).sort(),
+    'an event for each decided registration, none for the stale one',
+  );
+});
+
+t.test(
+  'registrations that arrive while a statement runs go together in the next, across meetings',
+  async (t) => {
+    const blocked = await createMeeting(svc, { capacity: 5 });
+    const others = [
+      await createMeeting(svc, { capacity: 5 }),
+      await createMeeting(svc, { capacity: 1 }),
+      await createMeeting(svc, { capacity: 5 }),
+    ];
+    const queue = new SeatQueue(svc.runtime.db);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Another transaction holds the first meeting's row, so the queue's first statement waits on it.
+    const holder = svc.runtime.db.transaction().execute(async (trx) => {
+      await sql`select 1 from meeting where id = ${blocked.id} for update`.execute(trx);
+      await released;
+    });
+    const first = queue.decide({
+      meetingId: blocked.id,
+      meetingVersion: blocked.version,
+      ...newEntry('group-0@example.org'),
+    });
+    for (let waited = 0; ; waited += 1) {
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity
+      where datname = current_database() and wait_event_type = 'Lock'`.execute(svc.runtime.db);
+      if (rows[0]!.n > 0) break;
+      if (waited > 200) throw new Error('the first statement never waited for the lock');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const later = [0, 1, 2, 0, 1, 2].map((m, i) => {
+      const meeting = others[m]!;
+      return {
+        meetingId: meeting.id,
+        meetingVersion: meeting.version,
+        ...newEntry(`group-${i + 1}@example.org`),
+      };
+    });
+    const stale = {
+      meetingId: others[0]!.id,
+      meetingVersion: others[0]!.version + 1,
+      ...newEntry('group-x@example.org'),
+    };
+    const decided = [...later, stale].map((r) => queue.decide(r));
+    release();
+    await holder;
+    t.same(await first, { status: 'confirmed', position: null });
+    const decisions = await Promise.all(decided);
+    t.same(
+      decisions.slice(0, 6).map((d) => d?.status),
+      ['confirmed', 'confirmed', 'confirmed', 'confirmed', 'waitlisted', 'confirmed'],
+    );
+    t.equal(
+      decisions[6],
+      undefined,
+      'a registration read on another version of a meeting is not decided on this one',
+    );
+    const { rows } = await sql<{ id: string; tx: string }>`select id, xmin::text as tx from registration
+    where id = any(${[...later.map((r) => r.row.id)]}::uuid[])
+       or id = (select id from registration where email = 'group-0@example.org')`.execute(svc.runtime.db);
+    const transactions = new Set(rows.filter((r) => later.some((l) => l.row.id === r.id)).map((r) => r.tx));
+    t.equal(rows.length, 7);
+    t.equal(
+      transactions.size,
+      1,
+      'the six waiting registrations, in three meetings, were written in one transaction',
+    );
+  },
+);
 
 t.test('the migration counts the registrations that existed before the counters', async (t) => {
   const { migrations } = await import('../src/db/migrations.ts');

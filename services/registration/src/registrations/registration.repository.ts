@@ -64,65 +64,84 @@ export interface SeatDecisionRow {
   position: number | null;
 }
 
+/** A registration waiting for its seat decision: the meeting version its window was checked on, and its data. */
+export interface SeatRequest {
+  meetingId: string;
+  meetingVersion: number;
+  row: NewRegistration;
+  events: SeatEvents;
+}
+
 /**
  * Takes seats or waitlist places for registrations in arrival order, and records each registration and its
- * event, in one statement that is its own transaction: the meeting row is locked from the counter update to
- * the commit with no client round trip in between, and a burst into one meeting shares one commit. The
- * decision is `decideSeat` (seat.rules.ts) applied to each in turn, on the counters of the locked row, which
- * an UPDATE re-reads after waiting for the lock (a count of registrations would see the statement's older
- * snapshot): with k arriving, the first `min(k, free seats)` are confirmed if nobody waits, the rest queue.
- * `meetingVersion` is the version whose registration window the caller checked; when the meeting changed
- * since, nothing is written and the answer is undefined. A second live registration of an address fails on
- * the unique index and rolls the whole statement back.
+ * event, in one statement that is its own transaction: each meeting row is locked from its counter update to
+ * the commit with no client round trip in between, and a burst, into one meeting or into many, shares one
+ * commit. The decision is `decideSeat` (seat.rules.ts) applied to each of a meeting's registrations in turn,
+ * on the counters of the locked row, which an UPDATE re-reads after waiting for the lock (a count of
+ * registrations would see the statement's older snapshot): with k arriving for a meeting, the first
+ * `min(k, free seats)` are confirmed if nobody waits, the rest queue.
+ * `meetingVersion` is the version whose registration window the caller checked; a request may name a meeting
+ * only with one version per call. When a meeting changed since, nothing is written for its registrations
+ * and their answers are undefined; the other meetings' are decided. A second live registration of an
+ * address fails on the unique index and rolls the whole statement back.
  */
 export async function insertRegistrationsWithSeats(
   db: Kysely<Database>,
-  meetingId: string,
-  meetingVersion: number,
-  entries: readonly { row: NewRegistration; events: SeatEvents }[],
-): Promise<SeatDecisionRow[] | undefined> {
-  if (entries.length === 1) {
-    const decision = await insertRegistrationWithSeat(db, meetingId, meetingVersion, entries[0]!);
-    return decision && [decision];
+  requests: readonly SeatRequest[],
+): Promise<(SeatDecisionRow | undefined)[]> {
+  if (requests.length === 1) {
+    const only = requests[0]!;
+    return [await insertRegistrationWithSeat(db, only.meetingId, only.meetingVersion, only)];
   }
-  const column = <T>(pick: (e: (typeof entries)[number]) => T) => entries.map(pick);
-  const k = entries.length;
-  const result = await sql<SeatDecisionRow>`${prepared('register-burst')}
-    with seat as (
-      update meeting
-      set seats_taken = seats_taken
-          + case when waitlist_length = 0 then least(${k}::int, greatest(capacity - seats_taken, 0)) else 0 end,
-        waitlist_length = waitlist_length + ${k}::int
-          - case when waitlist_length = 0 then least(${k}::int, greatest(capacity - seats_taken, 0)) else 0 end
-      where id = ${meetingId} and version = ${meetingVersion}
-      returning waitlist_length
+  const column = <T>(pick: (r: SeatRequest) => T) => requests.map(pick);
+  // One such statement runs at a time per process, so two can only meet across replicas. Both lock their
+  // meetings in the order the plan visits them (heap order for a scan, id order for a loop over `wanted`), so
+  // they queue behind each other; a deadlock Postgres still finds fails the batch, and the seat queue then
+  // retries its registrations one at a time.
+  const result = await sql<SeatDecisionRow & { i: number }>`${prepared('register-batch')}
+    with input as (
+      select n.*, row_number() over (partition by n.meeting_id order by n.i)::int as j
+      from unnest(
+        ${column((r) => r.meetingId)}::uuid[], ${column((r) => r.meetingVersion)}::int[],
+        ${column((r) => r.row.id)}::uuid[], ${column((r) => r.row.name)}::text[],
+        ${column((r) => r.row.email)}::text[], ${column((r) => r.row.email_key)}::text[],
+        ${column((r) => r.row.organisation)}::text[], ${column((r) => r.row.role)}::text[],
+        ${column((r) => r.row.deal_id)}::uuid[], ${column((r) => r.row.dietary_needs)}::text[],
+        ${column((r) => r.row.accessibility_needs)}::text[], ${column((r) => r.row.consent_photo)}::boolean[],
+        ${column((r) => r.row.consent_attendee_list)}::boolean[], ${column((r) => r.row.language)}::text[],
+        ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[],
+        ${column((r) => r.events.eventId)}::uuid[], ${column((r) => r.events.confirmed.payload)}::text[],
+        ${column((r) => r.events.waitlisted.payloadBeforePosition)}::text[],
+        ${column((r) => r.events.waitlisted.payloadAfterPosition)}::text[]
+      ) with ordinality as n(meeting_id, meeting_version, id, name, email, email_key, organisation, role,
+        deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
+        created_at, event_id, confirmed_payload, waitlisted_before, waitlisted_after, i)
+    ),
+    wanted as (
+      select meeting_id, min(meeting_version) as meeting_version, count(*)::int as k
+      from input group by meeting_id order by meeting_id
+    ),
+    seat as (
+      update meeting m
+      set seats_taken = m.seats_taken
+          + case when m.waitlist_length = 0 then least(w.k, greatest(m.capacity - m.seats_taken, 0)) else 0 end,
+        waitlist_length = m.waitlist_length + w.k
+          - case when m.waitlist_length = 0 then least(w.k, greatest(m.capacity - m.seats_taken, 0)) else 0 end
+      from wanted w
+      where m.id = w.meeting_id and m.version = w.meeting_version
+      returning m.id, m.waitlist_length, w.k
     ),
     decided as (
       select n.*,
-        case when n.i <= greatest(${k}::int - s.waitlist_length, 0) then 'confirmed' else 'waitlisted' end
-          as status,
-        case when n.i > greatest(${k}::int - s.waitlist_length, 0) then s.waitlist_length - ${k}::int + n.i::int
-          end as position
-      from seat s cross join unnest(
-        ${column((e) => e.row.id)}::uuid[], ${column((e) => e.row.name)}::text[],
-        ${column((e) => e.row.email)}::text[], ${column((e) => e.row.email_key)}::text[],
-        ${column((e) => e.row.organisation)}::text[], ${column((e) => e.row.role)}::text[],
-        ${column((e) => e.row.deal_id)}::uuid[], ${column((e) => e.row.dietary_needs)}::text[],
-        ${column((e) => e.row.accessibility_needs)}::text[], ${column((e) => e.row.consent_photo)}::boolean[],
-        ${column((e) => e.row.consent_attendee_list)}::boolean[], ${column((e) => e.row.language)}::text[],
-        ${column((e) => e.row.token_hash)}::text[], ${column((e) => e.row.created_at)}::timestamptz[],
-        ${column((e) => e.events.eventId)}::uuid[], ${column((e) => e.events.confirmed.payload)}::text[],
-        ${column((e) => e.events.waitlisted.payloadBeforePosition)}::text[],
-        ${column((e) => e.events.waitlisted.payloadAfterPosition)}::text[]
-      ) with ordinality as n(id, name, email, email_key, organisation, role, deal_id, dietary_needs,
-        accessibility_needs, consent_photo, consent_attendee_list, language, token_hash, created_at, event_id,
-        confirmed_payload, waitlisted_before, waitlisted_after, i)
+        case when n.j <= greatest(s.k - s.waitlist_length, 0) then 'confirmed' else 'waitlisted' end as status,
+        case when n.j > greatest(s.k - s.waitlist_length, 0) then s.waitlist_length - s.k + n.j end as position
+      from input n join seat s on s.id = n.meeting_id
     ),
     inserted as (
       insert into registration (id, meeting_id, version, status, name, email, email_key, organisation, role,
         deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
         created_at, updated_at, confirmed_at)
-      select d.id, ${meetingId}::uuid, 1, d.status, d.name, d.email, d.email_key, d.organisation, d.role,
+      select d.id, d.meeting_id, 1, d.status, d.name, d.email, d.email_key, d.organisation, d.role,
         d.deal_id, d.dietary_needs, d.accessibility_needs, d.consent_photo, d.consent_attendee_list, d.language,
         d.token_hash, d.created_at, d.created_at, case when d.status = 'confirmed' then d.created_at end
       from decided d order by d.i
@@ -136,8 +155,10 @@ export async function insertRegistrationsWithSeats(
           else d.waitlisted_before || d.position || d.waitlisted_after end)::json
       from decided d order by d.i
     )
-    select d.status, d.position from decided d order by d.i`.execute(db);
-  return result.rows.length === k ? result.rows : undefined;
+    select d.i::int as i, d.status, d.position from decided d`.execute(db);
+  const decisions: (SeatDecisionRow | undefined)[] = new Array(requests.length).fill(undefined);
+  for (const { i, status, position } of result.rows) decisions[i - 1] = { status, position };
+  return decisions;
 }
 
 /**

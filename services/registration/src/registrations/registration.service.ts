@@ -7,6 +7,7 @@ import {
   attendeeWaitlisted,
   type CancellationActor,
   createEvent,
+  type EventOf,
 } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
@@ -207,12 +208,12 @@ export async function register(
     const link = manageUrl(ctx.publicBaseUrl, token);
     let decision: SeatDecisionRow | undefined;
     try {
-      decision = await seatQueueOf(ctx.db).decide(
+      decision = await seatQueueOf(ctx.db).decide({
         meetingId,
-        meeting.version,
+        meetingVersion: meeting.version,
         row,
-        seatEvents(ctx, meetingId, row, link),
-      );
+        events: seatEvents(ctx, meetingId, row, link),
+      });
     } catch (err) {
       if (!isLiveEmailViolation(err)) throw err;
       const live = await findLiveRegistrationByEmail(ctx.db, meetingId, key);
@@ -249,37 +250,41 @@ function seatQueueOf(db: Kysely<Database>): SeatQueue {
 const POSITION_MARK = '"position":1';
 
 /**
- * Both possible events of a new registration, validated against their contracts. The waitlist position is
- * only known inside the statement, so the waitlisted payload is validated with position 1 (any position is a
- * positive integer too) and split where the number goes. The mark is unique: inside JSON strings every quote
- * is escaped.
+ * Both possible events of a new registration. The confirmed one is validated against its contract; the
+ * waitlisted one differs from it only in type, status and position, and is typed against its own contract,
+ * so validating it again would only repeat the same checks (half the cost of this function). Its waitlist
+ * position is only known inside the statement, so the payload is written with position 1 and split where
+ * the number goes. The mark is unique: inside JSON strings every quote is escaped.
  */
 function seatEvents(ctx: ServiceContext, meetingId: string, row: NewRegistration, link: string): SeatEvents {
-  const envelope = { id: ctx.newId(), time: row.created_at, source: EVENT_SOURCE, subject: row.id };
-  const snapshot = {
-    registrationId: row.id,
-    meetingId,
-    version: 1,
-    name: row.name!,
-    email: row.email!,
-    language: row.language,
-    manageUrl: link,
-  };
   const confirmed = createEvent(attendeeRegistered, {
-    ...envelope,
-    data: { ...snapshot, status: 'confirmed', position: null },
+    id: ctx.newId(),
+    time: row.created_at,
+    source: EVENT_SOURCE,
+    subject: row.id,
+    data: {
+      registrationId: row.id,
+      meetingId,
+      version: 1,
+      status: 'confirmed',
+      name: row.name!,
+      email: row.email!,
+      language: row.language,
+      position: null,
+      manageUrl: link,
+    },
   });
-  const waitlisted = JSON.stringify(
-    createEvent(attendeeWaitlisted, {
-      ...envelope,
-      data: { ...snapshot, status: 'waitlisted', position: 1 },
-    }),
-  );
+  const waitlistedEvent: EventOf<typeof attendeeWaitlisted> = {
+    ...confirmed,
+    type: attendeeWaitlisted.type,
+    data: { ...confirmed.data, status: 'waitlisted', position: 1 },
+  };
+  const waitlisted = JSON.stringify(waitlistedEvent);
   const at = waitlisted.indexOf(POSITION_MARK);
   if (at < 0 || at !== waitlisted.lastIndexOf(POSITION_MARK))
     throw new Error('waitlisted event without one position');
   return {
-    eventId: envelope.id,
+    eventId: confirmed.id,
     confirmed: { payload: JSON.stringify(confirmed) },
     waitlisted: {
       payloadBeforePosition: waitlisted.slice(0, at + POSITION_MARK.length - 1),

@@ -2,15 +2,12 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
 import {
   insertRegistrationsWithSeats,
-  type NewRegistration,
   type SeatDecisionRow,
-  type SeatEvents,
+  type SeatRequest,
 } from './registration.repository.ts';
+import { takeSeatBatch } from './seat.rules.ts';
 
-interface Waiting {
-  meetingVersion: number;
-  row: NewRegistration;
-  events: SeatEvents;
+interface Waiting extends SeatRequest {
   resolve(decision: SeatDecisionRow | undefined): void;
   reject(err: unknown): void;
 }
@@ -19,77 +16,54 @@ interface Waiting {
 const MAX_BATCH = 64;
 
 /**
- * Group commit for seat decisions. Registrations into one meeting are decided one at a time under its row
- * lock, so each would wait for the previous commit; instead, those that arrive while a meeting's statement is
- * running wait here and go together in the next one, in arrival order, sharing its lock and its commit.
- * Order and exactness come from the statement (insertRegistrationsWithSeats), not from this queue: replicas
- * each have their own queue and still serialise on the row lock.
+ * Group commit for seat decisions. One registering statement runs at a time per process; a registration
+ * that finds none running goes at once (after the turn of the event loop, so the requests read with it come
+ * along), and those that arrive while one runs wait for it and go together in the next, into one meeting or
+ * many, sharing its commit. Under load that turns many small commits into a few large ones; when idle, a
+ * registration waits for nobody. Order and exactness come from the statement (insertRegistrationsWithSeats),
+ * not from this queue: replicas each have their own queue and still serialise on the meeting row locks.
  */
 export class SeatQueue {
   readonly #db: Kysely<Database>;
-  readonly #waiting = new Map<string, Waiting[]>();
+  #waiting: Waiting[] = [];
+  #busy = false;
 
   constructor(db: Kysely<Database>) {
     this.#db = db;
   }
 
   /** The decision, or undefined when the meeting is no longer `meetingVersion` (nothing was written). */
-  decide(
-    meetingId: string,
-    meetingVersion: number,
-    row: NewRegistration,
-    events: SeatEvents,
-  ): Promise<SeatDecisionRow | undefined> {
+  decide(request: SeatRequest): Promise<SeatDecisionRow | undefined> {
     return new Promise((resolve, reject) => {
-      const entry = { meetingVersion, row, events, resolve, reject };
-      const queue = this.#waiting.get(meetingId);
-      if (queue) {
-        queue.push(entry);
-        return;
-      }
-      this.#waiting.set(meetingId, []);
-      void this.#run(meetingId, [entry]);
+      this.#waiting.push({ ...request, resolve, reject });
+      if (this.#busy) return;
+      this.#busy = true;
+      setImmediate(() => void this.#run());
     });
   }
 
-  async #run(meetingId: string, batch: Waiting[]): Promise<void> {
-    await this.#execute(meetingId, batch);
-    this.#next(meetingId);
+  async #run(): Promise<void> {
+    while (this.#waiting.length > 0) {
+      const { batch, rest } = takeSeatBatch(this.#waiting, MAX_BATCH);
+      this.#waiting = rest;
+      await this.#execute(batch);
+    }
+    this.#busy = false;
   }
 
   /** Settles every entry of the batch; never throws. */
-  async #execute(meetingId: string, batch: Waiting[]): Promise<void> {
+  async #execute(batch: Waiting[]): Promise<void> {
     try {
-      const decisions = await insertRegistrationsWithSeats(
-        this.#db,
-        meetingId,
-        batch[0]!.meetingVersion,
-        batch,
-      );
-      for (const [i, entry] of batch.entries()) entry.resolve(decisions?.[i]);
+      const decisions = await insertRegistrationsWithSeats(this.#db, batch);
+      for (const [i, entry] of batch.entries()) entry.resolve(decisions[i]);
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);
         return;
       }
-      // One registration spoiled the statement for all (an address registered twice, most likely): each
-      // goes again on its own, so only that one sees the error.
-      for (const entry of batch) await this.#execute(meetingId, [entry]);
+      // One registration spoiled the statement for all (an address registered twice, most likely; or a
+      // deadlock with another replica): each goes again on its own, so only that one sees the error.
+      for (const entry of batch) await this.#execute([entry]);
     }
-  }
-
-  #next(meetingId: string): void {
-    const queue = this.#waiting.get(meetingId);
-    if (!queue || queue.length === 0) {
-      this.#waiting.delete(meetingId);
-      return;
-    }
-    const version = queue[0]!.meetingVersion;
-    const batch = queue.filter((e) => e.meetingVersion === version).slice(0, MAX_BATCH);
-    this.#waiting.set(
-      meetingId,
-      queue.filter((e) => !batch.includes(e)),
-    );
-    void this.#run(meetingId, batch);
   }
 }

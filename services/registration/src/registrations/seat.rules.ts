@@ -105,3 +105,27 @@ export function cancelTransition(status: RegistrationStatusColumn): Transition {
   if (status === 'confirmed' || status === 'waitlisted') return { ok: true, changed: true };
   return { ok: false, reason: `a ${status} registration can no longer be cancelled` };
 }
+
+/**
+ * The next statement's registrations: the longest waiting first, at most `max`, and each meeting with one
+ * version only (the statement checks one version per meeting), so a registration read on another version
+ * of a meeting already in the batch waits for the next one. Keeps arrival order within each meeting.
+ */
+export function takeSeatBatch<T extends { meetingId: string; meetingVersion: number }>(
+  waiting: readonly T[],
+  max: number,
+): { batch: T[]; rest: T[] } {
+  const versions = new Map<string, number>();
+  const batch: T[] = [];
+  const rest: T[] = [];
+  for (const entry of waiting) {
+    const version = versions.get(entry.meetingId);
+    if (batch.length < max && (version === undefined || version === entry.meetingVersion)) {
+      versions.set(entry.meetingId, entry.meetingVersion);
+      batch.push(entry);
+    } else {
+      rest.push(entry);
+    }
+  }
+  return { batch, rest };
+}
