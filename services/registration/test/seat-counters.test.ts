@@ -491,10 +491,17 @@ t.test(
       release = resolve;
     });
     // Another transaction holds the first meeting's row, so the queue's first statement waits on it.
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
     const holder = svc.runtime.db.transaction().execute(async (trx) => {
       await sql`select 1 from meeting where id = ${blocked.id} for update`.execute(trx);
+      locked();
       await released;
     });
+    t.teardown(release);
+    await isLocked;
     const first = queue.decide({
       meetingId: blocked.id,
       meetingVersion: blocked.version,
