@@ -88,10 +88,6 @@ export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
     dedupe_key: input.dedupeKey,
     status: 'queued',
     expires_at: input.expiresAt ?? null,
-    last_error: null,
-    smtp_code: null,
     created_at: now,
-    sent_at: null,
-    failed_at: null,
   };
 }

@@ -2,22 +2,53 @@ import { randomBytes } from 'node:crypto';
 import type { EmailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import type { OutboxEntry } from '@citydeals/messaging';
-import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
 
 export type EmailRow = Selectable<Database['email']>;
-export type NewEmail = Insertable<Database['email']>;
+/** A mail as composed: queued, not tried yet. */
+export interface NewEmail {
+  id: string;
+  kind: EmailKind;
+  meeting_id: string | null;
+  registration_id: string | null;
+  reminder_offset: string | null;
+  recipient: string | null;
+  language: string;
+  subject: string;
+  text_body: string | null;
+  html_body: string | null;
+  ics: string | null;
+  ics_method: string | null;
+  unsubscribe_url: string | null;
+  message_id: string;
+  dedupe_key: string | null;
+  status: 'queued';
+  expires_at: Date | null;
+  created_at: Date;
+}
 
 export async function insertEmails(trx: Transaction<Database>, rows: readonly NewEmail[]): Promise<number> {
   if (rows.length === 0) return 0;
+  const column = <T>(pick: (e: NewEmail) => T) => rows.map(pick);
   // A dedupe key makes a re-applied cause (e.g. an event dead-lettered and retried) queue nothing new.
-  const inserted = await trx
-    .insertInto('email')
-    .values([...rows])
-    .onConflict((oc) => oc.column('dedupe_key').doNothing())
-    .returning('id')
-    .execute();
+  // Arrays, not a list of values, so the text is the same for every batch size and is prepared once.
+  const { rows: inserted } = await sql<{ id: string }>`${prepared('insert-emails')}
+    insert into email (id, kind, meeting_id, registration_id, reminder_offset, recipient, language, subject,
+      text_body, html_body, ics, ics_method, unsubscribe_url, message_id, dedupe_key, status, expires_at,
+      created_at)
+    select * from unnest(${column((e) => e.id)}::uuid[], ${column((e) => e.kind)}::text[],
+      ${column((e) => e.meeting_id)}::uuid[], ${column((e) => e.registration_id)}::uuid[],
+      ${column((e) => e.reminder_offset)}::text[], ${column((e) => e.recipient)}::text[],
+      ${column((e) => e.language)}::text[], ${column((e) => e.subject)}::text[],
+      ${column((e) => e.text_body)}::text[], ${column((e) => e.html_body)}::text[], ${column((e) => e.ics)}::text[],
+      ${column((e) => e.ics_method)}::text[], ${column((e) => e.unsubscribe_url)}::text[],
+      ${column((e) => e.message_id)}::text[], ${column((e) => e.dedupe_key)}::text[],
+      ${column((e) => e.status)}::text[], ${column((e) => e.expires_at)}::timestamptz[],
+      ${column((e) => e.created_at)}::timestamptz[])
+    on conflict (dedupe_key) do nothing
+    returning id`.execute(trx);
   return inserted.length;
 }
 

@@ -1,5 +1,6 @@
 import type { AttendeeSnapshot } from '@citydeals/contracts';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { prepared } from '@citydeals/db';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 
 export type RecipientRow = Selectable<Database['recipient']>;
@@ -14,40 +15,20 @@ export async function applyAttendeeSnapshots(
   snapshots: readonly AttendeeSnapshot[],
 ): Promise<Map<string, RecipientRow>> {
   if (snapshots.length === 0) return new Map();
-  const rows = await trx
-    .insertInto('recipient')
-    .values(
-      snapshots.map((snapshot) => ({
-        registration_id: snapshot.registrationId,
-        meeting_id: snapshot.meetingId,
-        version: snapshot.version,
-        status: snapshot.status,
-        name: snapshot.name,
-        email: snapshot.email,
-        language: snapshot.language,
-        position: snapshot.position,
-        manage_url: snapshot.manageUrl,
-      })),
-    )
-    .onConflict((oc) =>
-      oc
-        .column('registration_id')
-        .doUpdateSet((eb) => ({
-          meeting_id: eb.ref('excluded.meeting_id'),
-          version: eb.ref('excluded.version'),
-          status: eb.ref('excluded.status'),
-          name: eb.ref('excluded.name'),
-          email: eb.ref('excluded.email'),
-          language: eb.ref('excluded.language'),
-          position: eb.ref('excluded.position'),
-          manage_url: eb.ref('excluded.manage_url'),
-          updated_at: new Date(),
-        }))
-        .whereRef('recipient.version', '<', 'excluded.version')
-        .where('recipient.erased', '=', false),
-    )
-    .returningAll()
-    .execute();
+  const column = <T>(pick: (s: AttendeeSnapshot) => T) => snapshots.map(pick);
+  // Arrays, not a list of values, so the text is the same for every batch size and is prepared once.
+  const { rows } = await sql<RecipientRow>`${prepared('apply-attendee-snapshots')}
+    insert into recipient (registration_id, meeting_id, version, status, name, email, language, position,
+      manage_url)
+    select * from unnest(${column((s) => s.registrationId)}::uuid[], ${column((s) => s.meetingId)}::uuid[],
+      ${column((s) => s.version)}::int[], ${column((s) => s.status)}::text[], ${column((s) => s.name)}::text[],
+      ${column((s) => s.email)}::text[], ${column((s) => s.language)}::text[],
+      ${column((s) => s.position)}::int[], ${column((s) => s.manageUrl)}::text[])
+    on conflict (registration_id) do update set meeting_id = excluded.meeting_id, version = excluded.version,
+      status = excluded.status, name = excluded.name, email = excluded.email, language = excluded.language,
+      position = excluded.position, manage_url = excluded.manage_url, updated_at = now()
+    where recipient.version < excluded.version and not recipient.erased
+    returning *`.execute(trx);
   return new Map(rows.map((row) => [row.registration_id, row]));
 }
 

@@ -37,22 +37,18 @@ export async function applyReminderPlans(
       reminder_offset: p.offset,
       due_at: p.dueAt,
       status: p.status,
-      email_id: null,
     })),
   );
   if (upserts.length > 0) {
-    await trx
-      .insertInto('reminder')
-      .values(upserts)
-      .onConflict((oc) =>
-        oc.columns(['registration_id', 'reminder_offset']).doUpdateSet((eb) => ({
-          due_at: eb.ref('excluded.due_at'),
-          status: eb.ref('excluded.status'),
-          email_id: null,
-          updated_at: new Date(),
-        })),
-      )
-      .execute();
+    const column = <T>(pick: (u: (typeof upserts)[number]) => T) => upserts.map(pick);
+    // Arrays, not a list of values, so the text is the same for every batch size and is prepared once.
+    await sql`${prepared('upsert-reminders')}
+      insert into reminder (registration_id, meeting_id, reminder_offset, due_at, status)
+      select * from unnest(${column((u) => u.registration_id)}::uuid[], ${column((u) => u.meeting_id)}::uuid[],
+        ${column((u) => u.reminder_offset)}::text[], ${column((u) => u.due_at)}::timestamptz[],
+        ${column((u) => u.status)}::text[])
+      on conflict (registration_id, reminder_offset) do update set due_at = excluded.due_at,
+        status = excluded.status, email_id = null, updated_at = now()`.execute(trx);
   }
   // Only when a meeting dropped an offset: rare, so one statement per registration concerned.
   for (const { registrationId, plan } of plans) {

@@ -68,11 +68,7 @@ async function queueMails(registrationId: string, count: number): Promise<NewEma
       dedupe_key: null,
       status: 'queued',
       expires_at: null,
-      last_error: null,
-      smtp_code: null,
       created_at: clock.now(),
-      sent_at: null,
-      failed_at: null,
     };
   });
   await db.transaction().execute((trx) => insertEmails(trx, mails));
