@@ -1,5 +1,6 @@
 import type { MeetingSnapshot } from '@citydeals/contracts';
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { prepared } from '@citydeals/db';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 
 export type MeetingRow = Selectable<Database['meeting']>;
@@ -52,13 +53,11 @@ export async function lockMeetings(
   meetingIds: readonly string[],
 ): Promise<Map<string, MeetingRow>> {
   if (meetingIds.length === 0) return new Map();
-  const rows = await trx
-    .selectFrom('meeting')
-    .selectAll()
-    .where('id', 'in', [...new Set(meetingIds)].sort())
-    .orderBy('id')
-    .forShare()
-    .execute();
+  // Every consumer batch of attendee events runs this: one prepared text for any number of meetings.
+  const { rows } = await sql<MeetingRow>`${prepared('lock-meetings')}
+    select * from meeting where id = any(${[...new Set(meetingIds)]}::uuid[]) order by id for share`.execute(
+    trx,
+  );
   return new Map(rows.map((row) => [row.id, row]));
 }
 

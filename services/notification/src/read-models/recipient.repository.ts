@@ -6,6 +6,13 @@ import type { Database } from '../db/database.ts';
 export type RecipientRow = Selectable<Database['recipient']>;
 
 /**
+ * A recipient as a snapshot left it. `first_seen`: the row did not exist before, so nothing derived from it
+ * (reminders, mails) can exist yet: those are only made for stored recipients, and a recipient row is never
+ * deleted (erasure keeps a tombstone).
+ */
+export type AppliedRecipient = RecipientRow & { first_seen: boolean };
+
+/**
  * Applies attendee snapshots, each if it is newer than what is stored and the attendee was not erased, in
  * one statement. Returns the rows applied by registration id; an older, repeated or post-erasure snapshot
  * has none. The registration ids must differ (one statement cannot update a row twice).
@@ -13,11 +20,12 @@ export type RecipientRow = Selectable<Database['recipient']>;
 export async function applyAttendeeSnapshots(
   trx: Transaction<Database>,
   snapshots: readonly AttendeeSnapshot[],
-): Promise<Map<string, RecipientRow>> {
+): Promise<Map<string, AppliedRecipient>> {
   if (snapshots.length === 0) return new Map();
   const column = <T>(pick: (s: AttendeeSnapshot) => T) => snapshots.map(pick);
   // Arrays, not a list of values, so the text is the same for every batch size and is prepared once.
-  const { rows } = await sql<RecipientRow>`${prepared('apply-attendee-snapshots')}
+  // `xmax = 0`: the row was inserted by this statement; one it updated carries this transaction in xmax.
+  const { rows } = await sql<AppliedRecipient>`${prepared('apply-attendee-snapshots')}
     insert into recipient (registration_id, meeting_id, version, status, name, email, language, position,
       manage_url)
     select * from unnest(${column((s) => s.registrationId)}::uuid[], ${column((s) => s.meetingId)}::uuid[],
@@ -28,7 +36,7 @@ export async function applyAttendeeSnapshots(
       status = excluded.status, name = excluded.name, email = excluded.email, language = excluded.language,
       position = excluded.position, manage_url = excluded.manage_url, updated_at = now()
     where recipient.version < excluded.version and not recipient.erased
-    returning *`.execute(trx);
+    returning *, xmax = 0 as first_seen`.execute(trx);
   return new Map(rows.map((row) => [row.registration_id, row]));
 }
 

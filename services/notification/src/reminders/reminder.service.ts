@@ -7,14 +7,18 @@ import type { EmailContext } from '../email/email.context.ts';
 import { insertEmails, type NewEmail, suppressedHashes } from '../email/email.repository.ts';
 import { addressHash, unsubscribeToken } from '../email/unsubscribe.rules.ts';
 import { findMeetings, type MeetingRow } from '../read-models/meeting.repository.ts';
-import { findRecipients, type RecipientRow } from '../read-models/recipient.repository.ts';
+import {
+  type AppliedRecipient,
+  findRecipients,
+  type RecipientRow,
+} from '../read-models/recipient.repository.ts';
 import {
   applyReminderPlans,
   claimDueReminders,
   remindersOf,
   setReminderStatus,
 } from './reminder.repository.ts';
-import { decideDueReminder, planReminders } from './reminder.rules.ts';
+import { decideDueReminder, type ExistingReminder, planReminders } from './reminder.rules.ts';
 
 /** Brings the reminder rows of these attendees (all with a seat) in line with the meeting as it is now. */
 export function planRemindersFor(
@@ -34,14 +38,19 @@ export function planRemindersFor(
 export async function planRemindersOf(
   trx: Transaction<Database>,
   now: Date,
-  seats: readonly { meeting: MeetingRow; recipient: RecipientRow }[],
+  seats: readonly { meeting: MeetingRow; recipient: RecipientRow | AppliedRecipient }[],
 ): Promise<void> {
   const planned = seats.filter(({ meeting }) => meeting.status !== 'cancelled');
   if (planned.length === 0) return;
-  const existing = await remindersOf(
-    trx,
-    planned.map(({ recipient }) => recipient.registration_id),
-  );
+  // A recipient first seen in this transaction has no reminders to look up (a new registration, usually).
+  const known = planned.filter(({ recipient }) => !('first_seen' in recipient && recipient.first_seen));
+  const existing =
+    known.length === 0
+      ? new Map<string, ExistingReminder[]>()
+      : await remindersOf(
+          trx,
+          known.map(({ recipient }) => recipient.registration_id),
+        );
   await applyReminderPlans(
     trx,
     planned.map(({ meeting, recipient }) => ({

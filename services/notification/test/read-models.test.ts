@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import type { AttendeeSnapshot, MeetingSnapshot } from '@citydeals/contracts';
+import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createTestDatabase } from '@citydeals/testkit';
+import t from 'tap';
+import type { Database } from '../src/db/database.ts';
+import { migrations } from '../src/db/migrations.ts';
+import { applyMeetingSnapshot, lockMeetings } from '../src/read-models/meeting.repository.ts';
+import { applyAttendeeSnapshots } from '../src/read-models/recipient.repository.ts';
+import { planRemindersOf } from '../src/reminders/reminder.service.ts';
+
+const schema = 'notification';
+const database = await createTestDatabase();
+const { db, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
+await migrateSchema(db, schema, { ...messagingMigrations(schema), ...migrations });
+t.teardown(async () => {
+  await destroy();
+  await database.drop();
+});
+
+const now = new Date('2027-01-10T10:00:00Z');
+const meetingId = randomUUID();
+const meeting: MeetingSnapshot = {
+  meetingId,
+  version: 1,
+  title: 'CoP voorjaar',
+  startsAt: '2027-03-11T12:00:00.000Z',
+  endsAt: '2027-03-11T16:00:00.000Z',
+  timeZone: 'Europe/Amsterdam',
+  venue: { name: 'Stadhuis', address: 'Spui 70, Den Haag' },
+  onlineUrl: null,
+  language: 'nl',
+  reminderOffsets: ['P7D', 'P1D'],
+  status: 'published',
+  icsSequence: 0,
+} as MeetingSnapshot;
+await db.transaction().execute((trx) => applyMeetingSnapshot(trx, meeting));
+
+function attendee(registrationId: string, version: number, status: string): AttendeeSnapshot {
+  return {
+    registrationId,
+    meetingId,
+    version,
+    status,
+    name: 'Sanne de Vries',
+    email: `${registrationId}@example.org`,
+    language: 'nl',
+    position: status === 'waitlisted' ? 1 : null,
+    manageUrl: 'https://cop.example.org/beheren/x',
+  } as AttendeeSnapshot;
+}
+
+const reminderStatuses = (registrationId: string) =>
+  db
+    .selectFrom('reminder')
+    .select(['reminder_offset', 'status'])
+    .where('registration_id', '=', registrationId)
+    .orderBy('reminder_offset')
+    .execute();
+
+t.test('a snapshot says whether its recipient is seen for the first time', async (t) => {
+  const id = randomUUID();
+  const first = await db
+    .transaction()
+    .execute((trx) => applyAttendeeSnapshots(trx, [attendee(id, 1, 'waitlisted')]));
+  t.equal(first.get(id)?.first_seen, true, 'inserted');
+  const second = await db
+    .transaction()
+    .execute((trx) => applyAttendeeSnapshots(trx, [attendee(id, 2, 'confirmed')]));
+  t.equal(second.get(id)?.first_seen, false, 'updated');
+  t.equal(second.get(id)?.status, 'confirmed');
+  const stale = await db
+    .transaction()
+    .execute((trx) => applyAttendeeSnapshots(trx, [attendee(id, 1, 'waitlisted')]));
+  t.equal(stale.size, 0, 'an older snapshot is not applied');
+});
+
+t.test('reminders already handled are kept when a known recipient is planned again', async (t) => {
+  const id = randomUUID();
+  const plan = () =>
+    db.transaction().execute(async (trx) => {
+      const meetings = await lockMeetings(trx, [meetingId]);
+      const applied = await applyAttendeeSnapshots(trx, [attendee(id, version, 'confirmed')]);
+      const recipient = applied.get(id)!;
+      await planRemindersOf(trx, now, [{ meeting: meetings.get(meetingId)!, recipient }]);
+      return recipient.first_seen;
+    });
+  let version = 1;
+  t.equal(await plan(), true);
+  t.same(await reminderStatuses(id), [
+    { reminder_offset: 'P1D', status: 'pending' },
+    { reminder_offset: 'P7D', status: 'pending' },
+  ]);
+  // The week-before reminder is in the mail queue; a later snapshot of the same registration must not plan it again.
+  await db
+    .updateTable('reminder')
+    .set({ status: 'queued' })
+    .where('registration_id', '=', id)
+    .where('reminder_offset', '=', 'P7D')
+    .execute();
+  version = 2;
+  t.equal(await plan(), false, 'seen before: its reminders are looked up');
+  t.same(await reminderStatuses(id), [
+    { reminder_offset: 'P1D', status: 'pending' },
+    { reminder_offset: 'P7D', status: 'queued' },
+  ]);
+});
