@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AttendeeSnapshot, MeetingSnapshot } from '@citydeals/contracts';
+import type { AttendeeSnapshot } from '@citydeals/contracts';
 import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
 import { createTestDatabase } from '@citydeals/testkit';
 import t from 'tap';
@@ -8,6 +8,7 @@ import { migrations } from '../src/db/migrations.ts';
 import { applyMeetingSnapshot, lockMeetings } from '../src/read-models/meeting.repository.ts';
 import { applyAttendeeSnapshots } from '../src/read-models/recipient.repository.ts';
 import { planRemindersOf } from '../src/reminders/reminder.service.ts';
+import { attendeeSnapshot, meetingSnapshot } from './email/email.fixture.ts';
 
 const schema = 'notification';
 const database = await createTestDatabase();
@@ -18,37 +19,18 @@ t.teardown(async () => {
   await database.drop();
 });
 
-const now = new Date('2027-01-10T10:00:00Z');
-const meetingId = randomUUID();
-const meeting: MeetingSnapshot = {
-  meetingId,
-  version: 1,
-  title: 'CoP voorjaar',
-  startsAt: '2027-03-11T12:00:00.000Z',
-  endsAt: '2027-03-11T16:00:00.000Z',
-  timeZone: 'Europe/Amsterdam',
-  venue: { name: 'Stadhuis', address: 'Spui 70, Den Haag' },
-  onlineUrl: null,
-  language: 'nl',
-  reminderOffsets: ['P7D', 'P1D'],
-  status: 'published',
-  icsSequence: 0,
-} as MeetingSnapshot;
+const now = new Date();
+const meeting = meetingSnapshot();
+const meetingId = meeting.meetingId;
 await db.transaction().execute((trx) => applyMeetingSnapshot(trx, meeting));
 
-function attendee(registrationId: string, version: number, status: string): AttendeeSnapshot {
-  return {
+const attendee = (registrationId: string, version: number, status: AttendeeSnapshot['status']) =>
+  attendeeSnapshot(meetingId, {
     registrationId,
-    meetingId,
     version,
     status,
-    name: 'Sanne de Vries',
-    email: `${registrationId}@example.org`,
-    language: 'nl',
     position: status === 'waitlisted' ? 1 : null,
-    manageUrl: 'https://cop.example.org/beheren/x',
-  } as AttendeeSnapshot;
-}
+  } as Partial<AttendeeSnapshot>);
 
 const reminderStatuses = (registrationId: string) =>
   db

@@ -8,26 +8,25 @@ import type { Settlement } from './email.rules.ts';
 
 export type EmailRow = Selectable<Database['email']>;
 /** A mail as composed: queued, not tried yet. */
-export interface NewEmail {
-  id: string;
-  kind: EmailKind;
-  meeting_id: string | null;
-  registration_id: string | null;
-  reminder_offset: string | null;
-  recipient: string | null;
-  language: string;
-  subject: string;
-  text_body: string | null;
-  html_body: string | null;
-  ics: string | null;
-  ics_method: string | null;
-  unsubscribe_url: string | null;
-  message_id: string;
-  dedupe_key: string | null;
-  status: 'queued';
-  expires_at: Date | null;
-  created_at: Date;
-}
+export type NewEmail = Pick<
+  Selectable<Database['email']>,
+  | 'id'
+  | 'meeting_id'
+  | 'registration_id'
+  | 'reminder_offset'
+  | 'recipient'
+  | 'language'
+  | 'subject'
+  | 'text_body'
+  | 'html_body'
+  | 'ics'
+  | 'ics_method'
+  | 'unsubscribe_url'
+  | 'message_id'
+  | 'dedupe_key'
+  | 'expires_at'
+  | 'created_at'
+> & { kind: EmailKind; status: 'queued' };
 
 export async function insertEmails(trx: Transaction<Database>, rows: readonly NewEmail[]): Promise<number> {
   if (rows.length === 0) return 0;
