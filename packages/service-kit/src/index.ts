@@ -3,6 +3,7 @@ export type * from './base-config.ts';
 export * from './config.ts';
 export * from './event-catalog.routes.ts';
 export * from './http-server.ts';
+export * from './ids.ts';
 export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './metrics.ts';

@@ -23,7 +23,6 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { v7 as uuidv7 } from 'uuid';
 import { type ApiKeyTables, apiKeyMigrations, ensureApiKey } from './api-keys.ts';
 import type { BaseConfig } from './base-config.ts';
 import { createMetrics, type Metrics, registerCollected } from './metrics.ts';
@@ -47,7 +46,6 @@ export interface Clock {
   now(): Date;
 }
 export const systemClock: Clock = Object.freeze({ now: () => new Date() });
-export const newEventId = (): string => uuidv7();
 
 /**
  * The parts of a running service that are not HTTP: its schema (migrated), its NATS connection and

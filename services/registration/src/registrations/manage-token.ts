@@ -1,8 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBytesFromPool } from '@citydeals/service-kit';
 
 /** 192 random bits: well above the 128 asked for, and 32 URL-safe characters. */
 export function newManageToken(): string {
-  return randomBytes(24).toString('base64url');
+  return randomBytesFromPool(24).toString('base64url');
 }
 
 /** The token has full entropy, so a plain SHA-256 is enough: there is nothing to brute-force. */
