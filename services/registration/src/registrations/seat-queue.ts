@@ -22,6 +22,9 @@ const MAX_BATCH = 64;
  * many, sharing its commit. Under load that turns many small commits into a few large ones; when idle, a
  * registration waits for nobody. Order and exactness come from the statement (insertRegistrationsWithSeats),
  * not from this queue: replicas each have their own queue and still serialise on the meeting row locks.
+ * The price: while a statement waits for a meeting row that another transaction holds (a cancellation or a
+ * capacity change promoting from the waitlist, a few milliseconds), registrations into other meetings wait
+ * with it; with a queue per meeting they did not, but every registration of a spread load paid a commit.
  */
 export class SeatQueue {
   readonly #db: Kysely<Database>;
