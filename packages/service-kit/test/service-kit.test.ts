@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { streams } from '@citydeals/contracts';
 import { defineConsumer } from '@citydeals/messaging';
 import {
@@ -125,6 +126,63 @@ t.test('too many requests from one address get a 429 problem; health stays reach
   t.match(refused.json(), { status: 429, title: 'Too many requests' });
   t.ok(Number(refused.headers['retry-after']) > 0, 'Retry-After tells when to come back');
   t.equal((await http.inject('/health/live')).statusCode, 200, 'probes are not limited');
+});
+
+t.test('a body over the limit is answered 413 and read to its end, so the client is not reset', async (t) => {
+  const { createHttpServer, createLogger } = await import('../src/index.ts');
+  const http = await createHttpServer({
+    logger: createLogger({ service: 'x', level: 'silent' }),
+    title: 'x',
+    description: 'x',
+    bodyLimit: 1024,
+  });
+  http.post('/things', async () => ({ ok: true }));
+  http.get('/ping', async () => ({ ok: true }));
+  await http.listen({ port: 0, host: '127.0.0.1' });
+  t.teardown(() => http.close());
+  const { port } = http.server.address() as { port: number };
+
+  /** Sends the headers and half the body, waits for the answer, then sends the rest and asks again. */
+  const exchange = (length: number) =>
+    new Promise<{ answers: string; error: string | undefined; closedEarly: boolean }>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      let answers = '';
+      let error: string | undefined;
+      let closedEarly = false;
+      socket.on('error', (err: NodeJS.ErrnoException) => {
+        error = err.code ?? err.message;
+      });
+      socket.on('end', () => {
+        closedEarly = true;
+      });
+      socket.on('data', (chunk) => {
+        const first = answers === '';
+        answers += chunk.toString();
+        if (!first) return;
+        // The 413 came while half the body is still unsent, as with a client uploading a large file.
+        socket.write('x'.repeat(length / 2), () => {
+          socket.write('GET /ping HTTP/1.1\r\nhost: x\r\n\r\n');
+          setTimeout(() => {
+            socket.destroy();
+            resolve({ answers, error, closedEarly });
+          }, 300);
+        });
+      });
+      socket.write(
+        `POST /things HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${length}\r\n\r\n`,
+      );
+      socket.write('x'.repeat(length / 2));
+    });
+
+  const drained = await exchange(1_100_000);
+  t.match(drained.answers, /^HTTP\/1\.1 413/, 'the answer is 413');
+  t.notMatch(drained.answers, /connection: close/i, 'the connection stays open');
+  t.equal(drained.error, undefined, 'sending the rest of the body is not refused');
+  t.match(drained.answers, /HTTP\/1\.1 200[\s\S]*"ok":true/, 'and the next request on it is answered');
+
+  const refused = await exchange(20 * 1024 * 1024);
+  t.match(refused.answers, /^HTTP\/1\.1 413[\s\S]*connection: close/i, 'beyond 16 MiB: 413, then closed');
+  t.ok(refused.closedEarly || refused.error !== undefined, 'and the rest of that body is not read');
 });
 
 t.test('a service built on the kit', async (t) => {
