@@ -203,7 +203,9 @@ const STAGES = [
 
 /**
  * Where the time goes, per confirmation, from the timestamps the services write anyway: the registration's
- * created_at (service clock when the request is handled), its outbox row's published_at (JetStream acked),
+ * created_at (service clock when the request is handled), its outbox row's published_at (written when the
+ * relay marks the row, after JetStream acked it and often with its next fetch, so it can come after the
+ * event was consumed: "published→consumed" may be negative, "handled→published" is an upper bound),
  * the notification inbox's processed_at (the consuming transaction's start), the mail's created_at, and
  * the SMTP sink's arrival time. One clock: every process runs on this machine.
  */
