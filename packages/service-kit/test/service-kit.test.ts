@@ -15,6 +15,8 @@ import {
   type BaseConfig,
   baseConfigSchema,
   ConfigError,
+  createHttpServer,
+  createLogger,
   createService,
   HttpProblem,
   loadConfig,
@@ -105,15 +107,18 @@ t.test('a start that fails half-way undoes what it started and rejects instead o
   await nc.close();
 });
 
-t.test('too many requests from one address get a 429 problem; health stays reachable', async (t) => {
-  const { createHttpServer } = await import('../src/index.ts');
-  const { createLogger } = await import('../src/index.ts');
-  const http = await createHttpServer({
+/** The kit's HTTP server alone, silent, with these options. */
+function bareHttpServer(options: { rateLimitPerMinute?: number; bodyLimit?: number }) {
+  return createHttpServer({
     logger: createLogger({ service: 'x', level: 'silent' }),
     title: 'x',
     description: 'x',
-    rateLimitPerMinute: 3,
+    ...options,
   });
+}
+
+t.test('too many requests from one address get a 429 problem; health stays reachable', async (t) => {
+  const http = await bareHttpServer({ rateLimitPerMinute: 3 });
   http.get('/ping', async () => ({ ok: true }));
   http.get('/health/live', async () => ({ status: 'ok' }));
   t.teardown(() => http.close());
@@ -129,13 +134,7 @@ t.test('too many requests from one address get a 429 problem; health stays reach
 });
 
 t.test('a body over the limit is answered 413 and read to its end, so the client is not reset', async (t) => {
-  const { createHttpServer, createLogger } = await import('../src/index.ts');
-  const http = await createHttpServer({
-    logger: createLogger({ service: 'x', level: 'silent' }),
-    title: 'x',
-    description: 'x',
-    bodyLimit: 1024,
-  });
+  const http = await bareHttpServer({ bodyLimit: 1024 });
   http.post('/things', async () => ({ ok: true }));
   http.get('/ping', async () => ({ ok: true }));
   await http.listen({ port: 0, host: '127.0.0.1' });

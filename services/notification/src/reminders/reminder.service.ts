@@ -38,12 +38,15 @@ export function planRemindersFor(
 export async function planRemindersOf(
   trx: Transaction<Database>,
   now: Date,
-  seats: readonly { meeting: MeetingRow; recipient: RecipientRow | AppliedRecipient }[],
+  seats: readonly {
+    meeting: MeetingRow;
+    recipient: RecipientRow & Partial<Pick<AppliedRecipient, 'first_seen'>>;
+  }[],
 ): Promise<void> {
   const planned = seats.filter(({ meeting }) => meeting.status !== 'cancelled');
   if (planned.length === 0) return;
   // A recipient first seen in this transaction has no reminders to look up (a new registration, usually).
-  const known = planned.filter(({ recipient }) => !('first_seen' in recipient && recipient.first_seen));
+  const known = planned.filter(({ recipient }) => !recipient.first_seen);
   const existing =
     known.length === 0
       ? new Map<string, ExistingReminder[]>()
