@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { randomBytesFromPool } from '@citydeals/service-kit';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type { EmailRow } from './email.repository.ts';
@@ -81,7 +82,7 @@ export async function renderMessage(mail: EmailRow, from: MailFrom) {
   const message = toMimeMessage(mail, from);
   if (canFormatMime(message)) {
     return {
-      raw: formatMime(message, randomBytes(12).toString('hex')),
+      raw: formatMime(message, randomBytesFromPool(12).toString('hex')),
       envelope: { from: from.address, to: [message.to] },
     };
   }
@@ -110,10 +111,12 @@ export function createMailTransport(options: {
       greetingTimeout: 15_000,
       socketTimeout: 60_000,
     });
+    const pool = transporter.transporter as unknown as PreparedMailPool;
     return {
       kind: 'smtp',
       async send(mail, from) {
-        await transporter.sendMail(await renderMessage(mail, from));
+        const { raw, envelope } = await renderMessage(mail, from);
+        await sendPrepared(pool, raw, envelope, mail.message_id);
       },
       close: () => transporter.close(),
     };
@@ -133,4 +136,51 @@ export function createMailTransport(options: {
     },
     close: () => {},
   };
+}
+
+/** MAIL FROM (false: the null sender) and RCPT TO, as nodemailer's composer gives them. */
+type MailEnvelope = { from: string | false; to: string[] };
+
+/** What nodemailer's SMTP pool reads of a mail: the finished message, its envelope and its id. */
+interface PreparedMail {
+  data: Record<string, never>;
+  message: {
+    getEnvelope(): MailEnvelope;
+    messageId(): string;
+    getHeader(name: string): string;
+    createReadStream(): Readable;
+  };
+}
+
+interface PreparedMailPool {
+  send(mail: PreparedMail, callback: (err: Error | null) => void): void;
+}
+
+/**
+ * Hands a finished message straight to nodemailer's SMTP pool (connections, queueing, dot-stuffing, the
+ * server's answers and its errors with `responseCode` are all the pool's). `sendMail` would first run it
+ * through Mail's plugins, build a MimeNode around the raw bytes, draw a Message-ID it does not use and
+ * stream it through a pipeline: ≈ 13 % of the notification service's CPU while sending reminders. The
+ * pool asks for a fresh stream each time it (re)sends the message over a connection.
+ */
+function sendPrepared(
+  pool: PreparedMailPool,
+  raw: Buffer,
+  envelope: MailEnvelope,
+  messageId: string,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    pool.send(
+      {
+        data: {},
+        message: {
+          getEnvelope: () => envelope,
+          messageId: () => messageId,
+          getHeader: (name) => (name.toLowerCase() === 'message-id' ? messageId : ''),
+          createReadStream: () => Readable.from([raw], { objectMode: false }),
+        },
+      },
+      (err) => (err ? reject(err) : resolve()),
+    );
+  });
 }
