@@ -14,7 +14,7 @@ import { createEvent, dealPhaseChanged, streams } from '@citydeals/contracts';
 import { createDatabase, type MessagingTables, messagingMigrations, migrateSchema } from '@citydeals/db';
 import { connectNats, ensureStream, namespace, OutboxRelay } from '@citydeals/messaging';
 import { createTestDatabase, eventually, testServers, uniqueName } from '@citydeals/testkit';
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { type Generated, type Kysely, sql } from 'kysely';
 import pino from 'pino';
 import { v7 as uuidv7 } from 'uuid';
@@ -30,7 +30,6 @@ interface BenchDB extends MessagingTables {
 
 const database = await createTestDatabase('cd_bench');
 const nc = await connectNats({ url: testServers.natsUrl, name: 'bench-outbox-cost' });
-const js = jetstream(nc);
 const jsm = await jetstreamManager(nc);
 const ns = namespace(uniqueName('bcost'));
 const stream = streams.deal_tracking;
@@ -149,7 +148,7 @@ async function latency(
     d.db,
   );
   // Default poll interval, as a service runs it.
-  const relay = new OutboxRelay({ pool: d.pool, schema: d.schema, js, namespace: ns, logger });
+  const relay = new OutboxRelay({ pool: d.pool, schema: d.schema, nc, namespace: ns, logger });
   // What the service kit wires up: the writer's own process wakes its relay after the commit.
   const unsubscribe = inProcessWake ? d.onOutboxCommit(() => relay.wake()) : () => {};
   relay.start();

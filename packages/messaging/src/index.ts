@@ -2,6 +2,7 @@ export * from './consumer-definition.ts';
 export * from './consumer-runner.ts';
 export * from './dead-letters.ts';
 export * from './event-publisher.ts';
+export * from './jetstream-batch-publisher.ts';
 export type * from './logger.ts';
 export * from './namespace.ts';
 export * from './nats-connection.ts';

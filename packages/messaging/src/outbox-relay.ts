@@ -1,6 +1,7 @@
 import { INDEX_PLANNED_SETTINGS, quoteIdent } from '@citydeals/db';
-import type { JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
+import { JetStreamBatchPublisher } from './jetstream-batch-publisher.ts';
 import type { Logger } from './logger.ts';
 import type { Namespace } from './namespace.ts';
 import { WakeableSleep } from './wakeable-sleep.ts';
@@ -8,7 +9,7 @@ import { WakeableSleep } from './wakeable-sleep.ts';
 export interface OutboxRelayOptions {
   pool: pg.Pool;
   schema: string;
-  js: JetStreamClient;
+  nc: NatsConnection;
   namespace: Namespace;
   logger: Logger;
   batchSize?: number;
@@ -62,6 +63,7 @@ export class OutboxRelay {
   #running: Promise<void> | undefined;
   #lastPurge = 0;
   readonly #table: string;
+  readonly #publisher: JetStreamBatchPublisher;
   /**
    * Published rows not yet marked: they are marked by the statement of the next fetch (one round trip
    * instead of two per wake-up), at the latest at the next poll, and before the relay lets go of its
@@ -79,6 +81,7 @@ export class OutboxRelay {
       ...options,
     };
     this.#table = `${quoteIdent(options.schema)}.outbox`;
+    this.#publisher = new JetStreamBatchPublisher(options.nc);
   }
 
   start(): void {
@@ -90,6 +93,7 @@ export class OutboxRelay {
     this.#stopping = true;
     this.#sleep.wake();
     await this.#running;
+    this.#publisher.close();
   }
 
   /** Called after a commit that wrote outbox rows, so they go out now rather than at the next poll. */
@@ -222,23 +226,20 @@ export class OutboxRelay {
    * marked while an earlier one is not.
    */
   async #publishInOrder(rows: OutboxRow[]): Promise<number[]> {
-    const { js, namespace, publishTimeoutMs } = this.#o;
-    const results = await Promise.allSettled(
-      rows.map((row) =>
-        js.publish(namespace.subject(row.subject), row.payload, {
-          msgID: row.event_id,
-          timeout: publishTimeoutMs,
-        }),
-      ),
+    const { namespace, publishTimeoutMs } = this.#o;
+    const outcomes = await this.#publisher.publishAll(
+      rows.map((row) => ({
+        subject: namespace.subject(row.subject),
+        payload: row.payload,
+        msgId: row.event_id,
+      })),
+      publishTimeoutMs,
     );
     const ids: number[] = [];
-    for (const [i, result] of results.entries()) {
-      if (result.status === 'rejected') {
+    for (const [i, err] of outcomes.entries()) {
+      if (err) {
         this.stats.publishFailures += 1;
-        this.#o.logger.warn(
-          { err: result.reason, eventId: rows[i]?.event_id },
-          'publishing an outbox row failed',
-        );
+        this.#o.logger.warn({ err, eventId: rows[i]?.event_id }, 'publishing an outbox row failed');
         break;
       }
       ids.push(rows[i]!.id);

@@ -68,7 +68,7 @@ t.test(
     const relay = new OutboxRelay({
       pool: m.pool,
       schema: SCHEMA,
-      js: m.js,
+      nc: m.nc,
       namespace: m.ns,
       logger: quietLogger,
     });

@@ -19,7 +19,7 @@ async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>
   const relay = new OutboxRelay({
     pool: m.pool,
     schema: SCHEMA,
-    js: m.js,
+    nc: m.nc,
     namespace: m.ns,
     logger: quietLogger,
     publishTimeoutMs: 1_000,

@@ -22,7 +22,7 @@ function relay(options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = 
   const r = new OutboxRelay({
     pool: m.pool,
     schema: SCHEMA,
-    js: m.js,
+    nc: m.nc,
     namespace: m.ns,
     logger: quietLogger,
     pollIntervalMs: 10_000,

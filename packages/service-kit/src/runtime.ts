@@ -117,7 +117,7 @@ export async function startRuntime<DB extends ServiceTables>(
       num_replicas: replicas,
     });
 
-    const relay = new OutboxRelay({ pool, schema, js, namespace: ns, logger, ...options.relay });
+    const relay = new OutboxRelay({ pool, schema, nc, namespace: ns, logger, ...options.relay });
     onOutboxCommit(() => relay.wake());
     relay.start();
     started.push(relay);

@@ -67,7 +67,7 @@ export async function outboxRelayScenario(): Promise<BenchRow> {
         )
         .execute();
     }
-    const relay = new OutboxRelay({ pool, schema, js, namespace: sysNs, logger: pino({ level: 'silent' }) });
+    const relay = new OutboxRelay({ pool, schema, nc, namespace: sysNs, logger: pino({ level: 'silent' }) });
     const sysStarted = performance.now();
     relay.start();
     await eventually(() => relay.stats.published >= EVENTS, 300_000, 5);
