@@ -142,6 +142,45 @@ t.test("a commit in the relay's own process wakes it; its poll is never needed",
   t.ok(seen, 'published after the wake, without a poll');
 });
 
+t.test('a stream of commits goes out in a few rounds; a commit after a quiet spell at once', async (t) => {
+  /** Rounds the relay needs for 20 commits made one after another, 10 ms apart. */
+  async function roundsFor20Commits(roundIntervalMs: number) {
+    const r = relay({ pollIntervalMs: 600_000, roundIntervalMs });
+    t.teardown(() => r.stop());
+    await eventually(() => r.stats.leader);
+    await eventually(async () => (await countUnpublished(m)) === 0);
+    // Quiet for longer than the interval: the next commit must not wait for it.
+    await new Promise((resolve) => setTimeout(resolve, roundIntervalMs + 50));
+    const publishedBefore = r.stats.published;
+    await m.db.transaction().execute((trx) => recordItem(trx, 11));
+    const committedAt = performance.now();
+    await eventually(() => r.stats.published > publishedBefore, 30_000, 1);
+    const loneMs = performance.now() - committedAt;
+    const before = r.stats.rounds;
+    const ids: string[] = [];
+    for (let n = 0; n < 20; n++) {
+      ids.push((await m.db.transaction().execute((trx) => recordItem(trx, 100 + n))).id);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await eventually(async () => {
+      const published = new Set((await readStream(m)).map((e) => e.id));
+      return ids.every((id) => published.has(id));
+    });
+    const rounds = r.stats.rounds - before;
+    await r.stop();
+    return { loneMs, rounds };
+  }
+  const spaced = await roundsFor20Commits(300);
+  const eager = await roundsFor20Commits(0);
+  t.ok(
+    spaced.loneMs < 150,
+    `the lone commit went out in ${Math.round(spaced.loneMs)} ms, not after the interval`,
+  );
+  // 20 commits over ≈ 250–300 ms at one round per 300 ms at most; woken by every commit otherwise.
+  t.ok(spaced.rounds <= 3, `${spaced.rounds} rounds with a 300 ms interval`);
+  t.ok(eager.rounds >= 10, `${eager.rounds} rounds without one`);
+});
+
 t.test('commits of another process (nobody wakes the relay) are found by the poll', async (t) => {
   const r = relay({ pollIntervalMs: 50 }, false);
   t.teardown(() => r.stop());
