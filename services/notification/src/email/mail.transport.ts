@@ -161,7 +161,9 @@ interface PreparedMailPool {
  * server's answers and its errors with `responseCode` are all the pool's). `sendMail` would first run it
  * through Mail's plugins, build a MimeNode around the raw bytes, draw a Message-ID it does not use and
  * stream it through a pipeline: ≈ 13 % of the notification service's CPU while sending reminders. The
- * pool asks for a fresh stream each time it (re)sends the message over a connection.
+ * pool asks for a fresh stream each time it (re)sends the message over a connection. This shape of a mail
+ * is what the pool reads, not a documented API: mail.transport.test.ts sends through it to a real SMTP
+ * server, so a nodemailer upgrade that changes it fails there.
  */
 function sendPrepared(
   pool: PreparedMailPool,
