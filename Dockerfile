@@ -3,7 +3,7 @@
 # The image runs the service's bundle (`npm run build`: the project's own TypeScript bundled by esbuild, npm
 # packages left as imports from node_modules), which saves the ≈ 45 MB of RSS that tsx keeps per process.
 
-FROM node:20.19.5-bookworm-slim AS manifests
+FROM node:24.21.0-bookworm-slim AS manifests
 WORKDIR /src
 COPY . .
 # Only the manifests reach the install layer, so an edit to source code does not re-run npm ci.
@@ -13,7 +13,7 @@ RUN mkdir -p /manifests \
       mkdir -p "/manifests/$(dirname "$f")" && cp "$f" "/manifests/$f"; \
     done
 
-FROM node:20.19.5-bookworm-slim
+FROM node:24.21.0-bookworm-slim
 WORKDIR /app
 COPY --from=manifests /manifests/ ./
 # Development dependencies included: esbuild builds the bundles.

@@ -75,7 +75,7 @@ export async function buildServices(services = readdirSync(join(repoRoot, 'servi
       bundle: true,
       platform: 'node',
       format: 'esm',
-      target: 'node20',
+      target: 'node24',
       sourcemap: true,
       external,
       logLevel: 'warning',
