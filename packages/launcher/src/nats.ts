@@ -85,11 +85,13 @@ export async function startLocalNats(
   dataDir: string,
   secrets: DevSecrets,
   configFile = NATS_CONFIG,
+  /** A restart keeps the port the services were given. */
+  port?: number,
 ): Promise<NatsHandle> {
   const storeDir = join(dataDir, 'nats');
   await mkdir(storeDir, { recursive: true });
   const version = await natsVersion(binary);
-  const port = await freePort();
+  port ??= await freePort();
   const url = `nats://${LOCALHOST}:${port}`;
   const common = ['-a', LOCALHOST, '-p', String(port), '-sd', storeDir];
 

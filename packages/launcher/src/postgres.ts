@@ -72,6 +72,8 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   secrets: DevSecrets,
   onLine?: (line: string) => void,
+  /** A restart keeps the port the services were given. */
+  port?: number,
 ): Promise<PostgresHandle> {
   const binaries = await postgresBinaries();
   const owner = await osUserForPostgres();
@@ -81,7 +83,7 @@ export async function startEmbeddedPostgres(
   const freshData = !(await exists(join(pgDir, 'PG_VERSION')));
   if (freshData) await initdb(binaries.initdb, dataDir, pgDir, secrets.postgresSuperuser, owner);
 
-  const port = await freePort();
+  port ??= await freePort();
   const server = startManagedProcess({
     name: 'postgres',
     command: binaries.postgres,
