@@ -8,10 +8,10 @@ import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '@citydeals/infra/postgres';
 import { eventually } from '@citydeals/testkit';
 import pg from 'pg';
 import t from 'tap';
-import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '../../../infra/postgres/apply-init-sql.ts';
 import { formatLogLine } from '../src/child-log.ts';
 import { loadLauncherConfig } from '../src/config.ts';
 import { loadOrCreateDevSecrets } from '../src/dev-secrets.ts';
