@@ -1,7 +1,7 @@
 # One image recipe for the three services; the SERVICE build argument picks which one the container runs:
 #   docker build --build-arg SERVICE=registration .   (registration | deal-tracking | notification)
 # The image runs the service's bundle (`npm run build`: the project's own TypeScript bundled by esbuild, npm
-# packages left as imports from node_modules), which saves the ≈ 45 MB of RSS that tsx keeps per process.
+# packages left as imports from node_modules), which saves the memory that tsx keeps per process.
 
 FROM node:24.21.0-bookworm-slim AS manifests
 WORKDIR /src
