@@ -2,7 +2,8 @@
  * Boundaries that keep the services independent (`npm run lint` runs this through `depcruise`).
  * A service talks to another only through events and HTTP, so it never imports another's code; packages are
  * shared by every service, so they import none; the contracts are the one thing producer and consumer
- * share, so they carry nothing but zod; `infra/` is reached by its package name, `@citydeals/infra`.
+ * share, so they carry nothing but zod; `infra/` is reached by its package name, `@citydeals/infra`; and a
+ * unit test (`*.unit.test.ts`, `npm run test:unit`) needs no server.
  */
 module.exports = {
   forbidden: [
@@ -47,6 +48,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^(packages|services)/([^/]+)/' },
       to: { path: '^(packages|services)/', pathNot: '^$1/$2/', dependencyTypes: ['local'] },
+    },
+    {
+      name: 'unit-tests-need-no-servers',
+      comment: 'a *.unit.test.ts runs in npm run test:unit without Postgres or NATS: no clients, no testkit',
+      severity: 'error',
+      from: { path: '\\.unit\\.test\\.ts$' },
+      to: { path: ['^node_modules/(pg|@nats-io/[^/]+|smtp-server|playwright-core)/', '^packages/testkit/'] },
     },
     {
       name: 'not-to-unresolvable',
