@@ -27,7 +27,7 @@ import {
   waitUntilReady,
 } from './services.ts';
 
-// A service drains in the order of ARCHITECTURE rule 7 within its own SHUTDOWN_TIMEOUT_MS (15 s); a little
+// A service drains in the order of docs/architecture.md rule 7 within SHUTDOWN_TIMEOUT_MS (15 s); a little
 // more here, then SIGKILL.
 const SERVICE_STOP_TIMEOUT_MS = 20_000;
 

@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ServiceSchema } from '../../../infra/postgres/apply-init-sql.ts';
+import type { ServiceSchema } from '@citydeals/infra/postgres';
 import { REPO_ROOT } from './config.ts';
 import type { DevSecrets } from './dev-secrets.ts';
 import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';

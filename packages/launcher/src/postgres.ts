@@ -5,14 +5,14 @@ import { createRequire } from 'node:module';
 import { dirname, join, parse } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import {
   applyInitSql,
   DEFAULT_ROLE_NAMES,
   type InitSqlVars,
   SERVICE_SCHEMAS,
   type ServiceSchema,
-} from '../../../infra/postgres/apply-init-sql.ts';
+} from '@citydeals/infra/postgres';
+import pg from 'pg';
 import type { DevSecrets } from './dev-secrets.ts';
 import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';
 import { freePort, LOCALHOST } from './ports.ts';

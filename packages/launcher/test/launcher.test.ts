@@ -4,9 +4,9 @@
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '@citydeals/infra/postgres';
 import pg from 'pg';
 import t from 'tap';
-import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '../../../infra/postgres/apply-init-sql.ts';
 import { formatLogLine } from '../src/child-log.ts';
 import { loadLauncherConfig } from '../src/config.ts';
 import { loadOrCreateDevSecrets } from '../src/dev-secrets.ts';
