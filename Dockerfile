@@ -18,7 +18,7 @@ COPY . .
 # Only the manifests reach the install layers, so an edit to source code does not re-run npm ci.
 RUN mkdir -p /manifests \
  && cp package.json package-lock.json /manifests/ \
- && for f in packages/*/package.json services/*/package.json; do \
+ && for f in packages/*/package.json services/*/package.json infra/package.json; do \
       mkdir -p "/manifests/$(dirname "$f")" && cp "$f" "/manifests/$f"; \
     done
 
