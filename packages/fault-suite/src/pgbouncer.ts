@@ -62,6 +62,9 @@ export async function startPgBouncer(databaseUrl: string, mode: PoolMode): Promi
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  child.on('error', (err) => {
+    output += `${err.message} (is Debian's pgbouncer package installed?)`;
+  });
   const listening = await eventually(
     () =>
       new Promise<boolean>((resolve) => {
