@@ -101,7 +101,7 @@ const FORBIDDEN = [
   /^fast-check$/,
   /^mailparser$/,
   /^graphile-worker$/,
-  /^@citydeals\/(testkit|launcher|bench|fault-suite)$/,
+  /^@citydeals\/(testkit|launcher|bench|fault-suite|infra)$/,
 ];
 
 const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
