@@ -166,6 +166,23 @@ t.test(
   },
 );
 
+t.test(
+  "the install layers see every workspace's manifest (npm ci refuses a lock file naming a missing one)",
+  async (t) => {
+    const manifests = stages.find((stage) => stage.name === 'manifests');
+    const copy =
+      manifests?.instructions.find((i) => i.keyword === 'RUN' && /package\.json/.test(i.args))?.args ?? '';
+    const copied = /for f in ([^;]+);/.exec(copy)?.[1]?.trim().split(/\s+/) ?? [];
+    const rootManifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    for (const workspace of rootManifest.workspaces as string[]) {
+      t.ok(
+        copied.includes(`${workspace}/package.json`),
+        `${workspace}/package.json reaches the install layers`,
+      );
+    }
+  },
+);
+
 t.test('runs the bundle as a non-root user, checks its own health', async (t) => {
   const users = of('USER');
   t.ok(users.length > 0, 'a USER');
