@@ -227,6 +227,12 @@ for (const overlay of ['base', 'production']) {
   });
 }
 
+t.test('base: every Deployment keeps the container rules too', async (t) => {
+  for (const deployment of rendered('base').filter((o) => o.kind === 'Deployment')) {
+    t.same(deploymentProblems(deployment), [], deployment.metadata.name);
+  }
+});
+
 t.test('production: the project rules', async (t) => {
   const objects = rendered('production');
   const of = (kind: string) => objects.filter((o) => o.kind === kind);
@@ -287,7 +293,13 @@ t.test(
             } else if (peer.namespaceSelector) destinations.push(`another namespace ${ports}`);
             else if (pod['cnpg.io/cluster'] === cluster.metadata.name && ports === '5432')
               destinations.push('postgres');
-            else if (pod['app.kubernetes.io/name'] === 'nats' && ports === '4222') destinations.push('nats');
+            else if (
+              // The labels of the NATS chart's server pods (not its nats-box).
+              pod['app.kubernetes.io/name'] === 'nats' &&
+              pod['app.kubernetes.io/component'] === 'nats' &&
+              ports === '4222'
+            )
+              destinations.push('nats');
             else if (pod['app.kubernetes.io/name'] in SERVICES && name === 'console') {
               const other = pod['app.kubernetes.io/name'] as keyof typeof SERVICES;
               destinations.push(ports === String(SERVICES[other]) ? `http ${other}` : `${other} ${ports}`);
