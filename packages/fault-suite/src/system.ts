@@ -8,6 +8,7 @@ import {
   type OwnNats,
   type OwnPostgres,
   startOwnNats,
+  type TestDatabase,
   startOwnPostgres,
   TEST_ADMIN_KEY,
   testServers,
@@ -276,6 +277,29 @@ export class System {
     // Processes go down before the database and NATS they use.
     this.#cleanups.push(() => Promise.all(this.all().map((p) => p.stop('SIGKILL'))).then(() => {}));
     if (!options.deferStart) await this.startAll();
+  }
+
+  /**
+   * A fresh database of its own on the same server (a restore target); `moveTo` points the harness and every
+   * service process (from its next start) at it. Both are dropped at `close()`.
+   */
+  async freshDatabase(): Promise<TestDatabase> {
+    const database = await createTestDatabase(
+      'cd_faults',
+      this.ownPostgres?.url ?? testServers.postgresAdminUrl,
+    );
+    this.#cleanups.push(() => database.drop());
+    return database;
+  }
+
+  async moveTo(database: TestDatabase): Promise<void> {
+    if (this.proxies) throw new Error('a proxied system cannot move to another database');
+    const old = this.db;
+    this.databaseUrl = database.url;
+    this.db = new pg.Pool({ connectionString: database.url, max: 4 });
+    this.db.on('error', () => {});
+    for (const p of this.all()) p.env.DATABASE_URL = database.url;
+    await old.end();
   }
 
   all(): ServiceProcess[] {
