@@ -12,7 +12,7 @@ import { eventually } from '@citydeals/testkit';
 import t from 'tap';
 import { moveStreamLeader, raftLeaders, streamLeader, streamPlacements } from '../src/nats-cluster.ts';
 import { loadThroughOutage, sleep } from '../src/outage.ts';
-import { System } from '../src/system.ts';
+import { System, serviceKeys } from '../src/system.ts';
 
 const system = await System.start({ nats: 'cluster' });
 t.teardown(() => system.close());
@@ -94,6 +94,19 @@ t.test(
     const n3 = cluster.nodes[2]!;
     const clientProxy = cluster.clientProxies[2]!;
     t.ok(await moveStreamLeader(cluster.url, dealStream, n3.name), `${n3.name} leads the deal stream`);
+    // The services picked their node at random: move them (connections to the other nodes reset) until all
+    // three are on the node about to be cut, so the cut reaches each of them.
+    const allOnN3 = await eventually(
+      async () => {
+        const names = await n3.clientNames();
+        if (serviceKeys.every((s) => names.includes(s))) return true;
+        await Promise.all(cluster.clientProxies.slice(0, 2).map((p) => p.resetAll()));
+        return false;
+      },
+      90_000,
+      1_500,
+    );
+    t.ok(allOnN3, `every service is connected to ${n3.name}`);
     const ledBefore = (await raftLeaders(cluster.url, `${system.namespace}_`))[n3.name] ?? [];
     t.comment(`${n3.name} leads ${ledBefore.length} Raft groups: ${ledBefore.join(', ')}`);
     let successor: string | undefined;

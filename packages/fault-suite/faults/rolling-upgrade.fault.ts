@@ -10,8 +10,9 @@
  * consumers run — is run too: its v2 events are dead-lettered by the old consumers, and the same verdict
  * reports them, so the check would catch a broken rule.
  */
-import t from 'tap';
+
 import { checkCatalog, eventCatalog } from '@citydeals/contracts';
+import t from 'tap';
 import { dealUpdatedV2, UpgradeWorld, type Verdict } from '../src/upgrade.ts';
 
 const changesPerStep = Number(process.env.FAULTS_UPGRADE_CHANGES ?? 60);

@@ -77,6 +77,15 @@ export class ClusterNode {
     return (body.routes ?? []).map((r) => ({ remote: r.remote_id, solicited: r.did_solicit }));
   }
 
+  /** Names of the client connections the node has (a service connects under its own name). */
+  async clientNames(): Promise<string[]> {
+    const res = await fetch(`http://127.0.0.1:${this.monitorPort}/connz?limit=1024`, {
+      signal: AbortSignal.timeout(2_000),
+    });
+    const body = (await res.json()) as { connections?: { name?: string }[] };
+    return (body.connections ?? []).map((c) => c.name ?? '');
+  }
+
   /** The server's own id (routes name their peer by it). */
   async serverId(): Promise<string> {
     const res = await fetch(`http://127.0.0.1:${this.monitorPort}/varz`, {

@@ -8,9 +8,9 @@ import {
   type OwnNats,
   type OwnPostgres,
   startOwnNats,
-  type TestDatabase,
   startOwnPostgres,
   TEST_ADMIN_KEY,
+  type TestDatabase,
   testServers,
   uniqueName,
 } from '@citydeals/testkit';
