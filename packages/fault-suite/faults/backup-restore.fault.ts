@@ -22,16 +22,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { dumpSchemas, resetEventLog, restoreSchemas } from '../src/backup.ts';
-import { Load } from '../src/load.ts';
+import { prepareLoad } from '../src/load.ts';
 import type { RecordedDelivery, RecordedMail } from '../src/recorders.ts';
 import { type ServiceKey, System, serviceKeys } from '../src/system.ts';
-import {
-  createDeal,
-  createMeeting,
-  type DealChangeOp,
-  type RegistrationOp,
-  subscribeWebhooks,
-} from '../src/workload.ts';
+import type { DealChangeOp, RegistrationOp } from '../src/workload.ts';
 
 const system = await System.start();
 t.teardown(() => system.close());
@@ -62,16 +56,7 @@ const expected: Record<AtSnapshot, Expected> = {
 t.test(
   "dump under load, lose the database, restore: the snapshot's events once, effects as promised",
   async (t) => {
-    const meeting = await createMeeting(system);
-    await subscribeWebhooks(system);
-    const deals = await Promise.all([1, 2, 3].map(() => createDeal(system)));
-    await system.drain();
-
-    const load = new Load(
-      system,
-      meeting.id,
-      deals.map((d) => d.id),
-    );
+    const load = await prepareLoad(system);
     load.start();
     let dumps: Awaited<ReturnType<typeof dumpSchemas>>;
     let doneAtDumpStart = 0;

@@ -106,7 +106,7 @@ t.test(
       90_000,
       1_500,
     );
-    t.ok(allOnN3, `every service is connected to ${n3.name}`);
+    t.ok(allOnN3, `every service is connected to ${n3.name} (${(await n3.clientNames()).join(', ')})`);
     const ledBefore = (await raftLeaders(cluster.url, `${system.namespace}_`))[n3.name] ?? [];
     t.comment(`${n3.name} leads ${ledBefore.length} Raft groups: ${ledBefore.join(', ')}`);
     let successor: string | undefined;

@@ -161,6 +161,8 @@ export async function startNatsCluster(): Promise<NatsCluster> {
           `jetstream { store_dir: "${store}" }`,
           'cluster {',
           '  name: faults',
+          // Clients keep to the URLs they were given (the proxies) instead of learning the nodes' own.
+          '  no_advertise: true',
           `  listen: 127.0.0.1:${p.route}`,
           ...(i === 2 ? [`  advertise: 127.0.0.1:${routeProxy.port}`] : []),
           `  routes: [${routesOf[i]!.join(', ')}]`,

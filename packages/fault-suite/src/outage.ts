@@ -1,15 +1,12 @@
 import { eventually } from '@citydeals/testkit';
 import type { Test } from 'tap';
-import { Load } from './load.ts';
+import { type Load, prepareLoad } from './load.ts';
 import type { System } from './system.ts';
 import type { DealChangeOp, RegistrationOp } from './workload.ts';
 import {
   classifyDeliveries,
   classifyMails,
-  createDeal,
-  createMeeting,
   resolveFromDatabase,
-  subscribeWebhooks,
   summary,
   waitForEffects,
 } from './workload.ts';
@@ -28,9 +25,6 @@ export interface OutageFigures {
   seconds: number;
 }
 
-/** Systems whose webhook endpoint exists: a second one would deliver every event twice. */
-const subscribed = new WeakSet<System>();
-
 /**
  * Runs a load of registrations and deal changes (webhook endpoint subscribed), one request per operation,
  * and calls `fault` in the middle; `fault` must leave the broken piece healed. The services are never
@@ -48,20 +42,7 @@ export async function loadThroughOutage(
   const started = Date.now();
   const mailsBefore = system.mail.received.length;
   const deliveriesBefore = system.hooks.received.length;
-  const meeting = await createMeeting(system);
-  if (!subscribed.has(system)) {
-    await subscribeWebhooks(system);
-    subscribed.add(system);
-  }
-  const deals = await Promise.all([1, 2, 3].map(() => createDeal(system)));
-  await system.drain();
-
-  const load = new Load(
-    system,
-    meeting.id,
-    deals.map((d) => d.id),
-    { attempts: 'once' },
-  );
+  const load = await prepareLoad(system, { attempts: 'once' });
   load.start();
   try {
     await load.progress(opsAroundFault, 180_000, 'committed');

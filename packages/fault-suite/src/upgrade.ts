@@ -10,6 +10,7 @@ import {
   createDatabase,
   type Database,
   type MessagingTables,
+  type Migrations,
   messagingMigrations,
   migrateSchema,
 } from '@citydeals/db';
@@ -33,7 +34,6 @@ import {
   uniqueName,
 } from '@citydeals/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { type Kysely, sql } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { z } from 'zod';
@@ -148,19 +148,8 @@ export class UpgradeWorld {
     label: string,
     version: ContractVersion,
   ): Promise<Replica & { stopWriting(): Promise<void> }> {
-    const database = createDatabase<ProducerDB>({
-      connectionString: this.databaseUrl,
-      schema: producerSchema,
-      maxConnections: 3,
-      applicationName: label,
-    });
-    await migrateSchema(database.db, producerSchema, {
-      ...messagingMigrations(producerSchema),
-      ...changeMigrations,
-    });
-    const nc = await connectNats({ url: testServers.natsUrl, name: label });
     // As a service's runtime does before its relay starts: publishing needs the stream.
-    await this.#ensureStream(nc);
+    const { database, nc } = await this.#connect<ProducerDB>(label, producerSchema, changeMigrations);
     const relay = new OutboxRelay({
       pool: database.pool,
       schema: producerSchema,
@@ -208,19 +197,8 @@ export class UpgradeWorld {
     label: string,
     reads: readonly ContractVersion[],
   ): Promise<Replica & { runner: ConsumerRunner<ConsumerDB> }> {
-    const database = createDatabase<ConsumerDB>({
-      connectionString: this.databaseUrl,
-      schema: consumerSchema,
-      maxConnections: 3,
-      applicationName: label,
-    });
-    await migrateSchema(database.db, consumerSchema, {
-      ...messagingMigrations(consumerSchema),
-      ...appliedMigrations,
-    });
-    const nc = await connectNats({ url: testServers.natsUrl, name: label });
+    const { database, nc, jsm } = await this.#connect<ConsumerDB>(label, consumerSchema, appliedMigrations);
     const js = jetstream(nc);
-    const jsm = await this.#ensureStream(nc);
     const stream = streams.deal_tracking;
     const apply = (version: ContractVersion) =>
       on<ConsumerDB, EventDefinition>(definitionOf[version], async (trx, event) => {
@@ -268,11 +246,20 @@ export class UpgradeWorld {
     });
   }
 
-  async #ensureStream(nc: NatsConnection) {
+  /** A replica's own pool (its schema migrated) and NATS connection, the stream ensured. */
+  async #connect<DB>(label: string, schema: string, migrations: Migrations) {
+    const database = createDatabase<DB>({
+      connectionString: this.databaseUrl,
+      schema,
+      maxConnections: 3,
+      applicationName: label,
+    });
+    await migrateSchema(database.db, schema, { ...messagingMigrations(schema), ...migrations });
+    const nc = await connectNats({ url: testServers.natsUrl, name: label });
     const jsm = await jetstreamManager(nc);
     const stream = streams.deal_tracking;
     await ensureStream(jsm, { name: this.ns.streamName(stream), subjects: this.ns.streamSubjects(stream) });
-    return jsm;
+    return { database, nc, jsm };
   }
 
   #track<R extends Replica>(replica: R): R {
