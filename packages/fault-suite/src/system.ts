@@ -63,6 +63,10 @@ export class ServiceProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  get pid(): number | undefined {
+    return this.running ? this.#child?.pid : undefined;
+  }
+
   get running(): boolean {
     const c = this.#child;
     return !!c && c.exitCode === null && c.signalCode === null;
