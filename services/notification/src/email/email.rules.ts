@@ -1,8 +1,17 @@
 import type { Language } from '@citydeals/contracts';
 
-/** Dutch unless the registration or the meeting asks for English. */
-export function mailLanguage(recipientLanguage: string, meetingLanguage: string): Language {
-  return recipientLanguage === 'en' || meetingLanguage === 'en' ? 'en' : 'nl';
+const languages: readonly string[] = ['nl', 'en'] satisfies Language[];
+const isLanguage = (value: string | null | undefined): value is Language =>
+  value != null && languages.includes(value);
+
+/** The language the attendee chose; the meeting's only when they chose none; Dutch when neither says. */
+export function mailLanguage(
+  recipientLanguage: string | null | undefined,
+  meetingLanguage: string | null | undefined,
+): Language {
+  if (isLanguage(recipientLanguage)) return recipientLanguage;
+  if (isLanguage(meetingLanguage)) return meetingLanguage;
+  return 'nl';
 }
 
 export function messageIdFor(emailId: string, domain: string): string {
