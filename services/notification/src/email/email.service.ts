@@ -117,8 +117,25 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   checked_in: null,
 };
 
+/**
+ * The events that carry the attendee's personal manage link (with its token). Registration keeps only the
+ * token's hash, so later events link to the manage page without it: the stored link is kept through them.
+ */
+const carriesPersonalLink: Record<AttendeeChange, boolean> = {
+  registered: true,
+  waitlisted: true,
+  promoted: false,
+  cancelled: false,
+  checked_in: false,
+};
+
 export class MeetingNotKnownYet extends Error {
   override name = 'MeetingNotKnownYet';
+}
+
+/** A later event overtook the registration's first one (a retry); it is tried again once that is in. */
+export class PersonalLinkNotKnownYet extends Error {
+  override name = 'PersonalLinkNotKnownYet';
 }
 
 type AttendeeEvent = CloudEvent<string, AttendeeSnapshot> | AttendeeCancelledEvent;
@@ -165,8 +182,13 @@ export async function attendeesChanged(
   }
   const recipients = await applyAttendeeSnapshots(
     trx,
-    events.map((e) => e.data),
+    events.map((e) => ({ ...e.data, manageUrl: carriesPersonalLink[change] ? e.data.manageUrl : null })),
   );
+  const linkless = [...recipients.values()].find((r) => !r.erased && r.manage_url === null);
+  if (linkless) {
+    // Rolled back and retried by the runner: a mail without the personal link is a dead end for its reader.
+    throw new PersonalLinkNotKnownYet(`registration ${linkless.registration_id} has no personal link yet`);
+  }
   const applied = events.flatMap((event) => {
     const recipient = recipients.get(event.data.registrationId);
     return recipient ? [{ event, recipient, meeting: meetings.get(event.data.meetingId)! }] : [];

@@ -169,6 +169,9 @@ export function attendeeSnapshot(
   };
 }
 
+/** The manage page without the token, as registration links to it in every event after the first. */
+const managePage = (a: AttendeeSnapshot) => a.manageUrl.slice(0, a.manageUrl.lastIndexOf('/'));
+
 /** Publishes registration events into the service's namespace, as the registration service would. */
 export function eventFeed(js: JetStreamClient, ns: Namespace) {
   const publish = async <D extends EventDefinition>(definition: D, subject: string, data: unknown) => {
@@ -196,10 +199,18 @@ export function eventFeed(js: JetStreamClient, ns: Namespace) {
       publish(e.meetingCancelled, m.meetingId, { ...m, status: 'cancelled', reason }),
     registered: (a: AttendeeSnapshot) => publish(e.attendeeRegistered, a.registrationId, a),
     waitlisted: (a: AttendeeSnapshot) => publish(e.attendeeWaitlisted, a.registrationId, a),
+    // Registration keeps only the hash of the token: every event after the first links to the manage page
+    // without it. (These events used to carry the personal link here, which registration never sends, and
+    // hid that promoted attendees got dead links; packages/journeys checks the real producer end to end.)
     promoted: (a: AttendeeSnapshot, previousPosition: number) =>
-      publish(e.attendeePromoted, a.registrationId, { ...a, previousPosition }),
+      publish(e.attendeePromoted, a.registrationId, { ...a, manageUrl: managePage(a), previousPosition }),
     cancelled: (a: AttendeeSnapshot, previousStatus: 'confirmed' | 'waitlisted') =>
-      publish(e.attendeeCancelled, a.registrationId, { ...a, previousStatus, cancelledBy: 'attendee' }),
+      publish(e.attendeeCancelled, a.registrationId, {
+        ...a,
+        manageUrl: managePage(a),
+        previousStatus,
+        cancelledBy: 'attendee',
+      }),
     erased: (a: AttendeeSnapshot, version: number) =>
       publish(e.attendeeErased, a.registrationId, {
         registrationId: a.registrationId,
