@@ -96,7 +96,10 @@ const meetingShape = {
   icsSequence: z
     .int()
     .nonnegative()
-    .describe('SEQUENCE of the meeting in calendar files; grows with every reschedule.'),
+    .describe(
+      'SEQUENCE of the meeting in calendar files; grows with every change a calendar shows: a reschedule, ' +
+        'a new title, venue or online link, and the cancellation.',
+    ),
 };
 
 /** Meeting as carried by every meeting event. */

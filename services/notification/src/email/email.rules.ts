@@ -111,18 +111,20 @@ export type Settlement =
 
 /**
  * What to record for a leased mail once its attempt is over; `attempts` already counts this attempt (the
- * lease counted it). Error texts lose the address before they reach the log or an event.
+ * lease counted it). Error texts lose the address before they reach the log or an event. `now` is the
+ * schedule's clock (the next attempt); `stampedAt` the real time recorded as sent or failed.
  */
 export function settleAttempt(
   result: SendOutcome | 'expired' | 'cancelled',
   mail: { attempts: number; recipient: string | null },
   now: Date,
   policy: { maxAttempts: number; baseMs: number; maxMs: number },
+  stampedAt: Date = now,
 ): Settlement {
   if (result === 'expired' || result === 'cancelled') return { status: result };
-  if (result.kind === 'sent') return { status: 'sent', sentAt: now };
+  if (result.kind === 'sent') return { status: 'sent', sentAt: stampedAt };
   const next = afterAttempt(result, mail.attempts, policy);
-  if (next.status === 'sent') return { status: 'sent', sentAt: now };
+  if (next.status === 'sent') return { status: 'sent', sentAt: stampedAt };
   const error = withoutAddress(result.error, mail.recipient);
   if (next.status === 'queued') {
     return {
@@ -138,6 +140,6 @@ export function settleAttempt(
     suppress: next.suppress && Boolean(mail.recipient),
     error,
     smtpCode: result.smtpCode,
-    failedAt: now,
+    failedAt: stampedAt,
   };
 }

@@ -7,6 +7,7 @@ import type {
   MeetingCancelledEvent,
   MeetingRescheduledEvent,
   MeetingSnapshot,
+  MeetingUpdatedEvent,
 } from '@citydeals/contracts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -32,6 +33,7 @@ import {
   notifyMailQueued,
   removeSuppression,
 } from './email.repository.ts';
+import { type CalendarChange, calendarChanges } from './email.templates.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
 /** Statuses that hold a seat; they get reminders and calendar updates. */
@@ -46,6 +48,39 @@ export async function meetingChanged(
   const meeting = await applyMeetingSnapshot(trx, snapshot);
   if (!meeting) return;
   await planRemindersFor(trx, ctx.clock.now(), meeting, await listRecipients(trx, meeting.id, seated));
+}
+
+/**
+ * An edit. When it changed what a calendar shows (title, venue, online link), every seated attendee gets a
+ * change notice with the updated invitation (same UID, the SEQUENCE registration raised); the waitlist and
+ * the cancelled hold no calendar entry. Reminders are written when they fall due, so they name the new
+ * details (one already queued, being sent within moments, is left alone: withdrawn, its moment has passed).
+ */
+export async function meetingUpdated(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  event: MeetingUpdatedEvent,
+): Promise<void> {
+  const meeting = await applyMeetingSnapshot(trx, event.data);
+  if (!meeting) return;
+  const now = ctx.clock.now();
+  const changes = calendarChanges.filter((field) => event.data.changedFields.includes(field));
+  const recipients = await listRecipients(trx, meeting.id, seated);
+  await planRemindersFor(trx, now, meeting, recipients);
+  if (changes.length === 0 || meeting.status !== 'published') return;
+  await queue(
+    trx,
+    ctx,
+    recipients.map((recipient) => ({
+      kind: 'meeting_changed' as const,
+      meeting,
+      recipient,
+      now,
+      calendar: 'REQUEST' as const,
+      extra: { changes: changes satisfies CalendarChange[] },
+      dedupeKey: `${event.id}:${recipient.registration_id}`,
+    })),
+  );
 }
 
 export async function meetingRescheduled(
@@ -223,6 +258,8 @@ export async function attendeesChanged(
           recipient,
           now,
           calendar,
+          // The attendee's own cancellation supersedes the invitation they hold, which the meeting did not.
+          calendarSequence: calendar === 'CANCEL' ? meeting.ics_sequence + 1 : meeting.ics_sequence,
           extra: { position: recipient.position },
           dedupeKey: `${event.id}:${recipient.registration_id}`,
         };

@@ -50,12 +50,23 @@ export interface MailData {
   previous?: { startsAt: Date; endsAt: Date } | null;
   /** Why the meeting was called off (meeting cancelled). */
   reason?: string | null;
+  /** What changed that a calendar shows (meeting changed). */
+  changes?: readonly CalendarChange[] | null;
   /** ISO duration of the reminder (reminder). */
   reminderOffset?: string | null;
   unsubscribeUrl?: string | null;
   /** Whether a calendar file is attached, so the text can say so. */
   hasCalendar?: boolean;
 }
+
+/** Meeting fields whose change sends seated attendees an updated invitation. */
+export const calendarChanges = ['title', 'venue', 'onlineUrl'] as const;
+export type CalendarChange = (typeof calendarChanges)[number];
+
+const changeLabels: Record<Language, Record<CalendarChange, string>> = {
+  en: { title: 'title', venue: 'venue', onlineUrl: 'online link' },
+  nl: { title: 'titel', venue: 'locatie', onlineUrl: 'onlinelink' },
+};
 
 export interface RenderedMail {
   subject: string;
@@ -76,6 +87,7 @@ function templateContext(language: Language, data: MailData) {
     when,
     previous,
     place: [data.meeting.venueName, data.meeting.venueAddress].join(', '),
+    changes: (data.changes ?? []).map((change) => changeLabels[language][change]),
     /** How far ahead the meeting is, for reminders: "tomorrow", "in 2 hours", "over 30 minuten". */
     soon: data.reminderOffset ? reminderLead(durationMs(data.reminderOffset), language) : '',
     setSubject(value: string) {
