@@ -1,0 +1,284 @@
+/**
+ * Every kind of attendee mail, from the HTTP request that causes it to the mail as an SMTP server receives
+ * it: registration and notification run in this process against the shared Postgres and NATS, each on a
+ * database of its own and one event namespace, and notification sends to a real SMTP server. The events in
+ * between are the ones registration really emits — the notification tests' own fixtures once fed events
+ * registration never sends, and hid that a promoted attendee's mails linked to nowhere.
+ */
+import { once } from 'node:events';
+import { startService as startNotification } from '@citydeals/notification';
+import { loadServiceConfig as notificationConfig } from '@citydeals/notification/config';
+import { startService as startRegistration } from '@citydeals/registration';
+import { loadServiceConfig as registrationConfig } from '@citydeals/registration/config';
+import { shutdown } from '@citydeals/service-kit';
+import {
+  adminHeaders,
+  createTestDatabase,
+  deleteNamespaceStreams,
+  eventually,
+  testServiceEnv,
+  uniqueName,
+} from '@citydeals/testkit';
+import ICAL from 'ical.js';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import t from 'tap';
+
+const day = 86_400_000;
+// The demo advice of the README: reminders fall due days early. Mails must still be dated now.
+const CLOCK_SHIFT_MS = 2 * day;
+
+interface Mail {
+  to: string;
+  kind: string;
+  parsed: ParsedMail;
+  receivedAt: number;
+}
+
+const mails: Mail[] = [];
+const smtp = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  logger: false,
+  disableReverseLookup: true,
+  onData(stream, session, callback) {
+    simpleParser(stream, { skipTextToHtml: true }).then(
+      (parsed) => {
+        mails.push({
+          to: session.envelope.rcptTo.map((r) => r.address).join(','),
+          kind: String(parsed.headers.get('x-citydeals-kind') ?? ''),
+          parsed,
+          receivedAt: Date.now(),
+        });
+        callback();
+      },
+      (err: Error) => callback(err),
+    );
+  },
+});
+smtp.listen(0, '127.0.0.1');
+await once(smtp.server, 'listening');
+const smtpPort = (smtp.server.address() as { port: number }).port;
+
+const namespace = uniqueName('t');
+const registrationDb = await createTestDatabase();
+const notificationDb = await createTestDatabase();
+const registration = await startRegistration(
+  registrationConfig({
+    ...testServiceEnv(registrationDb, namespace),
+    PUBLIC_BASE_URL: 'http://registration.test',
+  }),
+);
+const notification = await startNotification(
+  notificationConfig({
+    ...testServiceEnv(notificationDb, namespace),
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    MAIL_POLL_MS: '50',
+    REMINDER_POLL_MS: '50',
+    REMINDER_CLOCK_SHIFT_MS: String(CLOCK_SHIFT_MS),
+    PUBLIC_BASE_URL: 'http://notification.test',
+  }),
+);
+t.teardown(async () => {
+  await shutdown(notification).catch(() => {});
+  await shutdown(registration).catch(() => {});
+  await deleteNamespaceStreams(registration.runtime.jsm, namespace).catch(() => {});
+  await Promise.all([registrationDb.drop(), notificationDb.drop()]);
+  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+});
+
+const admin = (method: 'POST' | 'PATCH', url: string, payload: object) =>
+  registration.http.inject({ method, url, headers: adminHeaders, payload });
+
+async function register(meetingId: string, name: string, language?: 'nl' | 'en') {
+  const res = await registration.http.inject({
+    method: 'POST',
+    url: `/meetings/${meetingId}/registrations`,
+    payload: {
+      name,
+      email: `${name.toLowerCase()}@example.org`,
+      organisation: 'Gemeente Voorbeeld',
+      role: 'projectleider',
+      consents: { photo: false, attendeeList: false },
+      ...(language ? { language } : {}),
+    },
+  });
+  if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`);
+  return res.json() as { registrationId: string; status: string; manageUrl: string };
+}
+
+/** Waits for the next mail of a kind to an address and returns it. */
+async function mailTo(address: string, kind: string, nth = 1): Promise<Mail> {
+  const found = await eventually(() => mails.filter((m) => m.to === address && m.kind === kind)[nth - 1]);
+  if (!found) {
+    const seen = mails.map((m) => `${m.to} ${m.kind}`).join('; ');
+    throw new Error(`no ${kind} mail #${nth} to ${address}; received: ${seen}`);
+  }
+  return found;
+}
+
+function calendarOf(mail: Mail) {
+  const part = mail.parsed.attachments.find((a) => /calendar|ics/.test(a.contentType));
+  if (!part) return null;
+  const text = part.content.toString('utf8');
+  const calendar = new ICAL.Component(ICAL.parse(text));
+  const events = calendar.getAllSubcomponents('vevent');
+  const event = events[0]!;
+  return {
+    count: events.length,
+    method: calendar.getFirstPropertyValue('method'),
+    uid: event.getFirstPropertyValue('uid'),
+    sequence: Number(event.getFirstPropertyValue('sequence')),
+    stamp: (event.getFirstPropertyValue('dtstamp') as ICAL.Time).toJSDate(),
+    start: (event.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate(),
+    location: String(event.getFirstPropertyValue('location')),
+  };
+}
+
+/** The personal link in a mail opens the person's own registration. */
+async function linkOf(t: Tap.Test, mail: Mail, expected: { registrationId: string; manageUrl: string }) {
+  const label = `${mail.kind} to ${mail.to}`;
+  t.ok(mail.parsed.text?.includes(expected.manageUrl), `${label}: personal link in the text`);
+  t.ok(String(mail.parsed.html).includes(expected.manageUrl), `${label}: personal link in the HTML`);
+  const token = expected.manageUrl.slice(expected.manageUrl.lastIndexOf('/') + 1);
+  const own = await registration.http.inject(`/registrations/manage/${token}`);
+  t.equal(own.statusCode, 200, `${label}: the link works`);
+  t.equal(own.json().registrationId, expected.registrationId, `${label}: it is theirs`);
+}
+
+/** Dated when it was sent, whatever the reminder clock says. */
+function datedNow(t: Tap.Test, mail: Mail) {
+  const label = `${mail.kind} to ${mail.to}`;
+  const date = mail.parsed.date?.getTime() ?? 0;
+  t.ok(Math.abs(date - mail.receivedAt) < 60_000, `${label}: Date header is the real time`);
+  const calendar = calendarOf(mail);
+  if (calendar) t.ok(Math.abs(calendar.stamp.getTime() - mail.receivedAt) < 60_000, `${label}: DTSTAMP too`);
+}
+
+declare namespace Tap {
+  type Test = Parameters<Parameters<typeof t.test>[1]>[0];
+}
+
+t.test('an attendee who got their seat from the waitlist: every mail, its link, its calendar', async (t) => {
+  const startsAt = new Date(Date.now() + 20 * day);
+  startsAt.setUTCSeconds(0, 0);
+  const created = await admin('POST', '/admin/meetings', {
+    title: 'Community of Practice City Deals',
+    slug: `cop-${namespace.replaceAll('_', '-')}`,
+    description: 'Jaarparade',
+    startsAt: startsAt.toISOString(),
+    endsAt: new Date(startsAt.getTime() + 4 * 3_600_000).toISOString(),
+    timeZone: 'Europe/Amsterdam',
+    venue: { name: 'Hangar', address: 'PTT-terrein, Den Haag' },
+    language: 'en',
+    reminderOffsets: ['P7D'],
+    capacity: 1,
+    status: 'published',
+  });
+  t.equal(created.statusCode, 201, created.body);
+  const meeting = created.json() as { id: string };
+
+  // Anna chooses Dutch in an English meeting; Bram chooses English; Cas chooses nothing.
+  const anna = await register(meeting.id, 'Anna', 'nl');
+  const bram = await register(meeting.id, 'Bram', 'en');
+  t.equal(bram.status, 'waitlisted');
+  const confirmed = await mailTo('anna@example.org', 'registration_confirmed');
+  const waitlisted = await mailTo('bram@example.org', 'waitlisted');
+  await linkOf(t, confirmed, anna);
+  await linkOf(t, waitlisted, bram);
+  t.match(confirmed.parsed.subject, /^Aanmelding bevestigd/, 'Anna chose Dutch: Dutch it is');
+  t.match(waitlisted.parsed.text, /waitlist/i, 'Bram chose English');
+  const annaInvite = calendarOf(confirmed)!;
+  t.equal(annaInvite.method, 'REQUEST');
+  t.equal(annaInvite.sequence, 0);
+
+  // Anna cancels with her link: her calendar entry is withdrawn with a higher SEQUENCE, Bram moves up.
+  const cancel = await registration.http.inject({
+    method: 'POST',
+    url: `/registrations/manage/${anna.manageUrl.slice(anna.manageUrl.lastIndexOf('/') + 1)}/cancel`,
+  });
+  t.equal(cancel.statusCode, 200, cancel.body);
+  const annaCancelled = await mailTo('anna@example.org', 'registration_cancelled');
+  const annaCancel = calendarOf(annaCancelled)!;
+  t.same([annaCancel.method, annaCancel.uid], ['CANCEL', annaInvite.uid]);
+  t.ok(annaCancel.sequence > annaInvite.sequence, 'the cancellation supersedes her invitation');
+  const promoted = await mailTo('bram@example.org', 'promoted');
+  await linkOf(t, promoted, bram);
+  const invite = calendarOf(promoted)!;
+  t.same([invite.method, invite.sequence], ['REQUEST', 0]);
+
+  // Cas, on the waitlist now, gets no change notices; his mails are in the meeting's language.
+  const cas = await register(meeting.id, 'Cas');
+  const casWaitlisted = await mailTo('cas@example.org', 'waitlisted');
+  await linkOf(t, casWaitlisted, cas);
+  t.match(casWaitlisted.parsed.text, /waitlist/i, 'no choice: the meeting language');
+
+  // A new venue: Bram's calendar entry is updated (same UID, SEQUENCE + 1).
+  const moved = await admin('PATCH', `/admin/meetings/${meeting.id}`, {
+    venue: { name: 'Stadhuis', address: 'Spui 70, Den Haag' },
+  });
+  t.equal(moved.statusCode, 200, moved.body);
+  const changed = await mailTo('bram@example.org', 'meeting_changed');
+  await linkOf(t, changed, bram);
+  const update = calendarOf(changed)!;
+  t.same([update.method, update.uid, update.sequence], ['REQUEST', invite.uid, invite.sequence + 1]);
+  t.match(update.location, /Stadhuis/);
+  t.match(changed.parsed.text, /Stadhuis/);
+
+  // Moved so that its reminder falls due a few seconds from now on the (shifted) reminder clock.
+  const newStart = new Date(Date.now() + CLOCK_SHIFT_MS + 7 * day + 4000);
+  const rescheduled = await admin('POST', `/admin/meetings/${meeting.id}/reschedule`, {
+    startsAt: newStart.toISOString(),
+    endsAt: new Date(newStart.getTime() + 4 * 3_600_000).toISOString(),
+  });
+  t.equal(rescheduled.statusCode, 200, rescheduled.body);
+  const movedMail = await mailTo('bram@example.org', 'meeting_rescheduled');
+  await linkOf(t, movedMail, bram);
+  const moveInvite = calendarOf(movedMail)!;
+  t.same([moveInvite.uid, moveInvite.sequence], [invite.uid, update.sequence + 1]);
+  t.equal(moveInvite.start.getTime(), Math.floor(newStart.getTime() / 1000) * 1000);
+
+  const reminder = await mailTo('bram@example.org', 'reminder');
+  await linkOf(t, reminder, bram);
+  t.match(reminder.parsed.subject, /in 7 days/);
+
+  // Called off: METHOD:CANCEL one above the last invitation; the waitlist hears of it without a calendar.
+  const off = await admin('POST', `/admin/meetings/${meeting.id}/cancel`, {
+    reason: 'Zaal niet beschikbaar',
+  });
+  t.equal(off.statusCode, 200, off.body);
+  const cancelled = await mailTo('bram@example.org', 'meeting_cancelled');
+  await linkOf(t, cancelled, bram);
+  const withdrawal = calendarOf(cancelled)!;
+  t.same(
+    [withdrawal.method, withdrawal.uid, withdrawal.sequence],
+    ['CANCEL', invite.uid, moveInvite.sequence + 1],
+  );
+  const casCancelled = await mailTo('cas@example.org', 'meeting_cancelled');
+  t.equal(calendarOf(casCancelled), null, 'nothing to remove from a waitlisted calendar');
+
+  // Whatever arrives late, nobody got what was not theirs.
+  await new Promise((r) => setTimeout(r, 300));
+  t.same(
+    mails.filter((m) => m.to === 'cas@example.org').map((m) => m.kind),
+    ['waitlisted', 'meeting_cancelled'],
+    'no change notice, reschedule or reminder for the waitlist',
+  );
+  t.same(
+    mails.filter((m) => m.to === 'anna@example.org').map((m) => m.kind),
+    ['registration_confirmed', 'registration_cancelled'],
+    'nothing more for the cancelled',
+  );
+  for (const mail of mails) datedNow(t, mail);
+  const log = await notification.http.inject({
+    url: `/emails?meetingId=${meeting.id}`,
+    headers: adminHeaders,
+  });
+  t.equal(log.statusCode, 200, log.body);
+  const sentTimes = log.json().items.map((row: { sentAt: string | null }) => row.sentAt);
+  t.ok(sentTimes.length >= mails.length - 1, 'the delivery log lists the mails');
+  t.ok(
+    sentTimes.every((at: string | null) => at !== null && Math.abs(Date.parse(at) - Date.now()) < 120_000),
+    'the delivery log records the real send times',
+  );
+});
