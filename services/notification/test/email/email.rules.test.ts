@@ -1,5 +1,6 @@
 import { emailKinds } from '@citydeals/contracts';
 import ICAL from 'ical.js';
+import { simpleParser } from 'mailparser';
 import t from 'tap';
 import {
   afterAttempt,
@@ -10,6 +11,7 @@ import {
 } from '../../src/email/email.rules.ts';
 import { reminderLead, renderMail } from '../../src/email/email.templates.ts';
 import { buildIcs } from '../../src/email/ics.format.ts';
+import { formatMime } from '../../src/email/mime.format.ts';
 import { addressHash, unsubscribeToken, verifyUnsubscribeToken } from '../../src/email/unsubscribe.rules.ts';
 import { decideDueReminder, durationMs, planReminders } from '../../src/reminders/reminder.rules.ts';
 
@@ -254,6 +256,70 @@ t.test('ICS: parses, carries METHOD, UID, SEQUENCE; escapes and folds', async (t
   const cancel = new ICAL.Component(ICAL.parse(buildIcs({ ...icsBase(), method: 'CANCEL' })));
   t.equal(cancel.getFirstPropertyValue('method'), 'CANCEL');
   t.equal(cancel.getFirstSubcomponent('vevent')!.getFirstPropertyValue('status'), 'CANCELLED');
+});
+
+t.test('ICS in a mail: no line break or control character in an admin field adds a line', async (t) => {
+  for (const breaker of ['\r', '\n', '\r\n', '\u2028', '\u000b', '\u0000']) {
+    const injected = `CoP${breaker}ATTENDEE:mailto:evil@example.org${breaker}END:VEVENT`;
+    const ics = buildIcs({
+      ...icsBase(),
+      title: injected,
+      location: `Hangar${breaker}METHOD:CANCEL`,
+      description: `Bevestigd${breaker}URL:https://evil.example.org`,
+      attendee: { name: `Sanne${breaker}ORGANIZER:mailto:evil@example.org`, email: 'sanne@example.org' },
+    });
+    const raw = formatMime(
+      {
+        from: { name: 'City Deals', address: 'cop@example.org' },
+        to: 'sanne@example.org',
+        subject: 's',
+        messageId: '<m@example.org>',
+        date: startsAt,
+        headers: [],
+        text: 't',
+        html: '<p>t</p>',
+        calendar: { method: 'REQUEST', content: ics, filename: 'invite.ics' },
+      },
+      'boundary0123',
+    );
+    const mail = await simpleParser(raw);
+    const part = mail.attachments.find((a) => a.contentType === 'text/calendar')!;
+    const text = part.content.toString('utf8');
+    // Code points, not the characters: a raw U+2028 would break the TAP output itself.
+    const label = [...breaker].map((c) => `U+${c.codePointAt(0)!.toString(16)}`).join(' ');
+    t.notMatch(
+      text,
+      /\r(?!\n)|(?<!\r)\n|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u2028]/,
+      `${label}: no stray break`,
+    );
+    const calendar = new ICAL.Component(ICAL.parse(text));
+    t.equal(calendar.getFirstPropertyValue('method'), 'REQUEST', `${label}: method unchanged`);
+    const events = calendar.getAllSubcomponents('vevent');
+    t.equal(events.length, 1, `${label}: one event`);
+    t.same(
+      events[0]!.getAllProperties().map((p) => p.name),
+      [
+        'uid',
+        'sequence',
+        'dtstamp',
+        'dtstart',
+        'dtend',
+        'summary',
+        'description',
+        'location',
+        'organizer',
+        'attendee',
+        'status',
+        'transp',
+      ],
+      `${label}: no property added`,
+    );
+    t.equal(
+      events[0]!.getFirstProperty('organizer')!.getFirstValue(),
+      'mailto:o@x.org',
+      `${label}: organizer kept`,
+    );
+  }
 });
 
 function icsBase() {
