@@ -22,7 +22,7 @@ import {
 import ICAL from 'ical.js';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import t from 'tap';
+import t, { type Test } from 'tap';
 
 const day = 86_400_000;
 // The demo advice of the README: reminders fall due days early. Mails must still be dated now.
@@ -136,7 +136,7 @@ function calendarOf(mail: Mail) {
 }
 
 /** The personal link in a mail opens the person's own registration. */
-async function linkOf(t: Tap.Test, mail: Mail, expected: { registrationId: string; manageUrl: string }) {
+async function linkOf(t: Test, mail: Mail, expected: { registrationId: string; manageUrl: string }) {
   const label = `${mail.kind} to ${mail.to}`;
   t.ok(mail.parsed.text?.includes(expected.manageUrl), `${label}: personal link in the text`);
   t.ok(String(mail.parsed.html).includes(expected.manageUrl), `${label}: personal link in the HTML`);
@@ -147,16 +147,12 @@ async function linkOf(t: Tap.Test, mail: Mail, expected: { registrationId: strin
 }
 
 /** Dated when it was sent, whatever the reminder clock says. */
-function datedNow(t: Tap.Test, mail: Mail) {
+function datedNow(t: Test, mail: Mail) {
   const label = `${mail.kind} to ${mail.to}`;
   const date = mail.parsed.date?.getTime() ?? 0;
   t.ok(Math.abs(date - mail.receivedAt) < 60_000, `${label}: Date header is the real time`);
   const calendar = calendarOf(mail);
   if (calendar) t.ok(Math.abs(calendar.stamp.getTime() - mail.receivedAt) < 60_000, `${label}: DTSTAMP too`);
-}
-
-declare namespace Tap {
-  type Test = Parameters<Parameters<typeof t.test>[1]>[0];
 }
 
 t.test('an attendee who got their seat from the waitlist: every mail, its link, its calendar', async (t) => {

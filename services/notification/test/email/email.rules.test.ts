@@ -289,6 +289,7 @@ t.test('ICS in a mail: no line break or control character in an admin field adds
     const label = [...breaker].map((c) => `U+${c.codePointAt(0)!.toString(16)}`).join(' ');
     t.notMatch(
       text,
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters.
       /\r(?!\n)|(?<!\r)\n|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u2028]/,
       `${label}: no stray break`,
     );
