@@ -363,6 +363,7 @@ t.test('every template renders in both languages with time, place and the manage
         reason: 'Zaal niet beschikbaar',
         reminderOffset: 'P1D',
         unsubscribeUrl: 'https://n.example.org/unsubscribe/x',
+        changes: ['venue', 'onlineUrl'],
         hasCalendar: true,
       });
       const label = `${language}/${kind}`;
@@ -385,6 +386,11 @@ t.test('every template renders in both languages with time, place and the manage
     }
   }
   t.match(renderMail('waitlisted', 'nl', sample()).text, /plaats 4/);
+  t.match(
+    renderMail('meeting_changed', 'nl', { ...sample(), changes: ['venue'] }).text,
+    /gewijzigd \(locatie\)/,
+  );
+  t.match(renderMail('meeting_changed', 'en', { ...sample(), changes: ['title'] }).text, /changed \(title\)/);
   t.match(renderMail('reminder', 'en', { ...sample(), reminderOffset: 'P7D' }).subject, /in 7 days/);
 });
 
