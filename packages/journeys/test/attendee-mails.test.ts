@@ -107,12 +107,12 @@ async function register(meetingId: string, name: string, language?: 'nl' | 'en')
   return res.json() as { registrationId: string; status: string; manageUrl: string };
 }
 
-/** Waits for the next mail of a kind to an address and returns it. */
-async function mailTo(address: string, kind: string, nth = 1): Promise<Mail> {
-  const found = await eventually(() => mails.filter((m) => m.to === address && m.kind === kind)[nth - 1]);
+/** Waits for the mail of a kind to an address and returns it. */
+async function mailTo(address: string, kind: string): Promise<Mail> {
+  const found = await eventually(() => mails.find((m) => m.to === address && m.kind === kind), 30_000);
   if (!found) {
     const seen = mails.map((m) => `${m.to} ${m.kind}`).join('; ');
-    throw new Error(`no ${kind} mail #${nth} to ${address}; received: ${seen}`);
+    throw new Error(`no ${kind} mail to ${address}; received: ${seen}`);
   }
   return found;
 }
@@ -221,8 +221,9 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
   t.match(update.location, /Stadhuis/);
   t.match(changed.parsed.text, /Stadhuis/);
 
-  // Moved so that its reminder falls due a few seconds from now on the (shifted) reminder clock.
-  const newStart = new Date(Date.now() + CLOCK_SHIFT_MS + 7 * day + 4000);
+  // Moved so that its reminder falls due a few seconds from now on the (shifted) reminder clock; late
+  // enough that a busy machine still plans it before it is due.
+  const newStart = new Date(Date.now() + CLOCK_SHIFT_MS + 7 * day + 8000);
   const rescheduled = await admin('POST', `/admin/meetings/${meeting.id}/reschedule`, {
     startsAt: newStart.toISOString(),
     endsAt: new Date(newStart.getTime() + 4 * 3_600_000).toISOString(),
@@ -272,7 +273,7 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
   });
   t.equal(log.statusCode, 200, log.body);
   const sentTimes = log.json().items.map((row: { sentAt: string | null }) => row.sentAt);
-  t.ok(sentTimes.length >= mails.length - 1, 'the delivery log lists the mails');
+  t.equal(sentTimes.length, mails.length, 'the delivery log lists the mails');
   t.ok(
     sentTimes.every((at: string | null) => at !== null && Math.abs(Date.parse(at) - Date.now()) < 120_000),
     'the delivery log records the real send times',
