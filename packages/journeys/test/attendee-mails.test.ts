@@ -1,24 +1,25 @@
 /**
  * Every kind of attendee mail, from the HTTP request that causes it to the mail as an SMTP server receives
- * it: registration and notification run in this process against the shared Postgres and NATS, each on a
+ * it: registration and notification run as processes against the shared Postgres and NATS, each on a
  * database of its own and one event namespace, and notification sends to a real SMTP server. The events in
  * between are the ones registration really emits — the notification tests' own fixtures once fed events
  * registration never sends, and hid that a promoted attendee's mails linked to nowhere.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { startService as startNotification } from '@citydeals/notification';
-import { loadServiceConfig as notificationConfig } from '@citydeals/notification/config';
-import { startService as startRegistration } from '@citydeals/registration';
-import { loadServiceConfig as registrationConfig } from '@citydeals/registration/config';
-import { shutdown } from '@citydeals/service-kit';
+import { fileURLToPath } from 'node:url';
 import {
   adminHeaders,
   createTestDatabase,
   deleteNamespaceStreams,
   eventually,
+  freePort,
+  testServers,
   testServiceEnv,
   uniqueName,
 } from '@citydeals/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import ICAL from 'ical.js';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -60,40 +61,90 @@ smtp.listen(0, '127.0.0.1');
 await once(smtp.server, 'listening');
 const smtpPort = (smtp.server.address() as { port: number }).port;
 
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** A service as its own process, started from its source as `npm start` does; ready once it says so. */
+async function startProcess(dir: string, env: Record<string, string>) {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${dir}/src/server.ts`], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    output = (output + c.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const ready = await eventually(async () => {
+    if (child.exitCode !== null) return true;
+    return (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200;
+  }, 60_000);
+  if (!ready || child.exitCode !== null) throw new Error(`${dir} did not start: ${output}`);
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
 const namespace = uniqueName('t');
 const registrationDb = await createTestDatabase();
 const notificationDb = await createTestDatabase();
-const registration = await startRegistration(
-  registrationConfig({
-    ...testServiceEnv(registrationDb, namespace),
-    PUBLIC_BASE_URL: 'http://registration.test',
-  }),
-);
-const notification = await startNotification(
-  notificationConfig({
-    ...testServiceEnv(notificationDb, namespace),
-    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-    MAIL_POLL_MS: '50',
-    REMINDER_POLL_MS: '50',
-    REMINDER_CLOCK_SHIFT_MS: String(CLOCK_SHIFT_MS),
-    PUBLIC_BASE_URL: 'http://notification.test',
-  }),
-);
+const registration = await startProcess('registration', {
+  ...testServiceEnv(registrationDb, namespace),
+  PUBLIC_BASE_URL: 'http://registration.test',
+});
+const notification = await startProcess('notification', {
+  ...testServiceEnv(notificationDb, namespace),
+  SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+  MAIL_POLL_MS: '50',
+  REMINDER_POLL_MS: '50',
+  REMINDER_CLOCK_SHIFT_MS: String(CLOCK_SHIFT_MS),
+  PUBLIC_BASE_URL: 'http://notification.test',
+});
 t.teardown(async () => {
-  await shutdown(notification).catch(() => {});
-  await shutdown(registration).catch(() => {});
-  await deleteNamespaceStreams(registration.runtime.jsm, namespace).catch(() => {});
+  await notification.stop();
+  await registration.stop();
+  const nc = await connect({ servers: testServers.natsUrl, name: 'journeys-cleanup' });
+  await deleteNamespaceStreams(await jetstreamManager(nc), namespace).finally(() => nc.close());
   await Promise.all([registrationDb.drop(), notificationDb.drop()]);
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
 });
 
-const admin = (method: 'POST' | 'PATCH', url: string, payload: object) =>
-  registration.http.inject({ method, url, headers: adminHeaders, payload });
+/** One HTTP request to a service; the body parsed when it is JSON. */
+/** The answer's body only when the status is not the expected one, so a failure says why. */
+const answered = (res: { statusCode: number; body: string }, status: number, what: string) =>
+  res.statusCode === status ? what : `${what}: ${res.body}`;
+
+async function request(
+  base: string,
+  method: 'GET' | 'POST' | 'PATCH',
+  path: string,
+  options: { payload?: object; headers?: Record<string, string> } = {},
+) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      ...options.headers,
+      ...(options.payload ? { 'content-type': 'application/json' } : {}),
+    },
+    body: options.payload ? JSON.stringify(options.payload) : null,
+  });
+  const text = await res.text();
+  const json = () => JSON.parse(text);
+  return { statusCode: res.status, body: text, json };
+}
+
+const admin = (method: 'POST' | 'PATCH', path: string, payload: object) =>
+  request(registration.url, method, path, { payload, headers: adminHeaders });
 
 async function register(meetingId: string, name: string, language?: 'nl' | 'en') {
-  const res = await registration.http.inject({
-    method: 'POST',
-    url: `/meetings/${meetingId}/registrations`,
+  const res = await request(registration.url, 'POST', `/meetings/${meetingId}/registrations`, {
     payload: {
       name,
       email: `${name.toLowerCase()}@example.org`,
@@ -141,7 +192,7 @@ async function linkOf(t: Test, mail: Mail, expected: { registrationId: string; m
   t.ok(mail.parsed.text?.includes(expected.manageUrl), `${label}: personal link in the text`);
   t.ok(String(mail.parsed.html).includes(expected.manageUrl), `${label}: personal link in the HTML`);
   const token = expected.manageUrl.slice(expected.manageUrl.lastIndexOf('/') + 1);
-  const own = await registration.http.inject(`/registrations/manage/${token}`);
+  const own = await request(registration.url, 'GET', `/registrations/manage/${token}`);
   t.equal(own.statusCode, 200, `${label}: the link works`);
   t.equal(own.json().registrationId, expected.registrationId, `${label}: it is theirs`);
 }
@@ -171,7 +222,7 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
     capacity: 1,
     status: 'published',
   });
-  t.equal(created.statusCode, 201, created.body);
+  t.equal(created.statusCode, 201, answered(created, 201, 'meeting created'));
   const meeting = created.json() as { id: string };
 
   // Anna chooses Dutch in an English meeting; Bram chooses English; Cas chooses nothing.
@@ -189,11 +240,9 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
   t.equal(annaInvite.sequence, 0);
 
   // Anna cancels with her link: her calendar entry is withdrawn with a higher SEQUENCE, Bram moves up.
-  const cancel = await registration.http.inject({
-    method: 'POST',
-    url: `/registrations/manage/${anna.manageUrl.slice(anna.manageUrl.lastIndexOf('/') + 1)}/cancel`,
-  });
-  t.equal(cancel.statusCode, 200, cancel.body);
+  const annaToken = anna.manageUrl.slice(anna.manageUrl.lastIndexOf('/') + 1);
+  const cancel = await request(registration.url, 'POST', `/registrations/manage/${annaToken}/cancel`);
+  t.equal(cancel.statusCode, 200, answered(cancel, 200, 'Anna cancels with her link'));
   const annaCancelled = await mailTo('anna@example.org', 'registration_cancelled');
   const annaCancel = calendarOf(annaCancelled)!;
   t.same([annaCancel.method, annaCancel.uid], ['CANCEL', annaInvite.uid]);
@@ -213,7 +262,7 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
   const moved = await admin('PATCH', `/admin/meetings/${meeting.id}`, {
     venue: { name: 'Stadhuis', address: 'Spui 70, Den Haag' },
   });
-  t.equal(moved.statusCode, 200, moved.body);
+  t.equal(moved.statusCode, 200, answered(moved, 200, 'venue changed'));
   const changed = await mailTo('bram@example.org', 'meeting_changed');
   await linkOf(t, changed, bram);
   const update = calendarOf(changed)!;
@@ -228,7 +277,7 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
     startsAt: newStart.toISOString(),
     endsAt: new Date(newStart.getTime() + 4 * 3_600_000).toISOString(),
   });
-  t.equal(rescheduled.statusCode, 200, rescheduled.body);
+  t.equal(rescheduled.statusCode, 200, answered(rescheduled, 200, 'rescheduled'));
   const movedMail = await mailTo('bram@example.org', 'meeting_rescheduled');
   await linkOf(t, movedMail, bram);
   const moveInvite = calendarOf(movedMail)!;
@@ -243,7 +292,7 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
   const off = await admin('POST', `/admin/meetings/${meeting.id}/cancel`, {
     reason: 'Zaal niet beschikbaar',
   });
-  t.equal(off.statusCode, 200, off.body);
+  t.equal(off.statusCode, 200, answered(off, 200, 'meeting called off'));
   const cancelled = await mailTo('bram@example.org', 'meeting_cancelled');
   await linkOf(t, cancelled, bram);
   const withdrawal = calendarOf(cancelled)!;
@@ -267,11 +316,10 @@ t.test('an attendee who got their seat from the waitlist: every mail, its link, 
     'nothing more for the cancelled',
   );
   for (const mail of mails) datedNow(t, mail);
-  const log = await notification.http.inject({
-    url: `/emails?meetingId=${meeting.id}`,
+  const log = await request(notification.url, 'GET', `/emails?meetingId=${meeting.id}`, {
     headers: adminHeaders,
   });
-  t.equal(log.statusCode, 200, log.body);
+  t.equal(log.statusCode, 200, answered(log, 200, 'delivery log'));
   const sentTimes = log.json().items.map((row: { sentAt: string | null }) => row.sentAt);
   t.equal(sentTimes.length, mails.length, 'the delivery log lists the mails');
   t.ok(
