@@ -39,7 +39,7 @@ import { addressHash } from './unsubscribe.rules.ts';
 /** Statuses that hold a seat; they get reminders and calendar updates. */
 const seated = ['confirmed', 'checked_in'] as const;
 
-/** A new or edited meeting: its read model, and reminders for everyone seated (offsets may have changed). */
+/** A new meeting: its read model, and reminders for anyone already seated (events may arrive out of order). */
 export async function meetingChanged(
   trx: Transaction<Database>,
   ctx: EmailContext,
@@ -53,8 +53,9 @@ export async function meetingChanged(
 /**
  * An edit. When it changed what a calendar shows (title, venue, online link), every seated attendee gets a
  * change notice with the updated invitation (same UID, the SEQUENCE registration raised); the waitlist and
- * the cancelled hold no calendar entry. Reminders are written when they fall due, so they name the new
- * details (one already queued, being sent within moments, is left alone: withdrawn, its moment has passed).
+ * the cancelled hold no calendar entry; after the meeting has ended nobody is mailed. Reminders are written
+ * when they fall due, so later ones name the new details; one already queued goes out as it is (withdrawn
+ * and planned again, it would count as late and be skipped).
  */
 export async function meetingUpdated(
   trx: Transaction<Database>,
@@ -67,7 +68,8 @@ export async function meetingUpdated(
   const changes = calendarChanges.filter((field) => event.data.changedFields.includes(field));
   const recipients = await listRecipients(trx, meeting.id, seated);
   await planRemindersFor(trx, now, meeting, recipients);
-  if (changes.length === 0 || meeting.status !== 'published') return;
+  const over = new Date(meeting.ends_at).getTime() <= now.getTime();
+  if (changes.length === 0 || meeting.status !== 'published' || over) return;
   await queue(
     trx,
     ctx,
