@@ -789,13 +789,13 @@ t.test('at the door: list with filters, check-in, no-show, CSV and deals not rep
   t.same([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 byte order mark');
   const lines = csv.body.replace(/^\uFEFF/, '').split('\r\n');
   t.equal(lines.length, 6, 'header, four rows, final CRLF');
-  t.match(lines[0], /^Naam;E-mail;Organisatie;Rol;Deal;Status;/);
+  t.match(lines[0], /^"Naam";"E-mail";"Organisatie";"Rol";"Deal";"Status";/);
   t.match(
     lines[1],
-    /^"Sanne; ""de"" Vries";deelnemer1@example\.org;'=Gemeente;projectleider;Fietsen voor Iedereen;aanwezig;;halal;/,
+    /^"Sanne; ""de"" Vries";"deelnemer1@example\.org";"'=Gemeente";"projectleider";"Fietsen voor Iedereen";"aanwezig";"";"halal";/,
   );
-  t.match(lines[3], /^Zoë;/);
-  t.match(lines[4], /;wachtlijst;1;/);
+  t.match(lines[3], /^"Zoë";/);
+  t.match(lines[4], /;"wachtlijst";"1";/);
   clock.current = new Date('2027-01-10T10:00:00Z');
 });
 
@@ -961,7 +961,11 @@ t.test('public pages: form in Dutch, errors next to fields, confirmation, manage
   t.match(page.body, 'CoP &lt;paginatest&gt;', 'escaped');
   t.match(page.body, '<label for="email">E-mailadres <span class="req">(verplicht)</span></label>');
   t.match(page.body, 'Fietsen voor Iedereen', 'deals from the projection');
-  t.notMatch(page.body, 'Voormalig PTT-terrein', 'the address is never shown publicly');
+  t.match(
+    page.body,
+    '<dt>Adres</dt><dd>Voormalig PTT-terrein, Den Haag</dd>',
+    'the public page shows where the meeting is',
+  );
   t.match((await http.inject(`/bijeenkomsten/${meeting.slug}?lang=en`)).body, '<html lang="en">');
 
   const form = (fields: Record<string, string>) => ({
@@ -1030,6 +1034,11 @@ t.test('public pages: form in Dutch, errors next to fields, confirmation, manage
   const unconfirmed = await post('afmelden', { language: 'nl' });
   t.equal(unconfirmed.statusCode, 400, 'cancelling needs the confirmation box');
   t.match(unconfirmed.body, 'id="confirm-error"');
+  t.match(
+    manage.body,
+    /<label class="check" for="confirm"><input type="checkbox" id="confirm" name="confirm" value="ja" required[^>]*> <span>[^<]+<\/span><\/label>/,
+    'the cancel box sits inside its label',
+  );
   const done = await post('afmelden', { confirm: 'ja', language: 'nl' });
   t.equal(done.statusCode, 200);
   t.match(done.body, 'Je bent afgemeld');

@@ -100,6 +100,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
               endsAt: row.ends_at,
               timeZone: row.time_zone,
               venueName: row.venue_name,
+              venueAddress: row.venue_address,
               online: row.online_url !== null,
               agenda: row.agenda,
               seatsAvailable: Math.max(0, row.capacity - (counts?.seatsTaken ?? 0)),

@@ -19,8 +19,8 @@ a:focus,input:focus,select:focus,textarea:focus,button:focus{outline:3px solid #
 label{display:block;font-weight:600;margin-top:1rem}
 input[type=text],input[type=email],select,textarea{width:100%;box-sizing:border-box;padding:.5rem;border:2px solid #555;border-radius:4px;font:inherit}
 fieldset{border:2px solid #555;border-radius:4px;margin-top:1rem}
-fieldset label{font-weight:400;display:inline;margin:0}
-.check{margin:.5rem 0}
+label.check{display:flex;gap:.5rem;align-items:flex-start;font-weight:400;margin:.75rem 0 0}
+label.check input{margin:.3rem 0 0;flex:none;width:1.1rem;height:1.1rem}
 button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:#fff;background:#0a4f8a;border:0;border-radius:4px;cursor:pointer}
 .error{color:#a4000f;font-weight:600;margin:.25rem 0 0}
 .summary{border:3px solid #a4000f;padding:1rem;margin:1rem 0}
@@ -71,6 +71,7 @@ export interface MeetingForPage {
   endsAt: Date;
   timeZone: string;
   venueName: string;
+  venueAddress: string;
   online: boolean;
   agenda: { time: string; title: string }[];
   seatsAvailable: number;
@@ -103,6 +104,23 @@ function field(
   return `<label for="${input.name}">${h(input.label)}${req}</label>
 ${error ? `<p class="error" id="${input.name}-error">${h(error)}</p>` : ''}
 ${control}`;
+}
+
+/**
+ * A checkbox inside its label: clicking the text ticks the box, and no style can lay the two out apart
+ * (the label styles of text fields put a label on its own line above its control).
+ */
+function checkbox(input: {
+  name: string;
+  label: string;
+  checked?: boolean;
+  required?: boolean;
+  error?: boolean;
+}) {
+  const attrs = `${input.checked ? ' checked' : ''}${input.required ? ' required aria-required="true"' : ''}${
+    input.error ? ` aria-invalid="true" aria-describedby="${input.name}-error"` : ''
+  }`;
+  return `<label class="check" for="${input.name}"><input type="checkbox" id="${input.name}" name="${input.name}" value="ja"${attrs}> <span>${h(input.label)}</span></label>`;
 }
 
 export function meetingPage(input: {
@@ -154,8 +172,8 @@ ${field(t, { name: 'dietaryNeeds', label: t.dietaryNeeds, type: 'textarea', valu
 ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'textarea', value: values.accessibilityNeeds, errors })}
 <fieldset>
 <legend>${h(t.consents)}</legend>
-<div class="check"><input type="checkbox" id="consentPhoto" name="consentPhoto" value="ja"${values.consentPhoto ? ' checked' : ''}> <label for="consentPhoto">${h(t.consentPhoto)}</label></div>
-<div class="check"><input type="checkbox" id="consentAttendeeList" name="consentAttendeeList" value="ja"${values.consentAttendeeList ? ' checked' : ''}> <label for="consentAttendeeList">${h(t.consentList)}</label></div>
+${checkbox({ name: 'consentPhoto', label: t.consentPhoto, checked: Boolean(values.consentPhoto) })}
+${checkbox({ name: 'consentAttendeeList', label: t.consentList, checked: Boolean(values.consentAttendeeList) })}
 </fieldset>
 <button type="submit">${h(t.submit)}</button>
 </form>`;
@@ -167,6 +185,7 @@ ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'tex
 <dl>
 <dt>${h(t.when)}</dt><dd>${h(formatWhen(meeting.startsAt, meeting.endsAt, meeting.timeZone, lang))}</dd>
 <dt>${h(t.where)}</dt><dd>${h(meeting.venueName)}</dd>
+<dt>${h(t.address)}</dt><dd>${h(meeting.venueAddress)}</dd>
 </dl>
 ${meeting.online ? `<p>${h(t.online)}</p>` : ''}
 ${meeting.description ? `<p>${h(meeting.description)}</p>` : ''}
@@ -245,7 +264,7 @@ ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'tex
 <form method="post" action="${h(input.basePath)}/afmelden">
 <input type="hidden" name="language" value="${lang}">
 ${confirmError ? `<p class="error" id="confirm-error">${h(confirmError)}</p>` : ''}
-<div class="check"><input type="checkbox" id="confirm" name="confirm" value="ja" required${confirmError ? ' aria-invalid="true" aria-describedby="confirm-error"' : ''}> <label for="confirm">${h(t.cancelConfirm)}</label></div>
+${checkbox({ name: 'confirm', label: t.cancelConfirm, required: true, error: Boolean(confirmError) })}
 <button type="submit">${h(t.cancelButton)}</button>
 </form>`
     : '';
