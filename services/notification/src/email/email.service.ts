@@ -107,7 +107,13 @@ export async function meetingCancelled(
   );
 }
 
-export type AttendeeChange = 'registered' | 'waitlisted' | 'promoted' | 'cancelled' | 'checked_in';
+export type AttendeeChange =
+  | 'registered'
+  | 'waitlisted'
+  | 'promoted'
+  | 'cancelled'
+  | 'checked_in'
+  | 'link_reissued';
 
 const mailFor: Record<AttendeeChange, EmailKind | null> = {
   registered: 'registration_confirmed',
@@ -115,6 +121,8 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   promoted: 'promoted',
   cancelled: 'registration_cancelled',
   checked_in: null,
+  // The new link goes to the address only: whoever asked for it learns nothing.
+  link_reissued: 'manage_link',
 };
 
 export class MeetingNotKnownYet extends Error {
