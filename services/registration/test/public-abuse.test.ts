@@ -12,7 +12,6 @@ import {
   openForm,
   outboxEvents,
   person,
-  registerPerson,
   shortType,
   startRegistration,
   TestClock,

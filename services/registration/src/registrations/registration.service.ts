@@ -14,7 +14,7 @@ import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import { budgetKeys, spendBudgets } from '../abuse/budget.repository.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
-import type { Database, RegistrationStatusColumn, RegistrationTable } from '../db/database.ts';
+import type { Database, RegistrationTable } from '../db/database.ts';
 import { dealExists } from '../deals/deal.repository.ts';
 import {
   adjustSeatCounters,
