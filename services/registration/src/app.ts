@@ -3,6 +3,7 @@ import { newEventId, requireScope, type ServiceRuntime, systemClock } from '@cit
 import type { FastifyPluginAsync } from 'fastify';
 import { BUDGET_WINDOW_MS, sweepBudgets } from './abuse/budget.repository.ts';
 import { ProofOfWork } from './abuse/proof-of-work.ts';
+import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
 import type { Config } from './config.ts';
 import type { ServiceContext } from './context.ts';
@@ -57,6 +58,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   registrationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });
   reportRoutes(fastify, { ctx, admin });
+  badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
   erasureRoutes(fastify, { ctx, admin });
