@@ -1028,7 +1028,8 @@ export interface NotificationApi {
         | 'registration_cancelled'
         | 'reminder'
         | 'meeting_rescheduled'
-        | 'meeting_cancelled';
+        | 'meeting_cancelled'
+        | 'manage_link';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
       /** `nextCursor` of the previous page. */
@@ -1046,7 +1047,8 @@ export interface NotificationApi {
             | 'registration_cancelled'
             | 'reminder'
             | 'meeting_rescheduled'
-            | 'meeting_cancelled';
+            | 'meeting_cancelled'
+            | 'manage_link';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
           registrationId: string | null;
@@ -1068,6 +1070,21 @@ export interface NotificationApi {
       };
     };
   };
+  /** The page behind the unsubscribe link in a reminder mail: one button */
+  'GET /unsubscribe/{token}': {
+    params: {
+      token: string;
+    };
+    query: {
+      /** Page language */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+      404: string;
+    };
+  };
   /** One-click unsubscribe from reminders (RFC 8058) */
   'POST /unsubscribe/{token}': {
     params: {
@@ -1079,6 +1096,19 @@ export interface NotificationApi {
       200: {
         status: 'unsubscribed';
       };
+      404: string;
+    };
+  };
+  /** Undo an unsubscribe: reminders go out to the address again */
+  'POST /unsubscribe/{token}/resubscribe': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: string;
+      404: string;
     };
   };
 }
