@@ -92,6 +92,12 @@ export function pageRoutes(
     return { csrf: csrfFieldFor(forms.secret, cookie) };
   }
 
+  const busy = (reply: FastifyReply, lang: Language) =>
+    reply
+      .status(429)
+      .type(HTML)
+      .send(messagePage({ lang, title: texts[lang].busyTitle, text: texts[lang].busyText }));
+
   const csrfOk = (request: FastifyRequest<{ Body: Record<string, string> }>) =>
     csrfValid(forms.secret, csrfCookieOf(request.headers.cookie), request.body[CSRF_FIELD]);
 
@@ -297,10 +303,7 @@ export function pageRoutes(
             return renderMeeting(request, reply, request.params.slug, lang, values, {}, 409);
           }
           if (err instanceof HttpProblem && err.problem.status === 429) {
-            return reply
-              .status(429)
-              .type(HTML)
-              .send(messagePage({ lang, title: t.busyTitle, text: t.busyText }));
+            return busy(reply, lang);
           }
           throw err;
         }
@@ -526,10 +529,7 @@ export function pageRoutes(
           await requestManageLinks(ctx, parsed.data.email, { client: request.ip });
         } catch (err) {
           if (err instanceof HttpProblem && err.problem.status === 429) {
-            return reply
-              .status(429)
-              .type(HTML)
-              .send(messagePage({ lang, title: t.busyTitle, text: t.busyText }));
+            return busy(reply, lang);
           }
           throw err;
         }

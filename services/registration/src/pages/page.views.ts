@@ -140,6 +140,20 @@ function checkbox(input: {
   return `<label class="check" for="${input.name}"><input type="checkbox" id="${input.name}" name="${input.name}" value="ja"${attrs}> <span>${h(input.label)}</span></label>`;
 }
 
+/**
+ * The list of problems above a form, each linking to its field; a problem of the whole form (an expired
+ * CSRF field) links to `firstField`.
+ */
+function errorSummary(t: Texts, errors: Record<string, string>, firstField: string): string {
+  if (Object.keys(errors).length === 0) return '';
+  const items = Object.entries(errors)
+    .map(
+      ([name, message]) => `<li><a href="#${h(name === 'form' ? firstField : name)}">${h(message)}</a></li>`,
+    )
+    .join('');
+  return `<div class="summary" role="alert" tabindex="-1" id="error-summary"><p>${h(t.errorSummary)}</p><ul>${items}</ul></div>`;
+}
+
 export function meetingPage(input: {
   lang: Language;
   meeting: MeetingForPage;
@@ -157,13 +171,7 @@ export function meetingPage(input: {
   const agenda = meeting.agenda.length
     ? `<h2>${h(t.programme)}</h2><ul>${meeting.agenda.map((a) => `<li>${h(a.time)} – ${h(a.title)}</li>`).join('')}</ul>`
     : '';
-  const summary = Object.keys(errors).length
-    ? `<div class="summary" role="alert" tabindex="-1" id="error-summary"><p>${h(t.errorSummary)}</p><ul>${Object.entries(
-        errors,
-      )
-        .map(([name, message]) => `<li><a href="#${h(name)}">${h(message)}</a></li>`)
-        .join('')}</ul></div>`
-    : '';
+  const summary = errorSummary(t, errors, 'name');
   const roleError = errors.role;
   const dealError = errors.dealId;
   const form = meeting.closedReason
@@ -350,15 +358,7 @@ export function resendPage(input: {
 }): string {
   const { lang, errors } = input;
   const t = texts[lang];
-  const summary = Object.keys(errors).length
-    ? `<div class="summary" role="alert" id="error-summary"><p>${h(t.errorSummary)}</p><ul>${Object.entries(
-        errors,
-      )
-        .map(
-          ([name, message]) => `<li><a href="#${h(name === 'form' ? 'email' : name)}">${h(message)}</a></li>`,
-        )
-        .join('')}</ul></div>`
-    : '';
+  const summary = errorSummary(t, errors, 'email');
   return layout({
     lang,
     title: t.resendTitle,
