@@ -375,6 +375,28 @@ export const attendeeErased = defineEvent({
   },
 });
 
+export const linkReissueReasons = ['requested', 'registered_again'] as const;
+
+export const attendeeLinkReissued = defineEvent({
+  subject: 'registration.attendee.link_reissued',
+  version: 1,
+  description:
+    'The registration got a new manage link and the previous one stopped working: the attendee asked for ' +
+    'their link again, or someone registered their address for this meeting a second time. The notification ' +
+    'service mails the new link to the address (only there, so whoever asked learns nothing).',
+  data: z.object({
+    ...attendeeShape,
+    status: z.enum(['confirmed', 'waitlisted', 'checked_in']),
+    reason: z.enum(linkReissueReasons).describe('What made the service issue the link again.'),
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    reason: 'requested',
+    manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Zt5Kq8Lm3Xc0Vb7Nw2Ra9Hj6Gf1Ds4Pe',
+  },
+});
+
 export const registrationEvents = Object.freeze({
   meetingScheduled,
   meetingUpdated,
@@ -386,6 +408,7 @@ export const registrationEvents = Object.freeze({
   attendeeCancelled,
   attendeeCheckedIn,
   attendeeErased,
+  attendeeLinkReissued,
 });
 
 export type MeetingScheduledEvent = EventOf<typeof meetingScheduled>;
@@ -398,3 +421,4 @@ export type AttendeePromotedEvent = EventOf<typeof attendeePromoted>;
 export type AttendeeCancelledEvent = EventOf<typeof attendeeCancelled>;
 export type AttendeeCheckedInEvent = EventOf<typeof attendeeCheckedIn>;
 export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;
+export type AttendeeLinkReissuedEvent = EventOf<typeof attendeeLinkReissued>;

@@ -26,6 +26,7 @@ const expectedSubjects = [
   'registration.attendee.cancelled',
   'registration.attendee.checked_in',
   'registration.attendee.erased',
+  'registration.attendee.link_reissued',
   'deal_tracking.deal.created',
   'deal_tracking.deal.updated',
   'deal_tracking.deal.phase_changed',

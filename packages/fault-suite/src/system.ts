@@ -246,7 +246,14 @@ export class System {
       ...cluster,
     };
     const specific: Record<ServiceKey, Record<string, string>> = {
-      registration: { RETENTION_MONTHS: '0' },
+      registration: {
+        RETENTION_MONTHS: '0',
+        // The workload registers from one address into few meetings: the budgets are tested on their own.
+        REGISTRATIONS_PER_CLIENT_PER_HOUR: '0',
+        REGISTRATIONS_PER_ADDRESS_PER_HOUR: '0',
+        LINK_REQUESTS_PER_CLIENT_PER_HOUR: '0',
+        WAITLIST_LIMIT: '0',
+      },
       deal_tracking: {},
       notification: {
         SMTP_URL: this.mail.url,

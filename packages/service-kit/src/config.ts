@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 export class ConfigError extends Error {
@@ -47,8 +48,40 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
     /** Requests per minute from one client address before 429; 0 turns the limit off (load tests). */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    TRUST_PROXY: trustProxySchema,
   });
 }
+
+/**
+ * Which hops may name the client in X-Forwarded-For, so rate limits and budgets count clients, not the
+ * reverse proxy: `false` (default: none, the peer is the client), a number of hops to trust, or a
+ * comma-separated list of proxy addresses or CIDR ranges. `true` trusts any sender and so lets every client
+ * choose its own address: only behind a proxy that overwrites the header.
+ */
+const trustProxySchema = z
+  .string()
+  .default('false')
+  .transform((value, ctx): boolean | number | string[] => {
+    const text = value.trim();
+    if (text === '' || text === 'false') return false;
+    if (text === 'true') return true;
+    if (/^\d+$/.test(text)) return Number(text);
+    const entries = text.split(',').map((entry) => entry.trim());
+    const bad = entries.filter((entry) => {
+      const [address, bits, ...rest] = entry.split('/');
+      const family = isIP(address ?? '');
+      if (family === 0 || rest.length > 0) return true;
+      return bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+    });
+    if (bad.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `false, true, a number of hops, or addresses/CIDR ranges separated by commas (not: ${bad.join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    return entries;
+  });
 
 /**
  * Parses the environment once and freezes the result. All problems are reported together, each naming

@@ -34,6 +34,8 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Requests per minute from one client address; 0 or absent turns the limit off. */
   rateLimitPerMinute?: number;
+  /** Proxies trusted to name the client (X-Forwarded-For): see TRUST_PROXY in config.ts. */
+  trustProxy?: boolean | number | string[];
   /** OpenAPI tags with descriptions, in the order the docs page shows them. */
   tags?: { name: string; description: string }[];
 }
@@ -47,6 +49,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     return503OnClosing: true,
+    trustProxy: trustedHops(options.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
@@ -107,6 +110,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       ),
   );
   return app as unknown as HttpServer;
+}
+
+/** A number of hops as the function fastify also builds from one (its typings accept no number here). */
+function trustedHops(trust: HttpServerOptions['trustProxy']) {
+  if (typeof trust !== 'number') return trust ?? false;
+  return (_address: string, hop: number) => hop < trust;
 }
 
 /** Beyond this, a body too large is not read to its end: the connection is closed on the client instead. */

@@ -44,6 +44,7 @@ export async function createService<DB extends ServiceTables, Config extends Bas
       ...definition.http,
       logger,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      trustProxy: config.TRUST_PROXY,
     });
     registerOperationsRoutes(http, runtime, () => shuttingDown);
     registerEventCatalogRoutes(http);

@@ -40,6 +40,7 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       attendeeStep(ctx, e.attendeeCancelled, 'cancelled'),
       on(e.attendeeCheckedIn, (trx, event) => attendeeChanged(trx, ctx, 'checked_in', event)),
       on(e.attendeeErased, (trx, event) => attendeeErased(trx, ctx, event)),
+      on(e.attendeeLinkReissued, (trx, event) => attendeeChanged(trx, ctx, 'link_reissued', event)),
     ],
   });
 }

@@ -144,7 +144,13 @@ export async function meetingCancelled(
   );
 }
 
-export type AttendeeChange = 'registered' | 'waitlisted' | 'promoted' | 'cancelled' | 'checked_in';
+export type AttendeeChange =
+  | 'registered'
+  | 'waitlisted'
+  | 'promoted'
+  | 'cancelled'
+  | 'checked_in'
+  | 'link_reissued';
 
 const mailFor: Record<AttendeeChange, EmailKind | null> = {
   registered: 'registration_confirmed',
@@ -152,6 +158,8 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   promoted: 'promoted',
   cancelled: 'registration_cancelled',
   checked_in: null,
+  // The new link goes to the address only: whoever asked for it learns nothing.
+  link_reissued: 'manage_link',
 };
 
 /**
@@ -164,6 +172,8 @@ const carriesPersonalLink: Record<AttendeeChange, boolean> = {
   promoted: false,
   cancelled: false,
   checked_in: false,
+  // A reissued link replaces the old one, which stops working.
+  link_reissued: true,
 };
 
 export class MeetingNotKnownYet extends Error {

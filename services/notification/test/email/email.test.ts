@@ -593,6 +593,72 @@ t.test(
   },
 );
 
+t.test(
+  'the unsubscribe link in the mail body: a click opens a page with one button; unsubscribe, then resubscribe',
+  async (t) => {
+    const meeting = meetingSnapshot();
+    await feed.scheduled(meeting);
+    const a = attendeeSnapshot(meeting.meetingId, { language: 'en' });
+    await feed.registered(a);
+    t.ok(await eventually(async () => (await reminders(a.registrationId)).length === 2));
+    await dispatchAllAt(new Date(Date.parse(meeting.startsAt) - 6 * day));
+    t.ok(await eventually(() => smtp.to(a.email).some((m) => m.kind === 'reminder')));
+    const reminder = smtp.to(a.email).find((m) => m.kind === 'reminder')!;
+    const link = /http:\/\/notification\.test(\/unsubscribe\/\S+)/.exec(reminder.parsed.text!)?.[1];
+    t.ok(link, 'the body carries the link');
+    t.ok(String(reminder.parsed.html).includes(`http://notification.test${link}`), 'the HTML part too');
+    const suppressed = () => db.selectFrom('suppression').select('reason').execute();
+    const before = (await suppressed()).length;
+
+    const click = await http.inject({ url: link!, headers: { accept: 'text/html' } });
+    t.equal(click.statusCode, 200, 'a click opens a page');
+    t.match(click.headers['content-type'], 'text/html');
+    t.match(click.body, '<html lang="en">', 'in the attendee language');
+    t.equal(click.body.match(/<button/g)?.length, 1, 'one button');
+    t.match(click.body, `<form method="post" action="${link}">`);
+    t.equal((await suppressed()).length, before, 'opening the page changes nothing');
+
+    const pressed = await http.inject({
+      method: 'POST',
+      url: link!,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,*/*' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    t.equal(pressed.statusCode, 200);
+    t.match(pressed.body, 'You are unsubscribed from reminders');
+    t.match(pressed.body, `<form method="post" action="${link}/resubscribe">`, 'with a way back');
+    t.equal((await suppressed()).length, before + 1);
+    const oneClick = await http.inject({
+      method: 'POST',
+      url: link!,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    t.same(oneClick.json(), { status: 'unsubscribed' }, 'the RFC 8058 one-click POST still answers');
+    t.match((await http.inject(link!)).body, 'Receive reminders again', 'the page now offers the way back');
+
+    const back = await http.inject({ method: 'POST', url: `${link}/resubscribe` });
+    t.equal(back.statusCode, 200);
+    t.match(back.body, 'You receive reminders again');
+    t.equal((await suppressed()).length, before, 'the unsubscribe is undone');
+    await dispatchAllAt(new Date(Date.parse(meeting.startsAt) - 3600_000));
+    t.same(
+      (await reminders(a.registrationId)).map((r) => r.status),
+      ['queued', 'queued'],
+      'the next reminder goes out again',
+    );
+
+    const forged = await http.inject(
+      `/unsubscribe/${a.registrationId}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
+    );
+    t.equal(forged.statusCode, 404);
+    t.match(forged.headers['content-type'], 'text/html');
+    const bad = await http.inject('/unsubscribe/x');
+    t.equal(bad.statusCode, 400);
+    t.match(bad.json().errors, [{ field: 'params.token' }]);
+  },
+);
+
 t.test('delivery log: admin only, filters by meeting and recipient, validates its input', async (t) => {
   const meeting = meetingSnapshot();
   await feed.scheduled(meeting);

@@ -42,6 +42,15 @@ export async function lockedSeatCounters(trx: Transaction<Database>, id: string)
   return { seatsTaken: row.seats_taken, waitlistLength: row.waitlist_length };
 }
 
+/** The counters as committed, without a lock: good for a limit checked before the seat decision. */
+export function meetingSeatCounters(db: Kysely<Database>, id: string) {
+  return db
+    .selectFrom('meeting')
+    .select(['capacity', 'seats_taken', 'waitlist_length'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
 /** Callers hold the meeting lock and change the registrations the delta describes in the same transaction. */
 export async function adjustSeatCounters(
   trx: Transaction<Database>,

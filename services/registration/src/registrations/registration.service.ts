@@ -12,8 +12,9 @@ import {
 import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { Kysely, Transaction, Updateable } from 'kysely';
+import { budgetKeys, spendBudgets } from '../abuse/budget.repository.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
-import type { Database, RegistrationStatusColumn, RegistrationTable } from '../db/database.ts';
+import type { Database, RegistrationTable } from '../db/database.ts';
 import { dealExists } from '../deals/deal.repository.ts';
 import {
   adjustSeatCounters,
@@ -21,8 +22,10 @@ import {
   lockedSeatCounters,
   lockMeeting,
   type MeetingRow,
+  meetingSeatCounters,
 } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
+import { mailLinkToRegisteredAgain } from './manage-link.service.ts';
 import { hashManageToken, manageUrl, manageUrlWithoutToken, newManageToken } from './manage-token.ts';
 import {
   findLiveRegistrationByEmail,
@@ -104,19 +107,65 @@ const windowProblems = {
     ),
 };
 
-async function liveRegistrationAnswer(
+/**
+ * The answer when the address already has a live registration for the meeting: nothing about it (not its id,
+ * status or waitlist place), while the person at the address gets a fresh link by mail.
+ */
+async function alreadyRegisteredAnswer(
   ctx: ServiceContext,
   meetingId: string,
-  live: { id: string; status: RegistrationStatusColumn; seq: number },
+  liveId: string,
+  key: string,
 ): Promise<RegistrationResult> {
-  return {
-    registrationId: live.id,
-    meetingId,
-    status: live.status,
-    position: live.status === 'waitlisted' ? await waitlistPositionOf(ctx.db, meetingId, live.seq) : null,
-    manageUrl: null,
-    existing: true,
-  };
+  await mailLinkToRegisteredAgain(ctx, liveId, key);
+  return { registrationId: null, meetingId, status: null, position: null, manageUrl: null, existing: true };
+}
+
+const waitlistFull = () =>
+  new HttpProblem(409, 'waitlist-full', 'Waitlist full', 'this meeting is full and so is its waitlist');
+const overBudget = () =>
+  new HttpProblem(
+    429,
+    'registration-budget',
+    'Too many registrations',
+    'too many registrations from this address or for this email address in the last hour; try again later',
+  );
+
+/**
+ * The brakes on public registration, applied once a request is known to be a new registration for an open
+ * meeting (so a refused request of another kind writes nothing): a bounded waitlist, and hourly budgets per
+ * client address in this meeting and per email address. The waitlist is read just before the seat decision,
+ * so registrations arriving together may pass it by as many as arrive at once.
+ */
+async function admitRegistration(
+  ctx: ServiceContext,
+  meetingId: string,
+  key: string,
+  client: string | undefined,
+): Promise<void> {
+  const limits = ctx.limits;
+  if (!limits) return;
+  if (limits.waitlistLimit > 0) {
+    const counters = await meetingSeatCounters(ctx.db, meetingId);
+    if (
+      counters &&
+      counters.seats_taken >= counters.capacity &&
+      counters.waitlist_length >= limits.waitlistLimit
+    ) {
+      throw waitlistFull();
+    }
+  }
+  const budgets = [];
+  if (client && limits.registrationsPerClientPerHour > 0) {
+    budgets.push({
+      key: budgetKeys.clientInMeeting(meetingId, client),
+      limit: limits.registrationsPerClientPerHour,
+    });
+  }
+  if (limits.registrationsPerAddressPerHour > 0) {
+    budgets.push({ key: budgetKeys.registrationsTo(key), limit: limits.registrationsPerAddressPerHour });
+  }
+  if (!(await spendBudgets(ctx.db, budgets, ctx.clock.now()))) throw overBudget();
 }
 
 const isLiveEmailViolation = (err: unknown) =>
@@ -161,11 +210,13 @@ export async function register(
   ctx: ServiceContext,
   meetingId: string,
   input: RegisterInput,
+  origin: { client?: string } = {},
 ): Promise<RegistrationResult> {
   if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
   const key = emailKey(input.email);
+  let admitted = false;
   for (let attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt += 1) {
     const now = ctx.clock.now();
     let meeting = openMeetings.get(meetingId);
@@ -173,13 +224,7 @@ export async function register(
       openMeetings.delete(meetingId);
       meeting = await findMeetingWithLiveRegistration(ctx.db, meetingId, key);
       if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
-      if (meeting.live_id !== null && meeting.live_status !== null && meeting.live_seq !== null) {
-        return liveRegistrationAnswer(ctx, meetingId, {
-          id: meeting.live_id,
-          status: meeting.live_status,
-          seq: meeting.live_seq,
-        });
-      }
+      if (meeting.live_id !== null) return alreadyRegisteredAnswer(ctx, meetingId, meeting.live_id, key);
       const window = windowOf(meeting, now);
       if (window === 'cancelled') throw windowProblems.cancelled();
       if (window === 'not_yet_open') throw windowProblems.not_yet_open(meeting.registration_opens_at);
@@ -188,6 +233,10 @@ export async function register(
       openMeetings.set(meetingId, meeting);
     }
 
+    if (!admitted) {
+      await admitRegistration(ctx, meetingId, key, origin.client);
+      admitted = true;
+    }
     const token = newManageToken();
     const row: NewRegistration = {
       id: ctx.newId(),
@@ -217,7 +266,7 @@ export async function register(
     } catch (err) {
       if (!isLiveEmailViolation(err)) throw err;
       const live = await findLiveRegistrationByEmail(ctx.db, meetingId, key);
-      if (live) return liveRegistrationAnswer(ctx, meetingId, live);
+      if (live) return alreadyRegisteredAnswer(ctx, meetingId, live.id, key);
       continue;
     }
     if (!decision) {
