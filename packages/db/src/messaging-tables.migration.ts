@@ -75,5 +75,15 @@ export function messagingMigrations(schema: string): Record<string, Migration> {
         await sql`drop function if exists ${s('notify_outbox')}()`.execute(db);
       },
     },
+    '0000_20_outbox_trace_context': {
+      // Taken from the event's CloudEvents extensions by Postgres itself, so every writer of outbox rows
+      // (enqueueEvent as well as hand-written statements) stores them without naming them; null when tracing
+      // is off. The relay sends them as NATS headers without parsing payloads.
+      async up(db: Kysely<any>) {
+        await sql`alter table ${s('outbox')}
+          add column traceparent text generated always as (payload ->> 'traceparent') stored,
+          add column request_id text generated always as (payload ->> 'requestid') stored`.execute(db);
+      },
+    },
   };
 }

@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type Problem, problemBody } from './problem.ts';
+import { instrumentRequests, requestIdOf } from './tracing.ts';
 
 export type HttpServer = FastifyInstance<
   import('node:http').Server,
@@ -48,7 +49,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'requestId',
   }).withTypeProvider<ZodTypeProvider>();
+  instrumentRequests(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
