@@ -78,11 +78,15 @@ export function messagingMigrations(schema: string): Record<string, Migration> {
     '0000_20_outbox_trace_context': {
       // Taken from the event's CloudEvents extensions by Postgres itself, so every writer of outbox rows
       // (enqueueEvent as well as hand-written statements) stores them without naming them; null when tracing
-      // is off. The relay sends them as NATS headers without parsing payloads.
+      // is off. The relay sends them as NATS headers without parsing payloads. The text search comes first
+      // because parsing the JSON of every row, although tracing is off for most, was a tenfold higher cost
+      // per insert; a key found only inside the data (quotes in strings are escaped) just gives null.
       async up(db: Kysely<any>) {
         await sql`alter table ${s('outbox')}
-          add column traceparent text generated always as (payload ->> 'traceparent') stored,
-          add column request_id text generated always as (payload ->> 'requestid') stored`.execute(db);
+          add column traceparent text generated always as (case when strpos(payload::text, '"traceparent":') > 0
+            then payload ->> 'traceparent' end) stored,
+          add column request_id text generated always as (case when strpos(payload::text, '"requestid":') > 0
+            then payload ->> 'requestid' end) stored`.execute(db);
       },
     },
   };
