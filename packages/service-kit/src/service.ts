@@ -33,7 +33,7 @@ export async function createService<DB extends ServiceTables, Config extends Bas
   config: Config,
 ): Promise<RunningService<DB>> {
   const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL });
-  startTracing(definition.service, logger);
+  await startTracing(definition.service, logger);
   const runtime = await startRuntime<DB>({ ...definition, config, logger });
   let shuttingDown = false;
   const workers: ServiceWorker[] = [];

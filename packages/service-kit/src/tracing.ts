@@ -2,10 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { remoteContext, tracer, tracingOn, turnTracingOn, withRequestId } from '@citydeals/messaging';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import type { TracerProvider } from '@opentelemetry/sdk-trace';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -61,11 +58,24 @@ let provider: TracerProvider | undefined;
 
 /**
  * Registers the OpenTelemetry SDK for this process when the environment asks for it (once: the SDK is
- * process-global). With tracing off nothing is registered and every span below is never started.
+ * process-global). With tracing off the SDK is not even loaded, and no span is ever started.
  */
-export function startTracing(service: string, logger: Logger, env: NodeJS.ProcessEnv = process.env): void {
+export async function startTracing(
+  service: string,
+  logger: Logger,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
   const config = tracingConfig(env);
   if (!config.enabled || provider) return;
+  const [{ AsyncLocalStorageContextManager }, { OTLPTraceExporter }, { resourceFromAttributes }, sdk] =
+    await Promise.all([
+      import('@opentelemetry/context-async-hooks'),
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace'),
+    ]);
+  if (provider) return;
+  const { BatchSpanProcessor, TracerProvider } = sdk;
   provider = new TracerProvider({
     resource: resourceFromAttributes({ 'service.name': config.serviceName ?? service }),
     spanProcessors: [
