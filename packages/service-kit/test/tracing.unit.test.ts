@@ -1,8 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import { Writable } from 'node:stream';
 import { formatTraceparent, parseTraceparent } from '@citydeals/messaging';
+import pino from 'pino';
 import t from 'tap';
 import { validate } from 'uuid';
 import { ConfigError } from '../src/config.ts';
+import { createHttpServer } from '../src/http-server.ts';
 import { requestIdOf, tracingConfig } from '../src/tracing.ts';
 
 t.test('tracing is off unless the environment names an OTLP endpoint or exporter', async (t) => {
@@ -51,4 +54,30 @@ t.test('traceparent values round-trip; invalid ones are ignored', async (t) => {
   ]) {
     t.equal(parseTraceparent(bad), undefined, `ignored: ${bad}`);
   }
+});
+
+t.test('the request id is answered and is on every log line of the request', async (t) => {
+  const lines: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const app = await createHttpServer({ logger: pino({ level: 'info' }, sink), title: 't', description: 'd' });
+  t.teardown(() => app.close());
+  app.get('/hello', async (request) => {
+    request.log.info('handling');
+    return { ok: true };
+  });
+  const given = await app.inject({ url: '/hello', headers: { 'x-request-id': 'caller-42' } });
+  t.equal(given.headers['x-request-id'], 'caller-42', "the caller's id is answered");
+  t.equal(lines.find((l) => l.msg === 'handling')?.requestId, 'caller-42', 'and logged by the handler');
+  const made = await app.inject({ url: '/hello' });
+  const id = made.headers['x-request-id'];
+  t.ok(typeof id === 'string' && validate(id), 'without one a UUID is made and answered');
+  t.ok(
+    lines.some((l) => l.msg === 'handling' && l.requestId === id),
+    'and logged',
+  );
 });
