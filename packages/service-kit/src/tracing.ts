@@ -111,12 +111,20 @@ const serverSpans = new WeakMap<FastifyRequest, Span>();
 
 /**
  * Every request answers with its request id; with tracing on, each request (but probes and scrapes) gets a
- * server span, continuing the caller's `traceparent`, that is the active span while its handler runs.
+ * server span, continuing the caller's `traceparent`, that is the active span while its handler runs. Called
+ * after `startTracing`: with tracing off, the span hooks are not even installed.
  */
 export function instrumentRequests(app: HttpServer): void {
+  if (!tracingOn()) {
+    app.addHook('onRequest', (request, reply, done) => {
+      reply.header('x-request-id', request.id);
+      done();
+    });
+    return;
+  }
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    if (!tracingOn() || request.url.startsWith('/health/') || request.url === '/metrics') return done();
+    if (request.url.startsWith('/health/') || request.url === '/metrics') return done();
     const traceparent = request.headers.traceparent;
     const route = request.routeOptions.url ?? request.url.split('?')[0];
     const span = tracer().startSpan(
