@@ -71,6 +71,8 @@ export interface RecordedDelivery {
   version: number | null;
   body: string;
   at: number;
+  /** The W3C trace context the delivery came with (tracing on). */
+  traceparent: string | null;
 }
 
 export interface WebhookRecorder {
@@ -101,6 +103,7 @@ export async function startWebhookRecorder(): Promise<WebhookRecorder> {
         version: typeof event.data?.version === 'number' ? event.data.version : null,
         body,
         at: Date.now(),
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : null,
       });
       res.statusCode = 204;
       res.end();

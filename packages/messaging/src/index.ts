@@ -10,3 +10,4 @@ export * from './outbox.ts';
 export * from './outbox-relay.ts';
 export * from './provisioning.ts';
 export * from './retry-schedule.ts';
+export * from './trace-context.ts';

@@ -1,9 +1,11 @@
 import { INDEX_PLANNED_SETTINGS, quoteIdent } from '@citydeals/db';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
-import { JetStreamBatchPublisher } from './jetstream-batch-publisher.ts';
+import { type BatchItem, JetStreamBatchPublisher } from './jetstream-batch-publisher.ts';
 import type { Logger } from './logger.ts';
 import type { Namespace } from './namespace.ts';
+import { tracingOn } from './trace-context.ts';
+import { publishSpans } from './trace-publish.ts';
 import { WakeableSleep } from './wakeable-sleep.ts';
 
 export interface OutboxRelayOptions {
@@ -48,6 +50,8 @@ interface OutboxRow {
   event_id: string;
   subject: string;
   payload: string;
+  traceparent: string | null;
+  request_id: string | null;
 }
 
 /**
@@ -228,7 +232,7 @@ export class OutboxRelay {
       // the whole outbox for them, a cost that grows with the outbox.
       text: `with marked as (update ${this.#table} o set published_at = now()
          from unnest($3::bigint[]) as m(id) where o.id = m.id)
-       select id, event_id, subject, payload::text as payload from ${this.#table}
+       select id, event_id, subject, payload::text as payload, traceparent, request_id from ${this.#table}
        where published_at is null and id > $1 and id <> all($3::bigint[]) order by id limit $2`,
       values: [afterId, this.#o.batchSize, marking],
     });
@@ -242,14 +246,14 @@ export class OutboxRelay {
    */
   async #publishInOrder(rows: OutboxRow[]): Promise<number[]> {
     const { namespace, publishTimeoutMs } = this.#o;
-    const outcomes = await this.#publisher.publishAll(
-      rows.map((row) => ({
-        subject: namespace.subject(row.subject),
-        payload: row.payload,
-        msgId: row.event_id,
-      })),
-      publishTimeoutMs,
-    );
+    const items: BatchItem[] = rows.map((row) => ({
+      subject: namespace.subject(row.subject),
+      payload: row.payload,
+      msgId: row.event_id,
+    }));
+    const traced = tracingOn() ? publishSpans(rows, items) : undefined;
+    const outcomes = await this.#publisher.publishAll(items, publishTimeoutMs);
+    traced?.end(outcomes);
     const ids: number[] = [];
     for (const [i, err] of outcomes.entries()) {
       if (err) {

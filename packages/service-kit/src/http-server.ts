@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type Problem, problemBody } from './problem.ts';
+import { instrumentRequests, requestIdOf } from './tracing.ts';
 
 export type HttpServer = FastifyInstance<
   import('node:http').Server,
@@ -51,7 +52,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return503OnClosing: true,
     trustProxy: trustedHops(options.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'requestId',
   }).withTypeProvider<ZodTypeProvider>();
+  instrumentRequests(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 

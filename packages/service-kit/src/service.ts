@@ -6,6 +6,7 @@ import type { RunningService } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { registerOperationsRoutes } from './operations.routes.ts';
 import { type RuntimeOptions, type ServiceRuntime, type ServiceTables, startRuntime } from './runtime.ts';
+import { startTracing } from './tracing.ts';
 
 export interface ServiceDefinition<DB extends ServiceTables, Config extends BaseConfig>
   extends Omit<RuntimeOptions<DB>, 'config' | 'logger'> {
@@ -32,6 +33,7 @@ export async function createService<DB extends ServiceTables, Config extends Bas
   config: Config,
 ): Promise<RunningService<DB>> {
   const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL });
+  await startTracing(definition.service, logger);
   const runtime = await startRuntime<DB>({ ...definition, config, logger });
   let shuttingDown = false;
   const workers: ServiceWorker[] = [];

@@ -301,6 +301,7 @@ t.test('a batch of successful attempts: settlements and log rows', async (t) => 
     secret: 'whsec_x',
     previous_secret: null,
     previous_secret_expires_at: null,
+    traceparent: null,
   });
   const [m1, m2] = ['01a22300-0000-7000-8000-000000000001', '01a22300-0000-7000-8000-000000000002'];
   const result = (status: number | null) => ({

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EmailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
-import type { OutboxEntry } from '@citydeals/messaging';
+import { currentTraceparent, type OutboxEntry } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
@@ -36,8 +36,8 @@ export async function insertEmails(trx: Transaction<Database>, rows: readonly Ne
   const { rows: inserted } = await sql<{ id: string }>`${prepared('insert-emails')}
     insert into email (id, kind, meeting_id, registration_id, reminder_offset, recipient, language, subject,
       text_body, html_body, ics, ics_method, unsubscribe_url, message_id, dedupe_key, status, expires_at,
-      created_at)
-    select * from unnest(${column((e) => e.id)}::uuid[], ${column((e) => e.kind)}::text[],
+      created_at, traceparent)
+    select *, ${currentTraceparent() ?? null}::text from unnest(${column((e) => e.id)}::uuid[], ${column((e) => e.kind)}::text[],
       ${column((e) => e.meeting_id)}::uuid[], ${column((e) => e.registration_id)}::uuid[],
       ${column((e) => e.reminder_offset)}::text[], ${column((e) => e.recipient)}::text[],
       ${column((e) => e.language)}::text[], ${column((e) => e.subject)}::text[],

@@ -1,6 +1,6 @@
 import { emailFailed, emailSent } from '@citydeals/contracts';
 import type { IndexPlannedDb } from '@citydeals/db';
-import { type OutboxEntry, outboxEntry } from '@citydeals/messaging';
+import { type OutboxEntry, outboxEntry, tracingOn } from '@citydeals/messaging';
 import { newEventId, type ServiceWorker } from '@citydeals/service-kit';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
@@ -14,6 +14,7 @@ import {
   type Settlement,
   settleAttempt,
 } from './email.rules.ts';
+import { traceSmtpSend } from './mail.tracing.ts';
 import type { MailTransport } from './mail.transport.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
@@ -161,7 +162,9 @@ export class EmailSender implements ServiceWorker {
       if (decision !== 'send') return decision;
       const leasedUntil = mail.leased_until ? new Date(mail.leased_until) : null;
       if (!leaseAllowsSending(leasedUntil, this.options.leaseMs, now)) return 'held';
-      await this.transport.send(mail, this.ctx.from);
+      if (mail.traceparent && tracingOn()) {
+        await traceSmtpSend(mail, mail.traceparent, () => this.transport.send(mail, this.ctx.from));
+      } else await this.transport.send(mail, this.ctx.from);
       return { kind: 'sent' };
     } catch (error) {
       return classifySendError(error);
