@@ -9,4 +9,5 @@ export * from './nats-connection.ts';
 export * from './outbox.ts';
 export * from './outbox-relay.ts';
 export * from './provisioning.ts';
+export * from './purge.ts';
 export * from './retry-schedule.ts';

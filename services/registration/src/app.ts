@@ -37,8 +37,14 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   reportRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
-  erasureRoutes(fastify, { ctx, admin });
+  erasureRoutes(fastify, { ctx, admin, digestKey: config.PERSON_DIGEST_KEY });
   pageRoutes(fastify, { ctx });
+
+  if (!config.PERSON_DIGEST_KEY) {
+    runtime.logger.warn(
+      'PERSON_DIGEST_KEY is not set: erasure announcements name people by an unkeyed digest of their address',
+    );
+  }
 
   if (config.SEED_DEMO_DATA) {
     const outcome = await seedDemoMeeting(ctx);

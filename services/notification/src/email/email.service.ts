@@ -107,7 +107,14 @@ export async function meetingCancelled(
   );
 }
 
-export type AttendeeChange = 'registered' | 'waitlisted' | 'promoted' | 'cancelled' | 'checked_in';
+export type AttendeeChange =
+  | 'registered'
+  | 'waitlisted'
+  | 'promoted'
+  | 'cancelled'
+  | 'checked_in'
+  | 'marked_no_show'
+  | 'needs_changed';
 
 const mailFor: Record<AttendeeChange, EmailKind | null> = {
   registered: 'registration_confirmed',
@@ -115,6 +122,8 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   promoted: 'promoted',
   cancelled: 'registration_cancelled',
   checked_in: null,
+  marked_no_show: null,
+  needs_changed: null,
 };
 
 export class MeetingNotKnownYet extends Error {
