@@ -139,5 +139,6 @@ async function removeNamespace(prefix: string): Promise<void> {
   }
 }
 
+export * from './openapi-lint.ts';
 export * from './own-servers.ts';
 export * from './tcp-proxy.ts';
