@@ -86,6 +86,15 @@ t.test('(e) erasure: the person is in no table of any schema nor in any stream a
     before.some((table) => table.startsWith('deal_tracking.deal_person')),
     'deal-tracking holds it as a contact',
   );
+  const [recipient] = await system.query<{ version: number }>(
+    'select version from notification.recipient where registration_id = $1',
+    [second.body.registrationId],
+  );
+  t.equal(
+    recipient?.version,
+    2,
+    'notification applied the needs change as emitted: its copy has no version gap',
+  );
   const personal = [email, name, token, 'ringleiding', 'glutenvrij'];
   const inStreams = await streamOccurrences(system, personal);
   t.ok(
