@@ -8,6 +8,7 @@ import type {
   MeetingRescheduledEvent,
   MeetingSnapshot,
 } from '@citydeals/contracts';
+import { redactDeadLettersAbout } from '@citydeals/messaging';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { applyMeetingSnapshot, lockMeetings } from '../read-models/meeting.repository.ts';
@@ -226,6 +227,8 @@ export async function attendeeErased(
   const { email } = await eraseRecipient(trx, event.data);
   await cancelPendingReminders(trx, [event.data.registrationId]);
   await eraseEmailsOf(trx, ctx.clock.now(), event.data.registrationId);
+  // An event of this registration that could not be handled holds the same data.
+  await redactDeadLettersAbout(trx, event.data.registrationId, ctx.clock.now());
   // The suppression entry is about the address; keep it while another registration still uses it.
   if (email && (await countOtherRecipientsWithAddress(trx, email, event.data.registrationId)) === 0) {
     await removeSuppression(trx, addressHash(await ctx.secret(trx as unknown as Kysely<Database>), email));
