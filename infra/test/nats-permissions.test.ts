@@ -199,6 +199,11 @@ t.test('NATS users from infra/nats/nats-server.conf', async (t) => {
     t.same({ success: purge.success, purged: purge.purged }, { success: true, purged: 1 });
     const left = await jsm.streams.getMessage(STREAM.registration, { last_by_subj: kept });
     t.equal(left?.string(), 'Daan Bakker', 'the other registration stays');
+    t.equal(
+      await jsm.streams.deleteMessage(STREAM.registration, left!.seq, true),
+      true,
+      'or is erased alone',
+    );
 
     for (const user of USERS) {
       const userJsm = await jetstreamManager(users[user]);

@@ -10,14 +10,28 @@ export interface StreamAccess {
 
 /**
  * Removes every message on `subjectFilter` (without namespace) from a stream, e.g. the personal-data events
- * of an erased registration. Idempotent: a second purge finds nothing. Returns how many messages went.
+ * of an erased registration, each with a secure delete: the server overwrites the message in its store
+ * files, where a purge would only mark it removed until the block is compacted. Idempotent: a second call
+ * finds nothing. Returns how many messages went.
  */
-export async function purgeSubjects(
+export async function eraseSubjects(
   { jsm, ns }: StreamAccess,
   stream: StreamDefinition,
   subjectFilter: string,
 ): Promise<number> {
-  const answer = await jsm.streams.purge(ns.streamName(stream), { filter: ns.subject(subjectFilter) });
-  if (!answer.success) throw new Error(`purge of ${subjectFilter} in ${stream.name} was refused`);
-  return answer.purged;
+  const name = ns.streamName(stream);
+  const filter = ns.subject(subjectFilter);
+  let erased = 0;
+  for (let seq = 1; ; ) {
+    // The first message on the filter at or after `seq`: `next_by_subj` is served since NATS 2.9, though the
+    // client's request type names only `seq` and `last_by_subj`.
+    const request = { seq, next_by_subj: filter };
+    const message = await jsm.streams.getMessage(name, request);
+    if (!message) return erased;
+    if (!(await jsm.streams.deleteMessage(name, message.seq, true))) {
+      throw new Error(`${name}: message ${message.seq} (${filter}) was not erased`);
+    }
+    erased += 1;
+    seq = message.seq + 1;
+  }
 }
