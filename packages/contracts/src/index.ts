@@ -4,5 +4,4 @@ export * from './common.ts';
 export * from './deal-tracking.events.ts';
 export * from './envelope.ts';
 export * from './notification.events.ts';
-export * from './person-digest.ts';
 export * from './registration.events.ts';

@@ -20,7 +20,7 @@ export interface DatabaseOptions {
  * settling a bounded batch of a queue table need. Queue tables go from nearly empty to thousands of rows
  * between two autovacuum analyses (a burst after a quiet spell, a fresh deployment); planned on statistics
  * that say they are nearly empty, Postgres read and sorted every due row to take 50, or hashed the whole
- * table to update 50 rows by id: 20–40 ms per statement at 5 000–10 000 rows, growing with the backlog.
+ * table to update 50 rows by id: a cost per statement that grows with the backlog.
  */
 export const INDEX_PLANNED_SETTINGS = {
   enable_sort: 'off',
@@ -63,9 +63,7 @@ export function createPool(
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? options.schema,
-    options: Object.entries(settings)
-      .map(([name, value]) => `-c ${name}=${value}`)
-      .join(' '),
+    Client: clientWithSettings(settings),
   });
   // A client that loses its server emits 'error'; unheard, that kills the process. Idle clients report to
   // the pool, checked-out ones to nobody (pg-pool removes its listener on checkout), so every client gets a
@@ -76,6 +74,33 @@ export function createPool(
     prepareMarkedStatements(client);
   });
   return pool;
+}
+
+/**
+ * A pg client that applies the session settings with SET as part of connecting, before the pool hands it
+ * out. Not as the `options` startup parameter: PgBouncer refuses that parameter ("unsupported startup
+ * parameter: options"), while in session mode it keeps a SET for the client's whole session.
+ */
+function clientWithSettings(settings: Readonly<Record<string, string>>) {
+  const statements = Object.entries(settings)
+    .map(([name, value]) => `set ${name} = ${value}`)
+    .join('; ');
+  return class ClientWithSettings extends pg.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: (err: Error | null) => void): void;
+    override connect(callback?: (err: Error | null) => void): Promise<pg.Client> | undefined {
+      const connected = super
+        .connect()
+        .then(() => super.query(statements))
+        .then(() => this);
+      if (!callback) return connected;
+      connected.then(
+        () => callback(null),
+        (err: Error) => callback(err),
+      );
+      return undefined;
+    }
+  };
 }
 
 export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {

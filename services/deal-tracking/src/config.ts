@@ -1,5 +1,4 @@
-import { personDigestKeySchema } from '@citydeals/contracts';
-import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
+import { baseConfigSchema, loadConfig, personDigestKeySchema } from '@citydeals/service-kit';
 import { z } from 'zod';
 
 export const configSchema = baseConfigSchema({ port: 3002, schema: 'deal_tracking' }).extend({

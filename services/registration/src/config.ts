@@ -1,5 +1,5 @@
-import { httpUrlSchema, personDigestKeySchema } from '@citydeals/contracts';
-import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
+import { httpUrlSchema } from '@citydeals/contracts';
+import { baseConfigSchema, loadConfig, personDigestKeySchema } from '@citydeals/service-kit';
 import { z } from 'zod';
 
 export const configSchema = baseConfigSchema({ port: 3001, schema: 'registration' }).extend({

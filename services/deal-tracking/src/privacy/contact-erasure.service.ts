@@ -1,4 +1,5 @@
-import { type Actor, dealUpdated, emailDigest } from '@citydeals/contracts';
+import { type Actor, dealUpdated } from '@citydeals/contracts';
+import { emailDigest } from '@citydeals/service-kit';
 import type { Transaction } from 'kysely';
 import type { DealContext } from '../context.ts';
 import type { Database } from '../db/database.ts';

@@ -1,5 +1,6 @@
-import { attendeeErased, emailDigest, personErased } from '@citydeals/contracts';
+import { attendeeErased, personErased } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
+import { emailDigest } from '@citydeals/service-kit';
 import { sql } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
