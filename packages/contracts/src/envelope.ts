@@ -56,6 +56,11 @@ export interface EventDefinition<
   readonly data: Data;
   /** A realistic payload, used in docs and tests. */
   readonly example: z.input<Data>;
+  /**
+   * Carries personal data: published on `<subject>.<entity id>` (see `natsSubjectOf`), so that erasing the
+   * entity can purge its messages from the stream by subject.
+   */
+  readonly personal: boolean;
   /** The full envelope with this event's type and payload. */
   readonly schema: z.ZodType<CloudEvent<Type, z.output<Data>>>;
 }
@@ -85,6 +90,7 @@ export function defineEvent<
   description: string;
   data: Data;
   example: z.input<Data>;
+  personal?: boolean;
 }): EventDefinition<Subject, `${typeof TYPE_PREFIX}${Subject}.v${Version}`, Data> {
   const service = def.subject.split('.')[0] as ServiceName;
   const stream = streams[service];
@@ -93,7 +99,28 @@ export function defineEvent<
   const schema = envelopeSchema.extend({ type: z.literal(type), data: def.data }) as unknown as z.ZodType<
     CloudEvent<typeof type, z.output<Data>>
   >;
-  return Object.freeze({ ...def, type, stream, schema });
+  return Object.freeze({ ...def, personal: def.personal ?? false, type, stream, schema });
+}
+
+// Entity ids are UUIDs; anything else could add tokens or wildcards to a NATS subject.
+const subjectToken = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The NATS subject (without namespace) an event is published on: its definition's subject, and for events
+ * with personal data one more token, the entity (CloudEvents `subject`), so that
+ * `<service>.<entity>.*.<id>` selects every such message about one entity, e.g. for a purge on erasure.
+ */
+export function natsSubjectOf(definition: EventDefinition, entity: string): string {
+  if (!definition.personal) return definition.subject;
+  if (!subjectToken.test(entity))
+    throw new Error(`${definition.subject}: entity "${entity}" is not one token`);
+  return `${definition.subject}.${entity}`;
+}
+
+/** The subject filter of every personal-data message about one entity of a stream's `<entity kind>`. */
+export function personalSubjectsOf(entityKind: string, entity: string): string {
+  if (!subjectToken.test(entity)) throw new Error(`entity "${entity}" is not one token`);
+  return `${entityKind}.*.${entity}`;
 }
 
 export interface NewEvent<D extends EventDefinition> {

@@ -137,6 +137,7 @@ class Launcher {
           mailDir,
           smtpUrl: config.SMTP_URL,
           webhookSecretKey: secrets.webhookSecretKey,
+          personDigestKey: secrets.personDigestKey,
           eventNamespace,
         });
         const proc = startService(definition, env, childPrinter(definition.dir));

@@ -52,6 +52,8 @@ export interface ServiceEnvInput {
   logLevel: string;
   mailDir: string;
   webhookSecretKey?: string | undefined;
+  /** Names an erased person to the services that must forget them (registration, deal-tracking). */
+  personDigestKey?: string | undefined;
   smtpUrl?: string;
   eventNamespace?: string;
 }
@@ -90,6 +92,8 @@ export function buildServiceEnv(
   else delete env.EVENT_NAMESPACE;
   delete env.MAIL_DIR;
   delete env.SMTP_URL;
+  if (input.personDigestKey && service.dir !== 'notification')
+    env.PERSON_DIGEST_KEY ??= input.personDigestKey;
   if (service.dir === 'notification') {
     if (input.smtpUrl) env.SMTP_URL = input.smtpUrl;
     else env.MAIL_DIR = input.mailDir;

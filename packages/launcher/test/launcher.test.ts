@@ -90,6 +90,14 @@ t.test('service environment', async (t) => {
   t.equal(notification.WEBHOOK_SECRET_KEY, 'a2V5', 'webhook secrets are sealed at rest locally too');
   t.equal(notification.WEBHOOK_ALLOWED_CIDRS, '127.0.0.0/8,::1/128', 'a local webhook receiver is allowed');
   t.notOk('WEBHOOK_ALLOWED_CIDRS' in env, 'only the notification service gets webhook settings');
+  const withDigest = { ...input, personDigestKey: 'ZGlnZXN0' };
+  t.equal(buildServiceEnv(service('registration'), withDigest, base).PERSON_DIGEST_KEY, 'ZGlnZXN0');
+  t.equal(
+    buildServiceEnv(service('deal-tracking'), withDigest, base).PERSON_DIGEST_KEY,
+    'ZGlnZXN0',
+    'registration and deal-tracking share the key that names an erased person',
+  );
+  t.notOk('PERSON_DIGEST_KEY' in buildServiceEnv(service('notification'), withDigest, base));
   const smtp = buildServiceEnv(service('notification'), { ...input, smtpUrl: 'smtp://mail:25' }, base);
   t.equal(smtp.SMTP_URL, 'smtp://mail:25', 'or sends them through SMTP_URL');
   t.notOk('MAIL_DIR' in smtp);

@@ -9,5 +9,6 @@ export * from './nats-connection.ts';
 export * from './outbox.ts';
 export * from './outbox-relay.ts';
 export * from './provisioning.ts';
+export * from './purge.ts';
 export * from './retry-schedule.ts';
 export * from './trace-context.ts';

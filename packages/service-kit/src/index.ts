@@ -8,6 +8,7 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './operations.routes.ts';
+export * from './person-digest.ts';
 export * from './problem.ts';
 export * from './runtime.ts';
 export * from './service.ts';

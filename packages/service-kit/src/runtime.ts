@@ -20,6 +20,7 @@ import {
   OutboxRelay,
   outboxLag,
   type RetrySchedule,
+  type StreamAccess,
 } from '@citydeals/messaging';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
@@ -38,6 +39,8 @@ export interface RuntimeOptions<DB extends ServiceTables> {
   logger: Logger;
   migrations: Migrations;
   consumers?: readonly ConsumerDefinition<DB>[];
+  /** Consumers whose handlers act on the streams themselves (e.g. a purge): made once NATS is connected. */
+  streamConsumers?: (streams: StreamAccess) => readonly ConsumerDefinition<DB>[];
   consumerConcurrency?: number;
   retry?: RetrySchedule;
   relay?: { pollIntervalMs?: number; batchSize?: number };
@@ -126,7 +129,8 @@ export async function startRuntime<DB extends ServiceTables>(
     started.push(relay);
 
     const runners = new Map<string, ConsumerRunner<DB>>();
-    for (const definition of options.consumers ?? []) {
+    const consumers = [...(options.consumers ?? []), ...(options.streamConsumers?.({ jsm, ns }) ?? [])];
+    for (const definition of consumers) {
       // The publishing service may not have started yet; both sides ask for the same stream config.
       await ensureStream(jsm, {
         name: ns.streamName(definition.stream),

@@ -145,6 +145,7 @@ async function removeNamespace(prefix: string): Promise<void> {
   }
 }
 
+export * from './openapi-lint.ts';
 export * from './own-servers.ts';
 export * from './recorded-events.ts';
 export * from './tcp-proxy.ts';

@@ -61,7 +61,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
-  erasureRoutes(fastify, { ctx, admin });
+  erasureRoutes(fastify, { ctx, admin, digestKey: config.PERSON_DIGEST_KEY });
   pageRoutes(fastify, { ctx, forms });
 
   // Budget windows that are over hold nothing a later request needs.
@@ -74,6 +74,12 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   );
   budgetSweep.unref();
   fastify.addHook('onClose', async () => clearInterval(budgetSweep));
+
+  if (!config.PERSON_DIGEST_KEY) {
+    runtime.logger.warn(
+      'PERSON_DIGEST_KEY is not set: erasure announcements name people by an unkeyed digest of their address',
+    );
+  }
 
   if (config.SEED_DEMO_DATA) {
     const outcome = await seedDemoMeeting(ctx);

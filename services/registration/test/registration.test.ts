@@ -418,7 +418,46 @@ t.test(
       accessibilityNeeds: 'rolstoelplek',
       consents: { photo: true, attendeeList: false },
     });
-    t.equal((await outboxEvents(svc)).length, events, 'needs are not in any event');
+    const [changed, ...more] = (await outboxEvents(svc)).slice(events);
+    t.same(more, [], 'one event for one change');
+    t.match(changed, {
+      type: 'nl.citydeals.registration.attendee.needs_changed.v1',
+      subject: res.registrationId,
+      data: {
+        registrationId: res.registrationId,
+        version: 2,
+        status: 'confirmed',
+        dietaryNeeds: 'veganistisch',
+        accessibilityNeeds: 'rolstoelplek',
+        consents: { photo: true, attendeeList: false },
+        changedFields: ['dietaryNeeds', 'accessibilityNeeds', 'consents'],
+      },
+    });
+    const same = await http.inject({
+      method: 'PATCH',
+      url: `/registrations/manage/${token}`,
+      payload: { dietaryNeeds: 'veganistisch' },
+    });
+    t.equal(same.statusCode, 200);
+    t.equal((await outboxEvents(svc)).length, events + 1, 'restating the needs is no change and no event');
+    const consentOnly = await http.inject({
+      method: 'PATCH',
+      url: `/registrations/manage/${token}`,
+      payload: { consents: { attendeeList: true } },
+    });
+    t.equal(consentOnly.statusCode, 200);
+    const versions = (await outboxEvents(svc))
+      .filter((e) => e.subject === res.registrationId)
+      .map((e) => [shortType(e.type), e.data.version, e.data.changedFields]);
+    t.same(
+      versions,
+      [
+        ['attendee.registered', 1, undefined],
+        ['attendee.needs_changed', 2, ['dietaryNeeds', 'accessibilityNeeds', 'consents']],
+        ['attendee.needs_changed', 3, ['consents']],
+      ],
+      'every version of the registration is announced: consumers see no gaps',
+    );
 
     const ics = await http.inject(`/registrations/manage/${token}/calendar.ics`);
     t.equal(ics.statusCode, 200);
@@ -814,9 +853,14 @@ t.test('at the door: list with filters, check-in, no-show, CSV and deals not rep
   const events = await eventsSince(before);
   t.same(
     events.map((e) => [shortType(e.type), e.subject, e.data.version]),
-    [['attendee.checked_in', sanne.registrationId, 2]],
+    [
+      ['attendee.checked_in', sanne.registrationId, 2],
+      ['attendee.marked_no_show', daan.registrationId, 2],
+    ],
+    'the no-show is announced with its version: consumers see no gap',
   );
   t.equal(events[0]!.data.checkedInAt, '2027-03-11T12:05:00.000Z');
+  t.match(events[1]!.data, { status: 'no_show', position: null, markedAt: '2027-03-11T12:05:00.000Z' });
 
   const afterStart = await report();
   t.equal(afterStart.basis, 'attendance');

@@ -451,9 +451,9 @@ export interface DealTrackingApi {
       /** Themes for filtering, e.g. mobiliteit, energie */
       themes?: string[];
       signedOn?: string | null;
-      /** Sets or corrects the term; an extension is POST …/extensions */
+      /** Only the current value is accepted: the end of term changes by an extension (POST /deals/{id}/extensions) */
       termEndsOn?: string | null;
-      /** Current tranche, e.g. 3 for the third */
+      /** Only the current value is accepted: a new tranche starts by POST /deals/{id}/tranches */
       tranche?: number | null;
     };
     responses: {
@@ -1522,6 +1522,7 @@ export interface DealTrackingApi {
             | 'deal_tracking.deal.updated'
             | 'deal_tracking.deal.phase_changed'
             | 'deal_tracking.deal.term_extended'
+            | 'deal_tracking.deal.tranche_started'
             | 'deal_tracking.partner.joined'
             | 'deal_tracking.partner.left'
             | 'deal_tracking.result.recorded'

@@ -1,8 +1,9 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { attendeeRegistered, createEvent, natsSubjectOf } from '@citydeals/contracts';
 import { namespace } from '@citydeals/messaging';
-import { shutdown } from '@citydeals/service-kit';
+import { newEventId, shutdown } from '@citydeals/service-kit';
 import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
 import ICAL from 'ical.js';
 import { sql } from 'kysely';
@@ -721,6 +722,22 @@ t.test('erasure removes the person from this schema; the log keeps rows without 
   const a = attendeeSnapshot(meeting.meetingId);
   await feed.registered(a);
   t.ok(await eventually(() => smtp.to(a.email).length === 1));
+  // A copy that breaks its contract (as from a faulty publisher) is dead-lettered with the person in it.
+  const valid = createEvent(attendeeRegistered, {
+    id: newEventId(),
+    time: new Date(),
+    source: '/registration',
+    subject: a.registrationId,
+    data: { ...a, status: 'confirmed', position: null },
+  });
+  const broken = { ...valid, data: { ...valid.data, language: 'xx' } };
+  await runtime.js.publish(
+    namespace(ctx.namespace).subject(natsSubjectOf(attendeeRegistered, a.registrationId)),
+    JSON.stringify(broken),
+  );
+  const deadLetterOf = () =>
+    db.selectFrom('dead_letter').selectAll().where('event_id', '=', broken.id).executeTakeFirst();
+  t.ok(await eventually(async () => (await deadLetterOf())?.payload.includes(a.email)), 'dead-lettered');
   await feed.erased(a, 3);
   t.ok(
     await eventually(
@@ -744,6 +761,10 @@ t.test('erasure removes the person from this schema; the log keeps rows without 
   t.notOk(dump.includes(a.email), 'no address left');
   t.notOk(dump.includes(a.name), 'no name left');
   t.notOk(dump.includes(a.manageUrl), 'no manage link left');
+  const deadLetter = await deadLetterOf();
+  t.notOk(deadLetter?.payload.includes(a.email), 'the dead letter lost the address');
+  t.notOk(deadLetter?.payload.includes(a.name), 'and the name');
+  t.match(deadLetter, { resolution: 'erased', error: /language/ }, 'it stays, with its error, for operators');
   const log = (
     await http.inject({ url: `/emails?registrationId=${a.registrationId}`, headers: adminHeaders })
   ).json();

@@ -2,6 +2,9 @@ import {
   type AttendeeSnapshot,
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeMarkedNoShow,
+  attendeeNeedsChanged,
+  attendeeNeedsFields,
   attendeePromoted,
   attendeeRegistered,
   attendeeWaitlisted,
@@ -482,22 +485,31 @@ export async function checkIn(ctx: ServiceContext, registrationId: string): Prom
   return getAdminRegistration(ctx, registrationId);
 }
 
-/**
- * Door bookkeeping only; the contracts have no event for it, so the version grows (it is a change) and
- * consumers simply see a gap before the next event.
- */
 export async function markNoShow(ctx: ServiceContext, registrationId: string): Promise<AdminRegistration> {
   await ctx.db.transaction().execute(async (trx) => {
     const { meeting, registration } = await lockBoth(trx, registrationId);
+    if (registration.erased_at) refuse({ ok: false, reason: 'an erased registration cannot be marked' });
     const transition = noShowTransition(registration.status, meeting.starts_at, ctx.clock.now());
     refuse(transition);
     if (!transition.changed) return;
     const now = ctx.clock.now();
-    await changeRegistration(trx, registration, {
+    const row = await changeRegistration(trx, registration, {
       status: 'no_show',
       version: registration.version + 1,
       no_show_at: now,
       updated_at: now,
+    });
+    await enqueueEvent(trx, attendeeMarkedNoShow, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: {
+        ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
+        status: 'no_show',
+        position: null,
+        markedAt: now.toISOString(),
+      },
     });
   });
   return getAdminRegistration(ctx, registrationId);
@@ -540,7 +552,7 @@ export async function viewOwnRegistration(ctx: ServiceContext, token: string): P
   };
 }
 
-/** Needs and consents are not in any event (mails do not use them), so this publishes nothing. */
+/** Publishes the needs and consents after the change, for systems that cater for or seat attendees. */
 export async function updateOwnNeeds(
   ctx: ServiceContext,
   token: string,
@@ -549,8 +561,15 @@ export async function updateOwnNeeds(
   const found = await byToken(ctx, token);
   await ctx.db.transaction().execute(async (trx) => {
     const row = (await lockRegistration(trx, found.id))!;
-    if (row.status === 'cancelled')
-      refuse({ ok: false, reason: 'a cancelled registration cannot be changed' });
+    const { status } = row;
+    if (status === 'cancelled') {
+      throw new HttpProblem(
+        409,
+        'invalid-status',
+        'Not possible in this status',
+        'a cancelled registration cannot be changed',
+      );
+    }
     const next = {
       dietary_needs: input.dietaryNeeds === undefined ? row.dietary_needs : input.dietaryNeeds || null,
       accessibility_needs:
@@ -558,9 +577,35 @@ export async function updateOwnNeeds(
       consent_photo: input.consents?.photo ?? row.consent_photo,
       consent_attendee_list: input.consents?.attendeeList ?? row.consent_attendee_list,
     };
-    const unchanged = (Object.keys(next) as (keyof typeof next)[]).every((k) => next[k] === row[k]);
-    if (unchanged) return;
-    await updateRegistration(trx, row.id, { ...next, version: row.version + 1, updated_at: ctx.clock.now() });
+    const changed = {
+      dietaryNeeds: next.dietary_needs !== row.dietary_needs,
+      accessibilityNeeds: next.accessibility_needs !== row.accessibility_needs,
+      consents:
+        next.consent_photo !== row.consent_photo || next.consent_attendee_list !== row.consent_attendee_list,
+    };
+    const changedFields = attendeeNeedsFields.filter((field) => changed[field]);
+    if (changedFields.length === 0) return;
+    const now = ctx.clock.now();
+    const updated = await updateRegistration(trx, row.id, {
+      ...next,
+      version: row.version + 1,
+      updated_at: now,
+    });
+    await enqueueEvent(trx, attendeeNeedsChanged, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: {
+        ...attendeeSnapshot(updated, manageUrlWithoutToken(ctx.publicBaseUrl)),
+        status,
+        position: status === 'waitlisted' ? await waitlistPositionOf(trx, row.meeting_id, row.seq) : null,
+        dietaryNeeds: updated.dietary_needs,
+        accessibilityNeeds: updated.accessibility_needs,
+        consents: { photo: updated.consent_photo, attendeeList: updated.consent_attendee_list },
+        changedFields,
+      },
+    });
   });
   return viewOwnRegistration(ctx, token);
 }
