@@ -9,5 +9,7 @@ export * from './logger.ts';
 export * from './metrics.ts';
 export * from './operations.routes.ts';
 export * from './problem.ts';
+export * from './secret-url.rules.ts';
+export * from './text-input.rules.ts';
 export * from './runtime.ts';
 export * from './service.ts';

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { BaseConfig } from './base-config.ts';
-import { registerEventCatalogRoutes } from './event-catalog.routes.ts';
+import { CATALOG_STYLE, registerEventCatalogRoutes } from './event-catalog.routes.ts';
 import { createHttpServer, type HttpServerOptions } from './http-server.ts';
 import type { RunningService } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
@@ -44,6 +44,16 @@ export async function createService<DB extends ServiceTables, Config extends Bas
       ...definition.http,
       logger,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
+      timeouts: {
+        requestMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        idleMs: config.HTTP_IDLE_TIMEOUT_MS,
+        keepAliveMs: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+        drainMs: config.HTTP_DRAIN_TIMEOUT_MS,
+      },
+      contentSecurity: {
+        inlineStyles: [CATALOG_STYLE, ...(definition.http.contentSecurity?.inlineStyles ?? [])],
+        inlineScripts: definition.http.contentSecurity?.inlineScripts ?? [],
+      },
     });
     registerOperationsRoutes(http, runtime, () => shuttingDown);
     registerEventCatalogRoutes(http);

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { dealProjectionConsumer } from './consumers/deal-projection.consumer.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
+import { STYLE } from './pages/page.views.ts';
 
 export const definition: ServiceDefinition<Database, Config> = {
   service: 'registration',
@@ -21,6 +22,7 @@ export const definition: ServiceDefinition<Database, Config> = {
       { name: 'meetings (admin)', description: 'Create, edit, publish, reschedule and cancel meetings' },
       { name: 'registrations (admin)', description: 'Attendee lists, check-in and no-shows' },
     ],
+    contentSecurity: { inlineStyles: [STYLE] },
   },
   app,
 };

@@ -11,7 +11,8 @@ export function h(value: unknown): string {
     .replaceAll("'", '&#39;');
 }
 
-const STYLE = `
+/** The pages' one inline block; service.ts lists it so the content security policy allows it by hash. */
+export const STYLE = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;color:#1a1a1a;background:#fff;margin:0}
 main{max-width:42rem;margin:0 auto;padding:1.5rem}
 a{color:#0a4f8a}
