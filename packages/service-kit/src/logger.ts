@@ -21,20 +21,20 @@ export function createLogger(options: {
   destination?: DestinationStream;
 }): Logger {
   const settings = {
-      level: options.level,
-      base: { service: options.service },
-      serializers: {
-        req: (req: LoggedRequest) => ({
-          method: req.method,
-          url: req.url === undefined ? undefined : redactUrl(req.url),
-          route: req.routeOptions?.url,
-          id: req.id,
-        }),
-      },
-      redact: {
-        paths: ['req.headers.authorization', '*.password', '*.email', 'email'],
-        censor: '[redacted]',
-      },
+    level: options.level,
+    base: { service: options.service },
+    serializers: {
+      req: (req: LoggedRequest) => ({
+        method: req.method,
+        url: req.url === undefined ? undefined : redactUrl(req.url),
+        route: req.routeOptions?.url,
+        id: req.id,
+      }),
+    },
+    redact: {
+      paths: ['req.headers.authorization', '*.password', '*.email', 'email'],
+      censor: '[redacted]',
+    },
   };
   return options.destination ? pino(settings, options.destination) : pino(settings);
 }
