@@ -98,6 +98,7 @@ export function buildServiceEnv(
     // loopback targets (these defaults exist only in the local launcher).
     env.WEBHOOK_ALLOWED_HOSTS ??= 'localhost';
     env.WEBHOOK_ALLOWED_CIDRS ??= '127.0.0.0/8,::1/128';
+    env.WEBHOOK_ALLOWED_PORTS ??= '*';
   }
   return {
     ...env,

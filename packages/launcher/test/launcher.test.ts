@@ -95,6 +95,7 @@ t.test('service environment', async (t) => {
   t.equal(notification.MAIL_DIR, '/data/mail', 'notification writes mails to the folder');
   t.equal(notification.WEBHOOK_SECRET_KEY, 'a2V5', 'webhook secrets are sealed at rest locally too');
   t.equal(notification.WEBHOOK_ALLOWED_CIDRS, '127.0.0.0/8,::1/128', 'a local webhook receiver is allowed');
+  t.equal(notification.WEBHOOK_ALLOWED_PORTS, '*', 'on any port (production allows 80 and 443 only)');
   t.notOk('WEBHOOK_ALLOWED_CIDRS' in env, 'only the notification service gets webhook settings');
   const smtp = buildServiceEnv(service('notification'), { ...input, smtpUrl: 'smtp://mail:25' }, base);
   t.equal(smtp.SMTP_URL, 'smtp://mail:25', 'or sends them through SMTP_URL');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defaultRetryDelaysMs, parseDuration } from './retry.rules.ts';
-import { parseCidr } from './ssrf.rules.ts';
+import { parseCidr, parsePortRanges } from './ssrf.rules.ts';
 
 const duration = (fallback: string) =>
   z
@@ -64,6 +64,18 @@ export const webhookConfigShape = {
       }
     }
   }),
+  /** Ports a target URL may use: `80,443` (the default), ranges like `8000-8999`, or `*` for any (tests). */
+  WEBHOOK_ALLOWED_PORTS: z
+    .string()
+    .default('80,443')
+    .transform((text, ctx) => {
+      try {
+        return parsePortRanges(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /** 32 bytes, base64: seals signing secrets at rest with AES-256-GCM. */
   WEBHOOK_SECRET_KEY: z
     .string()
