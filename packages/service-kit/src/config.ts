@@ -35,6 +35,11 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
       .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and -')
       .default(''),
     ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
+    /**
+     * Server-side secret of the keyed hash of API keys (`openssl rand -base64 32`). Unset, one is generated
+     * and kept in the schema. Changing it invalidates every issued key (configured ones are re-registered).
+     */
+    API_KEY_PEPPER: z.string().min(32, 'at least 32 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBLIC_BASE_URL: z.url().optional(),
     /** A consumer's failing event is retried after this delay, doubling up to the maximum, then dead-lettered. */

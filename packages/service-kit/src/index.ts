@@ -1,3 +1,4 @@
+export * from './api-keys.routes.ts';
 export * from './api-keys.ts';
 export type * from './base-config.ts';
 export * from './config.ts';

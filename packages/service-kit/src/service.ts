@@ -1,4 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { registerApiKeyRoutes } from './api-keys.routes.ts';
+import type { ConfiguredApiKey } from './api-keys.ts';
 import type { BaseConfig } from './base-config.ts';
 import { CATALOG_STYLE, registerEventCatalogRoutes } from './event-catalog.routes.ts';
 import { createHttpServer, type HttpServerOptions } from './http-server.ts';
@@ -8,7 +10,7 @@ import { registerOperationsRoutes } from './operations.routes.ts';
 import { type RuntimeOptions, type ServiceRuntime, type ServiceTables, startRuntime } from './runtime.ts';
 
 export interface ServiceDefinition<DB extends ServiceTables, Config extends BaseConfig>
-  extends Omit<RuntimeOptions<DB>, 'config' | 'logger'> {
+  extends Omit<RuntimeOptions<DB>, 'config' | 'logger' | 'configuredApiKeys'> {
   http: Omit<HttpServerOptions, 'logger'>;
   /** The service's own routes: a fastify plugin that receives the runtime and config. */
   app: FastifyPluginAsync<{ runtime: ServiceRuntime<DB>; config: Config }>;
@@ -17,6 +19,8 @@ export interface ServiceDefinition<DB extends ServiceTables, Config extends Base
    * HTTP listens; stopped after the consumers and before the relay, so what they commit is still relayed.
    */
   workers?: (context: { runtime: ServiceRuntime<DB>; config: Config }) => readonly ServiceWorker[];
+  /** Keys the service's own variables name, beside ADMIN_API_KEY (e.g. deal-tracking's READ_API_KEY). */
+  configuredApiKeys?: (config: Config) => ConfiguredApiKey[];
 }
 
 export interface ServiceWorker {
@@ -32,7 +36,13 @@ export async function createService<DB extends ServiceTables, Config extends Bas
   config: Config,
 ): Promise<RunningService<DB>> {
   const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL });
-  const runtime = await startRuntime<DB>({ ...definition, config, logger });
+  const configuredApiKeys: ConfiguredApiKey[] = [
+    ...(config.ADMIN_API_KEY
+      ? [{ name: 'ADMIN_API_KEY', key: config.ADMIN_API_KEY, scopes: ['admin' as const] }]
+      : []),
+    ...(definition.configuredApiKeys?.(config) ?? []),
+  ];
+  const runtime = await startRuntime<DB>({ ...definition, config, logger, configuredApiKeys });
   let shuttingDown = false;
   const workers: ServiceWorker[] = [];
   try {
@@ -55,7 +65,9 @@ export async function createService<DB extends ServiceTables, Config extends Bas
         inlineScripts: definition.http.contentSecurity?.inlineScripts ?? [],
       },
     });
+    http.decorate('apiKeys', runtime.apiKeys);
     registerOperationsRoutes(http, runtime, () => shuttingDown);
+    registerApiKeyRoutes(http);
     registerEventCatalogRoutes(http);
     await http.register(definition.app, { runtime, config });
     await http.ready();

@@ -1,13 +1,10 @@
 import {
-  type ApiKeyTables,
   createService,
-  ensureApiKey,
   newEventId,
   type ServiceDefinition,
   shutdown,
   systemClock,
 } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
@@ -32,17 +29,14 @@ export const definition: ServiceDefinition<Database, Config> = {
     ],
   },
   app,
+  configuredApiKeys: (config) =>
+    config.READ_API_KEY ? [{ name: 'READ_API_KEY', key: config.READ_API_KEY, scopes: ['read'] }] : [],
 };
 
 export async function startService(config: Config) {
   const service = await createService(definition, config);
   try {
     const db = service.runtime.db;
-    if (config.READ_API_KEY) {
-      await ensureApiKey(db as unknown as Kysely<ApiKeyTables>, config.READ_API_KEY, 'READ_API_KEY', [
-        'read',
-      ]);
-    }
     if (config.SEED_DEMO_DATA) {
       const seeded = await seedDemoData({ db, clock: systemClock, newId: newEventId });
       service.runtime.logger.info({ deals: seeded }, seeded ? 'demo data seeded' : 'demo data already there');

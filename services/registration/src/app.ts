@@ -29,7 +29,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
     newId: newEventId,
     publicBaseUrl: config.PUBLIC_BASE_URL.replace(/\/+$/, ''),
   };
-  const admin = requireScope(runtime.db as never, 'admin');
+  const admin = requireScope('admin');
 
   meetingRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });
