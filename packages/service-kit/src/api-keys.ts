@@ -20,7 +20,7 @@ export interface ApiKeyTables {
     source: Generated<string>;
     /** The actor that issued it (`api-key:<name>`), or `config`. */
     created_by: string | null;
-    /** Kept to the minute: enough to find unused keys, without a write per request. */
+    /** Of the last successful call, to the minute: enough to find unused keys, without a write per request. */
     last_used_at: Date | null;
     hash_scheme: Generated<string>;
   };
@@ -215,24 +215,43 @@ export class ApiKeyStore {
     });
   }
 
-  /** The key behind an Authorization header value, if it is valid; records its use. */
-  async verify(key: string): Promise<{ name: string; scopes: string[] } | null> {
+  /** The key behind an Authorization header value, if it is valid and not revoked. */
+  async verify(key: string): Promise<{ id: number; name: string; scopes: string[] } | null> {
     const row = await this.#db
       .selectFrom('api_key')
-      .select(['id', 'name', 'scopes', 'last_used_at'])
+      .select(['id', 'name', 'scopes'])
       .where('key_hash', '=', hashApiKey(this.#pepper, key))
       .where('hash_scheme', '=', KEYED)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
-    if (!row) return null;
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > LAST_USED_RESOLUTION_MS) {
-      await this.#db
-        .updateTable('api_key')
-        .set({ last_used_at: sql`now()` })
-        .where('id', '=', row.id)
-        .execute();
-    }
-    return { name: row.name, scopes: row.scopes };
+    return row ? { id: Number(row.id), name: row.name, scopes: row.scopes } : null;
+  }
+
+  readonly #recorded = new Map<number, number>();
+
+  /**
+   * Notes a successful use, to the minute: at most one write per key and minute on this replica, and none
+   * when another replica already noted this minute.
+   */
+  async recordUse(id: number): Promise<void> {
+    const now = Date.now();
+    if (now - (this.#recorded.get(id) ?? 0) < LAST_USED_RESOLUTION_MS) return;
+    this.#recorded.set(id, now);
+    await this.#db
+      .updateTable('api_key')
+      .set({ last_used_at: sql`now()` })
+      .where('id', '=', id)
+      .where((eb) =>
+        eb.or([
+          eb('last_used_at', 'is', null),
+          eb(
+            'last_used_at',
+            '<',
+            sql<Date>`now() - make_interval(secs => ${LAST_USED_RESOLUTION_MS / 1000})`,
+          ),
+        ]),
+      )
+      .execute();
   }
 
   async list(): Promise<ApiKeyRecord[]> {
@@ -319,6 +338,18 @@ export function requireScope(first: unknown, second?: Scope) {
       throw new HttpProblem(401, 'unauthorized', 'Authentication required', 'the API key is not valid');
     if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw problems.forbidden(scope);
     request.actor = `api-key:${key.name}`;
+    request.apiKeyId = key.id;
+  };
+}
+
+/**
+ * Records the key's use once the answer is known to be a success, before it is sent: a refused request
+ * writes nothing (not even this), and the write is done by the time the caller has its answer.
+ */
+export function recordApiKeyUse(store: ApiKeyStore) {
+  return async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (request.apiKeyId !== undefined && reply.statusCode < 400) await store.recordUse(request.apiKeyId);
+    return payload;
   };
 }
 
@@ -326,6 +357,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Who made an authenticated call; recorded with the changes it makes. */
     actor?: string;
+    /** The API key of an authenticated call (see recordApiKeyUse). */
+    apiKeyId?: number;
   }
   interface FastifyInstance {
     /** The service's API keys; requireScope checks against them. */

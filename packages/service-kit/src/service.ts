@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { registerApiKeyRoutes } from './api-keys.routes.ts';
-import type { ConfiguredApiKey } from './api-keys.ts';
+import { type ConfiguredApiKey, recordApiKeyUse } from './api-keys.ts';
 import type { BaseConfig } from './base-config.ts';
 import { CATALOG_STYLE, registerEventCatalogRoutes } from './event-catalog.routes.ts';
 import { createHttpServer, type HttpServerOptions } from './http-server.ts';
@@ -66,6 +66,7 @@ export async function createService<DB extends ServiceTables, Config extends Bas
       },
     });
     http.decorate('apiKeys', runtime.apiKeys);
+    http.addHook('onSend', recordApiKeyUse(runtime.apiKeys));
     registerOperationsRoutes(http, runtime, () => shuttingDown);
     registerApiKeyRoutes(http);
     registerEventCatalogRoutes(http);

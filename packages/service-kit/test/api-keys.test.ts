@@ -91,8 +91,13 @@ t.test(
     ).json();
 
     t.equal((await call(service, issued.key)).statusCode, 403, 'a read key is known but may not administer');
-    const afterUse = (await call(service, keyA)).json().items;
-    t.ok(afterUse.find((k: { name: string }) => k.name === 'website').lastUsedAt, 'its last use is recorded');
+    t.equal((await call(service, ops.key)).statusCode, 200);
+    const afterUse = (await call(service, keyA)).json().items as {
+      name: string;
+      lastUsedAt: string | null;
+    }[];
+    t.ok(afterUse.find((k) => k.name === 'ops')?.lastUsedAt, 'a successful use is recorded');
+    t.equal(afterUse.find((k) => k.name === 'website')?.lastUsedAt, null, 'a refused one writes nothing');
     t.notOk(JSON.stringify(afterUse).includes(issued.key), 'the list never shows a key');
 
     const { rows } = await service.runtime.pool.query(
