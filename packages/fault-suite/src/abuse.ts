@@ -174,7 +174,11 @@ export function nulProbes(op: Operation, ids: Partial<Record<string, string>>): 
     probes.push({ path: valid.replace(`{${p.name}}`, 'a%00b'), body, field: `params.${p.name}` });
   }
   for (const q of op.queryParams) {
-    probes.push({ path: `${path}?${encodeURIComponent(q.name)}=a%00b`, body, field: `query.${q.name}` });
+    probes.push({
+      path: `${path}?${encodeURIComponent(q.name)}=a%00b`,
+      body,
+      field: `querystring.${q.name}`,
+    });
   }
   const leaf = body === undefined ? null : firstStringLeaf(body, []);
   if (leaf) probes.push({ path, body: withNulAt(body, leaf), field: ['body', ...leaf].join('.') });

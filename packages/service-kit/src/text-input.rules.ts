@@ -1,11 +1,11 @@
 /**
  * Postgres cannot store U+0000 in text (it fails the whole statement), and no field of this system has a use
  * for it; elsewhere it truncates strings in C libraries and log viewers. So one rule for every service: a NUL
- * anywhere in the path, query or body is bad input, answered before validation and before any handler.
+ * anywhere in the path, query string or body is bad input, answered before validation and before any handler.
  */
 
 export interface NulByteFinding {
-  /** Where it was, as validation problems name fields: `body.attendee.name`, `query.q`, `params.token`. */
+  /** Where it was, named as validation problems name fields: `body.attendee.name`, `querystring.q`, `params.token`. */
   field: string;
 }
 
@@ -37,7 +37,7 @@ export function findNulByteInRequest(request: {
 }): NulByteFinding | null {
   return (
     findNulByte(request.params, 'params') ??
-    findNulByte(request.query, 'query') ??
+    findNulByte(request.query, 'querystring') ??
     findNulByte(request.body, 'body')
   );
 }

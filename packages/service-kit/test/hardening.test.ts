@@ -54,7 +54,7 @@ t.test('a NUL byte anywhere in the input is a 400 problem naming the field', asy
 
   const cases: [string, InjectOptions, string][] = [
     ['path', { method: 'POST', url: '/notes/a%00b', payload: { name: 'x' } }, 'params.title'],
-    ['query', { method: 'POST', url: '/notes/a?q=%00', payload: { name: 'x' } }, 'query.q'],
+    ['query', { method: 'POST', url: '/notes/a?q=%00', payload: { name: 'x' } }, 'querystring.q'],
     ['JSON body', { method: 'POST', url: '/notes/a', payload: { name: 'a\u0000' } }, 'body.name'],
     [
       'nested JSON body',
