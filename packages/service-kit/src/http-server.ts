@@ -16,7 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { HttpProblem, PROBLEM_CONTENT_TYPE, type Problem, problemBody, problems } from './problem.ts';
-import { type ContentSecurity, securityHeadersHook } from './security-headers.ts';
+import { type ContentSecurity, contentSecurityPolicy, securityHeadersHook } from './security-headers.ts';
 import { findNulByteInRequest } from './text-input.rules.ts';
 
 export type HttpServer = FastifyInstance<
@@ -130,7 +130,10 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: contentSecurityPolicy({}, { inlineStyleAttributes: true }),
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {

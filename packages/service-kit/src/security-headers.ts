@@ -16,8 +16,14 @@ const cspHash = (text: string) => `'sha256-${createHash('sha256').update(text, '
  * plugins, forms post back here only. Hashes, not `'unsafe-inline'` and not per-response nonces: the pages'
  * inline blocks are constants, and a hash lets nothing else through.
  */
-export function contentSecurityPolicy(security: ContentSecurity = {}): string {
+export function contentSecurityPolicy(
+  security: ContentSecurity = {},
+  options: { inlineStyleAttributes?: boolean } = {},
+): string {
   const styles = (security.inlineStyles ?? []).map(cspHash);
+  // Only for the API docs: Swagger UI renders highlighted examples with style attributes. Its scripts stay
+  // strict, and the page holds no personal data.
+  if (options.inlineStyleAttributes) styles.push("'unsafe-inline'");
   const scripts = (security.inlineScripts ?? []).map(cspHash);
   return [
     "default-src 'none'",
