@@ -1,7 +1,7 @@
 # One image recipe for the three services; the SERVICE build argument picks which one the container runs:
 #   docker build --build-arg SERVICE=registration .   (registration | deal-tracking | notification)
 # The image runs the service's bundle (`npm run build`: the project's own TypeScript bundled by esbuild, npm
-# packages left as imports from node_modules), which saves the ≈ 45 MB of RSS that tsx keeps per process.
+# packages left as imports from node_modules), which saves the memory that tsx keeps per process.
 
 FROM node:24.21.0-bookworm-slim AS manifests
 WORKDIR /src
@@ -9,7 +9,7 @@ COPY . .
 # Only the manifests reach the install layer, so an edit to source code does not re-run npm ci.
 RUN mkdir -p /manifests \
  && cp package.json package-lock.json /manifests/ \
- && for f in packages/*/package.json services/*/package.json; do \
+ && for f in packages/*/package.json services/*/package.json infra/package.json; do \
       mkdir -p "/manifests/$(dirname "$f")" && cp "$f" "/manifests/$f"; \
     done
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { serviceNodeFlags } from '@citydeals/infra/build';
 import { connectNats } from '@citydeals/messaging';
 import { deleteNamespaceStreams, freePort, testServers } from '@citydeals/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { serviceNodeFlags } from '../../../infra/build/build-services.ts';
 import { repoRoot, type Spawned, spawnTs, waitForHttp } from './processes.ts';
 
 export type ServiceName = 'registration' | 'notification' | 'deal-tracking';

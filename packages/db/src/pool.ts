@@ -20,7 +20,7 @@ export interface DatabaseOptions {
  * settling a bounded batch of a queue table need. Queue tables go from nearly empty to thousands of rows
  * between two autovacuum analyses (a burst after a quiet spell, a fresh deployment); planned on statistics
  * that say they are nearly empty, Postgres read and sorted every due row to take 50, or hashed the whole
- * table to update 50 rows by id: 20–40 ms per statement at 5 000–10 000 rows, growing with the backlog.
+ * table to update 50 rows by id: a cost per statement that grows with the backlog.
  */
 export const INDEX_PLANNED_SETTINGS = {
   enable_sort: 'off',

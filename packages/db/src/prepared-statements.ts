@@ -8,9 +8,9 @@ const MARK_AT_END = /\/\*prepared:([a-z0-9-]+)\*\/$/;
 /**
  * Put first in a hot statement's SQL (`sql\`${prepared('register')} with …\``), or last in a Kysely builder
  * (`.modifyEnd(prepared('lease-mail'))`), to have Postgres parse and plan it once per connection instead
- * of on every call: for the registering statement (a CTE of an update and two inserts) planning took ≈ 1 ms
- * of Postgres CPU, as much as executing it; in the webhook burst, parsing and planning were a third of
- * Postgres's CPU. Only for statements whose text does not vary with their input (arrays, not value lists).
+ * of on every call: for the registering statement (a CTE of an update and two inserts) planning cost as much
+ * Postgres CPU as executing it, and in the webhook burst parsing and planning were a large share of Postgres'
+ * CPU. Only for statements whose text does not vary with their input (arrays, not value lists).
  */
 export function prepared(name: string): RawBuilder<unknown> {
   if (!/^[a-z0-9-]+$/.test(name)) throw new Error(`prepared statement name "${name}": a-z, 0-9 and -`);

@@ -17,6 +17,7 @@ import {
 } from './nats.ts';
 import { choosePort } from './ports.ts';
 import { type PostgresHandle, startEmbeddedPostgres, useExternalPostgres } from './postgres.ts';
+import { decideRestart } from './restart.rules.ts';
 import {
   buildServiceEnv,
   publicBaseUrl,
@@ -26,15 +27,21 @@ import {
   waitUntilReady,
 } from './services.ts';
 
-// A service drains in the order of ARCHITECTURE rule 7 within its own SHUTDOWN_TIMEOUT_MS (15 s); a little
+// A service drains in the order of docs/architecture.md rule 7 within SHUTDOWN_TIMEOUT_MS (15 s); a little
 // more here, then SIGKILL.
 const SERVICE_STOP_TIMEOUT_MS = 20_000;
 
 interface RunningService {
   definition: ServiceDefinition;
   port: number;
+  env: NodeJS.ProcessEnv;
   process: ManagedProcess;
+  /** When it died before, for the restart schedule. */
+  crashes: number[];
 }
+
+/** The port of `127.0.0.1:5432` or `nats://127.0.0.1:4222`. */
+const portOf = (address: string): number => Number(address.slice(address.lastIndexOf(':') + 1));
 
 type Phase = 'starting' | 'running' | 'stopping';
 
@@ -63,7 +70,17 @@ class Launcher {
     this.#pendingInfra = postgres;
     this.#postgres = await postgres;
     if (this.#stopping()) return;
-    this.#watchInfra('Postgres', this.#postgres.process);
+    this.#superviseInfra('Postgres', this.#postgres.process, [], () =>
+      startEmbeddedPostgres(
+        config.CITYDEALS_DATA_DIR,
+        secrets,
+        undefined,
+        portOf(this.#postgres!.address),
+      ).then((handle) => {
+        this.#postgres = handle;
+        return handle.process;
+      }),
+    );
     done(
       this.#postgres.kind === 'external'
         ? `Postgres from DATABASE_URL (${this.#postgres.address})`
@@ -76,7 +93,12 @@ class Launcher {
     this.#pendingInfra = nats;
     this.#nats = await nats;
     if (this.#stopping()) return;
-    this.#watchInfra('nats-server', this.#nats.process);
+    this.#superviseInfra('nats-server', this.#nats.process, [], () =>
+      this.#startNats(secrets, portOf(this.#nats!.url)).then((handle) => {
+        this.#nats = handle;
+        return handle.process;
+      }),
+    );
     const natsLabel =
       this.#nats.kind === 'external'
         ? `NATS from NATS_URL (${this.#nats.url})`
@@ -118,9 +140,9 @@ class Launcher {
           eventNamespace,
         });
         const proc = startService(definition, env, childPrinter(definition.dir));
-        const running = { definition, port, process: proc };
+        const running: RunningService = { definition, port, env, process: proc, crashes: [] };
         this.#services.push(running);
-        this.#watchService(running);
+        this.#superviseService(running);
         await waitUntilReady(definition, proc, publicBaseUrl(port), config.CITYDEALS_READY_TIMEOUT_MS);
         if (!this.#stopping()) done(`${definition.dir} ready on ${publicBaseUrl(port)}`, t);
       }),
@@ -138,7 +160,7 @@ class Launcher {
     );
   }
 
-  async #startNats(secrets: DevSecrets): Promise<NatsHandle> {
+  async #startNats(secrets: DevSecrets, port?: number): Promise<NatsHandle> {
     const { config } = this;
     if (config.NATS_URL) {
       return useExternalNats(config.NATS_URL, {
@@ -149,7 +171,7 @@ class Launcher {
     }
     const binary = await findNatsServer();
     if (!binary) throw new NatsServerMissing();
-    return startLocalNats(binary, config.CITYDEALS_DATA_DIR, secrets);
+    return startLocalNats(binary, config.CITYDEALS_DATA_DIR, secrets, undefined, port);
   }
 
   /**
@@ -166,23 +188,111 @@ class Launcher {
     return ns;
   }
 
-  #watchService(service: RunningService): void {
-    void service.process.exited.then((status) => {
+  /**
+   * A service that dies once the system is up is started again on the same port and environment, after a
+   * growing pause, while the others keep running; one that keeps dying is given up on, loudly. While the
+   * system is still starting, a death fails the start instead: that is a setup problem to show at once.
+   */
+  #superviseService(service: RunningService): void {
+    const { definition } = service;
+    void service.process.exited.then(async (status) => {
       if (this.#stopping()) return;
       const lines = service.process.lastLines(8);
-      failed(
-        `${service.definition.dir} stopped unexpectedly (${describeExit(status)}); its last lines:\n${lines}`,
+      if (this.#phase === 'starting') {
+        failed(`${definition.dir} stopped unexpectedly (${describeExit(status)}); its last lines:\n${lines}`);
+        void this.stop(1);
+        return;
+      }
+      const now = performance.now();
+      const decision = decideRestart(service.crashes, now);
+      service.crashes.push(now);
+      if (decision.kind === 'give-up') {
+        failed(
+          `${definition.dir} stopped unexpectedly (${describeExit(status)}), ${decision.crashes} times within ` +
+            `${decision.windowMs / 60_000} min: not restarting it again. The rest keeps running; ` +
+            `stop with Ctrl-C and look at its last lines:\n${lines}`,
+        );
+        return;
+      }
+      warn(
+        `${definition.dir} stopped unexpectedly (${describeExit(status)}); restarting it in ` +
+          `${(decision.delayMs / 1000).toFixed(1)} s (restart ${decision.attempt} of ${decision.of}); its last lines:\n${lines}`,
       );
-      void this.stop(1);
+      if (!(await this.#pause(decision.delayMs))) return;
+      const t = performance.now();
+      service.process = startService(definition, service.env, childPrinter(definition.dir));
+      this.#superviseService(service);
+      const url = publicBaseUrl(service.port);
+      await waitUntilReady(definition, service.process, url, this.config.CITYDEALS_READY_TIMEOUT_MS).then(
+        () => {
+          if (!this.#stopping()) done(`${definition.dir} ready again on ${url}`, t);
+        },
+        // Died while starting: its exit handler above decides what happens next.
+        (err: Error) => {
+          if (!this.#stopping() && service.process.isRunning()) warn(err.message);
+        },
+      );
     });
   }
 
-  #watchInfra(name: string, proc: ManagedProcess | undefined): void {
-    void proc?.exited.then((status) => {
+  /**
+   * The same for the local Postgres and nats-server, restarted on their port so the services reconnect by
+   * themselves. A restart that fails (Postgres refuses while the killed server's backends still hold its
+   * shared memory) counts as another crash and is tried again later. Without them nothing works, so giving
+   * up on one stops everything.
+   */
+  #superviseInfra(
+    name: string,
+    proc: ManagedProcess | undefined,
+    crashes: number[],
+    restart: () => Promise<ManagedProcess | undefined>,
+  ): void {
+    void proc?.exited.then(async (status) => {
       if (this.#stopping()) return;
-      failed(`${name} stopped unexpectedly (${describeExit(status)}); its last lines:\n${proc.lastLines(8)}`);
-      void this.stop(1);
+      let why = `stopped unexpectedly (${describeExit(status)}); its last lines:\n${proc.lastLines(8)}`;
+      if (this.#phase === 'starting') {
+        failed(`${name} ${why}`);
+        void this.stop(1);
+        return;
+      }
+      for (;;) {
+        const now = performance.now();
+        const decision = decideRestart(crashes, now);
+        crashes.push(now);
+        if (decision.kind === 'give-up') {
+          failed(
+            `${name} failed ${decision.crashes} times within ${decision.windowMs / 60_000} min: ` +
+              `giving up and stopping everything. Last: ${why}`,
+          );
+          void this.stop(1);
+          return;
+        }
+        warn(
+          `${name} ${why}\n  restarting it in ${(decision.delayMs / 1000).toFixed(1)} s ` +
+            `(restart ${decision.attempt} of ${decision.of})`,
+        );
+        if (!(await this.#pause(decision.delayMs))) return;
+        const t = performance.now();
+        const started = restart();
+        this.#pendingInfra = started;
+        try {
+          const next = await started;
+          if (this.#stopping()) return;
+          done(`${name} running again`, t);
+          this.#superviseInfra(name, next, crashes, restart);
+          return;
+        } catch (err) {
+          if (this.#stopping()) return;
+          why = `could not be restarted: ${(err as Error).message}`;
+        }
+      }
     });
+  }
+
+  /** Waits `ms`; false when a stop began meanwhile. */
+  async #pause(ms: number): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, ms));
+    return !this.#stopping();
   }
 
   /** Services first (each drains itself), then NATS, then Postgres; exits with `code`. */

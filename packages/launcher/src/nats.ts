@@ -3,7 +3,7 @@ import { constants } from 'node:fs';
 import { access, mkdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import type { ServiceSchema } from '../../../infra/postgres/apply-init-sql.ts';
+import type { ServiceSchema } from '@citydeals/infra/postgres';
 import { REPO_ROOT } from './config.ts';
 import type { DevSecrets } from './dev-secrets.ts';
 import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';
@@ -85,11 +85,13 @@ export async function startLocalNats(
   dataDir: string,
   secrets: DevSecrets,
   configFile = NATS_CONFIG,
+  /** A restart keeps the port the services were given. */
+  port?: number,
 ): Promise<NatsHandle> {
   const storeDir = join(dataDir, 'nats');
   await mkdir(storeDir, { recursive: true });
   const version = await natsVersion(binary);
-  const port = await freePort();
+  port ??= await freePort();
   const url = `nats://${LOCALHOST}:${port}`;
   const common = ['-a', LOCALHOST, '-p', String(port), '-sd', storeDir];
 

@@ -5,14 +5,14 @@ import { createRequire } from 'node:module';
 import { dirname, join, parse } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
 import {
   applyInitSql,
   DEFAULT_ROLE_NAMES,
   type InitSqlVars,
   SERVICE_SCHEMAS,
   type ServiceSchema,
-} from '../../../infra/postgres/apply-init-sql.ts';
+} from '@citydeals/infra/postgres';
+import pg from 'pg';
 import type { DevSecrets } from './dev-secrets.ts';
 import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';
 import { freePort, LOCALHOST } from './ports.ts';
@@ -72,6 +72,8 @@ export async function startEmbeddedPostgres(
   dataDir: string,
   secrets: DevSecrets,
   onLine?: (line: string) => void,
+  /** A restart keeps the port the services were given. */
+  port?: number,
 ): Promise<PostgresHandle> {
   const binaries = await postgresBinaries();
   const owner = await osUserForPostgres();
@@ -81,7 +83,7 @@ export async function startEmbeddedPostgres(
   const freshData = !(await exists(join(pgDir, 'PG_VERSION')));
   if (freshData) await initdb(binaries.initdb, dataDir, pgDir, secrets.postgresSuperuser, owner);
 
-  const port = await freePort();
+  port ??= await freePort();
   const server = startManagedProcess({
     name: 'postgres',
     command: binaries.postgres,

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { ServiceSchema } from '../../../infra/postgres/apply-init-sql.ts';
+import type { ServiceSchema } from '@citydeals/infra/postgres';
 import { formatLogLine } from './child-log.ts';
 import { REPO_ROOT } from './config.ts';
 import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';

@@ -1,17 +1,12 @@
 // The launcher's proof is a real run: `npm start` on a temporary data folder (embedded Postgres, its own
 // nats-server with the infra config, the three services), checked from outside, stopped with SIGINT, and
 // started again on the same data. Pure parts are tested directly first.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { eventually } from '@citydeals/testkit';
+import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '@citydeals/infra/postgres';
 import pg from 'pg';
 import t from 'tap';
-import { DEFAULT_ROLE_NAMES, SERVICE_SCHEMAS } from '../../../infra/postgres/apply-init-sql.ts';
 import { formatLogLine } from '../src/child-log.ts';
 import { loadLauncherConfig } from '../src/config.ts';
 import { loadOrCreateDevSecrets } from '../src/dev-secrets.ts';
@@ -25,9 +20,8 @@ import {
   type ServiceDefinition,
 } from '../src/index.ts';
 import { findNatsServer, NatsServerMissing, startLocalNats } from '../src/nats.ts';
+import { type Run, startLauncher, stopWithCtrlC } from './launcher-run.ts';
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(REPO_ROOT, 'packages', 'launcher', 'src', 'main.ts');
 const service = (dir: string) => SERVICES.find((s) => s.dir === dir) as ServiceDefinition;
 
 t.test('port choice', async (t) => {
@@ -170,17 +164,6 @@ t.test('nats-server: missing, and a config that cannot be used', async (t) => {
   t.equal(nats.credentials, undefined);
 });
 
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  /** The launcher and every process below it, captured once everything is up. */
-  pids: number[];
-  urls: Record<string, string>;
-  adminKey: string;
-  postgresPort: number;
-  startupMs: number;
-}
-
 t.test('npm start: start, use, stop with Ctrl-C, start again on the same data', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'citydeals-launcher-'));
   // Postgres runs as the `postgres` OS user here (we are root), which must be able to enter the folder.
@@ -285,118 +268,3 @@ t.test('npm start: start, use, stop with Ctrl-C, start again on the same data', 
   t.ok((await readdir(join(dataDir, 'nats'))).length > 0, 'NATS keeps its store in the data folder');
   await stopWithCtrlC(t, second);
 });
-
-type TestContext = Parameters<Parameters<typeof t.test>[0]>[0];
-
-async function startLauncher(t: TestContext, dataDir: string): Promise<Run> {
-  // tap's own variables would make nested node processes behave like tap children.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !/^(TAP|_TAPJS|NODE_OPTIONS)/.test(k)),
-  );
-  const began = performance.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    cwd: REPO_ROOT,
-    env: {
-      ...env,
-      CITYDEALS_DATA_DIR: dataDir,
-      // Any free port: other runs on this machine may hold 3001-3003.
-      REGISTRATION_PORT: '0',
-      DEAL_TRACKING_PORT: '0',
-      NOTIFICATION_PORT: '0',
-      CITYDEALS_READY_TIMEOUT_MS: '45000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    output += chunk;
-  });
-  const summaryDone = /curl -H "Authorization: Bearer (cdk_[A-Za-z0-9_-]+)" \S+\n/;
-  let exited = false;
-  child.once('exit', () => {
-    exited = true;
-  });
-  // Stops polling as soon as the launcher gives up, so a failed start does not hold the test for the timeout.
-  await eventually(() => summaryDone.test(output) || exited, 50_000, 100);
-  if (!summaryDone.test(output)) {
-    child.kill('SIGKILL');
-    t.fail('the launcher printed its summary', { output });
-    throw new Error('the launcher did not start; its output is in the failure above');
-  }
-  const startupMs = performance.now() - began;
-  const urls: Record<string, string> = {};
-  for (const title of ['Registration', 'Deal tracking', 'Notification']) {
-    const match = new RegExp(`^  ${title}\\s+(http://127\\.0\\.0\\.1:\\d+)\\s+docs: \\1/docs$`, 'm').exec(
-      output,
-    );
-    t.ok(match, `summary shows the ${title} URL and its docs page`);
-    urls[title] = match?.[1] ?? '';
-  }
-  t.match(output, /Mail folder\s+\S*mail/, 'summary shows the mail folder');
-  t.match(output, /openapi\.json/, 'summary names the OpenAPI document');
-  const adminKey = summaryDone.exec(output)?.[1] ?? '';
-  t.match(output, new RegExp(`Admin key\\s+${adminKey}`), 'summary shows the admin key');
-  const postgresPort = Number(/✓ Postgres \(embedded[^)]*\) on 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
-  return {
-    child,
-    output: () => output,
-    pids: descendants(child.pid!),
-    urls,
-    adminKey,
-    postgresPort,
-    startupMs,
-  };
-}
-
-async function stopWithCtrlC(t: TestContext, run: Run): Promise<number> {
-  t.ok(run.pids.length >= 6, `the launcher runs its children (${run.pids.length} processes)`);
-  const began = performance.now();
-  const exited = once(run.child, 'exit') as Promise<[number | null, string | null]>;
-  run.child.kill('SIGINT');
-  const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 30_000).unref());
-  const result = await Promise.race([exited, timeout]);
-  t.not(result, 'timeout', 'the launcher exits within 30 s of SIGINT');
-  t.same(result, [0, null], 'with exit code 0', { output: run.output().slice(-2000) });
-  const left = await eventually(() => {
-    const alive = run.pids.filter(isAlive);
-    return alive.length === 0 ? [] : undefined;
-  }, 5_000);
-  t.same(left ?? run.pids.filter(isAlive), [], 'no process of the run is left');
-  return performance.now() - began;
-}
-
-/** The process and all below it, from /proc (Linux): services, nats-server, Postgres and its backends. */
-function descendants(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command name may hold spaces and parentheses; the fields after its last ')' are fixed.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  const all: number[] = [];
-  const walk = (pid: number) => {
-    all.push(pid);
-    for (const child of children.get(pid) ?? []) walk(child);
-  };
-  walk(root);
-  return all;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    // A zombie still answers signal 0 until reaped; it runs nothing any more.
-    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
-  } catch {
-    return false;
-  }
-}

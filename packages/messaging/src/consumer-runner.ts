@@ -94,6 +94,16 @@ export class ConsumerRunner<DB extends MessagingTables> {
     this.#lookupType = options.lookupType ?? findEventByType;
   }
 
+  /** Events in the stream this durable has not yet acknowledged: not yet delivered, or delivered and in hand. */
+  async backlog(): Promise<number> {
+    const { jsm, namespace, definition } = this.#o;
+    const info = await jsm.consumers.info(
+      namespace.streamName(definition.stream),
+      namespace.durable(definition.name),
+    );
+    return info.num_pending + info.num_ack_pending;
+  }
+
   async start(): Promise<void> {
     const { jsm, js, namespace, definition, concurrency } = this.#o;
     const stream = namespace.streamName(definition.stream);

@@ -1,8 +1,15 @@
 import type { DeadLetterTable, MessagingTables } from '@citydeals/db';
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ConsumerRunner } from './consumer-runner.ts';
 
 export type DeadLetter = Selectable<DeadLetterTable>;
+
+/** Dead letters nobody has retried or resolved (the open-letters index answers it). */
+export async function countOpenDeadLetters<DB>(db: Kysely<DB>): Promise<number> {
+  const { rows } = await sql<{ open: number }>`
+    select count(*)::int as open from dead_letter where resolved_at is null`.execute(db);
+  return rows[0]?.open ?? 0;
+}
 
 export function listDeadLetters(
   db: Kysely<MessagingTables>,

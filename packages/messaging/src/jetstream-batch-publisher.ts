@@ -17,9 +17,9 @@ export interface BatchItem {
  * Publishes batches to JetStream as plain NATS publishes, each with its own reply subject under one inbox
  * subscription, and matches the acknowledgements to them. `JetStreamClient.publish` makes every message a
  * request of its own: a timer, a muxed-inbox entry, its options copied, and an Error with a stack trace
- * made on every successful ack (by the request's cancel). In a profile of the registration service under
- * load, publishing and its acks took ≈ 7 % of the samples that way and ≈ 2.6 % this way, where a batch
- * costs one timer and a map entry per message. The wire is the same: a JetStream publish is a NATS message
+ * made on every successful ack (by the request's cancel), which showed in profiles of the registration
+ * service under load (figures in docs/performance.md). Here a batch costs one timer and a map entry per
+ * message. The wire is the same: a JetStream publish is a NATS message
  * with a reply subject, and the stream answers it with its acknowledgement.
  */
 export class JetStreamBatchPublisher {

@@ -18,7 +18,7 @@ export function connectNats(options: NatsOptions): Promise<NatsConnection> {
     reconnectTimeWait: 500,
     waitOnFirstConnect: false,
     // Otherwise every request and publish builds an Error up front to keep its caller's stack for a later
-    // timeout: a fifth of the relay's CPU in profiles. Errors keep their own message and subject.
+    // timeout: a large share of the relay's CPU in profiles. Errors keep their own message and subject.
     noAsyncTraces: true,
   });
 }

@@ -2,8 +2,8 @@ import { randomFillSync } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 
 /**
- * Bytes from the system CSPRNG, drawn 4 KiB at a time: a `randomFillSync` costs ≈ 2.7 µs on these machines
- * whatever its size up to a few KiB, and a registration needs three small draws (two ids and a token).
+ * Bytes from the system CSPRNG, drawn 4 KiB at a time: a `randomFillSync` costs about the same whatever its
+ * size up to a few KiB, and a registration needs three small draws (two ids and a token).
  * Each byte is handed out once.
  */
 const pool = Buffer.alloc(4096);

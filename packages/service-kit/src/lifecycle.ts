@@ -12,9 +12,9 @@ export interface RunningService<DB extends ServiceTables> {
 }
 
 /**
- * The shutdown order of ARCHITECTURE rule 7: stop taking requests, drain consumers, stop workers, stop the
- * relay, close fastify (in-flight requests finish), drain NATS, close the pool. Nothing committed is lost:
- * an event a request commits after the relay stopped stays in the outbox for the next start.
+ * The shutdown order of rule 7 in docs/architecture.md: stop taking requests, drain consumers, stop workers,
+ * stop the relay, close fastify (in-flight requests finish), drain NATS, close the pool. Nothing committed is
+ * lost: an event a request commits after the relay stopped stays in the outbox for the next start.
  */
 export async function shutdown<DB extends ServiceTables>(service: RunningService<DB>): Promise<void> {
   const { http, runtime } = service;

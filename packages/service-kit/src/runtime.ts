@@ -11,6 +11,7 @@ import {
   type ConsumerDefinition,
   ConsumerRunner,
   connectNats,
+  countOpenDeadLetters,
   ensureStream,
   type Namespace,
   type NatsConnection,
@@ -247,4 +248,22 @@ function registerMessagingMetrics<DB extends ServiceTables>(
   consumerCounter('consumer_redeliveries_total', 'Deliveries after the first', (r) => r.stats.redeliveries);
   consumerCounter('consumer_retries_total', 'Transient failures retried later', (r) => r.stats.retried);
   consumerCounter('consumer_dead_lettered_total', 'Events dead-lettered', (r) => r.stats.deadLettered);
+  registerCollected(
+    metrics.registry,
+    {
+      name: 'consumer_backlog_events',
+      help: 'Events in the stream a durable consumer has not acknowledged yet (how far it is behind)',
+      type: 'gauge',
+      labelNames: ['consumer'],
+    },
+    async () =>
+      Promise.all(
+        [...runners.values()].map(async (r) => ({ labels: { consumer: r.name }, value: await r.backlog() })),
+      ),
+  );
+  registerCollected(
+    metrics.registry,
+    { name: 'dead_letters_open', help: 'Dead letters nobody has retried or resolved yet', type: 'gauge' },
+    async () => [{ value: await countOpenDeadLetters(db) }],
+  );
 }

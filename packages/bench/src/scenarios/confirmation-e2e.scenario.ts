@@ -14,9 +14,9 @@ import { assertClean, createMeeting, DURATION_SECONDS, rawBaseline } from './reg
 /** The goal's rate; BENCH_E2E_RATE measures another (where a slower machine meets the goal, say). */
 const RATE = Number(process.env.BENCH_E2E_RATE ?? 200);
 /**
- * Long enough for V8 to have optimised the hot paths: on a 2-core AMD EPYC machine TurboFan was still
- * compiling 10–25 functions a second 20 s in, and at 100 req/s p99 was 458–728 ms after 5 s of warm-up
- * against 307 ms after 20 s.
+ * Long enough for V8 to have optimised the hot paths: on a 2-core machine TurboFan was still compiling
+ * many functions a second well into the run, and a short warm-up left the p99 far higher than a long one
+ * (docs/performance.md, "How to measure").
  */
 const WARMUP_SECONDS = 15;
 const MEETINGS = 50;

@@ -5,7 +5,7 @@ import { type BenchRow, round } from '../report.ts';
 import { type RunningService, removeNamespace, startService, stopService } from '../services.ts';
 import { assertClean, createMeeting, DURATION_SECONDS } from './registration.scenario.ts';
 
-/** Below what the service sustains here (≈ 40 req/s spread), so the p99 is service time, not queueing. */
+/** Far below what the service sustains, so the p99 is service time, not queueing. */
 const RATE = 20;
 /** A CoP meeting draws about a hundred people: 100 000 registrations are a thousand past meetings. */
 const PER_MEETING = 100;

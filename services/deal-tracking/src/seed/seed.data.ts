@@ -1,8 +1,8 @@
 import type { DealKind, DealPhase, DealRole, LessonKind, PartnerType } from '@citydeals/contracts';
 
 /**
- * The demo data: the eleven deals of the Community of Practice meeting of 23 November 2023
- * (`/work/shared/seed/cop-bijeenkomst-city-deals.txt`) with the phases, results and lessons the article
+ * The demo data: the eleven deals of the Community of Practice meeting of 23 November 2023 (as a public
+ * report of that meeting tells them) with the phases, results and lessons the article
  * tells, and one Town Deal. Contacts are invented (names and example.org addresses): the real people the
  * article names are never paired with an invented address.
  */

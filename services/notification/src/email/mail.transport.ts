@@ -74,7 +74,7 @@ export function toMimeMessage(mail: EmailRow, from: MailFrom): MimeMessage {
 
 /**
  * The message as one buffer, with its envelope. Handed to nodemailer as MIME parts instead, each part is
- * composed through a stream pipeline and written to the socket on its own (about twenty writes per mail);
+ * composed through a stream pipeline and written to the socket on its own (many writes per mail);
  * on these machines that was most of the cost of sending. nodemailer composes the rare message this
  * formatter does not handle (addresses outside ASCII).
  */
@@ -160,7 +160,7 @@ interface PreparedMailPool {
  * Hands a finished message straight to nodemailer's SMTP pool (connections, queueing, dot-stuffing, the
  * server's answers and its errors with `responseCode` are all the pool's). `sendMail` would first run it
  * through Mail's plugins, build a MimeNode around the raw bytes, draw a Message-ID it does not use and
- * stream it through a pipeline: ≈ 13 % of the notification service's CPU while sending reminders. The
+ * stream it through a pipeline: a visible share of the notification service's CPU when sending reminders. The
  * pool asks for a fresh stream each time it (re)sends the message over a connection. This shape of a mail
  * is what the pool reads, not a documented API: mail.transport.test.ts sends through it to a real SMTP
  * server, so a nodemailer upgrade that changes it fails there.

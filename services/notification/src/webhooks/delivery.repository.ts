@@ -115,7 +115,7 @@ export interface ClaimedMessage {
 export async function claimDueMessages(
   // The claim must walk the due index in order and stop after `limit` rows. Planned on statistics from
   // when few messages were pending, Postgres instead read every due row, checked the order rule for each
-  // and sorted them: 30–40 ms per claim at 5 000 pending, most of the time of a 10 000-delivery burst.
+  // and sorted them, at a cost per claim that grows with the backlog: most of the time of a burst.
   db: IndexPlannedDb<Database>,
   options: { limit: number; leaseToken: string; leaseMs: number; orderWaitMs: number },
 ): Promise<ClaimedMessage[]> {

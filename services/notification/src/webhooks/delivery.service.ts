@@ -42,8 +42,8 @@ export function queueWebhookMessages(
 /**
  * queueWebhookMessages for a run of events (in arrival order) at once, with the same effect as calling it
  * for each in turn: the consumer's batch mode hands it consecutive events, so a run costs one statement
- * instead of one per event. Ids are drawn for one subscriber per event to begin with (a uuid v7 costs
- * ≈ 15 µs of CPU here, and most events have one subscriber); with more subscribers the statement runs again
+ * instead of one per event. Ids are drawn for one subscriber per event to begin with (an id is not free,
+ * and most events have one subscriber); with more subscribers the statement runs again
  * with as many ids as it counted.
  */
 export async function queueWebhookMessagesForEvents(

@@ -246,7 +246,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
   }
 
   /**
-   * Opening a sealed secret (AES-GCM) costs ≈ 15–25 µs, paid for every message of an endpoint otherwise.
+   * Opening a sealed secret (AES-GCM) costs CPU, paid for every message of an endpoint otherwise.
    * Keyed by the stored value too, so a rotated secret is opened afresh; bounded by starting over.
    */
   #openSecret(stored: string, endpointId: string): string {

@@ -13,7 +13,7 @@ export interface SignedHeaders {
  *
  * `v1,` + base64(HMAC-SHA256(key, `{id}.{timestamp}.{payload}`)), the key being the secret after `whsec_`,
  * base64-decoded, as the `standardwebhooks` library signs; node:crypto does it natively, where that library
- * hashes in JavaScript (≈ 40 µs of CPU per delivery in a profile of the webhook benchmark).
+ * hashes in JavaScript, which showed in profiles of the webhook benchmark.
  */
 export function signWebhook(
   webhookId: string,

@@ -14,7 +14,7 @@ import {
   subjectMatchesFilter,
 } from '../src/index.ts';
 
-// The events table of ARCHITECTURE.md, spelled out so that a missing or renamed event fails here.
+// The events table of docs/architecture.md, spelled out so that a missing or renamed event fails here.
 const expectedSubjects = [
   'registration.meeting.scheduled',
   'registration.meeting.updated',

@@ -1,0 +1,78 @@
+/**
+ * Boundaries that keep the services independent (`npm run lint` runs this through `depcruise`).
+ * A service talks to another only through events and HTTP, so it never imports another's code; packages are
+ * shared by every service, so they import none; the contracts are the one thing producer and consumer
+ * share, so they carry nothing but zod; `infra/` is reached by its package name, `@citydeals/infra`; and a
+ * unit test (`*.unit.test.ts`, `npm run test:unit`) needs no server.
+ */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-service-imports-another-service',
+      comment: 'services meet through events and HTTP only: no code of another service',
+      severity: 'error',
+      from: { path: '^services/([^/]+)/' },
+      to: { path: '^services/', pathNot: '^services/$1/' },
+    },
+    {
+      name: 'no-package-imports-a-service',
+      comment: 'packages serve every service, so they depend on none of them',
+      severity: 'error',
+      from: { path: '^(packages|infra)/' },
+      to: { path: '^services/' },
+    },
+    {
+      name: 'contracts-depend-on-zod-only',
+      comment: 'producer and consumer share the contracts: nothing but zod may come with them',
+      severity: 'error',
+      from: { path: '^packages/contracts/src/', pathNot: '\\.cli\\.ts$' },
+      to: { pathNot: ['^packages/contracts/src/', '^node_modules/zod/'] },
+    },
+    {
+      name: 'contracts-cli-depends-on-zod-and-node-only',
+      comment: 'the AsyncAPI writer may also use node:fs and node:path to write its file',
+      severity: 'error',
+      from: { path: '^packages/contracts/src/.*\\.cli\\.ts$' },
+      to: { pathNot: ['^packages/contracts/src/', '^node_modules/zod/'], dependencyTypesNot: ['core'] },
+    },
+    {
+      name: 'infra-by-package-name-only',
+      comment: 'import infra as @citydeals/infra/…, never by a relative path into infra/',
+      severity: 'error',
+      from: { pathNot: '^infra/' },
+      to: { path: '^infra/', dependencyTypes: ['local'] },
+    },
+    {
+      name: 'no-reaching-into-another-workspace-by-path',
+      comment: 'another workspace is imported by its @citydeals/… name, so its exports are its surface',
+      severity: 'error',
+      from: { path: '^(packages|services)/([^/]+)/' },
+      to: { path: '^(packages|services)/', pathNot: '^$1/$2/', dependencyTypes: ['local'] },
+    },
+    {
+      name: 'unit-tests-need-no-servers',
+      comment: 'a *.unit.test.ts runs in npm run test:unit without Postgres or NATS: no clients, no testkit',
+      severity: 'error',
+      from: { path: '\\.unit\\.test\\.ts$' },
+      to: { path: ['^node_modules/(pg|@nats-io/[^/]+|smtp-server|playwright-core)/', '^packages/testkit/'] },
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'an import that resolves to nothing would hide a boundary crossing',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(packages|services)/[^/]+/dist/' },
+    parser: 'swc',
+    combinedDependencies: false,
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'node', 'default'],
+      extensions: ['.ts', '.js', '.mjs', '.cjs', '.json'],
+    },
+  },
+};

@@ -1,0 +1,1 @@
+export { adminAuth, adminKey, type ServiceKey, System, serviceKeys } from './system.ts';
