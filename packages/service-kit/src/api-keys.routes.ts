@@ -98,10 +98,14 @@ export function registerApiKeyRoutes(app: HttpServer): void {
         summary: 'Revoke a key: it stops working at once, on every replica, and stays revoked',
         security,
         params: z.object({ id: z.coerce.number().int().positive() }),
-        response: { 200: keySchema, ...problemResponses(400, 401, 403, 404) },
+        response: { 200: keySchema, ...problemResponses(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
+      // Revoking the key in hand locks its holder out, maybe for good (the last admin key): another key must.
+      if (request.apiKeyId === request.params.id) {
+        throw problems.conflict('a key cannot revoke itself; revoke it with another admin key');
+      }
       const record = await app.apiKeys.revoke(request.params.id);
       if (!record) throw problems.notFound(`API key ${request.params.id}`);
       return toJson(record);

@@ -125,6 +125,9 @@ t.test(
     t.equal((await call(service, issued.key)).statusCode, 401, 'a revoked key stops working at once');
 
     const adminRow = listed.json().items[0];
+    const itself = await call(service, keyA, 'DELETE', `/admin/api-keys/${adminRow.id}`);
+    t.equal(itself.statusCode, 409, 'a key cannot revoke itself (its holder would be locked out)');
+    t.equal((await call(service, keyA)).statusCode, 200, 'and still works');
     t.equal((await call(service, ops.key, 'DELETE', `/admin/api-keys/${adminRow.id}`)).statusCode, 200);
     t.equal((await call(service, keyA)).statusCode, 401, 'the configured key can be revoked too');
 

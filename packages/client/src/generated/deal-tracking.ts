@@ -252,6 +252,17 @@ export interface DealTrackingApi {
         }>;
         [key: string]: unknown;
       };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
     };
   };
   /** AsyncAPI 3.0 document of every event in the system */
