@@ -22,6 +22,8 @@ const secretsSchema = z.object({
   }),
   /** Seals webhook signing secrets at rest (AES-256-GCM); added later, so older data folders lack it. */
   webhookSecretKey: z.string().min(1).optional(),
+  /** The pepper of the API keys' keyed hash (API_KEY_PEPPER); added later too. */
+  apiKeyPepper: z.string().min(32).optional(),
 });
 
 export type DevSecrets = Readonly<z.output<typeof secretsSchema>>;
@@ -37,6 +39,7 @@ function generate(): DevSecrets {
       admin: password(),
     },
     webhookSecretKey: randomBytes(32).toString('base64'),
+    apiKeyPepper: randomBytes(32).toString('base64url'),
   };
 }
 
@@ -54,8 +57,12 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<DevSecret
     const parsed = secretsSchema.safeParse(JSON.parse(text));
     if (!parsed.success)
       throw new Error(`${file} is damaged; remove the data folder ${dataDir} to start afresh`);
-    if (parsed.data.webhookSecretKey) return Object.freeze(parsed.data);
-    const completed = { ...parsed.data, webhookSecretKey: randomBytes(32).toString('base64') };
+    if (parsed.data.webhookSecretKey && parsed.data.apiKeyPepper) return Object.freeze(parsed.data);
+    const completed = {
+      ...parsed.data,
+      webhookSecretKey: parsed.data.webhookSecretKey ?? randomBytes(32).toString('base64'),
+      apiKeyPepper: parsed.data.apiKeyPepper ?? randomBytes(32).toString('base64url'),
+    };
     await writeFile(file, `${JSON.stringify(completed, null, 2)}\n`, { mode: 0o600 });
     return Object.freeze(completed);
   }

@@ -137,6 +137,7 @@ class Launcher {
           mailDir,
           smtpUrl: config.SMTP_URL,
           webhookSecretKey: secrets.webhookSecretKey,
+          apiKeyPepper: secrets.apiKeyPepper,
           eventNamespace,
         });
         const proc = startService(definition, env, childPrinter(definition.dir));

@@ -52,6 +52,8 @@ export interface ServiceEnvInput {
   logLevel: string;
   mailDir: string;
   webhookSecretKey?: string | undefined;
+  /** Kept in the data folder, outside the database that holds the hashes. */
+  apiKeyPepper?: string | undefined;
   smtpUrl?: string;
   eventNamespace?: string;
 }
@@ -90,6 +92,7 @@ export function buildServiceEnv(
   else delete env.EVENT_NAMESPACE;
   delete env.MAIL_DIR;
   delete env.SMTP_URL;
+  if (input.apiKeyPepper) env.API_KEY_PEPPER ??= input.apiKeyPepper;
   if (service.dir === 'notification') {
     if (input.smtpUrl) env.SMTP_URL = input.smtpUrl;
     else env.MAIL_DIR = input.mailDir;
