@@ -20,7 +20,7 @@ const toJson = (r: ApiKeyRecord) => ({
   id: r.id,
   name: r.name,
   scopes: r.scopes,
-  source: r.source as 'config' | 'issued',
+  source: r.source,
   createdAt: r.createdAt.toISOString(),
   createdBy: r.createdBy,
   lastUsedAt: r.lastUsedAt?.toISOString() ?? null,

@@ -111,7 +111,7 @@ export interface ApiKeyRecord {
   id: number;
   name: string;
   scopes: string[];
-  source: string;
+  source: 'config' | 'issued';
   createdAt: Date;
   createdBy: string | null;
   lastUsedAt: Date | null;
@@ -309,7 +309,7 @@ function toRecord(row: {
     id: Number(row.id),
     name: row.name,
     scopes: row.scopes,
-    source: row.source,
+    source: row.source === 'config' ? 'config' : 'issued',
     createdAt: row.created_at,
     createdBy: row.created_by,
     lastUsedAt: row.last_used_at,
@@ -328,7 +328,8 @@ export function requireScope(
   scope: Scope,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 export function requireScope(first: unknown, second?: Scope) {
-  const scope = second ?? (first as Scope);
+  // An unknown scope asks for admin, which holds every scope: never less than was meant.
+  const scope: Scope = second ?? scopes.find((s) => s === first) ?? 'admin';
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
