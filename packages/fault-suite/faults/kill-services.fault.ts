@@ -4,17 +4,9 @@
  * confirmation mail and every committed deal change exactly one webhook delivery.
  */
 import t from 'tap';
-import { Load } from '../src/load.ts';
+import { prepareLoad } from '../src/load.ts';
 import { System, serviceKeys } from '../src/system.ts';
-import {
-  classifyDeliveries,
-  classifyMails,
-  createDeal,
-  createMeeting,
-  subscribeWebhooks,
-  summary,
-  waitForEffects,
-} from '../src/workload.ts';
+import { classifyDeliveries, classifyMails, summary, waitForEffects } from '../src/workload.ts';
 
 const opsBetweenFaults = Number(process.env.FAULTS_OPS_PER_PHASE ?? 40);
 
@@ -23,16 +15,7 @@ t.teardown(() => system.close());
 
 t.test('kill -9 each service in turn under load; restart; nothing lost, nothing doubled', async (t) => {
   const started = Date.now();
-  const meeting = await createMeeting(system);
-  await subscribeWebhooks(system);
-  const deals = await Promise.all([1, 2, 3].map(() => createDeal(system)));
-  await system.drain();
-
-  const load = new Load(
-    system,
-    meeting.id,
-    deals.map((d) => d.id),
-  );
+  const load = await prepareLoad(system);
   load.start();
   try {
     await load.progress(opsBetweenFaults);

@@ -3,9 +3,12 @@ import type { System } from './system.ts';
 import {
   type Attempts,
   changeDealOnce,
+  createDeal,
+  createMeeting,
   type DealChangeOp,
   type RegistrationOp,
   registerOnce,
+  subscribeWebhooks,
 } from './workload.ts';
 
 export interface LoadOptions {
@@ -111,4 +114,27 @@ export class Load {
     this.#stopped = true;
     await Promise.all(this.#workers);
   }
+}
+
+/** Systems whose webhook endpoint exists: a second one would deliver every event twice. */
+const subscribed = new WeakSet<System>();
+
+/**
+ * A meeting and three deals of their own, the webhook endpoint subscribed (once per system), everything
+ * drained; then a load on them, not yet started. Several rounds may run on one system this way.
+ */
+export async function prepareLoad(system: System, options: LoadOptions = {}): Promise<Load> {
+  const meeting = await createMeeting(system);
+  if (!subscribed.has(system)) {
+    await subscribeWebhooks(system);
+    subscribed.add(system);
+  }
+  const deals = await Promise.all([1, 2, 3].map(() => createDeal(system)));
+  await system.drain();
+  return new Load(
+    system,
+    meeting.id,
+    deals.map((d) => d.id),
+    options,
+  );
 }

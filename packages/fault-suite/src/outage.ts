@@ -1,15 +1,12 @@
 import { eventually } from '@citydeals/testkit';
 import type { Test } from 'tap';
-import { Load } from './load.ts';
+import { type Load, prepareLoad } from './load.ts';
 import type { System } from './system.ts';
-import type { DealChangeOp } from './workload.ts';
+import type { DealChangeOp, RegistrationOp } from './workload.ts';
 import {
   classifyDeliveries,
   classifyMails,
-  createDeal,
-  createMeeting,
   resolveFromDatabase,
-  subscribeWebhooks,
   summary,
   waitForEffects,
 } from './workload.ts';
@@ -33,7 +30,8 @@ export interface OutageFigures {
  * and calls `fault` in the middle; `fault` must leave the broken piece healed. The services are never
  * restarted: they must become ready again by themselves. Afterwards every operation without a definite
  * answer is resolved from the database, and every committed one must have exactly one effect; the others
- * none.
+ * none. May run several times on one system (one fault after another), each round on a meeting and deals
+ * of its own.
  */
 export async function loadThroughOutage(
   t: Test,
@@ -42,17 +40,9 @@ export async function loadThroughOutage(
   opsAroundFault = Number(process.env.FAULTS_OPS_PER_PHASE ?? 40),
 ): Promise<OutageFigures> {
   const started = Date.now();
-  const meeting = await createMeeting(system);
-  await subscribeWebhooks(system);
-  const deals = await Promise.all([1, 2, 3].map(() => createDeal(system)));
-  await system.drain();
-
-  const load = new Load(
-    system,
-    meeting.id,
-    deals.map((d) => d.id),
-    { attempts: 'once' },
-  );
+  const mailsBefore = system.mail.received.length;
+  const deliveriesBefore = system.hooks.received.length;
+  const load = await prepareLoad(system, { attempts: 'once' });
   load.start();
   try {
     await load.progress(opsAroundFault, 180_000, 'committed');
@@ -100,8 +90,10 @@ export async function loadThroughOutage(
     committed: all.filter((op) => op.outcome === 'committed').length,
     failedDuringOutage: failed.length,
     failedButCommitted: failed.filter((op) => op.outcome === 'committed').length,
-    mails: system.mail.received.filter((m) => m.kind === 'registration_confirmed').length,
-    deliveries: system.hooks.received.filter((d) => d.eventType.endsWith('deal.updated.v1')).length,
+    mails: system.mail.received.slice(mailsBefore).filter((m) => m.kind === 'registration_confirmed').length,
+    deliveries: system.hooks.received
+      .slice(deliveriesBefore)
+      .filter((d) => d.eventType.endsWith('deal.updated.v1')).length,
     resentMails: mails.resent,
     resentDeliveries: hooks.resent,
     seconds: Math.round((Date.now() - started) / 1000),
@@ -114,6 +106,12 @@ export async function loadThroughOutage(
     t.comment(`lost deal changes: ${await traceDealChanges(system, changes, hooks.lost)}`);
   if (mails.lost.length > 0) t.comment(`lost registrations: ${mails.lost.join(', ')}`);
 
+  const mutated = countingCatchesMutations(registrations, changes, system);
+  t.same(
+    mutated,
+    { mails: [1, 1], deliveries: [1, 1] },
+    'the count catches one effect dropped and one doubled',
+  );
   t.same(mails.lost, [], 'no committed registration without its confirmation mail');
   t.same(mails.duplicated, [], 'no registration with two different confirmation mails');
   t.same(hooks.lost, [], 'no committed deal change without its webhook delivery');
@@ -123,7 +121,10 @@ export async function loadThroughOutage(
     registrations.filter((r) => r.outcome === 'committed').map((r) => r.email.toLowerCase()),
   );
   t.same(
-    system.mail.received.filter((m) => !committedAddresses.has(m.to)).map((m) => `${m.kind} to ${m.to}`),
+    system.mail.received
+      .slice(mailsBefore)
+      .filter((m) => !committedAddresses.has(m.to))
+      .map((m) => `${m.kind} to ${m.to}`),
     [],
     'no mail to a stranger or to a registration that did not commit',
   );
@@ -144,6 +145,35 @@ export async function loadThroughOutage(
     'no service was restarted, and all still run',
   );
   return figures;
+}
+
+/**
+ * Runs the same classification on the recorded effects with one committed operation's effect removed and
+ * another's sent a second time as a different message: [lost, duplicated] must both be 1, or the count
+ * would not notice a broken guarantee.
+ */
+export function countingCatchesMutations(
+  registrations: RegistrationOp[],
+  changes: DealChangeOp[],
+  system: System,
+): { mails: [number, number]; deliveries: [number, number] } {
+  const confirmations = system.mail.received.filter((m) => m.kind === 'registration_confirmed');
+  const committed = registrations.filter((r) => r.outcome === 'committed').map((r) => r.email.toLowerCase());
+  const [dropTo, doubleTo] = committed;
+  const mails = confirmations.filter((m) => m.to !== dropTo);
+  const twin = mails.find((m) => m.to === doubleTo);
+  if (twin) mails.push({ ...twin, messageId: `<twin-${twin.messageId}>` });
+  const m = classifyMails(registrations, mails, ['registration_confirmed']);
+
+  const done = changes.filter((c) => c.outcome === 'committed');
+  const [dropChange, doubleChange] = done;
+  const key = (c: DealChangeOp | undefined) => `${c?.dealId}@${c?.version}`;
+  const hooks = system.hooks.received.filter((d) => `${d.dealId}@${d.version}` !== key(dropChange));
+  const hookTwin = hooks.find((d) => `${d.dealId}@${d.version}` === key(doubleChange));
+  if (hookTwin)
+    hooks.push({ ...hookTwin, eventId: `twin-${hookTwin.eventId}`, webhookId: `twin-${hookTwin.webhookId}` });
+  const d = classifyDeliveries(changes, hooks);
+  return { mails: [m.lost.length, m.duplicated.length], deliveries: [d.lost.length, d.duplicated.length] };
 }
 
 /** Where each of these deal changes' event got to: change row, outbox, notification inbox, webhook message. */

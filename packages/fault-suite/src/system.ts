@@ -10,12 +10,14 @@ import {
   startOwnNats,
   startOwnPostgres,
   TEST_ADMIN_KEY,
+  type TestDatabase,
   testServers,
   uniqueName,
 } from '@citydeals/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
+import { type NatsCluster, startNatsCluster } from './nats-cluster.ts';
 import { ProxyProcess } from './proxy-process.ts';
 import {
   type MailRecorder,
@@ -59,6 +61,10 @@ export class ServiceProcess {
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.running ? this.#child?.pid : undefined;
   }
 
   get running(): boolean {
@@ -118,8 +124,12 @@ export class ServiceProcess {
 }
 
 export interface SystemOptions {
-  /** `own`: a nats-server of the test's own (for scenarios that stop or cut it). */
-  nats?: 'shared' | 'own';
+  /**
+   * `own`: a nats-server of the test's own (for scenarios that stop or cut it). `cluster`: three of them as
+   * a JetStream cluster, every stream with three replicas, the services connected to all three through
+   * TCP proxies (see `startNatsCluster`).
+   */
+  nats?: 'shared' | 'own' | 'cluster';
   postgres?: 'shared' | 'own';
   replicas?: Partial<Record<ServiceKey, number>>;
   /** Extra environment per service. */
@@ -156,6 +166,7 @@ export class System {
   databaseUrl!: string;
   natsUrl!: string;
   ownNats: OwnNats | undefined;
+  natsCluster: NatsCluster | undefined;
   ownPostgres: OwnPostgres | undefined;
   proxies: { postgres: ProxyProcess; nats: ProxyProcess } | undefined;
   readonly namespace = uniqueName('fs');
@@ -176,6 +187,10 @@ export class System {
       this.ownNats = await startOwnNats();
       this.#cleanups.push(() => this.ownNats?.close());
       this.natsUrl = this.ownNats.url;
+    } else if (options.nats === 'cluster') {
+      this.natsCluster = await startNatsCluster();
+      this.#cleanups.push(() => this.natsCluster?.close());
+      this.natsUrl = this.natsCluster.url;
     } else {
       this.natsUrl = testServers.natsUrl;
       this.#cleanups.push(() => removeNamespace(this.natsUrl, this.namespace));
@@ -213,6 +228,9 @@ export class System {
       natsUrl.port = String(nats.port);
       serviceNatsUrl = natsUrl.toString();
     }
+    const cluster: Record<string, string> = this.natsCluster
+      ? { NATS_URL: this.natsCluster.serviceUrl, NATS_STREAM_REPLICAS: '3' }
+      : {};
 
     const base = {
       DATABASE_URL: serviceDatabaseUrl,
@@ -225,6 +243,7 @@ export class System {
       SHUTDOWN_TIMEOUT_MS: '10000',
       // The load comes from one address on purpose.
       RATE_LIMIT_PER_MINUTE: '0',
+      ...cluster,
     };
     const specific: Record<ServiceKey, Record<string, string>> = {
       registration: { RETENTION_MONTHS: '0' },
@@ -263,6 +282,29 @@ export class System {
     // Processes go down before the database and NATS they use.
     this.#cleanups.push(() => Promise.all(this.all().map((p) => p.stop('SIGKILL'))).then(() => {}));
     if (!options.deferStart) await this.startAll();
+  }
+
+  /**
+   * A fresh database of its own on the same server (a restore target); `moveTo` points the harness and every
+   * service process (from its next start) at it. Both are dropped at `close()`.
+   */
+  async freshDatabase(): Promise<TestDatabase> {
+    const database = await createTestDatabase(
+      'cd_faults',
+      this.ownPostgres?.url ?? testServers.postgresAdminUrl,
+    );
+    this.#cleanups.push(() => database.drop());
+    return database;
+  }
+
+  async moveTo(database: TestDatabase): Promise<void> {
+    if (this.proxies) throw new Error('a proxied system cannot move to another database');
+    const old = this.db;
+    this.databaseUrl = database.url;
+    this.db = new pg.Pool({ connectionString: database.url, max: 4 });
+    this.db.on('error', () => {});
+    for (const p of this.all()) p.env.DATABASE_URL = database.url;
+    await old.end();
   }
 
   all(): ServiceProcess[] {
@@ -330,7 +372,7 @@ export class System {
 
   /** Consumers of this namespace with events not yet acked (pending or in flight). */
   async consumerBacklog(): Promise<Record<string, { pending: number; ackPending: number }>> {
-    const nc = await connect({ servers: this.natsUrl, name: 'fault-suite-probe' });
+    const nc = await connect({ servers: this.natsUrl.split(','), name: 'fault-suite-probe' });
     try {
       const jsm = await jetstreamManager(nc);
       const out: Record<string, { pending: number; ackPending: number }> = {};
@@ -413,7 +455,7 @@ export class System {
 }
 
 async function removeNamespace(natsUrl: string, prefix: string): Promise<void> {
-  const nc = await connect({ servers: natsUrl, name: 'fault-suite-cleanup' });
+  const nc = await connect({ servers: natsUrl.split(','), name: 'fault-suite-cleanup' });
   try {
     await deleteNamespaceStreams(await jetstreamManager(nc), prefix);
   } finally {

@@ -95,6 +95,9 @@ export interface RegistrationOp {
   resolvedFromDatabase?: boolean;
   status?: string;
   registrationId?: string;
+  /** When the first request went out and when the last answer came (ms since epoch). */
+  startedAt?: number;
+  answeredAt?: number;
 }
 
 export interface DealChangeOp {
@@ -108,6 +111,8 @@ export interface DealChangeOp {
   resolvedFromDatabase?: boolean;
   /** The deal version this change created. */
   version?: number;
+  startedAt?: number;
+  answeredAt?: number;
 }
 
 /** retry: repeat the request while the service is down (kill -9 scenarios); once: one attempt, outcome recorded. */
@@ -125,7 +130,14 @@ export async function registerOnce(
 ): Promise<RegistrationOp> {
   const id = randomUUID();
   const body = personFor(id);
-  const op: RegistrationOp = { kind: 'registration', id, email: body.email, meetingId, outcome: 'unknown' };
+  const op: RegistrationOp = {
+    kind: 'registration',
+    id,
+    email: body.email,
+    meetingId,
+    outcome: 'unknown',
+    startedAt: Date.now(),
+  };
   const deadline = Date.now() + 180_000;
   for (let attempt = 0; Date.now() < deadline; attempt++) {
     const res = await system.call('registration', 'POST', `/meetings/${meetingId}/registrations`, {
@@ -133,6 +145,7 @@ export async function registerOnce(
       replica: attempt % replicas,
     });
     op.answer = res.status;
+    op.answeredAt = Date.now();
     if (res.status === 200 || res.status === 201) {
       op.outcome = 'committed';
       op.status = res.body.status;
@@ -161,7 +174,14 @@ export async function changeDealOnce(
 ): Promise<DealChangeOp> {
   const id = randomUUID();
   const summary = `change ${id}`;
-  const op: DealChangeOp = { kind: 'deal-change', id, dealId, summary, outcome: 'unknown' };
+  const op: DealChangeOp = {
+    kind: 'deal-change',
+    id,
+    dealId,
+    summary,
+    outcome: 'unknown',
+    startedAt: Date.now(),
+  };
   const deadline = Date.now() + 180_000;
   while (Date.now() < deadline) {
     const res = await system.call('deal_tracking', 'PATCH', `/deals/${dealId}`, {
@@ -169,6 +189,7 @@ export async function changeDealOnce(
       headers: adminAuth,
     });
     op.answer = res.status;
+    op.answeredAt = Date.now();
     if (res.status === 200) {
       op.outcome = 'committed';
       op.version = res.body.version;

@@ -6,6 +6,7 @@ import {
   type Migrations,
   messagingMigrations,
   migrateSchema,
+  refuseTransactionPooling,
 } from '@citydeals/db';
 import {
   type ConsumerDefinition,
@@ -92,6 +93,7 @@ export async function startRuntime<DB extends ServiceTables>(
   // What has started so far, so a failed start undoes exactly that (a running relay holds a pool client).
   const started: { stop(): Promise<void> }[] = [];
   try {
+    await refuseTransactionPooling(pool);
     const applied = await migrateSchema(db, schema, {
       ...messagingMigrations(schema),
       ...apiKeyMigrations,

@@ -140,4 +140,5 @@ async function removeNamespace(prefix: string): Promise<void> {
 }
 
 export * from './own-servers.ts';
+export * from './recorded-events.ts';
 export * from './tcp-proxy.ts';

@@ -42,7 +42,10 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
   MAIL_LEASE_MS: z.coerce.number().int().min(100).default(300_000),
   /** How soon a reminder whose time has come is noticed (an indexed look at due rows). */
   REMINDER_POLL_MS: z.coerce.number().int().min(10).default(250),
-  /** Moves the clock of reminder schedules and mail expiry forward, for demos and tests; 0 in production. */
+  /**
+   * Moves the clock of reminder schedules and mail expiry forward, for demos and tests; 0 in production.
+   * Only WHEN reminders fall due: mails, their calendar files and the delivery log carry the real time.
+   */
   REMINDER_CLOCK_SHIFT_MS: z.coerce.number().int().default(0),
   /** Signs unsubscribe links; when unset, a random secret is generated once and kept in the schema. */
   UNSUBSCRIBE_SECRET: z.string().min(32, 'at least 32 characters').optional(),

@@ -1,5 +1,6 @@
 import { newEventId, requireScope, type ServiceRuntime, systemClock } from '@citydeals/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
+import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
 import type { Config } from './config.ts';
 import type { ServiceContext } from './context.ts';
@@ -35,6 +36,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   registrationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });
   reportRoutes(fastify, { ctx, admin });
+  badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
   erasureRoutes(fastify, { ctx, admin });

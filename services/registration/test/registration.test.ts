@@ -61,6 +61,7 @@ t.test('a meeting from draft to cancelled: each change one event with the next v
   });
   t.equal(edited.statusCode, 200, edited.body);
   t.equal(edited.json().title, 'CoP maart 2027');
+  t.equal(edited.json().icsSequence, 1, 'a new title is a new version of calendar entries');
   const same = await http.inject({
     method: 'PATCH',
     url: `/admin/meetings/${created.id}`,
@@ -77,7 +78,7 @@ t.test('a meeting from draft to cancelled: each change one event with the next v
   });
   t.equal(moved.statusCode, 200, moved.body);
   t.equal(moved.json().startsAt, '2027-06-10T11:00:00.000Z', 'summer time: UTC+2');
-  t.equal(moved.json().icsSequence, 1);
+  t.equal(moved.json().icsSequence, 2);
 
   const cancelled = await http.inject({
     method: 'POST',
@@ -86,6 +87,7 @@ t.test('a meeting from draft to cancelled: each change one event with the next v
     payload: { reason: 'De hangar is niet beschikbaar.' },
   });
   t.equal(cancelled.json().status, 'cancelled');
+  t.equal(cancelled.json().icsSequence, 3, 'the cancellation supersedes the last invitation');
   const again = await http.inject({
     method: 'POST',
     url: `/admin/meetings/${created.id}/cancel`,
@@ -108,7 +110,11 @@ t.test('a meeting from draft to cancelled: each change one event with the next v
   t.same(events[1]!.data.changedFields, ['status']);
   t.same(events[2]!.data.changedFields, ['title', 'reminderOffsets']);
   t.equal(events[3]!.data.previousStartsAt, '2027-03-11T12:00:00.000Z');
-  t.equal(events[3]!.data.icsSequence, 1);
+  t.same(
+    events.map((e) => e.data.icsSequence),
+    [0, 0, 1, 2, 3],
+    'SEQUENCE: publishing changes no calendar entry; a title, the times and the cancellation do',
+  );
   t.equal(events[4]!.data.reason, 'De hangar is niet beschikbaar.');
 
   const refused = await registerPerson(svc, created.id, person(1));

@@ -1209,7 +1209,8 @@ export interface NotificationApi {
         | 'registration_cancelled'
         | 'reminder'
         | 'meeting_rescheduled'
-        | 'meeting_cancelled';
+        | 'meeting_cancelled'
+        | 'meeting_changed';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
       /** `nextCursor` of the previous page. */
@@ -1227,7 +1228,8 @@ export interface NotificationApi {
             | 'registration_cancelled'
             | 'reminder'
             | 'meeting_rescheduled'
-            | 'meeting_cancelled';
+            | 'meeting_cancelled'
+            | 'meeting_changed';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
           registrationId: string | null;

@@ -10,6 +10,7 @@ import {
   meetingCancelled,
   meetingChanged,
   meetingRescheduled,
+  meetingUpdated,
 } from '../email/email.service.ts';
 
 /**
@@ -30,7 +31,7 @@ export function registrationEventsConsumer(ctx: EmailContext) {
     afterCommit: () => ctx.mail.flush(),
     handlers: [
       on(e.meetingScheduled, (trx, event) => meetingChanged(trx, ctx, event.data)),
-      on(e.meetingUpdated, (trx, event) => meetingChanged(trx, ctx, event.data)),
+      on(e.meetingUpdated, (trx, event) => meetingUpdated(trx, ctx, event)),
       on(e.meetingRescheduled, (trx, event) => meetingRescheduled(trx, ctx, event)),
       on(e.meetingCancelled, (trx, event) => meetingCancelled(trx, ctx, event)),
       attendeeStep(ctx, e.attendeeRegistered, 'registered'),

@@ -14,7 +14,9 @@ export interface ComposeInput {
   now: Date;
   dedupeKey: string;
   calendar?: 'REQUEST' | 'CANCEL' | null;
-  extra?: Pick<MailData, 'position' | 'previous' | 'reason'>;
+  /** SEQUENCE of the calendar entry; the meeting's unless this mail supersedes the entry on its own. */
+  calendarSequence?: number;
+  extra?: Pick<MailData, 'position' | 'previous' | 'reason' | 'changes'>;
   reminderOffset?: string | null;
   unsubscribeUrl?: string | null;
   expiresAt?: Date | null;
@@ -30,11 +32,13 @@ export function calendarUid(registrationId: string, domain: string): string {
  * at once (the database's now), whatever clock the schedule runs on.
  */
 export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
-  const { meeting, recipient, now } = input;
+  const { meeting, recipient } = input;
   if (!recipient.email || !recipient.name || !recipient.manage_url) {
     throw new Error(`registration ${recipient.registration_id} has no address (erased)`);
   }
   const id = ctx.newId();
+  // Dated with the real time: `now` runs on the schedule's clock, which a demo may have shifted.
+  const composedAt = ctx.wallClock.now();
   const language = mailLanguage(recipient.language, meeting.language);
   const meetingView = {
     title: meeting.title,
@@ -58,8 +62,8 @@ export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
     ? buildIcs({
         method: input.calendar,
         uid: calendarUid(recipient.registration_id, ctx.messageIdDomain),
-        sequence: meeting.ics_sequence,
-        stamp: now,
+        sequence: input.calendarSequence ?? meeting.ics_sequence,
+        stamp: composedAt,
         startsAt: meetingView.startsAt,
         endsAt: meetingView.endsAt,
         title: meeting.title,
@@ -88,6 +92,6 @@ export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
     dedupe_key: input.dedupeKey,
     status: 'queued',
     expires_at: input.expiresAt ?? null,
-    created_at: now,
+    created_at: composedAt,
   };
 }

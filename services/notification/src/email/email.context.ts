@@ -7,7 +7,13 @@ import { unsubscribeSecret } from './email.repository.ts';
 
 /** What the email functions need from outside, injected so tests can fix the clock. */
 export interface EmailContext {
+  /** The clock of schedules: when reminders are due, when mails expire, leases. May be shifted (demos). */
   clock: Clock;
+  /**
+   * The real time, never shifted: what mails and the log say about when things happened (the Date header,
+   * the calendar's DTSTAMP, sent and failed times).
+   */
+  wallClock: Clock;
   newId: () => string;
   from: { name: string; address: string; header: string };
   messageIdDomain: string;
@@ -28,13 +34,19 @@ export function emailClock(config: Pick<Config, 'REMINDER_CLOCK_SHIFT_MS'>, base
   return shift === 0 ? base : { now: () => new Date(base.now().getTime() + shift) };
 }
 
-export function createEmailContext(config: Config, clock: Clock, newId: () => string): EmailContext {
+export function createEmailContext(
+  config: Config,
+  clock: Clock,
+  newId: () => string,
+  wallClock: Clock = clock,
+): EmailContext {
   const match = /^\s*(?:"?([^"<]*)"?\s*)?<([^>]+)>\s*$/.exec(config.MAIL_FROM);
   const address = match?.[2] ?? config.MAIL_FROM.trim();
   const name = match?.[1]?.trim() || 'City Deals';
   let secret: Promise<string> | undefined;
   return {
     clock,
+    wallClock,
     newId,
     from: { name, address, header: config.MAIL_FROM },
     messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,

@@ -15,9 +15,12 @@ import { EmailSender } from './email.sender.ts';
 import { MailQueuedListener } from './mail.listener.ts';
 import { createMailTransport } from './mail.transport.ts';
 
-/** The email feature's context; `clock` replaces the system clock in tests. */
+/**
+ * The email feature's context; `clock` replaces the system clock in tests. REMINDER_CLOCK_SHIFT_MS moves only
+ * the schedule: mails are still dated with the real time.
+ */
 export function emailContextFor(config: Config, clock: Clock = systemClock): EmailContext {
-  return createEmailContext(config, emailClock(config, clock), newEventId);
+  return createEmailContext(config, emailClock(config, clock), newEventId, clock);
 }
 
 /** The reminder dispatcher and the mail sender, started and stopped with the service. */

@@ -1,8 +1,17 @@
 import type { Language } from '@citydeals/contracts';
 
-/** Dutch unless the registration or the meeting asks for English. */
-export function mailLanguage(recipientLanguage: string, meetingLanguage: string): Language {
-  return recipientLanguage === 'en' || meetingLanguage === 'en' ? 'en' : 'nl';
+const languages: readonly string[] = ['nl', 'en'] satisfies Language[];
+const isLanguage = (value: string | null | undefined): value is Language =>
+  value != null && languages.includes(value);
+
+/** The language the attendee chose; the meeting's only when they chose none; Dutch when neither says. */
+export function mailLanguage(
+  recipientLanguage: string | null | undefined,
+  meetingLanguage: string | null | undefined,
+): Language {
+  if (isLanguage(recipientLanguage)) return recipientLanguage;
+  if (isLanguage(meetingLanguage)) return meetingLanguage;
+  return 'nl';
 }
 
 export function messageIdFor(emailId: string, domain: string): string {
@@ -102,18 +111,20 @@ export type Settlement =
 
 /**
  * What to record for a leased mail once its attempt is over; `attempts` already counts this attempt (the
- * lease counted it). Error texts lose the address before they reach the log or an event.
+ * lease counted it). Error texts lose the address before they reach the log or an event. `now` is the
+ * schedule's clock (the next attempt); `stampedAt` the real time recorded as sent or failed.
  */
 export function settleAttempt(
   result: SendOutcome | 'expired' | 'cancelled',
   mail: { attempts: number; recipient: string | null },
   now: Date,
   policy: { maxAttempts: number; baseMs: number; maxMs: number },
+  stampedAt: Date = now,
 ): Settlement {
   if (result === 'expired' || result === 'cancelled') return { status: result };
-  if (result.kind === 'sent') return { status: 'sent', sentAt: now };
+  if (result.kind === 'sent') return { status: 'sent', sentAt: stampedAt };
   const next = afterAttempt(result, mail.attempts, policy);
-  if (next.status === 'sent') return { status: 'sent', sentAt: now };
+  if (next.status === 'sent') return { status: 'sent', sentAt: stampedAt };
   const error = withoutAddress(result.error, mail.recipient);
   if (next.status === 'queued') {
     return {
@@ -129,6 +140,6 @@ export function settleAttempt(
     suppress: next.suppress && Boolean(mail.recipient),
     error,
     smtpCode: result.smtpCode,
-    failedAt: now,
+    failedAt: stampedAt,
   };
 }

@@ -135,6 +135,7 @@ export class EmailSender implements ServiceWorker {
     if (leased.length === this.options.batchSize) this.wake();
     const results = await Promise.all(leased.map((mail) => this.#attempt(mail)));
     const now = this.ctx.clock.now();
+    const stampedAt = this.ctx.wallClock.now();
     // A mail held back for its lease is not recorded: whoever leases it next sends it.
     const attempted = leased.flatMap((mail, i) => {
       const result = results[i]!;
@@ -143,8 +144,8 @@ export class EmailSender implements ServiceWorker {
     this.stats.held += leased.length - attempted.length;
     await this.#record(
       attempted.map((a) => a.mail),
-      attempted.map(({ mail, result }) => settleAttempt(result, mail, now, this.options.retry)),
-      now,
+      attempted.map(({ mail, result }) => settleAttempt(result, mail, now, this.options.retry, stampedAt)),
+      stampedAt,
     );
     return leased.length;
   }

@@ -7,6 +7,7 @@ import type {
   MeetingCancelledEvent,
   MeetingRescheduledEvent,
   MeetingSnapshot,
+  MeetingUpdatedEvent,
 } from '@citydeals/contracts';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -32,12 +33,13 @@ import {
   notifyMailQueued,
   removeSuppression,
 } from './email.repository.ts';
+import { type CalendarChange, calendarChanges } from './email.templates.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
 /** Statuses that hold a seat; they get reminders and calendar updates. */
 const seated = ['confirmed', 'checked_in'] as const;
 
-/** A new or edited meeting: its read model, and reminders for everyone seated (offsets may have changed). */
+/** A new meeting: its read model, and reminders for anyone already seated (events may arrive out of order). */
 export async function meetingChanged(
   trx: Transaction<Database>,
   ctx: EmailContext,
@@ -46,6 +48,41 @@ export async function meetingChanged(
   const meeting = await applyMeetingSnapshot(trx, snapshot);
   if (!meeting) return;
   await planRemindersFor(trx, ctx.clock.now(), meeting, await listRecipients(trx, meeting.id, seated));
+}
+
+/**
+ * An edit. When it changed what a calendar shows (title, venue, online link), every seated attendee gets a
+ * change notice with the updated invitation (same UID, the SEQUENCE registration raised); the waitlist and
+ * the cancelled hold no calendar entry; after the meeting has ended nobody is mailed. Reminders are written
+ * when they fall due, so later ones name the new details; one already queued goes out as it is (withdrawn
+ * and planned again, it would count as late and be skipped).
+ */
+export async function meetingUpdated(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  event: MeetingUpdatedEvent,
+): Promise<void> {
+  const meeting = await applyMeetingSnapshot(trx, event.data);
+  if (!meeting) return;
+  const now = ctx.clock.now();
+  const changes = calendarChanges.filter((field) => event.data.changedFields.includes(field));
+  const recipients = await listRecipients(trx, meeting.id, seated);
+  await planRemindersFor(trx, now, meeting, recipients);
+  const over = new Date(meeting.ends_at).getTime() <= now.getTime();
+  if (changes.length === 0 || meeting.status !== 'published' || over) return;
+  await queue(
+    trx,
+    ctx,
+    recipients.map((recipient) => ({
+      kind: 'meeting_changed' as const,
+      meeting,
+      recipient,
+      now,
+      calendar: 'REQUEST' as const,
+      extra: { changes: changes satisfies CalendarChange[] },
+      dedupeKey: `${event.id}:${recipient.registration_id}`,
+    })),
+  );
 }
 
 export async function meetingRescheduled(
@@ -117,8 +154,25 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   checked_in: null,
 };
 
+/**
+ * The events that carry the attendee's personal manage link (with its token). Registration keeps only the
+ * token's hash, so later events link to the manage page without it: the stored link is kept through them.
+ */
+const carriesPersonalLink: Record<AttendeeChange, boolean> = {
+  registered: true,
+  waitlisted: true,
+  promoted: false,
+  cancelled: false,
+  checked_in: false,
+};
+
 export class MeetingNotKnownYet extends Error {
   override name = 'MeetingNotKnownYet';
+}
+
+/** A later event overtook the registration's first one (a retry); it is tried again once that is in. */
+export class PersonalLinkNotKnownYet extends Error {
+  override name = 'PersonalLinkNotKnownYet';
 }
 
 type AttendeeEvent = CloudEvent<string, AttendeeSnapshot> | AttendeeCancelledEvent;
@@ -165,8 +219,13 @@ export async function attendeesChanged(
   }
   const recipients = await applyAttendeeSnapshots(
     trx,
-    events.map((e) => e.data),
+    events.map((e) => ({ ...e.data, manageUrl: carriesPersonalLink[change] ? e.data.manageUrl : null })),
   );
+  const linkless = [...recipients.values()].find((r) => !r.erased && r.manage_url === null);
+  if (linkless) {
+    // Rolled back and retried by the runner: a mail without the personal link is a dead end for its reader.
+    throw new PersonalLinkNotKnownYet(`registration ${linkless.registration_id} has no personal link yet`);
+  }
   const applied = events.flatMap((event) => {
     const recipient = recipients.get(event.data.registrationId);
     return recipient ? [{ event, recipient, meeting: meetings.get(event.data.meetingId)! }] : [];
@@ -201,6 +260,8 @@ export async function attendeesChanged(
           recipient,
           now,
           calendar,
+          // The attendee's own cancellation supersedes the invitation they hold, which the meeting did not.
+          calendarSequence: calendar === 'CANCEL' ? meeting.ics_sequence + 1 : meeting.ics_sequence,
           extra: { position: recipient.position },
           dedupeKey: `${event.id}:${recipient.registration_id}`,
         };

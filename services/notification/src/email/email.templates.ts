@@ -50,12 +50,23 @@ export interface MailData {
   previous?: { startsAt: Date; endsAt: Date } | null;
   /** Why the meeting was called off (meeting cancelled). */
   reason?: string | null;
+  /** What changed that a calendar shows (meeting changed). */
+  changes?: readonly CalendarChange[] | null;
   /** ISO duration of the reminder (reminder). */
   reminderOffset?: string | null;
   unsubscribeUrl?: string | null;
   /** Whether a calendar file is attached, so the text can say so. */
   hasCalendar?: boolean;
 }
+
+/** Meeting fields whose change sends seated attendees an updated invitation. */
+export const calendarChanges = ['title', 'venue', 'onlineUrl'] as const;
+export type CalendarChange = (typeof calendarChanges)[number];
+
+const changeLabels: Record<Language, Record<CalendarChange, string>> = {
+  en: { title: 'title', venue: 'venue', onlineUrl: 'online link' },
+  nl: { title: 'titel', venue: 'locatie', onlineUrl: 'onlinelink' },
+};
 
 export interface RenderedMail {
   subject: string;
@@ -70,18 +81,15 @@ function templateContext(language: Language, data: MailData) {
   const previous = data.previous
     ? describeTime(data.previous.startsAt, data.previous.endsAt, data.meeting.timeZone, language)
     : null;
-  const offsetMs = data.reminderOffset ? durationMs(data.reminderOffset) : 0;
   return {
     ...data,
     language,
     when,
     previous,
     place: [data.meeting.venueName, data.meeting.venueAddress].join(', '),
-    offset: {
-      days: Math.floor(offsetMs / 86_400_000),
-      hours: Math.round(offsetMs / 3_600_000),
-      minutes: Math.round(offsetMs / 60_000),
-    },
+    changes: (data.changes ?? []).map((change) => changeLabels[language][change]),
+    /** How far ahead the meeting is, for reminders: "tomorrow", "in 2 hours", "over 30 minuten". */
+    soon: data.reminderOffset ? reminderLead(durationMs(data.reminderOffset), language) : '',
     setSubject(value: string) {
       subject = value;
     },
@@ -150,4 +158,44 @@ function formatTime(startsAt: Date, endsAt: Date, timeZone: string, language: La
       : `${time.format(startsAt)} – ${date.format(endsAt)} ${time.format(endsAt)}`,
     timeZone,
   };
+}
+
+const leadWords = {
+  en: {
+    tomorrow: 'tomorrow',
+    in: 'in',
+    and: 'and',
+    day: ['day', 'days'],
+    hour: ['hour', 'hours'],
+    minute: ['minute', 'minutes'],
+  },
+  nl: {
+    tomorrow: 'morgen',
+    in: 'over',
+    and: 'en',
+    day: ['dag', 'dagen'],
+    hour: ['uur', 'uur'],
+    minute: ['minuut', 'minuten'],
+  },
+} as const satisfies Record<Language, unknown>;
+
+/**
+ * How far ahead a meeting is when a reminder with this offset goes out, for every offset a meeting may have
+ * (a minute up to 90 days, in weeks, days, hours and minutes): exactly that long, naming no unit that is
+ * zero; "tomorrow" only for exactly one day.
+ */
+export function reminderLead(offsetMs: number, language: Language): string {
+  const words = leadWords[language];
+  const minutes = Math.round(offsetMs / 60_000);
+  if (minutes === 24 * 60) return words.tomorrow;
+  const days = Math.floor(minutes / (24 * 60));
+  const rest = minutes % (24 * 60);
+  const parts: [number, readonly [string, string]][] = [
+    [days, words.day],
+    [Math.floor(rest / 60), words.hour],
+    [rest % 60, words.minute],
+  ];
+  const named = parts.filter(([n]) => n > 0).map(([n, [one, many]]) => `${n} ${n === 1 ? one : many}`);
+  const last = named.pop() ?? `0 ${words.minute[1]}`;
+  return `${words.in} ${named.length > 0 ? `${named.join(', ')} ${words.and} ${last}` : last}`;
 }

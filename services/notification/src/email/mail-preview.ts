@@ -25,6 +25,7 @@ const withCalendar = new Set([
   'registration_confirmed',
   'promoted',
   'meeting_rescheduled',
+  'meeting_changed',
   'meeting_cancelled',
   'registration_cancelled',
 ]);
@@ -38,6 +39,7 @@ for (const language of languages) {
       meeting,
       manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/q3Vx9Lk2TzR8bWfN0cYhPa',
       position: 3,
+      changes: ['venue'],
       previous: { startsAt: new Date('2026-11-19T12:00:00Z'), endsAt: new Date('2026-11-19T16:30:00Z') },
       reason: 'De hangar is niet beschikbaar; we plannen een nieuwe datum in het voorjaar.',
       reminderOffset: 'P1D',
@@ -54,7 +56,7 @@ for (const language of languages) {
         buildIcs({
           method: cancel ? 'CANCEL' : 'REQUEST',
           uid: calendarUid('01936b2c-1a2b-7d4e-8f60-718293a4b5c6', 'cop.citydeals.example.org'),
-          sequence: kind === 'meeting_rescheduled' || kind === 'meeting_cancelled' ? 1 : 0,
+          sequence: ['meeting_rescheduled', 'meeting_changed', 'meeting_cancelled'].includes(kind) ? 1 : 0,
           stamp: new Date('2026-11-01T09:00:00Z'),
           startsAt,
           endsAt,

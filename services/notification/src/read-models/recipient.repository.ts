@@ -13,16 +13,24 @@ export type RecipientRow = Selectable<Database['recipient']>;
 export type AppliedRecipient = RecipientRow & { first_seen: boolean };
 
 /**
+ * An attendee snapshot with the personal manage link it carries, if any: only the first event of a
+ * registration carries it (see the attendee events in the contracts), later ones link to the manage page
+ * without the token and are stored with `manageUrl: null`.
+ */
+export type RecipientSnapshot = Omit<AttendeeSnapshot, 'manageUrl'> & { manageUrl: string | null };
+
+/**
  * Applies attendee snapshots, each if it is newer than what is stored and the attendee was not erased, in
  * one statement. Returns the rows applied by registration id; an older, repeated or post-erasure snapshot
- * has none. The registration ids must differ (one statement cannot update a row twice).
+ * has none. A snapshot without a personal link keeps the stored one, so every later mail still carries it.
+ * The registration ids must differ (one statement cannot update a row twice).
  */
 export async function applyAttendeeSnapshots(
   trx: Transaction<Database>,
-  snapshots: readonly AttendeeSnapshot[],
+  snapshots: readonly RecipientSnapshot[],
 ): Promise<Map<string, AppliedRecipient>> {
   if (snapshots.length === 0) return new Map();
-  const column = <T>(pick: (s: AttendeeSnapshot) => T) => snapshots.map(pick);
+  const column = <T>(pick: (s: RecipientSnapshot) => T) => snapshots.map(pick);
   // Arrays, not a list of values, so the text is the same for every batch size and is prepared once.
   // `xmax = 0`: the row was inserted by this statement; one it updated carries this transaction in xmax.
   const { rows } = await sql<AppliedRecipient>`${prepared('apply-attendee-snapshots')}
@@ -34,7 +42,8 @@ export async function applyAttendeeSnapshots(
       ${column((s) => s.position)}::int[], ${column((s) => s.manageUrl)}::text[])
     on conflict (registration_id) do update set meeting_id = excluded.meeting_id, version = excluded.version,
       status = excluded.status, name = excluded.name, email = excluded.email, language = excluded.language,
-      position = excluded.position, manage_url = excluded.manage_url, updated_at = now()
+      position = excluded.position, manage_url = coalesce(excluded.manage_url, recipient.manage_url),
+      updated_at = now()
     where recipient.version < excluded.version and not recipient.erased
     returning *, xmax = 0 as first_seen`.execute(trx);
   return new Map(rows.map((row) => [row.registration_id, row]));

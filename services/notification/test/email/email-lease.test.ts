@@ -30,6 +30,7 @@ t.teardown(async () => {
 const clock = testClock();
 const ctx: EmailContext = {
   clock,
+  wallClock: clock,
   newId: randomUUID,
   from: { name: 'City Deals', address: 'cop@example.org', header: 'City Deals <cop@example.org>' },
   messageIdDomain: 'test.example.org',

@@ -8,6 +8,7 @@ import {
 } from '@citydeals/contracts';
 import { type Namespace, publishEvent } from '@citydeals/messaging';
 import { newEventId } from '@citydeals/service-kit';
+import { recordedEvent } from '@citydeals/testkit';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
@@ -169,15 +170,39 @@ export function attendeeSnapshot(
   };
 }
 
+/**
+ * This test's values in the shape registration really emits (recorded by its own test through its real
+ * routes, packages/testkit/fixtures): the same fields, and the manage link in the recorded form — personal
+ * (with its token) only where registration sends it so. Events written by hand once carried the personal
+ * link in every attendee event, which registration never sends, and hid that promoted attendees got dead
+ * links. packages/journeys checks the same end to end.
+ */
+function asRegistrationEmits(type: string, data: Record<string, unknown>): Record<string, unknown> {
+  const recorded = recordedEvent(type).data;
+  const missing = Object.keys(recorded).filter((key) => !(key in data));
+  const extra = Object.keys(data).filter((key) => !(key in recorded));
+  if (missing.length > 0 || extra.length > 0) {
+    throw new Error(`${type} differs from what registration emits: missing [${missing}], extra [${extra}]`);
+  }
+  if (typeof recorded.manageUrl !== 'string' || typeof data.manageUrl !== 'string') return data;
+  const personal = data.manageUrl;
+  return {
+    ...data,
+    manageUrl: recorded.manageUrl
+      .replace('<publicBaseUrl>', new URL(personal).origin)
+      .replace('<secret>', personal.slice(personal.lastIndexOf('/') + 1)),
+  };
+}
+
 /** Publishes registration events into the service's namespace, as the registration service would. */
 export function eventFeed(js: JetStreamClient, ns: Namespace) {
-  const publish = async <D extends EventDefinition>(definition: D, subject: string, data: unknown) => {
+  const publish = async <D extends EventDefinition>(definition: D, subject: string, data: object) => {
     const event = createEvent(definition, {
       id: newEventId(),
       time: new Date(),
       source: '/registration',
       subject,
-      data: data as never,
+      data: asRegistrationEmits(definition.type, { ...data }) as never,
     });
     await publishEvent(js, ns, definition, event);
     return event;

@@ -1,5 +1,6 @@
 import { emailKinds } from '@citydeals/contracts';
 import ICAL from 'ical.js';
+import { simpleParser } from 'mailparser';
 import t from 'tap';
 import {
   afterAttempt,
@@ -8,8 +9,9 @@ import {
   retryDelayMs,
   withoutAddress,
 } from '../../src/email/email.rules.ts';
-import { renderMail } from '../../src/email/email.templates.ts';
+import { reminderLead, renderMail } from '../../src/email/email.templates.ts';
 import { buildIcs } from '../../src/email/ics.format.ts';
+import { formatMime } from '../../src/email/mime.format.ts';
 import { addressHash, unsubscribeToken, verifyUnsubscribeToken } from '../../src/email/unsubscribe.rules.ts';
 import { decideDueReminder, durationMs, planReminders } from '../../src/reminders/reminder.rules.ts';
 
@@ -153,10 +155,61 @@ t.test('SMTP outcomes: 4xx and connection errors retried with growing delays, 5x
   t.equal(withoutAddress('550 other.person@example.org unknown', null), '550 <address> unknown');
 });
 
-t.test('language: Dutch unless the registration or the meeting says English', async (t) => {
+t.test("language: the attendee's choice wins; the meeting's language only when there is none", async (t) => {
   t.equal(mailLanguage('nl', 'nl'), 'nl');
   t.equal(mailLanguage('en', 'nl'), 'en');
-  t.equal(mailLanguage('nl', 'en'), 'en');
+  t.equal(mailLanguage('nl', 'en'), 'nl', 'a Dutch choice in an English meeting');
+  t.equal(mailLanguage(null, 'en'), 'en', 'no choice: the meeting decides');
+  t.equal(mailLanguage(undefined, 'nl'), 'nl');
+});
+
+t.test('reminder wording: every allowed offset, both languages, exactly that long', async (t) => {
+  const minute = 60_000;
+  const cases: [string, string, string][] = [
+    ['PT1M', 'in 1 minute', 'over 1 minuut'],
+    ['PT30M', 'in 30 minutes', 'over 30 minuten'],
+    ['PT59M', 'in 59 minutes', 'over 59 minuten'],
+    ['PT1H', 'in 1 hour', 'over 1 uur'],
+    ['PT90M', 'in 1 hour and 30 minutes', 'over 1 uur en 30 minuten'],
+    ['PT2H', 'in 2 hours', 'over 2 uur'],
+    ['PT23H59M', 'in 23 hours and 59 minutes', 'over 23 uur en 59 minuten'],
+    ['P1D', 'tomorrow', 'morgen'],
+    ['PT36H', 'in 1 day and 12 hours', 'over 1 dag en 12 uur'],
+    ['P1DT1H1M', 'in 1 day, 1 hour and 1 minute', 'over 1 dag, 1 uur en 1 minuut'],
+    ['P2D', 'in 2 days', 'over 2 dagen'],
+    ['P1W', 'in 7 days', 'over 7 dagen'],
+    ['P90D', 'in 90 days', 'over 90 dagen'],
+  ];
+  for (const [offset, en, nl] of cases) {
+    t.equal(reminderLead(durationMs(offset), 'en'), en, `en ${offset}`);
+    t.equal(reminderLead(durationMs(offset), 'nl'), nl, `nl ${offset}`);
+    t.match(renderMail('reminder', 'en', { ...sample(), reminderOffset: offset }).subject, ` is ${en}`);
+    t.match(renderMail('reminder', 'nl', { ...sample(), reminderOffset: offset }).text, ` is ${nl}.`);
+  }
+  // Every offset registration accepts (whole minutes, 1 minute to 90 days): read back, the words give the
+  // same length, and no unit is named with 0.
+  const units: Record<string, number> = {
+    ...{ day: 1440, days: 1440, hour: 60, hours: 60, minute: 1, minutes: 1 },
+    ...{ dag: 1440, dagen: 1440, uur: 60, minuut: 1, minuten: 1 },
+  };
+  const unitOf = (word: string) => units[word];
+  let wrong = 0;
+  for (let minutes = 1; minutes <= 90 * 1440; minutes += 1) {
+    for (const language of ['en', 'nl'] as const) {
+      const words = reminderLead(minutes * minute, language);
+      if (words === 'tomorrow' || words === 'morgen') {
+        if (minutes !== 1440) wrong += 1;
+        continue;
+      }
+      let total = 0;
+      for (const [, n, unit] of words.matchAll(/(\d+) ([a-z]+)/g)) {
+        if (Number(n) === 0 || unitOf(unit!) === undefined) wrong += 1;
+        total += Number(n) * (unitOf(unit!) ?? 0);
+      }
+      if (total !== minutes) wrong += 1;
+    }
+  }
+  t.equal(wrong, 0, 'every offset worded exactly, in both languages');
 });
 
 t.test('unsubscribe tokens are unguessable and bound to the registration', async (t) => {
@@ -205,6 +258,71 @@ t.test('ICS: parses, carries METHOD, UID, SEQUENCE; escapes and folds', async (t
   t.equal(cancel.getFirstSubcomponent('vevent')!.getFirstPropertyValue('status'), 'CANCELLED');
 });
 
+t.test('ICS in a mail: no line break or control character in an admin field adds a line', async (t) => {
+  for (const breaker of ['\r', '\n', '\r\n', '\u2028', '\u000b', '\u0000']) {
+    const injected = `CoP${breaker}ATTENDEE:mailto:evil@example.org${breaker}END:VEVENT`;
+    const ics = buildIcs({
+      ...icsBase(),
+      title: injected,
+      location: `Hangar${breaker}METHOD:CANCEL`,
+      description: `Bevestigd${breaker}URL:https://evil.example.org`,
+      attendee: { name: `Sanne${breaker}ORGANIZER:mailto:evil@example.org`, email: 'sanne@example.org' },
+    });
+    const raw = formatMime(
+      {
+        from: { name: 'City Deals', address: 'cop@example.org' },
+        to: 'sanne@example.org',
+        subject: 's',
+        messageId: '<m@example.org>',
+        date: startsAt,
+        headers: [],
+        text: 't',
+        html: '<p>t</p>',
+        calendar: { method: 'REQUEST', content: ics, filename: 'invite.ics' },
+      },
+      'boundary0123',
+    );
+    const mail = await simpleParser(raw);
+    const part = mail.attachments.find((a) => a.contentType === 'text/calendar')!;
+    const text = part.content.toString('utf8');
+    // Code points, not the characters: a raw U+2028 would break the TAP output itself.
+    const label = [...breaker].map((c) => `U+${c.codePointAt(0)!.toString(16)}`).join(' ');
+    t.notMatch(
+      text,
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters.
+      /\r(?!\n)|(?<!\r)\n|[\u0000-\u0008\u000b\u000c\u000e-\u001f\u2028]/,
+      `${label}: no stray break`,
+    );
+    const calendar = new ICAL.Component(ICAL.parse(text));
+    t.equal(calendar.getFirstPropertyValue('method'), 'REQUEST', `${label}: method unchanged`);
+    const events = calendar.getAllSubcomponents('vevent');
+    t.equal(events.length, 1, `${label}: one event`);
+    t.same(
+      events[0]!.getAllProperties().map((p) => p.name),
+      [
+        'uid',
+        'sequence',
+        'dtstamp',
+        'dtstart',
+        'dtend',
+        'summary',
+        'description',
+        'location',
+        'organizer',
+        'attendee',
+        'status',
+        'transp',
+      ],
+      `${label}: no property added`,
+    );
+    t.equal(
+      events[0]!.getFirstProperty('organizer')!.getFirstValue(),
+      'mailto:o@x.org',
+      `${label}: organizer kept`,
+    );
+  }
+});
+
 function icsBase() {
   return {
     method: 'REQUEST' as const,
@@ -245,6 +363,7 @@ t.test('every template renders in both languages with time, place and the manage
         reason: 'Zaal niet beschikbaar',
         reminderOffset: 'P1D',
         unsubscribeUrl: 'https://n.example.org/unsubscribe/x',
+        changes: ['venue', 'onlineUrl'],
         hasCalendar: true,
       });
       const label = `${language}/${kind}`;
@@ -267,6 +386,11 @@ t.test('every template renders in both languages with time, place and the manage
     }
   }
   t.match(renderMail('waitlisted', 'nl', sample()).text, /plaats 4/);
+  t.match(
+    renderMail('meeting_changed', 'nl', { ...sample(), changes: ['venue'] }).text,
+    /gewijzigd \(locatie\)/,
+  );
+  t.match(renderMail('meeting_changed', 'en', { ...sample(), changes: ['title'] }).text, /changed \(title\)/);
   t.match(renderMail('reminder', 'en', { ...sample(), reminderOffset: 'P7D' }).subject, /in 7 days/);
 });
 

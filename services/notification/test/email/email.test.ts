@@ -432,6 +432,23 @@ t.test(
   },
 );
 
+t.test(
+  'a promotion that overtakes its waitlisted event waits for it and still mails the personal link',
+  async (t) => {
+    // No reminders: the replica test below counts every due reminder in this database.
+    const meeting = meetingSnapshot({ reminderOffsets: [] });
+    await feed.scheduled(meeting);
+    const eva = attendeeSnapshot(meeting.meetingId, { status: 'waitlisted', position: 1 });
+    // Out of order, as a retry can deliver them: the promotion carries no personal link of its own.
+    await feed.promoted({ ...eva, version: 2, status: 'confirmed', position: null }, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    await feed.waitlisted(eva);
+    const promoted = await eventually(() => smtp.to(eva.email).find((m) => m.kind === 'promoted'));
+    t.ok(promoted, 'the promotion is mailed once its registration is known');
+    t.ok(promoted?.parsed.text?.includes(eva.manageUrl), 'with the personal link');
+  },
+);
+
 t.test('two dispatcher replicas on the same 200 due reminders never send one twice', async (t) => {
   const meeting = meetingSnapshot();
   await feed.scheduled(meeting);

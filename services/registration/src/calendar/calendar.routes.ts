@@ -41,7 +41,8 @@ export function calendarRoutes(fastify: FastifyInstance, { ctx }: { ctx: Service
         tags,
         summary: 'Calendar file of one published meeting',
         description:
-          'Stable UID per meeting; SEQUENCE grows with each reschedule. Venue name without address.',
+          'Stable UID per meeting; SEQUENCE grows with each change of times, title, venue or online link. ' +
+          'Venue name without address.',
         params: meetingRefParams,
         response: { ...icsResponse, ...problemResponses(400, 404) },
       },

@@ -229,6 +229,9 @@ const EDITABLE: Record<keyof EditMeetingInput, MeetingField> = {
   registrationClosesAt: 'registrationWindow',
 };
 
+/** Fields shown in calendar files (times move by rescheduling, which raises the SEQUENCE too). */
+const CALENDAR_FIELDS: ReadonlySet<MeetingField> = new Set(['title', 'venue', 'onlineUrl']);
+
 /** Applies an edit; an edit that changes nothing is not a change and publishes nothing. */
 export async function editMeeting(
   ctx: ServiceContext,
@@ -289,8 +292,11 @@ export async function editMeeting(
       });
       if (errors.length > 0) validationProblem(errors);
       const now = ctx.clock.now();
+      // Attendees' calendars show these: a change is a new version of the calendar entry (RFC 5546).
+      const calendarChanged = fields.some((f) => CALENDAR_FIELDS.has(f as MeetingField));
       await updateMeeting(trx, id, {
         version: row.version + 1,
+        ics_sequence: calendarChanged ? row.ics_sequence + 1 : row.ics_sequence,
         title: next.title,
         slug: next.slug,
         description: next.description,
@@ -424,6 +430,8 @@ export async function cancelMeeting(
     await updateMeeting(trx, id, {
       version: row.version + 1,
       status: 'cancelled',
+      // The cancellation supersedes the last invitation, so calendars must see a higher SEQUENCE.
+      ics_sequence: row.ics_sequence + 1,
       cancel_reason: reason,
       cancelled_at: now,
       updated_at: now,

@@ -7,7 +7,7 @@ import type { ServiceContext } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { adminListQuery } from '../registrations/registration.schemas.ts';
-import { attendeeCsv, dealsNotRepresented } from './report.service.ts';
+import { attendanceCsv, attendanceReport, attendeeCsv, dealsNotRepresented } from './report.service.ts';
 
 export function reportRoutes(
   fastify: FastifyInstance,
@@ -108,6 +108,148 @@ export function reportRoutes(
           phase: dealPhaseSchema.parse(i.phase),
         })),
       };
+    },
+  );
+
+  const attendanceQuery = z
+    .object({
+      from: z.coerce
+        .number()
+        .int()
+        .min(2000)
+        .max(2100)
+        .optional()
+        .describe('First calendar year (inclusive)'),
+      to: z.coerce.number().int().min(2000).max(2100).optional().describe('Last calendar year (inclusive)'),
+      basis: z
+        .enum(['attendance', 'registration'])
+        .default('attendance')
+        .describe('`attendance`: checked in at the door; `registration`: held a seat'),
+      rarelyAtMost: z.coerce
+        .number()
+        .min(0)
+        .max(1)
+        .default(0.25)
+        .describe(
+          'An active deal represented at no more than this share of the meetings is "rarely represented"',
+        ),
+    })
+    .refine((q) => q.from === undefined || q.to === undefined || q.from <= q.to, {
+      path: ['to'],
+      message: 'must not be before `from`',
+    });
+  const yearFigures = z.object({
+    year: z.number().int(),
+    meetings: z.number().int(),
+    meetingsRepresented: z.number().int(),
+    people: z.number().int(),
+  });
+  const attendanceDescription =
+    'For the yearly evaluation: every meeting held (started, not cancelled) in the years asked, and per deal ' +
+    'at how many of them it was represented and by how many people, per year; active deals never or rarely ' +
+    'represented. People without a deal are counted apart.';
+
+  app.get(
+    '/admin/reports/attendance',
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        security,
+        summary: 'Attendance per deal across meetings and years',
+        description: attendanceDescription,
+        querystring: attendanceQuery,
+        response: {
+          200: z
+            .object({
+              from: z.number().int().nullable(),
+              to: z.number().int().nullable(),
+              basis: z.enum(['attendance', 'registration']),
+              meetings: z.array(
+                z.object({ id: z.uuid(), title: z.string(), startsAt: z.string(), year: z.number().int() }),
+              ),
+              deals: z.array(
+                z.object({
+                  dealId: z.uuid(),
+                  name: z.string(),
+                  kind: z.string(),
+                  phase: z.string(),
+                  meetingsRepresented: z.number().int(),
+                  people: z.number().int(),
+                  perYear: z.array(yearFigures),
+                }),
+              ),
+              withoutDeal: z.number().int(),
+              neverRepresented: z.array(z.object({ dealId: z.uuid(), name: z.string() })),
+              rarelyRepresented: z.array(
+                z.object({ dealId: z.uuid(), name: z.string(), meetingsRepresented: z.number().int() }),
+              ),
+            })
+            .meta({
+              example: {
+                from: 2023,
+                to: 2024,
+                basis: 'attendance',
+                meetings: [
+                  {
+                    id: '01936b2a-4f00-7c3e-9a1b-2d4e6f708192',
+                    title: 'Community of Practice City Deals',
+                    startsAt: '2023-11-23T12:30:00.000Z',
+                    year: 2023,
+                  },
+                ],
+                deals: [
+                  {
+                    dealId: '01936a10-2b3c-7d4e-8f50-6a7b8c9d0e1f',
+                    name: 'Fietsen voor Iedereen',
+                    kind: 'city_deal',
+                    phase: 'building',
+                    meetingsRepresented: 1,
+                    people: 3,
+                    perYear: [{ year: 2023, meetings: 1, meetingsRepresented: 1, people: 3 }],
+                  },
+                ],
+                withoutDeal: 4,
+                neverRepresented: [{ dealId: '01936a10-2b3c-7d4e-8f50-6a7b8c9d0e20', name: 'Slim Maatwerk' }],
+                rarelyRepresented: [],
+              },
+            }),
+          ...problemResponses(...adminErrors),
+        },
+      },
+    },
+    async (request) => attendanceReport(ctx, request.query),
+  );
+
+  app.get(
+    '/admin/reports/attendance.csv',
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        security,
+        summary: 'Attendance per deal as CSV for Excel',
+        description: `${attendanceDescription} UTF-8 with BOM, \`;\`-separated, one row per deal.`,
+        querystring: attendanceQuery,
+        response: {
+          200: {
+            description: 'CSV file',
+            content: {
+              'text/csv': {
+                schema: z.string().meta({ example: '\uFEFFDeal;Soort;Fase;…\r\n' }),
+              },
+            },
+          },
+          ...problemResponses(...adminErrors),
+        },
+      },
+    },
+    async (request, reply) => {
+      const { filename, body } = await attendanceCsv(ctx, request.query);
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${filename}"`)
+        .send(body);
     },
   );
 }

@@ -1,0 +1,99 @@
+/**
+ * Records the events of one registration journey through the service's real routes and checks that the
+ * recording consumers test with (packages/testkit/fixtures/registration-events.json) is current. After a
+ * deliberate change to what registration emits: `UPDATE_FIXTURES=1 npm exec -- tap <this file>`.
+ */
+import {
+  eventually,
+  normalizeEvents,
+  type RecordedEvent,
+  recordedRegistrationEvents,
+  writeRecordedRegistrationEvents,
+} from '@citydeals/testkit';
+import t from 'tap';
+import {
+  adminHeaders,
+  createMeeting,
+  outboxEvents,
+  person,
+  registerPerson,
+  startRegistration,
+  TestClock,
+} from './harness.ts';
+
+const PUBLIC_BASE_URL = 'https://cop.example.org';
+const clock = new TestClock(new Date('2027-01-10T10:00:00Z'));
+const ctx = await startRegistration(clock, { PUBLIC_BASE_URL });
+t.teardown(() => ctx.close());
+const svc = ctx.service;
+
+/** `count` events from the service's stream from sequence `from` on, waiting for the relay to publish them. */
+async function streamEvents(from: number, count: number): Promise<RecordedEvent[]> {
+  const { jsm, ns, stream } = svc.runtime;
+  const name = ns.streamName(stream);
+  const last = from + count - 1;
+  await eventually(async () => (await jsm.streams.info(name)).state.last_seq >= last);
+  const events: RecordedEvent[] = [];
+  for (let seq = from; seq <= last; seq++) {
+    const msg = await jsm.streams.getMessage(name, { seq });
+    if (msg) events.push(msg.json<RecordedEvent>());
+  }
+  return events;
+}
+
+const tokenOf = (manageUrl: string) => manageUrl.slice(manageUrl.lastIndexOf('/') + 1);
+
+t.test('the recorded registration events are what registration emits now', async (t) => {
+  const admin = async (method: 'POST' | 'PATCH', url: string, payload: object = {}) => {
+    const res = await svc.http.inject({ method, url, headers: adminHeaders, payload });
+    if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
+  };
+  const meeting = await createMeeting(svc, { slug: 'cop-recorded', capacity: 1, reminderOffsets: ['P7D'] });
+  const anna = (await registerPerson(svc, meeting.id, person(1, { language: 'nl' }))).json();
+  const bram = (await registerPerson(svc, meeting.id, person(2, { language: 'en' }))).json();
+  clock.advance(60_000);
+  const cancel = await svc.http.inject({
+    method: 'POST',
+    url: `/registrations/manage/${tokenOf(anna.manageUrl)}/cancel`,
+  });
+  t.equal(cancel.statusCode, 200, 'Anna cancels; Bram is promoted');
+  await admin('PATCH', `/admin/meetings/${meeting.id}`, { venue: { name: 'Stadhuis', address: 'Spui 70' } });
+  await admin('POST', `/admin/meetings/${meeting.id}/reschedule`, {
+    startsAt: '2027-03-18T13:00',
+    endsAt: '2027-03-18T17:30',
+  });
+  await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
+  await admin('POST', `/admin/meetings/${meeting.id}/cancel`, { reason: 'Zaal niet beschikbaar' });
+  // Read back from the stream, as consumers get them; the erasure last, as it may scrub what went before.
+  const journey = await streamEvents(1, (await outboxEvents(svc)).length);
+  await admin('POST', '/admin/erasures', { email: person(1).email });
+  const erasure = await streamEvents(journey.length + 1, 1);
+
+  const events = normalizeEvents(
+    [...journey, ...erasure].map(({ type, data }): RecordedEvent => ({ type, data })),
+    { publicBaseUrl: PUBLIC_BASE_URL, secrets: [tokenOf(anna.manageUrl), tokenOf(bram.manageUrl)] },
+  );
+  if (process.env.UPDATE_FIXTURES) writeRecordedRegistrationEvents(events);
+  t.same(
+    events,
+    recordedRegistrationEvents(),
+    'registration emits what consumers test with; if this change is meant, run with UPDATE_FIXTURES=1',
+  );
+  const types = new Set(events.map((e) => e.type.replace(/^.*registration\.|\.v\d+$/g, '')));
+  t.same(
+    [...types].sort(),
+    [
+      'attendee.cancelled',
+      'attendee.checked_in',
+      'attendee.erased',
+      'attendee.promoted',
+      'attendee.registered',
+      'attendee.waitlisted',
+      'meeting.cancelled',
+      'meeting.rescheduled',
+      'meeting.scheduled',
+      'meeting.updated',
+    ],
+    'every kind of registration event is recorded',
+  );
+});
