@@ -2271,6 +2271,256 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Attendance per deal across meetings and years */
+  'GET /admin/reports/attendance': {
+    params: never;
+    query: {
+      /** First calendar year (inclusive) */
+      from?: number;
+      /** Last calendar year (inclusive) */
+      to?: number;
+      /** `attendance`: checked in at the door; `registration`: held a seat */
+      basis?: 'attendance' | 'registration';
+      /** An active deal represented at no more than this share of the meetings is "rarely represented" */
+      rarelyAtMost?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        from: number | null;
+        to: number | null;
+        basis: 'attendance' | 'registration';
+        meetings: Array<{
+          id: string;
+          title: string;
+          startsAt: string;
+          year: number;
+        }>;
+        deals: Array<{
+          dealId: string;
+          name: string;
+          kind: string;
+          phase: string;
+          meetingsRepresented: number;
+          people: number;
+          perYear: Array<{
+            year: number;
+            meetings: number;
+            meetingsRepresented: number;
+            people: number;
+          }>;
+        }>;
+        withoutDeal: number;
+        neverRepresented: Array<{
+          dealId: string;
+          name: string;
+        }>;
+        rarelyRepresented: Array<{
+          dealId: string;
+          name: string;
+          meetingsRepresented: number;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Attendance per deal as CSV for Excel */
+  'GET /admin/reports/attendance.csv': {
+    params: never;
+    query: {
+      /** First calendar year (inclusive) */
+      from?: number;
+      /** Last calendar year (inclusive) */
+      to?: number;
+      /** `attendance`: checked in at the door; `registration`: held a seat */
+      basis?: 'attendance' | 'registration';
+      /** An active deal represented at no more than this share of the meetings is "rarely represented" */
+      rarelyAtMost?: number;
+    };
+    body: never;
+    responses: {
+      200: string;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Name badges as a printable PDF */
+  'GET /admin/meetings/{id}/badges.pdf': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: {
+      layout?: 'avery-l7163' | 'a6-4up';
+      who?: 'seated' | 'checked_in';
+    };
+    body: never;
+    responses: {
+      200: string;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Calendar feed of all published meetings */
   'GET /calendar/meetings.ics': {
     params: never;
