@@ -265,6 +265,7 @@ export class System {
         MAIL_LEASE_MS: '10000',
         REMINDER_POLL_MS: '200',
         WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+        WEBHOOK_ALLOWED_PORTS: '*',
         WEBHOOK_POLL_INTERVAL: '100ms',
         WEBHOOK_ATTEMPT_TIMEOUT: '2s',
         WEBHOOK_RETRY_SCHEDULE: '200ms,500ms,1s,2s,2s,2s,2s',

@@ -15,6 +15,7 @@ import {
   loadOperations,
   mustBeProtected,
   nextXid,
+  nulProbes,
   READ_KEY,
   rowCounts,
   settleXid,
@@ -210,6 +211,37 @@ t.test('(d) abuse: every operation of every OpenAPI document', async (t) => {
     t.comment(`auth: ${checked} refused calls checked`);
     t.same(undocumented, [], 'every protected operation declares its key in the OpenAPI document');
   });
+
+  await t.test(
+    'a NUL byte in any path, query, body or form field: 400 naming it, nothing written',
+    async (t) => {
+      const failures: string[] = [];
+      let checked = 0;
+      for (const service of serviceKeys) {
+        for (const op of operations[service]) {
+          for (const probe of nulProbes(op, idsFor(service))) {
+            const before = await nextXid(system);
+            const res = probe.form
+              ? await system.call(service, op.method, probe.path, {
+                  rawBody: probe.form,
+                  headers: { ...adminAuth, 'content-type': 'application/x-www-form-urlencoded' },
+                })
+              : await system.call(service, op.method, probe.path, { body: probe.body, headers: adminAuth });
+            checked += 1;
+            const fields = (res.body?.errors ?? []).map((e: { field: string }) => e.field);
+            const label = `${service} ${op.method} ${probe.path}${probe.form ? ' (form)' : ''}`;
+            if (res.status !== 400 || !fields.includes(probe.field)) {
+              failures.push(`${label}: ${res.status} ${fields.join(',')} (wanted 400 naming ${probe.field})`);
+            } else if ((await committedSince(system, before)).length > 0) {
+              failures.push(`${label}: 400 but a transaction committed`);
+            }
+          }
+        }
+      }
+      t.ok(checked > 50, `${checked} NUL probes over the three services`);
+      t.same(failures, [], 'every one is a 400 problem naming the field, with nothing written');
+    },
+  );
 
   await t.test('oversized bodies: 413, nothing written', async (t) => {
     const huge = { padding: 'x'.repeat(1_100_000) };

@@ -24,6 +24,8 @@ const secretsSchema = z.object({
   webhookSecretKey: z.string().min(1).optional(),
   /** Shared by registration and deal-tracking for erasures; added later too. */
   personDigestKey: z.string().min(1).optional(),
+  /** The pepper of the API keys' keyed hash (API_KEY_PEPPER); added later too. */
+  apiKeyPepper: z.string().min(32).optional(),
 });
 
 export type DevSecrets = Readonly<z.output<typeof secretsSchema>>;
@@ -40,6 +42,7 @@ function generate(): DevSecrets {
     },
     webhookSecretKey: randomBytes(32).toString('base64'),
     personDigestKey: randomBytes(32).toString('base64'),
+    apiKeyPepper: randomBytes(32).toString('base64url'),
   };
 }
 
@@ -57,11 +60,14 @@ export async function loadOrCreateDevSecrets(dataDir: string): Promise<DevSecret
     const parsed = secretsSchema.safeParse(JSON.parse(text));
     if (!parsed.success)
       throw new Error(`${file} is damaged; remove the data folder ${dataDir} to start afresh`);
-    if (parsed.data.webhookSecretKey && parsed.data.personDigestKey) return Object.freeze(parsed.data);
+    if (parsed.data.webhookSecretKey && parsed.data.personDigestKey && parsed.data.apiKeyPepper) {
+      return Object.freeze(parsed.data);
+    }
     const completed = {
       ...parsed.data,
       webhookSecretKey: parsed.data.webhookSecretKey ?? randomBytes(32).toString('base64'),
       personDigestKey: parsed.data.personDigestKey ?? randomBytes(32).toString('base64'),
+      apiKeyPepper: parsed.data.apiKeyPepper ?? randomBytes(32).toString('base64url'),
     };
     await writeFile(file, `${JSON.stringify(completed, null, 2)}\n`, { mode: 0o600 });
     return Object.freeze(completed);

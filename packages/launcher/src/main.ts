@@ -138,6 +138,7 @@ class Launcher {
           smtpUrl: config.SMTP_URL,
           webhookSecretKey: secrets.webhookSecretKey,
           personDigestKey: secrets.personDigestKey,
+          apiKeyPepper: secrets.apiKeyPepper,
           eventNamespace,
         });
         const proc = startService(definition, env, childPrinter(definition.dir));

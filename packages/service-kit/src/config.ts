@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { DEFAULT_TIMEOUTS } from './http-server.ts';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -35,6 +36,11 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
       .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and -')
       .default(''),
     ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
+    /**
+     * Server-side secret of the keyed hash of API keys (`openssl rand -base64 32`). Unset, one is generated
+     * and kept in the schema. Changing it invalidates every issued key (configured ones are re-registered).
+     */
+    API_KEY_PEPPER: z.string().min(32, 'at least 32 characters').optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBLIC_BASE_URL: z.url().optional(),
     /** A consumer's failing event is retried after this delay, doubling up to the maximum, then dead-lettered. */
@@ -47,6 +53,14 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
     CONSUMER_MAX_DELIVERIES: z.coerce.number().int().min(1).max(1_000).default(12),
     /** Requests per minute from one client address before 429; 0 turns the limit off (load tests). */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+    /** To receive a whole request (headers and body); a slower client gets 408 and loses the connection. */
+    HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_TIMEOUTS.requestMs),
+    /** A connection with no traffic at all for this long is closed. */
+    HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_TIMEOUTS.idleMs),
+    /** An idle keep-alive connection is closed after this; keep it above a load balancer's idle timeout. */
+    HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).default(DEFAULT_TIMEOUTS.keepAliveMs),
+    /** After a 413, the rest of the body is read and discarded for at most this long. */
+    HTTP_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(DEFAULT_TIMEOUTS.drainMs),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
     TRUST_PROXY: trustProxySchema,
   });

@@ -26,7 +26,7 @@ import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManage
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { type ApiKeyTables, apiKeyMigrations, ensureApiKey } from './api-keys.ts';
+import { ApiKeyStore, type ApiKeyTables, apiKeyMigrations, type ConfiguredApiKey } from './api-keys.ts';
 import type { BaseConfig } from './base-config.ts';
 import { createMetrics, type Metrics, registerCollected } from './metrics.ts';
 
@@ -44,6 +44,8 @@ export interface RuntimeOptions<DB extends ServiceTables> {
   consumerConcurrency?: number;
   retry?: RetrySchedule;
   relay?: { pollIntervalMs?: number; batchSize?: number };
+  /** The keys the environment names (ADMIN_API_KEY, …): the only keys of source `config` after the start. */
+  configuredApiKeys?: readonly ConfiguredApiKey[];
 }
 
 /** Injected wherever a rule needs the time or a new id, so tests can fix both. */
@@ -72,6 +74,7 @@ export interface ServiceRuntime<DB extends ServiceTables> {
   readonly relay: OutboxRelay;
   readonly consumers: ReadonlyMap<string, ConsumerRunner<DB>>;
   readonly metrics: Metrics;
+  readonly apiKeys: ApiKeyStore;
   readiness(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   stopConsumers(): Promise<void>;
   stop(): Promise<void>;
@@ -100,11 +103,11 @@ export async function startRuntime<DB extends ServiceTables>(
       ...options.migrations,
     });
     logger.info({ schema, migrations: applied.length }, 'schema migrated');
-    if (config.ADMIN_API_KEY) {
-      await ensureApiKey(db as unknown as Kysely<ApiKeyTables>, config.ADMIN_API_KEY, 'ADMIN_API_KEY', [
-        'admin',
-      ]);
-    }
+    const apiKeys = await ApiKeyStore.open(db as unknown as Kysely<ApiKeyTables>, {
+      pepper: config.API_KEY_PEPPER,
+      configured: options.configuredApiKeys ?? [],
+      logger,
+    });
 
     nc = await connectNats({
       url: config.NATS_URL,
@@ -181,6 +184,7 @@ export async function startRuntime<DB extends ServiceTables>(
       relay,
       consumers: runners,
       metrics,
+      apiKeys,
       async readiness() {
         const checks: Record<string, string> = {};
         checks.postgres = await pool

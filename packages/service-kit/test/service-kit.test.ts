@@ -249,7 +249,15 @@ t.test('a service built on the kit', async (t) => {
     );
     t.same(
       rows.map((r) => r.table_name),
-      ['api_key', 'dead_letter', 'inbox', 'kysely_migration', 'kysely_migration_lock', 'outbox'],
+      [
+        'api_key',
+        'api_key_pepper',
+        'dead_letter',
+        'inbox',
+        'kysely_migration',
+        'kysely_migration_lock',
+        'outbox',
+      ],
     );
     t.ok(await runtime.jsm.streams.info(`${prefix}_REGISTRATION`), 'its stream exists in its namespace');
   });

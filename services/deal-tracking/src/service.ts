@@ -1,13 +1,10 @@
 import {
-  type ApiKeyTables,
   createService,
-  ensureApiKey,
   newEventId,
   type ServiceDefinition,
   shutdown,
   systemClock,
 } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
 import { personErasedConsumer } from './consumers/person-erased.consumer.ts';
@@ -33,6 +30,8 @@ export const definition: ServiceDefinition<Database, Config> = {
     ],
   },
   app,
+  configuredApiKeys: (config) =>
+    config.READ_API_KEY ? [{ name: 'READ_API_KEY', key: config.READ_API_KEY, scopes: ['read'] }] : [],
 };
 
 export async function startService(config: Config) {
@@ -50,11 +49,6 @@ export async function startService(config: Config) {
       service.runtime.logger.warn(
         'PERSON_DIGEST_KEY is not set: erasures are matched by an unkeyed digest of the address',
       );
-    }
-    if (config.READ_API_KEY) {
-      await ensureApiKey(db as unknown as Kysely<ApiKeyTables>, config.READ_API_KEY, 'READ_API_KEY', [
-        'read',
-      ]);
     }
     if (config.SEED_DEMO_DATA) {
       const seeded = await seedDemoData({ db, clock: systemClock, newId: newEventId });

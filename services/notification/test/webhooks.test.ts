@@ -22,6 +22,8 @@ const receiver = await startReceiver();
 const secretKey = randomBytes(32).toString('base64');
 const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
   WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+  // The receiver listens on a free port, not 80 or 443.
+  WEBHOOK_ALLOWED_PORTS: '*',
   // Short delays; the first one over a second so a retry's webhook-timestamp is a later second.
   WEBHOOK_RETRY_SCHEDULE: '1100ms,300ms,300ms,300ms,300ms,300ms,300ms',
   WEBHOOK_RETRY_JITTER: '0',

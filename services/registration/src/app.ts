@@ -52,7 +52,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
         })
       : null,
   };
-  const admin = requireScope(runtime.db as never, 'admin');
+  const admin = requireScope('admin');
 
   meetingRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });

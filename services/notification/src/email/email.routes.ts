@@ -91,7 +91,7 @@ export async function emailRoutes(app: HttpServer, options: { db: Kysely<Databas
   app.get(
     '/emails',
     {
-      onRequest: requireScope(db as never, 'admin'),
+      onRequest: requireScope('admin'),
       schema: {
         tags: ['emails'],
         summary: 'Delivery log: every mail with recipient, kind, status, attempts and last error',
