@@ -1212,7 +1212,8 @@ export interface NotificationApi {
         | 'reminder'
         | 'meeting_rescheduled'
         | 'meeting_cancelled'
-        | 'meeting_changed';
+        | 'meeting_changed'
+        | 'manage_link';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
       /** `nextCursor` of the previous page. */
@@ -1231,7 +1232,8 @@ export interface NotificationApi {
             | 'reminder'
             | 'meeting_rescheduled'
             | 'meeting_cancelled'
-            | 'meeting_changed';
+            | 'meeting_changed'
+            | 'manage_link';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
           registrationId: string | null;
@@ -1253,6 +1255,21 @@ export interface NotificationApi {
       };
     };
   };
+  /** The page behind the unsubscribe link in a reminder mail: one button */
+  'GET /unsubscribe/{token}': {
+    params: {
+      token: string;
+    };
+    query: {
+      /** Page language */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+      404: string;
+    };
+  };
   /** One-click unsubscribe from reminders (RFC 8058) */
   'POST /unsubscribe/{token}': {
     params: {
@@ -1264,6 +1281,19 @@ export interface NotificationApi {
       200: {
         status: 'unsubscribed';
       };
+      404: string;
+    };
+  };
+  /** Undo an unsubscribe: reminders go out to the address again */
+  'POST /unsubscribe/{token}/resubscribe': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: string;
+      404: string;
     };
   };
 }
