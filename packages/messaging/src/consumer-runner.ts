@@ -16,7 +16,7 @@ import type { Namespace } from './namespace.ts';
 import { ensureConsumer } from './provisioning.ts';
 import { decideAfterFailure, defaultRetrySchedule, type RetrySchedule } from './retry-schedule.ts';
 import { consumerAttributes, deliveredContext } from './trace-consume.ts';
-import { currentRequestId, inSpan, tracingOn } from './trace-context.ts';
+import { currentRequestId, inSpan, spanSubject, tracingOn } from './trace-context.ts';
 
 export type Outcome =
   | { kind: 'handled' }
@@ -307,7 +307,7 @@ export class ConsumerRunner<DB extends MessagingTables> {
     if (!tracingOn()) return this.#settle(m, raw, json, meta);
     const subject = this.#o.namespace.unprefix(m.subject);
     return inSpan(
-      `process ${subject}`,
+      `process ${spanSubject(subject)}`,
       {
         kind: SpanKind.CONSUMER,
         parent: deliveredContext(m, json),

@@ -118,3 +118,13 @@ export function failSpan(span: Span, err: unknown): void {
   span.recordException(err instanceof Error ? err : String(err));
   span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
 }
+
+const ENTITY_TOKEN = /\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The name of a span about a message: its subject without the entity token that events with personal data
+ * carry (`registration.attendee.registered.<id>`), so span names stay one per kind of event.
+ */
+export function spanSubject(subject: string): string {
+  return subject.replace(ENTITY_TOKEN, '');
+}

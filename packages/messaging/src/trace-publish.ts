@@ -1,6 +1,13 @@
 import { type Span, SpanKind } from '@opentelemetry/api';
 import type { BatchItem } from './jetstream-batch-publisher.ts';
-import { failSpan, formatTraceparent, REQUEST_ID_ATTRIBUTE, remoteContext, tracer } from './trace-context.ts';
+import {
+  failSpan,
+  formatTraceparent,
+  REQUEST_ID_ATTRIBUTE,
+  remoteContext,
+  spanSubject,
+  tracer,
+} from './trace-context.ts';
 
 interface TracedRow {
   event_id: string;
@@ -21,7 +28,7 @@ export function publishSpans(
   const spans: (Span | undefined)[] = rows.map((row, i) => {
     if (!row.traceparent) return undefined;
     const span = tracer().startSpan(
-      `publish ${row.subject}`,
+      `publish ${spanSubject(row.subject)}`,
       {
         kind: SpanKind.PRODUCER,
         attributes: {
