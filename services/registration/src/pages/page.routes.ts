@@ -5,7 +5,6 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
-import { seatCounts } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
 import { findPublicMeetingRow } from '../meetings/meeting.service.ts';
 import { MANAGE_PATH, MANAGE_TOKEN_PATTERN } from '../registrations/manage-token.ts';
@@ -73,7 +72,6 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
           .type(HTML)
           .send(messagePage({ lang, title: t.notFoundTitle, text: t.notFoundTitle }));
       }
-      const counts = (await seatCounts(ctx.db, [row.id])).get(row.id);
       const window = registrationWindow(
         {
           status: row.status,
@@ -102,7 +100,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
               venueName: row.venue_name,
               online: row.online_url !== null,
               agenda: row.agenda,
-              seatsAvailable: Math.max(0, row.capacity - (counts?.seatsTaken ?? 0)),
+              seatsAvailable: Math.max(0, row.capacity - row.seats_taken),
               closedReason:
                 window === 'open' ? null : (texts[lang].closed[window] ?? texts[lang].closed.closed!),
             },
