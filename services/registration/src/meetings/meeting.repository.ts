@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, type Transaction, type Updateable } from 'kysely';
+import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Database, MeetingTable } from '../db/database.ts';
 import type { SeatCounters } from '../registrations/seat.rules.ts';
 
