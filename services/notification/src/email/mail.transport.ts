@@ -18,6 +18,8 @@ export interface MailTransport {
   readonly kind: 'smtp' | 'file';
   /** Resolves when the server accepted the mail; rejects with nodemailer's error (with `responseCode`). */
   send(mail: EmailRow, from: MailFrom): Promise<void>;
+  /** Resolves once the server answers a new connection's greeting (and login); rejects as `send` would. */
+  probe(): Promise<void>;
   close(): void;
 }
 
@@ -118,6 +120,9 @@ export function createMailTransport(options: {
         const { raw, envelope } = await renderMessage(mail, from);
         await sendPrepared(pool, raw, envelope, mail.message_id);
       },
+      probe: async () => {
+        await transporter.verify();
+      },
       close: () => transporter.close(),
     };
   }
@@ -134,6 +139,7 @@ export function createMailTransport(options: {
       await writeFile(`${file}.tmp`, raw);
       await rename(`${file}.tmp`, file);
     },
+    probe: async () => {},
     close: () => {},
   };
 }

@@ -25,7 +25,7 @@ t.test('a leased mail goes on the wire only in the first half of its lease', asy
 });
 
 t.test('settling an attempt: the lease counted it; errors lose the address', async (t) => {
-  const mail = { attempts: 1, recipient: 'a@example.org' };
+  const mail = { attempts: 1, recipient: 'a@example.org', dueAt: new Date(now.getTime() - 60_000) };
   t.same(settleAttempt({ kind: 'sent' }, mail, now, policy), { status: 'sent', sentAt: now });
   t.same(settleAttempt('expired', mail, now, policy), { status: 'expired' });
   t.same(settleAttempt('cancelled', mail, now, policy), { status: 'cancelled' });

@@ -44,6 +44,7 @@ const options: SenderOptions = {
   leaseMs: LEASE_MS,
   maxInFlight: 5,
   retry: { maxAttempts: 5, baseMs: 1000, maxMs: 10_000 },
+  probeMs: 100,
 };
 const logger = pino({ level: 'silent' });
 
@@ -110,6 +111,7 @@ t.test(
         await transport.send(mail, from);
         await hung;
       },
+      probe: () => transport.probe(),
       close() {},
     };
     const a = new EmailSender(indexPlannedDb, ctx, hangingTransport, { ...options, batchSize: 4 }, logger);
@@ -212,6 +214,7 @@ t.test(
           clock.advanceTo(new Date(clock.now().getTime() + LEASE_MS * 0.6));
         }
       },
+      probe: () => transport.probe(),
       close() {},
     };
     const before = smtp.received.length;

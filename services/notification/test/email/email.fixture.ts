@@ -33,6 +33,8 @@ export async function startSmtpServer(
     acceptDelayMs?: number;
     /** Parse each message fully (MIME, attachments); off, only the raw header lines are read. */
     parse?: boolean;
+    /** A given port, e.g. to bring a stopped server back where its clients look for it; a free one otherwise. */
+    port?: number;
   } = {},
 ) {
   const received: ReceivedMail[] = [];
@@ -92,7 +94,7 @@ export async function startSmtpServer(
   });
   // A client killed mid-session resets its connection; that is the crash under test, not a failure.
   server.on('error', () => {});
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server.server, 'listening');
   const { port } = server.server.address() as { port: number };
   return {
@@ -100,6 +102,7 @@ export async function startSmtpServer(
     received,
     attemptsFor: (address: string) => attempts.get(address) ?? 0,
     to: (address: string) => received.filter((m) => m.to === address),
+    port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
