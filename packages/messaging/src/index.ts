@@ -9,4 +9,6 @@ export * from './nats-connection.ts';
 export * from './outbox.ts';
 export * from './outbox-relay.ts';
 export * from './provisioning.ts';
+export * from './retention.rules.ts';
+export * from './retention.ts';
 export * from './retry-schedule.ts';

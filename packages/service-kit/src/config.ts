@@ -13,6 +13,34 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+const DAY_MS = 24 * 3600_000;
+const durationMs = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/**
+ * Retention of the messaging tables and streams (docs/retention.md); the guarantees between them are checked
+ * at start (messagingRetentionProblems in @citydeals/messaging).
+ */
+const retentionConfigShape = {
+  /** Published outbox rows are deleted this long after publishing. */
+  RETENTION_OUTBOX_PUBLISHED_MS: durationMs(3600_000),
+  /** Inbox rows (which events were applied) are deleted this long after; at least NATS_STREAM_MAX_AGE_MS. */
+  RETENTION_INBOX_MS: durationMs(8 * DAY_MS),
+  /** Dead letters an operator resolved are deleted this long after; open ones are kept. */
+  RETENTION_DEAD_LETTER_MS: durationMs(30 * DAY_MS),
+  /** How often a replica tries to prune (one replica at a time does). */
+  RETENTION_INTERVAL_MS: durationMs(60_000),
+  /** Rows per pruning statement: each is a short transaction of its own. */
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** A stream forgets messages older than this. */
+  NATS_STREAM_MAX_AGE_MS: durationMs(7 * DAY_MS),
+  /** A stream this full refuses new messages (they wait in the outbox) rather than dropping unread ones. */
+  NATS_STREAM_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(8 * 1024 ** 3),
+};
+
 /** The variables every service reads; a service extends this with its own. */
 export function baseConfigSchema(defaults: { port: number; schema: string }) {
   return z.object({
@@ -47,6 +75,7 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
     /** Requests per minute from one client address before 429; 0 turns the limit off (load tests). */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
+    ...retentionConfigShape,
   });
 }
 

@@ -12,12 +12,17 @@ import {
   ConsumerRunner,
   connectNats,
   ensureStream,
+  type MessagingRetention,
+  messagingPruneTasks,
+  messagingRetentionProblems,
   type Namespace,
   type NatsConnection,
   namespace,
   OutboxRelay,
   outboxLag,
+  RetentionJob,
   type RetrySchedule,
+  streamLimits,
 } from '@citydeals/messaging';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
@@ -25,6 +30,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { type ApiKeyTables, apiKeyMigrations, ensureApiKey } from './api-keys.ts';
 import type { BaseConfig } from './base-config.ts';
+import { ConfigError } from './config.ts';
 import { createMetrics, type Metrics, registerCollected } from './metrics.ts';
 
 export type ServiceTables = MessagingTables & ApiKeyTables;
@@ -65,6 +71,8 @@ export interface ServiceRuntime<DB extends ServiceTables> {
   readonly ns: Namespace;
   readonly stream: StreamDefinition;
   readonly relay: OutboxRelay;
+  /** Prunes the outbox, inbox and dead letters (one replica at a time). */
+  readonly retention: RetentionJob;
   readonly consumers: ReadonlyMap<string, ConsumerRunner<DB>>;
   readonly metrics: Metrics;
   readiness(): Promise<{ ok: boolean; checks: Record<string, string> }>;
@@ -77,6 +85,9 @@ export async function startRuntime<DB extends ServiceTables>(
 ): Promise<ServiceRuntime<DB>> {
   const { config, logger, service } = options;
   const schema = config.DATABASE_SCHEMA;
+  const retention = messagingRetention(config);
+  const retentionProblems = messagingRetentionProblems(retention);
+  if (retentionProblems.length) throw new ConfigError(retentionProblems);
   const database = createDatabase<DB>({
     connectionString: config.DATABASE_URL,
     schema,
@@ -111,10 +122,15 @@ export async function startRuntime<DB extends ServiceTables>(
     const ns = namespace(config.EVENT_NAMESPACE);
     const stream = streams[service];
     const replicas = config.NATS_STREAM_REPLICAS;
+    const limits = streamLimits({
+      maxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
+      maxBytes: config.NATS_STREAM_MAX_BYTES,
+    });
     await ensureStream(jsm, {
       name: ns.streamName(stream),
       subjects: ns.streamSubjects(stream),
       num_replicas: replicas,
+      ...limits,
     });
 
     const relay = new OutboxRelay({ pool, schema, nc, namespace: ns, logger, ...options.relay });
@@ -129,6 +145,7 @@ export async function startRuntime<DB extends ServiceTables>(
         name: ns.streamName(definition.stream),
         subjects: ns.streamSubjects(definition.stream),
         num_replicas: replicas,
+        ...limits,
       });
       const runner = new ConsumerRunner<DB>({
         db,
@@ -148,6 +165,18 @@ export async function startRuntime<DB extends ServiceTables>(
       started.push(runner);
       runners.set(definition.name, runner);
     }
+
+    const retentionJob = new RetentionJob({
+      pool,
+      lockKey: `retention:${schema}:messaging`,
+      tasks: (now) => messagingPruneTasks(schema, retention, now),
+      clock: systemClock,
+      logger,
+      intervalMs: config.RETENTION_INTERVAL_MS,
+      batchSize: config.RETENTION_BATCH_SIZE,
+    });
+    retentionJob.start();
+    started.push(retentionJob);
 
     const metrics = createMetrics(service);
     registerMessagingMetrics(metrics, db, relay, runners);
@@ -172,6 +201,7 @@ export async function startRuntime<DB extends ServiceTables>(
       ns,
       stream,
       relay,
+      retention: retentionJob,
       consumers: runners,
       metrics,
       async readiness() {
@@ -191,6 +221,7 @@ export async function startRuntime<DB extends ServiceTables>(
       stopConsumers,
       async stop() {
         await stopConsumers();
+        await retentionJob.stop();
         await relay.stop();
         await natsConnection.drain().catch(() => {});
         await database.destroy();
@@ -202,6 +233,15 @@ export async function startRuntime<DB extends ServiceTables>(
     await database.destroy();
     throw err;
   }
+}
+
+function messagingRetention(config: BaseConfig): MessagingRetention {
+  return {
+    outboxPublishedMs: config.RETENTION_OUTBOX_PUBLISHED_MS,
+    inboxMs: config.RETENTION_INBOX_MS,
+    deadLetterResolvedMs: config.RETENTION_DEAD_LETTER_MS,
+    streamMaxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
+  };
 }
 
 function registerMessagingMetrics<DB extends ServiceTables>(
