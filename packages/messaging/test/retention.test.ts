@@ -41,7 +41,7 @@ t.test('retention rules: cut-offs from the clock, and the guarantees between per
 t.test(
   'streams are bounded by age and size, and refuse new messages rather than drop unread ones',
   async (t) => {
-    const nc = await connectNats({ url: testServers.natsUrl });
+    const nc = await connectNats({ url: testServers.natsUrl, name: 'retention-test' });
     const jsm = await jetstreamManager(nc);
     const ns = namespace(uniqueName('ret'));
     const name = ns.streamName(streams.registration);

@@ -33,12 +33,16 @@ const retentionConfigShape = {
   RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   /** A stream forgets messages older than this. */
   NATS_STREAM_MAX_AGE_MS: durationMs(7 * DAY_MS),
-  /** A stream this full refuses new messages (they wait in the outbox) rather than dropping unread ones. */
+  /**
+   * A stream this full refuses new messages (they wait in the outbox) rather than dropping unread ones.
+   * NATS reserves this much of its store for each stream, so it is sized for this system's traffic (about
+   * 250 000 events of 1 KB within the max age), not for the disk.
+   */
   NATS_STREAM_MAX_BYTES: z.coerce
     .number()
     .int()
     .min(1024 * 1024)
-    .default(8 * 1024 ** 3),
+    .default(256 * 1024 ** 2),
 };
 
 /** The variables every service reads; a service extends this with its own. */
