@@ -25,9 +25,11 @@ export interface OutboxRelayOptions {
    * A wake-up this soon after the previous round began waits for the rest of the interval, so a stream of
    * commits goes out in rounds of many rows. Each round costs a fetch and a NATS write whatever its size, and
    * under a registration load the relay ran one per commit: two expensive system calls on a busy core (see
-   * the README's benchmark section). A commit after a quiet spell goes out at once.
+   * docs/performance.md). A commit after a quiet spell goes out at once.
    */
   roundIntervalMs?: number;
+  /** Published rows are kept this long for operators, then deleted. */
+  retentionMs?: number;
 }
 
 export interface RelayStats {
@@ -68,6 +70,7 @@ export class OutboxRelay {
   readonly #sleep = new WakeableSleep();
   #stopping = false;
   #running: Promise<void> | undefined;
+  #lastPurge = 0;
   #lastRoundAt = Number.NEGATIVE_INFINITY;
   readonly #table: string;
   readonly #publisher: JetStreamBatchPublisher;
@@ -85,6 +88,7 @@ export class OutboxRelay {
       standbyRetryMs: 2_000,
       publishTimeoutMs: 5_000,
       roundIntervalMs: 5,
+      retentionMs: 24 * 3600_000,
       ...options,
     };
     this.#table = `${quoteIdent(options.schema)}.outbox`;
@@ -126,7 +130,7 @@ export class OutboxRelay {
         await client.query('set synchronous_commit = off');
         // The fetch must walk the unpublished index from the cursor and stop at the batch size. Planned on
         // statistics from before a burst (the outbox fills faster than autovacuum analyses it), Postgres read
-        // every unpublished row and sorted them instead: 20–30 ms per batch of 500 with 20 000 waiting, most
+        // every unpublished row and sorted them instead, at a cost that grows with the backlog and was most
         // of a drain's time. This connection runs only the relay's own statements, all by index or id, so it
         // plans as the queue workers' pool does.
         await client.query('select set_config(key, value, false) from json_each_text($1)', [
@@ -152,6 +156,7 @@ export class OutboxRelay {
             await this.#markUnmarked(client);
           }
           if (this.#unmarked.length > 0) continue;
+          await this.#purgeNowAndThen(client);
           await this.#sleep.sleep(this.#o.pollIntervalMs);
         }
       } catch (err) {
@@ -220,7 +225,7 @@ export class OutboxRelay {
     const { rows } = await client.query<OutboxRow>({
       name: 'outbox-relay-fetch',
       // The marks join the ids by primary key: with `id = any($3)`, the plan prepared for any array scanned
-      // the whole outbox for them (5 ms per fetch at 20 000 rows).
+      // the whole outbox for them, a cost that grows with the outbox.
       text: `with marked as (update ${this.#table} o set published_at = now()
          from unnest($3::bigint[]) as m(id) where o.id = m.id)
        select id, event_id, subject, payload::text as payload from ${this.#table}
@@ -255,5 +260,15 @@ export class OutboxRelay {
       ids.push(rows[i]!.id);
     }
     return ids;
+  }
+
+  async #purgeNowAndThen(client: pg.PoolClient): Promise<void> {
+    const now = Date.now();
+    if (now - this.#lastPurge < 60_000) return;
+    this.#lastPurge = now;
+    await client.query(
+      `delete from ${this.#table} where published_at is not null and published_at < now() - make_interval(secs => $1)`,
+      [this.#o.retentionMs / 1000],
+    );
   }
 }
