@@ -28,6 +28,18 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
    * is tried this often; mails keep their attempts and go out in due order as soon as one succeeds.
    */
   SMTP_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  /** After this, a mail keeps its log line (who, when, what, status) but loses its text, HTML and calendar file. */
+  RETENTION_MAIL_BODY_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 24 * 3600_000),
+  /** Delivered and failed webhook messages and their attempts are deleted after this; at least the streams' max age. */
+  RETENTION_WEBHOOK_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(90 * 24 * 3600_000),
   /**
    * How soon a mail queued by another replica, or coming due for a retry, is noticed; mails this replica
    * queues wake its senders at once (see wakeup/throttled-wake-up.ts).
