@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createDatabase, INDEX_PLANNED_SETTINGS, messagingMigrations, migrateSchema } from '@citydeals/db';
 import { RetentionJob } from '@citydeals/messaging';
+import { ConfigError } from '@citydeals/service-kit';
 import { createTestDatabase, uniqueName } from '@citydeals/testkit';
 import { sql } from 'kysely';
 import pino from 'pino';
@@ -13,6 +14,7 @@ import { messageIdFor } from '../src/email/email.rules.ts';
 import { notificationPruneTasks } from '../src/retention/retention.repository.ts';
 import { notificationCutoffs, notificationRetentionProblems } from '../src/retention/retention.rules.ts';
 import { notificationRetention } from '../src/retention/retention.worker.ts';
+import { startService } from '../src/service.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -27,6 +29,21 @@ t.test('retention rules: defaults, cut-offs, and webhooks outliving the streams'
     webhook: new Date('2027-01-01T00:00:00Z'),
   });
   t.match(notificationRetentionProblems({ ...policy, webhookMs: 6 * DAY }), [/^RETENTION_WEBHOOK_MS/]);
+});
+
+t.test('a service does not start with retention that would break a guarantee', async (t) => {
+  const config = loadServiceConfig({
+    DATABASE_URL: 'postgres://x@127.0.0.1:1/x',
+    RETENTION_INBOX_MS: String(DAY),
+    RETENTION_OUTBOX_PUBLISHED_MS: String(60_000),
+  });
+  const error = await startService(config).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  t.type(error, ConfigError);
+  t.match(String(error), /RETENTION_INBOX_MS: .*NATS_STREAM_MAX_AGE_MS/);
+  t.match(String(error), /RETENTION_OUTBOX_PUBLISHED_MS: /);
 });
 
 const schema = 'notification';
