@@ -3,13 +3,13 @@ import { createDatabase, INDEX_PLANNED_SETTINGS, messagingMigrations, migrateSch
 import { RetentionJob } from '@citydeals/messaging';
 import { ConfigError } from '@citydeals/service-kit';
 import { createTestDatabase, uniqueName } from '@citydeals/testkit';
-import { sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pino from 'pino';
 import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { migrations } from '../src/db/migrations.ts';
-import { insertEmails, type NewEmail } from '../src/email/email.repository.ts';
+import { insertEmails, listEmails, type NewEmail } from '../src/email/email.repository.ts';
 import { messageIdFor } from '../src/email/email.rules.ts';
 import { notificationPruneTasks } from '../src/retention/retention.repository.ts';
 import { notificationCutoffs, notificationRetentionProblems } from '../src/retention/retention.rules.ts';
@@ -202,5 +202,34 @@ t.test(
       html_body: null,
       ics: null,
     });
+  },
+);
+
+t.test(
+  'the mail log reads its page from the newest end of an index, however many mails there are',
+  async (t) => {
+    const statements: { sql: string; parameters: readonly unknown[] }[] = [];
+    // On the test's pool, which outlives this instance: it is never destroyed, or it would end that pool.
+    const recording = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool }),
+      log(event) {
+        if (event.level === 'query') statements.push(event.query);
+      },
+    });
+    const page = await listEmails(recording, { limit: 50 });
+    t.equal(page.length, 50);
+    const before = page.at(-1)!;
+    await listEmails(recording, { limit: 50, before: { createdAt: before.created_at, id: before.id } });
+    t.equal(statements.length, 2);
+    for (const statement of statements) {
+      const { rows } = await pool.query(`explain (format json) ${statement.sql}`, [...statement.parameters]);
+      const plan = rows[0]['QUERY PLAN'][0].Plan as PlanNode & { 'Plan Rows': number };
+      const scans = nodes(plan).filter((n) => n['Relation Name'] === 'email');
+      t.notOk(
+        scans.some((n) => n['Node Type'] === 'Seq Scan'),
+        'no sequential scan of the mails',
+      );
+      t.ok(plan['Plan Rows'] <= 50, `one page of rows (${plan['Plan Rows']})`);
+    }
   },
 );
