@@ -130,7 +130,8 @@ export async function recordOutcomes(
         updated_at = now(),
         leased_until = null,
         next_attempt_at = coalesce(u.next_attempt_at, e.next_attempt_at),
-        last_error = case when u.status in ('queued', 'failed', 'waiting') then u.last_error else e.last_error end,
+        last_error = case when u.status in ('queued', 'failed') then u.last_error
+          when u.status = 'waiting' then coalesce(u.last_error, e.last_error) else e.last_error end,
         smtp_code = case when u.status in ('queued', 'failed') then u.smtp_code else e.smtp_code end,
         sent_at = u.sent_at,
         failed_at = u.failed_at

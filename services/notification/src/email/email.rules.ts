@@ -111,8 +111,11 @@ export type Settlement =
   | { status: 'cancelled' }
   | { status: 'sent'; sentAt: Date }
   | { status: 'queued'; nextAttemptAt: Date; error: string; smtpCode: number | null }
-  /** Not tried after all (no server): the attempt is given back and the mail keeps its place in the queue. */
-  | { status: 'waiting'; dueAt: Date; error: string }
+  /**
+   * Not tried after all (no server, or held back for its lease): the attempt is given back and the mail
+   * keeps its place in the queue, due again at once.
+   */
+  | { status: 'waiting'; dueAt: Date; error: string | null }
   | {
       status: 'failed';
       reason: 'rejected' | 'retries_exhausted';
@@ -127,12 +130,13 @@ export type Settlement =
  * lease counted it). Error texts lose the address before they reach the log or an event.
  */
 export function settleAttempt(
-  result: SendOutcome | 'expired' | 'cancelled',
+  result: SendOutcome | 'expired' | 'cancelled' | 'held',
   mail: { attempts: number; recipient: string | null; dueAt: Date },
   now: Date,
   policy: { maxAttempts: number; baseMs: number; maxMs: number },
 ): Settlement {
   if (result === 'expired' || result === 'cancelled') return { status: result };
+  if (result === 'held') return { status: 'waiting', dueAt: mail.dueAt, error: null };
   if (result.kind === 'sent') return { status: 'sent', sentAt: now };
   if (result.kind === 'unreachable') {
     return { status: 'waiting', dueAt: mail.dueAt, error: withoutAddress(result.error, mail.recipient) };

@@ -52,7 +52,10 @@ export interface SenderStats {
   /** Lease statements run, and how many of them found nothing due (polls and spare wake-ups). */
   leases: number;
   emptyLeases: number;
-  /** Mails given back to the queue, attempt and place kept, because the SMTP server could not be reached. */
+  /**
+   * Mails given back to the queue, attempt and place kept: the SMTP server could not be reached, or their
+   * lease was half over before a connection was free.
+   */
   waited: number;
   /** Times the SMTP server was found unreachable and sending paused until it answered again. */
   outages: number;
@@ -156,16 +159,13 @@ export class EmailSender implements ServiceWorker {
     if (leased.length === this.options.batchSize) this.wake();
     const results = await Promise.all(leased.map((mail) => this.#attempt(mail)));
     const now = this.ctx.clock.now();
-    // A mail held back for its lease is not recorded: whoever leases it next sends it.
-    const attempted = leased.flatMap((mail, i) => {
-      const result = results[i]!;
-      return result === 'held' ? [] : [{ mail, result }];
-    });
-    this.stats.held += leased.length - attempted.length;
+    // A mail held back for its lease goes back to the queue at once, attempt and place kept: left under
+    // its lease it would wait for the lease to run out, and a backlog drained at the pace of leases.
+    this.stats.held += results.filter((r) => r === 'held').length;
     await this.#record(
-      attempted.map((a) => a.mail),
-      attempted.map(({ mail, result }) =>
-        settleAttempt(result, { ...mail, dueAt: new Date(mail.due_at) }, now, this.options.retry),
+      leased,
+      leased.map((mail, i) =>
+        settleAttempt(results[i]!, { ...mail, dueAt: new Date(mail.due_at) }, now, this.options.retry),
       ),
       now,
     );

@@ -29,6 +29,21 @@ t.test('settling an attempt: the lease counted it; errors lose the address', asy
   t.same(settleAttempt({ kind: 'sent' }, mail, now, policy), { status: 'sent', sentAt: now });
   t.same(settleAttempt('expired', mail, now, policy), { status: 'expired' });
   t.same(settleAttempt('cancelled', mail, now, policy), { status: 'cancelled' });
+  t.same(
+    settleAttempt('held', mail, now, policy),
+    { status: 'waiting', dueAt: mail.dueAt, error: null },
+    'held back for its lease: back in the queue at once, in its place',
+  );
+  t.same(
+    settleAttempt(
+      { kind: 'unreachable', error: 'connect ECONNREFUSED for a@example.org' },
+      mail,
+      now,
+      policy,
+    ),
+    { status: 'waiting', dueAt: mail.dueAt, error: 'connect ECONNREFUSED for <recipient>' },
+    'no server: back in the queue in its place, the attempt given back',
+  );
   const deferred = { kind: 'transient', smtpCode: 451, error: '451 later for a@example.org' } as const;
   t.same(settleAttempt(deferred, mail, now, policy), {
     status: 'queued',

@@ -44,6 +44,8 @@ export async function startSmtpServer(
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     maxClients: 100,
+    // On close, sessions still open are ended soon after, as a mail server going down would.
+    closeTimeout: 200,
     disableReverseLookup: true,
     onRcptTo(address, _session, callback) {
       const attempt = (attempts.get(address.address) ?? 0) + 1;
