@@ -9,12 +9,12 @@ import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { migrations } from '../src/db/migrations.ts';
-import { insertEmails, listEmails, type NewEmail } from '../src/email/email.repository.ts';
-import { messageIdFor } from '../src/email/email.rules.ts';
+import { insertEmails, listEmails } from '../src/email/email.repository.ts';
 import { notificationPruneTasks } from '../src/retention/retention.repository.ts';
 import { notificationCutoffs, notificationRetentionProblems } from '../src/retention/retention.rules.ts';
 import { notificationRetention } from '../src/retention/retention.worker.ts';
 import { startService } from '../src/service.ts';
+import { queuedMail } from './email/email.fixture.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -59,29 +59,19 @@ const now = new Date();
 const ago = (ms: number) => new Date(now.getTime() - ms);
 const cutoffs = { mailBody: ago(30 * DAY), webhook: ago(90 * DAY) };
 
-function mail(i: number, createdAt: Date): NewEmail {
-  const id = randomUUID();
-  return {
-    id,
+const mail = (i: number, createdAt: Date) =>
+  queuedMail(i, {
     kind: 'registration_confirmed',
-    meeting_id: null,
     registration_id: randomUUID(),
     reminder_offset: null,
     recipient: `retention-${i}@example.org`,
-    language: 'nl',
     subject: `Bevestiging ${i}`,
     text_body: 'Tot dan.\n',
     html_body: '<p>Tot dan.</p>',
     ics: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n',
     ics_method: 'REQUEST',
-    unsubscribe_url: null,
-    message_id: messageIdFor(id, 'test.example.org'),
-    dedupe_key: null,
-    status: 'queued',
-    expires_at: null,
     created_at: createdAt,
-  };
-}
+  });
 
 // 1 500 old mails sent, 20 old still queued, 50 recent sent.
 const oldMails = Array.from({ length: 1_520 }, (_, i) => mail(i, ago(40 * DAY)));

@@ -7,11 +7,10 @@ import type { Database } from '../../src/db/database.ts';
 import { migrations } from '../../src/db/migrations.ts';
 import type { EmailContext } from '../../src/email/email.context.ts';
 import { cancelQueuedEmails, insertEmails, type NewEmail } from '../../src/email/email.repository.ts';
-import { messageIdFor } from '../../src/email/email.rules.ts';
 import { EmailSender, type SenderOptions } from '../../src/email/email.sender.ts';
 import { createMailTransport, type MailTransport } from '../../src/email/mail.transport.ts';
 import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
-import { startSmtpServer, testClock } from './email.fixture.ts';
+import { queuedMail, startSmtpServer, testClock } from './email.fixture.ts';
 
 const LEASE_MS = 60_000;
 const schema = 'notification';
@@ -49,29 +48,9 @@ const options: SenderOptions = {
 const logger = pino({ level: 'silent' });
 
 async function queueMails(registrationId: string, count: number): Promise<NewEmail[]> {
-  const mails: NewEmail[] = Array.from({ length: count }, (_, i) => {
-    const id = randomUUID();
-    return {
-      id,
-      kind: 'reminder',
-      meeting_id: null,
-      registration_id: registrationId,
-      reminder_offset: 'P1D',
-      recipient: `lease-${i}-${id.slice(0, 8)}@example.org`,
-      language: 'nl',
-      subject: `Herinnering ${i}`,
-      text_body: 'Tot morgen.\n',
-      html_body: null,
-      ics: null,
-      ics_method: null,
-      unsubscribe_url: null,
-      message_id: messageIdFor(id, ctx.messageIdDomain),
-      dedupe_key: null,
-      status: 'queued',
-      expires_at: null,
-      created_at: clock.now(),
-    };
-  });
+  const mails = Array.from({ length: count }, (_, i) =>
+    queuedMail(i, { registration_id: registrationId, created_at: clock.now() }),
+  );
   await db.transaction().execute((trx) => insertEmails(trx, mails));
   return mails;
 }

@@ -12,12 +12,11 @@ import t from 'tap';
 import type { Database } from '../../src/db/database.ts';
 import { migrations } from '../../src/db/migrations.ts';
 import type { EmailContext } from '../../src/email/email.context.ts';
-import { insertEmails, type NewEmail } from '../../src/email/email.repository.ts';
-import { messageIdFor } from '../../src/email/email.rules.ts';
+import { insertEmails } from '../../src/email/email.repository.ts';
 import { EmailSender } from '../../src/email/email.sender.ts';
 import { createMailTransport } from '../../src/email/mail.transport.ts';
 import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
-import { startSmtpServer, testClock } from './email.fixture.ts';
+import { queuedMail, startSmtpServer, testClock } from './email.fixture.ts';
 
 const schema = 'notification';
 const database = await createTestDatabase();
@@ -68,29 +67,7 @@ t.test(
     });
 
     const now = Date.now();
-    const mails: NewEmail[] = Array.from({ length: 20 }, (_, i) => {
-      const id = randomUUID();
-      return {
-        id,
-        kind: 'reminder',
-        meeting_id: null,
-        registration_id: null,
-        reminder_offset: 'P1D',
-        recipient: `outage-${i}@example.org`,
-        language: 'nl',
-        subject: `Herinnering ${i}`,
-        text_body: 'Tot morgen.\n',
-        html_body: null,
-        ics: null,
-        ics_method: null,
-        unsubscribe_url: null,
-        message_id: messageIdFor(id, ctx.messageIdDomain),
-        dedupe_key: null,
-        status: 'queued',
-        expires_at: null,
-        created_at: new Date(now),
-      };
-    });
+    const mails = Array.from({ length: 20 }, (_, i) => queuedMail(i, { created_at: new Date(now) }));
     await db.transaction().execute((trx) => insertEmails(trx, mails));
     // Due one second apart, in the reverse of their insert order: the order out must follow the due time.
     for (const [i, mail] of mails.entries()) {

@@ -11,6 +11,8 @@ import { newEventId } from '@citydeals/service-kit';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { NewEmail } from '../../src/email/email.repository.ts';
+import { messageIdFor } from '../../src/email/email.rules.ts';
 
 export interface ReceivedMail {
   to: string;
@@ -222,5 +224,31 @@ export function testClock() {
     advanceTo(date: Date) {
       shift = Math.max(shift, date.getTime() - Date.now());
     },
+  };
+}
+
+/** A queued mail as the composer writes it (a short reminder), for tests of the queue and its senders. */
+export function queuedMail(i: number, overrides: Partial<NewEmail> = {}): NewEmail {
+  const id = crypto.randomUUID();
+  return {
+    id,
+    kind: 'reminder',
+    meeting_id: null,
+    registration_id: null,
+    reminder_offset: 'P1D',
+    recipient: `mail-${i}-${id.slice(0, 8)}@example.org`,
+    language: 'nl',
+    subject: `Herinnering ${i}`,
+    text_body: 'Tot morgen.\n',
+    html_body: null,
+    ics: null,
+    ics_method: null,
+    unsubscribe_url: null,
+    message_id: messageIdFor(id, 'test.example.org'),
+    dedupe_key: null,
+    status: 'queued',
+    expires_at: null,
+    created_at: new Date(),
+    ...overrides,
   };
 }
