@@ -5,12 +5,10 @@ import pino from 'pino';
 import t from 'tap';
 import type { Database } from '../../src/db/database.ts';
 import { migrations } from '../../src/db/migrations.ts';
-import type { EmailContext } from '../../src/email/email.context.ts';
 import { cancelQueuedEmails, insertEmails, type NewEmail } from '../../src/email/email.repository.ts';
 import { EmailSender, type SenderOptions } from '../../src/email/email.sender.ts';
 import { createMailTransport, type MailTransport } from '../../src/email/mail.transport.ts';
-import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
-import { queuedMail, startSmtpServer, testClock } from './email.fixture.ts';
+import { queuedMail, startSmtpServer, testClock, testEmailContext } from './email.fixture.ts';
 
 const LEASE_MS = 60_000;
 const schema = 'notification';
@@ -27,15 +25,7 @@ t.teardown(async () => {
 });
 
 const clock = testClock();
-const ctx: EmailContext = {
-  clock,
-  newId: randomUUID,
-  from: { name: 'City Deals', address: 'cop@example.org', header: 'City Deals <cop@example.org>' },
-  messageIdDomain: 'test.example.org',
-  publicBaseUrl: 'http://notification.test',
-  secret: async () => 'test-secret',
-  mail: new ThrottledWakeUp(20),
-};
+const ctx = testEmailContext(clock);
 const options: SenderOptions = {
   batchSize: 10,
   concurrency: 1,

@@ -1,9 +1,3 @@
-/**
- * An SMTP server that is down for a while, then back on the same port: the mails wait without using their
- * attempts, and once it answers they all go out within seconds, once each, in the order they were due.
- * The retry delay is a minute, so a mail that went through the 4xx backoff would miss the bound.
- */
-import { randomUUID } from 'node:crypto';
 import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
 import { createTestDatabase, eventually } from '@citydeals/testkit';
 import { sql } from 'kysely';
@@ -11,12 +5,10 @@ import pino from 'pino';
 import t from 'tap';
 import type { Database } from '../../src/db/database.ts';
 import { migrations } from '../../src/db/migrations.ts';
-import type { EmailContext } from '../../src/email/email.context.ts';
 import { insertEmails } from '../../src/email/email.repository.ts';
 import { EmailSender } from '../../src/email/email.sender.ts';
 import { createMailTransport } from '../../src/email/mail.transport.ts';
-import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
-import { queuedMail, startSmtpServer, testClock } from './email.fixture.ts';
+import { queuedMail, startSmtpServer, testClock, testEmailContext } from './email.fixture.ts';
 
 const schema = 'notification';
 const database = await createTestDatabase();
@@ -27,15 +19,7 @@ t.teardown(async () => {
   await database.drop();
 });
 
-const ctx: EmailContext = {
-  clock: testClock(),
-  newId: randomUUID,
-  from: { name: 'City Deals', address: 'cop@example.org', header: 'City Deals <cop@example.org>' },
-  messageIdDomain: 'test.example.org',
-  publicBaseUrl: 'http://notification.test',
-  secret: async () => 'test-secret',
-  mail: new ThrottledWakeUp(20),
-};
+const ctx = testEmailContext(testClock());
 
 t.test(
   'SMTP down, then back on its port: every waiting mail goes out promptly, once, in due order',

@@ -11,8 +11,10 @@ import { newEventId } from '@citydeals/service-kit';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { EmailContext } from '../../src/email/email.context.ts';
 import type { NewEmail } from '../../src/email/email.repository.ts';
 import { messageIdFor } from '../../src/email/email.rules.ts';
+import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
 
 export interface ReceivedMail {
   to: string;
@@ -250,5 +252,18 @@ export function queuedMail(i: number, overrides: Partial<NewEmail> = {}): NewEma
     expires_at: null,
     created_at: new Date(),
     ...overrides,
+  };
+}
+
+/** The email feature's context for tests that drive a sender directly, on the given clock. */
+export function testEmailContext(clock: EmailContext['clock']): EmailContext {
+  return {
+    clock,
+    newId: () => crypto.randomUUID(),
+    from: { name: 'City Deals', address: 'cop@example.org', header: 'City Deals <cop@example.org>' },
+    messageIdDomain: 'test.example.org',
+    publicBaseUrl: 'http://notification.test',
+    secret: async () => 'test-secret',
+    mail: new ThrottledWakeUp(20),
   };
 }
