@@ -30,8 +30,6 @@ export interface OutboxRelayOptions {
    * docs/performance.md). A commit after a quiet spell goes out at once.
    */
   roundIntervalMs?: number;
-  /** Published rows are kept this long for operators, then deleted. */
-  retentionMs?: number;
 }
 
 export interface RelayStats {
@@ -74,7 +72,6 @@ export class OutboxRelay {
   readonly #sleep = new WakeableSleep();
   #stopping = false;
   #running: Promise<void> | undefined;
-  #lastPurge = 0;
   #lastRoundAt = Number.NEGATIVE_INFINITY;
   readonly #table: string;
   readonly #publisher: JetStreamBatchPublisher;
@@ -92,7 +89,6 @@ export class OutboxRelay {
       standbyRetryMs: 2_000,
       publishTimeoutMs: 5_000,
       roundIntervalMs: 5,
-      retentionMs: 24 * 3600_000,
       ...options,
     };
     this.#table = `${quoteIdent(options.schema)}.outbox`;
@@ -160,7 +156,6 @@ export class OutboxRelay {
             await this.#markUnmarked(client);
           }
           if (this.#unmarked.length > 0) continue;
-          await this.#purgeNowAndThen(client);
           await this.#sleep.sleep(this.#o.pollIntervalMs);
         }
       } catch (err) {
@@ -264,15 +259,5 @@ export class OutboxRelay {
       ids.push(rows[i]!.id);
     }
     return ids;
-  }
-
-  async #purgeNowAndThen(client: pg.PoolClient): Promise<void> {
-    const now = Date.now();
-    if (now - this.#lastPurge < 60_000) return;
-    this.#lastPurge = now;
-    await client.query(
-      `delete from ${this.#table} where published_at is not null and published_at < now() - make_interval(secs => $1)`,
-      [this.#o.retentionMs / 1000],
-    );
   }
 }

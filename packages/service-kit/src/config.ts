@@ -15,6 +15,38 @@ const optionalString = z
   .optional()
   .transform((v) => (v === '' ? undefined : v));
 
+const DAY_MS = 24 * 3600_000;
+const durationMs = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
+/**
+ * Retention of the messaging tables and streams (docs/retention.md); the guarantees between them are checked
+ * at start (messagingRetentionProblems in @citydeals/messaging).
+ */
+const retentionConfigShape = {
+  /** Published outbox rows are deleted this long after publishing. */
+  RETENTION_OUTBOX_PUBLISHED_MS: durationMs(3600_000),
+  /** Inbox rows (which events were applied) are deleted this long after; at least NATS_STREAM_MAX_AGE_MS. */
+  RETENTION_INBOX_MS: durationMs(8 * DAY_MS),
+  /** Dead letters an operator resolved are deleted this long after; open ones are kept. */
+  RETENTION_DEAD_LETTER_MS: durationMs(30 * DAY_MS),
+  /** How often a replica tries to prune (one replica at a time does). */
+  RETENTION_INTERVAL_MS: durationMs(60_000),
+  /** Rows per pruning statement: each is a short transaction of its own. */
+  RETENTION_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** A stream forgets messages older than this. */
+  NATS_STREAM_MAX_AGE_MS: durationMs(7 * DAY_MS),
+  /**
+   * A stream this full refuses new messages (they wait in the outbox) rather than dropping unread ones.
+   * NATS reserves this much of its store for each stream, so it is sized for this system's traffic (about
+   * 250 000 events of 1 KB within the max age), not for the disk.
+   */
+  NATS_STREAM_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024 * 1024)
+    .default(256 * 1024 ** 2),
+};
+
 /** The variables every service reads; a service extends this with its own. */
 export function baseConfigSchema(defaults: { port: number; schema: string }) {
   return z.object({
@@ -63,6 +95,7 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
     HTTP_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).default(DEFAULT_TIMEOUTS.drainMs),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(15_000),
     TRUST_PROXY: trustProxySchema,
+    ...retentionConfigShape,
   });
 }
 

@@ -14,13 +14,18 @@ import {
   connectNats,
   countOpenDeadLetters,
   ensureStream,
+  type MessagingRetention,
+  messagingPruneTasks,
+  messagingRetentionProblems,
   type Namespace,
   type NatsConnection,
   namespace,
   OutboxRelay,
   outboxLag,
+  RetentionJob,
   type RetrySchedule,
   type StreamAccess,
+  streamLimits,
 } from '@citydeals/messaging';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
@@ -28,6 +33,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ApiKeyStore, type ApiKeyTables, apiKeyMigrations, type ConfiguredApiKey } from './api-keys.ts';
 import type { BaseConfig } from './base-config.ts';
+import { ConfigError } from './config.ts';
 import { createMetrics, type Metrics, registerCollected } from './metrics.ts';
 
 export type ServiceTables = MessagingTables & ApiKeyTables;
@@ -72,6 +78,8 @@ export interface ServiceRuntime<DB extends ServiceTables> {
   readonly ns: Namespace;
   readonly stream: StreamDefinition;
   readonly relay: OutboxRelay;
+  /** Prunes the outbox, inbox and dead letters (one replica at a time). */
+  readonly retention: RetentionJob;
   readonly consumers: ReadonlyMap<string, ConsumerRunner<DB>>;
   readonly metrics: Metrics;
   readonly apiKeys: ApiKeyStore;
@@ -85,6 +93,9 @@ export async function startRuntime<DB extends ServiceTables>(
 ): Promise<ServiceRuntime<DB>> {
   const { config, logger, service } = options;
   const schema = config.DATABASE_SCHEMA;
+  const retention = messagingRetention(config);
+  const retentionProblems = messagingRetentionProblems(retention);
+  if (retentionProblems.length) throw new ConfigError(retentionProblems);
   const database = createDatabase<DB>({
     connectionString: config.DATABASE_URL,
     schema,
@@ -120,10 +131,15 @@ export async function startRuntime<DB extends ServiceTables>(
     const ns = namespace(config.EVENT_NAMESPACE);
     const stream = streams[service];
     const replicas = config.NATS_STREAM_REPLICAS;
+    const limits = streamLimits({
+      maxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
+      maxBytes: config.NATS_STREAM_MAX_BYTES,
+    });
     await ensureStream(jsm, {
       name: ns.streamName(stream),
       subjects: ns.streamSubjects(stream),
       num_replicas: replicas,
+      ...limits,
     });
 
     const relay = new OutboxRelay({ pool, schema, nc, namespace: ns, logger, ...options.relay });
@@ -139,6 +155,7 @@ export async function startRuntime<DB extends ServiceTables>(
         name: ns.streamName(definition.stream),
         subjects: ns.streamSubjects(definition.stream),
         num_replicas: replicas,
+        ...limits,
       });
       const runner = new ConsumerRunner<DB>({
         db,
@@ -158,6 +175,18 @@ export async function startRuntime<DB extends ServiceTables>(
       started.push(runner);
       runners.set(definition.name, runner);
     }
+
+    const retentionJob = new RetentionJob({
+      pool,
+      lockKey: `retention:${schema}:messaging`,
+      tasks: (now) => messagingPruneTasks(schema, retention, now),
+      clock: systemClock,
+      logger,
+      intervalMs: config.RETENTION_INTERVAL_MS,
+      batchSize: config.RETENTION_BATCH_SIZE,
+    });
+    retentionJob.start();
+    started.push(retentionJob);
 
     const metrics = createMetrics(service);
     registerMessagingMetrics(metrics, db, relay, runners);
@@ -182,6 +211,7 @@ export async function startRuntime<DB extends ServiceTables>(
       ns,
       stream,
       relay,
+      retention: retentionJob,
       consumers: runners,
       metrics,
       apiKeys,
@@ -202,6 +232,7 @@ export async function startRuntime<DB extends ServiceTables>(
       stopConsumers,
       async stop() {
         await stopConsumers();
+        await retentionJob.stop();
         await relay.stop();
         await natsConnection.drain().catch(() => {});
         await database.destroy();
@@ -213,6 +244,15 @@ export async function startRuntime<DB extends ServiceTables>(
     await database.destroy();
     throw err;
   }
+}
+
+function messagingRetention(config: BaseConfig): MessagingRetention {
+  return {
+    outboxPublishedMs: config.RETENTION_OUTBOX_PUBLISHED_MS,
+    inboxMs: config.RETENTION_INBOX_MS,
+    deadLetterResolvedMs: config.RETENTION_DEAD_LETTER_MS,
+    streamMaxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
+  };
 }
 
 function registerMessagingMetrics<DB extends ServiceTables>(

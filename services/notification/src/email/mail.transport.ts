@@ -21,6 +21,8 @@ export interface MailTransport {
    * with nodemailer's error (with `responseCode`).
    */
   send(mail: EmailRow, from: MailFrom): Promise<string | undefined>;
+  /** Resolves once the server answers a new connection's greeting (and login); rejects as `send` would. */
+  probe(): Promise<void>;
   close(): void;
 }
 
@@ -121,6 +123,9 @@ export function createMailTransport(options: {
         const { raw, envelope } = await renderMessage(mail, from);
         return sendPrepared(pool, raw, envelope, mail.message_id);
       },
+      probe: async () => {
+        await transporter.verify();
+      },
       close: () => transporter.close(),
     };
   }
@@ -138,6 +143,7 @@ export function createMailTransport(options: {
       await rename(`${file}.tmp`, file);
       return undefined;
     },
+    probe: async () => {},
     close: () => {},
   };
 }

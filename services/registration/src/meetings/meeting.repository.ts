@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Database, MeetingTable } from '../db/database.ts';
 import type { SeatCounters } from '../registrations/seat.rules.ts';
 
@@ -76,30 +76,4 @@ export function listMeetings(
   if (filter.endedAfter) query = query.where('ends_at', '>', filter.endedAfter);
   if (filter.oncePublished) query = query.where('published_at', 'is not', null);
   return query.orderBy('starts_at').orderBy('id').execute();
-}
-
-export interface SeatCounts {
-  seatsTaken: number;
-  waitlisted: number;
-}
-
-/** Exact inside a transaction that holds the meeting lock; a snapshot otherwise. */
-export async function seatCounts(
-  db: Kysely<Database>,
-  meetingIds: string[],
-): Promise<Map<string, SeatCounts>> {
-  const counts = new Map<string, SeatCounts>(meetingIds.map((id) => [id, { seatsTaken: 0, waitlisted: 0 }]));
-  if (meetingIds.length === 0) return counts;
-  const rows = await db
-    .selectFrom('registration')
-    .select([
-      'meeting_id',
-      sql<number>`count(*) filter (where status in ('confirmed', 'checked_in', 'no_show'))::int`.as('taken'),
-      sql<number>`count(*) filter (where status = 'waitlisted')::int`.as('waiting'),
-    ])
-    .where('meeting_id', 'in', meetingIds)
-    .groupBy('meeting_id')
-    .execute();
-  for (const row of rows) counts.set(row.meeting_id, { seatsTaken: row.taken, waitlisted: row.waiting });
-  return counts;
 }

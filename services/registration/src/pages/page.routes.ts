@@ -14,7 +14,6 @@ import {
 import type { ProofOfWork } from '../abuse/proof-of-work.ts';
 import type { ServiceContext } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
-import { seatCounts } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
 import { findPublicMeetingRow } from '../meetings/meeting.service.ts';
 import { requestManageLinks } from '../registrations/manage-link.service.ts';
@@ -131,7 +130,6 @@ export function pageRoutes(
           .type(HTML)
           .send(messagePage({ lang, title: t.notFoundTitle, text: t.notFoundTitle }));
       }
-      const counts = (await seatCounts(ctx.db, [row.id])).get(row.id);
       const window = registrationWindow(
         {
           status: row.status,
@@ -161,7 +159,7 @@ export function pageRoutes(
               venueAddress: row.venue_address,
               online: row.online_url !== null,
               agenda: row.agenda,
-              seatsAvailable: Math.max(0, row.capacity - (counts?.seatsTaken ?? 0)),
+              seatsAvailable: Math.max(0, row.capacity - row.seats_taken),
               closedReason:
                 window === 'open' ? null : (texts[lang].closed[window] ?? texts[lang].closed.closed!),
             },

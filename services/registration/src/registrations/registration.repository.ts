@@ -234,14 +234,18 @@ export function findLiveRegistrationByEmail(db: Kysely<Database>, meetingId: str
     .executeTakeFirst();
 }
 
-/** The waitlist in serving order. */
-export function listWaitlist(db: Kysely<Database>, meetingId: string) {
+/**
+ * The first `limit` of the waitlist in serving order. Bounded by the seats there are to give: reading the
+ * whole waitlist made every cancellation slower the longer people queued.
+ */
+export function listWaitlistHead(db: Kysely<Database>, meetingId: string, limit: number) {
   return db
     .selectFrom('registration')
     .selectAll()
     .where('meeting_id', '=', meetingId)
     .where('status', '=', 'waitlisted')
     .orderBy('seq')
+    .limit(limit)
     .execute();
 }
 

@@ -36,7 +36,7 @@ import {
   findRegistration,
   findRegistrationByTokenHash,
   listRegistrations,
-  listWaitlist,
+  listWaitlistHead,
   lockRegistration,
   type NewRegistration,
   type RegistrationFilter,
@@ -374,7 +374,7 @@ export async function promoteFromWaitlist(
   if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
   const counters = await lockedSeatCounters(trx, meeting.id);
   if (counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity) return [];
-  const waitlist = await listWaitlist(trx, meeting.id);
+  const waitlist = await listWaitlistHead(trx, meeting.id, meeting.capacity - counters.seatsTaken);
   const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counters.seatsTaken, waitlist });
   await adjustSeatCounters(trx, meeting.id, {
     seatsTaken: chosen.length,
