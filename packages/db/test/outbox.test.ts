@@ -56,7 +56,7 @@ t.test(
     const applied = await migrateSchema(d.db, schema, { ...messagingMigrations(schema), ...itemMigration });
     t.same(
       applied,
-      ['0000_02_outbox_without_notify', '0000_20_outbox_trace_context'],
+      ['0000_02_outbox_without_notify', '0000_03_retention_indexes', '0000_20_outbox_trace_context'],
       'the new shared migrations run although they sort earlier',
     );
     t.notOk(await hasNotifyTrigger(d.db, schema), 'the trigger is gone');

@@ -4,7 +4,14 @@ import { openApiLintErrors, startTestService } from '@citydeals/testkit';
 import t from 'tap';
 import { configSchema, loadServiceConfig } from '../src/config.ts';
 import { startService } from '../src/service.ts';
-import { createMeeting, startRegistration, TestClock } from './harness.ts';
+import {
+  createMeeting,
+  formPost,
+  openForm,
+  solveProofOfWork,
+  startRegistration,
+  TestClock,
+} from './harness.ts';
 
 t.test(
   'the service starts on its own schema and stream, answers health and docs, and stops cleanly',
@@ -51,7 +58,10 @@ t.test('the OpenAPI document describes every route with a summary, tags and resp
 t.test(
   'pages: the CSP allows exactly their inline blocks; personal pages are no-store, no-referrer',
   async (t) => {
-    const ctx = await startRegistration(new TestClock(new Date('2027-01-10T10:00:00Z')));
+    const ctx = await startRegistration(new TestClock(new Date('2027-01-10T10:00:00Z')), {
+      PROOF_OF_WORK_COST: '1',
+      PROOF_OF_WORK_MAX_COUNTER: '20',
+    });
     t.teardown(() => ctx.close());
     const { http } = ctx.service;
     const meeting = await createMeeting(ctx.service);
@@ -86,18 +96,19 @@ t.test(
     // Swagger UI styles its highlighted examples with style attributes: allowed there, and only there.
     checkPage('API docs', await http.inject('/docs/'), true);
 
-    const confirmation = await http.inject({
-      method: 'POST',
-      url: `/bijeenkomsten/${meeting.slug}/aanmelden`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams({
+    // As a browser sends the form: with its CSRF token and a solved proof of work.
+    const opened = await openForm(ctx.service, `/bijeenkomsten/${meeting.slug}`);
+    const confirmation = await http.inject(
+      formPost(`/bijeenkomsten/${meeting.slug}/aanmelden`, opened.cookie, {
+        csrf: opened.csrf,
+        altcha: await solveProofOfWork(ctx.service),
         name: 'Iris',
         email: 'iris@example.org',
         organisation: 'Gemeente Delft',
         role: 'projectsecretaris',
         language: 'nl',
-      }).toString(),
-    });
+      }),
+    );
     t.equal(confirmation.statusCode, 201);
     checkPage('confirmation page', confirmation);
     const link = /href="(https:\/\/cop\.example\.org\/aanmelding\/beheren\/[^"]+)"/.exec(
