@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Generated, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import { HttpProblem, problems } from './problem.ts';
+import { authenticateStaff, looksLikeStaffToken } from './staff-token.ts';
 
 export type Scope = 'admin' | 'read';
 
@@ -58,6 +59,10 @@ export function requireScope(db: Kysely<ApiKeyTables>, scope: Scope) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw problems.unauthorized();
+    if (looksLikeStaffToken(match[1]!)) {
+      await authenticateStaff(request, match[1]!, scope);
+      return;
+    }
     const row = await db
       .selectFrom('api_key')
       .select(['scopes', 'name'])

@@ -34,6 +34,8 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
       .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and -')
       .default(''),
     ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
+    /** The console's Ed25519 public key (PEM): staff tokens it signs are accepted as the person (docs/console.md). */
+    STAFF_TOKEN_PUBLIC_KEY: optionalString,
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     PUBLIC_BASE_URL: z.url().optional(),
     /** A consumer's failing event is retried after this delay, doubling up to the maximum, then dead-lettered. */

@@ -11,3 +11,4 @@ export * from './operations.routes.ts';
 export * from './problem.ts';
 export * from './runtime.ts';
 export * from './service.ts';
+export * from './staff-token.ts';

@@ -6,6 +6,7 @@ import type { RunningService } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { registerOperationsRoutes } from './operations.routes.ts';
 import { type RuntimeOptions, type ServiceRuntime, type ServiceTables, startRuntime } from './runtime.ts';
+import { createStaffTokenVerifier, staffVerifyingKey } from './staff-token.ts';
 
 export interface ServiceDefinition<DB extends ServiceTables, Config extends BaseConfig>
   extends Omit<RuntimeOptions<DB>, 'config' | 'logger'> {
@@ -45,6 +46,12 @@ export async function createService<DB extends ServiceTables, Config extends Bas
       logger,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
     });
+    http.decorate(
+      'staffTokens',
+      config.STAFF_TOKEN_PUBLIC_KEY
+        ? createStaffTokenVerifier(staffVerifyingKey(config.STAFF_TOKEN_PUBLIC_KEY))
+        : null,
+    );
     registerOperationsRoutes(http, runtime, () => shuttingDown);
     registerEventCatalogRoutes(http);
     await http.register(definition.app, { runtime, config });
