@@ -79,3 +79,105 @@ t.test('login: cookie flags, wrong password, CSRF, lockout, audit', async (t) =>
     trail.some((e) => e.action === 'login' && e.outcome === 'refused' && e.who === people.redacteur.email),
   );
 });
+
+t.test('a redacteur moves a deal; deal-tracking records the person, not a key', async (t) => {
+  const visitor = new Visitor(stack.url);
+  await visitor.login(people.redacteur.email);
+  const deal = (await deals()).find((d) => d.phase === 'delivering')!;
+  const page = await visitor.get(`/deals/${deal.id}`);
+  t.equal(page.status, 200);
+  const options = [...page.text.matchAll(/<option value="([a-z]+)"/g)].map((m) => m[1]);
+  t.same(options, ['securing', 'discontinued'], 'only the allowed phases are offered');
+
+  const refused = await visitor.submit(
+    `/deals/${deal.id}`,
+    `/deals/${deal.id}/transitions`,
+    { to: 'securing', reason: 'zonder token', version: String(deal.version) },
+    false,
+  );
+  t.equal(refused.status, 403, 'no CSRF token: refused');
+  t.equal((await dealById(deal.id)).phase, 'delivering', 'nothing changed');
+
+  const moved = await visitor.submit(`/deals/${deal.id}`, `/deals/${deal.id}/transitions`, {
+    to: 'securing',
+    reason: 'Resultaten zijn geborgd bij de partners.',
+    version: String(deal.version),
+  });
+  t.equal(moved.status, 303);
+  t.equal((await dealById(deal.id)).phase, 'securing');
+  const history = await system.call('deal_tracking', 'GET', `/deals/${deal.id}/history`, {
+    headers: adminAuth,
+  });
+  const last = history.body.items.at(-1);
+  t.same(last.actor, {
+    type: 'user',
+    id: last.actor.id,
+    name: `${people.redacteur.name} <${people.redacteur.email}>`,
+  });
+  t.match(last.actor.id, /^staff:/);
+  const after = await visitor.get(`/deals/${deal.id}`);
+  t.match(after.text, /Rik Redacteur/, 'the console shows who did it');
+  t.match(after.text, /Resultaten zijn geborgd/);
+
+  const stale = await visitor.submit(`/deals/${deal.id}`, `/deals/${deal.id}/transitions`, {
+    to: 'completed',
+    reason: 'op een oude versie',
+    version: String(deal.version),
+  });
+  t.equal(stale.status, 409, 'a change on an old version is refused');
+  t.equal((await dealById(deal.id)).phase, 'securing');
+  const trail = await listAudit(stack.console.ctx.db, 20);
+  t.ok(
+    trail.some((e) => e.action === 'deal.transition' && e.outcome === 'ok' && e.target === `deal:${deal.id}`),
+  );
+});
+
+t.test('a lezer reads but cannot change; the service refuses its token too', async (t) => {
+  const visitor = new Visitor(stack.url);
+  await visitor.login(people.lezer.email);
+  const deal = (await deals()).find((d) => d.phase === 'building')!;
+  const page = await visitor.get(`/deals/${deal.id}`);
+  t.equal(page.status, 200);
+  t.notMatch(page.text, /action="\/deals\/[^"]+\/transitions"/, 'no transition form for a lezer');
+  const overview = await visitor.get('/');
+  t.equal(overview.status, 200);
+  t.match(overview.text, /<svg[^>]*role="img"/);
+  const token = /name="_csrf" value="([^"]+)"/.exec(page.text)![1]!;
+  const tried = await visitor.request('POST', `/deals/${deal.id}/transitions`, {
+    _csrf: token,
+    to: 'delivering',
+    reason: 'mag niet',
+    version: String(deal.version),
+  });
+  t.equal(tried.status, 403);
+  t.equal((await dealById(deal.id)).phase, 'building', 'nothing changed');
+
+  const { signStaffToken, staffSigningKey } = await import('@citydeals/service-kit');
+  const lezerToken = await signStaffToken(
+    staffSigningKey(stack.keys.privatePem),
+    { id: 'x', name: 'Lex', email: people.lezer.email, role: 'lezer' },
+    new Date(),
+  );
+  const direct = await system.call('deal_tracking', 'POST', `/deals/${deal.id}/transitions`, {
+    body: { to: 'delivering', reason: 'mag niet' },
+    headers: { authorization: `Bearer ${lezerToken}` },
+  });
+  t.equal(direct.status, 403, 'deal-tracking refuses a lezer token a change');
+  const read = await system.call('deal_tracking', 'GET', `/deals/${deal.id}`, {
+    headers: { authorization: `Bearer ${lezerToken}` },
+  });
+  t.equal(read.status, 200, '…and lets it read');
+  const forged = await system.call('deal_tracking', 'GET', `/deals/${deal.id}`, {
+    headers: { authorization: `Bearer ${lezerToken.slice(0, -4)}AAAA` },
+  });
+  t.equal(forged.status, 401, 'a token with a broken signature is refused');
+  t.equal((await dealById(deal.id)).phase, 'building');
+});
+
+t.test('a deur sees the door only', async (t) => {
+  const visitor = new Visitor(stack.url);
+  const login = await visitor.login(people.deur.email);
+  t.equal(login.headers.get('location'), '/door');
+  t.equal((await visitor.get('/')).headers.get('location'), '/door');
+  t.equal((await visitor.get('/deals')).status, 403);
+});

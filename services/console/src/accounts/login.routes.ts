@@ -109,7 +109,7 @@ export function loginRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCon
 
   app.post(
     '/logout',
-    { schema: { hide: true }, preHandler: guard(ctx, 'session') },
+    { schema: { hide: true }, preValidation: guard(ctx, 'session') },
     async (request, reply) => {
       await audit(ctx, request, 'logout', 'ok');
       await reply.endSession();

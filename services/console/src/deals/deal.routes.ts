@@ -14,14 +14,14 @@ const transitionForm = z.object({
   to: dealPhaseSchema,
   reason: z.string().trim().min(1).max(2000),
   version: z.coerce.number().int().min(1),
-  _csrf: z.string().max(200),
+  _csrf: z.string().max(200).optional(),
 });
 
 export function dealRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const html = 'text/html; charset=utf-8';
 
-  app.get('/deals', { schema: { hide: true }, preHandler: guard(ctx, 'view') }, async (request, reply) => {
+  app.get('/deals', { schema: { hide: true }, preValidation: guard(ctx, 'view') }, async (request, reply) => {
     const page = pageContext(request);
     const answer = await ctx.services.call<{ items: DealSummary[] }>(
       staffOf(request),
@@ -59,7 +59,7 @@ export function dealRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCont
     '/deals/:id',
     {
       schema: { hide: true, params: dealParams, querystring: z.object({ moved: z.literal('1').optional() }) },
-      preHandler: guard(ctx, 'view'),
+      preValidation: guard(ctx, 'view'),
     },
     async (request, reply) => {
       const { t } = pageContext(request);
@@ -72,7 +72,7 @@ export function dealRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCont
     '/deals/:id/transitions',
     {
       schema: { hide: true, params: dealParams, body: transitionForm },
-      preHandler: guard(ctx, 'edit-deals'),
+      preValidation: guard(ctx, 'edit-deals'),
     },
     async (request, reply) => {
       const { id } = request.params;

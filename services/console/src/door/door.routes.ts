@@ -23,7 +23,7 @@ const checkInForm = z.object({
   registrationId: z.uuid(),
   meetingId: z.uuid(),
   q: z.string().trim().max(100).optional(),
-  _csrf: z.string().max(200),
+  _csrf: z.string().max(200).optional(),
 });
 
 function attendeeList(
@@ -62,7 +62,7 @@ export function doorRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCont
       staff,
       'registration',
       'GET',
-      '/admin/meetings?status=published&includePast=false',
+      '/meetings',
     );
     if (meetings.status !== 200) return { failed: backendFailure(reply, page, meetings.status) };
     const meeting = meetings.body.items.find((m) => isHeldToday(m, ctx.clock.now()));
@@ -82,7 +82,7 @@ export function doorRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCont
 
   app.get(
     '/door',
-    { schema: { hide: true, querystring: searchQuery }, preHandler: guard(ctx, 'door') },
+    { schema: { hide: true, querystring: searchQuery }, preValidation: guard(ctx, 'door') },
     async (request, reply) => {
       const q = request.query.q ?? '';
       const loaded = await load(request, reply, q);
@@ -105,7 +105,7 @@ ${attendeeList(t, meeting.id, attendees, page.staff!.csrfToken, q)}`
   // The list alone, for the search-as-you-type script; without script the form above does the same.
   app.get(
     '/door/results',
-    { schema: { hide: true, querystring: searchQuery }, preHandler: guard(ctx, 'door') },
+    { schema: { hide: true, querystring: searchQuery }, preValidation: guard(ctx, 'door') },
     async (request, reply) => {
       const q = request.query.q ?? '';
       const loaded = await load(request, reply, q);
@@ -119,7 +119,7 @@ ${attendeeList(t, meeting.id, attendees, page.staff!.csrfToken, q)}`
 
   app.post(
     '/door/check-in',
-    { schema: { hide: true, body: checkInForm }, preHandler: guard(ctx, 'door') },
+    { schema: { hide: true, body: checkInForm }, preValidation: guard(ctx, 'door') },
     async (request, reply) => {
       const { registrationId, q } = request.body;
       const answer = await ctx.services.call(

@@ -18,20 +18,15 @@ export interface MeetingSummary {
   seats: { capacity: number; confirmed: number; available: number; waitlisted: number };
 }
 
-/** Two calls, whatever the number of meetings or deals: lists, never one request per item. */
+/** The public meeting list (with seats) and the deal list: two calls, whatever the number of meetings or deals: lists, never one request per item. */
 export function overviewRoutes(app: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
-  app.get('/', { schema: { hide: true }, preHandler: guard(ctx, 'session') }, async (request, reply) => {
+  app.get('/', { schema: { hide: true }, preValidation: guard(ctx, 'session') }, async (request, reply) => {
     const staff = staffOf(request);
     if (!may(staff.role, 'view')) return reply.redirect('/door', 303);
     const page = pageContext(request);
     const { t } = page;
     const [meetings, deals] = await Promise.all([
-      ctx.services.call<{ items: MeetingSummary[] }>(
-        staff,
-        'registration',
-        'GET',
-        '/admin/meetings?status=published&includePast=false',
-      ),
+      ctx.services.call<{ items: MeetingSummary[] }>(staff, 'registration', 'GET', '/meetings'),
       ctx.services.call<{ items: DealSummary[] }>(staff, 'dealTracking', 'GET', '/deals?limit=500'),
     ]);
     if (meetings.status !== 200) return backendFailure(reply, page, meetings.status);
