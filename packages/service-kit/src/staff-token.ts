@@ -167,3 +167,23 @@ declare module 'fastify' {
     staff?: VerifiedStaff;
   }
 }
+
+const dayIn = (instant: Date, timeZone: string) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    instant,
+  );
+
+/**
+ * Where the `door` scope holds: a meeting's own calendar days where it is held, from the day it starts to the
+ * day it ends. The console picks "today's meeting" with the same rule the service enforces.
+ */
+export function isHeldToday(
+  meeting: { startsAt: Date | string; endsAt: Date | string; timeZone: string },
+  now: Date,
+): boolean {
+  const today = dayIn(now, meeting.timeZone);
+  return (
+    dayIn(new Date(meeting.startsAt), meeting.timeZone) <= today &&
+    today <= dayIn(new Date(meeting.endsAt), meeting.timeZone)
+  );
+}

@@ -181,3 +181,94 @@ t.test('a deur sees the door only', async (t) => {
   t.equal((await visitor.get('/')).headers.get('location'), '/door');
   t.equal((await visitor.get('/deals')).status, 403);
 });
+
+const meetingBody = (title: string, startsAt: Date) => ({
+  title,
+  slug: `m-${Math.random().toString(36).slice(2, 10)}`,
+  startsAt: startsAt.toISOString(),
+  endsAt: new Date(startsAt.getTime() + 10 * 60_000).toISOString(),
+  timeZone: 'Europe/Amsterdam',
+  venue: { name: 'Hangar', address: 'Binckhorstlaan 36, Den Haag' },
+  capacity: 50,
+  status: 'published',
+});
+async function meetingWith(title: string, startsAt: Date, names: string[]) {
+  const meeting = await system.call('registration', 'POST', '/admin/meetings', {
+    body: meetingBody(title, startsAt),
+    headers: adminAuth,
+  });
+  t.equal(meeting.status, 201, meeting.text);
+  const ids: string[] = [];
+  for (const name of names) {
+    const res = await system.call('registration', 'POST', `/meetings/${meeting.body.id}/registrations`, {
+      body: {
+        name,
+        email: `${name.toLowerCase().replace(/\W+/g, '.')}@gemeente.example.nl`,
+        organisation: 'Gemeente Proef',
+        role: 'projectleider',
+      },
+    });
+    t.equal(res.status, 201, res.text);
+    ids.push(res.body.registrationId);
+  }
+  return { id: meeting.body.id as string, registrations: ids };
+}
+const registrationStatus = async (id: string) =>
+  (await system.call('registration', 'GET', `/admin/registrations/${id}`, { headers: adminAuth })).body
+    .status;
+
+t.test('the door: today’s meeting, search, one tap to check in; other meetings refused', async (t) => {
+  const today = await meetingWith('Deurtest vandaag', new Date(Date.now() + 5 * 60_000), [
+    'Anna de Vries',
+    'Bram Jansen',
+  ]);
+  const later = await meetingWith('Later', new Date(Date.now() + 9 * 24 * 3600_000), ['Carla Later']);
+  const visitor = new Visitor(stack.url);
+  await visitor.login(people.deur.email);
+  const door = await visitor.get('/door');
+  t.equal(door.status, 200);
+  t.match(door.text, /Deurtest vandaag/);
+  t.match(door.text, /Anna de Vries/);
+  const found = await visitor.get('/door/results?q=bram');
+  t.match(found.text, /Bram Jansen/);
+  t.notMatch(found.text, /Anna de Vries/, 'search by name narrows the list');
+
+  const checkIn = await visitor.submit('/door?q=anna', '/door/check-in', {
+    meetingId: today.id,
+    registrationId: today.registrations[0]!,
+    q: 'anna',
+  });
+  t.equal(checkIn.status, 303);
+  t.equal(await registrationStatus(today.registrations[0]!), 'checked_in');
+  t.match((await visitor.get('/door?q=anna')).text, /Ingecheckt/);
+
+  const { signStaffToken, staffSigningKey } = await import('@citydeals/service-kit');
+  const deurToken = await signStaffToken(
+    staffSigningKey(stack.keys.privatePem),
+    { id: 'd', name: people.deur.name, email: people.deur.email, role: 'deur' },
+    new Date(),
+  );
+  const auth = { authorization: `Bearer ${deurToken}` };
+  const otherList = await system.call('registration', 'GET', `/admin/meetings/${later.id}/registrations`, {
+    headers: auth,
+  });
+  t.equal(otherList.status, 403, 'a deur cannot read attendees of another meeting');
+  t.notMatch(otherList.text, /Carla/);
+  const otherCheckIn = await system.call(
+    'registration',
+    'POST',
+    `/admin/registrations/${later.registrations[0]}/check-in`,
+    {
+      headers: auth,
+    },
+  );
+  t.equal(otherCheckIn.status, 403);
+  t.equal(await registrationStatus(later.registrations[0]!), 'confirmed', 'nothing changed');
+  t.equal((await system.call('registration', 'GET', '/admin/meetings', { headers: auth })).status, 403);
+  const todayList = await system.call('registration', 'GET', `/admin/meetings/${today.id}/registrations`, {
+    headers: auth,
+  });
+  t.equal(todayList.status, 200, 'today’s attendees are readable by the door');
+  const trail = await listAudit(stack.console.ctx.db, 20);
+  t.ok(trail.some((e) => e.action === 'door.check-in' && e.who.includes(people.deur.name)));
+});

@@ -1,3 +1,4 @@
+import { isHeldToday } from '@citydeals/service-kit';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -8,7 +9,6 @@ import { backendFailure } from '../web/backend-failure.ts';
 import { html, type SafeHtml } from '../web/html.ts';
 import { layout } from '../web/layout.ts';
 import type { Texts } from '../web/texts.ts';
-import { isHeldToday } from './door.rules.ts';
 
 interface Attendee {
   registrationId: string;

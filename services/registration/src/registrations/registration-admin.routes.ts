@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
+import { doorOrAdmin, meetingOfParams, meetingOfRegistration } from './door-access.ts';
 import { adminListQuery, adminRegistrationSchema, registrationIdParams } from './registration.schemas.ts';
 import {
   cancelRegistration,
@@ -21,11 +22,13 @@ export function registrationAdminRoutes(
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
   const tags = ['registrations (admin)'];
+  const doorForMeeting = doorOrAdmin(ctx, admin, meetingOfParams);
+  const doorForRegistration = doorOrAdmin(ctx, admin, meetingOfRegistration(ctx));
 
   app.get(
     '/admin/meetings/:id/registrations',
     {
-      onRequest: admin,
+      onRequest: doorForMeeting,
       schema: {
         tags,
         security,
@@ -63,7 +66,7 @@ export function registrationAdminRoutes(
   app.post(
     '/admin/registrations/:id/check-in',
     {
-      onRequest: admin,
+      onRequest: doorForRegistration,
       schema: {
         tags,
         security,
