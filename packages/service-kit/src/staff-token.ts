@@ -58,19 +58,22 @@ export interface VerifiedStaff extends StaffIdentity {
   actor: string;
 }
 
-/** Reads a PEM key from configuration; `\n` written literally (one-line env files) is accepted. */
-export function pemFromConfig(value: string): string {
-  return value.includes('\\n') ? value.replaceAll('\\n', '\n') : value;
-}
+/**
+ * A key from configuration: PEM (with `\n` written literally where an env file wants one line), or the
+ * base64 of its DER form (one line: PKCS#8 for the private key, SPKI for the public one).
+ */
+const isPem = (value: string) => value.includes('-----BEGIN');
+const pem = (value: string) => value.replaceAll('\\n', '\n');
+const der = (value: string) => Buffer.from(value.trim(), 'base64');
 
-export function staffSigningKey(pem: string): KeyObject {
-  const key = createPrivateKey(pemFromConfig(pem));
+export function staffSigningKey(value: string): KeyObject {
+  const key = createPrivateKey(isPem(value) ? pem(value) : { key: der(value), format: 'der', type: 'pkcs8' });
   if (key.asymmetricKeyType !== 'ed25519') throw new Error('the signing key must be an Ed25519 private key');
   return key;
 }
 
-export function staffVerifyingKey(pem: string): KeyObject {
-  const key = createPublicKey(pemFromConfig(pem));
+export function staffVerifyingKey(value: string): KeyObject {
+  const key = createPublicKey(isPem(value) ? pem(value) : { key: der(value), format: 'der', type: 'spki' });
   if (key.asymmetricKeyType !== 'ed25519') throw new Error('the public key must be an Ed25519 public key');
   return key;
 }
