@@ -1,3 +1,6 @@
+import { mkdir } from 'node:fs/promises';
+import AxeBuilder from '@axe-core/playwright';
+import { chromium, type Page } from 'playwright-core';
 import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { CONTENT_SECURITY_POLICY } from '../src/sessions/session.plugin.ts';
@@ -197,7 +200,7 @@ async function meetingWith(title: string, startsAt: Date, names: string[]) {
     body: meetingBody(title, startsAt),
     headers: adminAuth,
   });
-  t.equal(meeting.status, 201, meeting.text);
+  if (meeting.status !== 201) throw new Error(meeting.text);
   const ids: string[] = [];
   for (const name of names) {
     const res = await system.call('registration', 'POST', `/meetings/${meeting.body.id}/registrations`, {
@@ -208,7 +211,7 @@ async function meetingWith(title: string, startsAt: Date, names: string[]) {
         role: 'projectleider',
       },
     });
-    t.equal(res.status, 201, res.text);
+    if (res.status !== 201) throw new Error(res.text);
     ids.push(res.body.registrationId);
   }
   return { id: meeting.body.id as string, registrations: ids };
@@ -217,11 +220,13 @@ const registrationStatus = async (id: string) =>
   (await system.call('registration', 'GET', `/admin/registrations/${id}`, { headers: adminAuth })).body
     .status;
 
+let todayMeeting: { id: string; registrations: string[] } | undefined;
 t.test('the door: today’s meeting, search, one tap to check in; other meetings refused', async (t) => {
   const today = await meetingWith('Deurtest vandaag', new Date(Date.now() + 5 * 60_000), [
     'Anna de Vries',
     'Bram Jansen',
   ]);
+  todayMeeting = today;
   const later = await meetingWith('Later', new Date(Date.now() + 9 * 24 * 3600_000), ['Carla Later']);
   const visitor = new Visitor(stack.url);
   await visitor.login(people.deur.email);
@@ -271,4 +276,108 @@ t.test('the door: today’s meeting, search, one tap to check in; other meetings
   t.equal(todayList.status, 200, 'today’s attendees are readable by the door');
   const trail = await listAudit(stack.console.ctx.db, 20);
   t.ok(trail.some((e) => e.action === 'door.check-in' && e.who.includes(people.deur.name)));
+});
+
+const SCREENSHOTS = new URL('../../../test-artifacts/screenshots/', import.meta.url);
+
+t.test(
+  'in a real browser: log in, check in on a phone, move a deal; axe finds nothing serious',
+  async (t) => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox'],
+    });
+    t.teardown(() => browser.close());
+    const cspViolations: string[] = [];
+    const watch = (page: Page) =>
+      page.on('console', (m) => {
+        if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
+      });
+    const checkPage = async (page: Page, name: string) => {
+      const result = await new AxeBuilder({ page }).analyze();
+      const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+      t.same(
+        serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+        [],
+        `${name}: no serious or critical axe violation`,
+      );
+      await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
+    };
+    const logIn = async (page: Page, email: string) => {
+      await page.goto(`${stack.url}/login`);
+      await page.getByLabel('E-mailadres').fill(email);
+      await page.getByLabel('Wachtwoord').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Inloggen' }).click();
+    };
+
+    // The door, on a phone.
+    const guest = await meetingWithAttendee(todayMeeting!.id, 'Yara Zonneveld');
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    const door = await phone.newPage();
+    watch(door);
+    await door.goto(`${stack.url}/login`);
+    await checkPage(door, 'login-phone');
+    await logIn(door, people.deur.email);
+    await door.waitForURL(/\/door$/);
+    await checkPage(door, 'door-phone');
+    await door.getByLabel('Zoek op naam').pressSequentially('zonnev', { delay: 20 });
+    await door.waitForFunction(() => document.querySelectorAll('#attendees li').length === 1);
+    const row = door.locator('#attendees li', { hasText: 'Yara Zonneveld' });
+    t.equal(await row.count(), 1, 'the list follows the typing, without a page load');
+    await row.getByRole('button', { name: /Inchecken/ }).tap();
+    await door.waitForURL(/\/door\?q=zonnev$/);
+    await row.filter({ hasText: 'Ingecheckt' }).waitFor();
+    t.equal(await registrationStatus(guest), 'checked_in', 'one tap checked the guest in');
+
+    // Deals, on a desktop.
+    const desktop = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const office = await desktop.newPage();
+    watch(office);
+    await logIn(office, people.beheerder.email);
+    await office.waitForURL(`${stack.url}/`);
+    await checkPage(office, 'overview-desktop');
+    await office.getByRole('link', { name: 'Deals', exact: true }).click();
+    await checkPage(office, 'deals-desktop');
+    const deal = (await deals()).find((d) => d.phase === 'signed')!;
+    await office.getByRole('link', { name: deal.name }).click();
+    await office.getByLabel('Naar fase').selectOption('building');
+    await office.getByLabel('Reden').fill('De uitvoeringsorganisatie staat.');
+    await office.getByRole('button', { name: 'Verplaatsen' }).click();
+    await office.getByRole('status').waitFor();
+    await checkPage(office, 'deal-desktop');
+    const history = await system.call('deal_tracking', 'GET', `/deals/${deal.id}/history`, {
+      headers: adminAuth,
+    });
+    t.equal(history.body.items.at(-1).actor.name, `${people.beheerder.name} <${people.beheerder.email}>`);
+    t.equal(history.body.items.at(-1).data.reason, 'De uitvoeringsorganisatie staat.');
+    const phoneOverview = await phone.newPage();
+    await phoneOverview.goto(`${stack.url}/deals/${deal.id}`);
+    await checkPage(phoneOverview, 'deal-as-door-phone');
+    t.same(cspViolations, [], 'the pages work under the CSP');
+  },
+);
+
+async function meetingWithAttendee(meetingId: string, name: string) {
+  const res = await system.call('registration', 'POST', `/meetings/${meetingId}/registrations`, {
+    body: { name, email: 'yara@gemeente.example.nl', organisation: 'Gemeente Proef', role: 'projectleider' },
+  });
+  if (res.status !== 201) throw new Error(res.text);
+  return res.body.registrationId as string;
+}
+
+t.test('login attempts from one address are limited, whoever they are for', async (t) => {
+  const visitor = new Visitor(stack.url);
+  let status = 0;
+  for (let i = 0; i < 61 && status !== 429; i++) {
+    status = (await visitor.login(`nobody-${i}@example.nl`, 'not a password')).status;
+  }
+  t.equal(status, 429, 'the limit is reached');
+  const right = await visitor.login(people.beheerder.email);
+  t.equal(right.status, 429, 'then even a right password waits');
+  t.notOk(visitor.cookies.has('cd_session'));
 });

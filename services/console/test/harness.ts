@@ -46,6 +46,8 @@ export async function startConsoleSystem(extraEnv: Record<string, string> = {}) 
             DEAL_TRACKING_URL: system.url('deal_tracking'),
             NOTIFICATION_URL: system.url('notification'),
             LOGIN_MAX_FAILURES: '3',
+            // Every visitor of the tests comes from 127.0.0.1; the limit itself is the file's last test.
+            LOGIN_RATE_PER_MINUTE: '60',
             ...extraEnv,
           }),
         );
