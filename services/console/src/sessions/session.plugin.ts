@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { StaffRole } from '@citydeals/service-kit';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { type ConsoleAction, may, sessionExpiry } from '../accounts/account.rules.ts';
 import type { StaffAccount } from '../accounts/account.service.ts';
