@@ -9,6 +9,7 @@ import {
   staffSigningKey,
   systemClock,
 } from '@citydeals/service-kit';
+import type { Kysely } from 'kysely';
 import { app } from './app.ts';
 import { createServicesClient } from './backends/services.client.ts';
 import type { Config } from './config.ts';
@@ -24,10 +25,28 @@ export interface ConsoleService {
   stop(): Promise<void>;
 }
 
+/** The one context, for the service and for its commands. */
+export function consoleContext(config: Config, db: Kysely<Database>, clock: Clock): ConsoleContext {
+  return {
+    db,
+    clock,
+    newId: newEventId,
+    config,
+    services: createServicesClient({
+      urls: {
+        registration: config.REGISTRATION_URL,
+        dealTracking: config.DEAL_TRACKING_URL,
+        notification: config.NOTIFICATION_URL,
+      },
+      signingKey: staffSigningKey(config.CONSOLE_SIGNING_KEY),
+      clock,
+    }),
+  };
+}
+
 /** The console: its schema migrated, then HTTP. No NATS: it consumes no events in this slice. */
 export async function startService(config: Config, options: { clock?: Clock } = {}): Promise<ConsoleService> {
   const logger = createLogger({ service: 'console', level: config.LOG_LEVEL });
-  const signingKey = staffSigningKey(config.CONSOLE_SIGNING_KEY);
   const database = createDatabase<Database>({
     connectionString: config.DATABASE_URL,
     schema: config.DATABASE_SCHEMA,
@@ -38,22 +57,7 @@ export async function startService(config: Config, options: { clock?: Clock } = 
   try {
     const applied = await migrateSchema(database.db, config.DATABASE_SCHEMA, migrations);
     logger.info({ schema: config.DATABASE_SCHEMA, migrations: applied.length }, 'schema migrated');
-    const clock = options.clock ?? systemClock;
-    const ctx: ConsoleContext = {
-      db: database.db,
-      clock,
-      newId: newEventId,
-      config,
-      services: createServicesClient({
-        urls: {
-          registration: config.REGISTRATION_URL,
-          dealTracking: config.DEAL_TRACKING_URL,
-          notification: config.NOTIFICATION_URL,
-        },
-        signingKey,
-        clock,
-      }),
-    };
+    const ctx = consoleContext(config, database.db, options.clock ?? systemClock);
     const http = await createHttpServer({
       title: 'Console',
       description: 'City Deals Community of Practice — the programme office’s back office (HTML pages).',

@@ -3,11 +3,11 @@
 // accounts exist already.
 import { parseArgs } from 'node:util';
 import { createDatabase, migrateSchema } from '@citydeals/db';
-import { newEventId, staffSigningKey, systemClock } from '@citydeals/service-kit';
-import { createServicesClient } from '../backends/services.client.ts';
+import { systemClock } from '@citydeals/service-kit';
 import { loadServiceConfig } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { migrations } from '../db/migrations.ts';
+import { consoleContext } from '../service.ts';
 import { ensureFirstAdmin } from './account.service.ts';
 
 const { values } = parseArgs({
@@ -25,21 +25,7 @@ const database = createDatabase<Database>({
 });
 try {
   await migrateSchema(database.db, config.DATABASE_SCHEMA, migrations);
-  const ctx = {
-    db: database.db,
-    clock: systemClock,
-    newId: newEventId,
-    config,
-    services: createServicesClient({
-      urls: {
-        registration: config.REGISTRATION_URL,
-        dealTracking: config.DEAL_TRACKING_URL,
-        notification: config.NOTIFICATION_URL,
-      },
-      signingKey: staffSigningKey(config.CONSOLE_SIGNING_KEY),
-      clock: systemClock,
-    }),
-  };
+  const ctx = consoleContext(config, database.db, systemClock);
   const result = await ensureFirstAdmin(ctx, {
     email,
     name: values.name,

@@ -7,7 +7,7 @@ import type { MeetingSummary } from '../overview/overview.routes.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
 import { html, type SafeHtml } from '../web/html.ts';
-import { layout } from '../web/layout.ts';
+import { layout, type PageContext } from '../web/layout.ts';
 import type { Texts } from '../web/texts.ts';
 
 interface Attendee {
@@ -80,41 +80,37 @@ export function doorRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCont
     return { page, meeting, attendees };
   };
 
-  app.get(
-    '/door',
-    { schema: { hide: true, querystring: searchQuery }, preValidation: guard(ctx, 'door') },
-    async (request, reply) => {
-      const q = request.query.q ?? '';
-      const loaded = await load(request, reply, q);
-      if ('failed' in loaded) return loaded.failed;
-      const { page, meeting, attendees } = loaded;
-      const { t } = page;
-      const body = meeting
-        ? html`<p><strong>${meeting.title}</strong> · ${meeting.seats.confirmed} ${t.seats.toLowerCase()}</p>
+  type Loaded = { page: PageContext; meeting: MeetingSummary | undefined; attendees: Attendee[]; q: string };
+  const doorPage = (path: string, render: (loaded: Loaded) => string) =>
+    app.get(
+      path,
+      { schema: { hide: true, querystring: searchQuery }, preValidation: guard(ctx, 'door') },
+      async (request, reply) => {
+        const q = request.query.q ?? '';
+        const loaded = await load(request, reply, q);
+        if ('failed' in loaded) return loaded.failed;
+        return reply.type('text/html; charset=utf-8').send(render({ ...loaded, q }));
+      },
+    );
+
+  doorPage('/door', ({ page, meeting, attendees, q }) => {
+    const { t } = page;
+    const arrived = attendees.filter((a) => a.status === 'checked_in').length;
+    const body = meeting
+      ? html`<p><strong>${meeting.title}</strong> · <span id="arrived">${arrived} ${t.arrived} / ${attendees.length}</span></p>
 <form method="get" action="/door" class="search" role="search" data-live-search="/door/results">
   <label for="q">${t.search}</label>
-  <input id="q" name="q" type="search" value="${q}" autocomplete="off" autofocus>
+  <input id="q" name="q" type="search" value="${q}" autocomplete="off">
   <button type="submit">${t.searchButton}</button>
 </form>
 ${attendeeList(t, meeting.id, attendees, page.staff!.csrfToken, q)}`
-        : html`<p>${t.noMeetingToday}</p>`;
-      return reply.type('text/html; charset=utf-8').send(layout(page, t.todaysMeeting, body));
-    },
-  );
+      : html`<p>${t.noMeetingToday}</p>`;
+    return layout(page, t.todaysMeeting, body);
+  });
 
   // The list alone, for the search-as-you-type script; without script the form above does the same.
-  app.get(
-    '/door/results',
-    { schema: { hide: true, querystring: searchQuery }, preValidation: guard(ctx, 'door') },
-    async (request, reply) => {
-      const q = request.query.q ?? '';
-      const loaded = await load(request, reply, q);
-      if ('failed' in loaded) return loaded.failed;
-      const { page, meeting, attendees } = loaded;
-      return reply
-        .type('text/html; charset=utf-8')
-        .send(meeting ? attendeeList(page.t, meeting.id, attendees, page.staff!.csrfToken, q).value : '');
-    },
+  doorPage('/door/results', ({ page, meeting, attendees, q }) =>
+    meeting ? attendeeList(page.t, meeting.id, attendees, page.staff!.csrfToken, q).value : '',
   );
 
   app.post(
