@@ -34,6 +34,11 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Requests per minute from one client address; 0 or absent turns the limit off. */
   rateLimitPerMinute?: number;
+  /**
+   * The proxies to believe about the client's address (X-Forwarded-For): addresses or CIDRs separated by
+   * commas. Absent: the peer's address, as without a proxy.
+   */
+  trustProxy?: string;
   /** OpenAPI tags with descriptions, in the order the docs page shows them. */
   tags?: { name: string; description: string }[];
 }
@@ -47,6 +52,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     return503OnClosing: true,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -42,6 +42,14 @@ export const configSchema = baseConfigSchema({ port: 3004, schema: 'console' })
     LOGIN_LOCKOUT_MINUTES: minutes(15),
     /** Login attempts a minute from one address, whatever the account. */
     LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+    /**
+     * Behind a reverse proxy or ingress, the proxies to believe about the client's address (addresses or CIDRs
+     * separated by commas): the login limit and the audit trail need the person's address, not the proxy's.
+     */
+    TRUST_PROXY: z
+      .string()
+      .regex(/^[0-9a-fA-F.:/]+(,\s*[0-9a-fA-F.:/]+)*$/, 'addresses or CIDRs separated by commas')
+      .optional(),
   });
 
 export type Config = ReturnType<typeof loadServiceConfig>;

@@ -84,42 +84,53 @@ t.test('login: cookie flags, wrong password, CSRF, lockout, audit', async (t) =>
   );
 });
 
-t.test('served over https: the session cookie is Secure and host-only', async (t) => {
-  const { startTestService } = await import('@citydeals/testkit');
-  const { loadServiceConfig } = await import('../src/config.ts');
-  const { startService } = await import('../src/service.ts');
-  const { createAccount } = await import('../src/accounts/account.service.ts');
-  const https = await startTestService(
-    (env) =>
-      startService(
-        loadServiceConfig({
-          ...env,
-          CONSOLE_SIGNING_KEY: stack.keys.privatePem,
-          PUBLIC_BASE_URL: 'https://console.example.org',
-        }),
-      ),
-    (s) => s.stop(),
-  );
-  t.teardown(() => https.close());
-  await createAccount(https.service.ctx, { ...people.lezer, role: 'lezer', password: PASSWORD });
-  const page = await https.service.http.inject('/login');
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
-  const loginCookie = page.cookies.find((c) => c.name === 'cd_login_csrf')!;
-  t.equal(loginCookie.secure, true);
-  const login = await https.service.http.inject({
-    method: 'POST',
-    url: '/login',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      cookie: `cd_login_csrf=${loginCookie.value}`,
-    },
-    payload: new URLSearchParams({ email: people.lezer.email, password: PASSWORD, _csrf: csrf }).toString(),
-  });
-  t.equal(login.statusCode, 303);
-  const session = login.cookies.find((c) => c.name === '__Host-cd_session')!;
-  t.match(session, { secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
-  t.notOk(session.domain, 'host-only');
-});
+t.test(
+  'served over https behind a proxy: Secure host-only cookie, the person’s address audited',
+  async (t) => {
+    const { startTestService } = await import('@citydeals/testkit');
+    const { loadServiceConfig } = await import('../src/config.ts');
+    const { startService } = await import('../src/service.ts');
+    const { createAccount } = await import('../src/accounts/account.service.ts');
+    const https = await startTestService(
+      (env) =>
+        startService(
+          loadServiceConfig({
+            ...env,
+            CONSOLE_SIGNING_KEY: stack.keys.privatePem,
+            PUBLIC_BASE_URL: 'https://console.example.org',
+            TRUST_PROXY: '127.0.0.1',
+          }),
+        ),
+      (s) => s.stop(),
+    );
+    t.teardown(() => https.close());
+    await createAccount(https.service.ctx, { ...people.lezer, role: 'lezer', password: PASSWORD });
+    const page = await https.service.http.inject('/login');
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.body)![1]!;
+    const loginCookie = page.cookies.find((c) => c.name === 'cd_login_csrf')!;
+    t.equal(loginCookie.secure, true);
+    const login = await https.service.http.inject({
+      method: 'POST',
+      url: '/login',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        cookie: `cd_login_csrf=${loginCookie.value}`,
+        'x-forwarded-for': '203.0.113.7',
+      },
+      payload: new URLSearchParams({ email: people.lezer.email, password: PASSWORD, _csrf: csrf }).toString(),
+    });
+    t.equal(login.statusCode, 303);
+    const session = login.cookies.find((c) => c.name === '__Host-cd_session')!;
+    t.match(session, { secure: true, httpOnly: true, sameSite: 'Lax', path: '/' });
+    t.notOk(session.domain, 'host-only');
+    const [entry] = await listAudit(https.service.ctx.db, 1);
+    t.match(
+      entry,
+      { action: 'login', outcome: 'ok', ip: '203.0.113.7' },
+      'the address behind the trusted proxy',
+    );
+  },
+);
 
 t.test('a redacteur moves a deal; deal-tracking records the person, not a key', async (t) => {
   const visitor = new Visitor(stack.url);
