@@ -55,6 +55,14 @@ t.test('login: cookie flags, wrong password, CSRF, lockout, audit', async (t) =>
   t.match(setCookie, /SameSite=Lax/i);
   t.notMatch(setCookie, /Secure/i, 'over http the cookie cannot be Secure');
   t.equal((await visitor.get('/deals')).status, 200);
+  await stack.console.ctx.db
+    .updateTable('staff_session')
+    .set({ expires_at: new Date(Date.now() - 1000) })
+    .execute();
+  const expired = await visitor.get('/deals');
+  t.equal(expired.status, 303, 'an expired session is no session');
+  t.notOk(visitor.cookies.has('cd_session'), 'and its cookie is cleared');
+  await visitor.login(people.lezer.email);
   const out = await visitor.submit('/deals', '/logout', {});
   t.equal(out.status, 303);
   t.equal((await visitor.get('/deals')).status, 303, 'logged out: back to the login page');

@@ -33,7 +33,9 @@ export function registrationAdminRoutes(
         tags,
         security,
         summary: 'List the registrations of a meeting',
-        description: 'In arrival order; filter by status, role, deal or a search text.',
+        description:
+          'In arrival order; filter by status, role, deal or a search text. Also open to a door staff token ' +
+          '(scope `door`) on the day the meeting is held.',
         params: meetingIdParams,
         querystring: adminListQuery,
         response: {
@@ -73,7 +75,8 @@ export function registrationAdminRoutes(
         summary: 'Check an attendee in at the door',
         description:
           'Confirmed (or earlier marked no-show) registrations only; announces registration.attendee.checked_in. ' +
-          'Checking in twice is a no-op.',
+          'Checking in twice is a no-op. Also open to a door staff token (scope `door`) on the day the meeting ' +
+          'is held.',
         params: registrationIdParams,
         response: { 200: adminRegistrationSchema, ...problemResponses(...adminErrors) },
       },
