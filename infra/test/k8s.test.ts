@@ -258,6 +258,12 @@ t.test('production: the project rules', async (t) => {
     }
     const env = podSpecOf(deployment)!.containers[0].env as Dict[];
     t.equal(env.find((e) => e.name === 'NATS_STREAM_REPLICAS')?.value, '3', `${name}: R3 streams`);
+    if (name !== 'console') {
+      t.ok(
+        env.find((e) => e.name === 'API_KEY_PEPPER')?.valueFrom?.secretKeyRef,
+        `${name}: API keys hashed with a pepper from its Secret, not one kept beside the hashes`,
+      );
+    }
   }
 });
 

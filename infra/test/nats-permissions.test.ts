@@ -185,4 +185,46 @@ t.test('NATS users from infra/nats/nats-server.conf', async (t) => {
       t.equal(info.state.messages, 1, `${STREAM[user]} holds only its own service's event`);
     }
   });
+
+  t.test('purges: each service its own stream, by subject (erasure), never the others', async (t) => {
+    const js = jetstream(users.registration);
+    const erased = 'registration.attendee.registered.0193a000-0000-7000-8000-000000000001';
+    const kept = 'registration.attendee.registered.0193a000-0000-7000-8000-000000000002';
+    await js.publish(erased, 'Sanne de Vries');
+    await js.publish(kept, 'Daan Bakker');
+    const jsm = await jetstreamManager(users.registration);
+    const purge = await jsm.streams.purge(STREAM.registration, {
+      filter: 'registration.attendee.*.0193a000-0000-7000-8000-000000000001',
+    });
+    t.same({ success: purge.success, purged: purge.purged }, { success: true, purged: 1 });
+    const left = await jsm.streams.getMessage(STREAM.registration, { last_by_subj: kept });
+    t.equal(left?.string(), 'Daan Bakker', 'the other registration stays');
+    t.equal(
+      await jsm.streams.deleteMessage(STREAM.registration, left!.seq, true),
+      true,
+      'or is erased alone',
+    );
+
+    for (const user of USERS) {
+      const userJsm = await jetstreamManager(users[user]);
+      for (const other of others(user)) {
+        for (const [what, attempt] of [
+          ['purge', () => userJsm.streams.purge(STREAM[other])],
+          ['delete a message of', () => userJsm.streams.deleteMessage(STREAM[other], 1)],
+          ['delete', () => userJsm.streams.delete(STREAM[other])],
+        ] as const) {
+          const refused = await (attempt as () => Promise<unknown>)().then(
+            () => undefined,
+            (e: Error) => e,
+          );
+          t.ok(refused, `${user} may not ${what} ${STREAM[other]}`);
+        }
+      }
+    }
+    const adminJsm = await jetstreamManager(admin);
+    for (const user of USERS) {
+      const info = await adminJsm.streams.info(STREAM[user]);
+      t.ok(info.state.messages >= 1, `${STREAM[user]} still holds its events`);
+    }
+  });
 });

@@ -5,10 +5,12 @@ import { withAdmin } from '@citydeals/testkit';
 import { type BenchRow, renderTable } from './report.ts';
 import { confirmationE2eScenario } from './scenarios/confirmation-e2e.scenario.ts';
 import { dealTrackingRssScenario } from './scenarios/deal-tracking-rss.scenario.ts';
+import { meetingsListScenario } from './scenarios/meetings-list.scenario.ts';
 import { outboxRelayScenario } from './scenarios/outbox-relay.scenario.ts';
 import { registrationScenarios } from './scenarios/registration.scenario.ts';
 import { registrationScaleScenario } from './scenarios/registration-scale.scenario.ts';
 import { remindersScenario } from './scenarios/reminders.scenario.ts';
+import { smtpOutageScenario } from './scenarios/smtp-outage.scenario.ts';
 import { webhooksScenario } from './scenarios/webhooks.scenario.ts';
 import { peakRssByService } from './services.ts';
 
@@ -21,6 +23,8 @@ const scenarios: { name: string; run: () => Promise<BenchRow | BenchRow[]> }[] =
   { name: 'e2e confirmation', run: confirmationE2eScenario },
   { name: 'registration scale', run: registrationScaleScenario },
   { name: 'deal-tracking rss', run: dealTrackingRssScenario },
+  { name: 'meetings list', run: meetingsListScenario },
+  { name: 'smtp outage', run: smtpOutageScenario },
 ];
 
 // Interrupted: exit through process.exit so the spawned services and sinks are killed (processes.ts).

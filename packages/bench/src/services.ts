@@ -42,6 +42,10 @@ export async function startService(
       PUBLIC_BASE_URL: 'https://cop.example.org',
       // The load generator is one address on purpose.
       RATE_LIMIT_PER_MINUTE: '0',
+      // The same for the registration budgets and the waitlist bound (registration ignores the rest).
+      REGISTRATIONS_PER_CLIENT_PER_HOUR: '0',
+      REGISTRATIONS_PER_ADDRESS_PER_HOUR: '0',
+      WAITLIST_LIMIT: '0',
       ...env,
     },
     () => true,

@@ -18,19 +18,22 @@ export interface SmtpSink {
   stop(): Promise<void>;
 }
 
-/** The local SMTP server of the mail rows (processes/smtp-sink.ts), in its own process. */
-export async function startSmtpSink(): Promise<SmtpSink> {
-  const [port, controlPort] = [await freePort(), await freePort()];
+/**
+ * The local SMTP server of the mail rows (processes/smtp-sink.ts), in its own process; on `port` to bring
+ * back a stopped one where its clients look for it.
+ */
+export async function startSmtpSink(port?: number): Promise<SmtpSink> {
+  const [smtpPort, controlPort] = [port ?? (await freePort()), await freePort()];
   const spawned = await spawnTs(
     `${repoRoot}packages/bench/src/processes/smtp-sink.ts`,
-    [String(port), String(controlPort)],
+    [String(smtpPort), String(controlPort)],
     {},
     (out) => out.includes('ready'),
   );
   const control = `http://127.0.0.1:${controlPort}`;
   return {
-    smtpUrl: `smtp://127.0.0.1:${port}`,
-    port,
+    smtpUrl: `smtp://127.0.0.1:${smtpPort}`,
+    port: smtpPort,
     mails: async () => (await (await fetch(`${control}/mails`)).json()) as AcceptedMail[],
     count: async () => ((await (await fetch(`${control}/count`)).json()) as { count: number }).count,
     reset: async () => {

@@ -33,7 +33,7 @@ export interface ClientOptions {
 
 /** Required inputs are required: an operation with path parameters cannot be called without them. */
 type Args<Op extends OperationShape> =
-  {} extends RequestInput<Op> ? [input?: RequestInput<Op>] : [input: RequestInput<Op>];
+  Record<never, never> extends RequestInput<Op> ? [input?: RequestInput<Op>] : [input: RequestInput<Op>];
 
 export interface ApiClient<Api> {
   request<K extends keyof Api & string>(

@@ -31,6 +31,7 @@ export interface AsyncApiMessage {
 
 export interface AsyncApiChannel {
   address: string;
+  parameters?: Record<string, { description: string }>;
   title: string;
   description: string;
   messages: Record<string, Reference>;
@@ -82,7 +83,14 @@ export function messageKey(def: EventDefinition): string {
 
 // The CloudEvents subject is the id of the entity whose version the event carries: the mail or delivery for
 // notification events, the registration for attendee events, the deal for deal content events.
-const entityIdFields = ['emailId', 'deliveryId', 'registrationId', 'dealId', 'meetingId'] as const;
+const entityIdFields = [
+  'emailId',
+  'deliveryId',
+  'registrationId',
+  'dealId',
+  'meetingId',
+  'erasureId',
+] as const;
 const timeFields = ['occurredAt', 'sentAt', 'failedAt', 'deliveredAt', 'checkedInAt'] as const;
 // Meeting events have no time of their own; any moment well before the example meeting will do.
 const fallbackExampleTime = '2023-09-15T10:00:00+02:00';
@@ -181,7 +189,18 @@ export function buildAsyncApiDocument(options: AsyncApiOptions = {}): AsyncApiDo
       ],
     };
     doc.channels[def.subject] = {
-      address: def.subject,
+      address: def.personal ? `${def.subject}.{entity}` : def.subject,
+      ...(def.personal
+        ? {
+            parameters: {
+              entity: {
+                description:
+                  'The id of the entity (the CloudEvents subject). Events with personal data are published ' +
+                  'per entity, so that its erasure can purge them from the stream.',
+              },
+            },
+          }
+        : {}),
       title: def.subject,
       description: `${def.description}\n\nPublished by the ${service} service on stream \`${def.stream.name}\`.`,
       messages: { [key]: { $ref: `#/components/messages/${key}` } },

@@ -88,8 +88,9 @@ export const lessonKindSchema = z.enum(lessonKinds);
 export type LessonKind = z.infer<typeof lessonKindSchema>;
 
 /**
- * Deal fields that `deal_tracking.deal.updated` can report as changed. Phase changes and term extensions have
- * their own events; `termEndsOn` here is setting or correcting the term, not extending it.
+ * Deal fields that `deal_tracking.deal.updated` can report as changed. Phase changes, term extensions and new
+ * tranches have their own events; `termEndsOn` and `tranche` appear here only in events published before
+ * they did (an edit can no longer change them).
  */
 export const dealFields = [
   'name',
@@ -301,6 +302,46 @@ export const dealTermExtended = defineEvent({
   },
 });
 
+export const dealTrancheStarted = defineEvent({
+  subject: 'deal_tracking.deal.tranche_started',
+  version: 1,
+  description:
+    'A deal started its next tranche (e.g. implement → innovate → secure) on the given date. `tranche` is ' +
+    "the deal's current tranche from now on.",
+  data: z
+    .object({
+      ...dealRefShape,
+      ...changeShape,
+      tranche: z.int().positive().max(20),
+      previousTranche: z.int().positive().max(20).nullable(),
+      startsOn: dateSchema.describe('The day the tranche starts.'),
+      note: z.string().min(1).max(2000).nullable(),
+    })
+    .superRefine((value, ctx) => {
+      if (value.previousTranche !== null && value.tranche <= value.previousTranche) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tranche'],
+          message: 'a new tranche must come after the previous one',
+        });
+      }
+    }),
+  example: {
+    dealId: '01936a10-8192-73a4-b5c6-203142536475',
+    version: 9,
+    name: 'Lokale Weerbaarheid Cybercrime',
+    slug: 'lokale-weerbaarheid-cybercrime',
+    kind: 'city_deal',
+    phase: 'securing',
+    tranche: 3,
+    previousTranche: 2,
+    startsOn: '2023-07-01',
+    note: 'Derde tranche: borgen en opschalen.',
+    actor: programmeOffice,
+    occurredAt: '2023-07-03T09:00:00+02:00',
+  },
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Deal content
 
@@ -440,6 +481,7 @@ export const dealTrackingEvents = Object.freeze({
   dealUpdated,
   dealPhaseChanged,
   dealTermExtended,
+  dealTrancheStarted,
   partnerJoined,
   partnerLeft,
   resultRecorded,
@@ -451,6 +493,7 @@ export type DealCreatedEvent = EventOf<typeof dealCreated>;
 export type DealUpdatedEvent = EventOf<typeof dealUpdated>;
 export type DealPhaseChangedEvent = EventOf<typeof dealPhaseChanged>;
 export type DealTermExtendedEvent = EventOf<typeof dealTermExtended>;
+export type DealTrancheStartedEvent = EventOf<typeof dealTrancheStarted>;
 export type PartnerJoinedEvent = EventOf<typeof partnerJoined>;
 export type PartnerLeftEvent = EventOf<typeof partnerLeft>;
 export type ResultRecordedEvent = EventOf<typeof resultRecorded>;

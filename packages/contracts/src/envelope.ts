@@ -30,6 +30,13 @@ export const envelopeSchema = z.object({
   subject: z.string().min(1),
   time: z.iso.datetime({ offset: true }),
   datacontenttype: z.literal('application/json').optional(),
+  /** CloudEvents Distributed Tracing extension: the W3C trace context of the operation that made the event. */
+  traceparent: z
+    .string()
+    .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/)
+    .optional(),
+  /** Extension: the `x-request-id` of the HTTP request that caused the event, for log correlation. */
+  requestid: z.string().min(1).max(128).optional(),
   data: z.unknown(),
 });
 export type Envelope = z.infer<typeof envelopeSchema>;
@@ -49,6 +56,11 @@ export interface EventDefinition<
   readonly data: Data;
   /** A realistic payload, used in docs and tests. */
   readonly example: z.input<Data>;
+  /**
+   * Carries personal data: published on `<subject>.<entity id>` (see `natsSubjectOf`), so that erasing the
+   * entity can purge its messages from the stream by subject.
+   */
+  readonly personal: boolean;
   /** The full envelope with this event's type and payload. */
   readonly schema: z.ZodType<CloudEvent<Type, z.output<Data>>>;
 }
@@ -61,6 +73,8 @@ export interface CloudEvent<Type extends string = string, Data = unknown> {
   subject: string;
   time: string;
   datacontenttype?: 'application/json' | undefined;
+  traceparent?: string | undefined;
+  requestid?: string | undefined;
   data: Data;
 }
 
@@ -76,6 +90,7 @@ export function defineEvent<
   description: string;
   data: Data;
   example: z.input<Data>;
+  personal?: boolean;
 }): EventDefinition<Subject, `${typeof TYPE_PREFIX}${Subject}.v${Version}`, Data> {
   const service = def.subject.split('.')[0] as ServiceName;
   const stream = streams[service];
@@ -84,7 +99,28 @@ export function defineEvent<
   const schema = envelopeSchema.extend({ type: z.literal(type), data: def.data }) as unknown as z.ZodType<
     CloudEvent<typeof type, z.output<Data>>
   >;
-  return Object.freeze({ ...def, type, stream, schema });
+  return Object.freeze({ ...def, personal: def.personal ?? false, type, stream, schema });
+}
+
+// Entity ids are UUIDs; anything else could add tokens or wildcards to a NATS subject.
+const subjectToken = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * The NATS subject (without namespace) an event is published on: its definition's subject, and for events
+ * with personal data one more token, the entity (CloudEvents `subject`), so that
+ * `<service>.<entity>.*.<id>` selects every such message about one entity, e.g. for a purge on erasure.
+ */
+export function natsSubjectOf(definition: EventDefinition, entity: string): string {
+  if (!definition.personal) return definition.subject;
+  if (!subjectToken.test(entity))
+    throw new Error(`${definition.subject}: entity "${entity}" is not one token`);
+  return `${definition.subject}.${entity}`;
+}
+
+/** The subject filter of every personal-data message about one entity of a stream's `<entity kind>`. */
+export function personalSubjectsOf(entityKind: string, entity: string): string {
+  if (!subjectToken.test(entity)) throw new Error(`entity "${entity}" is not one token`);
+  return `${entityKind}.*.${entity}`;
 }
 
 export interface NewEvent<D extends EventDefinition> {
@@ -94,6 +130,22 @@ export interface NewEvent<D extends EventDefinition> {
   /** The entity the event is about (CloudEvents `subject`), e.g. a registration id. */
   subject: string;
   data: z.input<D['data']>;
+}
+
+/** The tracing extension attributes of an event made now; absent when tracing is off. */
+export interface TraceExtensions {
+  traceparent?: string | undefined;
+  requestid?: string | undefined;
+}
+
+let traceExtensions: (() => TraceExtensions | undefined) | undefined;
+
+/**
+ * Lets the runtime stamp every event made from now on with the trace it is made in. Set only when tracing is
+ * on, so with it off an event costs nothing more and looks as it always did.
+ */
+export function setTraceExtensionSource(source: (() => TraceExtensions | undefined) | undefined): void {
+  traceExtensions = source;
 }
 
 /** Builds and validates an envelope; throws a ZodError if the payload breaks the contract. */
@@ -106,6 +158,7 @@ export function createEvent<D extends EventDefinition>(def: D, input: NewEvent<D
     subject: input.subject,
     time: input.time.toISOString(),
     datacontenttype: 'application/json',
+    ...traceExtensions?.(),
     data: input.data,
   }) as EventOf<D>;
 }

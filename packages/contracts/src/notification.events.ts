@@ -14,6 +14,7 @@ export const emailKinds = [
   'meeting_rescheduled',
   'meeting_cancelled',
   'meeting_changed',
+  'manage_link',
 ] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;

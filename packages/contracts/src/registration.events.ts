@@ -264,6 +264,7 @@ const exampleManagePage = 'https://cop.citydeals.example.org/aanmelding/beheren'
 export const attendeeRegistered = defineEvent({
   subject: 'registration.attendee.registered',
   version: 1,
+  personal: true,
   description:
     'Someone registered for a meeting and got a seat (status confirmed). A registration that lands on the ' +
     'waitlist is announced by registration.attendee.waitlisted instead.',
@@ -274,6 +275,7 @@ export const attendeeRegistered = defineEvent({
 export const attendeeWaitlisted = defineEvent({
   subject: 'registration.attendee.waitlisted',
   version: 1,
+  personal: true,
   description: 'Someone registered for a full meeting and was put on the waitlist at the given position.',
   data: z.object({
     ...attendeeShape,
@@ -295,6 +297,7 @@ export const attendeeWaitlisted = defineEvent({
 export const attendeePromoted = defineEvent({
   subject: 'registration.attendee.promoted',
   version: 1,
+  personal: true,
   description: 'A seat came free and a waitlisted registration was confirmed.',
   data: z.object({
     ...attendeeShape,
@@ -317,6 +320,7 @@ export const attendeePromoted = defineEvent({
 export const attendeeCancelled = defineEvent({
   subject: 'registration.attendee.cancelled',
   version: 1,
+  personal: true,
   description:
     'A registration was cancelled (by the attendee through the manage link, by an admin, or by the system). ' +
     'Pending reminders for it must be dropped.',
@@ -340,6 +344,7 @@ export const attendeeCancelled = defineEvent({
 export const attendeeCheckedIn = defineEvent({
   subject: 'registration.attendee.checked_in',
   version: 1,
+  personal: true,
   description: 'A confirmed attendee was checked in at the door.',
   data: z.object({
     ...attendeeShape,
@@ -353,6 +358,58 @@ export const attendeeCheckedIn = defineEvent({
     status: 'checked_in',
     checkedInAt: '2023-11-23T12:52:10+01:00',
     manageUrl: exampleManagePage,
+  },
+});
+
+export const attendeeMarkedNoShow = defineEvent({
+  subject: 'registration.attendee.marked_no_show',
+  version: 1,
+  personal: true,
+  description:
+    'A confirmed attendee did not come: marked as a no-show at the door once the meeting had started. ' +
+    'A later check-in (registration.attendee.checked_in) undoes it.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('no_show'),
+    position: z.null(),
+    markedAt: timestampSchema,
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    status: 'no_show',
+    markedAt: '2023-11-23T14:05:00+01:00',
+  },
+});
+
+/** What an attendee may change about themselves through the manage link. */
+export const attendeeNeedsFields = ['dietaryNeeds', 'accessibilityNeeds', 'consents'] as const;
+
+export const attendeeNeedsChanged = defineEvent({
+  subject: 'registration.attendee.needs_changed',
+  version: 1,
+  personal: true,
+  description:
+    'An attendee changed their dietary or accessibility needs or their consents (photos, attendee list) ' +
+    'through the manage link. Carries the needs and consents after the change and which of them changed.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.enum(['confirmed', 'waitlisted', 'checked_in', 'no_show']),
+    dietaryNeeds: z.string().min(1).max(500).nullable(),
+    accessibilityNeeds: z.string().min(1).max(500).nullable(),
+    consents: z.object({ photo: z.boolean(), attendeeList: z.boolean() }),
+    changedFields: z
+      .array(z.enum(attendeeNeedsFields))
+      .min(1)
+      .refine(uniqueItems, 'changed fields must be unique'),
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    dietaryNeeds: 'vegetarisch',
+    accessibilityNeeds: null,
+    consents: { photo: false, attendeeList: true },
+    changedFields: ['dietaryNeeds'],
   },
 });
 
@@ -375,6 +432,54 @@ export const attendeeErased = defineEvent({
   },
 });
 
+export const linkReissueReasons = ['requested', 'registered_again'] as const;
+
+export const attendeeLinkReissued = defineEvent({
+  subject: 'registration.attendee.link_reissued',
+  version: 1,
+  personal: true,
+  description:
+    'The registration got a new manage link and the previous one stopped working: the attendee asked for ' +
+    'their link again, or someone registered their address for this meeting a second time. The notification ' +
+    'service mails the new link to the address (only there, so whoever asked learns nothing).',
+  data: z.object({
+    ...attendeeShape,
+    status: z.enum(['confirmed', 'waitlisted', 'checked_in']),
+    reason: z.enum(linkReissueReasons).describe('What made the service issue the link again.'),
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    reason: 'requested',
+    manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Zt5Kq8Lm3Xc0Vb7Nw2Ra9Hj6Gf1Ds4Pe',
+  },
+});
+
+export const personErased = defineEvent({
+  subject: 'registration.person.erased',
+  version: 1,
+  description:
+    'A person asked to be forgotten (POST /admin/erasures). Announced once per request, even when they had no ' +
+    'registration, so that every service erases what it holds about the address (deal-tracking: the person ' +
+    'as a deal contact). Carries no address, only its keyed digest (see emailDigest); registrations of the ' +
+    'person are announced by registration.attendee.erased as well.',
+  data: z.strictObject({
+    erasureId: idSchema,
+    version: z.literal(1).describe('An erasure happens once.'),
+    emailDigest: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{43}$/)
+      .describe('HMAC-SHA256 of the trimmed, lower-cased address under the installation key, base64url.'),
+    registrationIds: z.array(idSchema).describe('Registrations erased by this request.'),
+  }),
+  example: {
+    erasureId: '01936c00-0a1b-7c2d-8e3f-405162738495',
+    version: 1,
+    emailDigest: 'mB2o5V7Jd3o1h6Zp0nq2Ue1F3S8vK4yXwYq9rT5uA0c',
+    registrationIds: [exampleAttendee.registrationId],
+  },
+});
+
 export const registrationEvents = Object.freeze({
   meetingScheduled,
   meetingUpdated,
@@ -385,7 +490,11 @@ export const registrationEvents = Object.freeze({
   attendeePromoted,
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeMarkedNoShow,
+  attendeeNeedsChanged,
   attendeeErased,
+  attendeeLinkReissued,
+  personErased,
 });
 
 export type MeetingScheduledEvent = EventOf<typeof meetingScheduled>;
@@ -397,4 +506,8 @@ export type AttendeeWaitlistedEvent = EventOf<typeof attendeeWaitlisted>;
 export type AttendeePromotedEvent = EventOf<typeof attendeePromoted>;
 export type AttendeeCancelledEvent = EventOf<typeof attendeeCancelled>;
 export type AttendeeCheckedInEvent = EventOf<typeof attendeeCheckedIn>;
+export type AttendeeMarkedNoShowEvent = EventOf<typeof attendeeMarkedNoShow>;
+export type AttendeeNeedsChangedEvent = EventOf<typeof attendeeNeedsChanged>;
 export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;
+export type AttendeeLinkReissuedEvent = EventOf<typeof attendeeLinkReissued>;
+export type PersonErasedEvent = EventOf<typeof personErased>;

@@ -43,7 +43,11 @@ t.test('an AsyncAPI 3.0.0 document with a channel, operation and message per eve
 
   for (const def of eventCatalog) {
     const channel = doc.channels[def.subject];
-    t.equal(channel?.address, def.subject, `channel ${def.subject}`);
+    t.equal(
+      channel?.address,
+      def.personal ? `${def.subject}.{entity}` : def.subject,
+      `channel ${def.subject}: events with personal data are addressed per entity`,
+    );
     const key = messageKey(def as EventDefinition);
     const message = doc.components.messages[key];
     t.equal(message?.name, def.type);

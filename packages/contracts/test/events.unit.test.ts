@@ -71,7 +71,7 @@ t.test('every catalog example becomes a valid event through createEvent', async 
 });
 
 t.test('every event about an entity carries its id and a positive integer version', async (t) => {
-  const idFields = ['meetingId', 'registrationId', 'dealId', 'emailId', 'deliveryId'];
+  const idFields = ['meetingId', 'registrationId', 'dealId', 'emailId', 'deliveryId', 'erasureId'];
   for (const def of eventCatalog) {
     const data = def.example as Record<string, unknown>;
     t.ok(

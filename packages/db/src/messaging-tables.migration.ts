@@ -75,5 +75,28 @@ export function messagingMigrations(schema: string): Record<string, Migration> {
         await sql`drop function if exists ${s('notify_outbox')}()`.execute(db);
       },
     },
+    '0000_03_retention_indexes': {
+      // Retention prunes the oldest rows in small batches, each found by index from the old end; without
+      // these, every batch would read the whole table to find them.
+      async up(db: Kysely<any>) {
+        await sql`create index inbox_processed_at_idx on ${s('inbox')} (processed_at)`.execute(db);
+        await sql`create index dead_letter_resolved_idx on ${s('dead_letter')} (resolved_at)
+          where resolved_at is not null`.execute(db);
+      },
+    },
+    '0000_20_outbox_trace_context': {
+      // Taken from the event's CloudEvents extensions by Postgres itself, so every writer of outbox rows
+      // (enqueueEvent as well as hand-written statements) stores them without naming them; null when tracing
+      // is off. The relay sends them as NATS headers without parsing payloads. The text search comes first:
+      // parsing the JSON of every row on insert, tracing on or not, cost far more than looking for the key; a
+      // key found only inside the data (quotes in strings are escaped) just gives null.
+      async up(db: Kysely<any>) {
+        await sql`alter table ${s('outbox')}
+          add column traceparent text generated always as (case when strpos(payload::text, '"traceparent":') > 0
+            then payload ->> 'traceparent' end) stored,
+          add column request_id text generated always as (case when strpos(payload::text, '"requestid":') > 0
+            then payload ->> 'requestid' end) stored`.execute(db);
+      },
+    },
   };
 }

@@ -14,6 +14,10 @@ export interface OutboxTable {
   payload: ColumnType<unknown, string, string>;
   created_at: Generated<Date>;
   published_at: Date | null;
+  /** Generated from the payload's CloudEvents `traceparent` extension (tracing on). */
+  traceparent: ColumnType<string | null, never, never>;
+  /** Generated from the payload's `requestid` extension. */
+  request_id: ColumnType<string | null, never, never>;
 }
 
 export interface InboxTable {

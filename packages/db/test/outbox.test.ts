@@ -56,8 +56,8 @@ t.test(
     const applied = await migrateSchema(d.db, schema, { ...messagingMigrations(schema), ...itemMigration });
     t.same(
       applied,
-      ['0000_02_outbox_without_notify'],
-      'the new shared migration runs although it sorts earlier',
+      ['0000_02_outbox_without_notify', '0000_20_outbox_trace_context'],
+      'the new shared migrations run although they sort earlier',
     );
     t.notOk(await hasNotifyTrigger(d.db, schema), 'the trigger is gone');
     const fn = await sql<{ n: number }>`select count(*)::int as n from pg_proc p

@@ -151,3 +151,65 @@ export async function settleXid(system: System): Promise<void> {
     last = now;
   }
 }
+
+/** One request of the NUL-byte check: where the NUL goes and the field the 400 must name. */
+export interface NulProbe {
+  path: string;
+  body: unknown;
+  form?: string;
+  field: string;
+}
+
+/**
+ * Requests that each put a NUL byte in one text input of the operation: every string path parameter,
+ * every query parameter, and the first string of an example body (or, for a form page, a form field).
+ */
+export function nulProbes(op: Operation, ids: Partial<Record<string, string>>): NulProbe[] {
+  const path = validPath(op, ids);
+  const body = op.body ? exampleOf(op.body) : undefined;
+  const probes: NulProbe[] = [];
+  for (const p of op.pathParams) {
+    if (p.schema.type === 'integer' || p.schema.type === 'number') continue;
+    const valid = validPath({ ...op, pathParams: op.pathParams.filter((q) => q !== p) }, ids);
+    probes.push({ path: valid.replace(`{${p.name}}`, 'a%00b'), body, field: `params.${p.name}` });
+  }
+  for (const q of op.queryParams) {
+    probes.push({
+      path: `${path}?${encodeURIComponent(q.name)}=a%00b`,
+      body,
+      field: `querystring.${q.name}`,
+    });
+  }
+  const leaf = body === undefined ? null : firstStringLeaf(body, []);
+  if (leaf) probes.push({ path, body: withNulAt(body, leaf), field: ['body', ...leaf].join('.') });
+  if (op.body?.type === 'object' && op.body.additionalProperties) {
+    // A form page: its body is a record of fields, posted as a form too.
+    probes.push({ path, body: undefined, form: 'name=Ann%00e&email=a%40example.org', field: 'body.name' });
+  }
+  return probes;
+}
+
+function firstStringLeaf(value: unknown, at: string[]): string[] | null {
+  if (typeof value === 'string') return at;
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) {
+      const found = firstStringLeaf(item, [...at, String(i)]);
+      if (found) return found;
+    }
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = firstStringLeaf(item, [...at, key]);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
+function withNulAt(value: unknown, at: string[]): unknown {
+  if (at.length === 0) return `${String(value)}\u0000`;
+  const [head, ...rest] = at;
+  if (Array.isArray(value))
+    return value.map((item, i) => (String(i) === head ? withNulAt(item, rest) : item));
+  const record = value as Record<string, unknown>;
+  return { ...record, [head!]: withNulAt(record[head!], rest) };
+}

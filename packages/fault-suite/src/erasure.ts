@@ -1,3 +1,5 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { type System, serviceKeys } from './system.ts';
 
 /**
@@ -22,4 +24,32 @@ export async function addressOccurrences(system: System, address: string): Promi
     if (rows[0]!.n > 0) found.push(`${s}.${t} (${rows[0]!.n} rows)`);
   }
   return found;
+}
+
+/**
+ * Messages (stream#sequence subject) of every JetStream stream of the system's namespace that hold any of
+ * `needles`: every message still stored is read back, case-insensitively, also URL-encoded. Purged and
+ * deleted sequences are skipped, as a reader of the stream would find them gone.
+ */
+export async function streamOccurrences(system: System, needles: readonly string[]): Promise<string[]> {
+  const wanted = needles.flatMap((n) => [n.toLowerCase(), encodeURIComponent(n).toLowerCase()]);
+  const nc = await connect({ servers: system.natsUrl, name: 'fault-suite-stream-reader' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const found: string[] = [];
+    for await (const stream of jsm.streams.list()) {
+      const name = stream.config.name;
+      if (!name.startsWith(`${system.namespace}_`)) continue;
+      const { first_seq: first, last_seq: last } = (await jsm.streams.info(name)).state;
+      for (let seq = first; seq <= last && last > 0; seq++) {
+        const message = await jsm.streams.getMessage(name, { seq }).catch(() => null);
+        if (!message) continue;
+        const text = message.string().toLowerCase();
+        if (wanted.some((needle) => text.includes(needle))) found.push(`${name}#${seq} ${message.subject}`);
+      }
+    }
+    return found;
+  } finally {
+    await nc.close();
+  }
 }

@@ -22,6 +22,8 @@ export interface LoadOptions {
   attempts?: Attempts;
   /** Pause of a worker after an operation without a definite answer, so an outage is not a busy loop. */
   pauseAfterFailureMs?: number;
+  /** Pause of a worker after every operation: a steady rate rather than as fast as the services answer. */
+  pauseBetweenMs?: number;
 }
 
 /**
@@ -48,6 +50,7 @@ export class Load {
       registrationReplicas: 1,
       attempts: 'retry',
       pauseAfterFailureMs: 200,
+      pauseBetweenMs: 0,
       ...options,
     };
   }
@@ -94,6 +97,8 @@ export class Load {
         this.errors.push(String(err));
       }
       if (!answered) await new Promise((r) => setTimeout(r, this.options.pauseAfterFailureMs));
+      else if (this.options.pauseBetweenMs)
+        await new Promise((r) => setTimeout(r, this.options.pauseBetweenMs));
     }
   }
 

@@ -16,50 +16,69 @@ export interface RecordedMail {
 export interface MailRecorder {
   readonly url: string;
   readonly received: RecordedMail[];
+  /** Stops answering on its port (an outage of the mail server); open sessions are cut with a 421. */
+  stop(): Promise<void>;
+  /** Answers again on the same port, recording into the same list. */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** A real SMTP server on a free loopback port that accepts and records every message. */
 export async function startMailRecorder(): Promise<MailRecorder> {
   const received: RecordedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    maxClients: 200,
-    disableReverseLookup: true,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        const raw = Buffer.concat(chunks).toString('utf8');
-        const head = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
-        const header = (name: string) =>
-          head
-            .split('\r\n')
-            .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
-            ?.slice(name.length + 1)
-            .trim() ?? '';
-        received.push({
-          to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()).join(','),
-          messageId: header('Message-ID'),
-          kind: header('X-CityDeals-Kind'),
-          raw,
-          at: Date.now(),
+  const listen = async (port: number) => {
+    const server = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS', 'AUTH'],
+      logger: false,
+      maxClients: 200,
+      disableReverseLookup: true,
+      // On stop, sessions still open are ended soon after, as a mail server going down would.
+      closeTimeout: 200,
+      onData(stream, session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          const raw = Buffer.concat(chunks).toString('utf8');
+          const head = raw.slice(0, raw.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
+          const header = (name: string) =>
+            head
+              .split('\r\n')
+              .find((line) => line.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+              ?.slice(name.length + 1)
+              .trim() ?? '';
+          received.push({
+            to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()).join(','),
+            messageId: header('Message-ID'),
+            kind: header('X-CityDeals-Kind'),
+            raw,
+            at: Date.now(),
+          });
+          callback();
         });
-        callback();
-      });
-    },
-  });
-  // A sender killed mid-session resets its connection; that is the scenario, not a failure of the recorder.
-  server.on('error', () => {});
-  server.listen(0, '127.0.0.1');
-  await once(server.server, 'listening');
+      },
+    });
+    // A sender killed mid-session resets its connection; that is the scenario, not a failure of the recorder.
+    server.on('error', () => {});
+    server.listen(port, '127.0.0.1');
+    await once(server.server, 'listening');
+    return server;
+  };
+  let server: SMTPServer | undefined = await listen(0);
   const { port } = server.server.address() as { port: number };
+  const stop = async () => {
+    const closing = server;
+    server = undefined;
+    if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
+  };
   return {
     url: `smtp://127.0.0.1:${port}`,
     received,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    stop,
+    start: async () => {
+      server ??= await listen(port);
+    },
+    close: stop,
   };
 }
 
@@ -71,6 +90,8 @@ export interface RecordedDelivery {
   version: number | null;
   body: string;
   at: number;
+  /** The W3C trace context the delivery came with (tracing on). */
+  traceparent: string | null;
 }
 
 export interface WebhookRecorder {
@@ -101,6 +122,7 @@ export async function startWebhookRecorder(): Promise<WebhookRecorder> {
         version: typeof event.data?.version === 'number' ? event.data.version : null,
         body,
         at: Date.now(),
+        traceparent: typeof req.headers.traceparent === 'string' ? req.headers.traceparent : null,
       });
       res.statusCode = 204;
       res.end();

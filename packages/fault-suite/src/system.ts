@@ -246,7 +246,14 @@ export class System {
       ...cluster,
     };
     const specific: Record<ServiceKey, Record<string, string>> = {
-      registration: { RETENTION_MONTHS: '0' },
+      registration: {
+        RETENTION_MONTHS: '0',
+        // The workload registers from one address into few meetings: the budgets are tested on their own.
+        REGISTRATIONS_PER_CLIENT_PER_HOUR: '0',
+        REGISTRATIONS_PER_ADDRESS_PER_HOUR: '0',
+        LINK_REQUESTS_PER_CLIENT_PER_HOUR: '0',
+        WAITLIST_LIMIT: '0',
+      },
       deal_tracking: {},
       notification: {
         SMTP_URL: this.mail.url,
@@ -258,6 +265,7 @@ export class System {
         MAIL_LEASE_MS: '10000',
         REMINDER_POLL_MS: '200',
         WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+        WEBHOOK_ALLOWED_PORTS: '*',
         WEBHOOK_POLL_INTERVAL: '100ms',
         WEBHOOK_ATTEMPT_TIMEOUT: '2s',
         WEBHOOK_RETRY_SCHEDULE: '200ms,500ms,1s,2s,2s,2s,2s',

@@ -148,8 +148,8 @@ export async function registerOnce(
     op.answeredAt = Date.now();
     if (res.status === 200 || res.status === 201) {
       op.outcome = 'committed';
-      op.status = res.body.status;
-      op.registrationId = res.body.registrationId;
+      op.status = res.body.status ?? undefined;
+      op.registrationId = res.body.registrationId ?? undefined;
       return op;
     }
     if (res.status >= 400 && res.status < 500) {
@@ -239,10 +239,17 @@ export async function resolveFromDatabase(
       op.outcome = row ? 'committed' : 'absent';
       op.registrationId = row?.id;
       op.status = row?.status;
-    } else if ((op.outcome === 'committed') !== !!row || (row && row.id !== op.registrationId)) {
+    } else if (
+      (op.outcome === 'committed') !== !!row ||
+      // A retry that found its own registration was answered without its id (the address was registered).
+      (row && op.registrationId !== undefined && row.id !== op.registrationId)
+    ) {
       contradicted.push(
         `registration ${op.id}: answered ${op.outcome}, database ${row ? 'has' : 'lacks'} it`,
       );
+    } else if (row && op.registrationId === undefined) {
+      op.registrationId = row.id;
+      op.status = row.status;
     }
   }
   const history = await system.query<{ summary: string; version: number; deal_id: string }>(

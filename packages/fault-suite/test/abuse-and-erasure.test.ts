@@ -1,9 +1,10 @@
 /**
  * The CI subset of the fault suite (no faults injected, so it is fast): the three services as separate
- * processes, then (e) erasure leaves the address in no table of any schema, and (d) every operation of
- * every OpenAPI document fuzzed: no 5xx, rejected requests write nothing, oversized bodies 413, missing or
- * wrong keys 401, a read-only key 403 on writes.
+ * processes, then (e) erasure leaves the person in no table of any schema and in no message of any stream,
+ * and (d) every operation of every OpenAPI document fuzzed: no 5xx, rejected requests write nothing,
+ * oversized bodies 413, missing or wrong keys 401, a read-only key 403 on writes.
  */
+import { randomBytes } from 'node:crypto';
 import { eventually } from '@citydeals/testkit';
 import t from 'tap';
 import {
@@ -14,15 +15,19 @@ import {
   loadOperations,
   mustBeProtected,
   nextXid,
+  nulProbes,
   READ_KEY,
   rowCounts,
   settleXid,
   validPath,
   WRONG_KEY,
 } from '../src/abuse.ts';
-import { addressOccurrences } from '../src/erasure.ts';
+import { addressOccurrences, streamOccurrences } from '../src/erasure.ts';
 import { adminAuth, type ServiceKey, System, serviceKeys } from '../src/system.ts';
 import { createDeal, createMeeting, personFor, registerOnce, subscribeWebhooks } from '../src/workload.ts';
+
+// Registration and deal-tracking name an erased person by the keyed digest of their address.
+const DIGEST_KEY = randomBytes(32).toString('base64');
 
 // 6 per operation in CI (about 500 requests); `npm run test:faults` runs 30 (faults/abuse.fault.ts).
 const runs = Number(process.env.FAULTS_FUZZ_RUNS ?? 6);
@@ -33,7 +38,8 @@ const runs = Number(process.env.FAULTS_FUZZ_RUNS ?? 6);
 const system = await System.start({
   postgres: 'own',
   env: {
-    deal_tracking: { READ_API_KEY: READ_KEY },
+    registration: { PERSON_DIGEST_KEY: DIGEST_KEY },
+    deal_tracking: { READ_API_KEY: READ_KEY, PERSON_DIGEST_KEY: DIGEST_KEY },
     notification: {
       WEBHOOK_RETRY_SCHEDULE: '100ms,100ms',
       WEBHOOK_ATTEMPT_TIMEOUT: '1s',
@@ -50,14 +56,25 @@ const meeting = await createMeeting(system);
 const endpoint = await subscribeWebhooks(system);
 await system.drain();
 
-t.test('(e) erasure: the address is in no table of any schema afterwards', async (t) => {
+t.test('(e) erasure: the person is in no table of any schema nor in any stream afterwards', async (t) => {
   const other = await createMeeting(system);
   const op1 = await registerOnce(system, meeting.id);
   const email = op1.email;
+  const { name } = personFor(op1.id);
   const second = await system.call('registration', 'POST', `/meetings/${other.id}/registrations`, {
-    body: personFor(op1.id),
+    body: personFor(op1.id, { dietaryNeeds: 'glutenvrij' }),
   });
   t.equal(second.status, 201, 'the same person registers for a second meeting');
+  const token = new URL(second.body.manageUrl).pathname.split('/').at(-1)!;
+  const needs = await system.call('registration', 'PATCH', `/registrations/manage/${token}`, {
+    body: { accessibilityNeeds: 'ringleiding' },
+  });
+  t.equal(needs.status, 200, 'and changes their needs');
+  const contact = await system.call('deal_tracking', 'POST', `/deals/${deal.id}/people`, {
+    body: { name, role: 'dealmaker', email: email.toUpperCase() },
+    headers: adminAuth,
+  });
+  t.equal(contact.status, 201, 'and is a contact of a deal (their address spelled in capitals there)');
   await eventually(
     () =>
       system.mail.received.filter((m) => m.to === email && m.kind === 'registration_confirmed').length === 2,
@@ -66,6 +83,25 @@ t.test('(e) erasure: the address is in no table of any schema afterwards', async
   await system.drain();
   const before = await addressOccurrences(system, email);
   t.ok(before.length > 0, `before erasure the address is stored in: ${before.join(', ')}`);
+  t.ok(
+    before.some((table) => table.startsWith('deal_tracking.deal_person')),
+    'deal-tracking holds it as a contact',
+  );
+  const [recipient] = await system.query<{ version: number }>(
+    'select version from notification.recipient where registration_id = $1',
+    [second.body.registrationId],
+  );
+  t.equal(
+    recipient?.version,
+    2,
+    'notification applied the needs change as emitted: its copy has no version gap',
+  );
+  const personal = [email, name, token, 'ringleiding', 'glutenvrij'];
+  const inStreams = await streamOccurrences(system, personal);
+  t.ok(
+    inStreams.some((m) => m.includes('_REGISTRATION#')),
+    `before erasure the stream holds the person: ${inStreams.join(', ')}`,
+  );
 
   const erased = await system.call('registration', 'POST', '/admin/erasures', {
     body: { email },
@@ -76,7 +112,18 @@ t.test('(e) erasure: the address is in no table of any schema afterwards', async
   await system.drain();
   const after = await addressOccurrences(system, email);
   t.same(after, [], 'after erasure and drain, no column of any table in the three schemas holds the address');
-  t.comment(`erasure: address found in ${before.length} table(s) before, ${after.length} after`);
+  t.same(await addressOccurrences(system, name), [], 'nor the name');
+  t.same(
+    await streamOccurrences(system, personal),
+    [],
+    'every message of every stream read back: no address, name, manage link or needs',
+  );
+  const contacts = await system.call('deal_tracking', 'GET', `/deals/${deal.id}`, { headers: adminAuth });
+  t.same(contacts.body.people, [], 'the deal has lost the contact');
+  t.comment(
+    `erasure: address found in ${before.length} table(s) and ${inStreams.length} message(s) before, ` +
+      `${after.length} after`,
+  );
 });
 
 t.test('(d) abuse: every operation of every OpenAPI document', async (t) => {
@@ -164,6 +211,37 @@ t.test('(d) abuse: every operation of every OpenAPI document', async (t) => {
     t.comment(`auth: ${checked} refused calls checked`);
     t.same(undocumented, [], 'every protected operation declares its key in the OpenAPI document');
   });
+
+  await t.test(
+    'a NUL byte in any path, query, body or form field: 400 naming it, nothing written',
+    async (t) => {
+      const failures: string[] = [];
+      let checked = 0;
+      for (const service of serviceKeys) {
+        for (const op of operations[service]) {
+          for (const probe of nulProbes(op, idsFor(service))) {
+            const before = await nextXid(system);
+            const res = probe.form
+              ? await system.call(service, op.method, probe.path, {
+                  rawBody: probe.form,
+                  headers: { ...adminAuth, 'content-type': 'application/x-www-form-urlencoded' },
+                })
+              : await system.call(service, op.method, probe.path, { body: probe.body, headers: adminAuth });
+            checked += 1;
+            const fields = (res.body?.errors ?? []).map((e: { field: string }) => e.field);
+            const label = `${service} ${op.method} ${probe.path}${probe.form ? ' (form)' : ''}`;
+            if (res.status !== 400 || !fields.includes(probe.field)) {
+              failures.push(`${label}: ${res.status} ${fields.join(',')} (wanted 400 naming ${probe.field})`);
+            } else if ((await committedSince(system, before)).length > 0) {
+              failures.push(`${label}: 400 but a transaction committed`);
+            }
+          }
+        }
+      }
+      t.ok(checked > 50, `${checked} NUL probes over the three services`);
+      t.same(failures, [], 'every one is a 400 problem naming the field, with nothing written');
+    },
+  );
 
   await t.test('oversized bodies: 413, nothing written', async (t) => {
     const huge = { padding: 'x'.repeat(1_100_000) };

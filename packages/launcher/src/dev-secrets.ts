@@ -24,6 +24,10 @@ const secretsSchema = z.object({
   }),
   /** Seals webhook signing secrets at rest (AES-256-GCM); added later, so older data folders lack it. */
   webhookSecretKey: z.string().min(1).optional(),
+  /** Shared by registration and deal-tracking for erasures; added later too. */
+  personDigestKey: z.string().min(1).optional(),
+  /** The pepper of the API keys' keyed hash (API_KEY_PEPPER); added later too. */
+  apiKeyPepper: z.string().min(32).optional(),
   /** Ed25519 pair: the console signs staff tokens, the services verify them (docs/console.md). */
   staffTokenKeys: z.object({ privatePem: z.string().min(1), publicPem: z.string().min(1) }).optional(),
 });
@@ -32,6 +36,8 @@ const secretsSchema = z.object({
 export type CompleteDevSecrets = DevSecrets & {
   database: DevSecrets['database'] & { console: string };
   webhookSecretKey: string;
+  personDigestKey: string;
+  apiKeyPepper: string;
   staffTokenKeys: { privatePem: string; publicPem: string };
 };
 
@@ -48,6 +54,8 @@ function complete(secrets: DevSecrets): CompleteDevSecrets {
     ...secrets,
     database: { ...secrets.database, console: secrets.database.console ?? password() },
     webhookSecretKey: secrets.webhookSecretKey ?? randomBytes(32).toString('base64'),
+    personDigestKey: secrets.personDigestKey ?? randomBytes(32).toString('base64'),
+    apiKeyPepper: secrets.apiKeyPepper ?? randomBytes(32).toString('base64url'),
     staffTokenKeys: secrets.staffTokenKeys ?? staffTokenKeys(),
   };
 }
@@ -70,6 +78,8 @@ function generate(): DevSecrets {
       admin: password(),
     },
     webhookSecretKey: randomBytes(32).toString('base64'),
+    personDigestKey: randomBytes(32).toString('base64'),
+    apiKeyPepper: randomBytes(32).toString('base64url'),
     staffTokenKeys: staffTokenKeys(),
   };
 }

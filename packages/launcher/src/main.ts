@@ -146,6 +146,8 @@ class Launcher {
           mailDir,
           smtpUrl: config.SMTP_URL,
           webhookSecretKey: secrets.webhookSecretKey,
+          personDigestKey: secrets.personDigestKey,
+          apiKeyPepper: secrets.apiKeyPepper,
           eventNamespace,
           staffTokenKeys: secrets.staffTokenKeys,
           serviceUrls,

@@ -59,6 +59,10 @@ export interface ServiceEnvInput {
   logLevel: string;
   mailDir: string;
   webhookSecretKey?: string | undefined;
+  /** Names an erased person to the services that must forget them (registration, deal-tracking). */
+  personDigestKey?: string | undefined;
+  /** Kept in the data folder, outside the database that holds the hashes. */
+  apiKeyPepper?: string | undefined;
   smtpUrl?: string;
   eventNamespace?: string;
   /** The console signs staff tokens with the private key; every service verifies them with the public one. */
@@ -101,6 +105,9 @@ export function buildServiceEnv(
   else delete env.EVENT_NAMESPACE;
   delete env.MAIL_DIR;
   delete env.SMTP_URL;
+  if (input.personDigestKey && service.dir !== 'notification')
+    env.PERSON_DIGEST_KEY ??= input.personDigestKey;
+  if (input.apiKeyPepper) env.API_KEY_PEPPER ??= input.apiKeyPepper;
   if (service.dir === 'notification') {
     if (input.smtpUrl) env.SMTP_URL = input.smtpUrl;
     else env.MAIL_DIR = input.mailDir;
@@ -109,6 +116,7 @@ export function buildServiceEnv(
     // loopback targets (these defaults exist only in the local launcher).
     env.WEBHOOK_ALLOWED_HOSTS ??= 'localhost';
     env.WEBHOOK_ALLOWED_CIDRS ??= '127.0.0.0/8,::1/128';
+    env.WEBHOOK_ALLOWED_PORTS ??= '*';
   }
   if (input.staffTokenKeys) env.STAFF_TOKEN_PUBLIC_KEY = input.staffTokenKeys.publicPem;
   if (service.dir === 'console') {

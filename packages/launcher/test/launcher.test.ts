@@ -81,6 +81,9 @@ t.test('service environment', async (t) => {
   }
   t.notOk('EVENT_NAMESPACE' in env, 'no namespace unless the launcher chose one');
 
+  t.notOk('API_KEY_PEPPER' in env, 'no pepper unless the launcher has one');
+  const peppered = buildServiceEnv(service('registration'), { ...input, apiKeyPepper: 'p'.repeat(32) }, base);
+  t.equal(peppered.API_KEY_PEPPER, 'p'.repeat(32), "API keys are hashed with the data folder's pepper");
   const notification = buildServiceEnv(
     service('notification'),
     { ...input, port: 3003, webhookSecretKey: 'a2V5' },
@@ -89,7 +92,16 @@ t.test('service environment', async (t) => {
   t.equal(notification.MAIL_DIR, '/data/mail', 'notification writes mails to the folder');
   t.equal(notification.WEBHOOK_SECRET_KEY, 'a2V5', 'webhook secrets are sealed at rest locally too');
   t.equal(notification.WEBHOOK_ALLOWED_CIDRS, '127.0.0.0/8,::1/128', 'a local webhook receiver is allowed');
+  t.equal(notification.WEBHOOK_ALLOWED_PORTS, '*', 'on any port (production allows 80 and 443 only)');
   t.notOk('WEBHOOK_ALLOWED_CIDRS' in env, 'only the notification service gets webhook settings');
+  const withDigest = { ...input, personDigestKey: 'ZGlnZXN0' };
+  t.equal(buildServiceEnv(service('registration'), withDigest, base).PERSON_DIGEST_KEY, 'ZGlnZXN0');
+  t.equal(
+    buildServiceEnv(service('deal-tracking'), withDigest, base).PERSON_DIGEST_KEY,
+    'ZGlnZXN0',
+    'registration and deal-tracking share the key that names an erased person',
+  );
+  t.notOk('PERSON_DIGEST_KEY' in buildServiceEnv(service('notification'), withDigest, base));
   const smtp = buildServiceEnv(service('notification'), { ...input, smtpUrl: 'smtp://mail:25' }, base);
   t.equal(smtp.SMTP_URL, 'smtp://mail:25', 'or sends them through SMTP_URL');
   t.notOk('MAIL_DIR' in smtp);
@@ -130,6 +142,7 @@ t.test('configuration and admin key', async (t) => {
   });
 
   const secrets = await loadOrCreateDevSecrets(dir);
+  t.ok((secrets.apiKeyPepper ?? '').length >= 32, 'a pepper for the API keys, kept outside the database');
   for (const [user, password] of Object.entries(secrets.nats)) {
     // nats-server reads `5e3f...` from the environment as a number and refuses to start.
     t.match(password, /^[a-z][a-z0-9]{20,}$/, `NATS password of ${user} starts with a letter`);

@@ -2,6 +2,7 @@ import { type CloudEvent, type EventDefinition, envelopeSchema, findEventByType 
 import { type MessagingTables, prepared } from '@citydeals/db';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { SpanKind } from '@opentelemetry/api';
 import { type Kysely, sql } from 'kysely';
 import {
   type BatchOptions,
@@ -14,6 +15,8 @@ import type { Logger } from './logger.ts';
 import type { Namespace } from './namespace.ts';
 import { ensureConsumer } from './provisioning.ts';
 import { decideAfterFailure, defaultRetrySchedule, type RetrySchedule } from './retry-schedule.ts';
+import { consumerAttributes, deliveredContext } from './trace-consume.ts';
+import { currentRequestId, inSpan, spanSubject, tracingOn } from './trace-context.ts';
 
 export type Outcome =
   | { kind: 'handled' }
@@ -200,7 +203,8 @@ export class ConsumerRunner<DB extends MessagingTables> {
         const keys = new Set(group.map((p) => p.key));
         const previous = [...keys].flatMap((k) => tailByEntity.get(k) ?? []);
         const task = Promise.all(previous)
-          .then(() => this.#applyBatch(group))
+          // Traced, each event is applied in its own span so that what it queues carries its own trace.
+          .then(() => (tracingOn() ? this.#applyOneByOne(group) : this.#applyBatch(group)))
           .catch((err: unknown) => {
             // Nothing was acked that was not applied: the server redelivers the rest after its ack wait.
             this.#o.logger.error({ err, consumer: this.name }, 'batch could not be settled');
@@ -225,6 +229,10 @@ export class ConsumerRunner<DB extends MessagingTables> {
     closed = true;
     arrived.notify();
     await Promise.all(workers);
+  }
+
+  async #applyOneByOne(group: Pulled[]): Promise<void> {
+    for (const p of group) await this.#onMessage(p.m, p.raw, p.json, p.meta);
   }
 
   /**
@@ -295,7 +303,21 @@ export class ConsumerRunner<DB extends MessagingTables> {
     });
   }
 
-  async #onMessage(m: JsMsg, raw: string, json: unknown, meta: DeliveryMeta): Promise<void> {
+  #onMessage(m: JsMsg, raw: string, json: unknown, meta: DeliveryMeta): Promise<void> {
+    if (!tracingOn()) return this.#settle(m, raw, json, meta);
+    const subject = this.#o.namespace.unprefix(m.subject);
+    return inSpan(
+      `process ${spanSubject(subject)}`,
+      {
+        kind: SpanKind.CONSUMER,
+        parent: deliveredContext(m, json),
+        attributes: consumerAttributes(this.name, subject, json, meta),
+      },
+      () => this.#settle(m, raw, json, meta),
+    );
+  }
+
+  async #settle(m: JsMsg, raw: string, json: unknown, meta: DeliveryMeta): Promise<void> {
     const outcome = await this.process(raw, meta, json);
     switch (outcome.kind) {
       case 'handled':
@@ -312,7 +334,13 @@ export class ConsumerRunner<DB extends MessagingTables> {
         if (decision.action === 'retry') {
           this.stats.retried += 1;
           this.#o.logger.warn(
-            { err: outcome.error, consumer: this.name, eventId: outcome.eventId, delayMs: decision.delayMs },
+            {
+              err: outcome.error,
+              consumer: this.name,
+              eventId: outcome.eventId,
+              delayMs: decision.delayMs,
+              requestId: currentRequestId(),
+            },
             'event handler failed; retrying later',
           );
           m.nak(decision.delayMs);
@@ -434,7 +462,10 @@ export class ConsumerRunner<DB extends MessagingTables> {
       return;
     }
     this.stats.deadLettered += 1;
-    this.#o.logger.error({ consumer: this.name, eventId, eventType, error }, 'event dead-lettered');
+    this.#o.logger.error(
+      { consumer: this.name, eventId, eventType, error, requestId: currentRequestId() },
+      'event dead-lettered',
+    );
     // No reason argument: NATS 2.9.10 ignores a term that carries one and keeps redelivering.
     m.term();
   }

@@ -1,5 +1,5 @@
 import type { DeadLetterTable, MessagingTables } from '@citydeals/db';
-import { type Kysely, type Selectable, sql } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { ConsumerRunner } from './consumer-runner.ts';
 
 export type DeadLetter = Selectable<DeadLetterTable>;
@@ -61,4 +61,21 @@ export async function retryDeadLetter<DB extends MessagingTables>(
     .where('id', '=', id)
     .execute();
   return { status: 'resolved', outcome: outcome.kind };
+}
+
+/**
+ * Erasure: a dead letter about the entity (any whose payload names its id) loses its payload, which may
+ * hold the personal data being erased; the row, its error and its place stay for operators, resolved.
+ */
+export async function redactDeadLettersAbout<DB extends MessagingTables>(
+  trx: Transaction<DB>,
+  entity: string,
+  at: Date,
+): Promise<number> {
+  const result = await sql`
+    update dead_letter
+    set payload = ${JSON.stringify({ redacted: 'erased', entity })},
+      resolved_at = coalesce(resolved_at, ${at}), resolution = coalesce(resolution, 'erased')
+    where strpos(payload, ${entity}) > 0`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
 }

@@ -1,4 +1,4 @@
-import type { EventDefinition, EventOf } from '@citydeals/contracts';
+import { type EventDefinition, type EventOf, natsSubjectOf } from '@citydeals/contracts';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import type { Namespace } from './namespace.ts';
 
@@ -14,5 +14,7 @@ export async function publishEvent<D extends EventDefinition>(
   event: EventOf<D>,
 ): Promise<PubAck> {
   const valid = definition.schema.parse(event);
-  return js.publish(ns.subject(definition.subject), JSON.stringify(valid), { msgID: valid.id });
+  return js.publish(ns.subject(natsSubjectOf(definition, valid.subject)), JSON.stringify(valid), {
+    msgID: valid.id,
+  });
 }

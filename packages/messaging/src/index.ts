@@ -9,4 +9,8 @@ export * from './nats-connection.ts';
 export * from './outbox.ts';
 export * from './outbox-relay.ts';
 export * from './provisioning.ts';
+export * from './purge.ts';
+export * from './retention.rules.ts';
+export * from './retention.ts';
 export * from './retry-schedule.ts';
+export * from './trace-context.ts';

@@ -11,6 +11,8 @@ export interface BatchItem {
   payload: string;
   /** `Nats-Msg-Id`: JetStream stores a message once per id within the stream's duplicate window. */
   msgId: string;
+  /** More headers (trace context), set only when there are any. */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -72,6 +74,7 @@ export class JetStreamBatchPublisher {
         this.#waiting.set(token, (outcome) => settle(i, outcome));
         const h = headers();
         h.set('Nats-Msg-Id', item.msgId);
+        if (item.headers) for (const [k, v] of Object.entries(item.headers)) h.set(k, v);
         try {
           this.#nc.publish(item.subject, item.payload, { reply: this.#prefix + token, headers: h });
         } catch (err) {

@@ -1,9 +1,11 @@
 import { INDEX_PLANNED_SETTINGS, quoteIdent } from '@citydeals/db';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
-import { JetStreamBatchPublisher } from './jetstream-batch-publisher.ts';
+import { type BatchItem, JetStreamBatchPublisher } from './jetstream-batch-publisher.ts';
 import type { Logger } from './logger.ts';
 import type { Namespace } from './namespace.ts';
+import { tracingOn } from './trace-context.ts';
+import { publishSpans } from './trace-publish.ts';
 import { WakeableSleep } from './wakeable-sleep.ts';
 
 export interface OutboxRelayOptions {
@@ -28,8 +30,6 @@ export interface OutboxRelayOptions {
    * docs/performance.md). A commit after a quiet spell goes out at once.
    */
   roundIntervalMs?: number;
-  /** Published rows are kept this long for operators, then deleted. */
-  retentionMs?: number;
 }
 
 export interface RelayStats {
@@ -48,6 +48,8 @@ interface OutboxRow {
   event_id: string;
   subject: string;
   payload: string;
+  traceparent: string | null;
+  request_id: string | null;
 }
 
 /**
@@ -70,7 +72,6 @@ export class OutboxRelay {
   readonly #sleep = new WakeableSleep();
   #stopping = false;
   #running: Promise<void> | undefined;
-  #lastPurge = 0;
   #lastRoundAt = Number.NEGATIVE_INFINITY;
   readonly #table: string;
   readonly #publisher: JetStreamBatchPublisher;
@@ -88,7 +89,6 @@ export class OutboxRelay {
       standbyRetryMs: 2_000,
       publishTimeoutMs: 5_000,
       roundIntervalMs: 5,
-      retentionMs: 24 * 3600_000,
       ...options,
     };
     this.#table = `${quoteIdent(options.schema)}.outbox`;
@@ -156,7 +156,6 @@ export class OutboxRelay {
             await this.#markUnmarked(client);
           }
           if (this.#unmarked.length > 0) continue;
-          await this.#purgeNowAndThen(client);
           await this.#sleep.sleep(this.#o.pollIntervalMs);
         }
       } catch (err) {
@@ -228,7 +227,7 @@ export class OutboxRelay {
       // the whole outbox for them, a cost that grows with the outbox.
       text: `with marked as (update ${this.#table} o set published_at = now()
          from unnest($3::bigint[]) as m(id) where o.id = m.id)
-       select id, event_id, subject, payload::text as payload from ${this.#table}
+       select id, event_id, subject, payload::text as payload, traceparent, request_id from ${this.#table}
        where published_at is null and id > $1 and id <> all($3::bigint[]) order by id limit $2`,
       values: [afterId, this.#o.batchSize, marking],
     });
@@ -242,14 +241,14 @@ export class OutboxRelay {
    */
   async #publishInOrder(rows: OutboxRow[]): Promise<number[]> {
     const { namespace, publishTimeoutMs } = this.#o;
-    const outcomes = await this.#publisher.publishAll(
-      rows.map((row) => ({
-        subject: namespace.subject(row.subject),
-        payload: row.payload,
-        msgId: row.event_id,
-      })),
-      publishTimeoutMs,
-    );
+    const items: BatchItem[] = rows.map((row) => ({
+      subject: namespace.subject(row.subject),
+      payload: row.payload,
+      msgId: row.event_id,
+    }));
+    const traced = tracingOn() ? publishSpans(rows, items) : undefined;
+    const outcomes = await this.#publisher.publishAll(items, publishTimeoutMs);
+    traced?.end(outcomes);
     const ids: number[] = [];
     for (const [i, err] of outcomes.entries()) {
       if (err) {
@@ -260,15 +259,5 @@ export class OutboxRelay {
       ids.push(rows[i]!.id);
     }
     return ids;
-  }
-
-  async #purgeNowAndThen(client: pg.PoolClient): Promise<void> {
-    const now = Date.now();
-    if (now - this.#lastPurge < 60_000) return;
-    this.#lastPurge = now;
-    await client.query(
-      `delete from ${this.#table} where published_at is not null and published_at < now() - make_interval(secs => $1)`,
-      [this.#o.retentionMs / 1000],
-    );
   }
 }

@@ -1,4 +1,10 @@
-import { createEvent, type EventDefinition, type EventOf, type NewEvent } from '@citydeals/contracts';
+import {
+  createEvent,
+  type EventDefinition,
+  type EventOf,
+  type NewEvent,
+  natsSubjectOf,
+} from '@citydeals/contracts';
 import type { MessagingTables } from '@citydeals/db';
 import { type Kysely, sql, type Transaction } from 'kysely';
 
@@ -29,7 +35,11 @@ export interface OutboxEntry {
  */
 export function outboxEntry<D extends EventDefinition>(definition: D, input: NewEvent<D>): OutboxEntry {
   const event = createEvent(definition, input);
-  return { eventId: event.id, subject: definition.subject, payload: JSON.stringify(event) };
+  return {
+    eventId: event.id,
+    subject: natsSubjectOf(definition, event.subject),
+    payload: JSON.stringify(event),
+  };
 }
 
 /** `enqueueEvent` for many events of one kind in one transaction, written in one statement. */
@@ -45,7 +55,7 @@ export async function enqueueEvents<DB extends MessagingTables, D extends EventD
     .values(
       events.map((event) => ({
         event_id: event.id,
-        subject: definition.subject,
+        subject: natsSubjectOf(definition, event.subject),
         payload: JSON.stringify(event),
       })),
     )

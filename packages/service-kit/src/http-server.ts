@@ -15,7 +15,10 @@ import {
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import { HttpProblem, PROBLEM_CONTENT_TYPE, type Problem, problemBody } from './problem.ts';
+import { HttpProblem, PROBLEM_CONTENT_TYPE, type Problem, problemBody, problems } from './problem.ts';
+import { type ContentSecurity, contentSecurityPolicy, securityHeadersHook } from './security-headers.ts';
+import { findNulByteInRequest } from './text-input.rules.ts';
+import { instrumentRequests, requestIdOf } from './tracing.ts';
 
 export type HttpServer = FastifyInstance<
   import('node:http').Server,
@@ -34,29 +37,68 @@ export interface HttpServerOptions {
   bodyLimit?: number;
   /** Requests per minute from one client address; 0 or absent turns the limit off. */
   rateLimitPerMinute?: number;
-  /**
-   * The proxies to believe about the client's address (X-Forwarded-For): addresses or CIDRs separated by
-   * commas. Absent: the peer's address, as without a proxy.
-   */
-  trustProxy?: string;
+  /** Proxies trusted to name the client (X-Forwarded-For): see TRUST_PROXY in config.ts. */
+  trustProxy?: boolean | number | string[];
   /** OpenAPI tags with descriptions, in the order the docs page shows them. */
   tags?: { name: string; description: string }[];
+  /** Slow and idle clients: how long a connection may take or sit (defaults: see DEFAULT_TIMEOUTS). */
+  timeouts?: Partial<HttpTimeouts>;
+  /** The inline `<style>`/`<script>` texts the service's own pages embed, allowed by hash in their CSP. */
+  contentSecurity?: ContentSecurity;
 }
+
+export interface HttpTimeouts {
+  /** To receive a whole request, headers and body; a client trickling its body is cut off after it (408). */
+  requestMs: number;
+  /** A connection with no traffic either way for this long is closed, whatever state it is in. */
+  idleMs: number;
+  /** An idle keep-alive connection between requests is closed after this. */
+  keepAliveMs: number;
+  /** After a 413, the rest of a declared body is read and discarded for at most this long. */
+  drainMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
+  requestMs: 30_000,
+  idleMs: 120_000,
+  keepAliveMs: 72_000,
+  drainMs: 5_000,
+});
 
 /**
  * A fastify instance with the conventions every service follows: zod validation, problem+json errors
  * (never a 500 for bad input), an OpenAPI document at /openapi.json and a docs page at /docs.
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const app = Fastify({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     return503OnClosing: true,
-    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+    trustProxy: trustedHops(options.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
+    genReqId: requestIdOf,
+    requestIdLogLabel: 'requestId',
+    // Fastify leaves all of these off: a client sending a byte now and then would hold a connection forever.
+    requestTimeout: timeouts.requestMs,
+    connectionTimeout: timeouts.idleMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    http: {
+      // Headers are small: a client that has not sent them within seconds is not a client.
+      headersTimeout: Math.min(timeouts.requestMs, 10_000),
+      // Node checks the request timeouts on this interval; its default (30 s) would let one run twice as long.
+      connectionsCheckingInterval: Math.min(1_000, timeouts.requestMs),
+    },
   }).withTypeProvider<ZodTypeProvider>();
+  instrumentRequests(app);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', securityHeadersHook(options.contentSecurity));
+  // Before validation, for every route of every service: see text-input.rules.ts.
+  app.addHook('preValidation', async (request) => {
+    const found = findNulByteInRequest(request);
+    if (found) throw problems.validation([{ field: found.field, message: 'must not contain a NUL byte' }]);
+  });
 
   if (options.rateLimitPerMinute) {
     // Before any route, so every route gets it; health and metrics stay reachable for probes and scrapers.
@@ -75,10 +117,21 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     });
   }
 
+  // A route that declares no security scheme is public, and its operation says so (`security: []`), as
+  // OpenAPI linters ask; guarded routes name their scheme themselves. Before swagger's own onRoute hook,
+  // which collects the schemas.
+  app.addHook('onRoute', (route) => {
+    if (route.schema && !route.schema.hide && route.schema.security === undefined) {
+      route.schema = { ...route.schema, security: [] };
+    }
+  });
+
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: options.title, description: options.description, version: options.version ?? '0.1.0' },
+      // Relative: the document is served by the service it describes, wherever that is deployed.
+      servers: [{ url: '/', description: 'This service (where this document is served)' }],
       tags: [
         ...(options.tags ?? []),
         { name: 'operations', description: 'Health, metrics and dead letters' },
@@ -95,11 +148,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    staticCSP: contentSecurityPolicy({}, { inlineStyleAttributes: true }),
+  });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') readRestOfBodyBeforeAnswering(request, reply);
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      readRestOfBodyBeforeAnswering(request, reply, timeouts.drainMs);
     const problem = toProblem(error);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     return reply.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
@@ -115,6 +172,12 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   return app as unknown as HttpServer;
 }
 
+/** A number of hops as the function fastify also builds from one (its typings accept no number here). */
+function trustedHops(trust: HttpServerOptions['trustProxy']) {
+  if (typeof trust !== 'number') return trust ?? false;
+  return (_address: string, hop: number) => hop < trust;
+}
+
 /** Beyond this, a body too large is not read to its end: the connection is closed on the client instead. */
 const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
 
@@ -123,12 +186,17 @@ const DRAIN_LIMIT_BYTES = 16 * 1024 * 1024;
  * sending. Closing a socket with data unread makes the kernel reset it, and a client still writing then gets
  * the reset instead of the 413 (seen as `fetch failed` in the abuse test now and then). For a declared length
  * up to DRAIN_LIMIT_BYTES the connection stays open instead, and Node reads and discards the rest of the body
- * (as for any request whose body the handler left unread), bounded by the server's request timeout.
+ * (as for any request whose body the handler left unread), for at most `drainMs`: a client that sends the
+ * rest slowly, or never, then loses the connection.
  */
-function readRestOfBodyBeforeAnswering(request: FastifyRequest, reply: FastifyReply): void {
+function readRestOfBodyBeforeAnswering(request: FastifyRequest, reply: FastifyReply, drainMs: number): void {
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared <= DRAIN_LIMIT_BYTES && !request.raw.complete) {
     reply.removeHeader('connection');
+    const socket = request.raw.socket;
+    setTimeout(() => {
+      if (!request.raw.complete) socket.destroy();
+    }, drainMs).unref();
   }
 }
 

@@ -1,3 +1,4 @@
+export * from './api-keys.routes.ts';
 export * from './api-keys.ts';
 export type * from './base-config.ts';
 export * from './config.ts';
@@ -8,7 +9,11 @@ export * from './lifecycle.ts';
 export * from './logger.ts';
 export * from './metrics.ts';
 export * from './operations.routes.ts';
+export * from './person-digest.ts';
 export * from './problem.ts';
 export * from './runtime.ts';
+export * from './secret-url.rules.ts';
 export * from './service.ts';
 export * from './staff-token.ts';
+export * from './text-input.rules.ts';
+export * from './tracing.ts';

@@ -1,6 +1,7 @@
 import type { HttpServer } from './http-server.ts';
 import type { ServiceRuntime, ServiceTables } from './runtime.ts';
 import type { ServiceWorker } from './service.ts';
+import { flushTracing } from './tracing.ts';
 
 export interface RunningService<DB extends ServiceTables> {
   http: HttpServer;
@@ -25,6 +26,7 @@ export async function shutdown<DB extends ServiceTables>(service: RunningService
   await runtime.relay.stop();
   await http.close();
   await runtime.stop();
+  await flushTracing();
 }
 
 /** Listens, and shuts down in order on SIGTERM or SIGINT; a second signal or the timeout forces exit. */

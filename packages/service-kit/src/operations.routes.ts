@@ -2,7 +2,7 @@ import type { MessagingTables } from '@citydeals/db';
 import { listDeadLetters, retryDeadLetter } from '@citydeals/messaging';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { type ApiKeyTables, requireScope } from './api-keys.ts';
+import { requireScope } from './api-keys.ts';
 import type { HttpServer } from './http-server.ts';
 import { HttpProblem, problems } from './problem.ts';
 import type { ServiceRuntime, ServiceTables } from './runtime.ts';
@@ -31,8 +31,8 @@ export function registerOperationsRoutes<DB extends ServiceTables>(
   runtime: ServiceRuntime<DB>,
   isShuttingDown: () => boolean = () => false,
 ): void {
-  const db = runtime.db as unknown as Kysely<MessagingTables & ApiKeyTables>;
-  const admin = requireScope(db, 'admin');
+  const db = runtime.db as unknown as Kysely<MessagingTables>;
+  const admin = requireScope('admin');
 
   app.get(
     '/health/live',

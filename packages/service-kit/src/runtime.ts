@@ -14,19 +14,26 @@ import {
   connectNats,
   countOpenDeadLetters,
   ensureStream,
+  type MessagingRetention,
+  messagingPruneTasks,
+  messagingRetentionProblems,
   type Namespace,
   type NatsConnection,
   namespace,
   OutboxRelay,
   outboxLag,
+  RetentionJob,
   type RetrySchedule,
+  type StreamAccess,
+  streamLimits,
 } from '@citydeals/messaging';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
-import { type ApiKeyTables, apiKeyMigrations, ensureApiKey } from './api-keys.ts';
+import { ApiKeyStore, type ApiKeyTables, apiKeyMigrations, type ConfiguredApiKey } from './api-keys.ts';
 import type { BaseConfig } from './base-config.ts';
+import { ConfigError } from './config.ts';
 import { createMetrics, type Metrics, registerCollected } from './metrics.ts';
 
 export type ServiceTables = MessagingTables & ApiKeyTables;
@@ -38,9 +45,13 @@ export interface RuntimeOptions<DB extends ServiceTables> {
   logger: Logger;
   migrations: Migrations;
   consumers?: readonly ConsumerDefinition<DB>[];
+  /** Consumers whose handlers act on the streams themselves (e.g. a purge): made once NATS is connected. */
+  streamConsumers?: (streams: StreamAccess) => readonly ConsumerDefinition<DB>[];
   consumerConcurrency?: number;
   retry?: RetrySchedule;
   relay?: { pollIntervalMs?: number; batchSize?: number };
+  /** The keys the environment names (ADMIN_API_KEY, …): the only keys of source `config` after the start. */
+  configuredApiKeys?: readonly ConfiguredApiKey[];
 }
 
 /** Injected wherever a rule needs the time or a new id, so tests can fix both. */
@@ -67,8 +78,11 @@ export interface ServiceRuntime<DB extends ServiceTables> {
   readonly ns: Namespace;
   readonly stream: StreamDefinition;
   readonly relay: OutboxRelay;
+  /** Prunes the outbox, inbox and dead letters (one replica at a time). */
+  readonly retention: RetentionJob;
   readonly consumers: ReadonlyMap<string, ConsumerRunner<DB>>;
   readonly metrics: Metrics;
+  readonly apiKeys: ApiKeyStore;
   readiness(): Promise<{ ok: boolean; checks: Record<string, string> }>;
   stopConsumers(): Promise<void>;
   stop(): Promise<void>;
@@ -79,6 +93,9 @@ export async function startRuntime<DB extends ServiceTables>(
 ): Promise<ServiceRuntime<DB>> {
   const { config, logger, service } = options;
   const schema = config.DATABASE_SCHEMA;
+  const retention = messagingRetention(config);
+  const retentionProblems = messagingRetentionProblems(retention);
+  if (retentionProblems.length) throw new ConfigError(retentionProblems);
   const database = createDatabase<DB>({
     connectionString: config.DATABASE_URL,
     schema,
@@ -97,11 +114,11 @@ export async function startRuntime<DB extends ServiceTables>(
       ...options.migrations,
     });
     logger.info({ schema, migrations: applied.length }, 'schema migrated');
-    if (config.ADMIN_API_KEY) {
-      await ensureApiKey(db as unknown as Kysely<ApiKeyTables>, config.ADMIN_API_KEY, 'ADMIN_API_KEY', [
-        'admin',
-      ]);
-    }
+    const apiKeys = await ApiKeyStore.open(db as unknown as Kysely<ApiKeyTables>, {
+      pepper: config.API_KEY_PEPPER,
+      configured: options.configuredApiKeys ?? [],
+      logger,
+    });
 
     nc = await connectNats({
       url: config.NATS_URL,
@@ -114,10 +131,15 @@ export async function startRuntime<DB extends ServiceTables>(
     const ns = namespace(config.EVENT_NAMESPACE);
     const stream = streams[service];
     const replicas = config.NATS_STREAM_REPLICAS;
+    const limits = streamLimits({
+      maxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
+      maxBytes: config.NATS_STREAM_MAX_BYTES,
+    });
     await ensureStream(jsm, {
       name: ns.streamName(stream),
       subjects: ns.streamSubjects(stream),
       num_replicas: replicas,
+      ...limits,
     });
 
     const relay = new OutboxRelay({ pool, schema, nc, namespace: ns, logger, ...options.relay });
@@ -126,12 +148,14 @@ export async function startRuntime<DB extends ServiceTables>(
     started.push(relay);
 
     const runners = new Map<string, ConsumerRunner<DB>>();
-    for (const definition of options.consumers ?? []) {
+    const consumers = [...(options.consumers ?? []), ...(options.streamConsumers?.({ jsm, ns }) ?? [])];
+    for (const definition of consumers) {
       // The publishing service may not have started yet; both sides ask for the same stream config.
       await ensureStream(jsm, {
         name: ns.streamName(definition.stream),
         subjects: ns.streamSubjects(definition.stream),
         num_replicas: replicas,
+        ...limits,
       });
       const runner = new ConsumerRunner<DB>({
         db,
@@ -151,6 +175,18 @@ export async function startRuntime<DB extends ServiceTables>(
       started.push(runner);
       runners.set(definition.name, runner);
     }
+
+    const retentionJob = new RetentionJob({
+      pool,
+      lockKey: `retention:${schema}:messaging`,
+      tasks: (now) => messagingPruneTasks(schema, retention, now),
+      clock: systemClock,
+      logger,
+      intervalMs: config.RETENTION_INTERVAL_MS,
+      batchSize: config.RETENTION_BATCH_SIZE,
+    });
+    retentionJob.start();
+    started.push(retentionJob);
 
     const metrics = createMetrics(service);
     registerMessagingMetrics(metrics, db, relay, runners);
@@ -175,8 +211,10 @@ export async function startRuntime<DB extends ServiceTables>(
       ns,
       stream,
       relay,
+      retention: retentionJob,
       consumers: runners,
       metrics,
+      apiKeys,
       async readiness() {
         const checks: Record<string, string> = {};
         checks.postgres = await pool
@@ -194,6 +232,7 @@ export async function startRuntime<DB extends ServiceTables>(
       stopConsumers,
       async stop() {
         await stopConsumers();
+        await retentionJob.stop();
         await relay.stop();
         await natsConnection.drain().catch(() => {});
         await database.destroy();
@@ -205,6 +244,15 @@ export async function startRuntime<DB extends ServiceTables>(
     await database.destroy();
     throw err;
   }
+}
+
+function messagingRetention(config: BaseConfig): MessagingRetention {
+  return {
+    outboxPublishedMs: config.RETENTION_OUTBOX_PUBLISHED_MS,
+    inboxMs: config.RETENTION_INBOX_MS,
+    deadLetterResolvedMs: config.RETENTION_DEAD_LETTER_MS,
+    streamMaxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
+  };
 }
 
 function registerMessagingMetrics<DB extends ServiceTables>(

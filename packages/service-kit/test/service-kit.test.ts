@@ -41,6 +41,36 @@ t.test('config is parsed once, frozen, and every bad variable is named', async (
   t.match(error.message, /LOG_LEVEL: /);
 });
 
+t.test(
+  'TRUST_PROXY: off by default; hops or proxy addresses name the client from X-Forwarded-For',
+  async (t) => {
+    const schema = baseConfigSchema({ port: 3001, schema: 'registration' });
+    const parse = (value?: string) =>
+      loadConfig(schema, { DATABASE_URL: 'postgres://x@localhost/db', TRUST_PROXY: value }).TRUST_PROXY;
+    t.equal(parse(), false);
+    t.equal(parse('true'), true);
+    t.equal(parse('2'), 2);
+    t.same(parse('127.0.0.1, 10.0.0.0/8,::1'), ['127.0.0.1', '10.0.0.0/8', '::1']);
+    const error = t.throws(() => parse('proxy.example.org,10.0.0.0/40')) as ConfigError;
+    t.match(error.message, /TRUST_PROXY: .*not: proxy\.example\.org, 10\.0\.0\.0\/40/);
+    const clientOf = async (trustProxy: boolean | number | string[]) => {
+      const http = await createHttpServer({
+        logger: createLogger({ service: 't', level: 'silent' }),
+        title: 't',
+        description: 't',
+        trustProxy,
+      });
+      http.get('/ip', async (request) => ({ ip: request.ip }));
+      const res = await http.inject({ url: '/ip', headers: { 'x-forwarded-for': '203.0.113.7' } });
+      await http.close();
+      return res.json().ip;
+    };
+    t.equal(await clientOf(false), '127.0.0.1', 'untrusted: the peer is the client');
+    t.equal(await clientOf(['127.0.0.1']), '203.0.113.7', 'behind a trusted proxy: the forwarded client');
+    t.equal(await clientOf(1), '203.0.113.7', 'one trusted hop');
+  },
+);
+
 t.test('request logs mask secret tokens in URLs but keep ids and slugs', async (t) => {
   t.equal(
     redactUrl('/aanmelding/beheren/q3Vx9Lk2TzR8bWfN0cYhPaQ3Vx9Lk2Tz'),
@@ -219,7 +249,15 @@ t.test('a service built on the kit', async (t) => {
     );
     t.same(
       rows.map((r) => r.table_name),
-      ['api_key', 'dead_letter', 'inbox', 'kysely_migration', 'kysely_migration_lock', 'outbox'],
+      [
+        'api_key',
+        'api_key_pepper',
+        'dead_letter',
+        'inbox',
+        'kysely_migration',
+        'kysely_migration_lock',
+        'outbox',
+      ],
     );
     t.ok(await runtime.jsm.streams.info(`${prefix}_REGISTRATION`), 'its stream exists in its namespace');
   });

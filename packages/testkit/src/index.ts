@@ -79,6 +79,12 @@ export function testServiceEnv(database: TestDatabase, eventNamespace: string): 
     PORT: '0',
     // Tests drive many requests from one address on purpose; the limit itself is tested on its own.
     RATE_LIMIT_PER_MINUTE: '0',
+    // Load from one address into few meetings on purpose: the registration budgets and the waitlist bound
+    // are tested on their own (services/registration/test/public-abuse.test.ts).
+    REGISTRATIONS_PER_CLIENT_PER_HOUR: '0',
+    REGISTRATIONS_PER_ADDRESS_PER_HOUR: '0',
+    LINK_REQUESTS_PER_CLIENT_PER_HOUR: '0',
+    WAITLIST_LIMIT: '0',
   };
 }
 
@@ -139,6 +145,7 @@ async function removeNamespace(prefix: string): Promise<void> {
   }
 }
 
+export * from './openapi-lint.ts';
 export * from './own-servers.ts';
 export * from './recorded-events.ts';
 export * from './tcp-proxy.ts';

@@ -18,6 +18,8 @@ export async function freePort(): Promise<number> {
 
 export interface OwnNats {
   readonly url: string;
+  /** Its JetStream store (`-sd`), for tests that read what the server keeps on disk. */
+  readonly storeDir: string;
   /** SIGKILL, or SIGTERM for a clean stop. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts again on the same port and store directory. */
@@ -55,6 +57,7 @@ export async function startOwnNats(
   await start();
   return {
     url: `nats://127.0.0.1:${port}`,
+    storeDir,
     stop,
     start,
     async close() {

@@ -24,6 +24,8 @@ export const configSchema = baseConfigSchema({ port: 3004, schema: 'console' })
     LOG_LEVEL: true,
     RATE_LIMIT_PER_MINUTE: true,
     SHUTDOWN_TIMEOUT_MS: true,
+    // Behind an ingress: the login limit and the audit trail need the person's address, not the proxy's.
+    TRUST_PROXY: true,
   })
   .extend({
     /** Where staff reach the console; an https address makes the session cookie `Secure`. */
@@ -42,14 +44,6 @@ export const configSchema = baseConfigSchema({ port: 3004, schema: 'console' })
     LOGIN_LOCKOUT_MINUTES: minutes(15),
     /** Login attempts a minute from one address, whatever the account. */
     LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
-    /**
-     * Behind a reverse proxy or ingress, the proxies to believe about the client's address (addresses or CIDRs
-     * separated by commas): the login limit and the audit trail need the person's address, not the proxy's.
-     */
-    TRUST_PROXY: z
-      .string()
-      .regex(/^[0-9a-fA-F.:/]+(,\s*[0-9a-fA-F.:/]+)*$/, 'addresses or CIDRs separated by commas')
-      .optional(),
   });
 
 export type Config = ReturnType<typeof loadServiceConfig>;

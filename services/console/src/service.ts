@@ -64,7 +64,7 @@ export async function startService(config: Config, options: { clock?: Clock } = 
       logger,
       bodyLimit: 64 * 1024,
       rateLimitPerMinute: config.RATE_LIMIT_PER_MINUTE,
-      ...(config.TRUST_PROXY === undefined ? {} : { trustProxy: config.TRUST_PROXY }),
+      trustProxy: config.TRUST_PROXY,
     });
     healthRoutes(http, {
       pool: database.pool,

@@ -1,7 +1,12 @@
-import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
+import { baseConfigSchema, loadConfig, personDigestKeySchema } from '@citydeals/service-kit';
 import { z } from 'zod';
 
 export const configSchema = baseConfigSchema({ port: 3002, schema: 'deal_tracking' }).extend({
+  /**
+   * Key of the digest by which an erasure names a person across services (32 bytes, base64); registration
+   * and deal-tracking must share it.
+   */
+  PERSON_DIGEST_KEY: personDigestKeySchema.optional(),
   /** Seeds the eleven deals of the article and one Town Deal at start, once (a second start adds nothing). */
   SEED_DEMO_DATA: z.stringbool().default(false),
   /**

@@ -1,15 +1,13 @@
 import {
-  type ApiKeyTables,
   createService,
-  ensureApiKey,
   newEventId,
   type ServiceDefinition,
   shutdown,
   systemClock,
 } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
+import { personErasedConsumer } from './consumers/person-erased.consumer.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
 import { seedDemoData } from './seed/seed.service.ts';
@@ -32,16 +30,25 @@ export const definition: ServiceDefinition<Database, Config> = {
     ],
   },
   app,
+  configuredApiKeys: (config) =>
+    config.READ_API_KEY ? [{ name: 'READ_API_KEY', key: config.READ_API_KEY, scopes: ['read'] }] : [],
 };
 
 export async function startService(config: Config) {
-  const service = await createService(definition, config);
+  // The erasure consumer needs the digest key, which the static definition does not have.
+  const service = await createService(
+    {
+      ...definition,
+      consumers: [...(definition.consumers ?? []), personErasedConsumer(config.PERSON_DIGEST_KEY)],
+    },
+    config,
+  );
   try {
     const db = service.runtime.db;
-    if (config.READ_API_KEY) {
-      await ensureApiKey(db as unknown as Kysely<ApiKeyTables>, config.READ_API_KEY, 'READ_API_KEY', [
-        'read',
-      ]);
+    if (!config.PERSON_DIGEST_KEY) {
+      service.runtime.logger.warn(
+        'PERSON_DIGEST_KEY is not set: erasures are matched by an unkeyed digest of the address',
+      );
     }
     if (config.SEED_DEMO_DATA) {
       const seeded = await seedDemoData({ db, clock: systemClock, newId: newEventId });

@@ -206,6 +206,39 @@ t.test('term, tranches, people, partners, results, lessons and cross-links', asy
   });
   t.equal(tranche.body.tranche, 2);
   t.equal((await post(`/deals/${impact.id}/tranches`, { tranche: 2, startsOn: '2024-05-01' })).status, 400);
+  const trancheEvent = (await get(`/deals/${impact.id}/history`)).body.items.at(-1);
+  t.match(
+    trancheEvent,
+    {
+      subject: 'deal_tracking.deal.tranche_started',
+      data: {
+        dealId: impact.id,
+        tranche: 2,
+        previousTranche: null,
+        startsOn: '2024-04-01',
+        note: 'innoveren',
+      },
+    },
+    'a tranche is its own event, with its start date',
+  );
+
+  const state = await writtenState(service);
+  for (const [body, field, endpoint] of [
+    [{ termEndsOn: '2100-01-01' }, 'body.termEndsOn', '/extensions'],
+    [{ termEndsOn: null }, 'body.termEndsOn', '/extensions'],
+    [{ tranche: 3 }, 'body.tranche', '/tranches'],
+    [{ tranche: 3, summary: 'ook dit niet' }, 'body.tranche', '/tranches'],
+  ] as const) {
+    const bypass = await patch(`/deals/${impact.id}`, body);
+    t.equal(bypass.status, 400, `PATCH ${JSON.stringify(body)} is refused`);
+    t.equal(bypass.headers['content-type'], 'application/problem+json; charset=utf-8');
+    t.equal(bypass.body.errors?.[0]?.field, field, 'the problem names the field');
+    t.match(bypass.body.errors?.[0]?.message, endpoint, 'and points to the endpoint that changes it');
+  }
+  t.same(await writtenState(service), state, 'refused edits write nothing');
+  const restated = await patch(`/deals/${impact.id}`, { termEndsOn: '2099-03-31', tranche: 2 });
+  t.equal(restated.status, 200, 'restating the current term and tranche is fine');
+  t.equal(restated.body.version, tranche.body.version, 'and no change');
 
   const person = await post(`/deals/${impact.id}/people`, {
     name: 'Yara Bos',
@@ -291,7 +324,7 @@ t.test('term, tranches, people, partners, results, lessons and cross-links', asy
   );
   t.same(subjects.slice(4), [
     'deal_tracking.deal.term_extended',
-    'deal_tracking.deal.updated',
+    'deal_tracking.deal.tranche_started',
     'deal_tracking.deal.updated',
     'deal_tracking.partner.joined',
     'deal_tracking.partner.left',

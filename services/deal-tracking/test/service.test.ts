@@ -1,5 +1,5 @@
 import { shutdown } from '@citydeals/service-kit';
-import { startTestService } from '@citydeals/testkit';
+import { openApiLintErrors, startTestService } from '@citydeals/testkit';
 import t from 'tap';
 import { configSchema, loadServiceConfig } from '../src/config.ts';
 import { startService } from '../src/service.ts';
@@ -14,6 +14,7 @@ t.test(
     t.equal((await http.inject('/health/ready')).statusCode, 200);
     const doc = (await http.inject('/openapi.json')).json();
     t.match(doc.info.title, /service/);
+    t.same(await openApiLintErrors(doc), [], 'the document passes Redocly’s recommended rules with no error');
     t.equal((await http.inject('/docs/')).statusCode, 200);
     t.ok(await runtime.jsm.streams.info(runtime.ns.streamName(runtime.stream)));
     t.equal(configSchema.parse({ DATABASE_URL: 'postgres://x@h/db' }).PORT, 3002, 'default port');

@@ -15,7 +15,7 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
   MAIL_FROM: z.string().min(3).default('City Deals CoP <cop@citydeals.example.org>'),
   /** Right-hand side of every Message-ID. */
   MAIL_MESSAGE_ID_DOMAIN: z.string().min(1).default('cop.citydeals.example.org'),
-  /** Delay before the second attempt after an SMTP 4xx or connection error; doubles per attempt. */
+  /** Delay before the second attempt after an SMTP 4xx; doubles per attempt. */
   MAIL_RETRY_BASE_MS: z.coerce.number().int().min(1).default(60_000),
   MAIL_RETRY_MAX_MS: z.coerce
     .number()
@@ -23,6 +23,23 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
     .min(1)
     .default(4 * 3600_000),
   MAIL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
+  /**
+   * While the SMTP server cannot be reached (refused, timed out, 421), sending pauses and a new connection
+   * is tried this often; mails keep their attempts and go out in due order as soon as one succeeds.
+   */
+  SMTP_PROBE_INTERVAL_MS: z.coerce.number().int().min(50).default(1_000),
+  /** After this, a mail keeps its log line (who, when, what, status) but loses its text, HTML and calendar file. */
+  RETENTION_MAIL_BODY_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30 * 24 * 3600_000),
+  /** Delivered and failed webhook messages and their attempts are deleted after this; at least the streams' max age. */
+  RETENTION_WEBHOOK_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(90 * 24 * 3600_000),
   /**
    * How soon a mail queued by another replica, or coming due for a retry, is noticed; mails this replica
    * queues wake its senders at once (see wakeup/throttled-wake-up.ts).

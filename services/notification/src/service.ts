@@ -6,13 +6,14 @@ import { registrationEventsConsumer } from './consumers/registration-events.cons
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
 import { emailContextFor, emailWorkers } from './email/email.module.ts';
+import { retentionWorker } from './retention/retention.worker.ts';
 import { deliveryWorkersOf } from './webhooks/webhook.context.ts';
 
 export const definition: ServiceDefinition<Database, Config> = {
   service: 'notification',
   migrations,
   consumers: [dealTrackingEventsConsumer],
-  workers: ({ runtime, config }) => deliveryWorkersOf(runtime, config),
+  workers: ({ runtime, config }) => [...deliveryWorkersOf(runtime, config), retentionWorker(runtime, config)],
   http: {
     title: 'Notification service',
     description: 'City Deals Community of Practice — Notification service.',

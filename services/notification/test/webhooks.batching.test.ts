@@ -19,6 +19,7 @@ const receiver = await startReceiver();
 const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
   WEBHOOK_CONCURRENCY: '0',
   WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+  WEBHOOK_ALLOWED_PORTS: '*',
   WEBHOOK_POLL_INTERVAL: '50ms',
   WEBHOOK_ATTEMPT_TIMEOUT: '10s',
 });

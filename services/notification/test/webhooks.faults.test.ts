@@ -32,6 +32,8 @@ const receiver = await startReceiver();
 // No allow-list and no delivery worker of its own: the tests below start the workers they need.
 const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
   WEBHOOK_CONCURRENCY: '0',
+  // Receivers listen on free ports, not 80 or 443.
+  WEBHOOK_ALLOWED_PORTS: '*',
   WEBHOOK_POLL_INTERVAL: '50ms',
   WEBHOOK_ATTEMPT_TIMEOUT: '2s',
   WEBHOOK_RETRY_SCHEDULE: '200ms,200ms,200ms',
@@ -344,6 +346,7 @@ t.test('kill -9 during a burst loses no delivery', async (t) => {
     ...testServiceEnv(database, prefix),
     PORT: String(port),
     WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+    WEBHOOK_ALLOWED_PORTS: '*',
     WEBHOOK_CONCURRENCY: '4',
     WEBHOOK_POLL_INTERVAL: '50ms',
     WEBHOOK_ATTEMPT_TIMEOUT: '1s',

@@ -17,7 +17,13 @@ import {
 } from '../src/webhooks/retry.rules.ts';
 import { createSecretCipher } from '../src/webhooks/secret.cipher.ts';
 import { formatSecret, signingSecrets } from '../src/webhooks/secret.rules.ts';
-import { checkAddress, checkTargetUrl, parseIpv4, parseIpv6 } from '../src/webhooks/ssrf.rules.ts';
+import {
+  checkAddress,
+  checkTargetUrl,
+  parseIpv4,
+  parseIpv6,
+  parsePortRanges,
+} from '../src/webhooks/ssrf.rules.ts';
 import { signWebhook } from '../src/webhooks/webhook.signer.ts';
 import { verifyStandardWebhook } from './webhooks.receiver.ts';
 
@@ -161,6 +167,20 @@ t.test('SSRF rules: every spelling of a non-public address is refused', async (t
     '64:ff9b::a9fe:a9fe',
     '2002:7f00:1::1',
     '2001:db8::1',
+    // IPv4-translated (SIIT), IPv4-compatible, NAT64 (well-known and local-use), 6to4, Teredo forms.
+    '::ffff:0:127.0.0.1',
+    '::ffff:0:7f00:1',
+    '0:0:0:0:ffff:0:a00:1',
+    '::ffff:0:a9fe:a9fe',
+    '::ffff:0:c0a8:1',
+    '::10.0.0.1',
+    '::a9fe:a9fe',
+    '64:ff9b::10.0.0.1',
+    '64:ff9b::192.168.1.1',
+    '64:ff9b:1::8.8.8.8',
+    '2002:a00:1::',
+    '2002:c0a8:101::1',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
   ];
   for (const address of refused) t.equal(checkAddress(address).allowed, false, address);
   for (const address of [
@@ -169,13 +189,16 @@ t.test('SSRF rules: every spelling of a non-public address is refused', async (t
     '2606:4700::6810:85e5',
     '64:ff9b::808:808',
     '::ffff:8.8.8.8',
+    '::ffff:0:8.8.8.8',
   ]) {
     t.equal(checkAddress(address).allowed, true, address);
   }
   t.match(checkAddress('169.254.169.254'), { allowed: false, reason: /metadata/ });
   t.match(checkAddress('::ffff:127.0.0.1'), { allowed: false, reason: /loopback/ });
+  t.match(checkAddress('::ffff:0:10.1.2.3'), { allowed: false, reason: /embeds 10\.1\.2\.3 is not public/ });
+  t.equal(checkTargetUrl('http://[::ffff:0:127.0.0.1]/').allowed, false, 'in a URL too');
 
-  const allow = { hosts: ['receiver.test'], cidrs: ['127.0.0.0/8'] };
+  const allow = { hosts: ['receiver.test'], cidrs: ['127.0.0.0/8'], ports: parsePortRanges('*') };
   t.equal(checkAddress('127.0.0.5', allow).allowed, true, 'an allowed CIDR opens its range');
   t.equal(checkAddress('::ffff:127.0.0.5', allow).allowed, true, 'also in IPv4-mapped form');
   t.equal(checkAddress('::1', allow).allowed, false, 'and nothing else');
@@ -205,6 +228,38 @@ t.test('SSRF rules: every spelling of a non-public address is refused', async (t
   });
   t.match(checkTargetUrl('http://receiver.test:8080/', allow), { allowed: true });
   t.match(checkTargetUrl('http://0x7f.1:9/', allow), { allowed: true, ipLiteral: '127.0.0.1' });
+});
+
+t.test('webhook targets use the allowed ports only: 80 and 443 unless configured', async (t) => {
+  t.equal(checkTargetUrl('https://hooks.example.org/x').allowed, true, 'https, default port');
+  t.equal(checkTargetUrl('http://hooks.example.org:80/x').allowed, true);
+  t.equal(checkTargetUrl('https://hooks.example.org:443/x').allowed, true);
+  for (const url of [
+    'https://hooks.example.org:8443/x',
+    'http://hooks.example.org:22/',
+    'http://hooks.example.org:6379/',
+    'http://hooks.example.org:25/',
+  ]) {
+    t.match(checkTargetUrl(url), { allowed: false, reason: /port \d+ is not allowed/ }, url);
+  }
+  const ports = parsePortRanges('443, 8000-8999');
+  const allow = { hosts: [], cidrs: [], ports };
+  t.equal(checkTargetUrl('https://hooks.example.org:8443/x', allow).allowed, true, 'a configured range');
+  t.equal(checkTargetUrl('http://hooks.example.org/x', allow).allowed, false, '80 no longer allowed');
+  t.same(parsePortRanges('*'), [[1, 65_535]]);
+  for (const bad of ['0', '70000', '9-8', 'http', '80;443']) t.throws(() => parsePortRanges(bad), bad);
+
+  const base = { DATABASE_URL: 'postgres://x@localhost/db' };
+  t.same(
+    configSchema.parse(base).WEBHOOK_ALLOWED_PORTS,
+    [
+      [80, 80],
+      [443, 443],
+    ],
+    'production default',
+  );
+  t.same(configSchema.parse({ ...base, WEBHOOK_ALLOWED_PORTS: '*' }).WEBHOOK_ALLOWED_PORTS, [[1, 65_535]]);
+  t.notOk(configSchema.safeParse({ ...base, WEBHOOK_ALLOWED_PORTS: '80,http' }).success);
 });
 
 t.test('secrets, signatures and payloads', async (t) => {
@@ -301,6 +356,7 @@ t.test('a batch of successful attempts: settlements and log rows', async (t) => 
     secret: 'whsec_x',
     previous_secret: null,
     previous_secret_expires_at: null,
+    traceparent: null,
   });
   const [m1, m2] = ['01a22300-0000-7000-8000-000000000001', '01a22300-0000-7000-8000-000000000002'];
   const result = (status: number | null) => ({

@@ -10,6 +10,7 @@ import {
 import { publishEvent } from '@citydeals/messaging';
 import { newEventId, shutdown } from '@citydeals/service-kit';
 import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
+import { CloudEvent, HTTP } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
@@ -21,6 +22,8 @@ const receiver = await startReceiver();
 const secretKey = randomBytes(32).toString('base64');
 const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
   WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+  // The receiver listens on a free port, not 80 or 443.
+  WEBHOOK_ALLOWED_PORTS: '*',
   // Short delays; the first one over a second so a retry's webhook-timestamp is a later second.
   WEBHOOK_RETRY_SCHEDULE: '1100ms,300ms,300ms,300ms,300ms,300ms,300ms',
   WEBHOOK_RETRY_JITTER: '0',
@@ -179,8 +182,27 @@ t.test('a delivery is signed per Standard Webhooks and verifies independently', 
     (await eventually(() => receiver.at('/signed').length > 0 && receiver.at('/signed'), 10_000)) || [];
   t.ok(got, 'received');
   if (!got) return;
-  t.equal(got.headers['content-type'], 'application/json');
+  t.equal(got.headers['content-type'], 'application/cloudevents+json; charset=utf-8');
   const body = JSON.parse(got.body);
+  // The CloudEvents SDK's HTTP binding reads the delivery as received (headers and raw body).
+  const message = { headers: got.headers, body: got.body };
+  t.ok(HTTP.isEvent(message), 'the CloudEvents SDK recognises a CloudEvent');
+  const parsed = HTTP.toEvent<{ version: number }>(message);
+  const cloudEvent = Array.isArray(parsed) ? parsed[0]! : parsed;
+  t.notOk(Array.isArray(parsed), 'one event, not a batch');
+  t.ok(cloudEvent instanceof CloudEvent && cloudEvent.validate(), 'and it is valid CloudEvents 1.0');
+  t.match(
+    {
+      specversion: cloudEvent.specversion,
+      id: cloudEvent.id,
+      type: cloudEvent.type,
+      source: cloudEvent.source,
+      subject: cloudEvent.subject,
+      data: cloudEvent.data,
+    },
+    { specversion: '1.0', id: event.id, type: event.type, source: event.source, subject: event.subject },
+  );
+  t.equal(cloudEvent.data?.version, 4, 'with the data as sent');
   t.equal(body.type, 'nl.citydeals.deal_tracking.deal.phase_changed.v1');
   t.equal(body.id, event.id);
   t.equal(body.time, event.time);
@@ -210,12 +232,12 @@ t.test('a delivery is signed per Standard Webhooks and verifies independently', 
   const library = new Webhook(endpoint.secret);
   t.same(library.verify(got.body, got.headers as Record<string, string>), body, 'the library agrees');
 
-  const message = await eventually(async () => {
+  const settled = await eventually(async () => {
     const m = await messageOf(endpoint.id, event.id);
     return m?.status === 'delivered' ? m : undefined;
   });
-  t.equal(message?.webhook_id, got.headers['webhook-id']);
-  const delivered = await outboxEvents('notification.webhook.delivered', message!.webhook_id);
+  t.equal(settled?.webhook_id, got.headers['webhook-id']);
+  const delivered = await outboxEvents('notification.webhook.delivered', settled!.webhook_id);
   t.equal(delivered.length, 1, 'a webhook.delivered event was committed');
   t.match(delivered[0], { eventId: event.id, dealVersion: 4, statusCode: 200, attempts: 1 });
 });

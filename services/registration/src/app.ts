@@ -1,5 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { newEventId, requireScope, type ServiceRuntime, systemClock } from '@citydeals/service-kit';
 import type { FastifyPluginAsync } from 'fastify';
+import { BUDGET_WINDOW_MS, sweepBudgets } from './abuse/budget.repository.ts';
+import { ProofOfWork } from './abuse/proof-of-work.ts';
 import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
 import type { Config } from './config.ts';
@@ -8,7 +11,7 @@ import type { Database } from './db/database.ts';
 import { dealRoutes } from './deals/deal.routes.ts';
 import { seedDemoMeeting } from './demo/demo-meeting.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
-import { pageRoutes } from './pages/page.routes.ts';
+import { type FormProtection, pageRoutes } from './pages/page.routes.ts';
 import { erasureRoutes } from './privacy/erasure.routes.ts';
 import { eraseExpired } from './privacy/erasure.service.ts';
 import { registrationRoutes } from './registrations/registration.routes.ts';
@@ -29,8 +32,27 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
     clock: clock ?? systemClock,
     newId: newEventId,
     publicBaseUrl: config.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+    limits: {
+      registrationsPerClientPerHour: config.REGISTRATIONS_PER_CLIENT_PER_HOUR,
+      registrationsPerAddressPerHour: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+      linkMailsPerAddressPerHour: config.LINK_MAILS_PER_ADDRESS_PER_HOUR,
+      linkRequestsPerClientPerHour: config.LINK_REQUESTS_PER_CLIENT_PER_HOUR,
+      waitlistLimit: config.WAITLIST_LIMIT,
+    },
   };
-  const admin = requireScope(runtime.db as never, 'admin');
+  const formSecret = config.FORM_SECRET ?? randomBytes(32).toString('base64url');
+  const forms: FormProtection = {
+    secret: formSecret,
+    secureCookie: ctx.publicBaseUrl.startsWith('https:'),
+    proofOfWork: config.REGISTRATION_PROOF_OF_WORK
+      ? new ProofOfWork({
+          secret: formSecret,
+          cost: config.PROOF_OF_WORK_COST,
+          maxCounter: config.PROOF_OF_WORK_MAX_COUNTER,
+        })
+      : null,
+  };
+  const admin = requireScope('admin');
 
   meetingRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });
@@ -39,8 +61,25 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
-  erasureRoutes(fastify, { ctx, admin });
-  pageRoutes(fastify, { ctx });
+  erasureRoutes(fastify, { ctx, admin, digestKey: config.PERSON_DIGEST_KEY });
+  pageRoutes(fastify, { ctx, forms });
+
+  // Budget windows that are over hold nothing a later request needs.
+  const budgetSweep = setInterval(
+    () =>
+      sweepBudgets(ctx.db, ctx.clock.now()).catch((err) =>
+        runtime.logger.error({ err }, 'budget sweep failed; retrying next interval'),
+      ),
+    BUDGET_WINDOW_MS / 4,
+  );
+  budgetSweep.unref();
+  fastify.addHook('onClose', async () => clearInterval(budgetSweep));
+
+  if (!config.PERSON_DIGEST_KEY) {
+    runtime.logger.warn(
+      'PERSON_DIGEST_KEY is not set: erasure announcements name people by an unkeyed digest of their address',
+    );
+  }
 
   if (config.SEED_DEMO_DATA) {
     const outcome = await seedDemoMeeting(ctx);

@@ -9,6 +9,17 @@ export interface ServiceContext {
   newId: () => string;
   /** Base of the links put in events and pages (no trailing slash). */
   publicBaseUrl: string;
+  /** Brakes on public registration and link mails; absent, nothing is limited (seeding, some tests). */
+  limits?: RegistrationLimits;
+}
+
+/** Per-hour budgets (0: none) and the longest waitlist (0: unbounded); see src/abuse. */
+export interface RegistrationLimits {
+  registrationsPerClientPerHour: number;
+  registrationsPerAddressPerHour: number;
+  linkMailsPerAddressPerHour: number;
+  linkRequestsPerClientPerHour: number;
+  waitlistLimit: number;
 }
 
 /** CloudEvents `source` of everything this service publishes. */

@@ -2,6 +2,7 @@ import { createService, type ServiceDefinition } from '@citydeals/service-kit';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
 import { dealProjectionConsumer } from './consumers/deal-projection.consumer.ts';
+import { erasurePurgeConsumer } from './consumers/erasure-purge.consumer.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
 
@@ -9,6 +10,7 @@ export const definition: ServiceDefinition<Database, Config> = {
   service: 'registration',
   migrations,
   consumers: [dealProjectionConsumer],
+  streamConsumers: (access) => [erasurePurgeConsumer(access)],
   http: {
     title: 'Registration service',
     description:

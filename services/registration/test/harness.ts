@@ -99,3 +99,32 @@ export async function createMeeting(service: Service, overrides: Record<string, 
 export async function registerPerson(service: Service, meetingId: string, body: Record<string, unknown>) {
   return service.http.inject({ method: 'POST', url: `/meetings/${meetingId}/registrations`, payload: body });
 }
+
+/** What a browser holds after opening a page with a form: the CSRF cookie and the form's hidden field. */
+export async function openForm(service: Service, path: string, cookie?: string) {
+  const page = await service.http.inject({ url: path, headers: cookie ? { cookie } : {} });
+  const issued = String(page.headers['set-cookie'] ?? '').split(';')[0];
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page.body)?.[1];
+  if (!csrf) throw new Error(`no CSRF field on ${path}: ${page.statusCode}`);
+  return { page, cookie: issued || cookie || '', csrf };
+}
+
+/** Solves the form's proof of work as the widget does (the service runs with a tiny cost in tests). */
+export async function solveProofOfWork(service: Service): Promise<string> {
+  const { solveChallenge } = await import('altcha-lib');
+  const { deriveKey } = await import('altcha-lib/algorithms/pbkdf2');
+  const challenge = (await service.http.inject('/aanmelding/pow-challenge')).json();
+  const solution = await solveChallenge({ challenge, deriveKey });
+  if (!solution) throw new Error('proof of work not solved');
+  return Buffer.from(JSON.stringify({ challenge, solution })).toString('base64');
+}
+
+/** A form post as a browser sends it. */
+export function formPost(url: string, cookie: string, fields: Record<string, string>) {
+  return {
+    method: 'POST' as const,
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    payload: new URLSearchParams(fields).toString(),
+  };
+}

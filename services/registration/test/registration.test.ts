@@ -13,16 +13,23 @@ import {
   adminHeaders,
   countRows,
   createMeeting,
+  formPost,
+  openForm,
   outboxEvents,
   person,
   registerPerson,
   shortType,
+  solveProofOfWork,
   startRegistration,
   TestClock,
 } from './harness.ts';
 
 const clock = new TestClock(new Date('2027-01-10T10:00:00Z'));
-const ctx = await startRegistration(clock, { SEED_DEMO_DATA: 'true' });
+const ctx = await startRegistration(clock, {
+  SEED_DEMO_DATA: 'true',
+  PROOF_OF_WORK_COST: '1',
+  PROOF_OF_WORK_MAX_COUNTER: '20',
+});
 t.teardown(() => ctx.close());
 const { http } = ctx.service;
 const svc = ctx.service;
@@ -206,25 +213,64 @@ t.test(
   },
 );
 
-t.test('the same email twice returns the existing registration, never a second seat', async (t) => {
-  const meeting = await createMeeting(svc, { capacity: 1 });
-  const first = await registerPerson(svc, meeting.id, person(1, { email: 'Sanne.deVries@Example.org' }));
-  t.equal(first.statusCode, 201);
-  const rows = await countRows(svc, 'registration');
-  const events = (await outboxEvents(svc)).length;
-  const [second, third] = await Promise.all([
-    registerPerson(svc, meeting.id, person(2, { email: 'sanne.devries@example.org' })),
-    registerPerson(svc, meeting.id, person(3, { email: 'SANNE.DEVRIES@EXAMPLE.ORG' })),
-  ]);
-  for (const again of [second, third]) {
-    t.equal(again.statusCode, 200);
-    t.equal(again.json().registrationId, first.json().registrationId);
-    t.equal(again.json().existing, true);
-    t.equal(again.json().manageUrl, null, 'the link is never handed out again');
-  }
-  t.equal(await countRows(svc, 'registration'), rows, 'no row written');
-  t.equal((await outboxEvents(svc)).length, events, 'no event published');
-});
+t.test(
+  'the same email again: nothing about the registration is told, the address gets a fresh link (a few an hour)',
+  async (t) => {
+    const meeting = await createMeeting(svc, { capacity: 1 });
+    await registerPerson(svc, meeting.id, person(0, { email: 'voor-sanne@example.org' }));
+    const first = await registerPerson(svc, meeting.id, person(1, { email: 'Sanne.deVries@Example.org' }));
+    t.equal(first.statusCode, 201);
+    t.equal(first.json().status, 'waitlisted', 'a waitlist place that must not leak');
+    const rows = await countRows(svc, 'registration');
+    const before = (await outboxEvents(svc)).length;
+    const [second, third] = await Promise.all([
+      registerPerson(svc, meeting.id, person(2, { email: 'sanne.devries@example.org' })),
+      registerPerson(svc, meeting.id, person(3, { email: 'SANNE.DEVRIES@EXAMPLE.ORG' })),
+    ]);
+    for (const again of [second, third]) {
+      t.equal(again.statusCode, 200);
+      t.same(
+        again.json(),
+        {
+          registrationId: null,
+          meetingId: meeting.id,
+          status: null,
+          position: null,
+          manageUrl: null,
+          existing: true,
+        },
+        'no id, status or waitlist place of the person at that address',
+      );
+    }
+    t.equal(await countRows(svc, 'registration'), rows, 'no second registration');
+    const reissued = async () =>
+      (await outboxEvents(svc)).slice(before).filter((e) => shortType(e.type) === 'attendee.link_reissued');
+    const links = await reissued();
+    t.equal(links.length, 2, 'each attempt mails the person a fresh link');
+    t.match(links[1]!.data, {
+      registrationId: first.json().registrationId,
+      email: 'Sanne.deVries@Example.org',
+      status: 'waitlisted',
+      position: 1,
+      reason: 'registered_again',
+    });
+    t.equal((await outboxEvents(svc)).length, before + 2, 'nothing else published');
+    t.equal(
+      (await http.inject(`/registrations/manage/${tokenOf(first.json().manageUrl)}`)).statusCode,
+      404,
+      'the old link stopped working',
+    );
+    const newest = links.map((e) => e.data).sort((a, b) => b.version - a.version)[0]!;
+    t.equal((await ownView(tokenOf(newest.manageUrl))).registrationId, first.json().registrationId);
+    for (let i = 0; i < 3; i += 1) {
+      t.equal(
+        (await registerPerson(svc, meeting.id, person(4, { email: 'sanne.devries@example.org' }))).statusCode,
+        200,
+      );
+    }
+    t.equal((await reissued()).length, 3, 'at most three link mails an hour to one address');
+  },
+);
 
 function tokenOf(manageUrl: string): string {
   return manageUrl.split('/').pop()!;
@@ -372,7 +418,46 @@ t.test(
       accessibilityNeeds: 'rolstoelplek',
       consents: { photo: true, attendeeList: false },
     });
-    t.equal((await outboxEvents(svc)).length, events, 'needs are not in any event');
+    const [changed, ...more] = (await outboxEvents(svc)).slice(events);
+    t.same(more, [], 'one event for one change');
+    t.match(changed, {
+      type: 'nl.citydeals.registration.attendee.needs_changed.v1',
+      subject: res.registrationId,
+      data: {
+        registrationId: res.registrationId,
+        version: 2,
+        status: 'confirmed',
+        dietaryNeeds: 'veganistisch',
+        accessibilityNeeds: 'rolstoelplek',
+        consents: { photo: true, attendeeList: false },
+        changedFields: ['dietaryNeeds', 'accessibilityNeeds', 'consents'],
+      },
+    });
+    const same = await http.inject({
+      method: 'PATCH',
+      url: `/registrations/manage/${token}`,
+      payload: { dietaryNeeds: 'veganistisch' },
+    });
+    t.equal(same.statusCode, 200);
+    t.equal((await outboxEvents(svc)).length, events + 1, 'restating the needs is no change and no event');
+    const consentOnly = await http.inject({
+      method: 'PATCH',
+      url: `/registrations/manage/${token}`,
+      payload: { consents: { attendeeList: true } },
+    });
+    t.equal(consentOnly.statusCode, 200);
+    const versions = (await outboxEvents(svc))
+      .filter((e) => e.subject === res.registrationId)
+      .map((e) => [shortType(e.type), e.data.version, e.data.changedFields]);
+    t.same(
+      versions,
+      [
+        ['attendee.registered', 1, undefined],
+        ['attendee.needs_changed', 2, ['dietaryNeeds', 'accessibilityNeeds', 'consents']],
+        ['attendee.needs_changed', 3, ['consents']],
+      ],
+      'every version of the registration is announced: consumers see no gaps',
+    );
 
     const ics = await http.inject(`/registrations/manage/${token}/calendar.ics`);
     t.equal(ics.statusCode, 200);
@@ -768,9 +853,14 @@ t.test('at the door: list with filters, check-in, no-show, CSV and deals not rep
   const events = await eventsSince(before);
   t.same(
     events.map((e) => [shortType(e.type), e.subject, e.data.version]),
-    [['attendee.checked_in', sanne.registrationId, 2]],
+    [
+      ['attendee.checked_in', sanne.registrationId, 2],
+      ['attendee.marked_no_show', daan.registrationId, 2],
+    ],
+    'the no-show is announced with its version: consumers see no gap',
   );
   t.equal(events[0]!.data.checkedInAt, '2027-03-11T12:05:00.000Z');
+  t.match(events[1]!.data, { status: 'no_show', position: null, markedAt: '2027-03-11T12:05:00.000Z' });
 
   const afterStart = await report();
   t.equal(afterStart.basis, 'attendance');
@@ -795,13 +885,13 @@ t.test('at the door: list with filters, check-in, no-show, CSV and deals not rep
   t.same([...raw.subarray(0, 3)], [0xef, 0xbb, 0xbf], 'UTF-8 byte order mark');
   const lines = csv.body.replace(/^\uFEFF/, '').split('\r\n');
   t.equal(lines.length, 6, 'header, four rows, final CRLF');
-  t.match(lines[0], /^Naam;E-mail;Organisatie;Rol;Deal;Status;/);
+  t.match(lines[0], /^"Naam";"E-mail";"Organisatie";"Rol";"Deal";"Status";/);
   t.match(
     lines[1],
-    /^"Sanne; ""de"" Vries";deelnemer1@example\.org;'=Gemeente;projectleider;Fietsen voor Iedereen;aanwezig;;halal;/,
+    /^"Sanne; ""de"" Vries";"deelnemer1@example\.org";"'=Gemeente";"projectleider";"Fietsen voor Iedereen";"aanwezig";"";"halal";/,
   );
-  t.match(lines[3], /^Zoë;/);
-  t.match(lines[4], /;wachtlijst;1;/);
+  t.match(lines[3], /^"Zoë";/);
+  t.match(lines[4], /;"wachtlijst";"1";/);
   clock.current = new Date('2027-01-10T10:00:00Z');
 });
 
@@ -967,15 +1057,20 @@ t.test('public pages: form in Dutch, errors next to fields, confirmation, manage
   t.match(page.body, 'CoP &lt;paginatest&gt;', 'escaped');
   t.match(page.body, '<label for="email">E-mailadres <span class="req">(verplicht)</span></label>');
   t.match(page.body, 'Fietsen voor Iedereen', 'deals from the projection');
-  t.notMatch(page.body, 'Voormalig PTT-terrein', 'the address is never shown publicly');
+  t.match(
+    page.body,
+    '<dt>Adres</dt><dd>Voormalig PTT-terrein, Den Haag</dd>',
+    'the public page shows where the meeting is',
+  );
   t.match((await http.inject(`/bijeenkomsten/${meeting.slug}?lang=en`)).body, '<html lang="en">');
 
-  const form = (fields: Record<string, string>) => ({
-    method: 'POST' as const,
-    url: `/bijeenkomsten/${meeting.slug}/aanmelden`,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    payload: new URLSearchParams(fields).toString(),
-  });
+  const opened = await openForm(svc, `/bijeenkomsten/${meeting.slug}`);
+  t.match(opened.cookie, /^cdcop_csrf=[A-Za-z0-9_-]{22}$/, 'the page sets the CSRF cookie');
+  t.match(String(page.headers['set-cookie']), /HttpOnly; SameSite=Strict; Secure/);
+  t.match(page.body, '<altcha-widget id="altcha" challenge="/aanmelding/pow-challenge" name="altcha"');
+  t.notMatch(page.body, /<style|style=|<script>/, 'no inline style or script');
+  const form = (fields: Record<string, string>) =>
+    formPost(`/bijeenkomsten/${meeting.slug}/aanmelden`, opened.cookie, { csrf: opened.csrf, ...fields });
   const rows = await countRows(svc, 'registration');
   const bad = await http.inject(
     form({ name: 'Iris', email: 'geen-adres', organisation: '', role: '', language: 'nl' }),
@@ -990,17 +1085,39 @@ t.test('public pages: form in Dutch, errors next to fields, confirmation, manage
   t.match(bad.body, 'id="role-error"');
   t.equal(await countRows(svc, 'registration'), rows, 'nothing written');
 
-  const ok = await http.inject(
-    form({
-      name: 'Iris',
-      email: 'iris@example.org',
-      organisation: 'Gemeente Delft',
-      role: 'projectsecretaris',
-      dealId: dealIds.lopen,
-      consentPhoto: 'ja',
-      language: 'nl',
+  const iris = {
+    name: 'Iris',
+    email: 'iris@example.org',
+    organisation: 'Gemeente Delft',
+    role: 'projectsecretaris',
+    dealId: dealIds.lopen,
+    consentPhoto: 'ja',
+    language: 'nl',
+  };
+  const noWork = await http.inject(form(iris));
+  t.equal(noWork.statusCode, 400, 'no proof of work: refused');
+  t.match(noWork.body, 'id="altcha-error"');
+  const forged = await http.inject(
+    form({ ...iris, altcha: Buffer.from('{"challenge":{}}').toString('base64') }),
+  );
+  t.equal(forged.statusCode, 400, 'a made-up proof of work: refused');
+  const work = await solveProofOfWork(svc);
+  const noCsrf = await http.inject(
+    formPost(`/bijeenkomsten/${meeting.slug}/aanmelden`, '', { ...iris, altcha: work }),
+  );
+  t.equal(noCsrf.statusCode, 403, 'no CSRF cookie and field: refused');
+  const otherCookie = await http.inject(
+    formPost(`/bijeenkomsten/${meeting.slug}/aanmelden`, 'cdcop_csrf=AAAAAAAAAAAAAAAAAAAAAA', {
+      ...iris,
+      csrf: opened.csrf,
+      altcha: work,
     }),
   );
+  t.equal(otherCookie.statusCode, 403, 'the field of another cookie: refused');
+  t.equal(await countRows(svc, 'registration'), rows, 'nothing written');
+  const ok = await http.inject(form({ ...iris, altcha: work }));
+  const replayed = await http.inject(form({ ...iris, email: 'iris2@example.org', altcha: work }));
+  t.equal(replayed.statusCode, 400, 'a proof of work counts once');
   t.equal(ok.statusCode, 201);
   t.match(ok.body, 'Je bent aangemeld');
   const link = /href="(https:\/\/cop\.example\.org\/aanmelding\/beheren\/[^"]+)"/.exec(ok.body)?.[1];
@@ -1014,21 +1131,23 @@ t.test('public pages: form in Dutch, errors next to fields, confirmation, manage
       organisation: 'Gemeente',
       role: 'other',
       language: 'nl',
+      altcha: await solveProofOfWork(svc),
     }),
   );
   t.match(second.body, 'Je staat op plek 1 van de wachtlijst');
 
-  const manage = await http.inject(path);
+  const manage = await http.inject({ url: path, headers: { cookie: opened.cookie } });
   t.equal(manage.statusCode, 200);
+  const manageCsrf = /name="csrf" value="([^"]+)"/.exec(manage.body)![1]!;
   t.match(manage.body, 'Voormalig PTT-terrein, Den Haag', 'the attendee sees the address');
   t.equal(manage.headers['cache-control'], 'no-store');
   const post = (suffix: string, fields: Record<string, string>) =>
-    http.inject({
-      method: 'POST',
-      url: `${path}/${suffix}`,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      payload: new URLSearchParams(fields).toString(),
-    });
+    http.inject(formPost(`${path}/${suffix}`, opened.cookie, { csrf: manageCsrf, ...fields }));
+  t.equal(
+    (await http.inject(formPost(`${path}/afmelden`, '', { confirm: 'ja', language: 'nl' }))).statusCode,
+    403,
+    'cancelling without the CSRF field: refused',
+  );
   t.match(
     (await post('wensen', { dietaryNeeds: 'glutenvrij', language: 'nl' })).body,
     'Je wensen zijn opgeslagen',
@@ -1036,6 +1155,11 @@ t.test('public pages: form in Dutch, errors next to fields, confirmation, manage
   const unconfirmed = await post('afmelden', { language: 'nl' });
   t.equal(unconfirmed.statusCode, 400, 'cancelling needs the confirmation box');
   t.match(unconfirmed.body, 'id="confirm-error"');
+  t.match(
+    manage.body,
+    /<label class="check" for="confirm"><input type="checkbox" id="confirm" name="confirm" value="ja" required[^>]*> <span>[^<]+<\/span><\/label>/,
+    'the cancel box sits inside its label',
+  );
   const done = await post('afmelden', { confirm: 'ja', language: 'nl' });
   t.equal(done.statusCode, 200);
   t.match(done.body, 'Je bent afgemeld');

@@ -281,18 +281,41 @@ t.test('ICS: CRLF, stable UID and SEQUENCE, times in UTC', async (t) => {
   t.match(ics, /END:VCALENDAR\r\n$/);
 });
 
-t.test('CSV: ; and quotes quoted, formulas neutralised, BOM and CRLF', async (t) => {
-  t.equal(csvField('Gemeente Den Haag'), 'Gemeente Den Haag');
-  t.equal(csvField('a;b'), '"a;b"');
-  t.equal(csvField('zei "hallo"'), '"zei ""hallo"""');
-  t.equal(csvField('regel 1\nregel 2'), '"regel 1\nregel 2"');
-  t.equal(csvField(' spatie'), '" spatie"');
-  t.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
-  t.equal(csvField('+31 70 123'), "'+31 70 123");
-  t.equal(csvField('@home'), "'@home");
-  t.equal(csvField(null), '');
-  t.equal(csvField(true), 'ja');
-  t.equal(csvField(3), '3');
-  const csv = toCsv(['Naam', 'Organisatie'], [['Zoë', 'A;B']]);
-  t.equal(csv, '\uFEFFNaam;Organisatie\r\nZoë;"A;B"\r\n');
-});
+t.test(
+  'CSV: every field quoted, formulas neutralised also after spaces and quotes, BOM and CRLF',
+  async (t) => {
+    t.equal(csvField('Gemeente Den Haag'), '"Gemeente Den Haag"');
+    t.equal(csvField('a;b'), '"a;b"');
+    t.equal(csvField('a,b'), '"a,b"', 'a comma-separator locale cannot split it either');
+    t.equal(csvField('zei "hallo"'), '"zei ""hallo"""');
+    t.equal(csvField('regel 1\nregel 2'), '"regel 1\nregel 2"');
+    t.equal(csvField(' spatie'), '" spatie"');
+    t.equal(csvField('=HYPERLINK("x")'), `"'=HYPERLINK(""x"")"`);
+    t.equal(csvField('+31 70 123'), `"'+31 70 123"`);
+    t.equal(csvField('@home'), `"'@home"`);
+    t.equal(csvField(' =1+1'), `"' =1+1"`, 'after a space');
+    t.equal(csvField('"=1+1'), `"'""=1+1"`, 'after a quote');
+    t.equal(csvField(" '-2"), `"' '-2"`, 'after a space and an apostrophe');
+    t.equal(csvField('\uFF1DSUM(A1)'), `"'\uFF1DSUM(A1)"`, 'full-width equals sign');
+    t.equal(csvField('\tcmd'), `"'\tcmd"`);
+    t.equal(csvField('\r=1'), `"'\r=1"`);
+    t.equal(csvField('e-mail: a-b@example.org'), '"e-mail: a-b@example.org"', 'a - or @ inside is fine');
+    t.equal(csvField(null), '""');
+    t.equal(csvField(true), '"ja"');
+    t.equal(csvField(3), '"3"');
+    const csv = toCsv(['Naam', 'Organisatie'], [['Zoë', 'A;B']]);
+    t.equal(csv, '\uFEFF"Naam";"Organisatie"\r\n"Zoë";"A;B"\r\n');
+    // Whatever the text, its field is one quoted value whose content, read with spaces and quotes skipped,
+    // does not start a formula unless the apostrophe guards it.
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme-composite', maxLength: 12 }), (text) => {
+        const field = csvField(text);
+        if (!field.startsWith('"') || !field.endsWith('"')) return false;
+        const inner = field.slice(1, -1);
+        if (inner.replaceAll('""', '').includes('"')) return false;
+        const content = inner.replaceAll('""', '"');
+        return content.startsWith("'") || !/^[\s"'\u3000]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/.test(content);
+      }),
+    );
+  },
+);

@@ -7,7 +7,7 @@ import { type BenchRow, round, throughputRatio } from '../report.ts';
 import { type RunningService, removeNamespace, startService, stopService, waitUntil } from '../services.ts';
 import { type AcceptedMail, type SmtpSink, startSmtpSink } from '../sinks.ts';
 
-const REMINDERS = Number(process.env.BENCH_REMINDERS ?? 10_000);
+export const REMINDERS = Number(process.env.BENCH_REMINDERS ?? 10_000);
 /** The service's default SMTP_MAX_CONNECTIONS; the raw client gets the same number of pooled connections. */
 const SMTP_CONNECTIONS = 5;
 const SCHEMA = 'notification';
@@ -134,7 +134,7 @@ export async function remindersScenario(): Promise<BenchRow> {
  * would also send 10 000 confirmation mails first and cost a minute of the run; the dispatch and send path
  * measured here is the same. Returns the commit moment (Date.now()): from then on, all of them are due.
  */
-async function seedDueReminders(pool: pg.Pool): Promise<number> {
+export async function seedDueReminders(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();
   try {
     await client.query('begin');
@@ -172,7 +172,7 @@ async function seedDueReminders(pool: pg.Pool): Promise<number> {
   }
 }
 
-function assertExactlyOnce(who: string, mails: AcceptedMail[], kind: string): void {
+export function assertExactlyOnce(who: string, mails: AcceptedMail[], kind: string): void {
   const ofKind = mails.filter((m) => m.kind === kind);
   const distinct = new Set(ofKind.map((m) => m.messageId)).size;
   if (ofKind.length !== REMINDERS || distinct !== REMINDERS || mails.length !== REMINDERS) {

@@ -40,6 +40,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
       // The receiver is on loopback, which the SSRF guard refuses unless allowed.
       WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
       WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+      WEBHOOK_ALLOWED_PORTS: '*',
       WEBHOOK_CONCURRENCY: String(CONCURRENCY),
     });
     const created = await fetch(`${service.base}/webhooks/endpoints`, {

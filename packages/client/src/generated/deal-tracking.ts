@@ -84,6 +84,187 @@ export interface DealTrackingApi {
       };
     };
   };
+  /** Every API key of this service, revoked ones included (never the keys themselves) */
+  'GET /admin/api-keys': {
+    params: never;
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: number;
+          name: string;
+          scopes: string[];
+          /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+          source: 'config' | 'issued';
+          createdAt: string;
+          createdBy: string | null;
+          /** To the minute */
+          lastUsedAt: string | null;
+          revokedAt: string | null;
+        }>;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Issue a key for one consuming system; the answer is the only time the key is shown */
+  'POST /admin/api-keys': {
+    params: never;
+    query: never;
+    body: {
+      /** The system that will use it */
+      name: string;
+      /** `admin` can do everything; `read` only reads (deal-tracking) */
+      scopes: Array<'admin' | 'read'>;
+    };
+    responses: {
+      201: {
+        id: number;
+        name: string;
+        scopes: string[];
+        /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+        source: 'config' | 'issued';
+        createdAt: string;
+        createdBy: string | null;
+        /** To the minute */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+        /** Send as `Authorization: Bearer <key>` */
+        key: string;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Revoke a key: it stops working at once, on every replica, and stays revoked */
+  'DELETE /admin/api-keys/{id}': {
+    params: {
+      id: number;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        id: number;
+        name: string;
+        scopes: string[];
+        /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+        source: 'config' | 'issued';
+        createdAt: string;
+        createdBy: string | null;
+        /** To the minute */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** AsyncAPI 3.0 document of every event in the system */
   'GET /asyncapi.json': {
     params: never;
@@ -451,9 +632,9 @@ export interface DealTrackingApi {
       /** Themes for filtering, e.g. mobiliteit, energie */
       themes?: string[];
       signedOn?: string | null;
-      /** Sets or corrects the term; an extension is POST …/extensions */
+      /** Only the current value is accepted: the end of term changes by an extension (POST /deals/{id}/extensions) */
       termEndsOn?: string | null;
-      /** Current tranche, e.g. 3 for the third */
+      /** Only the current value is accepted: a new tranche starts by POST /deals/{id}/tranches */
       tranche?: number | null;
     };
     responses: {
@@ -1522,6 +1703,7 @@ export interface DealTrackingApi {
             | 'deal_tracking.deal.updated'
             | 'deal_tracking.deal.phase_changed'
             | 'deal_tracking.deal.term_extended'
+            | 'deal_tracking.deal.tranche_started'
             | 'deal_tracking.partner.joined'
             | 'deal_tracking.partner.left'
             | 'deal_tracking.result.recorded'

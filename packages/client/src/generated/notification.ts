@@ -84,6 +84,187 @@ export interface NotificationApi {
       };
     };
   };
+  /** Every API key of this service, revoked ones included (never the keys themselves) */
+  'GET /admin/api-keys': {
+    params: never;
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: number;
+          name: string;
+          scopes: string[];
+          /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+          source: 'config' | 'issued';
+          createdAt: string;
+          createdBy: string | null;
+          /** To the minute */
+          lastUsedAt: string | null;
+          revokedAt: string | null;
+        }>;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Issue a key for one consuming system; the answer is the only time the key is shown */
+  'POST /admin/api-keys': {
+    params: never;
+    query: never;
+    body: {
+      /** The system that will use it */
+      name: string;
+      /** `admin` can do everything; `read` only reads (deal-tracking) */
+      scopes: Array<'admin' | 'read'>;
+    };
+    responses: {
+      201: {
+        id: number;
+        name: string;
+        scopes: string[];
+        /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+        source: 'config' | 'issued';
+        createdAt: string;
+        createdBy: string | null;
+        /** To the minute */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+        /** Send as `Authorization: Bearer <key>` */
+        key: string;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Revoke a key: it stops working at once, on every replica, and stays revoked */
+  'DELETE /admin/api-keys/{id}': {
+    params: {
+      id: number;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        id: number;
+        name: string;
+        scopes: string[];
+        /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+        source: 'config' | 'issued';
+        createdAt: string;
+        createdBy: string | null;
+        /** To the minute */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** AsyncAPI 3.0 document of every event in the system */
   'GET /asyncapi.json': {
     params: never;
@@ -183,6 +364,7 @@ export interface NotificationApi {
         | 'deal_tracking.deal.updated'
         | 'deal_tracking.deal.phase_changed'
         | 'deal_tracking.deal.term_extended'
+        | 'deal_tracking.deal.tranche_started'
         | 'deal_tracking.partner.joined'
         | 'deal_tracking.partner.left'
         | 'deal_tracking.result.recorded'
@@ -394,6 +576,7 @@ export interface NotificationApi {
         | 'deal_tracking.deal.updated'
         | 'deal_tracking.deal.phase_changed'
         | 'deal_tracking.deal.term_extended'
+        | 'deal_tracking.deal.tranche_started'
         | 'deal_tracking.partner.joined'
         | 'deal_tracking.partner.left'
         | 'deal_tracking.result.recorded'
@@ -1029,7 +1212,8 @@ export interface NotificationApi {
         | 'reminder'
         | 'meeting_rescheduled'
         | 'meeting_cancelled'
-        | 'meeting_changed';
+        | 'meeting_changed'
+        | 'manage_link';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
       /** `nextCursor` of the previous page. */
@@ -1048,7 +1232,8 @@ export interface NotificationApi {
             | 'reminder'
             | 'meeting_rescheduled'
             | 'meeting_cancelled'
-            | 'meeting_changed';
+            | 'meeting_changed'
+            | 'manage_link';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
           registrationId: string | null;
@@ -1070,6 +1255,21 @@ export interface NotificationApi {
       };
     };
   };
+  /** The page behind the unsubscribe link in a reminder mail: one button */
+  'GET /unsubscribe/{token}': {
+    params: {
+      token: string;
+    };
+    query: {
+      /** Page language */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+      404: string;
+    };
+  };
   /** One-click unsubscribe from reminders (RFC 8058) */
   'POST /unsubscribe/{token}': {
     params: {
@@ -1081,6 +1281,19 @@ export interface NotificationApi {
       200: {
         status: 'unsubscribed';
       };
+      404: string;
+    };
+  };
+  /** Undo an unsubscribe: reminders go out to the address again */
+  'POST /unsubscribe/{token}/resubscribe': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: string;
+      404: string;
     };
   };
 }

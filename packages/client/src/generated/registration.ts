@@ -84,6 +84,187 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Every API key of this service, revoked ones included (never the keys themselves) */
+  'GET /admin/api-keys': {
+    params: never;
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: number;
+          name: string;
+          scopes: string[];
+          /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+          source: 'config' | 'issued';
+          createdAt: string;
+          createdBy: string | null;
+          /** To the minute */
+          lastUsedAt: string | null;
+          revokedAt: string | null;
+        }>;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Issue a key for one consuming system; the answer is the only time the key is shown */
+  'POST /admin/api-keys': {
+    params: never;
+    query: never;
+    body: {
+      /** The system that will use it */
+      name: string;
+      /** `admin` can do everything; `read` only reads (deal-tracking) */
+      scopes: Array<'admin' | 'read'>;
+    };
+    responses: {
+      201: {
+        id: number;
+        name: string;
+        scopes: string[];
+        /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+        source: 'config' | 'issued';
+        createdAt: string;
+        createdBy: string | null;
+        /** To the minute */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+        /** Send as `Authorization: Bearer <key>` */
+        key: string;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Revoke a key: it stops working at once, on every replica, and stays revoked */
+  'DELETE /admin/api-keys/{id}': {
+    params: {
+      id: number;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        id: number;
+        name: string;
+        scopes: string[];
+        /** `config`: named by a variable such as ADMIN_API_KEY; `issued`: made through this API */
+        source: 'config' | 'issued';
+        createdAt: string;
+        createdBy: string | null;
+        /** To the minute */
+        lastUsedAt: string | null;
+        revokedAt: string | null;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** AsyncAPI 3.0 document of every event in the system */
   'GET /asyncapi.json': {
     params: never;
@@ -1158,25 +1339,29 @@ export interface RegistrationApi {
     };
     responses: {
       200: {
-        registrationId: string;
+        /** Null when the address was already registered */
+        registrationId: string | null;
         meetingId: string;
-        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+        /** Null when the address was already registered */
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show' | null;
         /** Place on the waitlist; null unless waitlisted */
         position: number | null;
         /** Secret link to view, change or cancel; only given when the registration is new */
         manageUrl: string | null;
-        /** True when this email was already registered for the meeting */
+        /** True when this email was already registered for the meeting: the answer then says nothing about that registration, and a fresh manage link is mailed to the address */
         existing: boolean;
       };
       201: {
-        registrationId: string;
+        /** Null when the address was already registered */
+        registrationId: string | null;
         meetingId: string;
-        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+        /** Null when the address was already registered */
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show' | null;
         /** Place on the waitlist; null unless waitlisted */
         position: number | null;
         /** Secret link to view, change or cancel; only given when the registration is new */
         manageUrl: string | null;
-        /** True when this email was already registered for the meeting */
+        /** True when this email was already registered for the meeting: the answer then says nothing about that registration, and a fresh manage link is mailed to the address */
         existing: boolean;
       };
       400: {
@@ -1213,6 +1398,64 @@ export interface RegistrationApi {
         [key: string]: unknown;
       };
       413: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      429: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Send me my link again */
+  'POST /registrations/manage-links': {
+    params: never;
+    query: never;
+    body: {
+      /** The address the registrations were made with */
+      email: string;
+    };
+    responses: {
+      202: {
+        status: 'accepted';
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      413: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      429: {
         type: string;
         title: string;
         status: number;
@@ -2090,6 +2333,256 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Attendance per deal across meetings and years */
+  'GET /admin/reports/attendance': {
+    params: never;
+    query: {
+      /** First calendar year (inclusive) */
+      from?: number;
+      /** Last calendar year (inclusive) */
+      to?: number;
+      /** `attendance`: checked in at the door; `registration`: held a seat */
+      basis?: 'attendance' | 'registration';
+      /** An active deal represented at no more than this share of the meetings is "rarely represented" */
+      rarelyAtMost?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        from: number | null;
+        to: number | null;
+        basis: 'attendance' | 'registration';
+        meetings: Array<{
+          id: string;
+          title: string;
+          startsAt: string;
+          year: number;
+        }>;
+        deals: Array<{
+          dealId: string;
+          name: string;
+          kind: string;
+          phase: string;
+          meetingsRepresented: number;
+          people: number;
+          perYear: Array<{
+            year: number;
+            meetings: number;
+            meetingsRepresented: number;
+            people: number;
+          }>;
+        }>;
+        withoutDeal: number;
+        neverRepresented: Array<{
+          dealId: string;
+          name: string;
+        }>;
+        rarelyRepresented: Array<{
+          dealId: string;
+          name: string;
+          meetingsRepresented: number;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Attendance per deal as CSV for Excel */
+  'GET /admin/reports/attendance.csv': {
+    params: never;
+    query: {
+      /** First calendar year (inclusive) */
+      from?: number;
+      /** Last calendar year (inclusive) */
+      to?: number;
+      /** `attendance`: checked in at the door; `registration`: held a seat */
+      basis?: 'attendance' | 'registration';
+      /** An active deal represented at no more than this share of the meetings is "rarely represented" */
+      rarelyAtMost?: number;
+    };
+    body: never;
+    responses: {
+      200: string;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Name badges as a printable PDF */
+  'GET /admin/meetings/{id}/badges.pdf': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: {
+      layout?: 'avery-l7163' | 'a6-4up';
+      who?: 'seated' | 'checked_in';
+    };
+    body: never;
+    responses: {
+      200: string;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Calendar feed of all published meetings */
   'GET /calendar/meetings.ics': {
     params: never;
@@ -2265,8 +2758,10 @@ export interface RegistrationApi {
       200: string;
       201: string;
       400: string;
+      403: string;
       404: string;
       409: string;
+      429: string;
     };
   };
   /** Where the manage link points when it carries no token */
@@ -2308,6 +2803,7 @@ export interface RegistrationApi {
     responses: {
       200: string;
       400: string;
+      403: string;
       404: string;
     };
   };
@@ -2323,7 +2819,55 @@ export interface RegistrationApi {
     responses: {
       200: string;
       400: string;
+      403: string;
       404: string;
+    };
+  };
+  /** Page to ask for the manage link again */
+  'GET /aanmelding/link-opnieuw': {
+    params: never;
+    query: {
+      /** Page language; Dutch by default */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+    };
+  };
+  /** Form post: mail fresh manage links to the address */
+  'POST /aanmelding/link-opnieuw': {
+    params: never;
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      200: string;
+      400: string;
+      403: string;
+      429: string;
+    };
+  };
+  /** A proof-of-work challenge for the registration form (ALTCHA) */
+  'GET /aanmelding/pow-challenge': {
+    params: never;
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        parameters: {
+          algorithm: string;
+          nonce: string;
+          salt: string;
+          cost: number;
+          keyLength: number;
+          keyPrefix: string;
+          keySignature?: string;
+          expiresAt?: number;
+        };
+        signature?: string;
+      };
     };
   };
 }

@@ -95,7 +95,7 @@ const feedSchema = z
   });
 
 export function registerChangeRoutes(app: HttpServer, ctx: DealContext) {
-  const read = authenticated(ctx.db, 'read');
+  const read = authenticated('read');
 
   app.get(
     '/deals/:id/history',

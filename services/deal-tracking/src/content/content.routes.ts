@@ -47,7 +47,7 @@ function answer<B extends object>(reply: FastifyReply, status: number, version: 
 }
 
 export function registerContentRoutes(app: HttpServer, ctx: DealContext) {
-  const admin = authenticated(ctx.db, 'admin');
+  const admin = authenticated('admin');
 
   app.post(
     '/deals/:id/people',

@@ -39,8 +39,8 @@ import {
 const security = [{ adminKey: [] }];
 
 export function registerDealRoutes(app: HttpServer, ctx: DealContext) {
-  const admin = authenticated(ctx.db, 'admin');
-  const read = authenticated(ctx.db, 'read');
+  const admin = authenticated('admin');
+  const read = authenticated('read');
   const dealResponse = (deal: Parameters<typeof withOverdue>[1]) => withIsoTimes(withOverdue(ctx, deal));
 
   app.get(

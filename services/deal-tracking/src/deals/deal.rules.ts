@@ -74,6 +74,17 @@ const editableFields = [
   'tranche',
 ] as const;
 
+/**
+ * Fields an edit may restate but not change: each change has its own dated record and event, which an edit
+ * would bypass. The message names where the change goes.
+ */
+const changedOnlyBy = {
+  termEndsOn:
+    'changes only by an extension: POST /deals/{id}/extensions (records the reason and publishes deal.term_extended)',
+  tranche:
+    'changes only by starting a tranche: POST /deals/{id}/tranches (records its start date and publishes deal.tranche_started)',
+} as const;
+
 function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => v === b[i]);
   return a === b;
@@ -99,14 +110,18 @@ export function checkDetails(details: DealDetails, fieldPrefix = 'body'): FieldE
 export function planEdit(current: DealDetails, edit: DealEdit): EditPlan {
   const next: DealDetails = { ...current };
   const changedFields: DealField[] = [];
+  const refused: FieldError[] = [];
   for (const field of editableFields) {
     const value = edit[field];
     if (value === undefined) continue;
     if (!sameValue(current[field], value)) {
+      const only = changedOnlyBy[field as keyof typeof changedOnlyBy];
+      if (only) refused.push({ field: `body.${field}`, message: only });
       changedFields.push(field);
       (next as unknown as Record<string, unknown>)[field] = value;
     }
   }
+  if (refused.length) return { ok: false, errors: refused };
   const errors = checkDetails(next);
   return errors.length ? { ok: false, errors } : { ok: true, next, changedFields };
 }

@@ -64,8 +64,12 @@ export const editDealBody = z
     termEndsOn: dateSchema
       .nullable()
       .optional()
-      .describe('Sets or corrects the term; an extension is POST …/extensions'),
-    tranche: tranche.optional(),
+      .describe(
+        'Only the current value is accepted: the end of term changes by an extension (POST /deals/{id}/extensions)',
+      ),
+    tranche: tranche
+      .optional()
+      .describe('Only the current value is accepted: a new tranche starts by POST /deals/{id}/tranches'),
   })
   .strict()
   .refine((v) => Object.keys(v).length > 0, 'give at least one field to change')

@@ -4,6 +4,7 @@ import {
   dealCreated,
   dealPhaseChanged,
   dealTermExtended,
+  dealTrancheStarted,
   dealUpdated,
   type EventDefinition,
   type EventOf,
@@ -340,7 +341,7 @@ export async function extendTerm(
   });
 }
 
-/** A new tranche is a dated event of its own and a change of the deal's `tranche` field. */
+/** A new tranche is a change of the deal's `tranche` field, announced with its start date. */
 export async function startTranche(
   ctx: DealContext,
   request: ChangeRequest,
@@ -360,11 +361,15 @@ export async function startTranche(
         recorded_at: ctx.clock.now(),
       })
       .execute();
+    const previousTranche = deal.tranche;
     await updateDeal(trx, deal.id, { tranche: input.tranche });
     deal.tranche = input.tranche;
-    await recordChange(trx, ctx, deal, request.actor, dealUpdated, {
-      ...snapshotOf(deal),
-      changedFields: ['tranche'],
+    await recordChange(trx, ctx, deal, request.actor, dealTrancheStarted, {
+      ...refOf(deal),
+      tranche: input.tranche,
+      previousTranche,
+      startsOn: input.startsOn,
+      note: input.note ?? null,
     });
     return deal;
   });

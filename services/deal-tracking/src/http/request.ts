@@ -1,7 +1,6 @@
 import type { Actor } from '@citydeals/contracts';
-import { type ApiKeyTables, problemSchema, requireScope, type Scope } from '@citydeals/service-kit';
+import { problemSchema, requireScope, type Scope } from '@citydeals/service-kit';
 import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { parseIfMatch } from '../deals/deal.rules.ts';
 import type { ChangeRequest } from '../deals/deal.service.ts';
@@ -10,9 +9,9 @@ import type { ChangeRequest } from '../deals/deal.service.ts';
  * Auth runs on `onRequest`, before validation, so a caller without a key learns nothing about the schema
  * of a write and never has its body parsed.
  */
-export function authenticated(db: Kysely<any>, scope: Scope) {
+export function authenticated(scope: Scope) {
   return {
-    onRequest: requireScope(db as Kysely<ApiKeyTables>, scope),
+    onRequest: requireScope(scope),
   };
 }
 

@@ -39,7 +39,11 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       attendeeStep(ctx, e.attendeePromoted, 'promoted'),
       attendeeStep(ctx, e.attendeeCancelled, 'cancelled'),
       on(e.attendeeCheckedIn, (trx, event) => attendeeChanged(trx, ctx, 'checked_in', event)),
+      // No mail; they keep the read model's version and status current.
+      on(e.attendeeMarkedNoShow, (trx, event) => attendeeChanged(trx, ctx, 'marked_no_show', event)),
+      on(e.attendeeNeedsChanged, (trx, event) => attendeeChanged(trx, ctx, 'needs_changed', event)),
       on(e.attendeeErased, (trx, event) => attendeeErased(trx, ctx, event)),
+      on(e.attendeeLinkReissued, (trx, event) => attendeeChanged(trx, ctx, 'link_reissued', event)),
     ],
   });
 }

@@ -125,4 +125,10 @@ export const emailMigrations: Record<string, Migration> = {
       await db.schema.alterTable('email').addColumn('leased_until', 'timestamptz').execute();
     },
   },
+  // The trace a mail was queued in (tracing on), so its SMTP send shows in the same trace; null otherwise.
+  '2026_12_06_400_01_email_traceparent': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('email').addColumn('traceparent', 'text').execute();
+    },
+  },
 };

@@ -69,6 +69,8 @@ export interface EmailTables {
     next_attempt_at: DefaultedTimestamp;
     /** Set while a sender holds the mail (SMTP in flight); null otherwise. */
     leased_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+    /** W3C traceparent of the operation that queued the mail; set only with tracing on. */
+    traceparent: ColumnType<string | null, string | null | undefined, string | null>;
     expires_at: Timestamp | null;
     last_error: string | null;
     smtp_code: number | null;

@@ -1,9 +1,11 @@
 import type { Migrations } from '@citydeals/db';
 import { emailMigrations } from './email.migrations.ts';
+import { retentionMigrations } from './retention.migrations.ts';
 import { webhookMigrations } from './webhooks.migrations.ts';
 
 /** The service's own migrations, frozen in time: each takes Kysely<any> and never imports app types. */
 export const migrations: Migrations = {
   ...emailMigrations,
   ...webhookMigrations,
+  ...retentionMigrations,
 };

@@ -106,4 +106,10 @@ export const webhookMigrations: Migrations = {
       await sql`alter table webhook_message set (fillfactor = 50)`.execute(db);
     },
   },
+  // The trace a message was queued in (tracing on), so its delivery shows in the same trace; null otherwise.
+  '2026_12_06_400_02_webhook_message_traceparent': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('webhook_message').addColumn('traceparent', 'text').execute();
+    },
+  },
 };

@@ -51,6 +51,7 @@ export function emailWorkers(
       pollMs: config.MAIL_POLL_MS,
       leaseMs: config.MAIL_LEASE_MS,
       maxInFlight: config.SMTP_MAX_CONNECTIONS,
+      probeMs: config.SMTP_PROBE_INTERVAL_MS,
       retry: {
         maxAttempts: config.MAIL_MAX_ATTEMPTS,
         baseMs: config.MAIL_RETRY_BASE_MS,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EmailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
-import type { OutboxEntry } from '@citydeals/messaging';
+import { currentTraceparent, type OutboxEntry } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
@@ -36,8 +36,8 @@ export async function insertEmails(trx: Transaction<Database>, rows: readonly Ne
   const { rows: inserted } = await sql<{ id: string }>`${prepared('insert-emails')}
     insert into email (id, kind, meeting_id, registration_id, reminder_offset, recipient, language, subject,
       text_body, html_body, ics, ics_method, unsubscribe_url, message_id, dedupe_key, status, expires_at,
-      created_at)
-    select * from unnest(${column((e) => e.id)}::uuid[], ${column((e) => e.kind)}::text[],
+      created_at, traceparent)
+    select *, ${currentTraceparent() ?? null}::text from unnest(${column((e) => e.id)}::uuid[], ${column((e) => e.kind)}::text[],
       ${column((e) => e.meeting_id)}::uuid[], ${column((e) => e.registration_id)}::uuid[],
       ${column((e) => e.reminder_offset)}::text[], ${column((e) => e.recipient)}::text[],
       ${column((e) => e.language)}::text[], ${column((e) => e.subject)}::text[],
@@ -63,29 +63,35 @@ export async function leaseQueuedEmails(
   now: Date,
   limit: number,
   leaseUntil: Date,
-): Promise<EmailRow[]> {
+): Promise<LeasedEmail[]> {
   return db
     .updateTable('email')
     .set((eb) => ({
-      attempts: eb('attempts', '+', 1),
+      attempts: eb('email.attempts', '+', 1),
       next_attempt_at: leaseUntil,
       leased_until: leaseUntil,
     }))
-    .where('id', 'in', (eb) =>
+    .from((eb) =>
       eb
         .selectFrom('email')
-        .select('id')
+        .select(['id', 'next_attempt_at'])
         .where('status', '=', 'queued')
         .where('next_attempt_at', '<=', now)
         .orderBy('next_attempt_at')
         .limit(limit)
         .forUpdate()
-        .skipLocked(),
+        .skipLocked()
+        .as('due'),
     )
-    .returningAll()
+    .whereRef('email.id', '=', 'due.id')
+    .returningAll('email')
+    .returning('due.next_attempt_at as due_at')
     .modifyEnd(prepared('lease-mail'))
     .execute();
 }
+
+/** A leased mail, with the time it was due before the lease moved next_attempt_at to the lease's end. */
+export type LeasedEmail = EmailRow & { due_at: Date };
 
 export interface EmailSettlementRow {
   id: string;
@@ -116,12 +122,16 @@ export async function recordOutcomes(
   const { rows: settled } = await sql<{ id: string }>`${prepared('record-mail-outcomes')}
     with settled as (
       update email as e set
-        status = u.status,
+        status = case when u.status = 'waiting' then 'queued' else u.status end,
+        -- A mail that waited for the server gives its attempt back; the fence below still holds, as only
+        -- this lease can take the count back below its own token.
+        attempts = e.attempts - (u.status = 'waiting')::int,
         version = e.version + 1,
         updated_at = now(),
         leased_until = null,
         next_attempt_at = coalesce(u.next_attempt_at, e.next_attempt_at),
-        last_error = case when u.status in ('queued', 'failed') then u.last_error else e.last_error end,
+        last_error = case when u.status in ('queued', 'failed') then u.last_error
+          when u.status = 'waiting' then coalesce(u.last_error, e.last_error) else e.last_error end,
         smtp_code = case when u.status in ('queued', 'failed') then u.smtp_code else e.smtp_code end,
         sent_at = u.sent_at,
         failed_at = u.failed_at
@@ -129,8 +139,8 @@ export async function recordOutcomes(
         ${sql.val(rows.map((r) => r.id))}::uuid[],
         ${sql.val(rows.map((r) => r.attempts))}::int[],
         ${sql.val(col((s) => s.status))}::text[],
-        ${sql.val(col((s) => (s.status === 'queued' ? iso(s.nextAttemptAt) : undefined)))}::timestamptz[],
-        ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.error : undefined)))}::text[],
+        ${sql.val(col((s) => (s.status === 'queued' ? iso(s.nextAttemptAt) : s.status === 'waiting' ? iso(s.dueAt) : undefined)))}::timestamptz[],
+        ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' || s.status === 'waiting' ? s.error : undefined)))}::text[],
         ${sql.val(col((s) => (s.status === 'queued' || s.status === 'failed' ? s.smtpCode : undefined)))}::int[],
         ${sql.val(col((s) => (s.status === 'sent' ? iso(s.sentAt) : undefined)))}::timestamptz[],
         ${sql.val(col((s) => (s.status === 'failed' ? iso(s.failedAt) : undefined)))}::timestamptz[]

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from './email.context.ts';
 import { type EmailRow, listEmails } from './email.repository.ts';
-import { unsubscribe } from './unsubscribe.service.ts';
+import { unsubscribePages } from './unsubscribe.page.ts';
+import { resubscribe, unsubscribe, unsubscribeState } from './unsubscribe.service.ts';
 
 const emailStatuses = ['queued', 'sent', 'failed', 'expired', 'cancelled'] as const;
 
@@ -90,7 +91,7 @@ export async function emailRoutes(app: HttpServer, options: { db: Kysely<Databas
   app.get(
     '/emails',
     {
-      onRequest: requireScope(db as never, 'admin'),
+      onRequest: requireScope('admin'),
       schema: {
         tags: ['emails'],
         summary: 'Delivery log: every mail with recipient, kind, status, attempts and last error',
@@ -143,6 +144,55 @@ export async function emailRoutes(app: HttpServer, options: { db: Kysely<Databas
     (_request, _body, done) => done(null, undefined),
   );
 
+  const tokenParams = z.object({
+    token: z
+      .string()
+      .min(10)
+      .max(200)
+      .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, - and .')
+      .meta({
+        example: '01936b2c-1a2b-7d4e-8f60-718293a4b5c6.q3Vx9Lk2TzR8bWfN0cYhPaq3Vx9Lk2TzR8bWfN0cYhP',
+      }),
+  });
+  const langQuery = z.object({ lang: z.enum(['nl', 'en']).optional().describe('Page language') });
+  const html = (description: string) => ({
+    description,
+    content: { 'text/html': { schema: z.string().meta({ example: '<!doctype html><html lang="nl">…' }) } },
+  });
+  const HTML = 'text/html; charset=utf-8';
+  /** A browser posting the page's form wants a page back; a mail client's one-click POST gets JSON. */
+  const wantsHtml = (accept: string | undefined) => /\btext\/html\b/.test(accept ?? '');
+
+  app.get(
+    '/unsubscribe/:token',
+    {
+      schema: {
+        tags: ['emails'],
+        summary: 'The page behind the unsubscribe link in a reminder mail: one button',
+        description:
+          'Opening the link changes nothing (mail scanners follow links); the button posts to the one-click ' +
+          'address below. Answers in the attendee language unless `lang` says otherwise.',
+        security: [],
+        params: tokenParams,
+        querystring: langQuery,
+        response: { 200: html('The page with the button'), 404: html('Not a valid link') },
+      },
+    },
+    async (request, reply) => {
+      const state = await unsubscribeState(db, ctx, request.params.token);
+      const lang = request.query.lang ?? state?.language ?? 'nl';
+      if (!state) return reply.status(404).type(HTML).send(unsubscribePages.unknown(lang));
+      const path = `/unsubscribe/${request.params.token}`;
+      return reply
+        .type(HTML)
+        .send(
+          state.unsubscribed
+            ? unsubscribePages.done(lang, `${path}/resubscribe`)
+            : unsubscribePages.ask(lang, path),
+        );
+    },
+  );
+
   app.post(
     '/unsubscribe/:token',
     {
@@ -150,28 +200,62 @@ export async function emailRoutes(app: HttpServer, options: { db: Kysely<Databas
         tags: ['emails'],
         summary: 'One-click unsubscribe from reminders (RFC 8058)',
         description:
-          'The target of the List-Unsubscribe header of reminder mails. Needs no cookie or key: the token in ' +
-          'the path is the authorisation. Stops reminders to the address; confirmations and change mails ' +
-          'are still sent. Repeating it answers 200 again.',
-        params: z.object({
-          token: z
-            .string()
-            .min(10)
-            .max(200)
-            .regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _, - and .')
-            .meta({
-              example: '01936b2c-1a2b-7d4e-8f60-718293a4b5c6.q3Vx9Lk2TzR8bWfN0cYhPaq3Vx9Lk2TzR8bWfN0cYhP',
-            }),
-        }),
+          'The target of the List-Unsubscribe header of reminder mails and of the button on the page above. ' +
+          'Needs no cookie or key: the token in the path is the authorisation. Stops reminders to the address; ' +
+          'confirmations and change mails are still sent. Repeating it answers 200 again. A request that ' +
+          "accepts text/html (the page's button) gets a page back, with a button to undo it.",
+        security: [],
+        params: tokenParams,
         response: {
-          200: z.object({ status: z.literal('unsubscribed') }).meta({ example: { status: 'unsubscribed' } }),
+          200: {
+            description: 'Unsubscribed',
+            content: {
+              'application/json': {
+                schema: z
+                  .object({ status: z.literal('unsubscribed') })
+                  .meta({ example: { status: 'unsubscribed' } }),
+              },
+              'text/html': { schema: z.string() },
+            },
+          },
+          404: html('Not a valid link (a browser); other clients get a problem'),
         },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const result = await unsubscribe(db, ctx, request.params.token);
+      if (wantsHtml(request.headers.accept)) {
+        const state = await unsubscribeState(db, ctx, request.params.token);
+        const lang = state?.language ?? 'nl';
+        if (result === 'invalid-token')
+          return reply.status(404).type(HTML).send(unsubscribePages.unknown(lang));
+        return reply
+          .type(HTML)
+          .send(unsubscribePages.done(lang, `/unsubscribe/${request.params.token}/resubscribe`));
+      }
       if (result === 'invalid-token') throw problems.notFound('this unsubscribe link');
-      return { status: 'unsubscribed' as const };
+      return reply.type('application/json').send({ status: 'unsubscribed' as const });
+    },
+  );
+
+  app.post(
+    '/unsubscribe/:token/resubscribe',
+    {
+      schema: {
+        tags: ['emails'],
+        summary: 'Undo an unsubscribe: reminders go out to the address again',
+        description: 'The second button of the unsubscribe page. The token in the path is the authorisation.',
+        security: [],
+        params: tokenParams,
+        response: { 200: html('Reminders are on again'), 404: html('Not a valid link') },
+      },
+    },
+    async (request, reply) => {
+      const result = await resubscribe(db, ctx, request.params.token);
+      const lang = (await unsubscribeState(db, ctx, request.params.token))?.language ?? 'nl';
+      if (result === 'invalid-token')
+        return reply.status(404).type(HTML).send(unsubscribePages.unknown(lang));
+      return reply.type(HTML).send(unsubscribePages.back(lang));
     },
   );
 }

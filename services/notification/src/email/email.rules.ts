@@ -26,14 +26,31 @@ export function retryDelayMs(attempts: number, baseMs: number, maxMs: number): n
 export type SendOutcome =
   | { kind: 'sent' }
   | { kind: 'transient'; smtpCode: number | null; error: string }
-  | { kind: 'permanent'; smtpCode: number; error: string };
+  | { kind: 'permanent'; smtpCode: number; error: string }
+  /** No SMTP server to talk to: says nothing about this mail, only about the server. */
+  | { kind: 'unreachable'; error: string };
 
 /**
- * SMTP 5xx is a final answer about this message; 4xx and anything without a reply code (connection refused,
- * timeout) may succeed later.
+ * Failures of the connection rather than answers about a message: refused, reset, timed out, no DNS answer,
+ * and 421 (the server closing the channel for everyone). nodemailer gives these its own codes.
+ */
+const UNREACHABLE_CODES = new Set([
+  'ECONNECTION',
+  'ETIMEDOUT',
+  'ESOCKET',
+  'EDNS',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/**
+ * SMTP 5xx is a final answer about this message; any other reply (4xx) may succeed later. Without a reply,
+ * the server could not be reached at all: the mail is not at fault and must not pay for it with an attempt.
  */
 export function classifySendError(error: unknown): Exclude<SendOutcome, { kind: 'sent' }> {
-  const e = error as { responseCode?: unknown; response?: unknown; message?: unknown };
+  const e = error as { responseCode?: unknown; response?: unknown; message?: unknown; code?: unknown };
   const code = typeof e?.responseCode === 'number' ? e.responseCode : null;
   const text =
     typeof e?.response === 'string' && e.response
@@ -42,6 +59,9 @@ export function classifySendError(error: unknown): Exclude<SendOutcome, { kind: 
         ? e.message
         : String(error);
   if (code !== null && code >= 500 && code < 600) return { kind: 'permanent', smtpCode: code, error: text };
+  if (code === 421 || (code === null && typeof e?.code === 'string' && UNREACHABLE_CODES.has(e.code))) {
+    return { kind: 'unreachable', error: text };
+  }
   return { kind: 'transient', smtpCode: code, error: text };
 }
 
@@ -52,7 +72,7 @@ export type AttemptResult =
 
 /** The mail's next state after an attempt; `attempts` counts the attempt just made. */
 export function afterAttempt(
-  outcome: SendOutcome,
+  outcome: Exclude<SendOutcome, { kind: 'unreachable' }>,
   attempts: number,
   policy: { maxAttempts: number; baseMs: number; maxMs: number },
 ): AttemptResult {
@@ -100,6 +120,11 @@ export type Settlement =
   | { status: 'cancelled' }
   | { status: 'sent'; sentAt: Date }
   | { status: 'queued'; nextAttemptAt: Date; error: string; smtpCode: number | null }
+  /**
+   * Not tried after all (no server, or held back for its lease): the attempt is given back and the mail
+   * keeps its place in the queue, due again at once.
+   */
+  | { status: 'waiting'; dueAt: Date; error: string | null }
   | {
       status: 'failed';
       reason: 'rejected' | 'retries_exhausted';
@@ -115,14 +140,18 @@ export type Settlement =
  * schedule's clock (the next attempt); `stampedAt` the real time recorded as sent or failed.
  */
 export function settleAttempt(
-  result: SendOutcome | 'expired' | 'cancelled',
-  mail: { attempts: number; recipient: string | null },
+  result: SendOutcome | 'expired' | 'cancelled' | 'held',
+  mail: { attempts: number; recipient: string | null; dueAt: Date },
   now: Date,
   policy: { maxAttempts: number; baseMs: number; maxMs: number },
   stampedAt: Date = now,
 ): Settlement {
   if (result === 'expired' || result === 'cancelled') return { status: result };
+  if (result === 'held') return { status: 'waiting', dueAt: mail.dueAt, error: null };
   if (result.kind === 'sent') return { status: 'sent', sentAt: stampedAt };
+  if (result.kind === 'unreachable') {
+    return { status: 'waiting', dueAt: mail.dueAt, error: withoutAddress(result.error, mail.recipient) };
+  }
   const next = afterAttempt(result, mail.attempts, policy);
   if (next.status === 'sent') return { status: 'sent', sentAt: stampedAt };
   const error = withoutAddress(result.error, mail.recipient);

@@ -1,11 +1,12 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { emailFailed, emailSent } from '@citydeals/contracts';
 import type { IndexPlannedDb } from '@citydeals/db';
-import { type OutboxEntry, outboxEntry } from '@citydeals/messaging';
+import { type OutboxEntry, outboxEntry, tracingOn } from '@citydeals/messaging';
 import { newEventId, type ServiceWorker } from '@citydeals/service-kit';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from './email.context.ts';
-import { type EmailRow, leaseQueuedEmails, recordOutcomes } from './email.repository.ts';
+import { type EmailRow, type LeasedEmail, leaseQueuedEmails, recordOutcomes } from './email.repository.ts';
 import {
   beforeSending,
   classifySendError,
@@ -14,6 +15,7 @@ import {
   type Settlement,
   settleAttempt,
 } from './email.rules.ts';
+import { traceSmtpSend } from './mail.tracing.ts';
 import type { MailTransport } from './mail.transport.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
@@ -32,6 +34,11 @@ export interface SenderOptions {
    */
   maxInFlight: number;
   retry: { maxAttempts: number; baseMs: number; maxMs: number };
+  /**
+   * While the SMTP server cannot be reached, how often a new connection is tried. Mails wait meanwhile
+   * without using attempts, and go out as soon as one succeeds.
+   */
+  probeMs: number;
 }
 
 export interface SenderStats {
@@ -46,6 +53,13 @@ export interface SenderStats {
   /** Lease statements run, and how many of them found nothing due (polls and spare wake-ups). */
   leases: number;
   emptyLeases: number;
+  /**
+   * Mails given back to the queue, attempt and place kept: the SMTP server could not be reached, or their
+   * lease was half over before a connection was free.
+   */
+  waited: number;
+  /** Times the SMTP server was found unreachable and sending paused until it answered again. */
+  outages: number;
 }
 
 /**
@@ -76,6 +90,8 @@ export class EmailSender implements ServiceWorker {
     held: 0,
     leases: 0,
     emptyLeases: 0,
+    waited: 0,
+    outages: 0,
   };
   #stopping = false;
   #loops: Promise<void>[] = [];
@@ -84,6 +100,13 @@ export class EmailSender implements ServiceWorker {
   #pendingWake = false;
   #inFlight = 0;
   readonly #waitingForWire: (() => void)[] = [];
+  /**
+   * Set while the SMTP server cannot be reached; resolves when it answers again. The loops lease nothing
+   * meanwhile: retrying each mail on its own backoff made a short outage cost minutes after the server was
+   * back, and every attempt that met a closed port counted against the mail.
+   */
+  #outage: Promise<void> | undefined;
+  readonly #stopped = new AbortController();
 
   constructor(
     /** Leases and records take bounded batches of the mail table by index. */
@@ -103,8 +126,10 @@ export class EmailSender implements ServiceWorker {
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    this.#stopped.abort();
     for (const wake of [...this.#sleepers]) wake();
     await Promise.all(this.#loops);
+    await this.#outage;
     this.transport.close();
   }
 
@@ -136,23 +161,55 @@ export class EmailSender implements ServiceWorker {
     const results = await Promise.all(leased.map((mail) => this.#attempt(mail)));
     const now = this.ctx.clock.now();
     const stampedAt = this.ctx.wallClock.now();
-    // A mail held back for its lease is not recorded: whoever leases it next sends it.
-    const attempted = leased.flatMap((mail, i) => {
-      const result = results[i]!;
-      return result === 'held' ? [] : [{ mail, result }];
-    });
-    this.stats.held += leased.length - attempted.length;
+    // A mail held back for its lease goes back to the queue at once, attempt and place kept: left under
+    // its lease it would wait for the lease to run out, and a backlog drained at the pace of leases.
+    this.stats.held += results.filter((r) => r === 'held').length;
     await this.#record(
-      attempted.map((a) => a.mail),
-      attempted.map(({ mail, result }) => settleAttempt(result, mail, now, this.options.retry, stampedAt)),
+      leased,
+      leased.map((mail, i) =>
+        settleAttempt(
+          results[i]!,
+          { ...mail, dueAt: new Date(mail.due_at) },
+          now,
+          this.options.retry,
+          stampedAt,
+        ),
+      ),
       stampedAt,
     );
+    if (results.some((r) => typeof r === 'object' && r.kind === 'unreachable')) this.#serverUnreachable();
     return leased.length;
+  }
+
+  #serverUnreachable(): void {
+    if (this.#outage || this.#stopping) return;
+    this.stats.outages += 1;
+    this.logger.warn('SMTP server unreachable; mails wait for it, keeping their attempts and their order');
+    this.#outage = this.#probeUntilReachable().then(() => {
+      this.#outage = undefined;
+      if (this.#stopping) return;
+      this.logger.info('SMTP server reachable again; sending the mails that waited');
+      for (const wake of [...this.#sleepers]) wake();
+    });
+  }
+
+  async #probeUntilReachable(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await delay(this.options.probeMs, undefined, { signal: this.#stopped.signal });
+        await this.transport.probe();
+        return;
+      } catch {
+        // Still unreachable (or stopping): look again after the interval.
+      }
+    }
   }
 
   async #attempt(mail: EmailRow): Promise<SendOutcome | 'expired' | 'cancelled' | 'held'> {
     await this.#wire();
     try {
+      // The server went away while this mail waited for a connection: no use trying it.
+      if (this.#outage) return { kind: 'unreachable', error: 'SMTP server unreachable' };
       const now = this.ctx.clock.now();
       const decision = beforeSending(
         { expiresAt: mail.expires_at ? new Date(mail.expires_at) : null, recipient: mail.recipient },
@@ -161,7 +218,9 @@ export class EmailSender implements ServiceWorker {
       if (decision !== 'send') return decision;
       const leasedUntil = mail.leased_until ? new Date(mail.leased_until) : null;
       if (!leaseAllowsSending(leasedUntil, this.options.leaseMs, now)) return 'held';
-      await this.transport.send(mail, this.ctx.from);
+      if (mail.traceparent && tracingOn()) {
+        await traceSmtpSend(mail, mail.traceparent, () => this.transport.send(mail, this.ctx.from));
+      } else await this.transport.send(mail, this.ctx.from);
       return { kind: 'sent' };
     } catch (error) {
       return classifySendError(error);
@@ -185,7 +244,7 @@ export class EmailSender implements ServiceWorker {
     else this.#inFlight -= 1;
   }
 
-  async #record(mails: readonly EmailRow[], settlements: readonly Settlement[], now: Date): Promise<void> {
+  async #record(mails: readonly LeasedEmail[], settlements: readonly Settlement[], now: Date): Promise<void> {
     const secret = settlements.some((s) => s.status === 'failed' && s.suppress)
       ? await this.ctx.secret(this.db)
       : undefined;
@@ -217,6 +276,9 @@ export class EmailSender implements ServiceWorker {
         case 'sent':
           this.stats.sent += 1;
           break;
+        case 'waiting':
+          this.stats.waited += 1;
+          break;
         case 'queued':
           this.stats.retried += 1;
           this.logger.warn(
@@ -237,6 +299,10 @@ export class EmailSender implements ServiceWorker {
 
   async #loop(pollMs: number): Promise<void> {
     while (!this.#stopping) {
+      if (this.#outage) {
+        await this.#outage;
+        continue;
+      }
       let leased = 0;
       try {
         leased = await this.runOnce();

@@ -9,6 +9,7 @@ import type {
   MeetingSnapshot,
   MeetingUpdatedEvent,
 } from '@citydeals/contracts';
+import { redactDeadLettersAbout } from '@citydeals/messaging';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { applyMeetingSnapshot, lockMeetings } from '../read-models/meeting.repository.ts';
@@ -144,7 +145,15 @@ export async function meetingCancelled(
   );
 }
 
-export type AttendeeChange = 'registered' | 'waitlisted' | 'promoted' | 'cancelled' | 'checked_in';
+export type AttendeeChange =
+  | 'registered'
+  | 'waitlisted'
+  | 'promoted'
+  | 'cancelled'
+  | 'checked_in'
+  | 'link_reissued'
+  | 'marked_no_show'
+  | 'needs_changed';
 
 const mailFor: Record<AttendeeChange, EmailKind | null> = {
   registered: 'registration_confirmed',
@@ -152,6 +161,10 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   promoted: 'promoted',
   cancelled: 'registration_cancelled',
   checked_in: null,
+  // The new link goes to the address only: whoever asked for it learns nothing.
+  link_reissued: 'manage_link',
+  marked_no_show: null,
+  needs_changed: null,
 };
 
 /**
@@ -164,6 +177,10 @@ const carriesPersonalLink: Record<AttendeeChange, boolean> = {
   promoted: false,
   cancelled: false,
   checked_in: false,
+  // A reissued link replaces the old one, which stops working.
+  link_reissued: true,
+  marked_no_show: false,
+  needs_changed: false,
 };
 
 export class MeetingNotKnownYet extends Error {
@@ -278,6 +295,8 @@ export async function attendeeErased(
   const { email } = await eraseRecipient(trx, event.data);
   await cancelPendingReminders(trx, [event.data.registrationId]);
   await eraseEmailsOf(trx, ctx.clock.now(), event.data.registrationId);
+  // An event of this registration that could not be handled holds the same data.
+  await redactDeadLettersAbout(trx, event.data.registrationId, ctx.clock.now());
   // The suppression entry is about the address; keep it while another registration still uses it.
   if (email && (await countOtherRecipientsWithAddress(trx, email, event.data.registrationId)) === 0) {
     await removeSuppression(trx, addressHash(await ctx.secret(trx as unknown as Kysely<Database>), email));

@@ -16,8 +16,13 @@ export interface MailFrom {
 
 export interface MailTransport {
   readonly kind: 'smtp' | 'file';
-  /** Resolves when the server accepted the mail; rejects with nodemailer's error (with `responseCode`). */
-  send(mail: EmailRow, from: MailFrom): Promise<void>;
+  /**
+   * Resolves when the server accepted the mail, with its answer (e.g. `250 OK`) when there is one; rejects
+   * with nodemailer's error (with `responseCode`).
+   */
+  send(mail: EmailRow, from: MailFrom): Promise<string | undefined>;
+  /** Resolves once the server answers a new connection's greeting (and login); rejects as `send` would. */
+  probe(): Promise<void>;
   close(): void;
 }
 
@@ -116,7 +121,10 @@ export function createMailTransport(options: {
       kind: 'smtp',
       async send(mail, from) {
         const { raw, envelope } = await renderMessage(mail, from);
-        await sendPrepared(pool, raw, envelope, mail.message_id);
+        return sendPrepared(pool, raw, envelope, mail.message_id);
+      },
+      probe: async () => {
+        await transporter.verify();
       },
       close: () => transporter.close(),
     };
@@ -133,7 +141,9 @@ export function createMailTransport(options: {
       const file = path.join(options.mailDir, `${stamp}-${mail.kind}-${mail.id}.eml`);
       await writeFile(`${file}.tmp`, raw);
       await rename(`${file}.tmp`, file);
+      return undefined;
     },
+    probe: async () => {},
     close: () => {},
   };
 }
@@ -153,7 +163,7 @@ interface PreparedMail {
 }
 
 interface PreparedMailPool {
-  send(mail: PreparedMail, callback: (err: Error | null) => void): void;
+  send(mail: PreparedMail, callback: (err: Error | null, info?: { response?: string }) => void): void;
 }
 
 /**
@@ -170,7 +180,7 @@ function sendPrepared(
   raw: Buffer,
   envelope: MailEnvelope,
   messageId: string,
-): Promise<void> {
+): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     pool.send(
       {
@@ -182,7 +192,7 @@ function sendPrepared(
           createReadStream: () => Readable.from([raw], { objectMode: false }),
         },
       },
-      (err) => (err ? reject(err) : resolve()),
+      (err, info) => (err ? reject(err) : resolve(info?.response)),
     );
   });
 }

@@ -1,4 +1,5 @@
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
+import { currentTraceparent } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { MessageStatus } from './webhook.tables.ts';
@@ -64,9 +65,10 @@ export async function queueMessagesForEvents(
           and earlier.deal_version = s.deal_version and earlier.n < s.n)
     ), inserted as (
       insert into webhook_message (id, endpoint_id, webhook_id, event_id, event_type, deal_id, deal_version,
-        payload, next_attempt_at, created_at)
+        payload, next_attempt_at, created_at, traceparent)
       select ids.id, target.endpoint_id, ids.webhook_id, event.event_id, event.event_type, event.deal_id,
-        event.deal_version, event.payload, ${now}::timestamptz, ${now}::timestamptz
+        event.deal_version, event.payload, ${now}::timestamptz, ${now}::timestamptz,
+        ${currentTraceparent() ?? null}::text
       from target
       join event on event.n = target.n
       join unnest(${ids.map((i) => i.id)}::uuid[], ${ids.map((i) => i.webhookId)}::text[])
@@ -102,6 +104,7 @@ export interface ClaimedMessage {
   secret: string;
   previous_secret: string | null;
   previous_secret_expires_at: Date | null;
+  traceparent: string | null;
 }
 
 /**
@@ -160,7 +163,7 @@ export function claimStatement(options: {
     where m.id = due.id and e.id = m.endpoint_id
     returning m.id, m.endpoint_id, m.webhook_id, m.event_id, m.event_type, m.deal_id, m.deal_version,
       m.payload, m.attempts, m.round_start, m.version, e.url, e.secret, e.previous_secret,
-      e.previous_secret_expires_at`;
+      e.previous_secret_expires_at, m.traceparent`;
 }
 
 export async function insertAttempt(trx: Transaction<Database>, row: Omit<AttemptRow, 'id'>): Promise<void> {

@@ -61,7 +61,9 @@ export function createSender(options: SenderOptions): { send: Send; close(): voi
         method: 'POST',
         agent: agents[url.protocol as 'http:' | 'https:'],
         headers: {
-          'content-type': 'application/json',
+          // Structured mode of the CloudEvents HTTP binding: the body is the whole event, so a CloudEvents
+          // SDK reads it as one, and the Standard Webhooks signature covers all of it.
+          'content-type': 'application/cloudevents+json; charset=utf-8',
           'content-length': String(Buffer.byteLength(request.body)),
           'user-agent': 'citydeals-notification-webhooks/1',
           ...request.headers,

@@ -1,4 +1,5 @@
 import { type IndexPlannedDb, quoteIdent } from '@citydeals/db';
+import { tracingOn } from '@citydeals/messaging';
 import type { Clock, ServiceWorker } from '@citydeals/service-kit';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -16,6 +17,7 @@ import { isSuccessStatus } from './retry.rules.ts';
 import type { SecretCipher } from './secret.cipher.ts';
 import { signingSecrets } from './secret.rules.ts';
 import { signWebhook } from './webhook.signer.ts';
+import { traceWebhookSend } from './webhook.tracing.ts';
 
 export interface DeliveryWorkerOptions {
   /** Claims and settlements take bounded batches of the message table by index. */
@@ -214,7 +216,11 @@ export class WebhookDeliveryWorker implements ServiceWorker {
       const headers = signWebhook(message.webhook_id, startedAt, message.payload, secrets);
       this.#sending += 1;
       try {
-        result = await this.#o.send({ url: message.url, headers: { ...headers }, body: message.payload });
+        const request = { url: message.url, headers: { ...headers }, body: message.payload };
+        result =
+          message.traceparent && tracingOn()
+            ? await traceWebhookSend(message, message.traceparent, request, this.#o.send)
+            : await this.#o.send(request);
       } finally {
         this.#sending -= 1;
         this.wake();

@@ -8,9 +8,40 @@ export interface AllowList {
   readonly hosts: readonly string[];
   /** CIDR ranges (`127.0.0.0/8`, `::1/128`) that may be connected to although not public. */
   readonly cidrs: readonly string[];
+  /** Ports a target may use, as inclusive ranges; the web's own two when absent. */
+  readonly ports?: readonly PortRange[];
 }
 
-export const emptyAllowList: AllowList = Object.freeze({ hosts: [], cidrs: [] });
+export type PortRange = readonly [low: number, high: number];
+
+/**
+ * A webhook receiver is a web server: on any other port a URL mostly reaches something that is not one
+ * (mail, databases, admin consoles) and could be probed by the timing of our attempts.
+ */
+export const webPorts: readonly PortRange[] = Object.freeze([
+  [80, 80],
+  [443, 443],
+] as const);
+
+export const emptyAllowList: AllowList = Object.freeze({ hosts: [], cidrs: [], ports: webPorts });
+
+/** `80,443`, `8000-8999`, or `*` for any port; throws with a readable message. */
+export function parsePortRanges(text: string): PortRange[] {
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.length === 1 && parts[0] === '*') return [[1, 65_535]];
+  return parts.map((part) => {
+    const match = /^(\d{1,5})(?:-(\d{1,5}))?$/.exec(part);
+    const low = Number(match?.[1]);
+    const high = match?.[2] === undefined ? low : Number(match[2]);
+    if (!match || low < 1 || high > 65_535 || low > high) {
+      throw new Error(`"${part}" is not a port or range like 443 or 8000-8999 (or * for any)`);
+    }
+    return [low, high] as const;
+  });
+}
 
 export type Verdict = { allowed: true } | { allowed: false; reason: string };
 
@@ -73,7 +104,8 @@ export function checkAddress(address: string, allow: AllowList = emptyAllowList)
   if (allow.cidrs.some((cidr) => inRange(bytes, parseCidr(cidr)))) return { allowed: true };
   const blocked = blockedRanges.find((range) => inRange(bytes, range));
   if (blocked) return { allowed: false, reason: `${address} is not public (${blocked.what})` };
-  // Addresses that carry an IPv4 address inside (NAT64, 6to4) are judged by the address they reach.
+  // Addresses that carry an IPv4 address inside (NAT64, IPv4-translated, 6to4) are judged by the address
+  // they reach. (IPv4-mapped ones are matched as IPv4 above; IPv4-compatible ones are refused as a range.)
   const embedded = embeddedIpv4(bytes);
   if (embedded) {
     const inner = checkAddress(embedded, allow);
@@ -105,6 +137,10 @@ export function checkTargetUrl(raw: string, allow: AllowList = emptyAllowList): 
     };
   }
   if (url.username || url.password) return { allowed: false, reason: 'must not contain credentials' };
+  const port = url.port === '' ? (url.protocol === 'https:' ? 443 : 80) : Number(url.port);
+  if (!(allow.ports ?? webPorts).some(([low, high]) => port >= low && port <= high)) {
+    return { allowed: false, reason: `port ${port} is not allowed (WEBHOOK_ALLOWED_PORTS)` };
+  }
   const host = url.hostname
     .toLowerCase()
     .replace(/^\[|\]$/g, '')
@@ -228,6 +264,14 @@ export function parseIpv6(input: string): number[] | null {
 function embeddedIpv4(bytes: number[]): string | null {
   const isNat64 = bytes[0] === 0x00 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b;
   if (isNat64 && bytes.slice(4, 12).every((b) => b === 0)) return bytes.slice(12).join('.');
+  // IPv4-translated (RFC 2765, SIIT): ::ffff:0:a.b.c.d.
+  const isTranslated =
+    bytes.slice(0, 8).every((b) => b === 0) &&
+    bytes[8] === 0xff &&
+    bytes[9] === 0xff &&
+    !bytes[10] &&
+    !bytes[11];
+  if (isTranslated) return bytes.slice(12).join('.');
   if (bytes[0] === 0x20 && bytes[1] === 0x02) return bytes.slice(2, 6).join('.');
   return null;
 }

@@ -1,19 +1,22 @@
 import { z } from 'zod';
 import { defaultRetryDelaysMs, parseDuration } from './retry.rules.ts';
-import { parseCidr } from './ssrf.rules.ts';
+import { parseCidr, parsePortRanges } from './ssrf.rules.ts';
 
-const duration = (fallback: string) =>
+/** A text variable read by a parser that throws a readable message; the message becomes the config issue. */
+const parsed = <T>(fallback: string, parse: (text: string) => T) =>
   z
     .string()
     .default(fallback)
     .transform((text, ctx) => {
       try {
-        return parseDuration(text);
+        return parse(text);
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
       }
     });
+
+const duration = (fallback: string) => parsed(fallback, parseDuration);
 
 const list = z
   .string()
@@ -28,17 +31,9 @@ const list = z
 /** Settings of webhook delivery, merged into the service's config schema. */
 export const webhookConfigShape = {
   /** Delays between attempts after the immediate first one, e.g. `5s,5m,30m,2h,5h,10h,10h`. */
-  WEBHOOK_RETRY_SCHEDULE: z
-    .string()
-    .default(defaultRetryDelaysMs.map((ms) => `${ms}ms`).join(','))
-    .transform((text, ctx) => {
-      try {
-        return text.split(',').map(parseDuration);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  WEBHOOK_RETRY_SCHEDULE: parsed(defaultRetryDelaysMs.map((ms) => `${ms}ms`).join(','), (text) =>
+    text.split(',').map(parseDuration),
+  ),
   /** ±fraction of each retry delay drawn at random. */
   WEBHOOK_RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.1),
   WEBHOOK_ATTEMPT_TIMEOUT: duration('15s'),
@@ -64,6 +59,8 @@ export const webhookConfigShape = {
       }
     }
   }),
+  /** Ports a target URL may use: `80,443` (the default), ranges like `8000-8999`, or `*` for any (tests). */
+  WEBHOOK_ALLOWED_PORTS: parsed('80,443', parsePortRanges),
   /** 32 bytes, base64: seals signing secrets at rest with AES-256-GCM. */
   WEBHOOK_SECRET_KEY: z
     .string()

@@ -11,7 +11,11 @@ import type { ResolveAll } from './ssrf.guard.ts';
 import type { AllowList } from './ssrf.rules.ts';
 
 export function allowListOf(config: Config): AllowList {
-  return { hosts: config.WEBHOOK_ALLOWED_HOSTS, cidrs: config.WEBHOOK_ALLOWED_CIDRS };
+  return {
+    hosts: config.WEBHOOK_ALLOWED_HOSTS,
+    cidrs: config.WEBHOOK_ALLOWED_CIDRS,
+    ports: config.WEBHOOK_ALLOWED_PORTS,
+  };
 }
 
 /** What the endpoint routes need, built from the service's runtime and config. */

@@ -1,4 +1,4 @@
-import type { Generated } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 export type DisabledReason = 'manual' | 'gone' | 'failing';
 export type MessageStatus = 'pending' | 'delivered' | 'failed';
@@ -47,6 +47,8 @@ export interface WebhookTables {
     failed_at: Date | null;
     version: Generated<number>;
     created_at: Generated<Date>;
+    /** W3C traceparent of the operation that queued the message; set only with tracing on. */
+    traceparent: ColumnType<string | null, string | null | undefined, string | null>;
   };
   webhook_attempt: {
     id: Generated<number>;

@@ -25,10 +25,25 @@ t.test('a leased mail goes on the wire only in the first half of its lease', asy
 });
 
 t.test('settling an attempt: the lease counted it; errors lose the address', async (t) => {
-  const mail = { attempts: 1, recipient: 'a@example.org' };
+  const mail = { attempts: 1, recipient: 'a@example.org', dueAt: new Date(now.getTime() - 60_000) };
   t.same(settleAttempt({ kind: 'sent' }, mail, now, policy), { status: 'sent', sentAt: now });
   t.same(settleAttempt('expired', mail, now, policy), { status: 'expired' });
   t.same(settleAttempt('cancelled', mail, now, policy), { status: 'cancelled' });
+  t.same(
+    settleAttempt('held', mail, now, policy),
+    { status: 'waiting', dueAt: mail.dueAt, error: null },
+    'held back for its lease: back in the queue at once, in its place',
+  );
+  t.same(
+    settleAttempt(
+      { kind: 'unreachable', error: 'connect ECONNREFUSED for a@example.org' },
+      mail,
+      now,
+      policy,
+    ),
+    { status: 'waiting', dueAt: mail.dueAt, error: 'connect ECONNREFUSED for <recipient>' },
+    'no server: back in the queue in its place, the attempt given back',
+  );
   const deferred = { kind: 'transient', smtpCode: 451, error: '451 later for a@example.org' } as const;
   t.same(settleAttempt(deferred, mail, now, policy), {
     status: 'queued',

@@ -12,6 +12,10 @@ import { recordedEvent } from '@citydeals/testkit';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { EmailContext } from '../../src/email/email.context.ts';
+import type { NewEmail } from '../../src/email/email.repository.ts';
+import { messageIdFor } from '../../src/email/email.rules.ts';
+import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
 
 export interface ReceivedMail {
   to: string;
@@ -34,6 +38,8 @@ export async function startSmtpServer(
     acceptDelayMs?: number;
     /** Parse each message fully (MIME, attachments); off, only the raw header lines are read. */
     parse?: boolean;
+    /** A given port, e.g. to bring a stopped server back where its clients look for it; a free one otherwise. */
+    port?: number;
   } = {},
 ) {
   const received: ReceivedMail[] = [];
@@ -43,6 +49,8 @@ export async function startSmtpServer(
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     maxClients: 100,
+    // On close, sessions still open are ended soon after, as a mail server going down would.
+    closeTimeout: 200,
     disableReverseLookup: true,
     onRcptTo(address, _session, callback) {
       const attempt = (attempts.get(address.address) ?? 0) + 1;
@@ -93,7 +101,7 @@ export async function startSmtpServer(
   });
   // A client killed mid-session resets its connection; that is the crash under test, not a failure.
   server.on('error', () => {});
-  server.listen(0, '127.0.0.1');
+  server.listen(options.port ?? 0, '127.0.0.1');
   await once(server.server, 'listening');
   const { port } = server.server.address() as { port: number };
   return {
@@ -101,6 +109,7 @@ export async function startSmtpServer(
     received,
     attemptsFor: (address: string) => attempts.get(address) ?? 0,
     to: (address: string) => received.filter((m) => m.to === address),
+    port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -242,5 +251,45 @@ export function testClock() {
     advanceTo(date: Date) {
       shift = Math.max(shift, date.getTime() - Date.now());
     },
+  };
+}
+
+/** A queued mail as the composer writes it (a short reminder), for tests of the queue and its senders. */
+export function queuedMail(i: number, overrides: Partial<NewEmail> = {}): NewEmail {
+  const id = crypto.randomUUID();
+  return {
+    id,
+    kind: 'reminder',
+    meeting_id: null,
+    registration_id: null,
+    reminder_offset: 'P1D',
+    recipient: `mail-${i}-${id.slice(0, 8)}@example.org`,
+    language: 'nl',
+    subject: `Herinnering ${i}`,
+    text_body: 'Tot morgen.\n',
+    html_body: null,
+    ics: null,
+    ics_method: null,
+    unsubscribe_url: null,
+    message_id: messageIdFor(id, 'test.example.org'),
+    dedupe_key: null,
+    status: 'queued',
+    expires_at: null,
+    created_at: new Date(),
+    ...overrides,
+  };
+}
+
+/** The email feature's context for tests that drive a sender directly, on the given clock. */
+export function testEmailContext(clock: EmailContext['clock']): EmailContext {
+  return {
+    clock,
+    wallClock: clock,
+    newId: () => crypto.randomUUID(),
+    from: { name: 'City Deals', address: 'cop@example.org', header: 'City Deals <cop@example.org>' },
+    messageIdDomain: 'test.example.org',
+    publicBaseUrl: 'http://notification.test',
+    secret: async () => 'test-secret',
+    mail: new ThrottledWakeUp(20),
   };
 }

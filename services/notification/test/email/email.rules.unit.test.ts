@@ -125,35 +125,51 @@ t.test('ISO durations', async (t) => {
   t.throws(() => durationMs('7 days'));
 });
 
-t.test('SMTP outcomes: 4xx and connection errors retried with growing delays, 5xx final', async (t) => {
-  const policy = { maxAttempts: 4, baseMs: 1000, maxMs: 5000 };
-  t.same(
-    [1, 2, 3, 4, 5].map((n) => retryDelayMs(n, 1000, 5000)),
-    [1000, 2000, 4000, 5000, 5000],
-  );
-  const deferred = classifySendError(
-    Object.assign(new Error('x'), { responseCode: 451, response: '451 4.7.1 later' }),
-  );
-  t.same(deferred, { kind: 'transient', smtpCode: 451, error: '451 4.7.1 later' });
-  t.same(afterAttempt(deferred, 1, policy), { status: 'queued', nextAttemptInMs: 1000 });
-  t.same(afterAttempt(deferred, 4, policy), {
-    status: 'failed',
-    reason: 'retries_exhausted',
-    suppress: false,
-  });
-  const refused = classifySendError(
-    Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
-  );
-  t.same(refused, { kind: 'transient', smtpCode: null, error: 'connect ECONNREFUSED' });
-  const rejected = classifySendError(
-    Object.assign(new Error('x'), { responseCode: 550, response: '550 5.1.1 <a@b.nl>: unknown' }),
-  );
-  t.equal(rejected.kind, 'permanent');
-  t.same(afterAttempt(rejected, 1, policy), { status: 'failed', reason: 'rejected', suppress: true });
-  t.same(afterAttempt({ kind: 'sent' }, 3, policy), { status: 'sent' });
-  t.equal(withoutAddress('550 5.1.1 <a@b.nl>: unknown', 'a@b.nl'), '550 5.1.1 <<recipient>>: unknown');
-  t.equal(withoutAddress('550 other.person@example.org unknown', null), '550 <address> unknown');
-});
+t.test(
+  "SMTP outcomes: 4xx retried with growing delays, 5xx final, no server not the mail's fault",
+  async (t) => {
+    const policy = { maxAttempts: 4, baseMs: 1000, maxMs: 5000 };
+    t.same(
+      [1, 2, 3, 4, 5].map((n) => retryDelayMs(n, 1000, 5000)),
+      [1000, 2000, 4000, 5000, 5000],
+    );
+    const deferred = classifySendError(
+      Object.assign(new Error('x'), { responseCode: 451, response: '451 4.7.1 later' }),
+    );
+    if (deferred.kind !== 'transient') throw new Error(`451 classified as ${deferred.kind}`);
+    t.same(deferred, { kind: 'transient', smtpCode: 451, error: '451 4.7.1 later' });
+    t.same(afterAttempt(deferred, 1, policy), { status: 'queued', nextAttemptInMs: 1000 });
+    t.same(afterAttempt(deferred, 4, policy), {
+      status: 'failed',
+      reason: 'retries_exhausted',
+      suppress: false,
+    });
+    const refused = classifySendError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ESOCKET' }));
+    t.same(refused, { kind: 'unreachable', error: 'connect ECONNREFUSED' });
+    for (const code of ['ECONNECTION', 'ETIMEDOUT', 'EDNS', 'ECONNREFUSED']) {
+      t.equal(classifySendError(Object.assign(new Error(code), { code })).kind, 'unreachable', code);
+    }
+    t.equal(
+      classifySendError(Object.assign(new Error('x'), { responseCode: 421, response: '421 closing' })).kind,
+      'unreachable',
+      '421: the server turns everyone away',
+    );
+    t.equal(
+      classifySendError(Object.assign(new Error('x'), { code: 'EENVELOPE', responseCode: 452 })).kind,
+      'transient',
+      'a 4xx about a recipient keeps its backoff',
+    );
+    const rejected = classifySendError(
+      Object.assign(new Error('x'), { responseCode: 550, response: '550 5.1.1 <a@b.nl>: unknown' }),
+    );
+    if (rejected.kind !== 'permanent') throw new Error(`550 classified as ${rejected.kind}`);
+    t.equal(rejected.kind, 'permanent');
+    t.same(afterAttempt(rejected, 1, policy), { status: 'failed', reason: 'rejected', suppress: true });
+    t.same(afterAttempt({ kind: 'sent' }, 3, policy), { status: 'sent' });
+    t.equal(withoutAddress('550 5.1.1 <a@b.nl>: unknown', 'a@b.nl'), '550 5.1.1 <<recipient>>: unknown');
+    t.equal(withoutAddress('550 other.person@example.org unknown', null), '550 <address> unknown');
+  },
+);
 
 t.test("language: the attendee's choice wins; the meeting's language only when there is none", async (t) => {
   t.equal(mailLanguage('nl', 'nl'), 'nl');

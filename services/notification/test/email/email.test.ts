@@ -1,8 +1,9 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { attendeeRegistered, createEvent, natsSubjectOf } from '@citydeals/contracts';
 import { namespace } from '@citydeals/messaging';
-import { shutdown } from '@citydeals/service-kit';
+import { newEventId, shutdown } from '@citydeals/service-kit';
 import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
 import ICAL from 'ical.js';
 import { sql } from 'kysely';
@@ -593,6 +594,72 @@ t.test(
   },
 );
 
+t.test(
+  'the unsubscribe link in the mail body: a click opens a page with one button; unsubscribe, then resubscribe',
+  async (t) => {
+    const meeting = meetingSnapshot();
+    await feed.scheduled(meeting);
+    const a = attendeeSnapshot(meeting.meetingId, { language: 'en' });
+    await feed.registered(a);
+    t.ok(await eventually(async () => (await reminders(a.registrationId)).length === 2));
+    await dispatchAllAt(new Date(Date.parse(meeting.startsAt) - 6 * day));
+    t.ok(await eventually(() => smtp.to(a.email).some((m) => m.kind === 'reminder')));
+    const reminder = smtp.to(a.email).find((m) => m.kind === 'reminder')!;
+    const link = /http:\/\/notification\.test(\/unsubscribe\/\S+)/.exec(reminder.parsed.text!)?.[1];
+    t.ok(link, 'the body carries the link');
+    t.ok(String(reminder.parsed.html).includes(`http://notification.test${link}`), 'the HTML part too');
+    const suppressed = () => db.selectFrom('suppression').select('reason').execute();
+    const before = (await suppressed()).length;
+
+    const click = await http.inject({ url: link!, headers: { accept: 'text/html' } });
+    t.equal(click.statusCode, 200, 'a click opens a page');
+    t.match(click.headers['content-type'], 'text/html');
+    t.match(click.body, '<html lang="en">', 'in the attendee language');
+    t.equal(click.body.match(/<button/g)?.length, 1, 'one button');
+    t.match(click.body, `<form method="post" action="${link}">`);
+    t.equal((await suppressed()).length, before, 'opening the page changes nothing');
+
+    const pressed = await http.inject({
+      method: 'POST',
+      url: link!,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html,*/*' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    t.equal(pressed.statusCode, 200);
+    t.match(pressed.body, 'You are unsubscribed from reminders');
+    t.match(pressed.body, `<form method="post" action="${link}/resubscribe">`, 'with a way back');
+    t.equal((await suppressed()).length, before + 1);
+    const oneClick = await http.inject({
+      method: 'POST',
+      url: link!,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'List-Unsubscribe=One-Click',
+    });
+    t.same(oneClick.json(), { status: 'unsubscribed' }, 'the RFC 8058 one-click POST still answers');
+    t.match((await http.inject(link!)).body, 'Receive reminders again', 'the page now offers the way back');
+
+    const back = await http.inject({ method: 'POST', url: `${link}/resubscribe` });
+    t.equal(back.statusCode, 200);
+    t.match(back.body, 'You receive reminders again');
+    t.equal((await suppressed()).length, before, 'the unsubscribe is undone');
+    await dispatchAllAt(new Date(Date.parse(meeting.startsAt) - 3600_000));
+    t.same(
+      (await reminders(a.registrationId)).map((r) => r.status),
+      ['queued', 'queued'],
+      'the next reminder goes out again',
+    );
+
+    const forged = await http.inject(
+      `/unsubscribe/${a.registrationId}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA`,
+    );
+    t.equal(forged.statusCode, 404);
+    t.match(forged.headers['content-type'], 'text/html');
+    const bad = await http.inject('/unsubscribe/x');
+    t.equal(bad.statusCode, 400);
+    t.match(bad.json().errors, [{ field: 'params.token' }]);
+  },
+);
+
 t.test('delivery log: admin only, filters by meeting and recipient, validates its input', async (t) => {
   const meeting = meetingSnapshot();
   await feed.scheduled(meeting);
@@ -655,6 +722,22 @@ t.test('erasure removes the person from this schema; the log keeps rows without 
   const a = attendeeSnapshot(meeting.meetingId);
   await feed.registered(a);
   t.ok(await eventually(() => smtp.to(a.email).length === 1));
+  // A copy that breaks its contract (as from a faulty publisher) is dead-lettered with the person in it.
+  const valid = createEvent(attendeeRegistered, {
+    id: newEventId(),
+    time: new Date(),
+    source: '/registration',
+    subject: a.registrationId,
+    data: { ...a, status: 'confirmed', position: null },
+  });
+  const broken = { ...valid, data: { ...valid.data, language: 'xx' } };
+  await runtime.js.publish(
+    namespace(ctx.namespace).subject(natsSubjectOf(attendeeRegistered, a.registrationId)),
+    JSON.stringify(broken),
+  );
+  const deadLetterOf = () =>
+    db.selectFrom('dead_letter').selectAll().where('event_id', '=', broken.id).executeTakeFirst();
+  t.ok(await eventually(async () => (await deadLetterOf())?.payload.includes(a.email)), 'dead-lettered');
   await feed.erased(a, 3);
   t.ok(
     await eventually(
@@ -678,6 +761,10 @@ t.test('erasure removes the person from this schema; the log keeps rows without 
   t.notOk(dump.includes(a.email), 'no address left');
   t.notOk(dump.includes(a.name), 'no name left');
   t.notOk(dump.includes(a.manageUrl), 'no manage link left');
+  const deadLetter = await deadLetterOf();
+  t.notOk(deadLetter?.payload.includes(a.email), 'the dead letter lost the address');
+  t.notOk(deadLetter?.payload.includes(a.name), 'and the name');
+  t.match(deadLetter, { resolution: 'erased', error: /language/ }, 'it stays, with its error, for operators');
   const log = (
     await http.inject({ url: `/emails?registrationId=${a.registrationId}`, headers: adminHeaders })
   ).json();

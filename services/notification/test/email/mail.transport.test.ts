@@ -32,6 +32,7 @@ function mail(id: number, recipient: string, text: string): EmailRow {
     attempts: 1,
     next_attempt_at: now,
     leased_until: null,
+    traceparent: null,
     expires_at: null,
     last_error: null,
     smtp_code: null,

@@ -1,4 +1,11 @@
-import { dealCreated, dealPhaseChanged, dealTermExtended, dealUpdated, streams } from '@citydeals/contracts';
+import {
+  dealCreated,
+  dealPhaseChanged,
+  dealTermExtended,
+  dealTrancheStarted,
+  dealUpdated,
+  streams,
+} from '@citydeals/contracts';
 import { defineConsumer, on } from '@citydeals/messaging';
 import type { Database } from '../db/database.ts';
 import { applyDealVersion } from '../deals/deal.repository.ts';
@@ -25,10 +32,11 @@ export const dealProjectionConsumer = defineConsumer<Database>({
   name: 'registration-deal-projection',
   stream: streams.deal_tracking,
   filterSubject: 'deal_tracking.deal.>',
-  handlers: [dealCreated, dealUpdated, dealPhaseChanged, dealTermExtended].map((definition) =>
-    on<Database, typeof definition>(definition, async (trx, event) => {
-      const { deal, at } = project(event.data as DealRef, event.time);
-      await applyDealVersion(trx, deal, at);
-    }),
+  handlers: [dealCreated, dealUpdated, dealPhaseChanged, dealTermExtended, dealTrancheStarted].map(
+    (definition) =>
+      on<Database, typeof definition>(definition, async (trx, event) => {
+        const { deal, at } = project(event.data as DealRef, event.time);
+        await applyDealVersion(trx, deal, at);
+      }),
   ),
 });

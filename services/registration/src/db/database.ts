@@ -81,7 +81,15 @@ export interface DealTable {
 }
 
 /** Every table this service may touch: its own schema and nothing else. */
+/** A fixed-window counter (see budget.repository.ts). */
+export interface RequestBudgetTable {
+  key: string;
+  window_start: Date;
+  used: number;
+}
+
 export interface Database extends ServiceTables {
+  request_budget: RequestBudgetTable;
   meeting: MeetingTable;
   registration: RegistrationTable;
   deals: DealTable;

@@ -108,4 +108,21 @@ export const migrations: Migrations = {
         check (seats_taken >= 0 and waitlist_length >= 0)`.execute(db);
     },
   },
+  '0004_request_budget': {
+    async up(db: Kysely<any>) {
+      // Fixed-window counters shared by every replica: registrations per client and meeting, mails per
+      // address. A key names an address only by its hash, and rows live one window (swept afterwards).
+      await db.schema
+        .createTable('request_budget')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('window_start', 'timestamptz', (c) => c.notNull())
+        .addColumn('used', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('request_budget_window')
+        .on('request_budget')
+        .column('window_start')
+        .execute();
+    },
+  },
 };

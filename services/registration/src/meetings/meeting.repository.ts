@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
+import type { Insertable, Kysely, Transaction, Updateable } from 'kysely';
 import type { Database, MeetingTable } from '../db/database.ts';
 import type { SeatCounters } from '../registrations/seat.rules.ts';
 
@@ -42,6 +42,15 @@ export async function lockedSeatCounters(trx: Transaction<Database>, id: string)
   return { seatsTaken: row.seats_taken, waitlistLength: row.waitlist_length };
 }
 
+/** The counters as committed, without a lock: good for a limit checked before the seat decision. */
+export function meetingSeatCounters(db: Kysely<Database>, id: string) {
+  return db
+    .selectFrom('meeting')
+    .select(['capacity', 'seats_taken', 'waitlist_length'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
 /** Callers hold the meeting lock and change the registrations the delta describes in the same transaction. */
 export async function adjustSeatCounters(
   trx: Transaction<Database>,
@@ -67,30 +76,4 @@ export function listMeetings(
   if (filter.endedAfter) query = query.where('ends_at', '>', filter.endedAfter);
   if (filter.oncePublished) query = query.where('published_at', 'is not', null);
   return query.orderBy('starts_at').orderBy('id').execute();
-}
-
-export interface SeatCounts {
-  seatsTaken: number;
-  waitlisted: number;
-}
-
-/** Exact inside a transaction that holds the meeting lock; a snapshot otherwise. */
-export async function seatCounts(
-  db: Kysely<Database>,
-  meetingIds: string[],
-): Promise<Map<string, SeatCounts>> {
-  const counts = new Map<string, SeatCounts>(meetingIds.map((id) => [id, { seatsTaken: 0, waitlisted: 0 }]));
-  if (meetingIds.length === 0) return counts;
-  const rows = await db
-    .selectFrom('registration')
-    .select([
-      'meeting_id',
-      sql<number>`count(*) filter (where status in ('confirmed', 'checked_in', 'no_show'))::int`.as('taken'),
-      sql<number>`count(*) filter (where status = 'waitlisted')::int`.as('waiting'),
-    ])
-    .where('meeting_id', 'in', meetingIds)
-    .groupBy('meeting_id')
-    .execute();
-  for (const row of rows) counts.set(row.meeting_id, { seatsTaken: row.taken, waitlisted: row.waiting });
-  return counts;
 }

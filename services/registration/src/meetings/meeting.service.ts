@@ -19,8 +19,6 @@ import {
   listMeetings,
   lockMeeting,
   type MeetingRow,
-  type SeatCounts,
-  seatCounts,
   updateMeeting,
 } from './meeting.repository.ts';
 import {
@@ -70,17 +68,20 @@ function registrationState(row: MeetingRow, now: Date) {
   };
 }
 
-function seats(row: MeetingRow, counts: SeatCounts | undefined) {
-  const confirmed = counts?.seatsTaken ?? 0;
+/**
+ * From the meeting row's counters, which every seat change keeps exact: counting the registrations instead
+ * made every read of a meeting slower the more people had registered.
+ */
+function seats(row: MeetingRow) {
   return {
     capacity: row.capacity,
-    confirmed,
-    available: Math.max(0, row.capacity - confirmed),
-    waitlisted: counts?.waitlisted ?? 0,
+    confirmed: row.seats_taken,
+    available: Math.max(0, row.capacity - row.seats_taken),
+    waitlisted: row.waitlist_length,
   };
 }
 
-export function toAdminMeeting(row: MeetingRow, counts: SeatCounts | undefined, now: Date): AdminMeeting {
+export function toAdminMeeting(row: MeetingRow, now: Date): AdminMeeting {
   return {
     id: row.id,
     version: row.version,
@@ -102,11 +103,11 @@ export function toAdminMeeting(row: MeetingRow, counts: SeatCounts | undefined, 
     icsSequence: row.ics_sequence,
     cancelReason: row.cancel_reason,
     registration: registrationState(row, now),
-    seats: seats(row, counts),
+    seats: seats(row),
   };
 }
 
-export function toPublicMeeting(row: MeetingRow, counts: SeatCounts | undefined, now: Date): PublicMeeting {
+export function toPublicMeeting(row: MeetingRow, now: Date): PublicMeeting {
   return {
     id: row.id,
     slug: row.slug,
@@ -121,7 +122,7 @@ export function toPublicMeeting(row: MeetingRow, counts: SeatCounts | undefined,
     agenda: row.agenda as PublicMeeting['agenda'],
     status: row.status,
     registration: registrationState(row, now),
-    seats: seats(row, counts),
+    seats: seats(row),
   };
 }
 
@@ -154,7 +155,7 @@ async function lockOrNotFound(trx: Transaction<Database>, id: string): Promise<M
 async function adminView(ctx: ServiceContext, id: string): Promise<AdminMeeting> {
   const row = await findMeeting(ctx.db, id);
   if (!row) throw problems.notFound(`meeting ${id}`);
-  return toAdminMeeting(row, (await seatCounts(ctx.db, [id])).get(id), ctx.clock.now());
+  return toAdminMeeting(row, ctx.clock.now());
 }
 
 export async function createMeeting(ctx: ServiceContext, input: CreateMeetingInput): Promise<AdminMeeting> {
@@ -461,11 +462,7 @@ export async function listAdminMeetings(
     statuses: filter.status ? [filter.status] : ['draft', 'published', 'cancelled'],
     endedAfter: filter.includePast ? null : now,
   });
-  const counts = await seatCounts(
-    ctx.db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => toAdminMeeting(r, counts.get(r.id), now));
+  return rows.map((r) => toAdminMeeting(r, now));
 }
 
 export async function listPublicMeetings(
@@ -474,11 +471,7 @@ export async function listPublicMeetings(
 ): Promise<PublicMeeting[]> {
   const now = ctx.clock.now();
   const rows = await listMeetings(ctx.db, { statuses: ['published'], endedAfter: includePast ? null : now });
-  const counts = await seatCounts(
-    ctx.db,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => toPublicMeeting(r, counts.get(r.id), now));
+  return rows.map((r) => toPublicMeeting(r, now));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -492,5 +485,5 @@ export async function findPublicMeetingRow(ctx: ServiceContext, ref: string): Pr
 
 export async function getPublicMeeting(ctx: ServiceContext, ref: string): Promise<PublicMeeting> {
   const row = await findPublicMeetingRow(ctx, ref);
-  return toPublicMeeting(row, (await seatCounts(ctx.db, [row.id])).get(row.id), ctx.clock.now());
+  return toPublicMeeting(row, ctx.clock.now());
 }

@@ -1,16 +1,29 @@
 import { type Language, languageSchema } from '@citydeals/contracts';
 import { HttpProblem } from '@citydeals/service-kit';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import {
+  CSRF_FIELD,
+  csrfCookieHeader,
+  csrfCookieOf,
+  csrfFieldFor,
+  csrfValid,
+  newCsrfCookieValue,
+} from '../abuse/csrf.rules.ts';
+import type { ProofOfWork } from '../abuse/proof-of-work.ts';
 import type { ServiceContext } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
-import { seatCounts } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
 import { findPublicMeetingRow } from '../meetings/meeting.service.ts';
+import { requestManageLinks } from '../registrations/manage-link.service.ts';
 import { MANAGE_PATH, MANAGE_TOKEN_PATTERN } from '../registrations/manage-token.ts';
 import { REGISTRATION_BODY_LIMIT } from '../registrations/registration.routes.ts';
-import { registerBody, updateNeedsBody } from '../registrations/registration.schemas.ts';
+import {
+  manageLinkRequestBody,
+  registerBody,
+  updateNeedsBody,
+} from '../registrations/registration.schemas.ts';
 import {
   cancelOwnRegistration,
   register,
@@ -18,7 +31,26 @@ import {
   viewOwnRegistration,
 } from '../registrations/registration.service.ts';
 import { texts } from './page.texts.ts';
-import { confirmationPage, type FormValues, managePage, meetingPage, messagePage } from './page.views.ts';
+import {
+  confirmationPage,
+  type FormGuard,
+  type FormValues,
+  managePage,
+  meetingPage,
+  messagePage,
+  RESEND_PATH,
+  resendPage,
+} from './page.views.ts';
+import { staticRoutes } from './static.routes.ts';
+
+/** What guards the forms: the CSRF secret, whether the cookie needs Secure, and the proof of work (or none). */
+export interface FormProtection {
+  secret: string;
+  secureCookie: boolean;
+  proofOfWork: ProofOfWork | null;
+}
+
+const POW_CHALLENGE_PATH = '/aanmelding/pow-challenge';
 
 const HTML = 'text/html; charset=utf-8';
 const htmlResponse = (description: string) => ({
@@ -43,7 +75,31 @@ function fieldOf(path: PropertyKey[]): string {
  * Server-rendered pages in Dutch (English on request) that work without JavaScript: forms post to these
  * routes, which call the same service functions as the JSON API.
  */
-export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceContext }) {
+export function pageRoutes(
+  fastify: FastifyInstance,
+  { ctx, forms }: { ctx: ServiceContext; forms: FormProtection },
+) {
+  fastify.register(staticRoutes);
+
+  /** The form field for this browser, issuing its cookie on first sight. */
+  function guardFor(request: FastifyRequest, reply: FastifyReply): FormGuard {
+    let cookie = csrfCookieOf(request.headers.cookie);
+    if (!cookie) {
+      cookie = newCsrfCookieValue();
+      reply.header('set-cookie', csrfCookieHeader(cookie, forms.secureCookie));
+    }
+    return { csrf: csrfFieldFor(forms.secret, cookie) };
+  }
+
+  const busy = (reply: FastifyReply, lang: Language) =>
+    reply
+      .status(429)
+      .type(HTML)
+      .send(messagePage({ lang, title: texts[lang].busyTitle, text: texts[lang].busyText }));
+
+  const csrfOk = (request: FastifyRequest<{ Body: Record<string, string> }>) =>
+    csrfValid(forms.secret, csrfCookieOf(request.headers.cookie), request.body[CSRF_FIELD]);
+
   // Encapsulated, so only the pages accept form posts; the JSON API stays JSON-only.
   fastify.register(async (scope) => {
     scope.addContentTypeParser(
@@ -55,6 +111,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
     const tags = ['pages'];
 
     async function renderMeeting(
+      request: FastifyRequest,
       reply: FastifyReply,
       slug: string,
       lang: Language,
@@ -73,7 +130,6 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
           .type(HTML)
           .send(messagePage({ lang, title: t.notFoundTitle, text: t.notFoundTitle }));
       }
-      const counts = (await seatCounts(ctx.db, [row.id])).get(row.id);
       const window = registrationWindow(
         {
           status: row.status,
@@ -100,9 +156,10 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
               endsAt: row.ends_at,
               timeZone: row.time_zone,
               venueName: row.venue_name,
+              venueAddress: row.venue_address,
               online: row.online_url !== null,
               agenda: row.agenda,
-              seatsAvailable: Math.max(0, row.capacity - (counts?.seatsTaken ?? 0)),
+              seatsAvailable: Math.max(0, row.capacity - row.seats_taken),
               closedReason:
                 window === 'open' ? null : (texts[lang].closed[window] ?? texts[lang].closed.closed!),
             },
@@ -111,6 +168,8 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
             errors,
             action: `${path}/aanmelden`,
             switchHref: `${path}?lang=${lang === 'nl' ? 'en' : 'nl'}`,
+            guard: guardFor(request, reply),
+            powChallengeUrl: forms.proofOfWork ? POW_CHALLENGE_PATH : null,
           }),
         );
     }
@@ -131,7 +190,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
         },
       },
       async (request, reply) =>
-        renderMeeting(reply, request.params.slug, request.query.lang ?? 'nl', {}, {}, 200),
+        renderMeeting(request, reply, request.params.slug, request.query.lang ?? 'nl', {}, {}, 200),
     );
 
     app.post(
@@ -145,10 +204,12 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
           body: formBody,
           response: {
             201: htmlResponse('Confirmation page'),
-            200: htmlResponse('Already registered'),
-            400: htmlResponse('The form again, with errors next to the fields'),
+            200: htmlResponse('Already registered (the link was mailed to the address)'),
+            400: htmlResponse('The form again, with errors next to the fields (or without a proof of work)'),
+            403: htmlResponse('The form again: it came without its CSRF field and cookie'),
             404: htmlResponse('No such meeting'),
-            409: htmlResponse('Registration closed'),
+            409: htmlResponse('Registration closed, or meeting and waitlist full'),
+            429: htmlResponse('Too many registrations from this client or for this address'),
           },
         },
       },
@@ -157,6 +218,17 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
         const lang = languageSchema.catch('nl').parse(form.language);
         const values: FormValues = { ...form, email: form.email?.trim() };
         const t = texts[lang];
+        if (!csrfOk(request)) {
+          return renderMeeting(
+            request,
+            reply,
+            request.params.slug,
+            lang,
+            values,
+            { form: t.errors.form! },
+            403,
+          );
+        }
         const parsed = registerBody.safeParse({
           name: form.name,
           email: values.email,
@@ -174,16 +246,27 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
             const name = fieldOf(issue.path);
             errors[name] ??= t.errors[name] ?? issue.message;
           }
-          return renderMeeting(reply, request.params.slug, lang, values, errors, 400);
+          return renderMeeting(request, reply, request.params.slug, lang, values, errors, 400);
+        }
+        if (forms.proofOfWork && !(await forms.proofOfWork.verify(form.altcha))) {
+          return renderMeeting(
+            request,
+            reply,
+            request.params.slug,
+            lang,
+            values,
+            { altcha: t.errors.altcha! },
+            400,
+          );
         }
         let meeting: Awaited<ReturnType<typeof findPublicMeetingRow>>;
         try {
           meeting = await findPublicMeetingRow(ctx, request.params.slug);
         } catch {
-          return renderMeeting(reply, request.params.slug, lang, values, {}, 404);
+          return renderMeeting(request, reply, request.params.slug, lang, values, {}, 404);
         }
         try {
-          const result = await register(ctx, meeting.id, parsed.data);
+          const result = await register(ctx, meeting.id, parsed.data, { client: request.ip });
           return reply
             .status(result.existing ? 200 : 201)
             .type(HTML)
@@ -198,10 +281,27 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
             );
         } catch (err) {
           if (err instanceof HttpProblem && err.problem.status === 400) {
-            return renderMeeting(reply, request.params.slug, lang, values, { dealId: t.errors.dealId! }, 400);
+            return renderMeeting(
+              request,
+              reply,
+              request.params.slug,
+              lang,
+              values,
+              { dealId: t.errors.dealId! },
+              400,
+            );
+          }
+          if (err instanceof HttpProblem && err.problem.type.endsWith('/waitlist-full')) {
+            return reply
+              .status(409)
+              .type(HTML)
+              .send(messagePage({ lang, title: t.full, text: t.waitlistFullText }));
           }
           if (err instanceof HttpProblem && err.problem.status === 409) {
-            return renderMeeting(reply, request.params.slug, lang, values, {}, 409);
+            return renderMeeting(request, reply, request.params.slug, lang, values, {}, 409);
+          }
+          if (err instanceof HttpProblem && err.problem.status === 429) {
+            return busy(reply, lang);
           }
           throw err;
         }
@@ -209,6 +309,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
     );
 
     async function renderManage(
+      request: FastifyRequest,
       reply: FastifyReply,
       token: string,
       lang: Language,
@@ -225,7 +326,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
         return reply
           .status(404)
           .type(HTML)
-          .send(messagePage({ lang, title: t.unknownLinkTitle, text: t.unknownLinkText }));
+          .send(messagePage({ lang, title: t.unknownLinkTitle, text: t.unknownLinkText, resend: true }));
       }
       return reply
         .status(extra.status ?? 200)
@@ -248,6 +349,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
             errors: extra.errors ?? {},
             message: extra.message ?? null,
             basePath: `${MANAGE_PATH}/${token}`,
+            guard: guardFor(request, reply),
           }),
         );
     }
@@ -265,7 +367,9 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
       async (request, reply) => {
         const lang = request.query.lang ?? 'nl';
         const t = texts[lang];
-        return reply.type(HTML).send(messagePage({ lang, title: t.manageTitle, text: t.noTokenText }));
+        return reply
+          .type(HTML)
+          .send(messagePage({ lang, title: t.manageTitle, text: t.noTokenText, resend: true }));
       },
     );
 
@@ -280,7 +384,8 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
           response: { 200: htmlResponse('The registration'), 404: htmlResponse('Unknown link') },
         },
       },
-      async (request, reply) => renderManage(reply, request.params.token, request.query.lang ?? 'nl'),
+      async (request, reply) =>
+        renderManage(request, reply, request.params.token, request.query.lang ?? 'nl'),
     );
 
     app.post(
@@ -295,6 +400,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
           response: {
             200: htmlResponse('Saved'),
             400: htmlResponse('Errors'),
+            403: htmlResponse('Without its CSRF field and cookie'),
             404: htmlResponse('Unknown link'),
           },
         },
@@ -302,6 +408,12 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
       async (request, reply) => {
         const { token } = request.params;
         const lang = languageSchema.catch('nl').parse(request.body.language);
+        if (!csrfOk(request)) {
+          return renderManage(request, reply, token, lang, {
+            errors: { form: texts[lang].errors.form! },
+            status: 403,
+          });
+        }
         const parsed = updateNeedsBody.safeParse({
           dietaryNeeds: request.body.dietaryNeeds || null,
           accessibilityNeeds: request.body.accessibilityNeeds || null,
@@ -310,16 +422,16 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
           const errors: Record<string, string> = {};
           for (const issue of parsed.error.issues)
             errors[fieldOf(issue.path)] = texts[lang].errors[fieldOf(issue.path)] ?? issue.message;
-          return renderManage(reply, token, lang, { errors, status: 400 });
+          return renderManage(request, reply, token, lang, { errors, status: 400 });
         }
         if (MANAGE_TOKEN_PATTERN.test(token)) {
           const ok = await updateOwnNeeds(ctx, token, parsed.data).catch((err) => {
             if (err instanceof HttpProblem && err.problem.status < 500) return null;
             throw err;
           });
-          if (ok) return renderManage(reply, token, lang, { message: texts[lang].saved });
+          if (ok) return renderManage(request, reply, token, lang, { message: texts[lang].saved });
         }
-        return renderManage(reply, token, lang);
+        return renderManage(request, reply, token, lang);
       },
     );
 
@@ -334,6 +446,7 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
           response: {
             200: htmlResponse('Cancelled'),
             400: htmlResponse('Not confirmed'),
+            403: htmlResponse('Without its CSRF field and cookie'),
             404: htmlResponse('Unknown link'),
           },
         },
@@ -342,17 +455,115 @@ export function pageRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
         const { token } = request.params;
         const lang = languageSchema.catch('nl').parse(request.body.language);
         const t = texts[lang];
-        if (!MANAGE_TOKEN_PATTERN.test(token)) return renderManage(reply, token, lang);
+        if (!MANAGE_TOKEN_PATTERN.test(token)) return renderManage(request, reply, token, lang);
+        if (!csrfOk(request)) {
+          return renderManage(request, reply, token, lang, { errors: { form: t.errors.form! }, status: 403 });
+        }
         if (request.body.confirm !== 'ja') {
-          return renderManage(reply, token, lang, { errors: { confirm: t.errors.confirm! }, status: 400 });
+          return renderManage(request, reply, token, lang, {
+            errors: { confirm: t.errors.confirm! },
+            status: 400,
+          });
         }
         const done = await cancelOwnRegistration(ctx, token).catch((err) => {
           if (err instanceof HttpProblem && err.problem.status < 500) return null;
           throw err;
         });
-        if (!done) return renderManage(reply, token, lang);
+        if (!done) return renderManage(request, reply, token, lang);
         return reply.type(HTML).send(messagePage({ lang, title: t.cancelledTitle, text: t.cancelledText }));
       },
     );
+
+    app.get(
+      RESEND_PATH,
+      {
+        schema: {
+          tags,
+          summary: 'Page to ask for the manage link again',
+          querystring: langQuery,
+          response: { 200: htmlResponse('The form') },
+        },
+      },
+      async (request, reply) => {
+        const lang = request.query.lang ?? 'nl';
+        return reply
+          .type(HTML)
+          .send(resendPage({ lang, guard: guardFor(request, reply), values: {}, errors: {} }));
+      },
+    );
+
+    app.post(
+      RESEND_PATH,
+      {
+        bodyLimit: REGISTRATION_BODY_LIMIT,
+        schema: {
+          tags,
+          summary: 'Form post: mail fresh manage links to the address',
+          description:
+            'The same page whether or not the address is registered. Every live registration of the address for ' +
+            'a meeting still to come gets a new link, mailed to the address; the old links stop working.',
+          body: formBody,
+          response: {
+            200: htmlResponse('Done (whatever the address)'),
+            400: htmlResponse('The form again: not an email address'),
+            403: htmlResponse('The form again: it came without its CSRF field and cookie'),
+            429: htmlResponse('Too many requests from this client'),
+          },
+        },
+      },
+      async (request, reply) => {
+        const lang = languageSchema.catch('nl').parse(request.body.language);
+        const t = texts[lang];
+        const values = { email: request.body.email?.trim() };
+        const again = (errors: Record<string, string>, status: 400 | 403) =>
+          reply
+            .status(status)
+            .type(HTML)
+            .send(resendPage({ lang, guard: guardFor(request, reply), values, errors }));
+        if (!csrfOk(request)) return again({ form: t.errors.form! }, 403);
+        const parsed = manageLinkRequestBody.safeParse(values);
+        if (!parsed.success) return again({ email: t.errors.email! }, 400);
+        try {
+          await requestManageLinks(ctx, parsed.data.email, { client: request.ip });
+        } catch (err) {
+          if (err instanceof HttpProblem && err.problem.status === 429) {
+            return busy(reply, lang);
+          }
+          throw err;
+        }
+        return reply.type(HTML).send(messagePage({ lang, title: t.resendDoneTitle, text: t.resendDoneText }));
+      },
+    );
+
+    if (forms.proofOfWork) {
+      const pow = forms.proofOfWork;
+      app.get(
+        POW_CHALLENGE_PATH,
+        {
+          schema: {
+            tags,
+            summary: 'A proof-of-work challenge for the registration form (ALTCHA)',
+            response: {
+              200: z
+                .object({
+                  parameters: z.object({
+                    algorithm: z.string(),
+                    nonce: z.string(),
+                    salt: z.string(),
+                    cost: z.number(),
+                    keyLength: z.number(),
+                    keyPrefix: z.string(),
+                    keySignature: z.string().optional(),
+                    expiresAt: z.number().optional(),
+                  }),
+                  signature: z.string().optional(),
+                })
+                .describe('A signed ALTCHA v2 challenge'),
+            },
+          },
+        },
+        async (_request, reply) => reply.header('cache-control', 'no-store').send(await pow.challenge()),
+      );
+    }
   });
 }

@@ -55,6 +55,8 @@ export const texts = {
       dietaryNeeds: 'Gebruik hooguit 500 tekens.',
       accessibilityNeeds: 'Gebruik hooguit 500 tekens.',
       confirm: 'Vink aan dat je je wilt afmelden.',
+      form: 'Dit formulier is verlopen. Controleer je gegevens en verstuur het opnieuw.',
+      altcha: 'Wacht tot de controle hieronder klaar is (daarvoor is JavaScript nodig) en verstuur opnieuw.',
     } as Record<string, string>,
     closed: {
       cancelled: 'Deze bijeenkomst gaat niet door.',
@@ -68,7 +70,7 @@ export const texts = {
       `Je staat op plek ${p} van de wachtlijst. Komt er een plek vrij, dan krijg je bericht per e-mail.`,
     existingTitle: 'Je was al aangemeld',
     existingText:
-      'Met dit e-mailadres ben je al aangemeld. De link om je aanmelding te beheren staat in je bevestigingsmail.',
+      'Met dit e-mailadres was al iemand aangemeld. We hebben een nieuwe link om de aanmelding te beheren naar dat adres gemaild.',
     manageLinkIntro: 'Bewaar deze link: hiermee bekijk, wijzig of annuleer je je aanmelding.',
     manageTitle: 'Je aanmelding',
     status: 'Status',
@@ -94,6 +96,19 @@ export const texts = {
     noTokenText:
       'Gebruik de persoonlijke link uit je bevestigingsmail om je aanmelding te bekijken, te wijzigen of te annuleren.',
     notFoundTitle: 'Bijeenkomst niet gevonden',
+    busyTitle: 'Even geduld',
+    busyText: 'Er komen te veel aanmeldingen tegelijk binnen. Probeer het over een uur opnieuw.',
+    waitlistFullText: 'De bijeenkomst is vol en de wachtlijst ook.',
+    powLabel: 'Controle tegen automatische aanmeldingen',
+    noScript: 'Dit formulier doet een korte controle in je browser; zet JavaScript aan om je aan te melden.',
+    resendLink: 'Link kwijt? Vraag een nieuwe aan',
+    resendTitle: 'Stuur mij mijn link opnieuw',
+    resendIntro:
+      'Vul het e-mailadres in waarmee je je hebt aangemeld. Je krijgt per aanmelding een nieuwe link; de oude links werken dan niet meer.',
+    resendSubmit: 'Stuur nieuwe link',
+    resendDoneTitle: 'Kijk in je mailbox',
+    resendDoneText:
+      'Als dit adres is aangemeld voor een komende bijeenkomst, staat er binnen enkele minuten een nieuwe link in die mailbox. De oude link werkt dan niet meer.',
   },
   en: {
     switchLabel: 'Nederlands',
@@ -128,6 +143,8 @@ export const texts = {
       dietaryNeeds: 'Use at most 500 characters.',
       accessibilityNeeds: 'Use at most 500 characters.',
       confirm: 'Tick the box to confirm you want to cancel.',
+      form: 'This form has expired. Check your details and send it again.',
+      altcha: 'Wait until the check below has finished (it needs JavaScript) and send again.',
     } as Record<string, string>,
     closed: {
       cancelled: 'This meeting has been cancelled.',
@@ -141,7 +158,7 @@ export const texts = {
       `You are number ${p} on the waitlist. When a seat comes free we will let you know by email.`,
     existingTitle: 'You were already registered',
     existingText:
-      'This email address is already registered. The link to manage it is in your confirmation email.',
+      'Someone was already registered with this email address. We have mailed a new link to manage it to that address.',
     manageLinkIntro: 'Keep this link: it lets you view, change or cancel your registration.',
     manageTitle: 'Your registration',
     status: 'Status',
@@ -168,6 +185,19 @@ export const texts = {
     noTokenText:
       'Use the personal link from your confirmation email to view, change or cancel your registration.',
     notFoundTitle: 'Meeting not found',
+    busyTitle: 'Please wait',
+    busyText: 'Too many registrations are coming in at once. Please try again in an hour.',
+    waitlistFullText: 'The meeting is full and so is its waitlist.',
+    powLabel: 'Check against automated registrations',
+    noScript: 'This form runs a short check in your browser; turn on JavaScript to register.',
+    resendLink: 'Lost your link? Ask for a new one',
+    resendTitle: 'Send me my link again',
+    resendIntro:
+      'Enter the email address you registered with. You get a new link for each registration; the old links stop working.',
+    resendSubmit: 'Send new link',
+    resendDoneTitle: 'Check your mailbox',
+    resendDoneText:
+      'If this address is registered for an upcoming meeting, a new link arrives in that mailbox within a few minutes. The old link then no longer works.',
   },
 } satisfies Record<Language, unknown>;
 

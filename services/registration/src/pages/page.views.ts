@@ -11,7 +11,8 @@ export function h(value: unknown): string {
     .replaceAll("'", '&#39;');
 }
 
-const STYLE = `
+/** Served as /static/pages.css: pages carry no inline style, so a strict Content-Security-Policy fits. */
+export const PAGES_CSS = `
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;line-height:1.5;color:#1a1a1a;background:#fff;margin:0}
 main{max-width:42rem;margin:0 auto;padding:1.5rem}
 a{color:#0a4f8a}
@@ -19,23 +20,39 @@ a:focus,input:focus,select:focus,textarea:focus,button:focus{outline:3px solid #
 label{display:block;font-weight:600;margin-top:1rem}
 input[type=text],input[type=email],select,textarea{width:100%;box-sizing:border-box;padding:.5rem;border:2px solid #555;border-radius:4px;font:inherit}
 fieldset{border:2px solid #555;border-radius:4px;margin-top:1rem}
-fieldset label{font-weight:400;display:inline;margin:0}
-.check{margin:.5rem 0}
+label.check{display:flex;gap:.5rem;align-items:flex-start;font-weight:400;margin:.75rem 0 0}
+label.check input{margin:.3rem 0 0;flex:none;width:1.1rem;height:1.1rem}
 button{margin-top:1.5rem;padding:.6rem 1.2rem;font:inherit;font-weight:600;color:#fff;background:#0a4f8a;border:0;border-radius:4px;cursor:pointer}
 .error{color:#a4000f;font-weight:600;margin:.25rem 0 0}
 .summary{border:3px solid #a4000f;padding:1rem;margin:1rem 0}
 .notice{border-left:6px solid #0a4f8a;background:#eef4fa;padding:1rem;margin:1rem 0}
 .req{font-weight:400;font-size:.9em}
 .lang{text-align:right}
-code{word-break:break-all}`;
+code{word-break:break-all}
+altcha-widget{display:block;margin-top:1.5rem;max-width:100%}
+.links{margin-top:2rem}`;
+
+/** The hidden field every form carries (see abuse/csrf.rules.ts). */
+export interface FormGuard {
+  csrf: string;
+}
+
+function guardField(guard: FormGuard): string {
+  return `<input type="hidden" name="csrf" value="${h(guard.csrf)}">`;
+}
 
 export function layout(input: {
   lang: Language;
   title: string;
   body: string;
   switchHref?: string | undefined;
+  /** Adds the proof-of-work widget's script and style. */
+  proofOfWork?: boolean;
 }): string {
   const t = texts[input.lang];
+  const pow = input.proofOfWork
+    ? '\n<link rel="stylesheet" href="/static/altcha/altcha.css">\n<script type="module" src="/static/pages.js"></script>'
+    : '';
   const switcher = input.switchHref
     ? `<p class="lang"><a href="${h(input.switchHref)}" lang="${input.lang === 'nl' ? 'en' : 'nl'}">${h(t.switchLabel)}</a></p>`
     : '';
@@ -45,7 +62,7 @@ export function layout(input: {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${h(input.title)}</title>
-<style>${STYLE}</style>
+<link rel="stylesheet" href="/static/pages.css">${pow}
 </head>
 <body>
 <main>
@@ -71,6 +88,7 @@ export interface MeetingForPage {
   endsAt: Date;
   timeZone: string;
   venueName: string;
+  venueAddress: string;
   online: boolean;
   agenda: { time: string; title: string }[];
   seatsAvailable: number;
@@ -105,6 +123,37 @@ ${error ? `<p class="error" id="${input.name}-error">${h(error)}</p>` : ''}
 ${control}`;
 }
 
+/**
+ * A checkbox inside its label: clicking the text ticks the box, and no style can lay the two out apart
+ * (the label styles of text fields put a label on its own line above its control).
+ */
+function checkbox(input: {
+  name: string;
+  label: string;
+  checked?: boolean;
+  required?: boolean;
+  error?: boolean;
+}) {
+  const attrs = `${input.checked ? ' checked' : ''}${input.required ? ' required aria-required="true"' : ''}${
+    input.error ? ` aria-invalid="true" aria-describedby="${input.name}-error"` : ''
+  }`;
+  return `<label class="check" for="${input.name}"><input type="checkbox" id="${input.name}" name="${input.name}" value="ja"${attrs}> <span>${h(input.label)}</span></label>`;
+}
+
+/**
+ * The list of problems above a form, each linking to its field; a problem of the whole form (an expired
+ * CSRF field) links to `firstField`.
+ */
+function errorSummary(t: Texts, errors: Record<string, string>, firstField: string): string {
+  if (Object.keys(errors).length === 0) return '';
+  const items = Object.entries(errors)
+    .map(
+      ([name, message]) => `<li><a href="#${h(name === 'form' ? firstField : name)}">${h(message)}</a></li>`,
+    )
+    .join('');
+  return `<div class="summary" role="alert" tabindex="-1" id="error-summary"><p>${h(t.errorSummary)}</p><ul>${items}</ul></div>`;
+}
+
 export function meetingPage(input: {
   lang: Language;
   meeting: MeetingForPage;
@@ -113,19 +162,16 @@ export function meetingPage(input: {
   errors: Record<string, string>;
   action: string;
   switchHref: string;
+  guard: FormGuard;
+  /** URL of a proof-of-work challenge the form must solve, or null when the form needs none. */
+  powChallengeUrl: string | null;
 }): string {
   const { lang, meeting, values, errors } = input;
   const t = texts[lang];
   const agenda = meeting.agenda.length
     ? `<h2>${h(t.programme)}</h2><ul>${meeting.agenda.map((a) => `<li>${h(a.time)} – ${h(a.title)}</li>`).join('')}</ul>`
     : '';
-  const summary = Object.keys(errors).length
-    ? `<div class="summary" role="alert" tabindex="-1" id="error-summary"><p>${h(t.errorSummary)}</p><ul>${Object.entries(
-        errors,
-      )
-        .map(([name, message]) => `<li><a href="#${h(name)}">${h(message)}</a></li>`)
-        .join('')}</ul></div>`
-    : '';
+  const summary = errorSummary(t, errors, 'name');
   const roleError = errors.role;
   const dealError = errors.dealId;
   const form = meeting.closedReason
@@ -135,6 +181,7 @@ ${meeting.seatsAvailable > 0 ? `<p>${h(t.seatsLeft(meeting.seatsAvailable))}</p>
 ${summary}
 <form method="post" action="${h(input.action)}" novalidate>
 <input type="hidden" name="language" value="${lang}">
+${guardField(input.guard)}
 ${field(t, { name: 'name', label: t.name, required: true, value: values.name, errors, autocomplete: 'name' })}
 ${field(t, { name: 'email', label: t.email, type: 'email', required: true, value: values.email, errors, autocomplete: 'email' })}
 ${field(t, { name: 'organisation', label: t.organisation, required: true, value: values.organisation, errors, autocomplete: 'organization' })}
@@ -154,19 +201,29 @@ ${field(t, { name: 'dietaryNeeds', label: t.dietaryNeeds, type: 'textarea', valu
 ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'textarea', value: values.accessibilityNeeds, errors })}
 <fieldset>
 <legend>${h(t.consents)}</legend>
-<div class="check"><input type="checkbox" id="consentPhoto" name="consentPhoto" value="ja"${values.consentPhoto ? ' checked' : ''}> <label for="consentPhoto">${h(t.consentPhoto)}</label></div>
-<div class="check"><input type="checkbox" id="consentAttendeeList" name="consentAttendeeList" value="ja"${values.consentAttendeeList ? ' checked' : ''}> <label for="consentAttendeeList">${h(t.consentList)}</label></div>
+${checkbox({ name: 'consentPhoto', label: t.consentPhoto, checked: Boolean(values.consentPhoto) })}
+${checkbox({ name: 'consentAttendeeList', label: t.consentList, checked: Boolean(values.consentAttendeeList) })}
 </fieldset>
+${
+  input.powChallengeUrl
+    ? `${errors.altcha ? `<p class="error" id="altcha-error">${h(errors.altcha)}</p>` : ''}
+<altcha-widget id="altcha" challenge="${h(input.powChallengeUrl)}" name="altcha" auto="onfocus" language="${lang}" aria-label="${h(t.powLabel)}"></altcha-widget>
+<noscript><p class="notice">${h(t.noScript)}</p></noscript>`
+    : ''
+}
 <button type="submit">${h(t.submit)}</button>
-</form>`;
+</form>
+<p class="links"><a href="${RESEND_PATH}?lang=${lang}">${h(t.resendLink)}</a></p>`;
   return layout({
     lang,
     title: meeting.title,
     switchHref: input.switchHref,
+    proofOfWork: Boolean(input.powChallengeUrl) && !meeting.closedReason,
     body: `<h1>${h(meeting.title)}</h1>
 <dl>
 <dt>${h(t.when)}</dt><dd>${h(formatWhen(meeting.startsAt, meeting.endsAt, meeting.timeZone, lang))}</dd>
 <dt>${h(t.where)}</dt><dd>${h(meeting.venueName)}</dd>
+<dt>${h(t.address)}</dt><dd>${h(meeting.venueAddress)}</dd>
 </dl>
 ${meeting.online ? `<p>${h(t.online)}</p>` : ''}
 ${meeting.description ? `<p>${h(meeting.description)}</p>` : ''}
@@ -178,7 +235,7 @@ ${form}`,
 export function confirmationPage(input: {
   lang: Language;
   meetingTitle: string;
-  status: 'confirmed' | 'waitlisted' | string;
+  status: 'confirmed' | 'waitlisted' | string | null;
   position: number | null;
   manageUrl: string | null;
 }): string {
@@ -197,7 +254,7 @@ export function confirmationPage(input: {
         : t.confirmedText;
   const link = input.manageUrl
     ? `<p>${h(t.manageLinkIntro)}</p><p><a href="${h(input.manageUrl)}"><code>${h(input.manageUrl)}</code></a></p>`
-    : '';
+    : `<p class="links"><a href="${RESEND_PATH}?lang=${input.lang}">${h(t.resendLink)}</a></p>`;
   return layout({
     lang: input.lang,
     title: `${title} – ${input.meetingTitle}`,
@@ -227,6 +284,7 @@ export function managePage(input: {
   errors: Record<string, string>;
   message: string | null;
   basePath: string;
+  guard: FormGuard;
 }): string {
   const { lang, registration: r, meeting: m, errors } = input;
   const t = texts[lang];
@@ -237,6 +295,7 @@ export function managePage(input: {
     ? `<h2>${h(t.dietaryNeeds)}</h2>
 <form method="post" action="${h(input.basePath)}/wensen">
 <input type="hidden" name="language" value="${lang}">
+${guardField(input.guard)}
 ${field(t, { name: 'dietaryNeeds', label: t.dietaryNeeds, type: 'textarea', value: r.dietaryNeeds ?? '', errors })}
 ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'textarea', value: r.accessibilityNeeds ?? '', errors })}
 <button type="submit">${h(t.save)}</button>
@@ -244,8 +303,9 @@ ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'tex
 <h2>${h(t.cancelTitle)}</h2>
 <form method="post" action="${h(input.basePath)}/afmelden">
 <input type="hidden" name="language" value="${lang}">
+${guardField(input.guard)}
 ${confirmError ? `<p class="error" id="confirm-error">${h(confirmError)}</p>` : ''}
-<div class="check"><input type="checkbox" id="confirm" name="confirm" value="ja" required${confirmError ? ' aria-invalid="true" aria-describedby="confirm-error"' : ''}> <label for="confirm">${h(t.cancelConfirm)}</label></div>
+${checkbox({ name: 'confirm', label: t.cancelConfirm, required: true, error: Boolean(confirmError) })}
 <button type="submit">${h(t.cancelButton)}</button>
 </form>`
     : '';
@@ -269,10 +329,48 @@ ${forms}`,
   });
 }
 
-export function messagePage(input: { lang: Language; title: string; text: string }): string {
+export function messagePage(input: {
+  lang: Language;
+  title: string;
+  text: string;
+  /** Offers the "send me my link again" page (where a link was lost or did not work). */
+  resend?: boolean;
+}): string {
+  const t = texts[input.lang];
+  const resend = input.resend
+    ? `<p class="links"><a href="${RESEND_PATH}?lang=${input.lang}">${h(t.resendLink)}</a></p>`
+    : '';
   return layout({
     lang: input.lang,
     title: input.title,
-    body: `<h1>${h(input.title)}</h1><p>${h(input.text)}</p>`,
+    body: `<h1>${h(input.title)}</h1><p>${h(input.text)}</p>${resend}`,
+  });
+}
+
+/** Where a person asks for their manage link again. */
+export const RESEND_PATH = '/aanmelding/link-opnieuw';
+
+export function resendPage(input: {
+  lang: Language;
+  guard: FormGuard;
+  values: FormValues;
+  errors: Record<string, string>;
+}): string {
+  const { lang, errors } = input;
+  const t = texts[lang];
+  const summary = errorSummary(t, errors, 'email');
+  return layout({
+    lang,
+    title: t.resendTitle,
+    switchHref: `${RESEND_PATH}?lang=${lang === 'nl' ? 'en' : 'nl'}`,
+    body: `<h1>${h(t.resendTitle)}</h1>
+<p>${h(t.resendIntro)}</p>
+${summary}
+<form method="post" action="${RESEND_PATH}" novalidate>
+<input type="hidden" name="language" value="${lang}">
+${guardField(input.guard)}
+${field(t, { name: 'email', label: t.email, type: 'email', required: true, value: input.values.email, errors, autocomplete: 'email' })}
+<button type="submit">${h(t.resendSubmit)}</button>
+</form>`,
   });
 }

@@ -7,7 +7,11 @@ import { eraseByEmail } from './erasure.service.ts';
 
 export function erasureRoutes(
   fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
+  {
+    ctx,
+    admin,
+    digestKey,
+  }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler; digestKey: Buffer | undefined },
 ) {
   fastify.withTypeProvider<ZodTypeProvider>().post(
     '/admin/erasures',
@@ -19,9 +23,10 @@ export function erasureRoutes(
         summary: 'Erase a person’s personal data',
         description:
           'Anonymises every registration of the email address (name, address, organisation, needs, manage link) ' +
-          'and announces registration.attendee.erased for each, so the other services erase theirs. A seat for ' +
-          'a meeting still to come is given up and the next in line promoted. Erasing an unknown address ' +
-          'erases nothing and is not an error.',
+          'and announces registration.attendee.erased for each, so the other services erase theirs and the ' +
+          'registration’s events are purged from the event stream; then registration.person.erased, so that ' +
+          'deal-tracking removes the person as a deal contact. A seat for a meeting still to come is given up ' +
+          'and the next in line promoted. Erasing an unknown address erases no registration and is not an error.',
         body: z
           .object({ email: z.email().max(254) })
           .meta({ example: { email: 'sanne.devries@example.org' } }),
@@ -33,6 +38,6 @@ export function erasureRoutes(
         },
       },
     },
-    async (request) => ({ erasedRegistrationIds: await eraseByEmail(ctx, request.body.email) }),
+    async (request) => ({ erasedRegistrationIds: await eraseByEmail(ctx, request.body.email, digestKey) }),
   );
 }

@@ -1,5 +1,6 @@
-import { attendeeErased } from '@citydeals/contracts';
+import { attendeeErased, personErased } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
+import { emailDigest } from '@citydeals/service-kit';
 import { sql } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
@@ -56,13 +57,32 @@ async function eraseRegistration(
   });
 }
 
-/** Erases every registration of an address; each in its own short transaction. */
-export async function eraseByEmail(ctx: ServiceContext, email: string): Promise<string[]> {
+/**
+ * Erases every registration of an address, each in its own short transaction, then announces the person's
+ * erasure (by the keyed digest of the address, never the address) so that the other services erase what
+ * they hold about them, registrations or not. A request that fails half-way is repeated by the caller:
+ * what was erased stays erased, and the announcement comes once everything is.
+ */
+export async function eraseByEmail(
+  ctx: ServiceContext,
+  email: string,
+  digestKey: Buffer | undefined,
+): Promise<string[]> {
   const found = await findRegistrationsByEmailKey(ctx.db, emailKey(email));
   const erased: string[] = [];
   for (const r of found) {
     if (await eraseRegistration(ctx, r.id, r.meeting_id)) erased.push(r.id);
   }
+  const erasureId = ctx.newId();
+  await ctx.db.transaction().execute((trx) =>
+    enqueueEvent(trx, personErased, {
+      id: ctx.newId(),
+      time: ctx.clock.now(),
+      source: EVENT_SOURCE,
+      subject: erasureId,
+      data: { erasureId, version: 1, emailDigest: emailDigest(email, digestKey), registrationIds: erased },
+    }),
+  );
   return erased;
 }
 

@@ -1,4 +1,4 @@
-import { attendeeRegistered, attendeeWaitlisted } from '@citydeals/contracts';
+import { attendeeRegistered, attendeeWaitlisted, natsSubjectOf } from '@citydeals/contracts';
 import { prepared } from '@citydeals/db';
 import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database, RegistrationStatusColumn, RegistrationTable } from '../db/database.ts';
@@ -149,8 +149,9 @@ export async function insertRegistrationsWithSeats(
     announced as (
       insert into outbox (event_id, subject, payload)
       select d.event_id,
+        -- Per registration, as natsSubjectOf names events with personal data.
         case when d.status = 'confirmed' then ${attendeeRegistered.subject}::text
-          else ${attendeeWaitlisted.subject}::text end,
+          else ${attendeeWaitlisted.subject}::text end || '.' || d.id::text,
         (case when d.status = 'confirmed' then d.confirmed_payload
           else d.waitlisted_before || d.position || d.waitlisted_after end)::json
       from decided d order by d.i
@@ -199,8 +200,8 @@ async function insertRegistrationWithSeat(
     announced as (
       insert into outbox (event_id, subject, payload)
       select ${events.eventId}::uuid,
-        case when d.status = 'confirmed' then ${attendeeRegistered.subject}::text
-          else ${attendeeWaitlisted.subject}::text end,
+        case when d.status = 'confirmed' then ${natsSubjectOf(attendeeRegistered, row.id)}::text
+          else ${natsSubjectOf(attendeeWaitlisted, row.id)}::text end,
         (case when d.status = 'confirmed' then ${events.confirmed.payload}::text
           else ${events.waitlisted.payloadBeforePosition}::text || d.position
             || ${events.waitlisted.payloadAfterPosition}::text end)::json
@@ -233,14 +234,18 @@ export function findLiveRegistrationByEmail(db: Kysely<Database>, meetingId: str
     .executeTakeFirst();
 }
 
-/** The waitlist in serving order. */
-export function listWaitlist(db: Kysely<Database>, meetingId: string) {
+/**
+ * The first `limit` of the waitlist in serving order. Bounded by the seats there are to give: reading the
+ * whole waitlist made every cancellation slower the longer people queued.
+ */
+export function listWaitlistHead(db: Kysely<Database>, meetingId: string, limit: number) {
   return db
     .selectFrom('registration')
     .selectAll()
     .where('meeting_id', '=', meetingId)
     .where('status', '=', 'waitlisted')
     .orderBy('seq')
+    .limit(limit)
     .execute();
 }
 

@@ -4,7 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
+import { requestManageLinks } from './manage-link.service.ts';
 import {
+  manageLinkRequestBody,
   ownRegistrationSchema,
   registerBody,
   registrationResultSchema,
@@ -33,20 +35,48 @@ export function registrationRoutes(fastify: FastifyInstance, { ctx }: { ctx: Ser
         summary: 'Register for a published meeting',
         description:
           'Answers 201 with `confirmed` or `waitlisted` (with position) and a secret manage link. The same email ' +
-          'again for the same meeting answers 200 with the existing registration and no link (it was mailed). ' +
-          'Cancelled or closed meetings answer 409.',
+          'again for the same meeting answers 200 with `existing: true` and nothing about that registration; ' +
+          'a fresh manage link is mailed to the address instead (a few times an hour at most). Cancelled or ' +
+          'closed meetings, and a full meeting with a full waitlist, answer 409; more registrations than the ' +
+          'hourly budgets allow (per client address and meeting, per email address) answer 429. This API ' +
+          'asks for no proof of work (integrations use it); the budgets and the rate limit brake it instead.',
         params: meetingIdParams,
         body: registerBody,
         response: {
           201: registrationResultSchema,
           200: registrationResultSchema,
-          ...problemResponses(400, 404, 409, 413),
+          ...problemResponses(400, 404, 409, 413, 429),
         },
       },
     },
     async (request, reply) => {
-      const result = await register(ctx, request.params.id, request.body);
+      const result = await register(ctx, request.params.id, request.body, { client: request.ip });
       return reply.status(result.existing ? 200 : 201).send(result);
+    },
+  );
+
+  app.post(
+    '/registrations/manage-links',
+    {
+      bodyLimit: REGISTRATION_BODY_LIMIT,
+      schema: {
+        tags: ['self-service'],
+        summary: 'Send me my link again',
+        description:
+          'Every live registration of the address for a meeting still to come gets a new manage link, mailed to ' +
+          'the address; the old links stop working. Answers 202 whether or not the address is registered. At ' +
+          'most a few mails an hour go to one address; too many requests from one client answer 429.',
+        security: [],
+        body: manageLinkRequestBody,
+        response: {
+          202: z.object({ status: z.literal('accepted') }).meta({ example: { status: 'accepted' } }),
+          ...problemResponses(400, 413, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      await requestManageLinks(ctx, request.body.email, { client: request.ip });
+      return reply.status(202).send({ status: 'accepted' as const });
     },
   );
 

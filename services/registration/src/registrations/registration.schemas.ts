@@ -38,15 +38,20 @@ export type RegisterInput = z.output<typeof registerBody>;
 
 export const registrationResultSchema = z
   .object({
-    registrationId: z.uuid(),
+    registrationId: z.uuid().nullable().describe('Null when the address was already registered'),
     meetingId: z.uuid(),
-    status: registrationStatusSchema,
+    status: registrationStatusSchema.nullable().describe('Null when the address was already registered'),
     position: z.int().nullable().describe('Place on the waitlist; null unless waitlisted'),
     manageUrl: z
       .string()
       .nullable()
       .describe('Secret link to view, change or cancel; only given when the registration is new'),
-    existing: z.boolean().describe('True when this email was already registered for the meeting'),
+    existing: z
+      .boolean()
+      .describe(
+        'True when this email was already registered for the meeting: the answer then says nothing about that ' +
+          'registration, and a fresh manage link is mailed to the address',
+      ),
   })
   .meta({
     example: {
@@ -59,6 +64,10 @@ export const registrationResultSchema = z
     },
   });
 export type RegistrationResult = z.output<typeof registrationResultSchema>;
+
+export const manageLinkRequestBody = z
+  .object({ email: z.email().max(254).describe('The address the registrations were made with') })
+  .meta({ example: { email: 'sanne.devries@example.org' } });
 
 export const tokenParams = z.object({
   token: z

@@ -2,6 +2,9 @@ import {
   type AttendeeSnapshot,
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeMarkedNoShow,
+  attendeeNeedsChanged,
+  attendeeNeedsFields,
   attendeePromoted,
   attendeeRegistered,
   attendeeWaitlisted,
@@ -12,8 +15,9 @@ import {
 import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { Kysely, Transaction, Updateable } from 'kysely';
+import { budgetKeys, spendBudgets } from '../abuse/budget.repository.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
-import type { Database, RegistrationStatusColumn, RegistrationTable } from '../db/database.ts';
+import type { Database, RegistrationTable } from '../db/database.ts';
 import { dealExists } from '../deals/deal.repository.ts';
 import {
   adjustSeatCounters,
@@ -21,8 +25,10 @@ import {
   lockedSeatCounters,
   lockMeeting,
   type MeetingRow,
+  meetingSeatCounters,
 } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
+import { mailLinkToRegisteredAgain } from './manage-link.service.ts';
 import { hashManageToken, manageUrl, manageUrlWithoutToken, newManageToken } from './manage-token.ts';
 import {
   findLiveRegistrationByEmail,
@@ -30,7 +36,7 @@ import {
   findRegistration,
   findRegistrationByTokenHash,
   listRegistrations,
-  listWaitlist,
+  listWaitlistHead,
   lockRegistration,
   type NewRegistration,
   type RegistrationFilter,
@@ -104,19 +110,65 @@ const windowProblems = {
     ),
 };
 
-async function liveRegistrationAnswer(
+/**
+ * The answer when the address already has a live registration for the meeting: nothing about it (not its id,
+ * status or waitlist place), while the person at the address gets a fresh link by mail.
+ */
+async function alreadyRegisteredAnswer(
   ctx: ServiceContext,
   meetingId: string,
-  live: { id: string; status: RegistrationStatusColumn; seq: number },
+  liveId: string,
+  key: string,
 ): Promise<RegistrationResult> {
-  return {
-    registrationId: live.id,
-    meetingId,
-    status: live.status,
-    position: live.status === 'waitlisted' ? await waitlistPositionOf(ctx.db, meetingId, live.seq) : null,
-    manageUrl: null,
-    existing: true,
-  };
+  await mailLinkToRegisteredAgain(ctx, liveId, key);
+  return { registrationId: null, meetingId, status: null, position: null, manageUrl: null, existing: true };
+}
+
+const waitlistFull = () =>
+  new HttpProblem(409, 'waitlist-full', 'Waitlist full', 'this meeting is full and so is its waitlist');
+const overBudget = () =>
+  new HttpProblem(
+    429,
+    'registration-budget',
+    'Too many registrations',
+    'too many registrations from this address or for this email address in the last hour; try again later',
+  );
+
+/**
+ * The brakes on public registration, applied once a request is known to be a new registration for an open
+ * meeting (so a refused request of another kind writes nothing): a bounded waitlist, and hourly budgets per
+ * client address in this meeting and per email address. The waitlist is read just before the seat decision,
+ * so registrations arriving together may pass it by as many as arrive at once.
+ */
+async function admitRegistration(
+  ctx: ServiceContext,
+  meetingId: string,
+  key: string,
+  client: string | undefined,
+): Promise<void> {
+  const limits = ctx.limits;
+  if (!limits) return;
+  if (limits.waitlistLimit > 0) {
+    const counters = await meetingSeatCounters(ctx.db, meetingId);
+    if (
+      counters &&
+      counters.seats_taken >= counters.capacity &&
+      counters.waitlist_length >= limits.waitlistLimit
+    ) {
+      throw waitlistFull();
+    }
+  }
+  const budgets = [];
+  if (client && limits.registrationsPerClientPerHour > 0) {
+    budgets.push({
+      key: budgetKeys.clientInMeeting(meetingId, client),
+      limit: limits.registrationsPerClientPerHour,
+    });
+  }
+  if (limits.registrationsPerAddressPerHour > 0) {
+    budgets.push({ key: budgetKeys.registrationsTo(key), limit: limits.registrationsPerAddressPerHour });
+  }
+  if (!(await spendBudgets(ctx.db, budgets, ctx.clock.now()))) throw overBudget();
 }
 
 const isLiveEmailViolation = (err: unknown) =>
@@ -161,11 +213,13 @@ export async function register(
   ctx: ServiceContext,
   meetingId: string,
   input: RegisterInput,
+  origin: { client?: string } = {},
 ): Promise<RegistrationResult> {
   if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
   const key = emailKey(input.email);
+  let admitted = false;
   for (let attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt += 1) {
     const now = ctx.clock.now();
     let meeting = openMeetings.get(meetingId);
@@ -173,13 +227,7 @@ export async function register(
       openMeetings.delete(meetingId);
       meeting = await findMeetingWithLiveRegistration(ctx.db, meetingId, key);
       if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
-      if (meeting.live_id !== null && meeting.live_status !== null && meeting.live_seq !== null) {
-        return liveRegistrationAnswer(ctx, meetingId, {
-          id: meeting.live_id,
-          status: meeting.live_status,
-          seq: meeting.live_seq,
-        });
-      }
+      if (meeting.live_id !== null) return alreadyRegisteredAnswer(ctx, meetingId, meeting.live_id, key);
       const window = windowOf(meeting, now);
       if (window === 'cancelled') throw windowProblems.cancelled();
       if (window === 'not_yet_open') throw windowProblems.not_yet_open(meeting.registration_opens_at);
@@ -188,6 +236,10 @@ export async function register(
       openMeetings.set(meetingId, meeting);
     }
 
+    if (!admitted) {
+      await admitRegistration(ctx, meetingId, key, origin.client);
+      admitted = true;
+    }
     const token = newManageToken();
     const row: NewRegistration = {
       id: ctx.newId(),
@@ -217,7 +269,7 @@ export async function register(
     } catch (err) {
       if (!isLiveEmailViolation(err)) throw err;
       const live = await findLiveRegistrationByEmail(ctx.db, meetingId, key);
-      if (live) return liveRegistrationAnswer(ctx, meetingId, live);
+      if (live) return alreadyRegisteredAnswer(ctx, meetingId, live.id, key);
       continue;
     }
     if (!decision) {
@@ -322,7 +374,7 @@ export async function promoteFromWaitlist(
   if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
   const counters = await lockedSeatCounters(trx, meeting.id);
   if (counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity) return [];
-  const waitlist = await listWaitlist(trx, meeting.id);
+  const waitlist = await listWaitlistHead(trx, meeting.id, meeting.capacity - counters.seatsTaken);
   const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counters.seatsTaken, waitlist });
   await adjustSeatCounters(trx, meeting.id, {
     seatsTaken: chosen.length,
@@ -433,22 +485,31 @@ export async function checkIn(ctx: ServiceContext, registrationId: string): Prom
   return getAdminRegistration(ctx, registrationId);
 }
 
-/**
- * Door bookkeeping only; the contracts have no event for it, so the version grows (it is a change) and
- * consumers simply see a gap before the next event.
- */
 export async function markNoShow(ctx: ServiceContext, registrationId: string): Promise<AdminRegistration> {
   await ctx.db.transaction().execute(async (trx) => {
     const { meeting, registration } = await lockBoth(trx, registrationId);
+    if (registration.erased_at) refuse({ ok: false, reason: 'an erased registration cannot be marked' });
     const transition = noShowTransition(registration.status, meeting.starts_at, ctx.clock.now());
     refuse(transition);
     if (!transition.changed) return;
     const now = ctx.clock.now();
-    await changeRegistration(trx, registration, {
+    const row = await changeRegistration(trx, registration, {
       status: 'no_show',
       version: registration.version + 1,
       no_show_at: now,
       updated_at: now,
+    });
+    await enqueueEvent(trx, attendeeMarkedNoShow, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: {
+        ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
+        status: 'no_show',
+        position: null,
+        markedAt: now.toISOString(),
+      },
     });
   });
   return getAdminRegistration(ctx, registrationId);
@@ -491,7 +552,7 @@ export async function viewOwnRegistration(ctx: ServiceContext, token: string): P
   };
 }
 
-/** Needs and consents are not in any event (mails do not use them), so this publishes nothing. */
+/** Publishes the needs and consents after the change, for systems that cater for or seat attendees. */
 export async function updateOwnNeeds(
   ctx: ServiceContext,
   token: string,
@@ -500,8 +561,15 @@ export async function updateOwnNeeds(
   const found = await byToken(ctx, token);
   await ctx.db.transaction().execute(async (trx) => {
     const row = (await lockRegistration(trx, found.id))!;
-    if (row.status === 'cancelled')
-      refuse({ ok: false, reason: 'a cancelled registration cannot be changed' });
+    const { status } = row;
+    if (status === 'cancelled') {
+      throw new HttpProblem(
+        409,
+        'invalid-status',
+        'Not possible in this status',
+        'a cancelled registration cannot be changed',
+      );
+    }
     const next = {
       dietary_needs: input.dietaryNeeds === undefined ? row.dietary_needs : input.dietaryNeeds || null,
       accessibility_needs:
@@ -509,9 +577,35 @@ export async function updateOwnNeeds(
       consent_photo: input.consents?.photo ?? row.consent_photo,
       consent_attendee_list: input.consents?.attendeeList ?? row.consent_attendee_list,
     };
-    const unchanged = (Object.keys(next) as (keyof typeof next)[]).every((k) => next[k] === row[k]);
-    if (unchanged) return;
-    await updateRegistration(trx, row.id, { ...next, version: row.version + 1, updated_at: ctx.clock.now() });
+    const changed = {
+      dietaryNeeds: next.dietary_needs !== row.dietary_needs,
+      accessibilityNeeds: next.accessibility_needs !== row.accessibility_needs,
+      consents:
+        next.consent_photo !== row.consent_photo || next.consent_attendee_list !== row.consent_attendee_list,
+    };
+    const changedFields = attendeeNeedsFields.filter((field) => changed[field]);
+    if (changedFields.length === 0) return;
+    const now = ctx.clock.now();
+    const updated = await updateRegistration(trx, row.id, {
+      ...next,
+      version: row.version + 1,
+      updated_at: now,
+    });
+    await enqueueEvent(trx, attendeeNeedsChanged, {
+      id: ctx.newId(),
+      time: now,
+      source: EVENT_SOURCE,
+      subject: row.id,
+      data: {
+        ...attendeeSnapshot(updated, manageUrlWithoutToken(ctx.publicBaseUrl)),
+        status,
+        position: status === 'waitlisted' ? await waitlistPositionOf(trx, row.meeting_id, row.seq) : null,
+        dietaryNeeds: updated.dietary_needs,
+        accessibilityNeeds: updated.accessibility_needs,
+        consents: { photo: updated.consent_photo, attendeeList: updated.consent_attendee_list },
+        changedFields,
+      },
+    });
   });
   return viewOwnRegistration(ctx, token);
 }

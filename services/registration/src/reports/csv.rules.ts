@@ -9,18 +9,22 @@ export const CSV_SEPARATOR = ';';
 const BOM = '\uFEFF';
 
 /**
- * Quotes when the value holds the separator, a quote, a line break or edge spaces, doubling inner quotes.
- * Text that Excel would run as a formula (=, +, -, @, tab, CR first) gets a leading apostrophe: an attendee
- * list is user input and must not execute when opened.
+ * Characters a spreadsheet may read as the start of a formula, including their full-width forms (some
+ * locales fold those to ASCII). Checked after any leading spaces and quotes too: a program that trims the
+ * field, or reads it with another separator or quote character, would otherwise see the formula.
+ */
+const FORMULA_START = /^[\s"'\u3000]*[=+\-@\t\r\n\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * Every field is quoted, so no separator a locale chooses (`;`, `,`, tab) splits it, and inner quotes are
+ * doubled. Text that could run as a formula gets a leading apostrophe: an attendee list is user input and must
+ * not execute when opened.
  */
 export function csvField(value: CsvValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'boolean') return value ? 'ja' : 'nee';
-  if (typeof value === 'number') return String(value);
-  let text = value;
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  if (/[;"\r\n]/.test(text) || text !== text.trim()) return `"${text.replaceAll('"', '""')}"`;
-  return text;
+  if (value === null || value === undefined) return '""';
+  let text = typeof value === 'boolean' ? (value ? 'ja' : 'nee') : String(value);
+  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
+  return `"${text.replaceAll('"', '""')}"`;
 }
 
 export function toCsv(header: readonly string[], rows: readonly (readonly CsvValue[])[]): string {

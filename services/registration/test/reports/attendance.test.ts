@@ -162,9 +162,9 @@ t.test('as CSV for Excel', async (t) => {
   const lines = res.body.replace(/^\uFEFF/, '').split('\r\n');
   t.equal(
     lines[0],
-    'Deal;Soort;Fase;Bijeenkomsten vertegenwoordigd (van 3);Aanwezigen;2027: bijeenkomsten;2027: personen;2028: bijeenkomsten;2028: personen',
+    '"Deal";"Soort";"Fase";"Bijeenkomsten vertegenwoordigd (van 3)";"Aanwezigen";"2027: bijeenkomsten";"2027: personen";"2028: bijeenkomsten";"2028: personen"',
   );
-  t.equal(lines[1], 'Fietsen voor Iedereen;city_deal;building;3;4;2 van 2;3;1 van 1;1');
+  t.equal(lines[1], '"Fietsen voor Iedereen";"city_deal";"building";"3";"4";"2 van 2";"3";"1 van 1";"1"');
 });
 
 t.test('bad input: a problem naming the field', async (t) => {
