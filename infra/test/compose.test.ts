@@ -258,7 +258,13 @@ t.test('docker-compose.yml', async (t) => {
         published.push(name);
       }
     }
-    t.same([...new Set(published)].sort(), ['deal-tracking', 'mailpit', 'notification', 'registration']);
+    t.same([...new Set(published)].sort(), [
+      'console',
+      'deal-tracking',
+      'mailpit',
+      'notification',
+      'registration',
+    ]);
     t.notOk(services.postgres.ports, 'Postgres is reached inside the compose network only');
     t.notOk(services.nats.ports, 'NATS is reached inside the compose network only');
   });
