@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 
 /** The services' schemas. Fixed names: code and migrations refer to them; only the roles vary. */
-export const SERVICE_SCHEMAS = ['registration', 'deal_tracking', 'notification'] as const;
+export const SERVICE_SCHEMAS = ['registration', 'deal_tracking', 'notification', 'console'] as const;
 export type ServiceSchema = (typeof SERVICE_SCHEMAS)[number];
 
 export interface ServiceRole {
@@ -19,6 +19,7 @@ export const DEFAULT_ROLE_NAMES: Readonly<Record<ServiceSchema, string>> = Objec
   registration: 'registration_svc',
   deal_tracking: 'deal_tracking_svc',
   notification: 'notification_svc',
+  console: 'console_svc',
 });
 
 export const INIT_SQL_PATH = fileURLToPath(new URL('./init.sql', import.meta.url));
@@ -57,7 +58,7 @@ export function renderInitSql(
 }
 
 /**
- * Creates or updates the three roles and schemas in the database `client` is connected to. The client must
+ * Creates or updates the roles and schemas in the database `client` is connected to. The client must
  * be a superuser (or hold CREATEROLE and own the database).
  */
 export async function applyInitSql(client: pg.ClientBase, vars: InitSqlVars): Promise<void> {

@@ -1,6 +1,7 @@
 // Docker cannot run on the machines that run these tests, so docker-compose.yml (and the cluster overlay)
 // is kept right by reading it: the Compose Specification's JSON schema, then the rules this project adds.
 import { spawnSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -257,7 +258,13 @@ t.test('docker-compose.yml', async (t) => {
         published.push(name);
       }
     }
-    t.same([...new Set(published)].sort(), ['deal-tracking', 'mailpit', 'notification', 'registration']);
+    t.same([...new Set(published)].sort(), [
+      'console',
+      'deal-tracking',
+      'mailpit',
+      'notification',
+      'registration',
+    ]);
     t.notOk(services.postgres.ports, 'Postgres is reached inside the compose network only');
     t.notOk(services.nats.ports, 'NATS is reached inside the compose network only');
   });
@@ -271,6 +278,7 @@ t.test('docker-compose.yml', async (t) => {
       t.same(imageProblems(name, service.image), [], `${name} image pinned`);
     }
     t.same(Object.keys(raw.services).sort(), [
+      'console',
       'deal-tracking',
       'mailpit',
       'nats',
@@ -383,6 +391,41 @@ t.test('docker-compose.yml', async (t) => {
     }
     t.equal(roles.size, 3, 'three distinct roles');
     t.same([...dockerfiles], [join(root, 'Dockerfile')], 'one Dockerfile at the root for all three');
+  });
+
+  t.test('the console: own role, its signing key matches the services’ public key, no NATS', async (t) => {
+    const console = services.console as Dict;
+    const env = environment(console);
+    const pgEnv = environment(services.postgres);
+    const url = new URL(env.DATABASE_URL!);
+    t.equal(decodeURIComponent(url.username), pgEnv.CONSOLE_DB_ROLE, 'logs in as its own role');
+    t.equal(decodeURIComponent(url.password), pgEnv.CONSOLE_DB_PASSWORD);
+    t.match(
+      readFileSync(join(root, 'infra/postgres/initdb/10-citydeals-roles.sh'), 'utf8'),
+      'CONSOLE_DB_PASSWORD',
+    );
+    t.equal(env.PORT, '3004');
+    t.equal(console.build.args.SERVICE, 'console');
+    t.match(console.healthcheck.test.join(' '), /\/health\/ready/);
+    t.equal(console.depends_on?.postgres?.condition, 'service_healthy');
+    t.notOk(env.NATS_URL, 'the console consumes no events in this slice');
+    const derived = createPublicKey(
+      createPrivateKey({
+        key: Buffer.from(env.CONSOLE_SIGNING_KEY!, 'base64'),
+        format: 'der',
+        type: 'pkcs8',
+      }),
+    )
+      .export({ type: 'spki', format: 'der' })
+      .toString('base64');
+    for (const name of Object.keys(APP_SERVICES)) {
+      t.equal(
+        environment(services[name]).STAFF_TOKEN_PUBLIC_KEY,
+        derived,
+        `${name} verifies the console's tokens`,
+      );
+      t.match(env[`${name.toUpperCase().replace('-', '_')}_URL`], new RegExp(`^http://${name}:\\d+$`));
+    }
   });
 
   t.test('bind mounts point at files that exist', async (t) => {

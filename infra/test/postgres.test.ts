@@ -57,6 +57,7 @@ t.test('renderInitSql quoting', async (t) => {
     registration: { role: 'r', password: 'p' },
     deal_tracking: { role: 'd', password: 'p' },
     notification: { role: 'n', password: 'p' },
+    console: { role: 'c', password: 'p' },
   };
   t.throws(
     () => renderInitSql({ ...ok, notification: { role: 'x'.repeat(64), password: 'p' } }),
@@ -80,6 +81,7 @@ t.test('each service role is confined to its own schema', async (t) => {
     registration: { role: `infra_${runId}_Registration "svc"`, password: `it's a \\ "test"; --` },
     deal_tracking: { role: `infra_${runId}_deal_tracking`, password: 'p-deal' },
     notification: { role: `infra_${runId}_notification`, password: 'p-notification' },
+    console: { role: `infra_${runId}_console`, password: 'p-console' },
   };
   const roles = SERVICE_SCHEMAS.map((schema) => vars[schema].role);
 
@@ -203,6 +205,8 @@ t.test('each service role is confined to its own schema', async (t) => {
           DEAL_TRACKING_DB_PASSWORD: vars.deal_tracking.password,
           NOTIFICATION_DB_ROLE: vars.notification.role,
           NOTIFICATION_DB_PASSWORD: vars.notification.password,
+          CONSOLE_DB_ROLE: vars.console.role,
+          CONSOLE_DB_PASSWORD: vars.console.password,
         },
       });
       t.equal(run.status, 0, 'script succeeds', { stderr: run.stderr });

@@ -15,4 +15,6 @@ psql -v ON_ERROR_STOP=1 --no-psqlrc --no-password --quiet --output /dev/null \
   -v deal_tracking_password="${DEAL_TRACKING_DB_PASSWORD:?DEAL_TRACKING_DB_PASSWORD must be set}" \
   -v notification_role="${NOTIFICATION_DB_ROLE:-notification_svc}" \
   -v notification_password="${NOTIFICATION_DB_PASSWORD:?NOTIFICATION_DB_PASSWORD must be set}" \
+  -v console_role="${CONSOLE_DB_ROLE:-console_svc}" \
+  -v console_password="${CONSOLE_DB_PASSWORD:?CONSOLE_DB_PASSWORD must be set}" \
   -f "${CITYDEALS_INIT_SQL:-/infra/postgres/init.sql}"

@@ -27,6 +27,7 @@ const configSchema = z.object({
   REGISTRATION_PORT: optionalPort,
   DEAL_TRACKING_PORT: optionalPort,
   NOTIFICATION_PORT: optionalPort,
+  CONSOLE_PORT: optionalPort,
   LOG_LEVEL: optionalString.pipe(
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('warn'),
   ),

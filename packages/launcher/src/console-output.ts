@@ -41,6 +41,8 @@ export interface SummaryInput {
   services: readonly { definition: ServiceDefinition; port: number }[];
   mail: { dir: string } | { smtp: string };
   adminKey: { key: string; source: 'env' | 'created' | 'reused'; file?: string };
+  /** The console's first beheerder; absent when no console runs. */
+  consoleAdmin?: { email: string; password?: string; source: 'created' | 'reused'; file: string };
   startedInMs: number;
 }
 
@@ -61,6 +63,15 @@ export function summary(input: SummaryInput): string {
     'dir' in input.mail
       ? `${displayPath(input.mail.dir)}  (every mail the system sends lands here as an .eml file)`
       : `sent through ${redact(input.mail.smtp)}`;
+  const admin = input.consoleAdmin;
+  const consoleLogin = admin
+    ? [
+        `  ${'Console login'.padEnd(15)} ${admin.email} / ${admin.password ?? '(made elsewhere; not known here)'}` +
+          (admin.password
+            ? `  (${admin.source === 'created' ? 'new, ' : ''}kept in ${displayPath(admin.file)})`
+            : ''),
+      ]
+    : [];
   return [
     '',
     `City Deals is running (ready in ${(input.startedInMs / 1000).toFixed(1)} s). Press Ctrl-C to stop.`,
@@ -69,6 +80,7 @@ export function summary(input: SummaryInput): string {
     `  ${'API documents'.padEnd(15)} <service URL>/openapi.json`,
     `  ${'Mail folder'.padEnd(15)} ${mail}`,
     `  ${'Admin key'.padEnd(15)} ${shownKey}${keyNote}`,
+    ...consoleLogin,
     '',
     '  Try an admin call (lists events a service could not process; empty is good):',
     `    curl -H "Authorization: Bearer ${curlKey}" ${first}/admin/dead-letters`,

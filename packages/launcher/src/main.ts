@@ -5,6 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveAdminKey } from './admin-key.ts';
 import { type LauncherConfig, loadLauncherConfig } from './config.ts';
+import { ensureConsoleAdmin } from './console-admin.ts';
 import { childPrinter, displayPath, done, failed, info, summary, warn } from './console-output.ts';
 import { type DevSecrets, loadOrCreateDevSecrets } from './dev-secrets.ts';
 import { describeExit, type ManagedProcess, runningProcesses } from './managed-process.ts';
@@ -110,7 +111,7 @@ class Launcher {
     const mailDir = join(config.CITYDEALS_DATA_DIR, 'mail');
     if (!config.SMTP_URL) await mkdir(mailDir, { recursive: true });
 
-    const ports = [];
+    const ports: { definition: ServiceDefinition; port: number }[] = [];
     for (const definition of SERVICES) {
       const choice = await choosePort(
         config[definition.portVariable],
@@ -120,6 +121,14 @@ class Launcher {
       if (choice.note) warn(`${definition.dir}: ${choice.note}`);
       ports.push({ definition, port: choice.port });
     }
+
+    const urlOf = (dir: ServiceDefinition['dir']) =>
+      publicBaseUrl(ports.find((p) => p.definition.dir === dir)!.port);
+    const serviceUrls = {
+      registration: urlOf('registration'),
+      dealTracking: urlOf('deal-tracking'),
+      notification: urlOf('notification'),
+    };
 
     t = performance.now();
     info(`starting ${SERVICES.map((s) => s.dir).join(', ')}…`);
@@ -140,6 +149,8 @@ class Launcher {
           personDigestKey: secrets.personDigestKey,
           apiKeyPepper: secrets.apiKeyPepper,
           eventNamespace,
+          staffTokenKeys: secrets.staffTokenKeys,
+          serviceUrls,
         });
         const proc = startService(definition, env, childPrinter(definition.dir));
         const running: RunningService = { definition, port, env, process: proc, crashes: [] };
@@ -150,6 +161,9 @@ class Launcher {
       }),
     );
     if (this.#stopping()) return;
+    const consoleService = this.#services.find((s) => s.definition.dir === 'console')!;
+    const consoleAdmin = await ensureConsoleAdmin(config.CITYDEALS_DATA_DIR, consoleService.env);
+    if (this.#stopping()) return;
 
     this.#phase = 'running';
     process.stdout.write(
@@ -157,6 +171,7 @@ class Launcher {
         services: ports,
         mail: config.SMTP_URL ? { smtp: config.SMTP_URL } : { dir: mailDir },
         adminKey,
+        consoleAdmin,
         startedInMs: performance.now() - began,
       })}\n`,
     );

@@ -13,7 +13,7 @@ import {
   type ServiceSchema,
 } from '@citydeals/infra/postgres';
 import pg from 'pg';
-import type { DevSecrets } from './dev-secrets.ts';
+import type { CompleteDevSecrets } from './dev-secrets.ts';
 import { describeExit, type ManagedProcess, startManagedProcess } from './managed-process.ts';
 import { freePort, LOCALHOST } from './ports.ts';
 
@@ -70,7 +70,7 @@ export async function useExternalPostgres(databaseUrl: string): Promise<Postgres
  */
 export async function startEmbeddedPostgres(
   dataDir: string,
-  secrets: DevSecrets,
+  secrets: CompleteDevSecrets,
   onLine?: (line: string) => void,
   /** A restart keeps the port the services were given. */
   port?: number,
@@ -123,7 +123,10 @@ export async function startEmbeddedPostgres(
   }
 }
 
-async function prepareDatabase(port: number, secrets: DevSecrets): Promise<Record<ServiceSchema, string>> {
+async function prepareDatabase(
+  port: number,
+  secrets: CompleteDevSecrets,
+): Promise<Record<ServiceSchema, string>> {
   const connect = async (database: string) => {
     const client = new pg.Client({
       host: LOCALHOST,

@@ -8,12 +8,12 @@ import { LOCALHOST } from './ports.ts';
 
 export interface ServiceDefinition {
   /** Folder under services/, and the name on the console. */
-  readonly dir: 'registration' | 'deal-tracking' | 'notification';
+  readonly dir: 'registration' | 'deal-tracking' | 'notification' | 'console';
   /** Its schema, database role and NATS user. */
   readonly schema: ServiceSchema;
   readonly title: string;
   readonly defaultPort: number;
-  readonly portVariable: 'REGISTRATION_PORT' | 'DEAL_TRACKING_PORT' | 'NOTIFICATION_PORT';
+  readonly portVariable: 'REGISTRATION_PORT' | 'DEAL_TRACKING_PORT' | 'NOTIFICATION_PORT' | 'CONSOLE_PORT';
 }
 
 export const SERVICES: readonly ServiceDefinition[] = Object.freeze([
@@ -38,6 +38,13 @@ export const SERVICES: readonly ServiceDefinition[] = Object.freeze([
     defaultPort: 3003,
     portVariable: 'NOTIFICATION_PORT',
   },
+  {
+    dir: 'console',
+    schema: 'console',
+    title: 'Console',
+    defaultPort: 3004,
+    portVariable: 'CONSOLE_PORT',
+  },
 ]);
 
 export interface ServiceEnvInput {
@@ -58,6 +65,10 @@ export interface ServiceEnvInput {
   apiKeyPepper?: string | undefined;
   smtpUrl?: string;
   eventNamespace?: string;
+  /** The console signs staff tokens with the private key; every service verifies them with the public one. */
+  staffTokenKeys?: { privatePem: string; publicPem: string };
+  /** Where the console finds the three services. */
+  serviceUrls?: { registration: string; dealTracking: string; notification: string };
 }
 
 // Launcher-only secrets a service has no business holding: each service gets its own password only.
@@ -106,6 +117,15 @@ export function buildServiceEnv(
     env.WEBHOOK_ALLOWED_HOSTS ??= 'localhost';
     env.WEBHOOK_ALLOWED_CIDRS ??= '127.0.0.0/8,::1/128';
     env.WEBHOOK_ALLOWED_PORTS ??= '*';
+  }
+  if (input.staffTokenKeys) env.STAFF_TOKEN_PUBLIC_KEY = input.staffTokenKeys.publicPem;
+  if (service.dir === 'console') {
+    if (input.staffTokenKeys) env.CONSOLE_SIGNING_KEY = input.staffTokenKeys.privatePem;
+    if (input.serviceUrls) {
+      env.REGISTRATION_URL = input.serviceUrls.registration;
+      env.DEAL_TRACKING_URL = input.serviceUrls.dealTracking;
+      env.NOTIFICATION_URL = input.serviceUrls.notification;
+    }
   }
   return {
     ...env,

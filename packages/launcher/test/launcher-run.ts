@@ -17,6 +17,8 @@ export interface Run {
   pids: number[];
   urls: Record<string, string>;
   adminKey: string;
+  /** The console's first beheerder as the summary prints it. */
+  consoleLogin: { email: string; password: string };
   postgresPort: number;
   startupMs: number;
 }
@@ -38,6 +40,7 @@ export async function startLauncher(t: TestContext, dataDir: string): Promise<Ru
       REGISTRATION_PORT: '0',
       DEAL_TRACKING_PORT: '0',
       NOTIFICATION_PORT: '0',
+      CONSOLE_PORT: '0',
       CITYDEALS_READY_TIMEOUT_MS: '45000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -63,7 +66,7 @@ export async function startLauncher(t: TestContext, dataDir: string): Promise<Ru
   }
   const startupMs = performance.now() - began;
   const urls: Record<string, string> = {};
-  for (const title of ['Registration', 'Deal tracking', 'Notification']) {
+  for (const title of ['Registration', 'Deal tracking', 'Notification', 'Console']) {
     const match = new RegExp(`^  ${title}\\s+(http://127\\.0\\.0\\.1:\\d+)\\s+docs: \\1/docs$`, 'm').exec(
       output,
     );
@@ -74,10 +77,13 @@ export async function startLauncher(t: TestContext, dataDir: string): Promise<Ru
   t.match(output, /openapi\.json/, 'summary names the OpenAPI document');
   const adminKey = summaryDone.exec(output)?.[1] ?? '';
   t.match(output, new RegExp(`Admin key\\s+${adminKey}`), 'summary shows the admin key');
+  const consoleLogin = /Console login\s+(\S+@\S+) \/ (\S+)/.exec(output);
+  t.ok(consoleLogin, 'summary shows the console’s first login');
   const postgresPort = Number(/✓ Postgres \(embedded[^)]*\) on 127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
   return {
     child,
     output: () => output,
+    consoleLogin: { email: consoleLogin?.[1] ?? '', password: consoleLogin?.[2] ?? '' },
     pids: descendants(child.pid!),
     urls,
     adminKey,

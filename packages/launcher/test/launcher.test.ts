@@ -211,6 +211,26 @@ t.test('npm start: start, use, stop with Ctrl-C, start again on the same data', 
   t.equal(withKey.status, 200, 'the printed admin key works on an admin route');
   const withoutKey = await fetch(`${registration}/admin/dead-letters`);
   t.equal(withoutKey.status, 401, 'and the route needs it');
+  const consoleUrl = first.urls.Console!;
+  const loginPage = await fetch(`${consoleUrl}/login`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())?.[1] ?? '';
+  const csrfCookie = loginPage.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const login = await fetch(`${consoleUrl}/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
+    body: new URLSearchParams({ ...first.consoleLogin, _csrf: csrf }).toString(),
+  });
+  t.equal(login.status, 303, 'the printed console login works');
+  const session = login.headers
+    .getSetCookie()
+    .find((c) => c.startsWith('cd_session='))!
+    .split(';')[0]!;
+  const overview = await fetch(`${consoleUrl}/`, { headers: { cookie: session } });
+  t.equal(overview.status, 200, 'and the console reaches the services as that person');
 
   const secrets = JSON.parse(await readFile(join(dataDir, 'dev-secrets.json'), 'utf8'));
   const asRole = async (schema: (typeof SERVICE_SCHEMAS)[number]) => {
@@ -227,10 +247,10 @@ t.test('npm start: start, use, stop with Ctrl-C, start again on the same data', 
   for (const schema of SERVICE_SCHEMAS) {
     const client = await asRole(schema);
     try {
-      await client.query(`SELECT count(*) FROM ${schema}.outbox`);
+      await client.query(`SELECT count(*) FROM ${schema}.kysely_migration`);
       t.pass(`${schema} reads its own schema`);
       for (const other of SERVICE_SCHEMAS.filter((s) => s !== schema)) {
-        const error = await client.query(`SELECT count(*) FROM ${other}.outbox`).then(
+        const error = await client.query(`SELECT count(*) FROM ${other}.kysely_migration`).then(
           () => undefined,
           (e: { code?: string }) => e,
         );
@@ -263,6 +283,7 @@ t.test('npm start: start, use, stop with Ctrl-C, start again on the same data', 
   const postgresLine = /✓ Postgres \(embedded, existing data\) on \S+ — ([\d.]+) s/.exec(second.output());
   t.comment(`embedded Postgres restart: ${postgresLine?.[1]} s`);
   t.equal(second.adminKey, first.adminKey, 'the same admin key');
+  t.same(second.consoleLogin, first.consoleLogin, 'the same console login, made only once');
   const client = new pg.Client({
     host: '127.0.0.1',
     port: second.postgresPort,

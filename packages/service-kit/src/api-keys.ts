@@ -4,6 +4,7 @@ import { type Generated, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import type { Logger } from 'pino';
 import { HttpProblem, problems } from './problem.ts';
+import { authenticateStaff, looksLikeStaffToken } from './staff-token.ts';
 
 export const scopes = ['admin', 'read'] as const;
 export type Scope = (typeof scopes)[number];
@@ -334,6 +335,10 @@ export function requireScope(first: unknown, second?: Scope) {
     const header = request.headers.authorization;
     const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!match) throw problems.unauthorized();
+    if (looksLikeStaffToken(match[1]!)) {
+      await authenticateStaff(request, match[1]!, scope);
+      return;
+    }
     const key = await request.server.apiKeys.verify(match[1]!);
     if (!key)
       throw new HttpProblem(401, 'unauthorized', 'Authentication required', 'the API key is not valid');

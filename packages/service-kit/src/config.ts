@@ -68,6 +68,8 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
       .regex(/^[A-Za-z0-9_-]*$/, 'letters, digits, _ and -')
       .default(''),
     ADMIN_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
+    /** The console's Ed25519 public key (PEM): staff tokens it signs are accepted as the person (docs/console.md). */
+    STAFF_TOKEN_PUBLIC_KEY: optionalString,
     /**
      * Server-side secret of the keyed hash of API keys (`openssl rand -base64 32`). Unset, one is generated
      * and kept in the schema. Changing it invalidates every issued key (configured ones are re-registered).

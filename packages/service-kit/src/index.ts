@@ -14,5 +14,6 @@ export * from './problem.ts';
 export * from './runtime.ts';
 export * from './secret-url.rules.ts';
 export * from './service.ts';
+export * from './staff-token.ts';
 export * from './text-input.rules.ts';
 export * from './tracing.ts';

@@ -8,6 +8,7 @@ import type { RunningService } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { registerOperationsRoutes } from './operations.routes.ts';
 import { type RuntimeOptions, type ServiceRuntime, type ServiceTables, startRuntime } from './runtime.ts';
+import { createStaffTokenVerifier, staffVerifyingKey } from './staff-token.ts';
 import { startTracing } from './tracing.ts';
 
 export interface ServiceDefinition<DB extends ServiceTables, Config extends BaseConfig>
@@ -68,6 +69,12 @@ export async function createService<DB extends ServiceTables, Config extends Bas
         inlineScripts: definition.http.contentSecurity?.inlineScripts ?? [],
       },
     });
+    http.decorate(
+      'staffTokens',
+      config.STAFF_TOKEN_PUBLIC_KEY
+        ? createStaffTokenVerifier(staffVerifyingKey(config.STAFF_TOKEN_PUBLIC_KEY))
+        : null,
+    );
     http.decorate('apiKeys', runtime.apiKeys);
     http.addHook('onSend', recordApiKeyUse(runtime.apiKeys));
     registerOperationsRoutes(http, runtime, () => shuttingDown);

@@ -15,8 +15,10 @@ export function authenticated(scope: Scope) {
   };
 }
 
-/** The API key that made the call, as events and history record it. */
+/** The person (through the console) or the API key that made the call, as events and history record it. */
 export function actorOf(request: FastifyRequest): Actor {
+  const { staff } = request;
+  if (staff) return { type: 'user', id: `staff:${staff.id}`, name: `${staff.name} <${staff.email}>` };
   const id = request.actor ?? 'api-key:unknown';
   return { type: 'api_key', id, name: id.replace(/^api-key:/, '') };
 }

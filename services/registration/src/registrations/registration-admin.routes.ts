@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
+import { doorOrAdmin, meetingOfParams, meetingOfRegistration } from './door-access.ts';
 import { adminListQuery, adminRegistrationSchema, registrationIdParams } from './registration.schemas.ts';
 import {
   cancelRegistration,
@@ -21,16 +22,20 @@ export function registrationAdminRoutes(
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
   const tags = ['registrations (admin)'];
+  const doorForMeeting = doorOrAdmin(ctx, admin, meetingOfParams);
+  const doorForRegistration = doorOrAdmin(ctx, admin, meetingOfRegistration(ctx));
 
   app.get(
     '/admin/meetings/:id/registrations',
     {
-      onRequest: admin,
+      onRequest: doorForMeeting,
       schema: {
         tags,
         security,
         summary: 'List the registrations of a meeting',
-        description: 'In arrival order; filter by status, role, deal or a search text.',
+        description:
+          'In arrival order; filter by status, role, deal or a search text. Also open to a door staff token ' +
+          '(scope `door`) on the day the meeting is held.',
         params: meetingIdParams,
         querystring: adminListQuery,
         response: {
@@ -63,14 +68,15 @@ export function registrationAdminRoutes(
   app.post(
     '/admin/registrations/:id/check-in',
     {
-      onRequest: admin,
+      onRequest: doorForRegistration,
       schema: {
         tags,
         security,
         summary: 'Check an attendee in at the door',
         description:
           'Confirmed (or earlier marked no-show) registrations only; announces registration.attendee.checked_in. ' +
-          'Checking in twice is a no-op.',
+          'Checking in twice is a no-op. Also open to a door staff token (scope `door`) on the day the meeting ' +
+          'is held.',
         params: registrationIdParams,
         response: { 200: adminRegistrationSchema, ...problemResponses(...adminErrors) },
       },

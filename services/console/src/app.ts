@@ -1,0 +1,37 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { loginRoutes } from './accounts/login.routes.ts';
+import { BackendUnavailable } from './backends/services.client.ts';
+import type { ConsoleContext } from './context.ts';
+import { dealRoutes } from './deals/deal.routes.ts';
+import { doorRoutes } from './door/door.routes.ts';
+import { overviewRoutes } from './overview/overview.routes.ts';
+import { pageContext, sessionPlugin } from './sessions/session.plugin.ts';
+import { html } from './web/html.ts';
+import { layout } from './web/layout.ts';
+import { staticRoutes } from './web/static.routes.ts';
+
+export interface AppOptions {
+  ctx: ConsoleContext;
+}
+
+/**
+ * The console's pages as a fastify plugin. The session plugin decorates each request with the person and the
+ * language; each feature then registers its routes, each route declaring its guard.
+ */
+export const app: FastifyPluginAsync<AppOptions> = async (fastify, { ctx }) => {
+  await fastify.register(sessionPlugin, { ctx });
+  fastify.setErrorHandler((error, request, reply) => {
+    if (!(error instanceof BackendUnavailable)) throw error;
+    request.log.warn({ backend: error.backend }, 'service unavailable');
+    const page = pageContext(request);
+    return reply
+      .status(503)
+      .type('text/html; charset=utf-8')
+      .send(layout(page, page.t.forbiddenTitle, html`<p role="alert">${page.t.serviceDown}</p>`));
+  });
+  staticRoutes(fastify);
+  loginRoutes(fastify, { ctx });
+  overviewRoutes(fastify, { ctx });
+  dealRoutes(fastify, { ctx });
+  doorRoutes(fastify, { ctx });
+};

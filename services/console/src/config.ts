@@ -1,0 +1,53 @@
+import { httpUrlSchema } from '@citydeals/contracts';
+import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
+import { z } from 'zod';
+
+const minutes = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(7 * 24 * 60)
+    .default(fallback);
+
+/**
+ * The console shares the services' base variables for HTTP, Postgres and logs. It consumes no events in this
+ * slice, so it reads none of the NATS variables.
+ */
+export const configSchema = baseConfigSchema({ port: 3004, schema: 'console' })
+  .pick({
+    PORT: true,
+    HOST: true,
+    DATABASE_URL: true,
+    DATABASE_SCHEMA: true,
+    DATABASE_POOL_SIZE: true,
+    LOG_LEVEL: true,
+    RATE_LIMIT_PER_MINUTE: true,
+    SHUTDOWN_TIMEOUT_MS: true,
+    // Behind an ingress: the login limit and the audit trail need the person's address, not the proxy's.
+    TRUST_PROXY: true,
+  })
+  .extend({
+    /** Where staff reach the console; an https address makes the session cookie `Secure`. */
+    PUBLIC_BASE_URL: httpUrlSchema.default('http://127.0.0.1:3004'),
+    /** Ed25519 private key (PKCS#8 PEM) that signs the per-call staff tokens; the services hold its public key. */
+    CONSOLE_SIGNING_KEY: z.string().min(1),
+    REGISTRATION_URL: httpUrlSchema.default('http://127.0.0.1:3001'),
+    DEAL_TRACKING_URL: httpUrlSchema.default('http://127.0.0.1:3002'),
+    NOTIFICATION_URL: httpUrlSchema.default('http://127.0.0.1:3003'),
+    /** A session ends this long after its last use. */
+    SESSION_IDLE_MINUTES: minutes(60),
+    /** …and at the latest this long after login, however busy. */
+    SESSION_MAX_MINUTES: minutes(12 * 60),
+    /** Wrong passwords in a row before the account is locked for LOGIN_LOCKOUT_MINUTES. */
+    LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100).default(5),
+    LOGIN_LOCKOUT_MINUTES: minutes(15),
+    /** Login attempts a minute from one address, whatever the account. */
+    LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+  });
+
+export type Config = ReturnType<typeof loadServiceConfig>;
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env) {
+  return loadConfig(configSchema, env);
+}

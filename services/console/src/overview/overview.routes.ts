@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { may } from '../accounts/account.rules.ts';
+import type { ConsoleContext } from '../context.ts';
+import type { DealSummary } from '../deals/deal.views.ts';
+import { phaseChart } from '../deals/deal.views.ts';
+import { nextMeeting } from '../door/door.rules.ts';
+import { guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
+import { backendFailure } from '../web/backend-failure.ts';
+import { html } from '../web/html.ts';
+import { layout } from '../web/layout.ts';
+
+export interface MeetingSummary {
+  id: string;
+  title: string;
+  startsAt: string;
+  endsAt: string;
+  timeZone: string;
+  seats: { capacity: number; confirmed: number; available: number; waitlisted: number };
+}
+
+/** The public meeting list (with seats) and the deal list: two calls, whatever the number of meetings or deals: lists, never one request per item. */
+export function overviewRoutes(app: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+  app.get('/', { schema: { hide: true }, preValidation: guard(ctx, 'session') }, async (request, reply) => {
+    const staff = staffOf(request);
+    if (!may(staff.role, 'view')) return reply.redirect('/door', 303);
+    const page = pageContext(request);
+    const { t } = page;
+    const [meetings, deals] = await Promise.all([
+      ctx.services.call<{ items: MeetingSummary[] }>(staff, 'registration', 'GET', '/meetings'),
+      ctx.services.call<{ items: DealSummary[] }>(staff, 'dealTracking', 'GET', '/deals?limit=500'),
+    ]);
+    if (meetings.status !== 200) return backendFailure(reply, page, meetings.status);
+    if (deals.status !== 200) return backendFailure(reply, page, deals.status);
+    const meeting = nextMeeting(meetings.body.items, ctx.clock.now());
+    const body = html`<section aria-labelledby="next-meeting">
+<h2 id="next-meeting">${t.nextMeeting}</h2>
+${
+  meeting
+    ? html`<p><strong>${meeting.title}</strong>, ${new Date(meeting.startsAt).toLocaleString('nl-NL', { timeZone: meeting.timeZone })}</p>
+<dl class="figures">
+  <div><dt>${t.seats}</dt><dd>${meeting.seats.confirmed} ${t.taken} / ${meeting.seats.capacity}</dd></div>
+  <div><dt>${t.available}</dt><dd>${meeting.seats.available}</dd></div>
+  <div><dt>${t.waitlist}</dt><dd>${meeting.seats.waitlisted}</dd></div>
+</dl>
+<meter min="0" max="${meeting.seats.capacity}" value="${meeting.seats.confirmed}" aria-label="${t.seats}">${meeting.seats.confirmed}</meter>`
+    : html`<p>${t.noMeeting}</p>`
+}
+</section>
+<section aria-labelledby="deals-by-phase">
+<h2 id="deals-by-phase"><a href="/deals">${t.dealsByPhase}</a></h2>
+${phaseChart(t, deals.body.items)}
+</section>`;
+    return reply.type('text/html; charset=utf-8').send(layout(page, t.overview, body));
+  });
+}

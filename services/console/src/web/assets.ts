@@ -1,0 +1,196 @@
+/**
+ * The console's stylesheet and its one script, served as files from /static/ (the Content-Security-Policy allows
+ * no inline style or script). Kept as modules, not files on disk, so the bundled service carries them.
+ */
+export const consoleCss = `/* Phone first: the door page is used standing, with one hand. */
+:root {
+  --ink: #1b1b1b;
+  --accent: #01689b;
+  --ok: #2e7d32;
+  --error: #b00020;
+  --line: #c4c4c4;
+  font-family: system-ui, sans-serif;
+  color: var(--ink);
+}
+body {
+  margin: 0;
+  line-height: 1.5;
+}
+.skip {
+  position: absolute;
+  left: -999px;
+}
+.skip:focus {
+  left: 1rem;
+  top: 1rem;
+  background: #fff;
+  padding: 0.5rem;
+}
+header {
+  display: flex;
+  flex-wrap: wrap;
+  gap: 0.5rem 1rem;
+  align-items: center;
+  padding: 0.5rem 1rem;
+  background: #e8f1f8;
+  border-bottom: 2px solid var(--accent);
+}
+header .brand {
+  font-weight: 700;
+  margin: 0;
+}
+header nav ul {
+  display: flex;
+  gap: 1rem;
+  list-style: none;
+  margin: 0;
+  padding: 0;
+}
+header .logout {
+  display: flex;
+  gap: 0.5rem;
+  align-items: center;
+  margin-left: auto;
+}
+a {
+  color: var(--accent);
+}
+main {
+  padding: 1rem;
+  max-width: 60rem;
+}
+.stack {
+  display: grid;
+  gap: 0.5rem;
+  max-width: 28rem;
+}
+input,
+select,
+textarea,
+button {
+  font: inherit;
+  padding: 0.6rem;
+  border: 1px solid #666;
+  border-radius: 4px;
+}
+button {
+  background: var(--accent);
+  color: #fff;
+  border-color: var(--accent);
+  min-height: 2.75rem;
+  min-width: 2.75rem;
+  cursor: pointer;
+}
+:focus-visible {
+  outline: 3px solid #ffbf47;
+  outline-offset: 2px;
+}
+.error {
+  color: var(--error);
+  font-weight: 600;
+}
+.ok {
+  color: var(--ok);
+  font-weight: 600;
+}
+.figures {
+  display: flex;
+  gap: 1.5rem;
+}
+.figures dt {
+  font-size: 0.875rem;
+}
+.figures dd {
+  margin: 0;
+  font-size: 1.5rem;
+  font-weight: 700;
+}
+meter {
+  width: 100%;
+  max-width: 28rem;
+  height: 1.25rem;
+}
+.chart svg {
+  width: 100%;
+  max-width: 32rem;
+  height: auto;
+}
+.chart rect {
+  fill: var(--accent);
+}
+.chart text {
+  font-size: 14px;
+  fill: var(--ink);
+}
+.table-scroll {
+  overflow-x: auto;
+}
+table {
+  border-collapse: collapse;
+  width: 100%;
+}
+th,
+td {
+  text-align: left;
+  border-bottom: 1px solid var(--line);
+  padding: 0.4rem;
+  vertical-align: top;
+}
+.search {
+  display: flex;
+  flex-wrap: wrap;
+  gap: 0.5rem;
+  align-items: center;
+}
+.search label {
+  width: 100%;
+}
+.search input {
+  flex: 1;
+  min-width: 10rem;
+}
+.attendees {
+  list-style: none;
+  padding: 0;
+}
+.attendees li {
+  display: flex;
+  justify-content: space-between;
+  align-items: center;
+  gap: 0.5rem;
+  padding: 0.5rem 0;
+  border-bottom: 1px solid var(--line);
+}
+.attendees small {
+  display: block;
+  color: #555;
+}
+.done {
+  color: var(--ok);
+  font-weight: 600;
+}
+`;
+
+export const consoleJs = `// Progressive enhancement of the door search: results follow the typing; without this script the search form
+// submits as usual. Loaded as a file because the Content-Security-Policy allows no inline script.
+document.addEventListener('DOMContentLoaded', () => {
+  const form = document.querySelector('form[data-live-search]');
+  if (!form) return;
+  const input = form.querySelector('input[name="q"]');
+  let timer;
+  let latest = 0;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const ask = ++latest;
+      const url = \`\${form.dataset.liveSearch}?q=\${encodeURIComponent(input.value.trim())}\`;
+      const response = await fetch(url, { credentials: 'same-origin' });
+      if (!response.ok || ask !== latest) return;
+      const list = document.getElementById('attendees');
+      const next = document.createRange().createContextualFragment(await response.text());
+      list.replaceWith(next);
+      history.replaceState(null, '', \`/door?q=\${encodeURIComponent(input.value.trim())}\`);
+    }, 150);
+  });
+});
+`;

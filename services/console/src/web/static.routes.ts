@@ -1,0 +1,15 @@
+import type { FastifyInstance } from 'fastify';
+import { consoleCss, consoleJs } from './assets.ts';
+
+/** The CSS and the progressive-enhancement script, as files the CSP allows (`'self'`). */
+export function staticRoutes(app: FastifyInstance) {
+  const files = {
+    'console.css': { type: 'text/css; charset=utf-8', body: consoleCss },
+    'console.js': { type: 'text/javascript; charset=utf-8', body: consoleJs },
+  };
+  for (const [name, file] of Object.entries(files)) {
+    app.get(`/static/${name}`, { schema: { hide: true } }, async (_request, reply) =>
+      reply.type(file.type).header('cache-control', 'public, max-age=300').send(file.body),
+    );
+  }
+}
