@@ -6,6 +6,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  LogController,
 } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -78,7 +79,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     trustProxy: trustedHops(options.trustProxy),
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: requestIdOf,
-    requestIdLogLabel: 'requestId',
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
     // Fastify leaves all of these off: a client sending a byte now and then would hold a connection forever.
     requestTimeout: timeouts.requestMs,
     connectionTimeout: timeouts.idleMs,
