@@ -6,7 +6,7 @@
  * memory flat after warm-up; every store and stream holds nothing older than its period (plus one pruning
  * round); each read path's p99 at the end within 1.5× of its p99 at the start.
  *
- * FAULTS_SOAK_MINUTES (default 8) sets the length; FAULTS_SOAK_RATE (default 20) registrations a second.
+ * FAULTS_SOAK_MINUTES (default 12, past the longest compressed period) sets the length; FAULTS_SOAK_RATE (default 20) registrations a second.
  */
 import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -28,15 +28,16 @@ import {
   waitForEffects,
 } from '../src/workload.ts';
 
-const minutes = Number(process.env.FAULTS_SOAK_MINUTES ?? 8);
+const minutes = Number(process.env.FAULTS_SOAK_MINUTES ?? 12);
 const rate = Number(process.env.FAULTS_SOAK_RATE ?? 20);
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 
-// The shortest periods the retention rules accept with streams that keep one minute.
+// The shortest periods the retention rules accept: streams keep the 5-minute duplicate window, the inbox
+// and webhook messages 5 minutes longer, published outbox rows the window plus 5 minutes.
 const retention = {
-  NATS_STREAM_MAX_AGE_MS: String(MINUTE),
-  RETENTION_INBOX_MS: String(6 * MINUTE),
+  NATS_STREAM_MAX_AGE_MS: String(5 * MINUTE),
+  RETENTION_INBOX_MS: String(10 * MINUTE),
   RETENTION_OUTBOX_PUBLISHED_MS: String(10 * MINUTE),
   RETENTION_DEAD_LETTER_MS: String(MINUTE),
   RETENTION_INTERVAL_MS: String(5 * SECOND),

@@ -64,6 +64,11 @@ export function messagingRetentionProblems(policy: MessagingRetention): string[]
       'RETENTION_INBOX_MS: must be at least NATS_STREAM_MAX_AGE_MS plus 5 minutes, or a redelivered or replayed event is applied twice',
     );
   }
+  if (policy.streamMaxAgeMs < DUPLICATE_WINDOW_MS) {
+    problems.push(
+      'NATS_STREAM_MAX_AGE_MS: must be at least the JetStream duplicate window (5 minutes), or the stream cannot drop a re-published event',
+    );
+  }
   if (policy.outboxPublishedMs < DUPLICATE_WINDOW_MS + RETENTION_MARGIN_MS) {
     problems.push(
       'RETENTION_OUTBOX_PUBLISHED_MS: must be at least the JetStream duplicate window (5 minutes) plus 5 minutes',

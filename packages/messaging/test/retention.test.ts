@@ -36,6 +36,11 @@ t.test('retention rules: cut-offs from the clock, and the guarantees between per
   t.match(messagingRetentionProblems({ ...messagingRetentionDefaults, outboxPublishedMs: 5 * 60_000 }), [
     /^RETENTION_OUTBOX_PUBLISHED_MS: .*duplicate window/,
   ]);
+  t.match(
+    messagingRetentionProblems({ ...messagingRetentionDefaults, streamMaxAgeMs: 60_000, inboxMs: HOUR }),
+    [/^NATS_STREAM_MAX_AGE_MS: .*duplicate window/],
+    'JetStream refuses a stream that forgets messages before its duplicate window ends: said at start, by name',
+  );
 });
 
 t.test(
