@@ -44,7 +44,7 @@ const retention = {
 };
 const notificationRetention = {
   RETENTION_MAIL_BODY_MS: String(MINUTE),
-  RETENTION_WEBHOOK_MS: String(6 * MINUTE),
+  RETENTION_WEBHOOK_MS: String(10 * MINUTE),
 };
 /** What a store may hold beyond its period: one pruning round, a batch or two behind. */
 const SLACK_MS = 30 * SECOND;
