@@ -128,3 +128,19 @@ export function formPost(url: string, cookie: string, fields: Record<string, str
     payload: new URLSearchParams(fields).toString(),
   };
 }
+
+/** Deals straight into this service's projection, for tests of what reads it (not of the consumer). */
+export async function insertDeals(service: Service, deals: { id: string; name: string; phase: string }[]) {
+  await service.runtime.db
+    .insertInto('deals')
+    .values(
+      deals.map((d) => ({
+        ...d,
+        slug: d.name.toLowerCase().replace(/[^a-z0-9]+/g, '-'),
+        kind: 'city_deal',
+        version: 1,
+        updated_at: new Date(),
+      })),
+    )
+    .execute();
+}

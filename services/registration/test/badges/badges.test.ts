@@ -1,25 +1,23 @@
 // Name badges as the office prints them: the PDF is read back and each label's text is where its label is.
 import t from 'tap';
-import { adminHeaders, createMeeting, registerPerson, startRegistration, TestClock } from '../harness.ts';
+import {
+  adminHeaders,
+  createMeeting,
+  insertDeals,
+  registerPerson,
+  startRegistration,
+  TestClock,
+} from '../harness.ts';
 
 const clock = new TestClock(new Date('2027-01-10T10:00:00Z'));
 const ctx = await startRegistration(clock);
 t.teardown(() => ctx.close());
-const { http, runtime } = ctx.service;
+const { http } = ctx.service;
 
 const dealId = '01936a11-0000-7000-8000-0000000000b1';
-await runtime.db
-  .insertInto('deals')
-  .values({
-    id: dealId,
-    name: 'Energieke Wijken, Duurzaam en Sociaal',
-    slug: 'energieke-wijken',
-    kind: 'city_deal',
-    phase: 'delivering',
-    version: 1,
-    updated_at: new Date(),
-  })
-  .execute();
+await insertDeals(ctx.service, [
+  { id: dealId, name: 'Energieke Wijken, Duurzaam en Sociaal', phase: 'delivering' },
+]);
 
 const meeting = await createMeeting(ctx.service, { capacity: 16 });
 // Names beyond Windows-1252 (the PDF's built-in fonts) and one far too long for a label.

@@ -1,11 +1,18 @@
 // The evaluation's attendance report against the real service: meetings held, check-ins at the door, years.
 import t from 'tap';
-import { adminHeaders, createMeeting, registerPerson, startRegistration, TestClock } from '../harness.ts';
+import {
+  adminHeaders,
+  createMeeting,
+  insertDeals,
+  registerPerson,
+  startRegistration,
+  TestClock,
+} from '../harness.ts';
 
 const clock = new TestClock(new Date('2027-01-10T10:00:00Z'));
 const ctx = await startRegistration(clock);
 t.teardown(() => ctx.close());
-const { http, runtime } = ctx.service;
+const { http } = ctx.service;
 
 const deals = {
   a: '01936a11-0000-7000-8000-00000000000a',
@@ -13,47 +20,12 @@ const deals = {
   c: '01936a11-0000-7000-8000-00000000000c',
   done: '01936a11-0000-7000-8000-00000000000d',
 };
-await runtime.db
-  .insertInto('deals')
-  .values([
-    {
-      id: deals.a,
-      name: 'Fietsen voor Iedereen',
-      slug: 'fietsen-voor-iedereen',
-      kind: 'city_deal',
-      phase: 'building',
-      version: 1,
-      updated_at: new Date(),
-    },
-    {
-      id: deals.b,
-      name: 'Slim Maatwerk',
-      slug: 'slim-maatwerk',
-      kind: 'city_deal',
-      phase: 'delivering',
-      version: 1,
-      updated_at: new Date(),
-    },
-    {
-      id: deals.c,
-      name: 'Kennis Maken',
-      slug: 'kennis-maken',
-      kind: 'city_deal',
-      phase: 'securing',
-      version: 1,
-      updated_at: new Date(),
-    },
-    {
-      id: deals.done,
-      name: 'Openbare Ruimte',
-      slug: 'openbare-ruimte',
-      kind: 'city_deal',
-      phase: 'completed',
-      version: 1,
-      updated_at: new Date(),
-    },
-  ])
-  .execute();
+await insertDeals(ctx.service, [
+  { id: deals.a, name: 'Fietsen voor Iedereen', phase: 'building' },
+  { id: deals.b, name: 'Slim Maatwerk', phase: 'delivering' },
+  { id: deals.c, name: 'Kennis Maken', phase: 'securing' },
+  { id: deals.done, name: 'Openbare Ruimte', phase: 'completed' },
+]);
 
 let serial = 0;
 async function attend(meetingId: string, dealId: string | null, checkIn: boolean) {
