@@ -15,6 +15,8 @@ export const emailKinds = [
   'meeting_cancelled',
   'meeting_changed',
   'manage_link',
+  'address_confirmation',
+  'feedback_survey',
 ] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;

@@ -61,6 +61,7 @@ export const meetingFields = [
   'capacity',
   'registrationWindow',
   'agenda',
+  'addressConfirmation',
 ] as const;
 export const meetingFieldSchema = z.enum(meetingFields);
 export type MeetingField = z.infer<typeof meetingFieldSchema>;
@@ -418,7 +419,9 @@ export const attendeeErased = defineEvent({
   version: 1,
   description:
     'A registration was anonymised (on request or by retention). Every service removes the personal data it ' +
-    'holds for this registration. Deliberately carries no personal data.',
+    'holds for this registration. Also announces the end of a request awaiting address confirmation ' +
+    '(registration.attendee.confirmation_requested) that expired or whose person was erased: its id is ' +
+    'the registrationId. Deliberately carries no personal data.',
   // Strict, so a publisher that passes a name or address along is refused instead of silently trimmed.
   data: z.strictObject({
     registrationId: idSchema,
@@ -452,6 +455,73 @@ export const attendeeLinkReissued = defineEvent({
     version: 2,
     reason: 'requested',
     manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Zt5Kq8Lm3Xc0Vb7Nw2Ra9Hj6Gf1Ds4Pe',
+  },
+});
+
+export const attendeeConfirmationRequested = defineEvent({
+  subject: 'registration.attendee.confirmation_requested',
+  version: 1,
+  personal: true,
+  description:
+    'Someone asked to register for a meeting that wants the address confirmed first: nothing is held yet ' +
+    '(no seat, no waitlist place). The notification service mails the confirmation link to the address; ' +
+    'only when it is followed does the seat decision run, and the registration that results takes this ' +
+    "request's id (so registration.attendee.registered or .waitlisted follows with the same registrationId). " +
+    'A request that is not confirmed in time, or whose person is erased, is announced by ' +
+    'registration.attendee.erased with its id.',
+  data: z.object({
+    registrationId: idSchema.describe(
+      'The id of the request, which the registration takes once the address is confirmed.',
+    ),
+    meetingId: idSchema,
+    version: versionSchema.describe(
+      'Version of the request: a new request for the same address and meeting replaces the link and ' +
+        'counts up. The registration that results starts its own versions at 1.',
+    ),
+    name: z.string().min(1).max(200),
+    email: z.email().max(254),
+    language: languageSchema,
+    confirmUrl: httpUrlSchema.describe(
+      'Single-use link that confirms the address; it holds a secret token: never log or forward it.',
+    ),
+    expiresAt: timestampSchema.describe('When the link stops working and the request is forgotten.'),
+  }),
+  example: {
+    registrationId: '01936b2e-0c1d-7e2f-8a3b-4c5d6e7f8091',
+    meetingId: exampleMeeting.meetingId,
+    version: 1,
+    name: 'Sanne de Vries',
+    email: 'sanne.devries@example.org',
+    language: 'nl',
+    confirmUrl: 'https://cop.citydeals.example.org/aanmelding/bevestigen/Lq2Wd8Rz5Tn0Yx3Kc7Vb1Mh4Gp9Fs6Ja',
+    expiresAt: '2023-11-02T10:15:00+01:00',
+  },
+});
+
+export const attendeeSurveyRequested = defineEvent({
+  subject: 'registration.attendee.survey_requested',
+  version: 1,
+  personal: true,
+  description:
+    'A meeting is over and this attendee was checked in: they are asked for feedback. The notification ' +
+    'service mails the survey link to the attendee. Answers are anonymous unless the attendee gives their ' +
+    'name; they stay in the registration service and are never sent as events.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('checked_in'),
+    position: z.null(),
+    surveyUrl: httpUrlSchema.describe(
+      'Single-use link to the survey; it holds a secret token: never log or forward it.',
+    ),
+    expiresAt: timestampSchema.describe('When the survey closes for this attendee.'),
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 3,
+    status: 'checked_in',
+    manageUrl: exampleManagePage,
+    surveyUrl: 'https://cop.citydeals.example.org/evaluatie/Pz4Nc8Xw2Lm6Qr0Tb5Hk9Dv3Jf7Sg1Ya',
+    expiresAt: '2023-12-07T17:30:00+01:00',
   },
 });
 
@@ -494,6 +564,8 @@ export const registrationEvents = Object.freeze({
   attendeeNeedsChanged,
   attendeeErased,
   attendeeLinkReissued,
+  attendeeConfirmationRequested,
+  attendeeSurveyRequested,
   personErased,
 });
 
@@ -510,4 +582,6 @@ export type AttendeeMarkedNoShowEvent = EventOf<typeof attendeeMarkedNoShow>;
 export type AttendeeNeedsChangedEvent = EventOf<typeof attendeeNeedsChanged>;
 export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;
 export type AttendeeLinkReissuedEvent = EventOf<typeof attendeeLinkReissued>;
+export type AttendeeConfirmationRequestedEvent = EventOf<typeof attendeeConfirmationRequested>;
+export type AttendeeSurveyRequestedEvent = EventOf<typeof attendeeSurveyRequested>;
 export type PersonErasedEvent = EventOf<typeof personErased>;

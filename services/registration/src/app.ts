@@ -3,6 +3,8 @@ import { newEventId, requireScope, type ServiceRuntime, systemClock } from '@cit
 import type { FastifyPluginAsync } from 'fastify';
 import { BUDGET_WINDOW_MS, sweepBudgets } from './abuse/budget.repository.ts';
 import { ProofOfWork } from './abuse/proof-of-work.ts';
+import { addressConfirmationRoutes } from './address-confirmation/address-confirmation.routes.ts';
+import { sweepExpiredConfirmations } from './address-confirmation/address-confirmation.service.ts';
 import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
 import type { Config } from './config.ts';
@@ -56,6 +58,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
 
   meetingRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });
+  addressConfirmationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });
   reportRoutes(fastify, { ctx, admin });
   badgeRoutes(fastify, { ctx, admin });
@@ -64,14 +67,16 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   erasureRoutes(fastify, { ctx, admin, digestKey: config.PERSON_DIGEST_KEY });
   pageRoutes(fastify, { ctx, forms });
 
-  // Budget windows that are over hold nothing a later request needs.
-  const budgetSweep = setInterval(
-    () =>
-      sweepBudgets(ctx.db, ctx.clock.now()).catch((err) =>
-        runtime.logger.error({ err }, 'budget sweep failed; retrying next interval'),
-      ),
-    BUDGET_WINDOW_MS / 4,
-  );
+  // Budget windows that are over hold nothing a later request needs; nor do expired confirmation requests.
+  const budgetSweep = setInterval(() => {
+    sweepBudgets(ctx.db, ctx.clock.now()).catch((err) =>
+      runtime.logger.error({ err }, 'budget sweep failed; retrying next interval'),
+    );
+    sweepExpiredConfirmations(ctx).then(
+      (swept) => swept > 0 && runtime.logger.info({ swept }, 'expired address confirmations forgotten'),
+      (err) => runtime.logger.error({ err }, 'confirmation sweep failed; retrying next interval'),
+    );
+  }, BUDGET_WINDOW_MS / 4);
   budgetSweep.unref();
   fastify.addHook('onClose', async () => clearInterval(budgetSweep));
 

@@ -7,6 +7,7 @@ import {
   attendeeChanged,
   attendeeErased,
   attendeesChanged,
+  confirmationRequested,
   meetingCancelled,
   meetingChanged,
   meetingRescheduled,
@@ -44,6 +45,7 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.attendeeNeedsChanged, (trx, event) => attendeeChanged(trx, ctx, 'needs_changed', event)),
       on(e.attendeeErased, (trx, event) => attendeeErased(trx, ctx, event)),
       on(e.attendeeLinkReissued, (trx, event) => attendeeChanged(trx, ctx, 'link_reissued', event)),
+      on(e.attendeeConfirmationRequested, (trx, event) => confirmationRequested(trx, ctx, event)),
     ],
   });
 }

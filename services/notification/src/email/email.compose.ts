@@ -16,7 +16,10 @@ export interface ComposeInput {
   calendar?: 'REQUEST' | 'CANCEL' | null;
   /** SEQUENCE of the calendar entry; the meeting's unless this mail supersedes the entry on its own. */
   calendarSequence?: number;
-  extra?: Pick<MailData, 'position' | 'previous' | 'reason' | 'changes'>;
+  extra?: Pick<
+    MailData,
+    'position' | 'previous' | 'reason' | 'changes' | 'confirmUrl' | 'surveyUrl' | 'linkExpiresAt'
+  >;
   reminderOffset?: string | null;
   unsubscribeUrl?: string | null;
   expiresAt?: Date | null;

@@ -1,5 +1,6 @@
 import type {
   AttendeeCancelledEvent,
+  AttendeeConfirmationRequestedEvent,
   AttendeeErasedEvent,
   AttendeeSnapshot,
   CloudEvent,
@@ -17,6 +18,7 @@ import {
   applyAttendeeSnapshots,
   countOtherRecipientsWithAddress,
   eraseRecipient,
+  isErasedRecipient,
   listRecipients,
 } from '../read-models/recipient.repository.ts';
 import {
@@ -301,6 +303,49 @@ export async function attendeeErased(
   if (email && (await countOtherRecipientsWithAddress(trx, email, event.data.registrationId)) === 0) {
     await removeSuppression(trx, addressHash(await ctx.secret(trx as unknown as Kysely<Database>), email));
   }
+}
+
+/**
+ * A registration waits for its address to be confirmed: the link goes to the address, in the language the
+ * person chose. Nobody holds a seat yet, so the recipient read model is left alone (the registration that
+ * may follow starts its own versions) and the mail names no venue or online link. A request that was
+ * erased before its event arrived sends nothing.
+ */
+export async function confirmationRequested(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  event: AttendeeConfirmationRequestedEvent,
+): Promise<void> {
+  const request = event.data;
+  const meeting = (await lockMeetings(trx, [request.meetingId])).get(request.meetingId);
+  if (!meeting) throw new MeetingNotKnownYet(`meeting ${request.meetingId} has not arrived yet`);
+  if (meeting.status === 'cancelled' || (await isErasedRecipient(trx, request.registrationId))) return;
+  const now = ctx.clock.now();
+  const expiresAt = new Date(request.expiresAt);
+  await queue(trx, ctx, [
+    {
+      kind: 'address_confirmation',
+      meeting,
+      recipient: {
+        registration_id: request.registrationId,
+        meeting_id: request.meetingId,
+        version: request.version,
+        status: 'awaiting_confirmation',
+        name: request.name,
+        email: request.email,
+        language: request.language,
+        position: null,
+        // The only link this mail carries; it is not kept anywhere but in the mail.
+        manage_url: request.confirmUrl,
+        erased: false,
+        updated_at: now,
+      },
+      now,
+      extra: { confirmUrl: request.confirmUrl, linkExpiresAt: expiresAt },
+      dedupeKey: `${event.id}:${request.registrationId}`,
+      expiresAt,
+    },
+  ]);
 }
 
 async function queue(trx: Transaction<Database>, ctx: EmailContext, inputs: ComposeInput[]) {

@@ -57,6 +57,12 @@ export interface MailData {
   unsubscribeUrl?: string | null;
   /** Whether a calendar file is attached, so the text can say so. */
   hasCalendar?: boolean;
+  /** The single-use link that confirms the address (address confirmation). */
+  confirmUrl?: string | null;
+  /** The single-use link to the feedback survey (feedback survey). */
+  surveyUrl?: string | null;
+  /** When the mail's single-use link stops working. */
+  linkExpiresAt?: Date | null;
 }
 
 /** Meeting fields whose change sends seated attendees an updated invitation. */
@@ -87,6 +93,8 @@ function templateContext(language: Language, data: MailData) {
     when,
     previous,
     place: [data.meeting.venueName, data.meeting.venueAddress].join(', '),
+    /** When the mail's link stops working, in the meeting's zone: "dinsdag 2 februari 2027 10:15". */
+    expires: data.linkExpiresAt ? describeInstant(data.linkExpiresAt, data.meeting.timeZone, language) : '',
     changes: (data.changes ?? []).map((change) => changeLabels[language][change]),
     /** How far ahead the meeting is, for reminders: "tomorrow", "in 2 hours", "over 30 minuten". */
     soon: data.reminderOffset ? reminderLead(durationMs(data.reminderOffset), language) : '',
@@ -158,6 +166,11 @@ function formatTime(startsAt: Date, endsAt: Date, timeZone: string, language: La
       : `${time.format(startsAt)} – ${date.format(endsAt)} ${time.format(endsAt)}`,
     timeZone,
   };
+}
+
+export function describeInstant(at: Date, timeZone: string, language: Language): string {
+  const { date, time } = formattersFor(locales[language], timeZone);
+  return `${date.format(at)} ${time.format(at)}`;
 }
 
 const leadWords = {

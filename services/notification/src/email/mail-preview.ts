@@ -45,6 +45,9 @@ for (const language of languages) {
       reminderOffset: 'P1D',
       unsubscribeUrl: 'http://127.0.0.1:3003/unsubscribe/01936b2c-1a2b-7d4e-8f60-718293a4b5c6.sample',
       hasCalendar: withCalendar.has(kind),
+      confirmUrl: 'https://cop.citydeals.example.org/aanmelding/bevestigen/Lq2Wd8Rz5Tn0Yx3Kc7Vb1Mh4Gp9Fs6Ja',
+      surveyUrl: 'https://cop.citydeals.example.org/evaluatie/Pz4Nc8Xw2Lm6Qr0Tb5Hk9Dv3Jf7Sg1Ya',
+      linkExpiresAt: new Date('2026-11-02T09:15:00Z'),
     });
     const base = `${language}-${kind}`;
     await writeFile(path.join(outDir, `${base}.html`), mail.html);

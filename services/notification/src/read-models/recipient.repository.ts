@@ -130,3 +130,16 @@ export async function countOtherRecipientsWithAddress(
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** Whether the registration (or request) was erased: its tombstone stays, so late events send nothing. */
+export async function isErasedRecipient(
+  trx: Transaction<Database>,
+  registrationId: string,
+): Promise<boolean> {
+  const row = await trx
+    .selectFrom('recipient')
+    .select('erased')
+    .where('registration_id', '=', registrationId)
+    .executeTakeFirst();
+  return row?.erased === true;
+}

@@ -357,6 +357,12 @@ function icsBase() {
 }
 
 t.test('every template renders in both languages with time, place and the manage link', async (t) => {
+  // Mails sent before a seat or after the meeting carry their own single-use link instead, and no place
+  // (the venue is for those who hold a seat).
+  const ownLink: Partial<Record<(typeof emailKinds)[number], string>> = {
+    address_confirmation: 'https://cop.example.org/bevestigen/ctok',
+    feedback_survey: 'https://cop.example.org/evaluatie/stok',
+  };
   for (const language of ['nl', 'en'] as const) {
     for (const kind of emailKinds) {
       const mail = renderMail(kind, language, {
@@ -381,19 +387,33 @@ t.test('every template renders in both languages with time, place and the manage
         unsubscribeUrl: 'https://n.example.org/unsubscribe/x',
         changes: ['venue', 'onlineUrl'],
         hasCalendar: true,
+        confirmUrl: ownLink.address_confirmation!,
+        surveyUrl: ownLink.feedback_survey!,
+        linkExpiresAt: new Date(startsAt.getTime() + 7 * day),
       });
       const label = `${language}/${kind}`;
+      const link = ownLink[kind];
+      if (link) {
+        t.ok(mail.text.includes(link) && mail.html.includes(link), `${label}: its own link`);
+        t.notOk(mail.text.includes('beheren/tok'), `${label}: no manage link`);
+        t.ok(
+          mail.text.includes(language === 'nl' ? '19 maart 2026' : '19 March 2026'),
+          `${label}: until when`,
+        );
+      }
       t.ok(mail.subject.length > 5, `${label}: subject`);
       t.ok(
         mail.text.includes('13:00') && mail.html.includes('13:00'),
         `${label}: 13:00 Amsterdam time (12:00 UTC)`,
       );
-      t.ok(mail.text.includes('Hangar') && mail.html.includes('Hangar'), `${label}: place`);
-      t.ok(
-        mail.text.includes('https://cop.example.org/beheren/tok') &&
-          mail.html.includes('https://cop.example.org/beheren/tok'),
-        `${label}: manage link`,
-      );
+      if (!link) {
+        t.ok(mail.text.includes('Hangar') && mail.html.includes('Hangar'), `${label}: place`);
+        t.ok(
+          mail.text.includes('https://cop.example.org/beheren/tok') &&
+            mail.html.includes('https://cop.example.org/beheren/tok'),
+          `${label}: manage link`,
+        );
+      }
       t.ok(
         mail.html.includes('Sanne &lt;de Vries&gt;') && !mail.html.includes('<de Vries>'),
         `${label}: HTML escaped`,

@@ -37,6 +37,8 @@ export interface MeetingTable {
   seats_taken: Generated<number>;
   /** Registrations waiting; changed only under the meeting lock. */
   waitlist_length: Generated<number>;
+  /** Public registrations wait for their address to be confirmed before the seat decision. */
+  address_confirmation: Generated<boolean>;
 }
 
 export type RegistrationStatusColumn = 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
@@ -88,8 +90,26 @@ export interface RequestBudgetTable {
   used: number;
 }
 
+/**
+ * A registration request waiting for its address to be confirmed (address-confirmation/). `input` holds the
+ * registration form as given; it and `email_key` are cleared once the request is confirmed.
+ */
+export interface AddressConfirmationTable {
+  id: string;
+  meeting_id: string;
+  version: number;
+  token_hash: string;
+  email_key: string | null;
+  /** Parsed again with the registration body's schema when it is used. */
+  input: ColumnType<unknown, string | null, string | null>;
+  created_at: Date;
+  expires_at: Date;
+  confirmed_at: Date | null;
+}
+
 export interface Database extends ServiceTables {
   request_budget: RequestBudgetTable;
+  address_confirmation: AddressConfirmationTable;
   meeting: MeetingTable;
   registration: RegistrationTable;
   deals: DealTable;

@@ -125,4 +125,40 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0006_address_confirmation': {
+    async up(db: Kysely<any>) {
+      // Per meeting, off by default: a public registration first waits for its address to be confirmed.
+      await sql`alter table meeting add column address_confirmation boolean not null default false`.execute(
+        db,
+      );
+      // A request waiting for its address to be confirmed: it holds no seat and no waitlist place. Its id
+      // becomes the registration's. Once confirmed it keeps no personal data (token hash and times only), so
+      // a second click can be answered kindly until the row is swept after it expires.
+      await db.schema
+        .createTable('address_confirmation')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('email_key', 'text')
+        .addColumn('input', 'jsonb')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('confirmed_at', 'timestamptz')
+        .execute();
+      // One open request per address and meeting: asking again renews it (new link, same id).
+      await sql`create unique index address_confirmation_one_open on address_confirmation (meeting_id, email_key)
+        where confirmed_at is null`.execute(db);
+      await db.schema
+        .createIndex('address_confirmation_email_key')
+        .on('address_confirmation')
+        .column('email_key')
+        .execute();
+      await db.schema
+        .createIndex('address_confirmation_expires_at')
+        .on('address_confirmation')
+        .column('expires_at')
+        .execute();
+    },
+  },
 };

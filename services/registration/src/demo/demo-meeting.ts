@@ -35,6 +35,7 @@ export function demoMeetingInput(now: Date): CreateMeetingInput {
     registrationOpensAt: null,
     registrationClosesAt: null,
     language: 'nl',
+    addressConfirmation: false,
     agenda: [
       { time: '13:00', title: 'Inloop en welkom door Agenda Stad', kind: 'plenary' },
       {

@@ -64,6 +64,13 @@ const reminderOffsetsInput = z
   .refine(uniqueItems, 'reminder offsets must be unique')
   .describe('How long before the start each reminder goes out (ISO 8601 durations)');
 
+const addressConfirmationInput = z
+  .boolean()
+  .describe(
+    'Public registrations first wait for the address to be confirmed by a link mailed to it; only then is ' +
+      'the seat decided (seat or waitlist). Off by default.',
+  );
+
 export const createMeetingBody = z
   .object({
     title: z.string().trim().min(1).max(200),
@@ -81,6 +88,7 @@ export const createMeetingBody = z
     agenda: z.array(agendaItemSchema).max(50).default([]),
     reminderOffsets: reminderOffsetsInput.default(['P7D', 'P1D']),
     status: z.enum(['draft', 'published']).default('draft').describe('Publish at once, or keep as a draft'),
+    addressConfirmation: addressConfirmationInput.default(false),
   })
   .meta({ example: exampleCreate });
 export type CreateMeetingInput = z.output<typeof createMeetingBody>;
@@ -98,6 +106,7 @@ export const editMeetingBody = z
     language: languageSchema,
     agenda: z.array(agendaItemSchema).max(50),
     reminderOffsets: reminderOffsetsInput,
+    addressConfirmation: addressConfirmationInput,
   })
   .partial()
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change')
@@ -150,6 +159,9 @@ export const publicMeetingSchema = z
     timeZone: z.string(),
     venueName: z.string().describe('The address is only sent to registered attendees'),
     online: z.boolean().describe('Whether the meeting can be followed online (link sent to attendees)'),
+    addressConfirmation: z
+      .boolean()
+      .describe('Whether a registration waits for the address to be confirmed by mail before a seat is held'),
     language: languageSchema,
     agenda: z.array(agendaItemSchema),
     status: meetingStatusSchema,
@@ -167,6 +179,7 @@ export const publicMeetingSchema = z
       timeZone: 'Europe/Amsterdam',
       venueName: 'Hangar op het voormalige PTT-terrein',
       online: false,
+      addressConfirmation: false,
       language: 'nl',
       agenda: exampleCreate.agenda,
       status: 'published',
@@ -194,6 +207,7 @@ export const adminMeetingSchema = z
     language: languageSchema,
     agenda: z.array(agendaItemSchema),
     reminderOffsets: z.array(z.string()),
+    addressConfirmation: z.boolean().describe('Whether public registrations wait for a confirmed address'),
     status: meetingStatusSchema,
     icsSequence: z.int(),
     cancelReason: z.string().nullable(),
@@ -218,6 +232,7 @@ export const adminMeetingSchema = z
       language: 'nl',
       agenda: exampleCreate.agenda,
       reminderOffsets: ['P7D', 'P1D'],
+      addressConfirmation: false,
       status: 'published',
       icsSequence: 0,
       cancelReason: null,

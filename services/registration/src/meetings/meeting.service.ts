@@ -99,6 +99,7 @@ export function toAdminMeeting(row: MeetingRow, now: Date): AdminMeeting {
     language: row.language,
     agenda: row.agenda as AdminMeeting['agenda'],
     reminderOffsets: row.reminder_offsets,
+    addressConfirmation: row.address_confirmation,
     status: row.status,
     icsSequence: row.ics_sequence,
     cancelReason: row.cancel_reason,
@@ -118,6 +119,7 @@ export function toPublicMeeting(row: MeetingRow, now: Date): PublicMeeting {
     timeZone: row.time_zone,
     venueName: row.venue_name,
     online: row.online_url !== null,
+    addressConfirmation: row.address_confirmation,
     language: row.language,
     agenda: row.agenda as PublicMeeting['agenda'],
     status: row.status,
@@ -194,6 +196,7 @@ export async function createMeeting(ctx: ServiceContext, input: CreateMeetingInp
         language: input.language,
         agenda: JSON.stringify(input.agenda),
         reminder_offsets: input.reminderOffsets,
+        address_confirmation: input.addressConfirmation,
         ics_sequence: 0,
         cancel_reason: null,
         published_at: input.status === 'published' ? now : null,
@@ -226,6 +229,7 @@ const EDITABLE: Record<keyof EditMeetingInput, MeetingField> = {
   language: 'language',
   agenda: 'agenda',
   reminderOffsets: 'reminderOffsets',
+  addressConfirmation: 'addressConfirmation',
   registrationOpensAt: 'registrationWindow',
   registrationClosesAt: 'registrationWindow',
 };
@@ -260,6 +264,7 @@ export async function editMeeting(
         language: input.language ?? row.language,
         agenda: input.agenda ?? row.agenda,
         reminderOffsets: input.reminderOffsets ?? row.reminder_offsets,
+        addressConfirmation: input.addressConfirmation ?? row.address_confirmation,
         registrationWindow: [
           instant(input.registrationOpensAt, row.registration_opens_at)?.toISOString() ?? null,
           instant(input.registrationClosesAt, row.registration_closes_at)?.toISOString() ?? null,
@@ -275,6 +280,7 @@ export async function editMeeting(
         language: row.language,
         agenda: row.agenda,
         reminderOffsets: row.reminder_offsets,
+        addressConfirmation: row.address_confirmation,
         registrationWindow: [iso(row.registration_opens_at), iso(row.registration_closes_at)],
       };
       const fields = changedFields(before, next, [
@@ -308,6 +314,7 @@ export async function editMeeting(
         language: next.language,
         agenda: JSON.stringify(next.agenda),
         reminder_offsets: next.reminderOffsets,
+        address_confirmation: next.addressConfirmation,
         registration_opens_at: opensAt,
         registration_closes_at: closesAt,
         updated_at: now,

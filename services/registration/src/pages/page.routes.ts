@@ -12,8 +12,10 @@ import {
   newCsrfCookieValue,
 } from '../abuse/csrf.rules.ts';
 import type { ProofOfWork } from '../abuse/proof-of-work.ts';
+import { CONFIRM_PATH, confirmRegistration } from '../address-confirmation/address-confirmation.service.ts';
 import type { ServiceContext } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
+import { findMeeting } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
 import { findPublicMeetingRow } from '../meetings/meeting.service.ts';
 import { requestManageLinks } from '../registrations/manage-link.service.ts';
@@ -32,6 +34,7 @@ import {
 } from '../registrations/registration.service.ts';
 import { texts } from './page.texts.ts';
 import {
+  confirmAddressPage,
   confirmationPage,
   type FormGuard,
   type FormValues,
@@ -205,6 +208,7 @@ export function pageRoutes(
           response: {
             201: htmlResponse('Confirmation page'),
             200: htmlResponse('Already registered (the link was mailed to the address)'),
+            202: htmlResponse('The meeting asks for the address to be confirmed: check your mailbox'),
             400: htmlResponse('The form again, with errors next to the fields (or without a proof of work)'),
             403: htmlResponse('The form again: it came without its CSRF field and cookie'),
             404: htmlResponse('No such meeting'),
@@ -267,6 +271,12 @@ export function pageRoutes(
         }
         try {
           const result = await register(ctx, meeting.id, parsed.data, { client: request.ip });
+          if (result.status === 'awaiting_confirmation') {
+            return reply
+              .status(202)
+              .type(HTML)
+              .send(messagePage({ lang, title: t.awaitingTitle, text: t.awaitingText }));
+          }
           return reply
             .status(result.existing ? 200 : 201)
             .type(HTML)
@@ -471,6 +481,94 @@ export function pageRoutes(
         });
         if (!done) return renderManage(request, reply, token, lang);
         return reply.type(HTML).send(messagePage({ lang, title: t.cancelledTitle, text: t.cancelledText }));
+      },
+    );
+
+    const confirmPage = (request: FastifyRequest, reply: FastifyReply, token: string, lang: Language) =>
+      reply
+        .header('cache-control', 'no-store')
+        .header('referrer-policy', 'no-referrer')
+        .type(HTML)
+        .send(
+          confirmAddressPage({
+            lang,
+            action: `${CONFIRM_PATH}/${token}`,
+            guard: guardFor(request, reply),
+          }),
+        );
+
+    app.get(
+      `${CONFIRM_PATH}/:token`,
+      {
+        schema: {
+          tags,
+          summary: 'Page behind the confirmation link: one button confirms the address',
+          params: tokenParams,
+          querystring: langQuery,
+          response: { 200: htmlResponse('The page with its button') },
+        },
+      },
+      async (request, reply) => confirmPage(request, reply, request.params.token, request.query.lang ?? 'nl'),
+    );
+
+    app.post(
+      `${CONFIRM_PATH}/:token`,
+      {
+        bodyLimit: REGISTRATION_BODY_LIMIT,
+        schema: {
+          tags,
+          summary: 'Confirmation button post: the seat decision runs now',
+          params: tokenParams,
+          body: formBody,
+          response: {
+            201: htmlResponse('Seat or waitlist place, with the manage link'),
+            200: htmlResponse('The address was registered meanwhile (the link was mailed to it)'),
+            403: htmlResponse('The page again: it came without its CSRF field and cookie'),
+            404: htmlResponse('Unknown link'),
+            409: htmlResponse('Link used already, or the meeting closed or filled meanwhile'),
+            410: htmlResponse('Link expired'),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { token } = request.params;
+        const lang = languageSchema.catch('nl').parse(request.body.language);
+        const t = texts[lang];
+        const message = (status: 404 | 409 | 410, title: string, text: string) =>
+          reply.status(status).type(HTML).send(messagePage({ lang, title, text }));
+        if (!csrfOk(request)) return confirmPage(request, reply.status(403), token, lang);
+        if (!MANAGE_TOKEN_PATTERN.test(token))
+          return message(404, t.confirmUnknownTitle, t.confirmUnknownText);
+        try {
+          const result = await confirmRegistration(ctx, token);
+          const meeting = (await findMeeting(ctx.db, result.meetingId))!;
+          return reply
+            .status(result.existing ? 200 : 201)
+            .header('cache-control', 'no-store')
+            .header('referrer-policy', 'no-referrer')
+            .type(HTML)
+            .send(
+              confirmationPage({
+                lang,
+                meetingTitle: meeting.title,
+                status: result.status,
+                position: result.position,
+                manageUrl: result.manageUrl,
+              }),
+            );
+        } catch (err) {
+          if (!(err instanceof HttpProblem)) throw err;
+          const type = err.problem.type;
+          if (type.endsWith('/confirmation-link-unknown'))
+            return message(404, t.confirmUnknownTitle, t.confirmUnknownText);
+          if (type.endsWith('/confirmation-link-expired'))
+            return message(410, t.confirmExpiredTitle, t.confirmExpiredText);
+          if (type.endsWith('/confirmation-link-used'))
+            return message(409, t.confirmUsedTitle, t.confirmUsedText);
+          if (type.endsWith('/waitlist-full')) return message(409, t.full, t.waitlistFullText);
+          if (err.problem.status === 409) return message(409, t.confirmTitle, t.confirmClosedText);
+          throw err;
+        }
       },
     );
 

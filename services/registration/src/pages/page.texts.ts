@@ -109,6 +109,25 @@ export const texts = {
     resendDoneTitle: 'Kijk in je mailbox',
     resendDoneText:
       'Als dit adres is aangemeld voor een komende bijeenkomst, staat er binnen enkele minuten een nieuwe link in die mailbox. De oude link werkt dan niet meer.',
+
+    awaitingTitle: 'Bevestig je e-mailadres',
+    awaitingText:
+      'We hebben een e-mail met een bevestigingslink gestuurd. Je aanmelding telt pas als je op die link klikt; tot dan houden we nog geen plek voor je vast. De link werkt 24 uur.',
+    confirmTitle: 'Aanmelding bevestigen',
+    confirmIntro:
+      'Klik op de knop om je e-mailadres te bevestigen. Daarna krijg je een plek of een plaats op de wachtlijst.',
+    confirmSubmit: 'Bevestig mijn aanmelding',
+    confirmUsedTitle: 'Al bevestigd',
+    confirmUsedText:
+      'Deze link is al gebruikt: je aanmelding is bevestigd. De e-mail met je persoonlijke link is onderweg.',
+    confirmExpiredTitle: 'Link verlopen',
+    confirmExpiredText:
+      'Deze bevestigingslink is verlopen; er is niets voor je vastgehouden. Meld je opnieuw aan via de pagina van de bijeenkomst.',
+    confirmUnknownTitle: 'Link niet gevonden',
+    confirmUnknownText:
+      'Deze bevestigingslink is ongeldig of niet meer geldig (een link werkt 24 uur). Meld je opnieuw aan via de pagina van de bijeenkomst.',
+    confirmClosedText:
+      'Je adres is bevestigd, maar de aanmelding voor deze bijeenkomst is inmiddels gesloten.',
   },
   en: {
     switchLabel: 'Nederlands',
@@ -198,6 +217,24 @@ export const texts = {
     resendDoneTitle: 'Check your mailbox',
     resendDoneText:
       'If this address is registered for an upcoming meeting, a new link arrives in that mailbox within a few minutes. The old link then no longer works.',
+
+    awaitingTitle: 'Confirm your email address',
+    awaitingText:
+      'We sent you an email with a confirmation link. Your registration only counts once you follow that link; until then no seat is held for you. The link works for 24 hours.',
+    confirmTitle: 'Confirm your registration',
+    confirmIntro:
+      'Press the button to confirm your email address. You then get a seat or a place on the waitlist.',
+    confirmSubmit: 'Confirm my registration',
+    confirmUsedTitle: 'Already confirmed',
+    confirmUsedText:
+      'This link was used already: your registration is confirmed. The email with your personal link is on its way.',
+    confirmExpiredTitle: 'Link expired',
+    confirmExpiredText:
+      'This confirmation link has expired; nothing was held for you. Register again on the meeting page.',
+    confirmUnknownTitle: 'Link not found',
+    confirmUnknownText:
+      'This confirmation link is invalid or no longer valid (a link works for 24 hours). Register again on the meeting page.',
+    confirmClosedText: 'Your address is confirmed, but registration for this meeting has closed meanwhile.',
   },
 } satisfies Record<Language, unknown>;
 

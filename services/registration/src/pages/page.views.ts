@@ -347,6 +347,18 @@ export function messagePage(input: {
   });
 }
 
+/** Behind the confirmation link: one button, because a GET must change nothing (mail scanners follow links). */
+export function confirmAddressPage(input: { lang: Language; action: string; guard: FormGuard }): string {
+  const t = texts[input.lang];
+  return layout({
+    lang: input.lang,
+    title: t.confirmTitle,
+    body: `<h1>${h(t.confirmTitle)}</h1><p>${h(t.confirmIntro)}</p>
+<form method="post" action="${h(input.action)}">${guardField(input.guard)}<input type="hidden" name="language" value="${input.lang}">
+<button type="submit">${h(t.confirmSubmit)}</button></form>`,
+  });
+}
+
 /** Where a person asks for their manage link again. */
 export const RESEND_PATH = '/aanmelding/link-opnieuw';
 

@@ -2,6 +2,7 @@ import { attendeeErased, personErased } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
 import { emailDigest } from '@citydeals/service-kit';
 import { sql } from 'kysely';
+import { eraseConfirmationRequestsOf } from '../address-confirmation/address-confirmation.service.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
 import {
@@ -73,6 +74,8 @@ export async function eraseByEmail(
   for (const r of found) {
     if (await eraseRegistration(ctx, r.id, r.meeting_id)) erased.push(r.id);
   }
+  // Requests still waiting for the address to be confirmed hold the address too.
+  await eraseConfirmationRequestsOf(ctx, emailKey(email));
   const erasureId = ctx.newId();
   await ctx.db.transaction().execute((trx) =>
     enqueueEvent(trx, personErased, {

@@ -25,6 +25,7 @@ export function findMeetingWithLiveRegistration(db: Kysely<Database>, meetingId:
       'm.ends_at',
       'm.registration_opens_at',
       'm.registration_closes_at',
+      'm.address_confirmation',
       'r.id as live_id',
       'r.status as live_status',
       'r.seq as live_seq',

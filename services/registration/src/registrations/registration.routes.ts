@@ -6,6 +6,7 @@ import type { ServiceContext } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { requestManageLinks } from './manage-link.service.ts';
 import {
+  awaitingConfirmationSchema,
   manageLinkRequestBody,
   ownRegistrationSchema,
   registerBody,
@@ -39,18 +40,23 @@ export function registrationRoutes(fastify: FastifyInstance, { ctx }: { ctx: Ser
           'a fresh manage link is mailed to the address instead (a few times an hour at most). Cancelled or ' +
           'closed meetings, and a full meeting with a full waitlist, answer 409; more registrations than the ' +
           'hourly budgets allow (per client address and meeting, per email address) answer 429. This API ' +
-          'asks for no proof of work (integrations use it); the budgets and the rate limit brake it instead.',
+          'asks for no proof of work (integrations use it); the budgets and the rate limit brake it instead. ' +
+          'A meeting that asks for the address to be confirmed answers 202 instead, whatever the address: a ' +
+          'confirmation link is mailed to it and no seat is held until it is followed ' +
+          '(`POST /registrations/confirmations/{token}`).',
         params: meetingIdParams,
         body: registerBody,
         response: {
           201: registrationResultSchema,
           200: registrationResultSchema,
+          202: awaitingConfirmationSchema,
           ...problemResponses(400, 404, 409, 413, 429),
         },
       },
     },
     async (request, reply) => {
       const result = await register(ctx, request.params.id, request.body, { client: request.ip });
+      if (result.status === 'awaiting_confirmation') return reply.status(202).send(result);
       return reply.status(result.existing ? 200 : 201).send(result);
     },
   );

@@ -65,6 +65,24 @@ export const registrationResultSchema = z
   });
 export type RegistrationResult = z.output<typeof registrationResultSchema>;
 
+export const awaitingConfirmationSchema = z
+  .object({
+    meetingId: z.uuid(),
+    status: z.literal('awaiting_confirmation'),
+    expiresAt: z.string().describe('When the confirmation link mailed to the address stops working'),
+  })
+  .describe(
+    'The meeting asks for the address to be confirmed: a link was mailed to it, and nothing is held until it ' +
+      'is followed. The same answer whether or not the address was registered already.',
+  )
+  .meta({
+    example: {
+      meetingId: '01936b2a-4f00-7c3e-9a1b-2d4e6f708192',
+      status: 'awaiting_confirmation',
+      expiresAt: '2027-02-02T09:15:00.000Z',
+    },
+  });
+
 export const manageLinkRequestBody = z
   .object({ email: z.email().max(254).describe('The address the registrations were made with') })
   .meta({ example: { email: 'sanne.devries@example.org' } });

@@ -16,6 +16,10 @@ import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import { budgetKeys, spendBudgets } from '../abuse/budget.repository.ts';
+import {
+  type AwaitingConfirmation,
+  holdForConfirmation,
+} from '../address-confirmation/address-confirmation.service.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import type { Database, RegistrationTable } from '../db/database.ts';
 import { dealExists } from '../deals/deal.repository.ts';
@@ -145,6 +149,7 @@ async function admitRegistration(
   meetingId: string,
   key: string,
   client: string | undefined,
+  spendsBudgets: boolean,
 ): Promise<void> {
   const limits = ctx.limits;
   if (!limits) return;
@@ -158,6 +163,7 @@ async function admitRegistration(
       throw waitlistFull();
     }
   }
+  if (!spendsBudgets) return;
   const budgets = [];
   if (client && limits.registrationsPerClientPerHour > 0) {
     budgets.push({
@@ -169,6 +175,15 @@ async function admitRegistration(
     budgets.push({ key: budgetKeys.registrationsTo(key), limit: limits.registrationsPerAddressPerHour });
   }
   if (!(await spendBudgets(ctx.db, budgets, ctx.clock.now()))) throw overBudget();
+}
+
+/**
+ * Where a registration comes from: the client address (for its budgets), and, when the meeting asked for
+ * the address to be confirmed, the id of the confirmed request (which the registration takes).
+ */
+export interface RegistrationOrigin {
+  client?: string | undefined;
+  confirmedRequest?: string | undefined;
 }
 
 const isLiveEmailViolation = (err: unknown) =>
@@ -213,8 +228,11 @@ export async function register(
   ctx: ServiceContext,
   meetingId: string,
   input: RegisterInput,
-  origin: { client?: string } = {},
-): Promise<RegistrationResult> {
+  origin: RegistrationOrigin = {},
+): Promise<RegistrationResult | AwaitingConfirmation> {
+  // A meeting that wants addresses confirmed holds a public registration first (address-confirmation/);
+  // the confirmed request comes back here with its id and goes on to the seat decision.
+  const holds = (meeting: RegistrationTarget) => meeting.address_confirmation && !origin.confirmedRequest;
   if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
@@ -227,22 +245,26 @@ export async function register(
       openMeetings.delete(meetingId);
       meeting = await findMeetingWithLiveRegistration(ctx.db, meetingId, key);
       if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
-      if (meeting.live_id !== null) return alreadyRegisteredAnswer(ctx, meetingId, meeting.live_id, key);
+      if (meeting.live_id !== null && !holds(meeting))
+        return alreadyRegisteredAnswer(ctx, meetingId, meeting.live_id, key);
       const window = windowOf(meeting, now);
       if (window === 'cancelled') throw windowProblems.cancelled();
       if (window === 'not_yet_open') throw windowProblems.not_yet_open(meeting.registration_opens_at);
       if (window !== 'open') throw windowProblems.closed();
       if (openMeetings.size >= OPEN_MEETINGS_KEPT) openMeetings.clear();
-      openMeetings.set(meetingId, meeting);
+      // A hold writes nothing that checks the meeting's version, so a cached setting could outlive its
+      // change: such meetings are read every time.
+      if (!meeting.address_confirmation) openMeetings.set(meetingId, meeting);
     }
 
     if (!admitted) {
-      await admitRegistration(ctx, meetingId, key, origin.client);
+      await admitRegistration(ctx, meetingId, key, origin.client, !origin.confirmedRequest);
       admitted = true;
     }
+    if (holds(meeting)) return holdForConfirmation(ctx, meeting, input, key);
     const token = newManageToken();
     const row: NewRegistration = {
-      id: ctx.newId(),
+      id: origin.confirmedRequest ?? ctx.newId(),
       name: input.name,
       email: input.email.trim(),
       email_key: key,
