@@ -10,7 +10,9 @@ import {
   recordedRegistrationEvents,
   writeRecordedRegistrationEvents,
 } from '@citydeals/testkit';
+import { newEventId } from '@citydeals/service-kit';
 import t from 'tap';
+import { sweepExpiredConfirmations } from '../src/address-confirmation/address-confirmation.service.ts';
 import {
   adminHeaders,
   createMeeting,
@@ -69,9 +71,38 @@ t.test('the recorded registration events are what registration emits now', async
   await admin('POST', '/admin/erasures', { email: person(1).email });
   const erasure = await streamEvents(journey.length + 1, 1);
 
+  // A meeting that asks for the address to be confirmed: Carla confirms, Daan's request expires.
+  const confirming = await createMeeting(svc, { slug: 'cop-confirmed', addressConfirmation: true });
+  await registerPerson(svc, confirming.id, person(3, { language: 'en' }));
+  const carlaLink = (await outboxEvents(svc)).at(-1)!.data.confirmUrl as string;
+  const carla = await svc.http.inject({
+    method: 'POST',
+    url: `/registrations/confirmations/${tokenOf(carlaLink)}`,
+  });
+  t.equal(carla.statusCode, 201, 'Carla confirms her address');
+  await registerPerson(svc, confirming.id, person(4));
+  const daanLink = (await outboxEvents(svc)).at(-1)!.data.confirmUrl as string;
+  // After the erasure's person.erased: the new meeting, the two requests and Carla's registration, read
+  // before Daan's request ends (its end erases its event from the stream).
+  const requested = await streamEvents(journey.length + erasure.length + 1, 5);
+  clock.advance(25 * 3600_000);
+  const swept = await sweepExpiredConfirmations({
+    db: svc.runtime.db,
+    clock,
+    newId: newEventId,
+    publicBaseUrl: PUBLIC_BASE_URL,
+  });
+  t.equal(swept, 2, 'the sweep forgets both requests once their links expired');
+  const ended = await streamEvents(journey.length + erasure.length + requested.length + 1, 1);
+  const confirmation = [...requested, ...ended];
+
   const events = normalizeEvents(
-    [...journey, ...erasure].map(({ type, data }): RecordedEvent => ({ type, data })),
-    { publicBaseUrl: PUBLIC_BASE_URL, secrets: [tokenOf(anna.manageUrl), tokenOf(bram.manageUrl)] },
+    [...journey, ...erasure, ...confirmation].map(({ type, data }): RecordedEvent => ({ type, data })),
+    {
+      publicBaseUrl: PUBLIC_BASE_URL,
+      secrets: [tokenOf(anna.manageUrl), tokenOf(bram.manageUrl), tokenOf(carlaLink), tokenOf(daanLink)]
+        .concat(tokenOf(carla.json().manageUrl)),
+    },
   );
   if (process.env.UPDATE_FIXTURES) writeRecordedRegistrationEvents(events);
   t.same(
@@ -85,6 +116,7 @@ t.test('the recorded registration events are what registration emits now', async
     [
       'attendee.cancelled',
       'attendee.checked_in',
+      'attendee.confirmation_requested',
       'attendee.erased',
       'attendee.promoted',
       'attendee.registered',
@@ -93,6 +125,7 @@ t.test('the recorded registration events are what registration emits now', async
       'meeting.rescheduled',
       'meeting.scheduled',
       'meeting.updated',
+      'person.erased',
     ],
     'every kind of registration event is recorded',
   );
