@@ -1213,7 +1213,9 @@ export interface NotificationApi {
         | 'meeting_rescheduled'
         | 'meeting_cancelled'
         | 'meeting_changed'
-        | 'manage_link';
+        | 'manage_link'
+        | 'address_confirmation'
+        | 'feedback_survey';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
       /** `nextCursor` of the previous page. */
@@ -1233,7 +1235,9 @@ export interface NotificationApi {
             | 'meeting_rescheduled'
             | 'meeting_cancelled'
             | 'meeting_changed'
-            | 'manage_link';
+            | 'manage_link'
+            | 'address_confirmation'
+            | 'feedback_survey';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
           registrationId: string | null;
