@@ -3,6 +3,8 @@
  * recording consumers test with (packages/testkit/fixtures/registration-events.json) is current. After a
  * deliberate change to what registration emits: `UPDATE_FIXTURES=1 npm exec -- tap <this file>`.
  */
+
+import { newEventId } from '@citydeals/service-kit';
 import {
   eventually,
   normalizeEvents,
@@ -10,7 +12,6 @@ import {
   recordedRegistrationEvents,
   writeRecordedRegistrationEvents,
 } from '@citydeals/testkit';
-import { newEventId } from '@citydeals/service-kit';
 import t from 'tap';
 import { sweepExpiredConfirmations } from '../src/address-confirmation/address-confirmation.service.ts';
 import {
@@ -100,8 +101,12 @@ t.test('the recorded registration events are what registration emits now', async
     [...journey, ...erasure, ...confirmation].map(({ type, data }): RecordedEvent => ({ type, data })),
     {
       publicBaseUrl: PUBLIC_BASE_URL,
-      secrets: [tokenOf(anna.manageUrl), tokenOf(bram.manageUrl), tokenOf(carlaLink), tokenOf(daanLink)]
-        .concat(tokenOf(carla.json().manageUrl)),
+      secrets: [
+        tokenOf(anna.manageUrl),
+        tokenOf(bram.manageUrl),
+        tokenOf(carlaLink),
+        tokenOf(daanLink),
+      ].concat(tokenOf(carla.json().manageUrl)),
     },
   );
   if (process.env.UPDATE_FIXTURES) writeRecordedRegistrationEvents(events);
