@@ -19,6 +19,8 @@ import { eraseExpired } from './privacy/erasure.service.ts';
 import { registrationRoutes } from './registrations/registration.routes.ts';
 import { registrationAdminRoutes } from './registrations/registration-admin.routes.ts';
 import { reportRoutes } from './reports/report.routes.ts';
+import { surveyRoutes } from './survey/survey.routes.ts';
+import { sweepSurveys } from './survey/survey.service.ts';
 
 export interface AppOptions {
   runtime: ServiceRuntime<Database>;
@@ -61,6 +63,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   addressConfirmationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });
   reportRoutes(fastify, { ctx, admin });
+  surveyRoutes(fastify, { ctx, admin });
   badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
@@ -68,6 +71,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   pageRoutes(fastify, { ctx, forms });
 
   // Budget windows that are over hold nothing a later request needs; nor do expired confirmation requests.
+  // Meetings that ended get their feedback survey on the same beat.
   const budgetSweep = setInterval(() => {
     sweepBudgets(ctx.db, ctx.clock.now()).catch((err) =>
       runtime.logger.error({ err }, 'budget sweep failed; retrying next interval'),
@@ -75,6 +79,10 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
     sweepExpiredConfirmations(ctx).then(
       (swept) => swept > 0 && runtime.logger.info({ swept }, 'expired address confirmations forgotten'),
       (err) => runtime.logger.error({ err }, 'confirmation sweep failed; retrying next interval'),
+    );
+    sweepSurveys(ctx).then(
+      (sent) => sent > 0 && runtime.logger.info({ meetings: sent }, 'feedback surveys sent'),
+      (err) => runtime.logger.error({ err }, 'survey sweep failed; retrying next interval'),
     );
   }, BUDGET_WINDOW_MS / 4);
   budgetSweep.unref();

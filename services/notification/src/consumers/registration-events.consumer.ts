@@ -46,6 +46,7 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.attendeeErased, (trx, event) => attendeeErased(trx, ctx, event)),
       on(e.attendeeLinkReissued, (trx, event) => attendeeChanged(trx, ctx, 'link_reissued', event)),
       on(e.attendeeConfirmationRequested, (trx, event) => confirmationRequested(trx, ctx, event)),
+      on(e.attendeeSurveyRequested, (trx, event) => attendeeChanged(trx, ctx, 'survey_requested', event)),
     ],
   });
 }

@@ -155,7 +155,8 @@ export type AttendeeChange =
   | 'checked_in'
   | 'link_reissued'
   | 'marked_no_show'
-  | 'needs_changed';
+  | 'needs_changed'
+  | 'survey_requested';
 
 const mailFor: Record<AttendeeChange, EmailKind | null> = {
   registered: 'registration_confirmed',
@@ -167,6 +168,7 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   link_reissued: 'manage_link',
   marked_no_show: null,
   needs_changed: null,
+  survey_requested: 'feedback_survey',
 };
 
 /**
@@ -183,6 +185,8 @@ const carriesPersonalLink: Record<AttendeeChange, boolean> = {
   link_reissued: true,
   marked_no_show: false,
   needs_changed: false,
+  // The survey's own link travels in the mail only (see surveyLinkOf).
+  survey_requested: false,
 };
 
 export class MeetingNotKnownYet extends Error {
@@ -281,11 +285,18 @@ export async function attendeesChanged(
           calendar,
           // The attendee's own cancellation supersedes the invitation they hold, which the meeting did not.
           calendarSequence: calendar === 'CANCEL' ? meeting.ics_sequence + 1 : meeting.ics_sequence,
-          extra: { position: recipient.position },
+          extra: { position: recipient.position, ...surveyLinkOf(event) },
           dedupeKey: `${event.id}:${recipient.registration_id}`,
         };
       }),
   );
+}
+
+/** The single-use survey link of a survey request, for its mail; nothing for other events. */
+function surveyLinkOf(event: AttendeeEvent): { surveyUrl?: string; linkExpiresAt?: Date } {
+  const data: object = event.data;
+  if (!('surveyUrl' in data && 'expiresAt' in data)) return {};
+  return { surveyUrl: String(data.surveyUrl), linkExpiresAt: new Date(String(data.expiresAt)) };
 }
 
 /** Removes the person from this schema: read model, queued mails, addresses in the log, suppression. */

@@ -107,8 +107,38 @@ export interface AddressConfirmationTable {
   confirmed_at: Date | null;
 }
 
+/** Feedback survey after a meeting (survey/): one round per meeting, one link per attendee, the answers. */
+export interface SurveyRoundTable {
+  meeting_id: string;
+  sent_at: Date;
+}
+
+export interface SurveyInvitationTable {
+  registration_id: string;
+  meeting_id: string;
+  token_hash: string;
+  expires_at: Date;
+  answered: Generated<boolean>;
+}
+
+export interface SurveyAnswerTable {
+  id: string;
+  meeting_id: string;
+  /** Only when the person chose to give their name; erased with them. */
+  registration_id: string | null;
+  respondent_name: string | null;
+  language: 'nl' | 'en';
+  rating: number;
+  most_useful: string | null;
+  suggestions: string | null;
+  answered_on: ColumnType<string, string, string>;
+}
+
 export interface Database extends ServiceTables {
   request_budget: RequestBudgetTable;
+  survey_round: SurveyRoundTable;
+  survey_invitation: SurveyInvitationTable;
+  survey_answer: SurveyAnswerTable;
   address_confirmation: AddressConfirmationTable;
   meeting: MeetingTable;
   registration: RegistrationTable;

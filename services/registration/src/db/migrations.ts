@@ -161,4 +161,48 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0007_feedback_survey': {
+    async up(db: Kysely<any>) {
+      // One survey round per meeting, sent once after it ends (or when the office sends it).
+      await db.schema
+        .createTable('survey_round')
+        .addColumn('meeting_id', 'uuid', (c) => c.primaryKey().references('meeting.id'))
+        .addColumn('sent_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+      // The single-use link of one attendee. `answered` has no time: a time would link an anonymous
+      // answer to the invitation it came from.
+      await db.schema
+        .createTable('survey_invitation')
+        .addColumn('registration_id', 'uuid', (c) => c.primaryKey().references('registration.id'))
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('answered', 'boolean', (c) => c.notNull().defaultTo(false))
+        .execute();
+      // An answer names its registration and person only when the person chose to give their name; an
+      // anonymous answer has a random id and only the day it was given.
+      await db.schema
+        .createTable('survey_answer')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id'))
+        .addColumn('registration_id', 'uuid')
+        .addColumn('respondent_name', 'text')
+        .addColumn('language', 'text', (c) => c.notNull())
+        .addColumn('rating', 'integer', (c) => c.notNull().check(sql`rating between 1 and 5`))
+        .addColumn('most_useful', 'text')
+        .addColumn('suggestions', 'text')
+        .addColumn('answered_on', 'date', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('survey_answer_meeting')
+        .on('survey_answer')
+        .columns(['meeting_id', 'answered_on'])
+        .execute();
+      await db.schema
+        .createIndex('survey_answer_registration')
+        .on('survey_answer')
+        .column('registration_id')
+        .execute();
+    },
+  },
 };

@@ -32,6 +32,8 @@ import {
   updateOwnNeeds,
   viewOwnRegistration,
 } from '../registrations/registration.service.ts';
+import { surveyAnswerBody } from '../survey/survey.schemas.ts';
+import { answerSurvey, openSurvey, SURVEY_PATH } from '../survey/survey.service.ts';
 import { texts } from './page.texts.ts';
 import {
   confirmAddressPage,
@@ -43,6 +45,7 @@ import {
   messagePage,
   RESEND_PATH,
   resendPage,
+  surveyPage,
 } from './page.views.ts';
 import { staticRoutes } from './static.routes.ts';
 
@@ -569,6 +572,122 @@ export function pageRoutes(
           if (err.problem.status === 409) return message(409, t.confirmTitle, t.confirmClosedText);
           throw err;
         }
+      },
+    );
+
+    /** The survey form, or a kind page when the link cannot be answered (any more). */
+    async function renderSurvey(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      token: string,
+      lang: Language,
+      values: FormValues,
+      errors: Record<string, string>,
+      status: 200 | 400 | 403,
+    ) {
+      const t = texts[lang];
+      const message = (code: 404 | 409 | 410, title: string, text: string) =>
+        reply.status(code).type(HTML).send(messagePage({ lang, title, text }));
+      if (!MANAGE_TOKEN_PATTERN.test(token)) return message(404, t.surveyUnknownTitle, t.surveyUnknownText);
+      try {
+        const survey = await openSurvey(ctx, token);
+        return reply
+          .status(status)
+          .header('cache-control', 'no-store')
+          .header('referrer-policy', 'no-referrer')
+          .type(HTML)
+          .send(
+            surveyPage({
+              lang,
+              meetingTitle: survey.meetingTitle,
+              action: `${SURVEY_PATH}/${token}`,
+              guard: guardFor(request, reply),
+              values,
+              errors,
+            }),
+          );
+      } catch (err) {
+        if (!(err instanceof HttpProblem)) throw err;
+        if (err.problem.status === 409) return message(409, t.surveyAnsweredTitle, t.surveyAnsweredText);
+        if (err.problem.status === 410) return message(410, t.surveyClosedTitle, t.surveyClosedText);
+        return message(404, t.surveyUnknownTitle, t.surveyUnknownText);
+      }
+    }
+
+    app.get(
+      `${SURVEY_PATH}/:token`,
+      {
+        schema: {
+          tags,
+          summary: 'The feedback survey behind the mailed link',
+          params: tokenParams,
+          querystring: langQuery,
+          response: {
+            200: htmlResponse('The survey'),
+            404: htmlResponse('Unknown link'),
+            409: htmlResponse('Answered already'),
+            410: htmlResponse('Survey closed'),
+          },
+        },
+      },
+      async (request, reply) =>
+        renderSurvey(request, reply, request.params.token, request.query.lang ?? 'nl', {}, {}, 200),
+    );
+
+    app.post(
+      `${SURVEY_PATH}/:token`,
+      {
+        bodyLimit: REGISTRATION_BODY_LIMIT,
+        schema: {
+          tags,
+          summary: 'Survey form post',
+          params: tokenParams,
+          body: formBody,
+          response: {
+            201: htmlResponse('Thank you'),
+            400: htmlResponse('The survey again, with errors'),
+            403: htmlResponse('The survey again: it came without its CSRF field and cookie'),
+            404: htmlResponse('Unknown link'),
+            409: htmlResponse('Answered already'),
+            410: htmlResponse('Survey closed'),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { token } = request.params;
+        const form = request.body;
+        const lang = languageSchema.catch('nl').parse(form.language);
+        const t = texts[lang];
+        if (!csrfOk(request))
+          return renderSurvey(request, reply, token, lang, form, { form: t.errors.form! }, 403);
+        const parsed = surveyAnswerBody.safeParse({
+          rating: form.rating ? Number(form.rating) : undefined,
+          mostUseful: form.mostUseful?.trim() || null,
+          suggestions: form.suggestions?.trim() || null,
+          giveName: form.giveName === 'ja',
+          language: lang,
+        });
+        if (!parsed.success) {
+          const errors: Record<string, string> = {};
+          for (const issue of parsed.error.issues) {
+            const name = String(issue.path[0] ?? 'form');
+            errors[name] ??=
+              name === 'rating' ? t.surveyRatingError : (t.errors.dietaryNeeds ?? issue.message);
+          }
+          return renderSurvey(request, reply, token, lang, form, errors, 400);
+        }
+        if (!MANAGE_TOKEN_PATTERN.test(token)) return renderSurvey(request, reply, token, lang, {}, {}, 200);
+        try {
+          await answerSurvey(ctx, token, parsed.data);
+        } catch (err) {
+          if (err instanceof HttpProblem && err.problem.status < 500)
+            return renderSurvey(request, reply, token, lang, {}, {}, 200);
+          throw err;
+        }
+        return reply
+          .status(201)
+          .type(HTML)
+          .send(messagePage({ lang, title: t.surveyThanksTitle, text: t.surveyThanksText }));
       },
     );
 

@@ -128,6 +128,25 @@ export const texts = {
       'Deze bevestigingslink is ongeldig of niet meer geldig (een link werkt 24 uur). Meld je opnieuw aan via de pagina van de bijeenkomst.',
     confirmClosedText:
       'Je adres is bevestigd, maar de aanmelding voor deze bijeenkomst is inmiddels gesloten.',
+    surveyTitle: 'Hoe was de bijeenkomst?',
+    surveyIntro:
+      'Drie korte vragen. Je antwoorden zijn anoniem, tenzij je hieronder aanvinkt dat je naam erbij mag. Je kunt één keer antwoorden.',
+    surveyRating: 'Welk cijfer geef je de bijeenkomst?',
+    surveyRatings: ['1 – slecht', '2 – matig', '3 – redelijk', '4 – goed', '5 – uitstekend'],
+    surveyMostUseful: 'Wat was het nuttigst?',
+    surveySuggestions: 'Wat kan er beter?',
+    surveyGiveName: 'Mijn naam mag bij mijn antwoorden (anders blijven ze anoniem)',
+    surveySubmit: 'Verstuur',
+    surveyRatingError: 'Kies een cijfer van 1 tot 5.',
+    surveyThanksTitle: 'Dank je wel',
+    surveyThanksText:
+      'Je antwoorden zijn opgeslagen. We gebruiken ze om de volgende bijeenkomst beter te maken.',
+    surveyAnsweredTitle: 'Al beantwoord',
+    surveyAnsweredText: 'Met deze link is de vragenlijst al ingevuld. Dank je wel!',
+    surveyClosedTitle: 'Vragenlijst gesloten',
+    surveyClosedText: 'Deze vragenlijst is gesloten. Dank je wel voor je belangstelling.',
+    surveyUnknownTitle: 'Link niet gevonden',
+    surveyUnknownText: 'Deze link hoort bij geen vragenlijst. Gebruik de link uit je e-mail.',
   },
   en: {
     switchLabel: 'Nederlands',
@@ -235,6 +254,24 @@ export const texts = {
     confirmUnknownText:
       'This confirmation link is invalid or no longer valid (a link works for 24 hours). Register again on the meeting page.',
     confirmClosedText: 'Your address is confirmed, but registration for this meeting has closed meanwhile.',
+    surveyTitle: 'How was the meeting?',
+    surveyIntro:
+      'Three short questions. Your answers are anonymous unless you tick below that your name may go with them. You can answer once.',
+    surveyRating: 'What mark do you give the meeting?',
+    surveyRatings: ['1 – poor', '2 – fair', '3 – reasonable', '4 – good', '5 – excellent'],
+    surveyMostUseful: 'What was most useful?',
+    surveySuggestions: 'What could be better?',
+    surveyGiveName: 'My name may go with my answers (they stay anonymous otherwise)',
+    surveySubmit: 'Send',
+    surveyRatingError: 'Choose a mark from 1 to 5.',
+    surveyThanksTitle: 'Thank you',
+    surveyThanksText: 'Your answers are saved. We use them to make the next meeting better.',
+    surveyAnsweredTitle: 'Answered already',
+    surveyAnsweredText: 'The survey was answered with this link already. Thank you!',
+    surveyClosedTitle: 'Survey closed',
+    surveyClosedText: 'This survey has closed. Thank you for your interest.',
+    surveyUnknownTitle: 'Link not found',
+    surveyUnknownText: 'This link belongs to no survey. Use the link from your email.',
   },
 } satisfies Record<Language, unknown>;
 

@@ -359,6 +359,41 @@ export function confirmAddressPage(input: { lang: Language; action: string; guar
   });
 }
 
+/** The feedback survey behind the mailed link: a rating, two open questions, and the choice to give a name. */
+export function surveyPage(input: {
+  lang: Language;
+  meetingTitle: string;
+  action: string;
+  guard: FormGuard;
+  values: FormValues;
+  errors: Record<string, string>;
+}): string {
+  const { lang, values, errors } = input;
+  const t = texts[lang];
+  const ratingError = errors.rating;
+  const radios = [1, 2, 3, 4, 5]
+    .map(
+      (n) =>
+        `<label class="check" for="rating-${n}"><input type="radio" id="rating-${n}" name="rating" value="${n}"${values.rating === String(n) ? ' checked' : ''}${ratingError ? ' aria-describedby="rating-error"' : ''}> <span>${h(t.surveyRatings[n - 1])}</span></label>`,
+    )
+    .join('\n');
+  return layout({
+    lang,
+    title: `${t.surveyTitle} – ${input.meetingTitle}`,
+    switchHref: `${input.action}?lang=${lang === 'nl' ? 'en' : 'nl'}`,
+    body: `<h1>${h(t.surveyTitle)}</h1><p>${h(input.meetingTitle)}</p><p>${h(t.surveyIntro)}</p>
+${errorSummary(t, errors, 'rating-1')}
+<form method="post" action="${h(input.action)}" novalidate>${guardField(input.guard)}<input type="hidden" name="language" value="${lang}">
+<fieldset id="rating"><legend>${h(t.surveyRating)} <span class="req">(${h(t.required)})</span></legend>
+${ratingError ? `<p class="error" id="rating-error">${h(ratingError)}</p>` : ''}
+${radios}</fieldset>
+${field(t, { name: 'mostUseful', label: t.surveyMostUseful, type: 'textarea', value: values.mostUseful ?? '', errors })}
+${field(t, { name: 'suggestions', label: t.surveySuggestions, type: 'textarea', value: values.suggestions ?? '', errors })}
+${checkbox({ name: 'giveName', label: t.surveyGiveName, checked: values.giveName === 'ja' })}
+<button type="submit">${h(t.surveySubmit)}</button></form>`,
+  });
+}
+
 /** Where a person asks for their manage link again. */
 export const RESEND_PATH = '/aanmelding/link-opnieuw';
 

@@ -11,6 +11,7 @@ import {
   lockRegistration,
 } from '../registrations/registration.repository.ts';
 import { changeRegistration, emailKey, promoteFromWaitlist } from '../registrations/registration.service.ts';
+import { eraseSurveyOf } from '../survey/survey.repository.ts';
 
 /**
  * Anonymises one registration: personal data and the manage token go, status and role stay for the counts.
@@ -43,6 +44,8 @@ async function eraseRegistration(
         ? { status: 'cancelled' as const, cancelled_at: now, cancelled_by: 'system' as const }
         : {}),
     });
+    // Answers the person gave their name with go with them; anonymous ones cannot be told apart.
+    await eraseSurveyOf(trx, row.id);
     // Outbox copies hold the name and address too. Unpublished ones go as well: a person who asked to be
     // forgotten needs no confirmation, and consumers treat the erasure of someone unknown as a tombstone.
     await sql`delete from outbox where payload->>'subject' = ${row.id}`.execute(trx);
