@@ -4,123 +4,16 @@
  * the events between them are the ones registration really emits. The person follows the link in the
  * parsed mail; only then is a seat decided, and the mail that says so carries a working manage link.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import {
-  adminHeaders,
-  createTestDatabase,
-  deleteNamespaceStreams,
-  eventually,
-  freePort,
-  testServers,
-  testServiceEnv,
-  uniqueName,
-} from '@citydeals/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
+import { adminHeaders } from '@citydeals/testkit';
 import t from 'tap';
+import { type Mail, startTwoServices } from './two-services.ts';
 
-interface Mail {
-  to: string;
-  kind: string;
-  parsed: ParsedMail;
-}
+const services = await startTwoServices();
+t.teardown(() => services.close());
+const { namespace, mailTo } = services;
 
-const mails: Mail[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  logger: false,
-  disableReverseLookup: true,
-  onData(stream, session, callback) {
-    simpleParser(stream, { skipTextToHtml: true }).then(
-      (parsed) => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address).join(','),
-          kind: String(parsed.headers.get('x-citydeals-kind') ?? ''),
-          parsed,
-        });
-        callback();
-      },
-      (err: Error) => callback(err),
-    );
-  },
-});
-smtp.listen(0, '127.0.0.1');
-await once(smtp.server, 'listening');
-const smtpPort = (smtp.server.address() as { port: number }).port;
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** A service as its own process, started from its source as `npm start` does; ready once it says so. */
-async function startProcess(dir: string, env: Record<string, string>) {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${dir}/src/server.ts`], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    output = (output + c.toString()).slice(-4000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const ready = await eventually(async () => {
-    if (child.exitCode !== null) return true;
-    return (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200;
-  }, 60_000);
-  if (!ready || child.exitCode !== null) throw new Error(`${dir} did not start: ${output}`);
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-const namespace = uniqueName('t');
-const registrationDb = await createTestDatabase();
-const notificationDb = await createTestDatabase();
-const registration = await startProcess('registration', {
-  ...testServiceEnv(registrationDb, namespace),
-  PUBLIC_BASE_URL: 'http://registration.test',
-});
-const notification = await startProcess('notification', {
-  ...testServiceEnv(notificationDb, namespace),
-  SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-  MAIL_POLL_MS: '50',
-  PUBLIC_BASE_URL: 'http://notification.test',
-});
-t.teardown(async () => {
-  await notification.stop();
-  await registration.stop();
-  const nc = await connect({ servers: testServers.natsUrl, name: 'journeys-cleanup' });
-  await deleteNamespaceStreams(await jetstreamManager(nc), namespace).finally(() => nc.close());
-  await Promise.all([registrationDb.drop(), notificationDb.drop()]);
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
-});
-
-async function call(method: 'GET' | 'POST', path: string, payload?: object, headers?: object) {
-  const res = await fetch(`${registration.url}${path}`, {
-    method,
-    headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) },
-    body: payload ? JSON.stringify(payload) : null,
-  });
-  const body = await res.text();
-  return { status: res.status, body, json: () => JSON.parse(body) };
-}
-
-async function mailTo(address: string, kind: string): Promise<Mail> {
-  const found = await eventually(() => mails.find((m) => m.to === address && m.kind === kind), 30_000);
-  if (!found) throw new Error(`no ${kind} mail to ${address}; received: ${mails.map((m) => m.kind)}`);
-  return found;
-}
+const call = (method: 'GET' | 'POST', path: string, payload?: object, headers?: Record<string, string>) =>
+  services.call(services.registration.url, method, path, payload, headers);
 
 const register = (meetingId: string, name: string, language?: 'nl' | 'en') =>
   call('POST', `/meetings/${meetingId}/registrations`, {
@@ -199,7 +92,9 @@ t.test(
     const reused = await call('POST', `/registrations/confirmations/${confirmLinkOf(fleurMail)}`);
     t.equal(reused.status, 409);
     t.match(reused.json(), { type: /confirmation-link-used$/ });
-    const page = await fetch(`${registration.url}/aanmelding/bevestigen/${confirmLinkOf(evaMail)}?lang=en`);
+    const page = await fetch(
+      `${services.registration.url}/aanmelding/bevestigen/${confirmLinkOf(evaMail)}?lang=en`,
+    );
     t.equal(page.status, 200, 'the page behind the link opens (a button, no change)');
     t.match(await page.text(), /Confirm my registration/);
   },

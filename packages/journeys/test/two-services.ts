@@ -1,0 +1,139 @@
+/**
+ * Registration and notification as processes, started from their source as `npm start` does, each on a
+ * database of its own and one event namespace on the shared Postgres and NATS, with notification sending to
+ * a real SMTP server that parses every mail it receives. For journeys that go from an HTTP request to the
+ * mail and back.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import {
+  createTestDatabase,
+  deleteNamespaceStreams,
+  eventually,
+  freePort,
+  type TestDatabase,
+  testServers,
+  testServiceEnv,
+  uniqueName,
+} from '@citydeals/testkit';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { type ParsedMail, simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface Mail {
+  to: string;
+  kind: string;
+  parsed: ParsedMail;
+}
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+async function startProcess(dir: string, env: Record<string, string>) {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${dir}/src/server.ts`], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    output = (output + c.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const ready = await eventually(async () => {
+    if (child.exitCode !== null) return true;
+    return (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200;
+  }, 60_000);
+  if (!ready || child.exitCode !== null) throw new Error(`${dir} did not start: ${output}`);
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+export async function startTwoServices() {
+  const mails: Mail[] = [];
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    disableReverseLookup: true,
+    onData(stream, session, callback) {
+      simpleParser(stream, { skipTextToHtml: true }).then(
+        (parsed) => {
+          mails.push({
+            to: session.envelope.rcptTo.map((r) => r.address).join(','),
+            kind: String(parsed.headers.get('x-citydeals-kind') ?? ''),
+            parsed,
+          });
+          callback();
+        },
+        (err: Error) => callback(err),
+      );
+    },
+  });
+  smtp.listen(0, '127.0.0.1');
+  await once(smtp.server, 'listening');
+  const smtpPort = (smtp.server.address() as { port: number }).port;
+
+  const namespace = uniqueName('t');
+  const registrationDb: TestDatabase = await createTestDatabase();
+  const notificationDb: TestDatabase = await createTestDatabase();
+  const registration = await startProcess('registration', {
+    ...testServiceEnv(registrationDb, namespace),
+    PUBLIC_BASE_URL: 'http://registration.test',
+  });
+  const notification = await startProcess('notification', {
+    ...testServiceEnv(notificationDb, namespace),
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    MAIL_POLL_MS: '50',
+    PUBLIC_BASE_URL: 'http://notification.test',
+  });
+
+  async function call(
+    base: string,
+    method: 'GET' | 'POST' | 'PATCH',
+    path: string,
+    payload?: object,
+    headers?: Record<string, string>,
+  ) {
+    const res = await fetch(`${base}${path}`, {
+      method,
+      headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      body: payload ? JSON.stringify(payload) : null,
+    });
+    const body = await res.text();
+    return { status: res.status, body, json: () => JSON.parse(body) };
+  }
+
+  return {
+    namespace,
+    registration,
+    notification,
+    registrationDb,
+    notificationDb,
+    mails,
+    call,
+    /** Waits for the mail of a kind to an address and returns it. */
+    async mailTo(address: string, kind: string): Promise<Mail> {
+      const found = await eventually(() => mails.find((m) => m.to === address && m.kind === kind), 30_000);
+      if (!found) throw new Error(`no ${kind} mail to ${address}; received: ${mails.map((m) => m.kind)}`);
+      return found;
+    },
+    async close() {
+      await notification.stop();
+      await registration.stop();
+      const nc = await connect({ servers: testServers.natsUrl, name: 'journeys-cleanup' });
+      await deleteNamespaceStreams(await jetstreamManager(nc), namespace).finally(() => nc.close());
+      await Promise.all([registrationDb.drop(), notificationDb.drop()]);
+      await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    },
+  };
+}
