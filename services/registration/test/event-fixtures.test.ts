@@ -94,7 +94,12 @@ t.test('the recorded registration events are what registration emits now', async
     publicBaseUrl: PUBLIC_BASE_URL,
   });
   t.equal(swept, 2, 'the sweep forgets both requests once their links expired');
-  const ended = await streamEvents(journey.length + erasure.length + requested.length + 1, 1);
+  // Carla is checked in and, once the meeting has begun, asked for her feedback.
+  await admin('POST', `/admin/registrations/${carla.json().registrationId}/check-in`);
+  clock.current = new Date('2027-03-11T16:45:00Z');
+  await admin('POST', `/admin/meetings/${confirming.id}/survey`);
+  const surveyLink = (await outboxEvents(svc)).at(-1)!.data.surveyUrl as string;
+  const ended = await streamEvents(journey.length + erasure.length + requested.length + 1, 3);
   const confirmation = [...requested, ...ended];
 
   const events = normalizeEvents(
@@ -106,7 +111,7 @@ t.test('the recorded registration events are what registration emits now', async
         tokenOf(bram.manageUrl),
         tokenOf(carlaLink),
         tokenOf(daanLink),
-      ].concat(tokenOf(carla.json().manageUrl)),
+      ].concat(tokenOf(carla.json().manageUrl), tokenOf(surveyLink)),
     },
   );
   if (process.env.UPDATE_FIXTURES) writeRecordedRegistrationEvents(events);
@@ -125,6 +130,7 @@ t.test('the recorded registration events are what registration emits now', async
       'attendee.erased',
       'attendee.promoted',
       'attendee.registered',
+      'attendee.survey_requested',
       'attendee.waitlisted',
       'meeting.cancelled',
       'meeting.rescheduled',
