@@ -2624,6 +2624,301 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Feedback survey results of a meeting */
+  'GET /admin/meetings/{id}/survey': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        meetingId: string;
+        /** Attendees sent a link (checked in at the door) */
+        invited: number;
+        answered: number;
+        averageRating: number | null;
+        ratings: {
+          '1': number;
+          '2': number;
+          '3': number;
+          '4': number;
+          '5': number;
+        };
+        answers: Array<{
+          rating: number;
+          mostUseful: string | null;
+          suggestions: string | null;
+          /** Only when the person chose to give it */
+          name: string | null;
+          language: 'nl' | 'en';
+          /** The day only, so an anonymous answer cannot be traced by its time */
+          answeredOn: string;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Send the feedback survey now */
+  'POST /admin/meetings/{id}/survey': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        invited: number;
+        alreadySent: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Feedback survey answers as CSV for Excel */
+  'GET /admin/meetings/{id}/survey.csv': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: string;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Answer the feedback survey with the mailed link */
+  'POST /surveys/{token}/answers': {
+    params: {
+      /** The secret from the survey link */
+      token: string;
+    };
+    query: never;
+    body: {
+      /** How was the meeting, from 1 (poor) to 5 (excellent) */
+      rating: number;
+      /** What was most useful */
+      mostUseful?: string | null;
+      /** What could be better next time */
+      suggestions?: string | null;
+      /** Keep my name with my answers (they are anonymous otherwise, and then stay after an erasure) */
+      giveName?: boolean;
+      language?: 'nl' | 'en';
+    };
+    responses: {
+      201: {
+        status: 'answered';
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      410: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Name badges as a printable PDF */
   'GET /admin/meetings/{id}/badges.pdf': {
     params: {
@@ -2961,6 +3256,41 @@ export interface RegistrationApi {
     responses: {
       200: string;
       201: string;
+      403: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** The feedback survey behind the mailed link */
+  'GET /evaluatie/{token}': {
+    params: {
+      token: string;
+    };
+    query: {
+      /** Page language; Dutch by default */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** Survey form post */
+  'POST /evaluatie/{token}': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      201: string;
+      400: string;
       403: string;
       404: string;
       409: string;
