@@ -136,10 +136,8 @@ t.test("the survey's answers are erased with the person", async (t) => {
     'her survey link is gone too',
   );
   // Notification blanks the mails of an erased registration, the survey mail among them.
-  const blanked = await import('@citydeals/testkit').then(({ eventually }) =>
-    eventually(
-      async () => (await tablesHolding(services.notificationDb.url, surveyTokenOf(hannaMail))).length === 0,
-    ),
+  const blanked = await eventually(
+    async () => (await tablesHolding(services.notificationDb.url, surveyTokenOf(hannaMail))).length === 0,
   );
   t.ok(blanked, 'the survey mail with her link is blanked in notification');
   t.same(await tablesHolding(services.notificationDb.url, 'hanna@example.org'), [], 'and her address');
