@@ -24,7 +24,12 @@ import {
   releaseClaim,
   renewRequest,
 } from './address-confirmation.repository.ts';
-import { confirmationExpiry, confirmationLinkState, sweepCutoff } from './address-confirmation.rules.ts';
+import {
+  confirmationExpiry,
+  confirmationLinkState,
+  type LinkState,
+  sweepCutoff,
+} from './address-confirmation.rules.ts';
 
 export const CONFIRM_PATH = '/aanmelding/bevestigen';
 
@@ -161,6 +166,19 @@ export async function confirmAddress<Result>(
     if (!(err instanceof HttpProblem && err.problem.status < 500)) await releaseClaim(ctx.db, claimed);
     throw err;
   }
+}
+
+/** What a confirmation link finds, for the page behind it (which changes nothing). */
+export async function confirmationLinkStateOf(
+  ctx: ServiceContext,
+  token: string,
+): Promise<LinkState | 'unknown'> {
+  const found = await findRequestByTokenHash(ctx.db, hashManageToken(token));
+  if (!found) return 'unknown';
+  return confirmationLinkState(
+    { confirmedAt: found.confirmed_at, expiresAt: found.expires_at },
+    ctx.clock.now(),
+  );
 }
 
 /** A followed link, decided as a registration (or answered as the address's existing one). */

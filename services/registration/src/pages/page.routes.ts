@@ -12,7 +12,11 @@ import {
   newCsrfCookieValue,
 } from '../abuse/csrf.rules.ts';
 import type { ProofOfWork } from '../abuse/proof-of-work.ts';
-import { CONFIRM_PATH, confirmRegistration } from '../address-confirmation/address-confirmation.service.ts';
+import {
+  CONFIRM_PATH,
+  confirmationLinkStateOf,
+  confirmRegistration,
+} from '../address-confirmation/address-confirmation.service.ts';
 import type { ServiceContext } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
 import { findMeeting } from '../meetings/meeting.repository.ts';
@@ -508,10 +512,30 @@ export function pageRoutes(
           summary: 'Page behind the confirmation link: one button confirms the address',
           params: tokenParams,
           querystring: langQuery,
-          response: { 200: htmlResponse('The page with its button') },
+          response: {
+            200: htmlResponse('The page with its button'),
+            404: htmlResponse('Unknown link'),
+            409: htmlResponse('Used already'),
+            410: htmlResponse('Expired'),
+          },
         },
       },
-      async (request, reply) => confirmPage(request, reply, request.params.token, request.query.lang ?? 'nl'),
+      async (request, reply) => {
+        const { token } = request.params;
+        const lang = request.query.lang ?? 'nl';
+        const t = texts[lang];
+        const state = MANAGE_TOKEN_PATTERN.test(token)
+          ? await confirmationLinkStateOf(ctx, token)
+          : 'unknown';
+        if (state === 'open') return confirmPage(request, reply, token, lang);
+        const [status, title, text] =
+          state === 'used'
+            ? ([409, t.confirmUsedTitle, t.confirmUsedText] as const)
+            : state === 'expired'
+              ? ([410, t.confirmExpiredTitle, t.confirmExpiredText] as const)
+              : ([404, t.confirmUnknownTitle, t.confirmUnknownText] as const);
+        return reply.status(status).type(HTML).send(messagePage({ lang, title, text }));
+      },
     );
 
     app.post(

@@ -144,11 +144,15 @@ t.test('a link works once; a reused, expired or unknown link is refused kindly',
   t.equal(malformed.statusCode, 400);
   t.match(malformed.json(), { errors: [{ field: 'params.token' }] });
 
-  // The same in the browser: a page with one button, then a friendly page for each case.
-  const page = await openForm(svc, `/aanmelding/bevestigen/${tokenOf(late!.url)}?lang=en`);
-  t.equal(page.page.statusCode, 200);
-  t.equal(page.page.headers['cache-control'], 'no-store');
-  t.equal(await registrationCount(meeting.id), 1, 'opening the link (a GET) changes nothing');
+  // The same in the browser: the page behind the link says so at once, and so does the button's post.
+  const expiredGet = await svc.http.inject(`/aanmelding/bevestigen/${tokenOf(late!.url)}?lang=en`);
+  t.equal(expiredGet.statusCode, 410);
+  t.match(expiredGet.body, /Link expired/);
+  const usedGet = await svc.http.inject(`/aanmelding/bevestigen/${tokenOf(used!.url)}`);
+  t.equal(usedGet.statusCode, 409);
+  t.match(usedGet.body, /Al bevestigd/);
+  t.equal((await svc.http.inject(`/aanmelding/bevestigen/${'B'.repeat(32)}`)).statusCode, 404);
+  const page = await openForm(svc, `/bijeenkomsten/${meeting.slug}`);
   const post = (token: string, cookie = page.cookie, csrf = page.csrf) =>
     svc.http.inject(formPost(`/aanmelding/bevestigen/${token}`, cookie, { csrf, language: 'en' }));
   const expiredPage = await post(tokenOf(late!.url));
@@ -178,6 +182,8 @@ t.test('the HTML form: held, then confirmed by the button', async (t) => {
   t.match(res.body, /Bevestig je e-mailadres/);
   const [link] = await confirmLinks('carla@example.org');
   const page = await openForm(svc, `/aanmelding/bevestigen/${tokenOf(link!.url)}`, form.cookie);
+  t.equal(page.page.headers['cache-control'], 'no-store');
+  t.equal(await registrationCount(meeting.id), 0, 'opening the link (a GET) changes nothing');
   const done = await svc.http.inject(
     formPost(`/aanmelding/bevestigen/${tokenOf(link!.url)}`, form.cookie, {
       csrf: page.csrf,
