@@ -29,6 +29,8 @@ const expectedSubjects = [
   'registration.attendee.needs_changed',
   'registration.attendee.erased',
   'registration.attendee.link_reissued',
+  'registration.attendee.confirmation_requested',
+  'registration.attendee.survey_requested',
   'registration.person.erased',
   'deal_tracking.deal.created',
   'deal_tracking.deal.updated',
