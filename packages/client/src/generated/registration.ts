@@ -3242,6 +3242,9 @@ export interface RegistrationApi {
     body: never;
     responses: {
       200: string;
+      404: string;
+      409: string;
+      410: string;
     };
   };
   /** Confirmation button post: the seat decision runs now */
