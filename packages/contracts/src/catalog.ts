@@ -22,6 +22,17 @@ import {
 } from './envelope.ts';
 import { emailFailed, emailSent, webhookDelivered, webhookFailed } from './notification.events.ts';
 import {
+  alertConsumerFellBehind,
+  alertDeadLettered,
+  alertEndpointDisabled,
+  alertMailsFailed,
+  alertMailsSuppressed,
+  alertRetriesExhausted,
+  dealTrackingConsumerFacts,
+  notificationConsumerFacts,
+  registrationConsumerFacts,
+} from './operations.events.ts';
+import {
   attendeeCancelled,
   attendeeCheckedIn,
   attendeeConfirmationRequested,
@@ -72,6 +83,18 @@ export const eventCatalog = Object.freeze([
   emailFailed,
   webhookDelivered,
   webhookFailed,
+  registrationConsumerFacts.deadLettered,
+  registrationConsumerFacts.fellBehind,
+  dealTrackingConsumerFacts.deadLettered,
+  dealTrackingConsumerFacts.fellBehind,
+  notificationConsumerFacts.deadLettered,
+  notificationConsumerFacts.fellBehind,
+  alertEndpointDisabled,
+  alertRetriesExhausted,
+  alertMailsFailed,
+  alertMailsSuppressed,
+  alertDeadLettered,
+  alertConsumerFellBehind,
 ] as const);
 
 export type CatalogEventDefinition = (typeof eventCatalog)[number];
@@ -88,7 +111,18 @@ type EventOfEach<D> = D extends EventDefinition ? EventOf<D> : never;
 export type KnownEvent = EventOfEach<CatalogEventDefinition>;
 
 // Past participles that do not end in -ed; extend when a new event needs one.
-const irregularPastTense = new Set(['left', 'sent', 'held', 'made', 'paid', 'won', 'lost', 'done', 'set']);
+const irregularPastTense = new Set([
+  'left',
+  'sent',
+  'held',
+  'made',
+  'paid',
+  'won',
+  'lost',
+  'done',
+  'set',
+  'fell',
+]);
 const subjectPattern = /^([a-z]+(?:_[a-z]+)*)\.([a-z]+(?:_[a-z]+)*)\.([a-z]+(?:_[a-z]+)*)$/;
 
 function isPastTense(action: string): boolean {

@@ -21,6 +21,11 @@ export const emailKinds = [
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;
 
+/** Every mail the service sends: the attendees' kinds, and the office's operational alerts. */
+export const mailKinds = [...emailKinds, 'operational_alert'] as const;
+export const mailKindSchema = z.enum(mailKinds);
+export type MailKind = z.infer<typeof mailKindSchema>;
+
 export const emailFailureReasons = ['rejected', 'retries_exhausted'] as const;
 export const emailFailureReasonSchema = z.enum(emailFailureReasons);
 export type EmailFailureReason = z.infer<typeof emailFailureReasonSchema>;
@@ -32,7 +37,7 @@ export type WebhookFailureReason = z.infer<typeof webhookFailureReasonSchema>;
 const emailShape = {
   emailId: idSchema,
   version: versionSchema.describe('Version of the mail record; grows with every attempt and outcome.'),
-  kind: emailKindSchema,
+  kind: mailKindSchema,
   meetingId: idSchema.nullable(),
   registrationId: idSchema.nullable(),
   reminderOffset: isoDurationSchema.nullable().describe('The offset of a reminder; null for other kinds.'),

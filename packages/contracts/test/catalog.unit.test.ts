@@ -46,6 +46,18 @@ const expectedSubjects = [
   'notification.email.failed',
   'notification.webhook.delivered',
   'notification.webhook.failed',
+  'registration.consumer.dead_lettered',
+  'registration.consumer.fell_behind',
+  'deal_tracking.consumer.dead_lettered',
+  'deal_tracking.consumer.fell_behind',
+  'notification.consumer.dead_lettered',
+  'notification.consumer.fell_behind',
+  'notification.alert.endpoint_disabled',
+  'notification.alert.retries_exhausted',
+  'notification.alert.mails_failed',
+  'notification.alert.mails_suppressed',
+  'notification.alert.dead_lettered',
+  'notification.alert.consumer_fell_behind',
 ];
 
 t.test('the catalog holds exactly the events of the architecture table', async (t) => {

@@ -1,9 +1,17 @@
-import { type CloudEvent, type EventDefinition, envelopeSchema, findEventByType } from '@citydeals/contracts';
+import {
+  type CloudEvent,
+  consumerFacts,
+  type EventDefinition,
+  envelopeSchema,
+  findEventByType,
+  type ServiceName,
+} from '@citydeals/contracts';
 import { type MessagingTables, prepared } from '@citydeals/db';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { SpanKind } from '@opentelemetry/api';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
+import { validate as isUuid, v7 as uuidv7 } from 'uuid';
 import {
   type BatchOptions,
   type ConsumerDefinition,
@@ -13,6 +21,7 @@ import {
 } from './consumer-definition.ts';
 import type { Logger } from './logger.ts';
 import type { Namespace } from './namespace.ts';
+import { enqueueEvent } from './outbox.ts';
 import { ensureConsumer } from './provisioning.ts';
 import { decideAfterFailure, defaultRetrySchedule, type RetrySchedule } from './retry-schedule.ts';
 import { consumerAttributes, deliveredContext } from './trace-consume.ts';
@@ -48,6 +57,11 @@ export interface ConsumerRunnerOptions<DB> {
   ackWaitMs?: number;
   /** Resolves a CloudEvents type to its contract; events of unknown type or version are poison. */
   lookupType?: (type: string) => EventDefinition | undefined;
+  /**
+   * The service running this consumer: each dead letter is then announced as `<service>.consumer.dead_lettered`
+   * in the transaction that records it, so the office hears of it (docs/alerts.md).
+   */
+  service?: ServiceName;
 }
 
 /** A message as pulled, with what the runner needs to order and apply it. */
@@ -346,7 +360,14 @@ export class ConsumerRunner<DB extends MessagingTables> {
           m.nak(decision.delayMs);
           return;
         }
-        return this.#deadLetter(m, raw, describe(outcome.error), outcome.eventId, outcome.eventType);
+        return this.#deadLetter(
+          m,
+          raw,
+          describe(outcome.error),
+          outcome.eventId,
+          outcome.eventType,
+          'handler_failed',
+        );
       }
     }
   }
@@ -435,23 +456,29 @@ export class ConsumerRunner<DB extends MessagingTables> {
     error: string,
     eventId?: string,
     eventType?: string,
+    reason: 'poison' | 'handler_failed' = 'poison',
   ): Promise<void> {
+    const letter = {
+      consumer: this.name,
+      subject: this.#o.namespace.unprefix(m.subject),
+      stream_sequence: m.info.streamSequence,
+      event_id: eventId ?? null,
+      event_type: eventType ?? null,
+      payload: raw,
+      error,
+      deliveries: m.info.deliveryCount,
+      resolved_at: null,
+      resolution: null,
+    };
     try {
-      await (this.#o.db as unknown as Kysely<MessagingTables>)
-        .insertInto('dead_letter')
-        .values({
-          consumer: this.name,
-          subject: this.#o.namespace.unprefix(m.subject),
-          stream_sequence: m.info.streamSequence,
-          event_id: eventId ?? null,
-          event_type: eventType ?? null,
-          payload: raw,
-          error,
-          deliveries: m.info.deliveryCount,
-          resolved_at: null,
-          resolution: null,
-        })
-        .execute();
+      await (this.#o.db as unknown as Kysely<MessagingTables>).transaction().execute(async (trx) => {
+        const { id } = await trx
+          .insertInto('dead_letter')
+          .values(letter)
+          .returning('id')
+          .executeTakeFirstOrThrow();
+        await this.#announceDeadLetter(trx, id, letter, reason);
+      });
     } catch (err) {
       // Without its dead-letter row the event would be lost: keep it in the stream and try again later.
       this.#o.logger.error(
@@ -468,6 +495,35 @@ export class ConsumerRunner<DB extends MessagingTables> {
     );
     // No reason argument: NATS 2.9.10 ignores a term that carries one and keeps redelivering.
     m.term();
+  }
+
+  async #announceDeadLetter(
+    trx: Transaction<MessagingTables>,
+    id: number,
+    letter: { event_id: string | null; event_type: string | null; deliveries: number },
+    reason: 'poison' | 'handler_failed',
+  ): Promise<void> {
+    const { service } = this.#o;
+    if (!service) return;
+    const facts = consumerFacts[service];
+    // A dead-lettered announcement of a dead letter would announce itself again, without end.
+    if (letter.event_type === facts.deadLettered.type) return;
+    const now = new Date();
+    await enqueueEvent(trx, facts.deadLettered, {
+      id: uuidv7(),
+      time: now,
+      source: `/${service.replaceAll('_', '-')}`,
+      subject: this.name,
+      data: {
+        consumer: this.name,
+        deadLetterId: id,
+        eventId: letter.event_id && isUuid(letter.event_id) ? letter.event_id : null,
+        eventType: letter.event_type?.slice(0, 200) ?? null,
+        reason,
+        deliveries: Math.max(1, letter.deliveries),
+        deadLetteredAt: now.toISOString(),
+      },
+    });
   }
 }
 

@@ -1,4 +1,6 @@
 export * from './consumer-definition.ts';
+export * from './consumer-lag.rules.ts';
+export * from './consumer-lag.ts';
 export * from './consumer-runner.ts';
 export * from './dead-letters.ts';
 export * from './event-publisher.ts';

@@ -85,6 +85,18 @@ export function baseConfigSchema(defaults: { port: number; schema: string }) {
       .min(10)
       .default(5 * 60_000),
     CONSUMER_MAX_DELIVERIES: z.coerce.number().int().min(1).max(1_000).default(12),
+    /**
+     * A durable with more unacknowledged events than this, at every check for CONSUMER_LAG_AFTER_MS, is
+     * reported as behind (`<service>.consumer.fell_behind`; the same figures as the
+     * CityDealsConsumerFallingBehind Prometheus rule). 0 turns the check off.
+     */
+    CONSUMER_LAG_THRESHOLD: z.coerce.number().int().min(0).default(1_000),
+    CONSUMER_LAG_AFTER_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(10 * 60_000),
+    CONSUMER_LAG_CHECK_MS: z.coerce.number().int().min(10).default(60_000),
     /** Requests per minute from one client address before 429; 0 turns the limit off (load tests). */
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(0).default(600),
     /** To receive a whole request (headers and body); a slower client gets 408 and loses the connection. */

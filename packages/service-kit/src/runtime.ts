@@ -10,6 +10,7 @@ import {
 } from '@citydeals/db';
 import {
   type ConsumerDefinition,
+  ConsumerLagWatch,
   ConsumerRunner,
   connectNats,
   countOpenDeadLetters,
@@ -164,6 +165,7 @@ export async function startRuntime<DB extends ServiceTables>(
         namespace: ns,
         logger,
         definition,
+        service,
         ...(options.consumerConcurrency ? { concurrency: options.consumerConcurrency } : {}),
         retry: options.retry ?? {
           initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,
@@ -187,6 +189,21 @@ export async function startRuntime<DB extends ServiceTables>(
     });
     retentionJob.start();
     started.push(retentionJob);
+
+    const lagWatch = new ConsumerLagWatch<DB>({
+      service,
+      db,
+      consumers: () => runners.values(),
+      isLeader: () => relay.stats.leader,
+      policy: { threshold: config.CONSUMER_LAG_THRESHOLD, afterMs: config.CONSUMER_LAG_AFTER_MS },
+      intervalMs: config.CONSUMER_LAG_CHECK_MS,
+      clock: systemClock,
+      logger,
+    });
+    if (config.CONSUMER_LAG_THRESHOLD > 0 && runners.size > 0) {
+      lagWatch.start();
+      started.push(lagWatch);
+    }
 
     const metrics = createMetrics(service);
     registerMessagingMetrics(metrics, db, relay, runners);
@@ -231,6 +248,7 @@ export async function startRuntime<DB extends ServiceTables>(
       },
       stopConsumers,
       async stop() {
+        await lagWatch.stop();
         await stopConsumers();
         await retentionJob.stop();
         await relay.stop();

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
 import { z } from 'zod';
+import { alertConfigShape } from './alerts/alert.config.ts';
 import { webhookConfigShape } from './webhooks/webhook.config.ts';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -67,6 +68,7 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
   /** Signs unsubscribe links; when unset, a random secret is generated once and kept in the schema. */
   UNSUBSCRIBE_SECRET: z.string().min(32, 'at least 32 characters').optional(),
   ...webhookConfigShape,
+  ...alertConfigShape,
 });
 
 export type Config = ReturnType<typeof loadServiceConfig>;

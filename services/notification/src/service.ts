@@ -1,7 +1,14 @@
-import { type Clock, createService, type ServiceDefinition } from '@citydeals/service-kit';
+import {
+  type Clock,
+  createService,
+  newEventId,
+  type ServiceDefinition,
+  systemClock,
+} from '@citydeals/service-kit';
 import { app } from './app.ts';
 import type { Config } from './config.ts';
 import { dealTrackingEventsConsumer } from './consumers/deal-tracking-events.consumer.ts';
+import { operationalAlertConsumers } from './consumers/operational-alerts.consumer.ts';
 import { registrationEventsConsumer } from './consumers/registration-events.consumer.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
@@ -25,14 +32,23 @@ export const definition: ServiceDefinition<Database, Config> = {
   app,
 };
 
-/** `clock` replaces the system clock of reminder schedules and mail expiry (tests). */
-export function startService(config: Config, options: { clock?: Clock } = {}) {
+/**
+ * `clock` replaces the system clock of reminder schedules and mail expiry, `alertClock` that of the
+ * once-per-window rule of alerts (tests).
+ */
+export function startService(config: Config, options: { clock?: Clock; alertClock?: Clock } = {}) {
   // The email feature's consumer and workers need the config, which the static definition does not have.
   const email = emailContextFor(config, options.clock);
+  const alerts = operationalAlertConsumers({
+    clock: options.alertClock ?? systemClock,
+    newId: newEventId,
+    settings: config,
+    messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
+  });
   return createService(
     {
       ...definition,
-      consumers: [...(definition.consumers ?? []), registrationEventsConsumer(email)],
+      consumers: [...(definition.consumers ?? []), registrationEventsConsumer(email), ...alerts],
       workers: (context) => [...(definition.workers?.(context) ?? []), ...emailWorkers(context, email)],
     },
     config,

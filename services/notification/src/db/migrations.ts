@@ -1,4 +1,5 @@
 import type { Migrations } from '@citydeals/db';
+import { alertMigrations } from './alerts.migrations.ts';
 import { emailMigrations } from './email.migrations.ts';
 import { retentionMigrations } from './retention.migrations.ts';
 import { webhookMigrations } from './webhooks.migrations.ts';
@@ -8,4 +9,5 @@ export const migrations: Migrations = {
   ...emailMigrations,
   ...webhookMigrations,
   ...retentionMigrations,
+  ...alertMigrations,
 };

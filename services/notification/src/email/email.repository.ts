@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { EmailKind } from '@citydeals/contracts';
+import type { EmailKind, MailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import { currentTraceparent, type OutboxEntry } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
@@ -26,7 +26,7 @@ export type NewEmail = Pick<
   | 'dedupe_key'
   | 'expires_at'
   | 'created_at'
-> & { kind: EmailKind; status: 'queued' };
+> & { kind: MailKind; status: 'queued' };
 
 export async function insertEmails(trx: Transaction<Database>, rows: readonly NewEmail[]): Promise<number> {
   if (rows.length === 0) return 0;

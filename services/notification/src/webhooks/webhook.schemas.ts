@@ -1,13 +1,22 @@
-import { dealTrackingEvents } from '@citydeals/contracts';
+import { alertEvents, dealTrackingEvents } from '@citydeals/contracts';
 import { z } from 'zod';
 import type { AttemptRow, MessageRow } from './delivery.repository.ts';
 import type { EndpointRow } from './endpoint.repository.ts';
 
-/** Event types an endpoint can subscribe to, named by subject (any version); `*` is every one of them. */
-export const deliverableEventTypes = Object.values(dealTrackingEvents).map((d) => d.subject);
+/**
+ * Event types an endpoint can subscribe to, named by subject (any version): deal events, and operational
+ * alerts (docs/alerts.md). `*` is every deal event; alerts only reach endpoints that name them.
+ */
+const deliverableEventTypes = [
+  ...Object.values(dealTrackingEvents).map((d) => d.subject),
+  ...Object.values(alertEvents).map((d) => d.subject),
+];
 export const eventTypeSchema = z
   .enum(['*', ...deliverableEventTypes] as [string, ...string[]])
-  .describe('An event subject such as deal_tracking.deal.phase_changed, or * for every deal event.');
+  .describe(
+    'An event subject such as deal_tracking.deal.phase_changed or notification.alert.endpoint_disabled, or * ' +
+      'for every deal event (alerts are only sent to endpoints that name them).',
+  );
 
 const exampleEndpointId = '01936c00-1122-7334-8556-677889900aab';
 const exampleDealId = '01936a10-3c4d-7e5f-a061-7b8c9d0e1f20';
