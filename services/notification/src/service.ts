@@ -41,6 +41,7 @@ export function startService(config: Config, options: { clock?: Clock; alertCloc
   const email = emailContextFor(config, options.clock);
   const alerts = operationalAlertConsumers({
     clock: options.alertClock ?? systemClock,
+    wallClock: systemClock,
     newId: newEventId,
     settings: config,
     messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,

@@ -38,6 +38,8 @@ export interface RaisedAlert {
 export interface AlertDeps {
   /** The clock of the once-per-window rule (tests move it forward an hour). */
   clock: Clock;
+  /** The real time, never moved: when the alert's event, webhook messages and mail say it happened and are due. */
+  wallClock: Clock;
   newId: () => string;
   settings: AlertSettings;
   messageIdDomain: string;
@@ -65,16 +67,17 @@ export async function raiseAlert<K extends AlertKind>(
   const now = deps.clock.now();
   const state = await lockCause(trx, alert.cause, definition.subject);
   const decision = decideAlert(state, now, deps.settings.ALERT_WINDOW);
+  const at = deps.wallClock.now();
   if (decision.action === 'hold') {
     await holdCause(trx, alert.cause);
     return null;
   }
   const event: CloudEvent = await enqueueEvent(trx, alertEvents[alert.kind], {
     id: deps.newId(),
-    time: now,
+    time: at,
     source: '/notification',
     subject: alert.cause,
-    data: alert.build({ cause: alert.cause, occurrences: decision.occurrences, raisedAt: now.toISOString() }),
+    data: alert.build({ cause: alert.cause, occurrences: decision.occurrences, raisedAt: at.toISOString() }),
   });
   const webhookMessages = await queueAlertMessages(
     trx,
@@ -83,7 +86,7 @@ export async function raiseAlert<K extends AlertKind>(
       eventType: event.type,
       eventSubject: definition.subject,
       payload: JSON.stringify(event),
-      now,
+      now: at,
     },
     alert.aboutEndpoint ?? null,
     deps.newId,
@@ -94,7 +97,7 @@ export async function raiseAlert<K extends AlertKind>(
     const mail = composeAlertMail(
       raised,
       { address: office, language: deps.settings.OFFICE_ALERT_LANGUAGE },
-      { id: deps.newId(), messageIdDomain: deps.messageIdDomain, now },
+      { id: deps.newId(), messageIdDomain: deps.messageIdDomain, now: at },
     );
     await insertEmails(trx, [mail]);
     await notifyMailQueued(trx);
@@ -104,6 +107,7 @@ export async function raiseAlert<K extends AlertKind>(
     id: event.id,
     cause: alert.cause,
     kind: definition.subject,
+    // On the rule's clock: the next decision compares with it.
     raised_at: now,
     occurrences: decision.occurrences,
     payload: event,

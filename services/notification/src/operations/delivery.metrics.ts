@@ -5,7 +5,10 @@ import { type Metrics, registerCollected } from '@citydeals/service-kit';
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/database.ts';
 
-/** The window of the "recent" figures: long enough to smooth a scrape interval, short enough to alert on. */
+/**
+ * The window of the "recent" figures: long enough to smooth a scrape interval, short enough to alert on.
+ * The alerts' ALERT_MAIL_WINDOW (alerts/alert.config.ts) counts the same way over the same default window.
+ */
 const RECENT = sql`interval '15 minutes'`;
 
 export function registerDeliveryMetrics(registry: Metrics['registry'], db: Kysely<Database>): void {
@@ -36,7 +39,11 @@ export function registerDeliveryMetrics(registry: Metrics['registry'], db: Kysel
   );
   registerCollected(
     registry,
-    { name: 'mail_suppressions_recent', help: 'Addresses suppressed in the last 15 minutes', type: 'gauge' },
+    {
+      name: 'mail_suppressions_recent',
+      help: 'Addresses suppressed after a hard bounce in the last 15 minutes (unsubscribes not counted)',
+      type: 'gauge',
+    },
     async () => [{ value: await recentSuppressions(db) }],
   );
   registerCollected(
@@ -95,7 +102,8 @@ async function recentMailOutcomes(db: Kysely<Database>): Promise<{ status: strin
 
 async function recentSuppressions(db: Kysely<Database>): Promise<number> {
   const { rows } = await sql<{ count: number }>`
-    select count(*)::int as count from suppression where created_at > now() - ${RECENT}`.execute(db);
+    select count(*)::int as count from suppression
+    where created_at > now() - ${RECENT} and reason = 'rejected'`.execute(db);
   return rows[0]?.count ?? 0;
 }
 

@@ -65,7 +65,14 @@ t.test('mail queue, outcomes, suppressions and due reminders come from the table
       mail('sent', { created_at: new Date(Date.now() - 3_600_000) }),
     ] as never)
     .execute();
-  await db.insertInto('suppression').values({ address_hash: 'h1', reason: 'smtp 550' }).execute();
+  await db
+    .insertInto('suppression')
+    .values([
+      { address_hash: 'h1', reason: 'rejected' },
+      // An unsubscribe is the person's choice, not trouble with the mail.
+      { address_hash: 'h2', reason: 'unsubscribed' },
+    ])
+    .execute();
   await sql`insert into reminder (registration_id, meeting_id, reminder_offset, due_at, status)
             values (${randomUUID()}, ${randomUUID()}, 'P1D', now() - interval '1 minute', 'pending'),
                    (${randomUUID()}, ${randomUUID()}, 'P1D', now() + interval '1 day', 'pending')`.execute(
@@ -82,7 +89,7 @@ t.test('mail queue, outcomes, suppressions and due reminders come from the table
     'sent in the window; the older one is not',
   );
   t.equal(value(after, 'mail_outcomes_recent', { status: 'failed' }), 1);
-  t.equal(value(after, 'mail_suppressions_recent'), 1);
+  t.equal(value(after, 'mail_suppressions_recent'), 1, 'hard bounces only');
   t.equal(value(after, 'reminders_due'), 1, 'only the reminder whose time has come');
 });
 
