@@ -5,15 +5,12 @@
  * between are the ones registration really emits — the notification tests' own fixtures once fed events
  * registration never sends, and hid that a promoted attendee's mails linked to nowhere.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import {
   adminHeaders,
   createTestDatabase,
   deleteNamespaceStreams,
   eventually,
-  freePort,
   testServers,
   testServiceEnv,
   uniqueName,
@@ -24,6 +21,7 @@ import ICAL from 'ical.js';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import t, { type Test } from 'tap';
+import { startProcess } from './service-process.ts';
 
 const day = 86_400_000;
 // The demo advice of the README: reminders fall due days early. Mails must still be dated now.
@@ -60,37 +58,6 @@ const smtp = new SMTPServer({
 smtp.listen(0, '127.0.0.1');
 await once(smtp.server, 'listening');
 const smtpPort = (smtp.server.address() as { port: number }).port;
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-
-/** A service as its own process, started from its source as `npm start` does; ready once it says so. */
-async function startProcess(dir: string, env: Record<string, string>) {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${dir}/src/server.ts`], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    output = (output + c.toString()).slice(-4000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const ready = await eventually(async () => {
-    if (child.exitCode !== null) return true;
-    return (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200;
-  }, 60_000);
-  if (!ready || child.exitCode !== null) throw new Error(`${dir} did not start: ${output}`);
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
 
 const namespace = uniqueName('t');
 const registrationDb = await createTestDatabase();
