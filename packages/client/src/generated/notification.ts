@@ -370,6 +370,12 @@ export interface NotificationApi {
         | 'deal_tracking.result.recorded'
         | 'deal_tracking.lesson.recorded'
         | 'deal_tracking.link.created'
+        | 'notification.alert.endpoint_disabled'
+        | 'notification.alert.retries_exhausted'
+        | 'notification.alert.mails_failed'
+        | 'notification.alert.mails_suppressed'
+        | 'notification.alert.dead_lettered'
+        | 'notification.alert.consumer_fell_behind'
       >;
       /** Only events about these deals; null or absent for every deal. */
       dealIds?: string[] | null;
@@ -582,6 +588,12 @@ export interface NotificationApi {
         | 'deal_tracking.result.recorded'
         | 'deal_tracking.lesson.recorded'
         | 'deal_tracking.link.created'
+        | 'notification.alert.endpoint_disabled'
+        | 'notification.alert.retries_exhausted'
+        | 'notification.alert.mails_failed'
+        | 'notification.alert.mails_suppressed'
+        | 'notification.alert.dead_lettered'
+        | 'notification.alert.consumer_fell_behind'
       >;
       /** Only events about these deals; null or absent for every deal. */
       dealIds?: string[] | null;
