@@ -1,4 +1,4 @@
-import { createEvent, streams } from '@citydeals/contracts';
+import { createEvent, registrationConsumerFacts, streams } from '@citydeals/contracts';
 import { eventually } from '@citydeals/testkit';
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
@@ -32,7 +32,7 @@ let consumerCount = 0;
 async function startRunner(
   t: Test,
   handler: EventHandler<TestDB, any>,
-  options: { concurrency?: number; filterSubject?: string } = {},
+  options: { concurrency?: number; filterSubject?: string; service?: 'registration' } = {},
 ) {
   const name = `test-consumer-${++consumerCount}`;
   const runner = new ConsumerRunner<TestDB>({
@@ -48,6 +48,7 @@ async function startRunner(
       handlers: [on(itemRecorded, handler)],
     }),
     concurrency: options.concurrency ?? 4,
+    ...(options.service ? { service: options.service } : {}),
     retry: { initialDelayMs: 100, maxDelayMs: 400, maxDeliveries: 4 },
     lookupType: lookupTestType,
   });
@@ -123,6 +124,50 @@ t.test('a poison event is dead-lettered and the events behind it keep flowing', 
   await new Promise((r) => setTimeout(r, 500));
   t.equal((await listDeadLetters(m.db, { consumer: runner.name, limit: 10 })).length, 3);
 });
+
+t.test(
+  'with its service named, each dead letter is announced with its row, without its error or payload',
+  async (t) => {
+    const { runner, subject } = await startRunner(
+      t,
+      async (trx, event) => {
+        if (event.data.n === 21) throw new Error('handler broke on secret@example.org');
+        await applyEffect(trx, event, { deliveryCount: 1, streamSequence: undefined });
+      },
+      { concurrency: 1, service: 'registration' },
+    );
+    const failing = newEvent(21);
+    const fact = createEvent(registrationConsumerFacts.deadLettered, {
+      id: uuidv7(),
+      time: new Date(),
+      source: '/registration',
+      subject: 'some-consumer',
+      data: registrationConsumerFacts.deadLettered.example,
+    });
+    await publish(subject, '{"poison": "secret@example.org"}', uuidv7());
+    await publish(subject, JSON.stringify(failing), failing.id);
+    // An announcement this consumer cannot handle: dead-lettered, but not announced again.
+    await publish(subject, JSON.stringify(fact), fact.id);
+    await eventually(() => runner.stats.deadLettered === 3, 20_000);
+    const dead = await listDeadLetters(m.db, { consumer: runner.name, limit: 10 });
+    const { rows } = await sql<{ payload: { subject: string; data: Record<string, unknown> } }>`
+    select payload from svc.outbox where subject = ${registrationConsumerFacts.deadLettered.subject}
+      and payload->'data'->>'consumer' = ${runner.name} order by id`.execute(m.db);
+    t.same(
+      rows.map((r) => r.payload.data.deadLetterId),
+      dead.filter((d) => d.event_type !== fact.type).map((d) => d.id),
+      'one announcement per dead letter, naming its row; none for the dead-lettered announcement',
+    );
+    t.match(rows[0]?.payload.data, { reason: 'poison', eventId: null, eventType: null, deliveries: 1 });
+    t.match(rows[1]?.payload.data, {
+      reason: 'handler_failed',
+      eventId: failing.id,
+      eventType: itemRecorded.type,
+    });
+    t.equal(rows[0]?.payload.subject, runner.name, 'about the consumer');
+    t.notMatch(JSON.stringify(rows), /secret@example\.org/, 'neither payload nor error text is announced');
+  },
+);
 
 t.test('a transient handler failure is retried with a delay and then succeeds', async (t) => {
   const attempts: number[] = [];
