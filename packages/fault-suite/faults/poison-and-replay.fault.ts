@@ -84,7 +84,8 @@ t.test('(b) poison on every stream: dead-lettered, the streams keep flowing', as
   for (const p of [...onRegistration, ...onDeals, ...onNotification]) await inject.raw(p.subject, p.payload);
 
   // Who consumes what: notification reads REGISTRATION and DEAL_TRACKING, registration reads
-  // DEAL_TRACKING; nobody consumes NOTIFICATION (delivery facts for operators).
+  // DEAL_TRACKING; of NOTIFICATION, only the alerts read failures and consumer facts (docs/alerts.md), so
+  // nobody consumes notification.email.sent.
   const expected: { service: 'notification' | 'registration'; consumer: string; poisons: typeof onDeals }[] =
     [
       { service: 'notification', consumer: 'notification-registration-events', poisons: onRegistration },
@@ -148,7 +149,7 @@ t.test('(b) poison on every stream: dead-lettered, the streams keep flowing', as
   t.equal(missing.status, 404, 'retry of an unknown dead letter: 404');
   for (const p of system.all()) t.ok(p.running, `${p.service} still running`);
   t.comment(
-    `poison: ${onRegistration.length + onDeals.length + onNotification.length} injected on 3 streams, ${deadLettered} dead-letter rows (one per consuming consumer), 0 on NOTIFICATION (no consumer)`,
+    `poison: ${onRegistration.length + onDeals.length + onNotification.length} injected on 3 streams, ${deadLettered} dead-letter rows (one per consuming consumer), 0 on notification.email.sent (no consumer)`,
   );
 });
 
