@@ -117,6 +117,8 @@ export function buildServiceEnv(
     env.WEBHOOK_ALLOWED_HOSTS ??= 'localhost';
     env.WEBHOOK_ALLOWED_CIDRS ??= '127.0.0.0/8,::1/128';
     env.WEBHOOK_ALLOWED_PORTS ??= '*';
+    // Operational alerts land with the other mails, so a demo shows them (docs/alerts.md).
+    env.OFFICE_ALERT_EMAIL ??= 'kantoor@citydeals.example.org';
   }
   if (input.staffTokenKeys) env.STAFF_TOKEN_PUBLIC_KEY = input.staffTokenKeys.publicPem;
   if (service.dir === 'console') {

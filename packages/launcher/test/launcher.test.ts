@@ -93,6 +93,7 @@ t.test('service environment', async (t) => {
   t.equal(notification.WEBHOOK_SECRET_KEY, 'a2V5', 'webhook secrets are sealed at rest locally too');
   t.equal(notification.WEBHOOK_ALLOWED_CIDRS, '127.0.0.0/8,::1/128', 'a local webhook receiver is allowed');
   t.equal(notification.WEBHOOK_ALLOWED_PORTS, '*', 'on any port (production allows 80 and 443 only)');
+  t.equal(notification.OFFICE_ALERT_EMAIL, 'kantoor@citydeals.example.org', 'alerts land in the mail folder');
   t.notOk('WEBHOOK_ALLOWED_CIDRS' in env, 'only the notification service gets webhook settings');
   const withDigest = { ...input, personDigestKey: 'ZGlnZXN0' };
   t.equal(buildServiceEnv(service('registration'), withDigest, base).PERSON_DIGEST_KEY, 'ZGlnZXN0');
