@@ -82,16 +82,28 @@ export function messageKey(def: EventDefinition): string {
 }
 
 // The CloudEvents subject is the id of the entity whose version the event carries: the mail or delivery for
-// notification events, the registration for attendee events, the deal for deal content events.
+// notification events, the registration for attendee events, the deal for deal content events; an alert's is
+// its cause, a consumer fact's the consumer.
 const entityIdFields = [
+  'cause',
   'emailId',
   'deliveryId',
   'registrationId',
   'dealId',
   'meetingId',
   'erasureId',
+  'consumer',
 ] as const;
-const timeFields = ['occurredAt', 'sentAt', 'failedAt', 'deliveredAt', 'checkedInAt'] as const;
+const timeFields = [
+  'occurredAt',
+  'sentAt',
+  'failedAt',
+  'deliveredAt',
+  'checkedInAt',
+  'raisedAt',
+  'deadLetteredAt',
+  'checkedAt',
+] as const;
 // Meeting events have no time of their own; any moment well before the example meeting will do.
 const fallbackExampleTime = '2023-09-15T10:00:00+02:00';
 

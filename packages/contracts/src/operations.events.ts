@@ -271,3 +271,14 @@ export const alertEvents = Object.freeze({
 });
 
 export type AlertDefinition = (typeof alertEvents)[keyof typeof alertEvents];
+
+/**
+ * Events about how the system runs rather than about an entity of the domain: their subject is a consumer
+ * or an alert's cause, and they carry no entity version (nothing keeps a read model of them).
+ */
+export const operationalEventTypes: ReadonlySet<string> = new Set(
+  [
+    ...Object.values(consumerFacts).flatMap((facts) => Object.values(facts)),
+    ...Object.values(alertEvents),
+  ].map((d) => d.type),
+);

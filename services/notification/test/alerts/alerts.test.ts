@@ -100,7 +100,7 @@ async function factsHandled(subject: string, consumer: string, expected: number,
     );
     const { facts, handled } = rows[0]!;
     return handled >= expected && facts;
-  }, 30_000);
+  }, 90_000);
 }
 
 function phaseChanged(dealId: string) {
