@@ -96,7 +96,12 @@ await sql`insert into webhook_attempt (message_id, attempt, started_at, duration
   select m.id, a, m.created_at, 10, 0, 'delivered' from webhook_message m, generate_series(1, 2) a`.execute(
   db,
 );
-await sql`analyze email, webhook_message, webhook_attempt`.execute(db);
+// 3 000 alerts raised long ago (a bad quarter of many causes), 5 recently.
+await sql`insert into alert (id, cause, kind, raised_at, occurrences, payload, webhook_messages)
+  select gen_random_uuid(), 'mails_failed', 'notification.alert.mails_failed',
+    case when g <= 3000 then ${ago(100 * DAY)}::timestamptz else ${ago(10 * DAY)}::timestamptz end, 1, '{}', 0
+  from generate_series(1, 3005) g`.execute(db);
+await sql`analyze email, webhook_message, webhook_attempt, alert`.execute(db);
 
 interface PlanNode {
   'Node Type': string;
@@ -114,12 +119,13 @@ async function counts() {
     (select count(*)::int from email) as mails,
     (select count(*)::int from webhook_message where created_at < ${cutoffs.webhook}) as old_messages,
     (select count(*)::int from webhook_message where created_at > ${cutoffs.webhook}) as recent_messages,
-    (select count(*)::int from webhook_attempt) as attempts`.execute(db);
+    (select count(*)::int from webhook_attempt) as attempts,
+    (select count(*)::int from alert) as alerts`.execute(db);
   return rows[0];
 }
 
 t.test(
-  'old mails keep their log line but lose their bodies; old deliveries go with their attempts',
+  'old mails keep their log line but lose their bodies; old deliveries go with their attempts, old alerts too',
   async (t) => {
     t.same(await counts(), {
       old_bodies: 1_520,
@@ -129,6 +135,7 @@ t.test(
       old_messages: 1_220,
       recent_messages: 80,
       attempts: 2_600,
+      alerts: 3_005,
     });
     const client = await pool.connect();
     try {
@@ -137,7 +144,7 @@ t.test(
       for (const task of notificationPruneTasks(cutoffs)) {
         const { rows } = await client.query(`explain (format json) ${task.sql}`, [task.cutoff, 200]);
         const scans = nodes(rows[0]['QUERY PLAN'][0].Plan).filter((n) =>
-          ['email', 'webhook_message'].includes(n['Relation Name'] ?? ''),
+          ['email', 'webhook_message', 'alert'].includes(n['Relation Name'] ?? ''),
         );
         t.notOk(
           scans.some((n) => n['Node Type'] === 'Seq Scan'),
@@ -168,7 +175,7 @@ t.test(
       batchSize: 200,
     });
     const round = await job.runOnce();
-    t.same(round, { ran: true, changed: { mail_body: 1_500, webhook_message: 1_200 } });
+    t.same(round, { ran: true, changed: { mail_body: 1_500, webhook_message: 1_200, alert: 3_000 } });
     t.same(await counts(), {
       old_bodies: 20,
       queued_bodies: 20,
@@ -177,6 +184,7 @@ t.test(
       old_messages: 20,
       recent_messages: 80,
       attempts: 200,
+      alerts: 5,
     });
     const stripped = await db
       .selectFrom('email')

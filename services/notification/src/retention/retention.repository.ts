@@ -29,5 +29,12 @@ export function notificationPruneTasks(cutoffs: NotificationCutoffs): PruneTask[
         limit $2))`,
       cutoff: cutoffs.webhook,
     },
+    {
+      name: 'alert',
+      // The log of alerts raised goes with their webhook messages; a cause's state (one row each) stays.
+      sql: `delete from alert where ctid = any(array(select ctid from alert
+          where raised_at < $1 order by raised_at limit $2 for update skip locked))`,
+      cutoff: cutoffs.webhook,
+    },
   ];
 }
