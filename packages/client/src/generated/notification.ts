@@ -1226,8 +1226,7 @@ export interface NotificationApi {
         | 'meeting_cancelled'
         | 'meeting_changed'
         | 'manage_link'
-        | 'address_confirmation'
-        | 'feedback_survey';
+        | 'operational_alert';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
       /** `nextCursor` of the previous page. */
@@ -1248,8 +1247,7 @@ export interface NotificationApi {
             | 'meeting_cancelled'
             | 'meeting_changed'
             | 'manage_link'
-            | 'address_confirmation'
-            | 'feedback_survey';
+            | 'operational_alert';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
           registrationId: string | null;

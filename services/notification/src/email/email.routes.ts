@@ -1,4 +1,4 @@
-import { emailKinds } from '@citydeals/contracts';
+import { mailKinds } from '@citydeals/contracts';
 import { type HttpServer, problems, requireScope } from '@citydeals/service-kit';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
@@ -12,7 +12,7 @@ const emailStatuses = ['queued', 'sent', 'failed', 'expired', 'cancelled'] as co
 
 const emailLogItem = z.object({
   id: z.uuid(),
-  kind: z.enum(emailKinds),
+  kind: z.enum(mailKinds),
   status: z.enum(emailStatuses),
   meetingId: z.uuid().nullable(),
   registrationId: z.uuid().nullable(),
@@ -103,7 +103,7 @@ export async function emailRoutes(app: HttpServer, options: { db: Kysely<Databas
           meetingId: z.uuid().optional().meta({ example: '01936b2a-4f00-7c3e-9a1b-2d4e6f708192' }),
           registrationId: z.uuid().optional(),
           recipient: z.email().optional().meta({ example: 'sanne.devries@example.org' }),
-          kind: z.enum(emailKinds).optional(),
+          kind: z.enum(mailKinds).optional(),
           status: z.enum(emailStatuses).optional(),
           limit: z.coerce.number().int().min(1).max(500).default(100),
           cursor: cursorSchema.optional(),

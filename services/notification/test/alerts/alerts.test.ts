@@ -149,6 +149,18 @@ t.test('retries exhausted for many messages: one alert for the endpoint, not to 
   t.equal(mails.length, 1, 'one mail to the office');
   t.match(mails[0]?.parsed.text, a.id);
   t.match(mails[0]?.parsed.text, alerts[0]!.id);
+
+  // The office's mails are in the delivery log like any other.
+  const log = await http.inject({ url: '/emails?kind=operational_alert&limit=500', headers: adminHeaders });
+  t.equal(log.statusCode, 200, log.body);
+  t.ok(
+    log
+      .json()
+      .items.some(
+        (m: { id: string; recipient: string }) => m.id === alerts[0]?.email_id && m.recipient === OFFICE,
+      ),
+    'the alert mail is listed with its kind',
+  );
 });
 
 t.test('an endpoint failing until disabled: one alert per hour, the next one after the window', async (t) => {
