@@ -7,12 +7,24 @@ import type { RaisedAlert } from './alert.service.ts';
 // Prometheus rules' descriptions). Dutch first: the office works in Dutch.
 
 type Texts = Record<RaisedAlert['kind'], { title: string; advice: string }>;
+type Units = Record<'hour' | 'minute', readonly [string, string]>;
 
-const texts: Record<Language, Texts & { intro: string; occurrences: string; footer: string }> = {
+/** The window as the mail says it: "uur", "2 uur", "30 minuten". */
+function windowText(ms: number, units: Units): string {
+  const [count, [one, many]] =
+    ms % 3600_000 === 0 ? [ms / 3600_000, units.hour] : [Math.max(1, Math.round(ms / 60_000)), units.minute];
+  return count === 1 ? one : `${count} ${many}`;
+}
+
+const texts: Record<
+  Language,
+  Texts & { intro: string; occurrences: string; footer: (window: string) => string; units: Units }
+> = {
   nl: {
     intro: 'De City Deals-diensten melden een storing.',
     occurrences: 'Keren voorgekomen sinds de vorige melding hierover',
-    footer: 'Over dezelfde oorzaak volgt hooguit één melding per uur.',
+    footer: (window) => `Over dezelfde oorzaak volgt hooguit één melding per ${window}.`,
+    units: { hour: ['uur', 'uur'], minute: ['minuut', 'minuten'] },
     endpointDisabled: {
       title: 'Webhook-endpoint uitgeschakeld',
       advice:
@@ -46,7 +58,8 @@ const texts: Record<Language, Texts & { intro: string; occurrences: string; foot
   en: {
     intro: 'The City Deals services report trouble.',
     occurrences: 'Occurrences since the previous alert about this',
-    footer: 'At most one alert per hour follows about the same cause.',
+    footer: (window) => `At most one alert per ${window} follows about the same cause.`,
+    units: { hour: ['hour', 'hours'], minute: ['minute', 'minutes'] },
     endpointDisabled: {
       title: 'Webhook endpoint disabled',
       advice: 'A receiving system gets no more changes; after fixing it, enable the endpoint and replay.',
@@ -80,7 +93,7 @@ const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.char
 
 export function composeAlertMail(
   alert: RaisedAlert,
-  to: { address: string; language: Language },
+  to: { address: string; language: Language; windowMs: number },
   mail: { id: string; messageIdDomain: string; now: Date },
 ): NewEmail {
   const t = texts[to.language];
@@ -93,6 +106,7 @@ export function composeAlertMail(
     ['raisedAt', String(raisedAt)],
     ['alert', alert.event.id],
   ];
+  const footer = t.footer(windowText(to.windowMs, t.units));
   const text = [
     t.intro,
     '',
@@ -102,7 +116,7 @@ export function composeAlertMail(
     '',
     advice,
     '',
-    t.footer,
+    footer,
     '',
   ].join('\n');
   const html = [
@@ -111,7 +125,7 @@ export function composeAlertMail(
     '<table>',
     ...rows.map(([k, v]) => `<tr><th align="left">${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`),
     '</table>',
-    `<p>${escapeHtml(advice)}</p><p>${escapeHtml(t.footer)}</p></body></html>`,
+    `<p>${escapeHtml(advice)}</p><p>${escapeHtml(footer)}</p></body></html>`,
   ].join('\n');
   return {
     id: mail.id,

@@ -96,7 +96,11 @@ export async function raiseAlert<K extends AlertKind>(
   if (office) {
     const mail = composeAlertMail(
       raised,
-      { address: office, language: deps.settings.OFFICE_ALERT_LANGUAGE },
+      {
+        address: office,
+        language: deps.settings.OFFICE_ALERT_LANGUAGE,
+        windowMs: deps.settings.ALERT_WINDOW,
+      },
       { id: deps.newId(), messageIdDomain: deps.messageIdDomain, now: at },
     );
     await insertEmails(trx, [mail]);

@@ -1,4 +1,6 @@
+import { alertEndpointDisabled, createEvent } from '@citydeals/contracts';
 import t from 'tap';
+import { composeAlertMail } from '../../src/alerts/alert.mail.ts';
 import { causeOf, decideAlert, mailsFailing, mailsSuppressing } from '../../src/alerts/alert.rules.ts';
 
 const hour = 3600_000;
@@ -65,4 +67,30 @@ t.test('mail thresholds: those of the Prometheus rules', async (t) => {
   t.ok(mailsFailing({ total: 20, failed: 3, suppressed: 0 }, thresholds));
   t.notOk(mailsSuppressing({ total: 0, failed: 0, suppressed: 10 }, thresholds), 'ten is not above ten');
   t.ok(mailsSuppressing({ total: 0, failed: 0, suppressed: 11 }, thresholds));
+});
+
+t.test('the office mail: the facts, the advice and the window as configured', async (t) => {
+  const event = createEvent(alertEndpointDisabled, {
+    id: '01936d00-0000-7000-8000-00000000a1e7',
+    time: at(0),
+    source: '/notification',
+    subject: alertEndpointDisabled.example.cause,
+    data: alertEndpointDisabled.example,
+  });
+  const compose = (language: 'nl' | 'en', windowMs: number) =>
+    composeAlertMail(
+      { kind: 'endpointDisabled', event, webhookMessages: 0, emailId: null },
+      { address: 'kantoor@example.org', language, windowMs },
+      { id: '01936d00-0000-7000-8000-00000000a1e8', messageIdDomain: 'cop.example.org', now: at(0) },
+    );
+  const nl = compose('nl', hour);
+  t.equal(nl.subject, `[City Deals] Webhook-endpoint uitgeschakeld: ${alertEndpointDisabled.example.cause}`);
+  t.match(nl.text_body, `endpointId: ${alertEndpointDisabled.example.endpointId}`);
+  t.match(nl.text_body, 'alert: 01936d00-0000-7000-8000-00000000a1e7');
+  t.match(nl.text_body, 'hooguit één melding per uur.');
+  t.match(compose('nl', 2 * hour).text_body, 'per 2 uur.');
+  t.match(compose('en', 30 * 60_000).text_body, 'At most one alert per 30 minutes follows');
+  t.match(nl, { kind: 'operational_alert', recipient: 'kantoor@example.org', registration_id: null });
+  t.equal(nl.dedupe_key, 'alert:01936d00-0000-7000-8000-00000000a1e7', 'one mail per alert');
+  t.notMatch(nl.html_body, /<script/);
 });
