@@ -1,9 +1,9 @@
 /**
- * A dead letter in another service reaches the office: registration and notification run as processes on the
- * shared Postgres and NATS (one namespace), a sustained stream of poison events arrives on the deal-tracking
- * stream, which both consume. Registration dead-letters each one and announces it on its own stream exactly
- * as its runtime does; notification turns those announcements, and its own, into one mail per consumer to
- * the office's address, received by a real SMTP server, however many poison events keep coming.
+ * A dead letter in any service reaches the office: registration, deal-tracking and notification run as
+ * processes on the shared Postgres and NATS (one namespace), and sustained streams of poison events arrive on
+ * the streams they consume. Each service dead-letters them and announces it on its own stream exactly as its
+ * runtime does; notification turns those announcements, and its own, into one mail per consumer to the
+ * office's address, received by a real SMTP server, however many poison events keep coming.
  */
 import { once } from 'node:events';
 import {
@@ -45,9 +45,14 @@ const smtpPort = (smtp.server.address() as { port: number }).port;
 
 const namespace = uniqueName('t');
 const registrationDb = await createTestDatabase();
+const dealTrackingDb = await createTestDatabase();
 const notificationDb = await createTestDatabase();
 const registration = await startProcess('registration', {
   ...testServiceEnv(registrationDb, namespace),
+  CONSUMER_MAX_DELIVERIES: '1',
+});
+const dealTracking = await startProcess('deal-tracking', {
+  ...testServiceEnv(dealTrackingDb, namespace),
   CONSUMER_MAX_DELIVERIES: '1',
 });
 const notification = await startProcess('notification', {
@@ -60,9 +65,10 @@ const notification = await startProcess('notification', {
 const nc = await connect({ servers: testServers.natsUrl, name: 'journeys-alerts' });
 t.teardown(async () => {
   await notification.stop();
+  await dealTracking.stop();
   await registration.stop();
   await deleteNamespaceStreams(await jetstreamManager(nc), namespace).finally(() => nc.close());
-  await Promise.all([registrationDb.drop(), notificationDb.drop()]);
+  await Promise.all([registrationDb.drop(), dealTrackingDb.drop(), notificationDb.drop()]);
   await new Promise<void>((resolve) => smtp.close(() => resolve()));
 });
 
@@ -112,4 +118,32 @@ t.test('poison events in a sustained stream: one mail per consumer to the office
   t.match(mail?.parsed.subject, /Gebeurtenis niet verwerkt/);
   t.match(mail?.parsed.text, /consumer: registration-deal-projection/);
   t.match(mail?.parsed.text, /service: registration/);
+});
+
+t.test('and from deal-tracking: poison erasure requests, one mail about its consumer', async (t) => {
+  const js = jetstream(nc);
+  const poisoned = 5;
+  for (let i = 0; i < poisoned; i++) {
+    await js.publish(`${namespace}.registration.person.erased`, `{"no": "cloud event", "n": ${i}}`, {
+      msgID: `poison-erasure-${namespace}-${i}`,
+    });
+  }
+  const cause = 'dead_lettered:deal_tracking:deal-tracking-person-erasures';
+  const handled = await eventually(async () => {
+    const letters = await count(dealTrackingDb.url, 'select count(*) as n from deal_tracking.dead_letter');
+    const announcements = await count(
+      notificationDb.url,
+      `select count(*) as n from notification.inbox where consumer = 'notification-alerts-deal-tracking'`,
+    );
+    return letters === poisoned && announcements === poisoned;
+  }, 60_000);
+  t.ok(handled, 'five dead letters in deal-tracking, each announcement handled by notification');
+  t.equal(
+    await count(notificationDb.url, 'select count(*) as n from notification.alert where cause = $1', [cause]),
+    1,
+    'one alert',
+  );
+  await eventually(() => officeMails(cause).length > 0, 30_000);
+  t.equal(officeMails(cause).length, 1, 'one mail about deal-tracking');
+  t.match(officeMails(cause)[0]?.parsed.text, /service: deal_tracking/);
 });
