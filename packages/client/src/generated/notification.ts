@@ -1226,6 +1226,8 @@ export interface NotificationApi {
         | 'meeting_cancelled'
         | 'meeting_changed'
         | 'manage_link'
+        | 'address_confirmation'
+        | 'feedback_survey'
         | 'operational_alert';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
@@ -1247,6 +1249,8 @@ export interface NotificationApi {
             | 'meeting_cancelled'
             | 'meeting_changed'
             | 'manage_link'
+            | 'address_confirmation'
+            | 'feedback_survey'
             | 'operational_alert';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
