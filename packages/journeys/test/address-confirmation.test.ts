@@ -69,6 +69,12 @@ t.test(
     const seats = async () =>
       (await call('GET', `/admin/meetings/${meeting.id}`, undefined, adminHeaders)).json().seats;
     t.match(await seats(), { confirmed: 0, waitlisted: 0 }, 'nothing held before confirmation');
+    const page = await fetch(
+      `${services.registration.url}/aanmelding/bevestigen/${confirmLinkOf(evaMail)}?lang=en`,
+    );
+    t.equal(page.status, 200, 'the page behind the link opens (a button, no change)');
+    t.match(await page.text(), /Confirm my registration/);
+    t.match(await seats(), { confirmed: 0, waitlisted: 0 }, 'opening the page holds nothing');
 
     // Fleur confirms first and gets the seat; Eva, confirming after, the waitlist.
     const fleur = await call('POST', `/registrations/confirmations/${confirmLinkOf(fleurMail)}`);
@@ -92,10 +98,10 @@ t.test(
     const reused = await call('POST', `/registrations/confirmations/${confirmLinkOf(fleurMail)}`);
     t.equal(reused.status, 409);
     t.match(reused.json(), { type: /confirmation-link-used$/ });
-    const page = await fetch(
+    const usedPage = await fetch(
       `${services.registration.url}/aanmelding/bevestigen/${confirmLinkOf(evaMail)}?lang=en`,
     );
-    t.equal(page.status, 200, 'the page behind the link opens (a button, no change)');
-    t.match(await page.text(), /Confirm my registration/);
+    t.equal(usedPage.status, 409, 'the page behind a used link says so at once');
+    t.match(await usedPage.text(), /Already confirmed/);
   },
 );
