@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type ApiKeyRecord, requireScope, scopes } from './api-keys.ts';
+import { API_KEY_PATTERN, type ApiKeyRecord, requireScope, scopes } from './api-keys.ts';
 import type { HttpServer } from './http-server.ts';
 import { problemResponses, problems } from './problem.ts';
 
@@ -14,6 +14,7 @@ const keySchema = z.object({
   createdBy: z.string().nullable().meta({ example: 'api-key:ADMIN_API_KEY' }),
   lastUsedAt: z.string().nullable().describe('To the minute'),
   revokedAt: z.string().nullable(),
+  revokedBy: z.string().nullable().meta({ example: 'staff:Bea Beheerder <bea@example.org>' }),
 });
 
 const toJson = (r: ApiKeyRecord) => ({
@@ -25,6 +26,7 @@ const toJson = (r: ApiKeyRecord) => ({
   createdBy: r.createdBy,
   lastUsedAt: r.lastUsedAt?.toISOString() ?? null,
   revokedAt: r.revokedAt?.toISOString() ?? null,
+  revokedBy: r.revokedBy,
 });
 
 /**
@@ -72,20 +74,30 @@ export function registerApiKeyRoutes(app: HttpServer): void {
             .refine((list) => new Set(list).size === list.length, 'no scope twice')
             .describe('`admin` can do everything; `read` only reads (deal-tracking)')
             .meta({ example: ['read'] }),
+          key: z
+            .string()
+            .regex(API_KEY_PATTERN, 'cdk_ followed by 43 base64url characters (256 random bits)')
+            .optional()
+            .describe(
+              'The key to register, when one system is to use one key at several services (the console ' +
+                'generates it and registers it at each). Absent: the service generates one.',
+            ),
         }),
         response: {
           201: keySchema.extend({ key: z.string().describe('Send as `Authorization: Bearer <key>`') }),
-          ...problemResponses(400, 401, 403),
+          ...problemResponses(400, 401, 403, 409),
         },
       },
     },
     async (request, reply) => {
-      const { key, record } = await app.apiKeys.issue({
+      const issued = await app.apiKeys.issue({
         name: request.body.name,
         scopes: request.body.scopes,
         createdBy: request.actor ?? 'unknown',
+        key: request.body.key,
       });
-      return reply.status(201).send({ ...toJson(record), key });
+      if (!issued) throw problems.conflict('this key is registered already');
+      return reply.status(201).send({ ...toJson(issued.record), key: issued.key });
     },
   );
 
@@ -106,7 +118,7 @@ export function registerApiKeyRoutes(app: HttpServer): void {
       if (request.apiKeyId === request.params.id) {
         throw problems.conflict('a key cannot revoke itself; revoke it with another admin key');
       }
-      const record = await app.apiKeys.revoke(request.params.id);
+      const record = await app.apiKeys.revoke(request.params.id, request.actor ?? 'unknown');
       if (!record) throw problems.notFound(`API key ${request.params.id}`);
       return toJson(record);
     },

@@ -24,6 +24,8 @@ export interface ApiKeyTables {
     /** Of the last successful call, to the minute: enough to find unused keys, without a write per request. */
     last_used_at: Date | null;
     hash_scheme: Generated<string>;
+    /** The actor that revoked it (`staff:<name> <email>`, `api-key:<name>`), or `config`. */
+    revoked_by: Generated<string | null>;
   };
   api_key_pepper: {
     id: Generated<boolean>;
@@ -79,6 +81,12 @@ export const apiKeyMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  // Who revoked a key, as who issued it is recorded: a person through the console, or another key.
+  '0000_01_api_keys_03_revoked_by': {
+    async up(db: Kysely<any>) {
+      await db.schema.alterTable('api_key').addColumn('revoked_by', 'text').execute();
+    },
+  },
 };
 
 const KEYED = 'hmac-sha256';
@@ -101,6 +109,9 @@ export function generateApiKey(): string {
   return `cdk_${randomBytes(32).toString('base64url')}`;
 }
 
+/** The shape generateApiKey makes: `cdk_` and 256 bits in base64url. A supplied key must have it. */
+export const API_KEY_PATTERN = /^cdk_[A-Za-z0-9_-]{43}$/;
+
 /** A key the environment names, e.g. ADMIN_API_KEY. */
 export interface ConfiguredApiKey {
   name: string;
@@ -117,6 +128,7 @@ export interface ApiKeyRecord {
   createdBy: string | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  revokedBy: string | null;
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;
@@ -206,7 +218,7 @@ export class ApiKeyStore {
       }
       const revoked = await trx
         .updateTable('api_key')
-        .set({ revoked_at: sql`now()` })
+        .set({ revoked_at: sql`now()`, revoked_by: 'config' })
         .where('source', '=', 'config')
         .where('revoked_at', 'is', null)
         .$if(hashes.length > 0, (q) => q.where('key_hash', 'not in', hashes))
@@ -260,13 +272,19 @@ export class ApiKeyStore {
     return rows.map(toRecord);
   }
 
-  /** A new key for one consuming system; the key itself is returned here once and never stored. */
+  /**
+   * A new key for one consuming system; the key itself is returned here once and never stored. `key` is
+   * given when one system's key is registered at several services (the console does that); null when a key
+   * with that hash exists already.
+   */
   async issue(input: {
     name: string;
     scopes: Scope[];
     createdBy: string;
-  }): Promise<{ key: string; record: ApiKeyRecord }> {
-    const key = generateApiKey();
+    key?: string | undefined;
+  }): Promise<{ key: string; record: ApiKeyRecord } | null> {
+    const key = input.key ?? generateApiKey();
+    if (!API_KEY_PATTERN.test(key)) throw new Error('not an API key of the generated shape');
     const row = await this.#db
       .insertInto('api_key')
       .values({
@@ -278,16 +296,17 @@ export class ApiKeyStore {
         revoked_at: null,
         hash_scheme: KEYED,
       })
+      .onConflict((oc) => oc.column('key_hash').doNothing())
       .returningAll()
-      .executeTakeFirstOrThrow();
-    return { key, record: toRecord(row) };
+      .executeTakeFirst();
+    return row ? { key, record: toRecord(row) } : null;
   }
 
   /** Revokes a key at once (a second call changes nothing); null when there is no such key. */
-  async revoke(id: number): Promise<ApiKeyRecord | null> {
+  async revoke(id: number, revokedBy: string): Promise<ApiKeyRecord | null> {
     await this.#db
       .updateTable('api_key')
-      .set({ revoked_at: sql`now()` })
+      .set({ revoked_at: sql`now()`, revoked_by: revokedBy })
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
       .execute();
@@ -305,6 +324,7 @@ function toRecord(row: {
   created_by: string | null;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  revoked_by: string | null;
 }): ApiKeyRecord {
   return {
     id: Number(row.id),
@@ -315,6 +335,7 @@ function toRecord(row: {
     createdBy: row.created_by,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    revokedBy: row.revoked_by,
   };
 }
 

@@ -119,9 +119,35 @@ t.test(
     );
     t.equal((await call(service, keyA, 'DELETE', '/admin/api-keys/999999')).statusCode, 404);
 
+    // One system, one key at several services: the caller supplies a key of the generated shape.
+    const shared = `cdk_${'s'.repeat(43)}`;
+    const supplied = await call(service, keyA, 'POST', '/admin/api-keys', {
+      name: 'evaluation',
+      scopes: ['admin'],
+      key: shared,
+    });
+    t.equal(supplied.statusCode, 201);
+    t.equal(supplied.json().key, shared);
+    t.equal((await call(service, shared)).statusCode, 200, 'the supplied key works');
+    const again = await call(service, keyA, 'POST', '/admin/api-keys', {
+      name: 'evaluation 2',
+      scopes: ['admin'],
+      key: shared,
+    });
+    t.equal(again.statusCode, 409, 'a key registered already is refused');
+    const weak = await call(service, keyA, 'POST', '/admin/api-keys', {
+      name: 'weak',
+      scopes: ['read'],
+      key: 'cdk_short',
+    });
+    t.equal(weak.statusCode, 400);
+    t.match(weak.json().errors, [{ field: 'body.key' }], 'a key not of the generated shape is refused');
+    await call(service, keyA, 'DELETE', `/admin/api-keys/${supplied.json().id}`);
+
     const revoked = await call(service, keyA, 'DELETE', `/admin/api-keys/${issued.id}`);
     t.equal(revoked.statusCode, 200);
     t.ok(revoked.json().revokedAt, 'revoked');
+    t.equal(revoked.json().revokedBy, 'api-key:ADMIN_API_KEY', 'and by whom');
     t.equal((await call(service, issued.key)).statusCode, 401, 'a revoked key stops working at once');
 
     const adminRow = listed.json().items[0];
