@@ -44,6 +44,22 @@ export const configSchema = baseConfigSchema({ port: 3004, schema: 'console' })
     LOGIN_LOCKOUT_MINUTES: minutes(15),
     /** Login attempts a minute from one address, whatever the account. */
     LOGIN_RATE_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+    /**
+     * Single sign-on through OpenID Connect (authorization code + PKCE); off while unset. The identity's
+     * e-mail address must belong to an account made here: unknown identities are refused, not created.
+     */
+    OIDC_ISSUER: httpUrlSchema.optional(),
+    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    /** A confidential client's secret (client_secret_basic); unset for a public client (PKCE alone). */
+    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    /** The button's text, e.g. the organisation's name. */
+    OIDC_LABEL: z.string().min(1).max(60).default('single sign-on'),
+    /** Refuse identities whose provider does not say `email_verified: true` (on unless the provider never says). */
+    OIDC_REQUIRE_VERIFIED_EMAIL: z.stringbool().default(true),
+  })
+  .refine((c) => !c.OIDC_ISSUER || c.OIDC_CLIENT_ID, {
+    path: ['OIDC_CLIENT_ID'],
+    message: 'OIDC_CLIENT_ID is needed with OIDC_ISSUER',
   });
 
 export type Config = ReturnType<typeof loadServiceConfig>;

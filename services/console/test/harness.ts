@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { adminAuth, System } from '@citydeals/fault-suite';
+import { adminAuth, type ServiceKey, System } from '@citydeals/fault-suite';
 import { startTestService, type TestServiceContext } from '@citydeals/testkit';
 import { createAccount } from '../src/accounts/account.service.ts';
 import { loadServiceConfig } from '../src/config.ts';
@@ -28,11 +28,18 @@ export type Role = keyof typeof people;
  * The three services as processes (they verify staff tokens with the console's public key) and the console
  * in-process, listening, with an account per role.
  */
-export async function startConsoleSystem(extraEnv: Record<string, string> = {}) {
+export async function startConsoleSystem(
+  extraEnv: Record<string, string> = {},
+  serviceEnv: Partial<Record<ServiceKey, Record<string, string>>> = {},
+) {
   const keys = staffKeys();
   const staffEnv = { STAFF_TOKEN_PUBLIC_KEY: keys.publicPem, SEED_DEMO_DATA: 'true' };
   const system = await System.start({
-    env: { registration: staffEnv, deal_tracking: staffEnv, notification: staffEnv },
+    env: {
+      registration: { ...staffEnv, ...serviceEnv.registration },
+      deal_tracking: { ...staffEnv, ...serviceEnv.deal_tracking },
+      notification: { ...staffEnv, ...serviceEnv.notification },
+    },
   });
   let consoleCtx: TestServiceContext<ConsoleService>;
   try {

@@ -51,3 +51,38 @@ export async function recordLoginOutcome(
     .where('id', '=', id)
     .execute();
 }
+
+export async function listAccounts(db: Kysely<Database>) {
+  return db
+    .selectFrom('staff_account')
+    .select(['id', 'email', 'name', 'role', 'created_at', 'disabled_at', 'locked_until'])
+    .orderBy('name')
+    .execute();
+}
+
+export async function findAccount(db: Kysely<Database>, id: string) {
+  return db.selectFrom('staff_account').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function countActiveBeheerders(db: Kysely<Database>): Promise<number> {
+  const row = await db
+    .selectFrom('staff_account')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('role', '=', 'beheerder')
+    .where('disabled_at', 'is', null)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function updateAccount(
+  db: Kysely<Database>,
+  id: string,
+  change: { role?: StaffRole; disabled_at?: Date | null },
+) {
+  await db.updateTable('staff_account').set(change).where('id', '=', id).execute();
+}
+
+/** A disabled account's sessions end with it (the session lookup also skips disabled accounts). */
+export async function deleteSessionsOf(db: Kysely<Database>, accountId: string) {
+  await db.deleteFrom('staff_session').where('account_id', '=', accountId).execute();
+}

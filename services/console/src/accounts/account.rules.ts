@@ -2,11 +2,22 @@ import type { StaffRole } from '@citydeals/service-kit';
 
 /** What a person may do in the console; the services check the same through the staff token's scopes. */
 /** `session`: what anyone logged in may do (log out). */
-export type ConsoleAction = 'session' | 'view' | 'door' | 'edit-deals' | 'manage-accounts';
+/**
+ * `deliveries`: read the mail and webhook logs, send a test, replay, retry; `manage-webhooks`: create, disable
+ * and rotate the secrets of endpoints (integration settings, like keys); `manage-accounts`: people and keys.
+ */
+export type ConsoleAction =
+  | 'session'
+  | 'view'
+  | 'door'
+  | 'edit-deals'
+  | 'deliveries'
+  | 'manage-webhooks'
+  | 'manage-accounts';
 
 const allowed: Readonly<Record<StaffRole, readonly ConsoleAction[]>> = Object.freeze({
-  beheerder: ['session', 'view', 'door', 'edit-deals', 'manage-accounts'],
-  redacteur: ['session', 'view', 'door', 'edit-deals'],
+  beheerder: ['session', 'view', 'door', 'edit-deals', 'deliveries', 'manage-webhooks', 'manage-accounts'],
+  redacteur: ['session', 'view', 'door', 'edit-deals', 'deliveries'],
   // The door sees today's meeting only; no overview, no deals.
   deur: ['session', 'door'],
   lezer: ['session', 'view'],

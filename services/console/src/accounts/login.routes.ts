@@ -48,7 +48,8 @@ export function loginRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCon
   <label for="password">${t.password}</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
   <button type="submit">${t.login}</button>
-</form>`,
+</form>
+${ctx.config.OIDC_ISSUER ? html`<p><a class="button" href="/login/sso${next ? `?next=${encodeURIComponent(next)}` : ''}">${t.loginWith} ${ctx.config.OIDC_LABEL}</a></p>` : ''}`,
     );
   };
 

@@ -39,8 +39,35 @@ export interface AuditEntryTable {
   ip: string | null;
 }
 
+export interface MachineKeyTable {
+  id: string;
+  /** The consuming system (`machineSystems`). */
+  system: string;
+  label: string;
+  scopes: string[];
+  /** The id of this key at each service it is registered at, e.g. `{ "registration": 7 }`. */
+  service_keys: Generated<Record<string, number>>;
+  created_at: Date;
+  /** `name <email>` of the person who issued it. */
+  created_by: string;
+  revoked_at: Date | null;
+  revoked_by: string | null;
+}
+
+export interface SsoAttemptTable {
+  /** SHA-256 of the `state` sent to the identity provider (the cookie holds the state itself). */
+  state_hash: string;
+  /** The PKCE verifier; only its challenge went to the provider. */
+  code_verifier: string;
+  nonce: string;
+  next: string | null;
+  created_at: Date;
+}
+
 export interface Database {
   staff_account: StaffAccountTable;
   staff_session: StaffSessionTable;
   audit_entry: AuditEntryTable;
+  machine_key: MachineKeyTable;
+  sso_attempt: SsoAttemptTable;
 }

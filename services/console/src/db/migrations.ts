@@ -47,4 +47,31 @@ export const migrations: Migrations = {
       await db.schema.createIndex('audit_entry_at').on('audit_entry').column('at').execute();
     },
   },
+  // Machine keys: one key per consuming system, registered at each service through its public API; the
+  // console keeps which service key ids make up one machine key (never the key). Single sign-on: the state of
+  // a login underway at the identity provider.
+  '0002_machine_keys_and_sso': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('machine_key')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('system', 'text', (c) => c.notNull())
+        .addColumn('label', 'text', (c) => c.notNull())
+        .addColumn('scopes', sql`text[]`, (c) => c.notNull())
+        .addColumn('service_keys', 'jsonb', (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('revoked_at', 'timestamptz')
+        .addColumn('revoked_by', 'text')
+        .execute();
+      await db.schema
+        .createTable('sso_attempt')
+        .addColumn('state_hash', 'text', (c) => c.primaryKey())
+        .addColumn('code_verifier', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('next', 'text')
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .execute();
+    },
+  },
 };

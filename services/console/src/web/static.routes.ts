@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { adminCss } from './admin-styles.ts';
 import { consoleCss, consoleJs } from './assets.ts';
 
 /** The CSS and the progressive-enhancement script, as files the CSP allows (`'self'`). */
 export function staticRoutes(app: FastifyInstance) {
   const files = {
-    'console.css': { type: 'text/css; charset=utf-8', body: consoleCss },
+    'console.css': { type: 'text/css; charset=utf-8', body: consoleCss + adminCss },
     'console.js': { type: 'text/javascript; charset=utf-8', body: consoleJs },
   };
   for (const [name, file] of Object.entries(files)) {

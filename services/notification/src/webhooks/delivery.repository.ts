@@ -348,3 +348,37 @@ export async function requeueMessages(
   if (rows.length) await notifyWorkers(trx);
   return rows.map((r) => r.id);
 }
+
+/** A message outside the event stream (a test send), queued for the workers like any other. */
+export async function insertMessage(
+  trx: Transaction<Database>,
+  row: {
+    id: string;
+    endpointId: string;
+    webhookId: string;
+    eventId: string;
+    eventType: string;
+    payload: string;
+  },
+  now: Date,
+): Promise<MessageRow> {
+  const inserted = await trx
+    .insertInto('webhook_message')
+    .values({
+      id: row.id,
+      endpoint_id: row.endpointId,
+      webhook_id: row.webhookId,
+      event_id: row.eventId,
+      event_type: row.eventType,
+      deal_id: null,
+      deal_version: null,
+      payload: row.payload,
+      next_attempt_at: now,
+      created_at: now,
+      traceparent: currentTraceparent() ?? null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await notifyWorkers(trx);
+  return inserted;
+}

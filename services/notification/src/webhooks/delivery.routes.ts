@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { findMessage, listAttempts, listMessages, requeueMessages } from './delivery.repository.ts';
+import { queueTestMessage } from './delivery.service.ts';
 import type { EndpointDeps } from './endpoint.service.ts';
 import { getEndpoint } from './endpoint.service.ts';
 import {
@@ -98,6 +99,34 @@ export const deliveryRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async 
       if (!message) throw problems.notFound(`webhook message ${messageId}`);
       if (queued.length === 0)
         throw problems.conflict('an attempt of this message is in flight; try again shortly');
+      return reply.status(202).send(messageView(message));
+    },
+  );
+
+  app.post(
+    '/webhooks/endpoints/:id/test',
+    {
+      onRequest: admin,
+      schema: {
+        tags,
+        security,
+        summary: 'Send a test message to an endpoint',
+        description:
+          'Queues one message of type nl.citydeals.notification.webhook.test.v1 (no deal in it), signed and ' +
+          'retried like any other; follow it with GET /webhooks/messages/{messageId}. 409 when the endpoint ' +
+          'is disabled (nothing would be sent).',
+        params: endpointIdParams,
+        response: { 202: messageSchema, ...problemResponses(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const endpoint = await getEndpoint(deps, request.params.id);
+      if (!endpoint.enabled) throw problems.conflict('the endpoint is disabled: enable it to send a test');
+      const message = await queueTestMessage(deps.db, endpoint.id, deps);
+      request.log.info(
+        { endpointId: endpoint.id, messageId: message.id, actor: request.actor },
+        'test message queued',
+      );
       return reply.status(202).send(messageView(message));
     },
   );

@@ -6,6 +6,7 @@ import type { Database } from '../db/database.ts';
 import {
   type ClaimedMessage,
   insertAttempt,
+  insertMessage,
   type MessageRow,
   markEndpointsHealthy,
   messageExists,
@@ -15,7 +16,7 @@ import {
 } from './delivery.repository.ts';
 import type { SendResult } from './delivery.sender.ts';
 import { lockEndpoint, updateEndpoint } from './endpoint.repository.ts';
-import { dealRefOf, webhookIdFor, webhookPayload } from './payload.rules.ts';
+import { dealRefOf, TEST_EVENT_TYPE, testPayload, webhookIdFor, webhookPayload } from './payload.rules.ts';
 import {
   type AttemptDecision,
   type AttemptOutcome,
@@ -305,4 +306,32 @@ function deliveryFacts(
     dealVersion: message.deal_version,
     attempts: message.attempts,
   };
+}
+
+/**
+ * A test message to one endpoint: signed and sent by the workers like any message, with its attempts in the
+ * log, so an operator sees the receiver answer (and its signature check) before real events flow.
+ */
+export function queueTestMessage(
+  db: Kysely<Database>,
+  endpointId: string,
+  deps: { clock: Clock; newId: () => string },
+): Promise<MessageRow> {
+  const now = deps.clock.now();
+  const id = deps.newId();
+  const eventId = deps.newId();
+  return db.transaction().execute((trx) =>
+    insertMessage(
+      trx,
+      {
+        id,
+        endpointId,
+        webhookId: webhookIdFor(id),
+        eventId,
+        eventType: TEST_EVENT_TYPE,
+        payload: testPayload({ eventId, endpointId, time: now, source: EVENT_SOURCE }),
+      },
+      now,
+    ),
+  );
 }

@@ -32,3 +32,25 @@ export function webhookPayload(event: CloudEvent): string {
   const { dealId, dealVersion } = dealRefOf(event);
   return JSON.stringify({ ...event, data: { dealId, version: dealVersion, truncated: true } });
 }
+
+/** The type of a test message: a receiver can recognise it and answer 2xx without acting on it. */
+export const TEST_EVENT_TYPE = 'nl.citydeals.notification.webhook.test.v1';
+
+/** A test message's body: a CloudEvent like every other message, with no deal in it. */
+export function testPayload(input: {
+  eventId: string;
+  endpointId: string;
+  time: Date;
+  source: string;
+}): string {
+  return JSON.stringify({
+    specversion: '1.0',
+    id: input.eventId,
+    source: input.source,
+    type: TEST_EVENT_TYPE,
+    subject: input.endpointId,
+    time: input.time.toISOString(),
+    datacontenttype: 'application/json',
+    data: { endpointId: input.endpointId, test: true },
+  });
+}
