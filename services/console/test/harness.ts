@@ -58,7 +58,7 @@ export async function startConsoleSystem(
             ...extraEnv,
           }),
         );
-        await service.http.listen({ port: 0, host: '127.0.0.1' });
+        await service.http.listen({ port: Number(extraEnv.PORT ?? 0), host: '127.0.0.1' });
         return service;
       },
       (s) => s.stop(),
