@@ -79,7 +79,7 @@ export function webhooksPage(
 ${
   endpoints.length === 0
     ? html`<p>${t.none}</p>`
-    : html`<div class="table-scroll"><table>
+    : html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t.webhooks}"><table>
 <thead><tr><th scope="col">${t.url}</th><th scope="col">${t.description}</th><th scope="col">${t.eventTypes}</th><th scope="col">${t.state}</th></tr></thead>
 <tbody>${endpoints.map(
         (e) => html`<tr><td><a href="/deliveries/webhooks/${e.id}">${e.url}</a></td><td>${e.description}</td>
@@ -137,7 +137,7 @@ ${
 ${
   messages.length === 0
     ? html`<p>${t.none}</p>`
-    : html`<div class="table-scroll"><table>
+    : html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t.messages}"><table>
 <thead><tr><th scope="col">${t.when}</th><th scope="col">${t.event}</th><th scope="col">${t.status}</th><th scope="col">${t.attempts}</th><th scope="col">${t.statusCode}</th></tr></thead>
 <tbody>${messages.map(
         (
@@ -162,7 +162,7 @@ export function messagePage(
 ${
   message.attemptLog.length === 0
     ? html`<p>${t.none}</p>`
-    : html`<div class="table-scroll"><table>
+    : html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t.attemptLog}"><table>
 <thead><tr><th scope="col">#</th><th scope="col">${t.when}</th><th scope="col">${t.statusCode}</th><th scope="col">${t.duration}</th><th scope="col">${t.error}</th></tr></thead>
 <tbody>${message.attemptLog.map(
         (a) =>
@@ -191,7 +191,7 @@ export function mailsPage(
 ${
   !mails || mails.length === 0
     ? html`<p>${t.none}</p>`
-    : html`<div class="table-scroll"><table>
+    : html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t.mailLog}"><table>
 <thead><tr><th scope="col">${t.when}</th><th scope="col">${t.to}</th><th scope="col">${t.kind}</th><th scope="col">${t.subject}</th><th scope="col">${t.status}</th><th scope="col">${t.attempts}</th><th scope="col">${t.error}</th></tr></thead>
 <tbody>${mails.map(
         (
@@ -217,7 +217,7 @@ ${
     ? html`<p class="error">—</p>`
     : items.length === 0
       ? html`<p>${t.noDeadLetters}</p>`
-      : html`<div class="table-scroll"><table>
+      : html`<div class="table-scroll" tabindex="0" role="region" aria-label="${t.deadLetters}: ${t.backends[backend]}"><table>
 <thead><tr><th scope="col">${t.since}</th><th scope="col">${t.consumer}</th><th scope="col">${t.event}</th><th scope="col">${t.error}</th><th scope="col">${t.attempts}</th><th scope="col"><span class="visually-hidden">${t.retry}</span></th></tr></thead>
 <tbody>${items.map(
           (

@@ -16,7 +16,7 @@ export function keysPage(
   return html`${notice(message)}
 <p>${t.intro}</p>
 <p><a href="/people">${t.peopleLink}</a></p>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0" role="region" aria-label="${t.title}">
 <table>
 <thead><tr><th scope="col">${t.system}</th><th scope="col">${t.scopes}</th><th scope="col">${t.lastUsed}</th><th scope="col">${t.perService}</th><th scope="col">${t.state}</th></tr></thead>
 <tbody>${keys.map(

@@ -33,7 +33,7 @@ export function peoplePage(
     );
   return html`${notice(message)}
 <p><a href="/keys">${t.keysLink}</a></p>
-<div class="table-scroll">
+<div class="table-scroll" tabindex="0" role="region" aria-label="${t.title}">
 <table>
 <thead><tr><th scope="col">${t.name}</th><th scope="col">${t.email}</th><th scope="col">${t.role}</th><th scope="col">${t.state}</th><th scope="col"><span class="visually-hidden">${t.change}</span></th></tr></thead>
 <tbody>${people.map(

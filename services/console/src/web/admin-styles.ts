@@ -1,5 +1,26 @@
 /** Styles of the people, keys and deliveries pages, served after the console's own (see static.routes.ts). */
 export const adminCss = `
+/* With the deliveries and people links the menu no longer fits a phone's width on one line. */
+header nav ul {
+  flex-wrap: wrap;
+  row-gap: 0.25rem;
+}
+/* A select sized by its longest option must not push a form past a phone's width. */
+.stack {
+  grid-template-columns: minmax(0, 1fr);
+}
+.stack > *,
+form.inline select {
+  min-width: 0;
+  max-width: 100%;
+}
+/* Hidden labels inside a scrolled table stay inside it, instead of widening the page. */
+.table-scroll {
+  position: relative;
+}
+h1 {
+  overflow-wrap: anywhere;
+}
 .visually-hidden {
   position: absolute;
   width: 1px;
