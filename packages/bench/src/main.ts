@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { withAdmin } from '@citydeals/testkit';
 import { type BenchRow, renderTable } from './report.ts';
 import { confirmationE2eScenario } from './scenarios/confirmation-e2e.scenario.ts';
+import { consoleOverviewScenario } from './scenarios/console-overview.scenario.ts';
 import { dealTrackingRssScenario } from './scenarios/deal-tracking-rss.scenario.ts';
 import { meetingsListScenario } from './scenarios/meetings-list.scenario.ts';
 import { outboxRelayScenario } from './scenarios/outbox-relay.scenario.ts';
@@ -25,6 +26,7 @@ const scenarios: { name: string; run: () => Promise<BenchRow | BenchRow[]> }[] =
   { name: 'deal-tracking rss', run: dealTrackingRssScenario },
   { name: 'meetings list', run: meetingsListScenario },
   { name: 'smtp outage', run: smtpOutageScenario },
+  { name: 'console overview', run: consoleOverviewScenario },
 ];
 
 // Interrupted: exit through process.exit so the spawned services and sinks are killed (processes.ts).

@@ -103,6 +103,8 @@ export interface LoadResult {
   requests: number;
   rps: number;
   p50: number;
+  /** Paced runs only (autocannon has no p95). */
+  p95?: number;
   p97_5: number;
   p99: number;
   ok2xx: number;
@@ -123,7 +125,7 @@ export async function runLoad(options: {
   /** Evenly spaced open-loop requests at overallRate (see processes/load.ts) instead of autocannon's. */
   paced?: boolean;
   recordStarts?: boolean;
-  get?: { path: string; headers: Record<string, string> };
+  get?: { path: string; headers: Record<string, string>; headersList?: Record<string, string>[] };
   label: string;
 }): Promise<LoadResult> {
   const child = spawn(

@@ -6,7 +6,7 @@ import { deleteNamespaceStreams, freePort, testServers } from '@citydeals/testki
 import { jetstreamManager } from '@nats-io/jetstream';
 import { repoRoot, type Spawned, spawnTs, waitForHttp } from './processes.ts';
 
-export type ServiceName = 'registration' | 'notification' | 'deal-tracking';
+export type ServiceName = 'registration' | 'notification' | 'deal-tracking' | 'console';
 
 export const BENCH_ADMIN_KEY = `cdk_bench_${randomUUID()}`;
 

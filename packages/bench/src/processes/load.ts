@@ -20,8 +20,11 @@ const options = JSON.parse(process.argv[2]!) as {
   overallRate?: number;
   paced?: boolean;
   recordStarts?: boolean;
-  /** GET this path (with these headers) instead of POSTing registrations. */
-  get?: { path: string; headers: Record<string, string> };
+  /**
+   * GET this path (with these headers) instead of POSTing registrations. Paced, `headersList` is used in
+   * turn instead: one set per staff session, say.
+   */
+  get?: { path: string; headers: Record<string, string>; headersList?: Record<string, string>[] };
   label: string;
 };
 let n = 0;
@@ -45,7 +48,7 @@ function registrationBody(): { path: string; body: string; email: string } {
 }
 
 if (options.paced) {
-  if (!options.overallRate || options.get) throw new Error('paced load needs overallRate and POSTs');
+  if (!options.overallRate) throw new Error('paced load needs overallRate');
   process.stdout.write(`${JSON.stringify(await pacedRun(options.overallRate))}\n`);
   process.exit(0);
 }
@@ -57,11 +60,21 @@ async function pacedRun(rate: number) {
   let non2xx = 0;
   let errors = 0;
   const inFlight = new Set<Promise<void>>();
-  const send = (dueAt: number) => {
+  const get = options.get;
+  let turn = 0;
+  const next = () => {
+    if (get) {
+      const headers = get.headersList?.[turn++ % get.headersList.length] ?? get.headers;
+      return { method: 'GET' as const, path: get.path, headers };
+    }
     const { path, body, email } = registrationBody();
-    if (options.recordStarts) starts[email] = dueAt;
-    const request = pool
-      .request({ method: 'POST', path, body, headers: { 'content-type': 'application/json' } })
+    return { method: 'POST' as const, path, body, email, headers: { 'content-type': 'application/json' } };
+  };
+  const send = (dueAt: number) => {
+    const { email, ...request } = { email: undefined, ...next() };
+    if (options.recordStarts && email) starts[email] = dueAt;
+    const sending = pool
+      .request(request)
       .then(async (res) => {
         await res.body.dump();
         latencies.push(Date.now() - dueAt);
@@ -71,8 +84,8 @@ async function pacedRun(rate: number) {
       .catch(() => {
         errors += 1;
       })
-      .finally(() => inFlight.delete(request));
-    inFlight.add(request);
+      .finally(() => inFlight.delete(sending));
+    inFlight.add(sending);
   };
   const total = Math.round(rate * options.durationSeconds);
   const startedAt = Date.now();
@@ -91,6 +104,7 @@ async function pacedRun(rate: number) {
     requests: total,
     rps: (ok2xx * 1000) / (Date.now() - startedAt),
     p50: pct(0.5),
+    p95: pct(0.95),
     p97_5: pct(0.975),
     p99: pct(0.99),
     ok2xx,

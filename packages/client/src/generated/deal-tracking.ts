@@ -102,6 +102,7 @@ export interface DealTrackingApi {
           /** To the minute */
           lastUsedAt: string | null;
           revokedAt: string | null;
+          revokedBy: string | null;
         }>;
       };
       401: {
@@ -137,6 +138,8 @@ export interface DealTrackingApi {
       name: string;
       /** `admin` can do everything; `read` only reads (deal-tracking) */
       scopes: Array<'admin' | 'read'>;
+      /** The key to register, when one system is to use one key at several services (the console generates it and registers it at each). Absent: the service generates one. */
+      key?: string;
     };
     responses: {
       201: {
@@ -150,6 +153,7 @@ export interface DealTrackingApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
+        revokedBy: string | null;
         /** Send as `Authorization: Bearer <key>` */
         key: string;
       };
@@ -186,6 +190,17 @@ export interface DealTrackingApi {
         }>;
         [key: string]: unknown;
       };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
     };
   };
   /** Revoke a key: it stops working at once, on every replica, and stays revoked */
@@ -207,6 +222,7 @@ export interface DealTrackingApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
+        revokedBy: string | null;
       };
       400: {
         type: string;

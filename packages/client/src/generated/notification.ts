@@ -102,6 +102,7 @@ export interface NotificationApi {
           /** To the minute */
           lastUsedAt: string | null;
           revokedAt: string | null;
+          revokedBy: string | null;
         }>;
       };
       401: {
@@ -137,6 +138,8 @@ export interface NotificationApi {
       name: string;
       /** `admin` can do everything; `read` only reads (deal-tracking) */
       scopes: Array<'admin' | 'read'>;
+      /** The key to register, when one system is to use one key at several services (the console generates it and registers it at each). Absent: the service generates one. */
+      key?: string;
     };
     responses: {
       201: {
@@ -150,6 +153,7 @@ export interface NotificationApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
+        revokedBy: string | null;
         /** Send as `Authorization: Bearer <key>` */
         key: string;
       };
@@ -186,6 +190,17 @@ export interface NotificationApi {
         }>;
         [key: string]: unknown;
       };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
     };
   };
   /** Revoke a key: it stops working at once, on every replica, and stays revoked */
@@ -207,6 +222,7 @@ export interface NotificationApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
+        revokedBy: string | null;
       };
       400: {
         type: string;
@@ -1065,6 +1081,91 @@ export interface NotificationApi {
     params: {
       /** Message id */
       messageId: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      202: {
+        id: string;
+        endpointId: string;
+        webhookId: string;
+        eventId: string;
+        eventType: string;
+        dealId: string | null;
+        dealVersion: number | null;
+        status: 'pending' | 'delivered' | 'failed';
+        attempts: number;
+        /** When the next attempt is due; null unless pending */
+        nextAttemptAt: string | null;
+        lastStatusCode: number | null;
+        lastError: string | null;
+        failureReason: string | null;
+        deliveredAt: string | null;
+        failedAt: string | null;
+        createdAt: string;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Send a test message to an endpoint */
+  'POST /webhooks/endpoints/{id}/test': {
+    params: {
+      /** Endpoint id */
+      id: string;
     };
     query: never;
     body: never;

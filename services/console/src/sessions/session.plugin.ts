@@ -20,6 +20,8 @@ export interface StaffSession {
 }
 
 const LANGUAGE_COOKIE = 'cd_lang';
+/** A session's last use is written at most this often (its idle limit counts in minutes). */
+const SESSION_TOUCH_MS = 60_000;
 /** Pre-login CSRF: the login form's token is also in this cookie (double submit). */
 const LOGIN_CSRF_COOKIE = 'cd_login_csrf';
 
@@ -84,7 +86,10 @@ export const sessionPlugin = fp<{ ctx: ConsoleContext }>(
         reply.clearCookie(cookieName, { path: '/' });
         return;
       }
-      await extendSession(ctx.db, row.id_hash, now, sessionExpiry(row.created_at, now, idleMs, maxMs));
+      // A write per page view is the console's largest cost under load; a minute is finer than any idle limit.
+      if (now.getTime() - row.last_seen_at.getTime() >= SESSION_TOUCH_MS) {
+        await extendSession(ctx.db, row.id_hash, now, sessionExpiry(row.created_at, now, idleMs, maxMs));
+      }
       request.staffSession = {
         idHash: row.id_hash,
         csrfToken: row.csrf_token,

@@ -34,6 +34,7 @@ export async function findLiveSession(db: Kysely<Database>, idHash: string, now:
       's.id_hash',
       's.csrf_token',
       's.created_at',
+      's.last_seen_at',
       'a.id as account_id',
       'a.email',
       'a.name',
