@@ -7,6 +7,9 @@ import { eventually } from '@citydeals/testkit';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import t from 'tap';
 
+// Services as processes and a browser on a shared 2-core machine: far slower than tap's default limit.
+t.setTimeout(600_000);
+
 import { adminAuth, PASSWORD, people, startConsoleSystem } from './harness.ts';
 
 const stack = await startConsoleSystem();

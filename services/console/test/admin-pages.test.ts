@@ -8,6 +8,9 @@ import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { adminAuth, PASSWORD, people, type Role, startConsoleSystem, Visitor } from './harness.ts';
 
+// Services as processes on a shared 2-core machine: far slower than tap's default limit.
+t.setTimeout(600_000);
+
 const stack = await startConsoleSystem(
   {},
   {

@@ -5,6 +5,9 @@ import { eventually } from '@citydeals/testkit';
 import t from 'tap';
 import { adminAuth, people, startConsoleSystem, Visitor } from './harness.ts';
 
+// Services as processes on a shared 2-core machine: far slower than tap's default limit.
+t.setTimeout(600_000);
+
 const stack = await startConsoleSystem();
 t.teardown(() => stack.close());
 const { system } = stack;

@@ -7,6 +7,9 @@ import { listAudit } from '../src/audit/audit.repository.ts';
 import { CONTENT_SECURITY_POLICY } from '../src/sessions/session.plugin.ts';
 import { adminAuth, PASSWORD, people, startConsoleSystem, Visitor } from './harness.ts';
 
+// Services as processes and a browser on a shared 2-core machine: far slower than tap's default limit.
+t.setTimeout(600_000);
+
 const stack = await startConsoleSystem();
 t.teardown(() => stack.close());
 const { system } = stack;

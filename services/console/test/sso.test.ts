@@ -13,6 +13,9 @@ import { loadServiceConfig } from '../src/config.ts';
 import { startService } from '../src/service.ts';
 import { people, startConsoleSystem, Visitor } from './harness.ts';
 
+// Services as processes and a browser on a shared 2-core machine: far slower than tap's default limit.
+t.setTimeout(600_000);
+
 const [providerPort, consolePort] = [await freePort(), await freePort()];
 const issuer = `http://127.0.0.1:${providerPort}`;
 const consoleUrl = `http://127.0.0.1:${consolePort}`;
