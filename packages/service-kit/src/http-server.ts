@@ -101,6 +101,16 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     if (found) throw problems.validation([{ field: found.field, message: 'must not contain a NUL byte' }]);
   });
 
+  // Who changed what: every authenticated change is logged with its actor (a person through the console,
+  // `staff:<name> <email>`, or a key), also where no table records who made it (a webhook's rotation, a retry).
+  app.addHook('onResponse', async (request, reply) => {
+    if (!request.actor || request.method === 'GET' || request.method === 'HEAD') return;
+    request.log.info(
+      { actor: request.actor, route: request.routeOptions.url, statusCode: reply.statusCode },
+      'change by an authenticated caller',
+    );
+  });
+
   if (options.rateLimitPerMinute) {
     // Before any route, so every route gets it; health and metrics stay reachable for probes and scrapers.
     await app.register(rateLimit, {

@@ -146,6 +146,40 @@ t.test('request logs never hold a secret path segment', async (t) => {
     t.match(output, /"url":"\/unsubscribe\/\[redacted\]"/, 'the URL is logged masked');
     t.match(output, /"route":"\/unsubscribe\/:token"/, 'with the route it hit');
   });
+
+  t.test('a change is logged with who made it; a read or an anonymous call is not', async (t) => {
+    let output = '';
+    const destination = new Writable({
+      write(chunk, _encoding, done) {
+        output += chunk.toString();
+        done();
+      },
+    });
+    const http = await server({ logger: createLogger({ service: 'x', level: 'info', destination }) });
+    const asBea = async (request: { actor?: string }) => {
+      request.actor = 'staff:Bea Beheerder <bea@example.org>';
+    };
+    http.post('/webhooks/:id/rotate-secret', { onRequest: asBea }, async () => ({ ok: true }));
+    http.get('/webhooks/:id', { onRequest: asBea }, async () => ({ ok: true }));
+    http.post('/public', async () => ({ ok: true }));
+    t.teardown(() => http.close());
+    await http.inject({ method: 'POST', url: '/webhooks/7/rotate-secret' });
+    await http.inject('/webhooks/7');
+    await http.inject({ method: 'POST', url: '/public' });
+    const changes = output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line))
+      .filter((line) => line.msg === 'change by an authenticated caller');
+    t.match(changes, [
+      {
+        actor: 'staff:Bea Beheerder <bea@example.org>',
+        route: '/webhooks/:id/rotate-secret',
+        statusCode: 200,
+      },
+    ]);
+    t.equal(changes.length, 1, 'reads and anonymous calls are not changes by anyone');
+  });
 });
 
 t.test(
