@@ -79,6 +79,12 @@ t.test('typed calls reach the services and read their answers', async (t) => {
     body: { url: system.hooks.url, description: 'typed client test', eventTypes: ['*'] },
   });
   t.equal(endpoint.status, 201, 'a webhook endpoint is registered');
+  if (endpoint.status === 201) {
+    const test = await notification.request('POST /webhooks/endpoints/{id}/test', {
+      params: { id: endpoint.body.id },
+    });
+    t.equal(test.status, 202, 'a test message is queued (its body is checked against the schema below)');
+  }
 
   const deals = dealTrackingClient({ baseUrl: system.url('deal_tracking'), apiKey });
   const deal = await deals.request('POST /deals', {
@@ -108,9 +114,18 @@ t.test('the JSON Schemas accept every event the services emitted, and refuse a b
     if (subject.includes('deal_tracking.'))
       t.ok(webhook(event), `${subject} matches webhook-payload.schema.json`);
   }
+  // The test message goes through the delivery worker, which the drain above does not wait for.
+  for (let waited = 0; waited < 30_000; waited += 100) {
+    if (system.hooks.received.some((r) => r.eventType === 'nl.citydeals.notification.webhook.test.v1')) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   const delivered = system.hooks.received.map((r) => JSON.parse(r.body));
   t.ok(delivered.length >= 1, `${delivered.length} webhook deliveries received`);
   for (const body of delivered) t.ok(webhook(body), `a delivered webhook body (${body.type}) matches`);
+  t.ok(
+    delivered.some((body) => body.type === 'nl.citydeals.notification.webhook.test.v1'),
+    'the test message was among them',
+  );
   const broken = { ...(emitted[0]!.payload as object), specversion: '0.3' };
   t.notOk(events(broken), 'an envelope of another CloudEvents version is refused');
 });

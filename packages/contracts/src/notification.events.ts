@@ -178,6 +178,12 @@ export const webhookFailed = defineEvent({
   },
 });
 
+/**
+ * The type of a webhook test message (`POST /webhooks/endpoints/{id}/test`): not an event of any stream, only
+ * a body sent to one endpoint, so a receiver can check its signature handling and answer 2xx without acting.
+ */
+export const WEBHOOK_TEST_MESSAGE_TYPE = `${TYPE_PREFIX}notification.webhook.test.v1`;
+
 export const notificationEvents = Object.freeze({
   emailSent,
   emailFailed,

@@ -7,6 +7,7 @@ import {
   type EventDefinition,
   eventCatalog,
   eventPayloadJsonSchema,
+  WEBHOOK_TEST_MESSAGE_TYPE,
 } from '@citydeals/contracts';
 import { formatSource } from './format.ts';
 import { openApiToTypeScript } from './openapi-to-ts.ts';
@@ -98,10 +99,28 @@ export function generateClientFiles(documents: Record<ClientServiceKey, unknown>
     'The body of a webhook delivery (signed per Standard Webhooks): one event, as published.',
     webhook,
   );
+  // A test message (POST /webhooks/endpoints/{id}/test) has the envelope and no deal.
+  const test = {
+    type: 'object',
+    required: ['specversion', 'id', 'source', 'type', 'time', 'data'],
+    properties: {
+      specversion: { const: '1.0' },
+      id: { type: 'string' },
+      source: { type: 'string' },
+      type: { const: WEBHOOK_TEST_MESSAGE_TYPE },
+      subject: { type: 'string' },
+      time: { type: 'string', format: 'date-time' },
+      data: {
+        type: 'object',
+        required: ['endpointId', 'test'],
+        properties: { endpointId: { type: 'string' }, test: { const: true } },
+      },
+    },
+  };
   files['schemas/webhook-payload.schema.json'] = json({
     ...webhookDocument,
-    oneOf: [...webhookDocument.oneOf, { $ref: '#/definitions/thin' }],
-    definitions: { ...webhookDocument.definitions, thin },
+    oneOf: [...webhookDocument.oneOf, { $ref: '#/definitions/thin' }, { $ref: '#/definitions/test' }],
+    definitions: { ...webhookDocument.definitions, thin, test },
   });
   return files;
 }

@@ -1,4 +1,4 @@
-import type { CloudEvent } from '@citydeals/contracts';
+import { type CloudEvent, WEBHOOK_TEST_MESSAGE_TYPE } from '@citydeals/contracts';
 
 /** The Standard Webhooks recommendation; a larger event is sent thin (ids and version only). */
 export const MAX_PAYLOAD_BYTES = 20 * 1024;
@@ -34,7 +34,7 @@ export function webhookPayload(event: CloudEvent): string {
 }
 
 /** The type of a test message: a receiver can recognise it and answer 2xx without acting on it. */
-export const TEST_EVENT_TYPE = 'nl.citydeals.notification.webhook.test.v1';
+export const TEST_EVENT_TYPE = WEBHOOK_TEST_MESSAGE_TYPE;
 
 /** A test message's body: a CloudEvent like every other message, with no deal in it. */
 export function testPayload(input: {
