@@ -44,19 +44,23 @@ export async function issueMachineKey(
     createdAt: ctx.clock.now(),
     createdBy: who(staff),
   });
+  const answers = await Promise.all(
+    keyBackends.map((backend) =>
+      ctx.services
+        .call<{ id: number }>(staff, backend, 'POST', '/admin/api-keys', {
+          body: { name: serviceKeyName(input.system, input.label, id), scopes: input.scopes, key },
+        })
+        .catch(() => ({ status: 503, body: { id: 0 } }))
+        .then((answer) => ({ backend, answer })),
+    ),
+  );
   const registered: Record<string, number> = {};
-  for (const backend of keyBackends) {
-    const answer = await ctx.services
-      .call<{ id: number }>(staff, backend, 'POST', '/admin/api-keys', {
-        body: { name: serviceKeyName(input.system, input.label, id), scopes: input.scopes, key },
-      })
-      .catch(() => ({ status: 503, body: { id: 0 } }));
-    if (answer.status !== 201) {
-      await setServiceKeys(ctx.db, id, registered);
-      await revokeMachineKey(ctx, staff, id);
-      return { ok: false, failedAt: backend, status: answer.status };
-    }
-    registered[backend] = answer.body.id;
+  for (const { backend, answer } of answers) if (answer.status === 201) registered[backend] = answer.body.id;
+  const failed = answers.find(({ answer }) => answer.status !== 201);
+  if (failed) {
+    await setServiceKeys(ctx.db, id, registered);
+    await revokeMachineKey(ctx, staff, id);
+    return { ok: false, failedAt: failed.backend, status: failed.answer.status };
   }
   await setServiceKeys(ctx.db, id, registered);
   return { ok: true, id, key };
