@@ -35,6 +35,7 @@ import {
 import {
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeCheckInUndone,
   attendeeConfirmationRequested,
   attendeeErased,
   attendeeLinkReissued,
@@ -62,6 +63,7 @@ export const eventCatalog = Object.freeze([
   attendeePromoted,
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeCheckInUndone,
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeeErased,
@@ -122,6 +124,7 @@ const irregularPastTense = new Set([
   'done',
   'set',
   'fell',
+  'undone',
 ]);
 const subjectPattern = /^([a-z]+(?:_[a-z]+)*)\.([a-z]+(?:_[a-z]+)*)\.([a-z]+(?:_[a-z]+)*)$/;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  actorSchema,
   DEFAULT_TIME_ZONE,
   httpUrlSchema,
   idSchema,
@@ -362,6 +363,31 @@ export const attendeeCheckedIn = defineEvent({
   },
 });
 
+export const attendeeCheckInUndone = defineEvent({
+  subject: 'registration.attendee.check_in_undone',
+  version: 1,
+  personal: true,
+  description:
+    'A check-in at the door was a mistake (the wrong name tapped) and was taken back: the registration is ' +
+    'confirmed again, holding its seat. Names who undid it.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('confirmed'),
+    position: z.null(),
+    previousCheckedInAt: timestampSchema.describe('When the check-in that was undone happened.'),
+    undoneAt: timestampSchema,
+    undoneBy: actorSchema.describe('The person (through the console) or API key that undid the check-in.'),
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 3,
+    previousCheckedInAt: '2023-11-23T12:52:10+01:00',
+    undoneAt: '2023-11-23T12:53:02+01:00',
+    undoneBy: { type: 'user', id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495', name: 'Eva Jansen <eva@example.org>' },
+    manageUrl: exampleManagePage,
+  },
+});
+
 export const attendeeMarkedNoShow = defineEvent({
   subject: 'registration.attendee.marked_no_show',
   version: 1,
@@ -560,6 +586,7 @@ export const registrationEvents = Object.freeze({
   attendeePromoted,
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeCheckInUndone,
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeeErased,
@@ -578,6 +605,7 @@ export type AttendeeWaitlistedEvent = EventOf<typeof attendeeWaitlisted>;
 export type AttendeePromotedEvent = EventOf<typeof attendeePromoted>;
 export type AttendeeCancelledEvent = EventOf<typeof attendeeCancelled>;
 export type AttendeeCheckedInEvent = EventOf<typeof attendeeCheckedIn>;
+export type AttendeeCheckInUndoneEvent = EventOf<typeof attendeeCheckInUndone>;
 export type AttendeeMarkedNoShowEvent = EventOf<typeof attendeeMarkedNoShow>;
 export type AttendeeNeedsChangedEvent = EventOf<typeof attendeeNeedsChanged>;
 export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;

@@ -4,6 +4,7 @@ import { BackendUnavailable } from './backends/services.client.ts';
 import type { ConsoleContext } from './context.ts';
 import { dealRoutes } from './deals/deal.routes.ts';
 import { doorRoutes } from './door/door.routes.ts';
+import { meetingRoutes } from './meetings/meeting.routes.ts';
 import { overviewRoutes } from './overview/overview.routes.ts';
 import { pageContext, sessionPlugin } from './sessions/session.plugin.ts';
 import { html } from './web/html.ts';
@@ -34,4 +35,5 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { ctx }) => {
   overviewRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
   doorRoutes(fastify, { ctx });
+  meetingRoutes(fastify, { ctx });
 };

@@ -2,11 +2,12 @@ import type { StaffRole } from '@citydeals/service-kit';
 
 /** What a person may do in the console; the services check the same through the staff token's scopes. */
 /** `session`: what anyone logged in may do (log out). */
-export type ConsoleAction = 'session' | 'view' | 'door' | 'edit-deals' | 'manage-accounts';
+/** `meetings`: meetings and their attendees (personal data, so not the read-only role). */
+export type ConsoleAction = 'session' | 'view' | 'door' | 'edit-deals' | 'meetings' | 'manage-accounts';
 
 const allowed: Readonly<Record<StaffRole, readonly ConsoleAction[]>> = Object.freeze({
-  beheerder: ['session', 'view', 'door', 'edit-deals', 'manage-accounts'],
-  redacteur: ['session', 'view', 'door', 'edit-deals'],
+  beheerder: ['session', 'view', 'door', 'edit-deals', 'meetings', 'manage-accounts'],
+  redacteur: ['session', 'view', 'door', 'edit-deals', 'meetings'],
   // The door sees today's meeting only; no overview, no deals.
   deur: ['session', 'door'],
   lezer: ['session', 'view'],

@@ -19,6 +19,7 @@ export function layout(page: PageContext, title: string, main: SafeHtml): string
         ${may(staff.role, 'view') ? html`<li><a href="/">${t.overview}</a></li>` : ''}
         ${may(staff.role, 'door') ? html`<li><a href="/door">${t.door}</a></li>` : ''}
         ${may(staff.role, 'view') ? html`<li><a href="/deals">${t.deals}</a></li>` : ''}
+        ${may(staff.role, 'meetings') ? html`<li><a href="/meetings">${t.meetings}</a></li>` : ''}
       </ul></nav>
       <form method="post" action="/logout" class="logout">
         <input type="hidden" name="_csrf" value="${staff.csrfToken}">

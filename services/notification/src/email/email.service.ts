@@ -153,6 +153,7 @@ export type AttendeeChange =
   | 'promoted'
   | 'cancelled'
   | 'checked_in'
+  | 'check_in_undone'
   | 'link_reissued'
   | 'marked_no_show'
   | 'needs_changed'
@@ -164,6 +165,7 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   promoted: 'promoted',
   cancelled: 'registration_cancelled',
   checked_in: null,
+  check_in_undone: null,
   // The new link goes to the address only: whoever asked for it learns nothing.
   link_reissued: 'manage_link',
   marked_no_show: null,
@@ -181,6 +183,7 @@ const carriesPersonalLink: Record<AttendeeChange, boolean> = {
   promoted: false,
   cancelled: false,
   checked_in: false,
+  check_in_undone: false,
   // A reissued link replaces the old one, which stops working.
   link_reissued: true,
   marked_no_show: false,
