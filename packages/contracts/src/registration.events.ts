@@ -383,7 +383,11 @@ export const attendeeCheckInUndone = defineEvent({
     version: 3,
     previousCheckedInAt: '2023-11-23T12:52:10+01:00',
     undoneAt: '2023-11-23T12:53:02+01:00',
-    undoneBy: { type: 'user', id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495', name: 'Eva Jansen <eva@example.org>' },
+    undoneBy: {
+      type: 'user',
+      id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495',
+      name: 'Eva Jansen <eva@example.org>',
+    },
     manageUrl: exampleManagePage,
   },
 });

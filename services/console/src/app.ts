@@ -6,6 +6,7 @@ import { dealRoutes } from './deals/deal.routes.ts';
 import { doorRoutes } from './door/door.routes.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
 import { overviewRoutes } from './overview/overview.routes.ts';
+import { attendanceRoutes } from './reports/attendance.routes.ts';
 import { pageContext, sessionPlugin } from './sessions/session.plugin.ts';
 import { html } from './web/html.ts';
 import { layout } from './web/layout.ts';
@@ -36,4 +37,5 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { ctx }) => {
   dealRoutes(fastify, { ctx });
   doorRoutes(fastify, { ctx });
   meetingRoutes(fastify, { ctx });
+  attendanceRoutes(fastify, { ctx });
 };

@@ -66,6 +66,8 @@ t.test('the recorded registration events are what registration emits now', async
     endsAt: '2027-03-18T17:30',
   });
   await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
+  await admin('POST', `/admin/registrations/${bram.registrationId}/check-in/undo`);
+  await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
   await admin('POST', `/admin/meetings/${meeting.id}/cancel`, { reason: 'Zaal niet beschikbaar' });
   // Read back from the stream, as consumers get them; the erasure last, as it may scrub what went before.
   const journey = await streamEvents(1, (await outboxEvents(svc)).length);
@@ -125,6 +127,7 @@ t.test('the recorded registration events are what registration emits now', async
     [...types].sort(),
     [
       'attendee.cancelled',
+      'attendee.check_in_undone',
       'attendee.checked_in',
       'attendee.confirmation_requested',
       'attendee.erased',

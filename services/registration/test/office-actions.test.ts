@@ -29,7 +29,12 @@ const signing = staffSigningKey(privateKey.export({ type: 'pkcs8', format: 'pem'
 const staff = async (role: 'redacteur' | 'deur') => ({
   authorization: `Bearer ${await signStaffToken(
     signing,
-    { id: `acc-${role}`, name: role === 'deur' ? 'Dora Deur' : 'Rik Redacteur', email: `${role}@example.nl`, role },
+    {
+      id: `acc-${role}`,
+      name: role === 'deur' ? 'Dora Deur' : 'Rik Redacteur',
+      email: `${role}@example.nl`,
+      role,
+    },
     clock.now(),
   )}`,
 });
@@ -39,8 +44,7 @@ const call = async (
   url: string,
   payload?: object,
   headers: Record<string, string> = adminHeaders,
-) =>
-  svc.http.inject({ method, url, headers, ...(payload ? { payload } : {}) });
+) => svc.http.inject({ method, url, headers, ...(payload ? { payload } : {}) });
 
 t.test('the consequences of a capacity change are what the change then does', async (t) => {
   const meeting = await createMeeting(svc, { capacity: 2 });
@@ -52,7 +56,10 @@ t.test('the consequences of a capacity change are what the change then does', as
   t.equal(preview.statusCode, 200, preview.body);
   t.match(preview.json(), { unchanged: false, promoted: 2, notified: 0, seatsTaken: 2, waitlisted: 3 });
   const before = (await outboxEvents(svc)).length;
-  const lower = await call('POST', `/admin/meetings/${meeting.id}/consequences`, { change: 'capacity', capacity: 1 });
+  const lower = await call('POST', `/admin/meetings/${meeting.id}/consequences`, {
+    change: 'capacity',
+    capacity: 1,
+  });
   t.match(lower.json(), { promoted: 0, aboveCapacity: 1 }, 'lowering unseats nobody and says so');
   t.equal((await outboxEvents(svc)).length, before, 'a preview announces nothing');
   const change = await call('PUT', `/admin/meetings/${meeting.id}/capacity`, { capacity: 4 });
@@ -71,7 +78,10 @@ t.test('the consequences of a capacity change are what the change then does', as
     description: 'Nieuwe tekst',
   });
   t.match(edit.json(), { notified: 0 }, 'a description is not in anyone’s calendar');
-  const bad = await call('POST', `/admin/meetings/${meeting.id}/consequences`, { change: 'capacity', capacity: 0 });
+  const bad = await call('POST', `/admin/meetings/${meeting.id}/consequences`, {
+    change: 'capacity',
+    capacity: 0,
+  });
   t.equal(bad.statusCode, 400);
   t.match(bad.json().errors, [{ field: 'body.capacity' }], 'names the field');
 });
@@ -80,7 +90,12 @@ t.test('the office adds an attendee, above capacity only when asked', async (t) 
   const meeting = await createMeeting(svc, { capacity: 1 });
   await registerPerson(svc, meeting.id, person(201));
   const url = `/admin/meetings/${meeting.id}/registrations`;
-  const refused = await call('POST', url, { name: 'Jan Spreker', email: 'jan@example.org' }, await staff('redacteur'));
+  const refused = await call(
+    'POST',
+    url,
+    { name: 'Jan Spreker', email: 'jan@example.org' },
+    await staff('redacteur'),
+  );
   t.equal(refused.statusCode, 409, 'full: refused without overCapacity');
   t.match(refused.json().errors, [{ field: 'body.overCapacity' }]);
   const before = await outboxEvents(svc);
@@ -95,7 +110,11 @@ t.test('the office adds an attendee, above capacity only when asked', async (t) 
   const meetingNow = (await call('GET', `/admin/meetings/${meeting.id}`)).json();
   t.match(meetingNow.seats, { capacity: 1, confirmed: 2, available: 0 }, 'a seat above capacity');
   const events = (await outboxEvents(svc)).slice(before.length);
-  t.same(events.map((e) => shortType(e.type)), ['attendee.registered'], 'announced like any confirmation');
+  t.same(
+    events.map((e) => shortType(e.type)),
+    ['attendee.registered'],
+    'announced like any confirmation',
+  );
   t.match(events[0]!.data.manageUrl, /\/aanmelding\/beheren\/[\w-]{32}$/, 'with their own manage link');
   const twice = await call('POST', url, { name: 'Jan', email: 'JAN@example.org', overCapacity: true });
   t.equal(twice.statusCode, 409, 'one live registration per address');
@@ -109,21 +128,41 @@ t.test('the office adds an attendee, above capacity only when asked', async (t) 
 
 t.test('a check-in is undone by the door on the day, and says who', async (t) => {
   clock.current = new Date('2027-01-10T10:00:00Z');
-  const today = await createMeeting(svc, { startsAt: '2027-01-10T13:00', endsAt: '2027-01-10T17:00', capacity: 5 });
+  const today = await createMeeting(svc, {
+    startsAt: '2027-01-10T13:00',
+    endsAt: '2027-01-10T17:00',
+    capacity: 5,
+  });
   const other = await createMeeting(svc, { capacity: 5 });
   const anna = (await registerPerson(svc, today.id, person(301))).json();
   const bram = (await registerPerson(svc, other.id, person(302))).json();
   const door = await staff('deur');
-  t.equal((await call('POST', `/admin/registrations/${anna.registrationId}/check-in`, undefined, door)).statusCode, 200);
-  const notYet = await call('POST', `/admin/registrations/${bram.registrationId}/check-in/undo`, undefined, door);
+  t.equal(
+    (await call('POST', `/admin/registrations/${anna.registrationId}/check-in`, undefined, door)).statusCode,
+    200,
+  );
+  const notYet = await call(
+    'POST',
+    `/admin/registrations/${bram.registrationId}/check-in/undo`,
+    undefined,
+    door,
+  );
   t.equal(notYet.statusCode, 403, 'the door cannot touch another day’s meeting');
   const before = (await outboxEvents(svc)).length;
   clock.advance(30_000);
-  const undo = await call('POST', `/admin/registrations/${anna.registrationId}/check-in/undo`, undefined, door);
+  const undo = await call(
+    'POST',
+    `/admin/registrations/${anna.registrationId}/check-in/undo`,
+    undefined,
+    door,
+  );
   t.equal(undo.statusCode, 200, undo.body);
   t.match(undo.json(), { status: 'confirmed', checkedInAt: null });
   const events = (await outboxEvents(svc)).slice(before);
-  t.same(events.map((e) => shortType(e.type)), ['attendee.check_in_undone']);
+  t.same(
+    events.map((e) => shortType(e.type)),
+    ['attendee.check_in_undone'],
+  );
   t.match(events[0]!.data, {
     status: 'confirmed',
     previousCheckedInAt: '2027-01-10T10:00:00.000Z',
@@ -132,7 +171,12 @@ t.test('a check-in is undone by the door on the day, and says who', async (t) =>
   });
   const seats = (await call('GET', `/admin/meetings/${today.id}`)).json().seats;
   t.equal(seats.confirmed, 1, 'the seat stays taken');
-  const again = await call('POST', `/admin/registrations/${anna.registrationId}/check-in/undo`, undefined, door);
+  const again = await call(
+    'POST',
+    `/admin/registrations/${anna.registrationId}/check-in/undo`,
+    undefined,
+    door,
+  );
   t.equal(again.statusCode, 200, 'undoing twice is a no-op');
   t.equal((await outboxEvents(svc)).length, before + 1, '…that announces nothing');
   const waiting = await createMeeting(svc, { capacity: 1 });

@@ -44,7 +44,12 @@ const createForm = z.object({
   ...csrf,
 });
 const editForm = z.object({ ...meetingFields, ...csrf, ...confirm });
-const rescheduleForm = z.object({ startsAt: z.string().min(1).max(40), endsAt: z.string().min(1).max(40), ...csrf, ...confirm });
+const rescheduleForm = z.object({
+  startsAt: z.string().min(1).max(40),
+  endsAt: z.string().min(1).max(40),
+  ...csrf,
+  ...confirm,
+});
 const capacityForm = z.object({ capacity: z.coerce.number().int().min(1).max(100_000), ...csrf, ...confirm });
 const cancelForm = z.object({ reason: z.string().trim().max(1000).default(''), ...csrf, ...confirm });
 const publishForm = z.object({ ...csrf, ...confirm });
@@ -57,7 +62,10 @@ const attendeeFormBody = z.object({
 });
 const listQuery = z.object({
   q: z.string().trim().max(100).optional().catch(undefined),
-  status: z.enum(['confirmed', 'waitlisted', 'checked_in', 'no_show', 'cancelled']).optional().catch(undefined),
+  status: z
+    .enum(['confirmed', 'waitlisted', 'checked_in', 'no_show', 'cancelled'])
+    .optional()
+    .catch(undefined),
   done: z.enum(['1', 'added']).optional().catch(undefined),
 });
 
@@ -84,27 +92,53 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
     return { p, mt: meetingTexts(p.lang), csrf: p.staff?.csrfToken ?? '' };
   };
   const send = (reply: FastifyReply, request: FastifyRequest, title: string, body: SafeHtml, status = 200) =>
-    reply.status(status).type(HTML).send(layout(pageContext(request), title, body));
-  const registration = <T>(request: FastifyRequest, method: 'GET' | 'POST' | 'PUT' | 'PATCH', path: string, body?: unknown) =>
+    reply
+      .status(status)
+      .type(HTML)
+      .send(layout(pageContext(request), title, body));
+  const registration = <T>(
+    request: FastifyRequest,
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH',
+    path: string,
+    body?: unknown,
+  ) =>
     ctx.services.call<T>(staffOf(request), 'registration', method, path, body === undefined ? {} : { body });
   const loadMeeting = (request: FastifyRequest, id: string) =>
     registration<AdminMeeting>(request, 'GET', `/admin/meetings/${id}`);
 
-  app.get('/meetings', { schema: { hide: true }, preValidation: guard(ctx, 'meetings') }, async (request, reply) => {
-    const { p, mt } = page(request);
-    const answer = await registration<{ items: AdminMeeting[] }>(request, 'GET', '/admin/meetings');
-    if (answer.status !== 200) return backendFailure(reply, p, answer.status);
-    const items = [...answer.body.items].sort((a, b) => b.startsAt.localeCompare(a.startsAt));
-    return send(reply, request, mt.meetings, meetingList(mt, items, true));
-  });
+  app.get(
+    '/meetings',
+    { schema: { hide: true }, preValidation: guard(ctx, 'meetings') },
+    async (request, reply) => {
+      const { p, mt } = page(request);
+      const answer = await registration<{ items: AdminMeeting[] }>(request, 'GET', '/admin/meetings');
+      if (answer.status !== 200) return backendFailure(reply, p, answer.status);
+      const items = [...answer.body.items].sort((a, b) => b.startsAt.localeCompare(a.startsAt));
+      return send(reply, request, mt.meetings, meetingList(mt, items, true));
+    },
+  );
 
-  const newMeetingPage = (request: FastifyRequest, reply: FastifyReply, values: MeetingFormValues, errors: FieldErrors, status = 200) => {
+  const newMeetingPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    values: MeetingFormValues,
+    errors: FieldErrors,
+    status = 200,
+  ) => {
     const { mt, csrf } = page(request);
-    return send(reply, request, mt.newMeeting, meetingForm(mt, { action: '/meetings', csrf, values, errors, edit: false }), status);
+    return send(
+      reply,
+      request,
+      mt.newMeeting,
+      meetingForm(mt, { action: '/meetings', csrf, values, errors, edit: false }),
+      status,
+    );
   };
 
-  app.get('/meetings/new', { schema: { hide: true }, preValidation: guard(ctx, 'meetings') }, async (request, reply) =>
-    newMeetingPage(request, reply, emptyMeeting, {}),
+  app.get(
+    '/meetings/new',
+    { schema: { hide: true }, preValidation: guard(ctx, 'meetings') },
+    async (request, reply) => newMeetingPage(request, reply, emptyMeeting, {}),
   );
 
   app.post(
@@ -112,8 +146,20 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
     { schema: { hide: true, body: createForm }, preValidation: guard(ctx, 'meetings') },
     async (request, reply) => {
       const { _csrf, publish, ...values } = request.body;
-      const answer = await registration<AdminMeeting>(request, 'POST', '/admin/meetings', createBodyOf(values, publish === '1'));
-      await audit(ctx, request, 'meeting.create', answer.status === 201 ? 'ok' : 'failed', { status: answer.status, slug: values.slug, publish: publish === '1' }, answer.status === 201 ? `meeting:${answer.body.id}` : undefined);
+      const answer = await registration<AdminMeeting>(
+        request,
+        'POST',
+        '/admin/meetings',
+        createBodyOf(values, publish === '1'),
+      );
+      await audit(
+        ctx,
+        request,
+        'meeting.create',
+        answer.status === 201 ? 'ok' : 'failed',
+        { status: answer.status, slug: values.slug, publish: publish === '1' },
+        answer.status === 201 ? `meeting:${answer.body.id}` : undefined,
+      );
       if (answer.status === 201) return reply.redirect(`/meetings/${answer.body.id}?done=1`, 303);
       if (answer.status === 400 || answer.status === 409) {
         return newMeetingPage(request, reply, values, fieldErrorsOf(answer.body, 'title'), 400);
@@ -129,11 +175,23 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
       const { p, mt, csrf } = page(request);
       const { id } = request.params;
       const { q = '', status = '', done } = request.query;
-      const search = new URLSearchParams({ limit: '1000', ...(q ? { q } : {}), ...(status ? { status } : {}) });
+      const search = new URLSearchParams({
+        limit: '1000',
+        ...(q ? { q } : {}),
+        ...(status ? { status } : {}),
+      });
       const [meeting, attendees, history] = await Promise.all([
         loadMeeting(request, id),
-        registration<{ items: AdminAttendee[] }>(request, 'GET', `/admin/meetings/${id}/registrations?${search}`),
-        registration<{ items: StaffActionItem[] }>(request, 'GET', `/admin/meetings/${id}/staff-actions?limit=50`),
+        registration<{ items: AdminAttendee[] }>(
+          request,
+          'GET',
+          `/admin/meetings/${id}/registrations?${search}`,
+        ),
+        registration<{ items: StaffActionItem[] }>(
+          request,
+          'GET',
+          `/admin/meetings/${id}/staff-actions?limit=50`,
+        ),
       ]);
       for (const answer of [meeting, attendees, history]) {
         if (answer.status !== 200) return backendFailure(reply, p, answer.status);
@@ -168,34 +226,67 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
         `/admin/meetings/${request.params.id}/registrations.csv?${search}`,
         { headers: { accept: 'text/csv' } },
       );
-      await audit(ctx, request, 'meeting.export-attendees', answer.status === 200 ? 'ok' : 'failed', { status: answer.status }, `meeting:${request.params.id}`);
+      await audit(
+        ctx,
+        request,
+        'meeting.export-attendees',
+        answer.status === 200 ? 'ok' : 'failed',
+        { status: answer.status },
+        `meeting:${request.params.id}`,
+      );
       if (answer.status !== 200) return backendFailure(reply, pageContext(request), answer.status);
       return reply
         .type('text/csv; charset=utf-8')
-        .header('content-disposition', answer.headers.get('content-disposition') ?? 'attachment; filename="deelnemers.csv"')
+        .header(
+          'content-disposition',
+          answer.headers.get('content-disposition') ?? 'attachment; filename="deelnemers.csv"',
+        )
         .send(answer.body);
     },
   );
 
-  const editPage = (request: FastifyRequest, reply: FastifyReply, id: string, values: MeetingFormValues, errors: FieldErrors, status = 200) => {
+  const editPage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    values: MeetingFormValues,
+    errors: FieldErrors,
+    status = 200,
+  ) => {
     const { mt, csrf } = page(request);
-    return send(reply, request, mt.edit, meetingForm(mt, { action: `/meetings/${id}/edit`, csrf, values, errors, edit: true }), status);
+    return send(
+      reply,
+      request,
+      mt.edit,
+      meetingForm(mt, { action: `/meetings/${id}/edit`, csrf, values, errors, edit: true }),
+      status,
+    );
   };
 
-  app.get('/meetings/:id/edit', { schema: { hide: true, params }, preValidation: guard(ctx, 'meetings') }, async (request, reply) => {
-    const meeting = await loadMeeting(request, request.params.id);
-    if (meeting.status !== 200) return backendFailure(reply, pageContext(request), meeting.status);
-    const m = meeting.body;
-    return editPage(request, reply, m.id, {
-      ...emptyMeeting,
-      title: m.title,
-      slug: m.slug,
-      description: m.description ?? '',
-      venueName: m.venue.name,
-      venueAddress: m.venue.address,
-      onlineUrl: m.onlineUrl ?? '',
-    }, {});
-  });
+  app.get(
+    '/meetings/:id/edit',
+    { schema: { hide: true, params }, preValidation: guard(ctx, 'meetings') },
+    async (request, reply) => {
+      const meeting = await loadMeeting(request, request.params.id);
+      if (meeting.status !== 200) return backendFailure(reply, pageContext(request), meeting.status);
+      const m = meeting.body;
+      return editPage(
+        request,
+        reply,
+        m.id,
+        {
+          ...emptyMeeting,
+          title: m.title,
+          slug: m.slug,
+          description: m.description ?? '',
+          venueName: m.venue.name,
+          venueAddress: m.venue.address,
+          onlineUrl: m.onlineUrl ?? '',
+        },
+        {},
+      );
+    },
+  );
 
   /**
    * One change in two steps: unconfirmed, registration previews it and the page shows what it will do;
@@ -204,8 +295,20 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
   const change = <B extends { confirm?: '1' | undefined; _csrf?: string | undefined }>(
     name: 'edit' | 'publish' | 'reschedule' | 'capacity' | 'cancel',
     schema: z.ZodType<B>,
-    make: (body: B) => { preview: Record<string, unknown>; method: 'POST' | 'PUT' | 'PATCH'; path: string; call: unknown; fields: Record<string, string> },
-    onInvalid?: (request: FastifyRequest, reply: FastifyReply, id: string, body: B, errors: FieldErrors) => unknown,
+    make: (body: B) => {
+      preview: Record<string, unknown>;
+      method: 'POST' | 'PUT' | 'PATCH';
+      path: string;
+      call: unknown;
+      fields: Record<string, string>;
+    },
+    onInvalid?: (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      id: string,
+      body: B,
+      errors: FieldErrors,
+    ) => unknown,
   ) =>
     app.post(
       `/meetings/:id/${name}`,
@@ -216,21 +319,52 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
         const { mt, csrf, p } = page(request);
         const plan = make(body);
         if (body.confirm !== '1') {
-          const preview = await registration<Consequences>(request, 'POST', `/admin/meetings/${id}/consequences`, { change: name, ...plan.preview });
-          if (preview.status === 400 && onInvalid) return onInvalid(request, reply, id, body, fieldErrorsOf(preview.body, 'title'));
+          const preview = await registration<Consequences>(
+            request,
+            'POST',
+            `/admin/meetings/${id}/consequences`,
+            { change: name, ...plan.preview },
+          );
+          if (preview.status === 400 && onInvalid)
+            return onInvalid(request, reply, id, body, fieldErrorsOf(preview.body, 'title'));
           if (preview.status !== 200) return backendFailure(reply, p, preview.status);
           const meeting = await loadMeeting(request, id);
           if (meeting.status !== 200) return backendFailure(reply, p, meeting.status);
-          const titles = { edit: mt.edit, publish: mt.publish, reschedule: mt.reschedule, capacity: mt.changeCapacity, cancel: mt.cancel };
+          const titles = {
+            edit: mt.edit,
+            publish: mt.publish,
+            reschedule: mt.reschedule,
+            capacity: mt.changeCapacity,
+            cancel: mt.cancel,
+          };
           return send(
             reply,
             request,
             `${titles[name]}: ${meeting.body.title}`,
-            confirmPage(mt, { action: `/meetings/${id}/${name}`, csrf, fields: plan.fields, consequences: preview.body, change: name, backTo: `/meetings/${id}` }),
+            confirmPage(mt, {
+              action: `/meetings/${id}/${name}`,
+              csrf,
+              fields: plan.fields,
+              consequences: preview.body,
+              change: name,
+              backTo: `/meetings/${id}`,
+            }),
           );
         }
-        const answer = await registration(request, plan.method, `/admin/meetings/${id}${plan.path}`, plan.call);
-        await audit(ctx, request, `meeting.${name}`, answer.status === 200 ? 'ok' : 'failed', { status: answer.status, ...plan.fields }, `meeting:${id}`);
+        const answer = await registration(
+          request,
+          plan.method,
+          `/admin/meetings/${id}${plan.path}`,
+          plan.call,
+        );
+        await audit(
+          ctx,
+          request,
+          `meeting.${name}`,
+          answer.status === 200 ? 'ok' : 'failed',
+          { status: answer.status, ...plan.fields },
+          `meeting:${id}`,
+        );
         if (answer.status === 200) return reply.redirect(`/meetings/${id}?done=1`, 303);
         if ((answer.status === 400 || answer.status === 409) && onInvalid) {
           return onInvalid(request, reply, id, body, fieldErrorsOf(answer.body, 'title'));
@@ -239,12 +373,24 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
       },
     );
 
-  change('edit', editForm, ({ _csrf, confirm: _c, ...v }) => {
-    const body = editBodyOf(v);
-    const { slug: _slug, ...preview } = body;
-    return { preview, method: 'PATCH', path: '', call: body, fields: v };
-  }, (request, reply, id, { _csrf, confirm: _c, ...v }, errors) => editPage(request, reply, id, { ...emptyMeeting, ...v }, errors, 400));
-  change('publish', publishForm, () => ({ preview: {}, method: 'POST', path: '/publish', call: {}, fields: {} }));
+  change(
+    'edit',
+    editForm,
+    ({ _csrf, confirm: _c, ...v }) => {
+      const body = editBodyOf(v);
+      const { slug: _slug, ...preview } = body;
+      return { preview, method: 'PATCH', path: '', call: body, fields: v };
+    },
+    (request, reply, id, { _csrf, confirm: _c, ...v }, errors) =>
+      editPage(request, reply, id, { ...emptyMeeting, ...v }, errors, 400),
+  );
+  change('publish', publishForm, () => ({
+    preview: {},
+    method: 'POST',
+    path: '/publish',
+    call: {},
+    fields: {},
+  }));
   change('reschedule', rescheduleForm, ({ startsAt, endsAt }) => ({
     preview: { startsAt, endsAt },
     method: 'POST',
@@ -267,13 +413,28 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
     fields: { reason },
   }));
 
-  const attendeePage = (request: FastifyRequest, reply: FastifyReply, id: string, values: Record<string, string>, errors: FieldErrors, status = 200) => {
+  const attendeePage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    id: string,
+    values: Record<string, string>,
+    errors: FieldErrors,
+    status = 200,
+  ) => {
     const { mt, csrf } = page(request);
-    return send(reply, request, mt.addAttendee, attendeeForm(mt, { action: `/meetings/${id}/attendees`, csrf, values, errors }), status);
+    return send(
+      reply,
+      request,
+      mt.addAttendee,
+      attendeeForm(mt, { action: `/meetings/${id}/attendees`, csrf, values, errors }),
+      status,
+    );
   };
 
-  app.get('/meetings/:id/attendees/new', { schema: { hide: true, params }, preValidation: guard(ctx, 'meetings') }, async (request, reply) =>
-    attendeePage(request, reply, request.params.id, {}, {}),
+  app.get(
+    '/meetings/:id/attendees/new',
+    { schema: { hide: true, params }, preValidation: guard(ctx, 'meetings') },
+    async (request, reply) => attendeePage(request, reply, request.params.id, {}, {}),
   );
 
   app.post(
@@ -282,16 +443,35 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
     async (request, reply) => {
       const { id } = request.params;
       const { _csrf, ...v } = request.body;
-      const answer = await registration<{ registrationId: string }>(request, 'POST', `/admin/meetings/${id}/registrations`, {
-        name: v.name.trim(),
-        email: v.email.trim(),
-        organisation: v.organisation.trim() || null,
-        overCapacity: v.overCapacity === '1',
-      });
-      await audit(ctx, request, 'meeting.add-attendee', answer.status === 201 ? 'ok' : 'failed', { status: answer.status, overCapacity: v.overCapacity === '1' }, answer.status === 201 ? `registration:${answer.body.registrationId}` : `meeting:${id}`);
+      const answer = await registration<{ registrationId: string }>(
+        request,
+        'POST',
+        `/admin/meetings/${id}/registrations`,
+        {
+          name: v.name.trim(),
+          email: v.email.trim(),
+          organisation: v.organisation.trim() || null,
+          overCapacity: v.overCapacity === '1',
+        },
+      );
+      await audit(
+        ctx,
+        request,
+        'meeting.add-attendee',
+        answer.status === 201 ? 'ok' : 'failed',
+        { status: answer.status, overCapacity: v.overCapacity === '1' },
+        answer.status === 201 ? `registration:${answer.body.registrationId}` : `meeting:${id}`,
+      );
       if (answer.status === 201) return reply.redirect(`/meetings/${id}?done=added`, 303);
       if (answer.status === 400 || answer.status === 409) {
-        return attendeePage(request, reply, id, { ...v, overCapacity: v.overCapacity ?? '' }, fieldErrorsOf(answer.body, 'email'), 400);
+        return attendeePage(
+          request,
+          reply,
+          id,
+          { ...v, overCapacity: v.overCapacity ?? '' },
+          fieldErrorsOf(answer.body, 'email'),
+          400,
+        );
       }
       return backendFailure(reply, pageContext(request), answer.status);
     },

@@ -48,7 +48,8 @@ const nl = {
   back: 'Terug',
   consequences: 'Wat er gebeurt',
   nothingChanges: 'Dit verandert niets.',
-  willBeNotified: (n: number) => `${n} ${n === 1 ? 'deelnemer krijgt' : 'deelnemers krijgen'} hierover een mail.`,
+  willBeNotified: (n: number) =>
+    `${n} ${n === 1 ? 'deelnemer krijgt' : 'deelnemers krijgen'} hierover een mail.`,
   willBePromoted: (n: number) => `${n} van de wachtlijst ${n === 1 ? 'krijgt' : 'krijgen'} een plaats.`,
   aboveCapacity: (n: number) =>
     `${n} ${n === 1 ? 'persoon houdt' : 'mensen houden'} een plaats boven de nieuwe capaciteit (niemand verliest zijn plaats).`,

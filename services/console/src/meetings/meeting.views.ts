@@ -63,12 +63,7 @@ export function localInput(iso: string, timeZone: string): string {
 export const shown = (iso: string, timeZone: string) =>
   new Date(iso).toLocaleString('nl-NL', { timeZone, dateStyle: 'medium', timeStyle: 'short' });
 
-function field(
-  id: string,
-  label: string,
-  input: SafeHtml,
-  errors: FieldErrors,
-): SafeHtml {
+function field(id: string, label: string, input: SafeHtml, errors: FieldErrors): SafeHtml {
   const error = errors[id];
   return html`<div class="field${error ? ' invalid' : ''}">
 <label for="${id}">${label}</label>
@@ -223,7 +218,8 @@ ${
 <div class="table-scroll"><table>
 <thead><tr><th scope="col">${mt.when}</th><th scope="col">${mt.who}</th><th scope="col">${mt.what}</th></tr></thead>
 <tbody>${history.map(
-    (h) => html`<tr><td>${shown(h.at, tz)}</td><td>${h.actor.name ?? h.actor.id}</td><td>${h.action}${h.registrationName ? ` — ${h.registrationName}` : ''}</td></tr>`,
+    (h) =>
+      html`<tr><td>${shown(h.at, tz)}</td><td>${h.actor.name ?? h.actor.id}</td><td>${h.action}${h.registrationName ? ` — ${h.registrationName}` : ''}</td></tr>`,
   )}</tbody></table></div>
 </section>`;
 }
@@ -268,7 +264,12 @@ export function attendeeForm(
 ): SafeHtml {
   const { values: v, errors: e } = options;
   const text = (id: string, label: string, extra: SafeHtml | string = '') =>
-    field(id, label, html`<input id="${id}" name="${id}" value="${v[id] ?? ''}"${described(id, e)}${extra}>`, e);
+    field(
+      id,
+      label,
+      html`<input id="${id}" name="${id}" value="${v[id] ?? ''}"${described(id, e)}${extra}>`,
+      e,
+    );
   return html`${Object.keys(e).length ? html`<p role="alert" class="error">${mt.fixErrors}</p>` : ''}
 <form method="post" action="${options.action}" class="stack">
 <input type="hidden" name="_csrf" value="${options.csrf}">

@@ -47,6 +47,9 @@ const nl = {
   searchButton: 'Zoeken',
   checkIn: 'Inchecken',
   checkedIn: 'Ingecheckt',
+  undoCheckIn: 'Ongedaan maken',
+  scanQr: 'QR-code scannen',
+  notForToday: 'Deze aanmelding hoort niet bij de bijeenkomst van vandaag (of is niet bevestigd).',
   arrived: 'binnen',
   serviceDown: 'Een dienst antwoordt nu niet; probeer het zo opnieuw.',
   phases: {
@@ -106,6 +109,9 @@ const en: Texts = {
   searchButton: 'Search',
   checkIn: 'Check in',
   checkedIn: 'Checked in',
+  undoCheckIn: 'Undo',
+  scanQr: 'Scan QR code',
+  notForToday: 'This registration is not for today’s meeting (or is not confirmed).',
   arrived: 'arrived',
   serviceDown: 'A service does not answer right now; try again shortly.',
   phases: {

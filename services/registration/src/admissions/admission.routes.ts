@@ -30,6 +30,7 @@ export function admissionRoutes(
         response: { 201: adminRegistrationSchema, ...problemResponses(...adminErrors) },
       },
     },
-    async (request, reply) => reply.status(201).send(await admitAttendee(ctx, request.params.id, request.body)),
+    async (request, reply) =>
+      reply.status(201).send(await admitAttendee(ctx, request.params.id, request.body)),
   );
 }

@@ -14,7 +14,9 @@ export const admitBody = z
     overCapacity: z
       .boolean()
       .default(false)
-      .describe('Seat them even when the meeting is full (speakers, guests); nobody waiting is passed over otherwise'),
+      .describe(
+        'Seat them even when the meeting is full (speakers, guests); nobody waiting is passed over otherwise',
+      ),
   })
   .meta({
     example: {

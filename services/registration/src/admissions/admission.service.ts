@@ -91,7 +91,11 @@ export async function admitAttendee(
         time: now,
         source: EVENT_SOURCE,
         subject: id,
-        data: { ...attendeeSnapshot(row, manageUrl(ctx.publicBaseUrl, token)), status: 'confirmed', position: null },
+        data: {
+          ...attendeeSnapshot(row, manageUrl(ctx.publicBaseUrl, token)),
+          status: 'confirmed',
+          position: null,
+        },
       });
     });
   } catch (err) {

@@ -28,7 +28,8 @@ export async function undoCheckIn(
     const transition = registration.erased_at
       ? { ok: false as const, reason: 'an erased registration has no check-in to undo' }
       : undoCheckInTransition(registration.status);
-    if (!transition.ok) throw new HttpProblem(409, 'invalid-status', 'Not possible in this status', transition.reason);
+    if (!transition.ok)
+      throw new HttpProblem(409, 'invalid-status', 'Not possible in this status', transition.reason);
     if (!transition.changed) return;
     const now = ctx.clock.now();
     const row = await changeRegistration(trx, registration, {

@@ -11,7 +11,9 @@ export const consequenceBody = z
     z.object({
       change: z.literal('edit'),
       title: z.string().trim().min(1).max(200).optional(),
-      venue: z.object({ name: z.string().trim().min(1).max(200), address: z.string().trim().min(1).max(500) }).optional(),
+      venue: z
+        .object({ name: z.string().trim().min(1).max(200), address: z.string().trim().min(1).max(500) })
+        .optional(),
       onlineUrl: httpUrlSchema.nullable().optional(),
       description: z.string().trim().max(5000).nullable().optional(),
     }),
