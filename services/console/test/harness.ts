@@ -28,11 +28,18 @@ export type Role = keyof typeof people;
  * The three services as processes (they verify staff tokens with the console's public key) and the console
  * in-process, listening, with an account per role.
  */
-export async function startConsoleSystem(extraEnv: Record<string, string> = {}) {
+export async function startConsoleSystem(
+  extraEnv: Record<string, string> = {},
+  registrationEnv: Record<string, string> = {},
+) {
   const keys = staffKeys();
   const staffEnv = { STAFF_TOKEN_PUBLIC_KEY: keys.publicPem, SEED_DEMO_DATA: 'true' };
   const system = await System.start({
-    env: { registration: staffEnv, deal_tracking: staffEnv, notification: staffEnv },
+    env: {
+      registration: { ...staffEnv, ...registrationEnv },
+      deal_tracking: staffEnv,
+      notification: staffEnv,
+    },
   });
   let consoleCtx: TestServiceContext<ConsoleService>;
   try {

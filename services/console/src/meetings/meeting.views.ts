@@ -77,7 +77,7 @@ const described = (id: string, errors: FieldErrors) =>
 
 export function meetingList(mt: MeetingTexts, meetings: readonly AdminMeeting[], mayEdit: boolean): SafeHtml {
   return html`${mayEdit ? html`<p><a class="button" href="/meetings/new">${mt.newMeeting}</a></p>` : ''}
-<div class="table-scroll"><table>
+<div class="table-scroll" tabindex="0" role="region" aria-label="${mt.meetings}"><table>
 <thead><tr><th scope="col">${mt.title}</th><th scope="col">${mt.startsAt}</th><th scope="col">${mt.status}</th><th scope="col">${mt.seats}</th></tr></thead>
 <tbody>${meetings.map(
     (m) => html`<tr>
@@ -203,7 +203,7 @@ ${
 ${
   attendees.length === 0
     ? html`<p>${mt.noAttendees}</p>`
-    : html`<div class="table-scroll"><table id="attendee-table">
+    : html`<div class="table-scroll" tabindex="0" role="region" aria-labelledby="attendees-title"><table id="attendee-table">
 <thead><tr><th scope="col">${mt.name}</th><th scope="col">${mt.organisation}</th><th scope="col">${mt.email}</th><th scope="col">${mt.status}</th><th scope="col">${mt.registered}</th></tr></thead>
 <tbody>${attendees.map(
         (a) => html`<tr>
@@ -215,7 +215,7 @@ ${
 </section>
 <section aria-labelledby="history-title">
 <h2 id="history-title">${mt.history}</h2>
-<div class="table-scroll"><table>
+<div class="table-scroll" tabindex="0" role="region" aria-labelledby="history-title"><table>
 <thead><tr><th scope="col">${mt.when}</th><th scope="col">${mt.who}</th><th scope="col">${mt.what}</th></tr></thead>
 <tbody>${history.map(
     (h) =>
