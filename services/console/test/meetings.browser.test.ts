@@ -182,6 +182,12 @@ t.test(
     const seats = (await registrationCall('GET', `/admin/meetings/${meetingId}`)).body.seats;
     t.match(seats, { capacity: 2, confirmed: 2, waitlisted: 0 }, 'the one waiting got the seat');
 
+    await phoneOffice.goto(`${stack.url}/meetings/${meetingId}`);
+    await phoneOffice.getByLabel('Capaciteit').fill('3');
+    await phoneOffice.getByRole('button', { name: 'Capaciteit wijzigen' }).tap();
+    await phoneOffice.getByText('Wat er gebeurt').waitFor();
+    await checkPage(phoneOffice, 'meeting-confirm', 'phone');
+
     // Reschedule: the page says who will be told; going back changes nothing.
     await office.locator('#r-start').fill(amsterdamLocal(new Date(start.getTime() + 10 * 60_000)));
     await office.getByRole('button', { name: 'Verplaatsen' }).click();
@@ -205,6 +211,27 @@ t.test(
       'a seat above capacity',
     );
 
+    // A meeting held last year where one person of a deal came, for the attendance picture.
+    const deal = (await system.call('registration', 'GET', '/deals')).body.items[0] as {
+      id: string;
+      name: string;
+    };
+    const held = await registrationCall('POST', '/admin/meetings', {
+      title: 'CoP vorig jaar',
+      slug: `cop-held-${Date.now().toString(36)}`,
+      startsAt: '2025-11-20T13:00',
+      endsAt: '2025-11-20T17:00',
+      venue: { name: 'Hangar', address: 'Den Haag' },
+      capacity: 10,
+      status: 'published',
+    });
+    const came = await registrationCall('POST', `/admin/meetings/${held.body.id}/registrations`, {
+      name: 'Cas Gekomen',
+      email: 'cas@example.org',
+      dealId: deal.id,
+    });
+    await registrationCall('POST', `/admin/registrations/${came.body.registrationId}/check-in`);
+
     // Overview and attendance pictures.
     await office.goto(`${stack.url}/`);
     t.equal(
@@ -215,7 +242,11 @@ t.test(
     await checkPage(office, 'overview-chart', 'desktop');
     await alsoOnPhone(`${stack.url}/`, 'overview-chart');
     await office.getByRole('link', { name: 'Aanwezigheid per deal' }).click();
-    t.equal(await office.locator('#attendance-chart-title').count(), 1, 'attendance per deal as a picture');
+    t.match(
+      await office.locator('#attendance-chart-title').textContent(),
+      `${deal.name}: 1 van 1`,
+      'attendance per deal as a picture, from registration’s report',
+    );
     await checkPage(office, 'attendance', 'desktop');
     await alsoOnPhone(office.url(), 'attendance');
 
@@ -238,6 +269,10 @@ t.test(
     await row.filter({ hasText: 'Ingecheckt' }).waitFor();
     t.equal((await registrationCall('GET', `/admin/registrations/${attendeeId}`)).body.status, 'checked_in');
     await checkPage(door, 'door-undo', 'phone');
+    const doorDesktop = await open(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+    await logIn(doorDesktop, people.deur.email);
+    await doorDesktop.goto(`${stack.url}/door`);
+    await checkPage(doorDesktop, 'door-undo', 'desktop');
     await row.getByRole('button', { name: /Ongedaan maken/ }).tap();
     await row.getByRole('button', { name: /Inchecken/ }).waitFor();
     t.equal(

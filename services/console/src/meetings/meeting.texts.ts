@@ -69,6 +69,19 @@ const nl = {
   meetingsRepresented: 'bijeenkomsten vertegenwoordigd',
   noDeals: 'Nog geen deals.',
   of: 'van',
+  actions: {
+    'POST /admin/meetings': 'aangemaakt',
+    'PATCH /admin/meetings/:id': 'gewijzigd',
+    'POST /admin/meetings/:id/publish': 'gepubliceerd',
+    'POST /admin/meetings/:id/reschedule': 'verplaatst',
+    'PUT /admin/meetings/:id/capacity': 'capaciteit gewijzigd',
+    'POST /admin/meetings/:id/cancel': 'afgelast',
+    'POST /admin/meetings/:id/registrations': 'deelnemer toegevoegd',
+    'POST /admin/registrations/:id/check-in': 'ingecheckt',
+    'POST /admin/registrations/:id/check-in/undo': 'inchecken ongedaan gemaakt',
+    'POST /admin/registrations/:id/no-show': 'niet gekomen',
+    'POST /admin/registrations/:id/cancel': 'aanmelding geannuleerd',
+  } as Record<string, string>,
 };
 
 export type MeetingTexts = typeof nl;
@@ -140,6 +153,19 @@ const en: MeetingTexts = {
   meetingsRepresented: 'meetings represented',
   noDeals: 'No deals yet.',
   of: 'of',
+  actions: {
+    'POST /admin/meetings': 'created',
+    'PATCH /admin/meetings/:id': 'edited',
+    'POST /admin/meetings/:id/publish': 'published',
+    'POST /admin/meetings/:id/reschedule': 'rescheduled',
+    'PUT /admin/meetings/:id/capacity': 'capacity changed',
+    'POST /admin/meetings/:id/cancel': 'cancelled',
+    'POST /admin/meetings/:id/registrations': 'attendee added',
+    'POST /admin/registrations/:id/check-in': 'checked in',
+    'POST /admin/registrations/:id/check-in/undo': 'check-in undone',
+    'POST /admin/registrations/:id/no-show': 'marked no-show',
+    'POST /admin/registrations/:id/cancel': 'registration cancelled',
+  },
 };
 
 export function meetingTexts(language: Language): MeetingTexts {

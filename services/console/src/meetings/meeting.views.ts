@@ -219,7 +219,7 @@ ${
 <thead><tr><th scope="col">${mt.when}</th><th scope="col">${mt.who}</th><th scope="col">${mt.what}</th></tr></thead>
 <tbody>${history.map(
     (h) =>
-      html`<tr><td>${shown(h.at, tz)}</td><td>${h.actor.name ?? h.actor.id}</td><td>${h.action}${h.registrationName ? ` — ${h.registrationName}` : ''}</td></tr>`,
+      html`<tr><td>${shown(h.at, tz)}</td><td>${h.actor.name ?? h.actor.id}</td><td>${mt.actions[h.action] ?? h.action}${h.registrationName ? ` — ${h.registrationName}` : ''}</td></tr>`,
   )}</tbody></table></div>
 </section>`;
 }

@@ -36,7 +36,7 @@ ${rows.map((r, i) => {
   const width = Math.round((r.meetingsRepresented / total) * barSpace);
   return html`<g>
   <text x="0" y="${i * rowHeight + 20}">${name(r.name)}</text>
-  <rect x="${labelWidth}" y="${i * rowHeight + 6}" height="${rowHeight - 12}" width="${barSpace}" class="people"></rect>
+  <rect x="${labelWidth}" y="${i * rowHeight + 6}" height="${rowHeight - 12}" width="${barSpace}" class="track"></rect>
   <rect x="${labelWidth}" y="${i * rowHeight + 6}" height="${rowHeight - 12}" width="${width}"></rect>
   <text x="${labelWidth + barSpace + 6}" y="${i * rowHeight + 20}">${r.meetingsRepresented}/${report.meetings.length} · ${r.people}</text>
 </g>`;

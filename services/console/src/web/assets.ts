@@ -227,8 +227,8 @@ form.inline {
 .chart line {
   stroke: var(--line);
 }
-.chart rect.people {
-  fill: #7fb3cf;
+.chart rect.track {
+  fill: #e6e6e6;
 }
 `;
 
