@@ -392,6 +392,66 @@ export const attendeeCheckInUndone = defineEvent({
   },
 });
 
+export const attendeeDetailsFields = ['name', 'email', 'organisation', 'role', 'dealId'] as const;
+
+export const attendeeDetailsChanged = defineEvent({
+  subject: 'registration.attendee.details_changed',
+  version: 1,
+  personal: true,
+  description:
+    "The office corrected a registration's details (a misspelt name, a new address of the same person). " +
+    'Carries the registration after the change and which fields changed; the manage link stays the same.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.enum(['confirmed', 'waitlisted', 'checked_in', 'no_show']),
+    changedFields: z
+      .array(z.enum(attendeeDetailsFields))
+      .min(1)
+      .refine(uniqueItems, 'changed fields must be unique'),
+    changedBy: actorSchema,
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    name: 'Sanne de Vries-Bakker',
+    changedFields: ['name'],
+    changedBy: {
+      type: 'user',
+      id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495',
+      name: 'Rik Jansen <rik@example.org>',
+    },
+    manageUrl: exampleManagePage,
+  },
+});
+
+export const attendeeSubstituted = defineEvent({
+  subject: 'registration.attendee.substituted',
+  version: 1,
+  personal: true,
+  description:
+    "Someone else takes over a registration's seat (or waitlist place): the office put the new person in. " +
+    'Carries the new person and their own new manage link (a secret, as in attendee.registered); the previous ' +
+    'link stopped working. The notification service sends the new person a confirmation.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('confirmed'),
+    position: z.null(),
+    changedBy: actorSchema,
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 3,
+    name: 'Femke Jansen',
+    email: 'femke.jansen@example.org',
+    changedBy: {
+      type: 'user',
+      id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495',
+      name: 'Rik Jansen <rik@example.org>',
+    },
+    manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Pq2Wx7Lm4Zt9Kc1Vb8Nr3Ya5',
+  },
+});
+
 export const attendeeMarkedNoShow = defineEvent({
   subject: 'registration.attendee.marked_no_show',
   version: 1,
@@ -591,6 +651,8 @@ export const registrationEvents = Object.freeze({
   attendeeCancelled,
   attendeeCheckedIn,
   attendeeCheckInUndone,
+  attendeeDetailsChanged,
+  attendeeSubstituted,
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeeErased,
@@ -610,6 +672,8 @@ export type AttendeePromotedEvent = EventOf<typeof attendeePromoted>;
 export type AttendeeCancelledEvent = EventOf<typeof attendeeCancelled>;
 export type AttendeeCheckedInEvent = EventOf<typeof attendeeCheckedIn>;
 export type AttendeeCheckInUndoneEvent = EventOf<typeof attendeeCheckInUndone>;
+export type AttendeeDetailsChangedEvent = EventOf<typeof attendeeDetailsChanged>;
+export type AttendeeSubstitutedEvent = EventOf<typeof attendeeSubstituted>;
 export type AttendeeMarkedNoShowEvent = EventOf<typeof attendeeMarkedNoShow>;
 export type AttendeeNeedsChangedEvent = EventOf<typeof attendeeNeedsChanged>;
 export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;

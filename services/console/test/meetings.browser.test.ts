@@ -211,6 +211,24 @@ t.test(
       'a seat above capacity',
     );
 
+    // Wim cannot come; a colleague takes his seat.
+    await office.goto(`${stack.url}/meetings/${meetingId}`);
+    await office.getByRole('link', { name: 'wijzigen: Wim Wachter' }).click();
+    await checkPage(office, 'attendee-change', 'desktop');
+    await alsoOnPhone(office.url(), 'attendee-change');
+    await office.getByLabel('Naam').fill('Vera Vervanger');
+    await office.getByLabel('E-mailadres').fill('vera@example.org');
+    await office.getByLabel(/Iemand anders neemt deze plaats over/).check();
+    await office.getByRole('button', { name: 'Opslaan' }).click();
+    await office.getByRole('status').filter({ hasText: 'Doorgevoerd' }).waitFor();
+    const wim = waiting.body.registrationId as string;
+    t.match(
+      (await registrationCall('GET', `/admin/registrations/${wim}`)).body,
+      { name: 'Vera Vervanger', email: 'vera@example.org', status: 'confirmed' },
+      'the seat is Vera’s now',
+    );
+    t.match(await office.locator('#attendee-table').textContent(), /Vera Vervanger/);
+
     // A meeting held last year where one person of a deal came, for the attendance picture.
     const deal = (await system.call('registration', 'GET', '/deals')).body.items[0] as {
       id: string;
@@ -308,6 +326,7 @@ t.test(
     t.same(who('POST /admin/meetings/:id/publish'), [rik]);
     t.same(who('PUT /admin/meetings/:id/capacity'), [rik]);
     t.same(who('POST /admin/meetings/:id/registrations'), [rik]);
+    t.same(who('PATCH /admin/registrations/:id'), [rik]);
     t.same(who('POST /admin/registrations/:id/check-in/undo'), [dora]);
     t.same(who('POST /admin/registrations/:id/check-in'), [dora, dora]);
     const trail = await listAudit(stack.console.ctx.db, 200);
@@ -349,7 +368,7 @@ t.test(
         version: m.version,
         status: m.status,
         capacity: m.capacity,
-        registrations: regs.map((r: { status: string }) => r.status),
+        registrations: regs.map((r: { name: string; status: string; version: number }) => [r.name, r.status, r.version]),
       };
     };
     const before = await state();

@@ -6,6 +6,7 @@ import { ProofOfWork } from './abuse/proof-of-work.ts';
 import { addressConfirmationRoutes } from './address-confirmation/address-confirmation.routes.ts';
 import { sweepExpiredConfirmations } from './address-confirmation/address-confirmation.service.ts';
 import { admissionRoutes } from './admissions/admission.routes.ts';
+import { attendeeChangeRoutes } from './attendee-changes/attendee-change.routes.ts';
 import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
 import { checkInRoutes } from './check-ins/check-in.routes.ts';
@@ -67,6 +68,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   consequenceRoutes(fastify, { ctx, admin });
   admissionRoutes(fastify, { ctx, admin });
   checkInRoutes(fastify, { ctx, admin });
+  attendeeChangeRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });
   addressConfirmationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });

@@ -195,3 +195,84 @@ t.test('a check-in is undone by the door on the day, and says who', async (t) =>
     'each change with the person who made it',
   );
 });
+
+t.test('the office corrects an attendee, or hands the seat to someone else', async (t) => {
+  const meeting = await createMeeting(svc, { capacity: 1 });
+  const anna = (await registerPerson(svc, meeting.id, person(401))).json();
+  const waiting = (await registerPerson(svc, meeting.id, person(402))).json();
+  const url = `/admin/registrations/${anna.registrationId}`;
+  const editor = await staff('redacteur');
+  const before = (await outboxEvents(svc)).length;
+  const fix = await svc.http.inject({
+    method: 'PATCH',
+    url,
+    headers: editor,
+    payload: { organisation: 'Gemeente Delft' },
+  });
+  t.equal(fix.statusCode, 200, fix.body);
+  t.match(fix.json(), { name: 'Deelnemer 401', organisation: 'Gemeente Delft', status: 'confirmed' });
+  const same = await svc.http.inject({
+    method: 'PATCH',
+    url,
+    headers: editor,
+    payload: { organisation: 'Gemeente Delft' },
+  });
+  t.equal(same.statusCode, 200, 'the same value again…');
+  const taken = await svc.http.inject({
+    method: 'PATCH',
+    url,
+    headers: editor,
+    payload: { name: 'Iemand', email: person(402).email, substitute: true },
+  });
+  t.equal(taken.statusCode, 409, 'an address already registered for the meeting cannot take the seat');
+  const noName = await svc.http.inject({
+    method: 'PATCH',
+    url,
+    headers: editor,
+    payload: { email: 'x@example.org', substitute: true },
+  });
+  t.equal(noName.statusCode, 400);
+  t.match(noName.json().errors, [{ field: 'body.name' }], 'a substitute needs a name');
+  const sub = await svc.http.inject({
+    method: 'PATCH',
+    url,
+    headers: editor,
+    payload: {
+      name: 'Femke Jansen',
+      email: 'femke@example.org',
+      organisation: 'Provincie',
+      substitute: true,
+    },
+  });
+  t.equal(sub.statusCode, 200, sub.body);
+  t.match(sub.json(), { name: 'Femke Jansen', email: 'femke@example.org', status: 'confirmed' });
+  const events = (await outboxEvents(svc)).slice(before);
+  t.same(
+    events.map((e) => shortType(e.type)),
+    ['attendee.details_changed', 'attendee.substituted'],
+    '…changes nothing and announces nothing',
+  );
+  t.match(events[0]!.data, {
+    changedFields: ['organisation'],
+    changedBy: { name: 'Rik Redacteur <redacteur@example.nl>' },
+  });
+  t.match(
+    events[1]!.data.manageUrl,
+    /\/aanmelding\/beheren\/[\w-]{32}$/,
+    'the new person gets their own link',
+  );
+  const oldLink = await svc.http.inject({
+    method: 'GET',
+    url: `/registrations/manage/${anna.manageUrl.split('/').pop()}`,
+  });
+  t.equal(oldLink.statusCode, 404, 'the previous person’s link no longer works');
+  const seats = (await call('GET', `/admin/meetings/${meeting.id}`)).json().seats;
+  t.match(seats, { confirmed: 1, waitlisted: 1 }, 'the seat stays taken; nobody waiting moved');
+  const waitingSub = await svc.http.inject({
+    method: 'PATCH',
+    url: `/admin/registrations/${waiting.registrationId}`,
+    headers: editor,
+    payload: { name: 'Voordringer', email: 'voor@example.org', substitute: true },
+  });
+  t.equal(waitingSub.statusCode, 409, 'a waitlist place is not handed over');
+});

@@ -60,13 +60,21 @@ const attendeeFormBody = z.object({
   overCapacity: z.literal('1').optional(),
   ...csrf,
 });
+const attendeeParams = z.object({ id: z.uuid(), registrationId: z.uuid() });
+const changeAttendeeBody = z.object({
+  name: text(200),
+  email: text(254),
+  organisation: text(200),
+  substitute: z.literal('1').optional(),
+  ...csrf,
+});
 const listQuery = z.object({
   q: z.string().trim().max(100).optional().catch(undefined),
   status: z
     .enum(['confirmed', 'waitlisted', 'checked_in', 'no_show', 'cancelled'])
     .optional()
     .catch(undefined),
-  done: z.enum(['1', 'added']).optional().catch(undefined),
+  done: z.enum(['1', 'added', 'changed']).optional().catch(undefined),
 });
 
 const emptyMeeting: MeetingFormValues = {
@@ -470,6 +478,86 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
           id,
           { ...v, overCapacity: v.overCapacity ?? '' },
           fieldErrorsOf(answer.body, 'email'),
+          400,
+        );
+      }
+      return backendFailure(reply, pageContext(request), answer.status);
+    },
+  );
+
+  const changePage = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ids: { id: string; registrationId: string },
+    values: Record<string, string>,
+    errors: FieldErrors,
+    status = 200,
+  ) => {
+    const { mt, csrf } = page(request);
+    const action = `/meetings/${ids.id}/attendees/${ids.registrationId}`;
+    return send(
+      reply,
+      request,
+      mt.changeAttendee,
+      attendeeForm(mt, { action, csrf, values, errors, change: true }),
+      status,
+    );
+  };
+
+  app.get(
+    '/meetings/:id/attendees/:registrationId/edit',
+    { schema: { hide: true, params: attendeeParams }, preValidation: guard(ctx, 'meetings') },
+    async (request, reply) => {
+      const answer = await registration<{
+        name: string | null;
+        email: string | null;
+        organisation: string | null;
+      }>(request, 'GET', `/admin/registrations/${request.params.registrationId}`);
+      if (answer.status !== 200) return backendFailure(reply, pageContext(request), answer.status);
+      const a = answer.body;
+      return changePage(
+        request,
+        reply,
+        request.params,
+        { name: a.name ?? '', email: a.email ?? '', organisation: a.organisation ?? '' },
+        {},
+      );
+    },
+  );
+
+  /** A correction of the same person, or (with `substitute`) someone else in the seat; registration decides. */
+  app.post(
+    '/meetings/:id/attendees/:registrationId',
+    {
+      schema: { hide: true, params: attendeeParams, body: changeAttendeeBody },
+      preValidation: guard(ctx, 'meetings'),
+    },
+    async (request, reply) => {
+      const { id, registrationId } = request.params;
+      const { _csrf, ...v } = request.body;
+      const substitute = v.substitute === '1';
+      const answer = await registration(request, 'PATCH', `/admin/registrations/${registrationId}`, {
+        name: v.name.trim(),
+        email: v.email.trim(),
+        organisation: v.organisation.trim() || null,
+        substitute,
+      });
+      await audit(
+        ctx,
+        request,
+        substitute ? 'meeting.substitute-attendee' : 'meeting.change-attendee',
+        answer.status === 200 ? 'ok' : 'failed',
+        { status: answer.status },
+        `registration:${registrationId}`,
+      );
+      if (answer.status === 200) return reply.redirect(`/meetings/${id}?done=changed`, 303);
+      if (answer.status === 400 || answer.status === 409) {
+        return changePage(
+          request,
+          reply,
+          { id, registrationId },
+          { ...v, substitute: v.substitute ?? '' },
+          fieldErrorsOf(answer.body, 'substitute'),
           400,
         );
       }

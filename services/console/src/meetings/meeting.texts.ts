@@ -69,6 +69,10 @@ const nl = {
   meetingsRepresented: 'bijeenkomsten vertegenwoordigd',
   noDeals: 'Nog geen deals.',
   of: 'van',
+  changeAttendee: 'Deelnemer wijzigen',
+  substitute: 'Iemand anders neemt deze plaats over (vervanging): krijgt een eigen bevestiging en link',
+  save: 'Opslaan',
+  changeShort: 'wijzigen',
   actions: {
     'POST /admin/meetings': 'aangemaakt',
     'PATCH /admin/meetings/:id': 'gewijzigd',
@@ -81,6 +85,7 @@ const nl = {
     'POST /admin/registrations/:id/check-in/undo': 'inchecken ongedaan gemaakt',
     'POST /admin/registrations/:id/no-show': 'niet gekomen',
     'POST /admin/registrations/:id/cancel': 'aanmelding geannuleerd',
+    'PATCH /admin/registrations/:id': 'deelnemer gewijzigd of vervangen',
   } as Record<string, string>,
 };
 
@@ -153,6 +158,10 @@ const en: MeetingTexts = {
   meetingsRepresented: 'meetings represented',
   noDeals: 'No deals yet.',
   of: 'of',
+  changeAttendee: 'Change attendee',
+  substitute: 'Someone else takes over this seat (substitute): they get their own confirmation and link',
+  save: 'Save',
+  changeShort: 'change',
   actions: {
     'POST /admin/meetings': 'created',
     'PATCH /admin/meetings/:id': 'edited',
@@ -165,6 +174,7 @@ const en: MeetingTexts = {
     'POST /admin/registrations/:id/check-in/undo': 'check-in undone',
     'POST /admin/registrations/:id/no-show': 'marked no-show',
     'POST /admin/registrations/:id/cancel': 'registration cancelled',
+    'PATCH /admin/registrations/:id': 'attendee changed or substituted',
   },
 };
 

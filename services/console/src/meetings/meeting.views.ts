@@ -207,7 +207,11 @@ ${
 <thead><tr><th scope="col">${mt.name}</th><th scope="col">${mt.organisation}</th><th scope="col">${mt.email}</th><th scope="col">${mt.status}</th><th scope="col">${mt.registered}</th></tr></thead>
 <tbody>${attendees.map(
         (a) => html`<tr>
-<td>${a.name ?? '—'}</td><td>${a.organisation ?? ''}${a.dealName ? html`<br><small>${a.dealName}</small>` : ''}</td><td>${a.email ?? ''}</td>
+<td>${a.name ?? '—'}${
+          a.status === 'confirmed' || a.status === 'waitlisted' || a.status === 'checked_in'
+            ? html` <a href="/meetings/${m.id}/attendees/${a.registrationId}/edit" aria-label="${mt.changeShort}: ${a.name ?? ''}">${mt.changeShort}</a>`
+            : ''
+        }</td><td>${a.organisation ?? ''}${a.dealName ? html`<br><small>${a.dealName}</small>` : ''}</td><td>${a.email ?? ''}</td>
 <td>${mt.regStatuses[a.status] ?? a.status}${a.position ? ` #${a.position}` : ''}</td><td>${shown(a.registeredAt, tz)}</td>
 </tr>`,
       )}</tbody></table></div>`
@@ -260,7 +264,13 @@ ${Object.entries(options.fields).map(([k, v]) => html`<input type="hidden" name=
 
 export function attendeeForm(
   mt: MeetingTexts,
-  options: { action: string; csrf: string; values: Record<string, string>; errors: FieldErrors },
+  options: {
+    action: string;
+    csrf: string;
+    values: Record<string, string>;
+    errors: FieldErrors;
+    change?: boolean;
+  },
 ): SafeHtml {
   const { values: v, errors: e } = options;
   const text = (id: string, label: string, extra: SafeHtml | string = '') =>
@@ -276,8 +286,14 @@ export function attendeeForm(
 ${text('name', mt.name, html` required maxlength="200"`)}
 ${text('email', mt.email, html` type="email" required`)}
 ${text('organisation', mt.organisation)}
-<div class="check"><input type="checkbox" id="overCapacity" name="overCapacity" value="1"${v.overCapacity ? html` checked` : ''}><label for="overCapacity">${mt.overCapacity}</label></div>
+${
+  options.change
+    ? html`<div class="check"><input type="checkbox" id="substitute" name="substitute" value="1"${v.substitute ? html` checked` : ''}><label for="substitute">${mt.substitute}</label></div>
+${e.substitute ? html`<p class="error">${e.substitute}</p>` : ''}
+<button type="submit">${mt.save}</button>`
+    : html`<div class="check"><input type="checkbox" id="overCapacity" name="overCapacity" value="1"${v.overCapacity ? html` checked` : ''}><label for="overCapacity">${mt.overCapacity}</label></div>
 ${e.overCapacity ? html`<p class="error">${e.overCapacity}</p>` : ''}
-<button type="submit">${mt.add}</button>
+<button type="submit">${mt.add}</button>`
+}
 </form>`;
 }

@@ -83,6 +83,24 @@ t.test('confirmations carry a QR code that opens the door page for the registrat
   );
 });
 
+t.test('a substitute gets the confirmation, with their own link and the door QR code', async (t) => {
+  const meeting = meetingSnapshot();
+  await feed.scheduled(meeting);
+  const bram = attendeeSnapshot(meeting.meetingId, { name: 'Bram Jansen' });
+  await feed.registered(bram);
+  t.ok(await eventually(() => smtp.to(bram.email).length === 1));
+  const femke = attendeeSnapshot(meeting.meetingId, { name: 'Femke Jansen' });
+  await feed.substituted({ ...femke, registrationId: bram.registrationId, version: 2 });
+  t.ok(await eventually(() => smtp.to(femke.email).length === 1), 'the new person is told');
+  const [mail] = smtp.to(femke.email);
+  t.equal(mail!.kind, 'registration_confirmed');
+  t.match(mail!.parsed.text, /Beste Femke Jansen/);
+  t.ok(mail!.parsed.text!.includes(femke.manageUrl), 'with their own manage link');
+  t.ok(mail!.ics(), 'and the calendar invitation');
+  t.equal(decodeQr(mail!)?.text, `${CONSOLE_URL}/door/scan/${bram.registrationId}`, 'the seat’s door code');
+  t.equal(smtp.to(bram.email).length, 1, 'the previous person gets nothing more');
+});
+
 t.test('a check-in undone at the door: read model back to confirmed, no mail, no dead letter', async (t) => {
   const meeting = meetingSnapshot();
   await feed.scheduled(meeting);

@@ -244,6 +244,13 @@ export function eventFeed(js: JetStreamClient, ns: Namespace) {
         undoneAt: new Date().toISOString(),
         undoneBy: { type: 'user', id: 'staff:test', name: 'Dora Deur <dora@example.nl>' },
       }),
+    substituted: (a: AttendeeSnapshot) =>
+      publish(e.attendeeSubstituted, a.registrationId, {
+        ...a,
+        status: 'confirmed',
+        position: null,
+        changedBy: { type: 'user', id: 'staff:test', name: 'Rik Redacteur <rik@example.nl>' },
+      }),
     erased: (a: AttendeeSnapshot, version: number) =>
       publish(e.attendeeErased, a.registrationId, {
         registrationId: a.registrationId,
