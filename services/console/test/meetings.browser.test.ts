@@ -368,7 +368,11 @@ t.test(
         version: m.version,
         status: m.status,
         capacity: m.capacity,
-        registrations: regs.map((r: { name: string; status: string; version: number }) => [r.name, r.status, r.version]),
+        registrations: regs.map((r: { name: string; status: string; version: number }) => [
+          r.name,
+          r.status,
+          r.version,
+        ]),
       };
     };
     const before = await state();
