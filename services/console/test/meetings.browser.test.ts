@@ -347,6 +347,53 @@ t.test(
 );
 
 t.test(
+  'the door scanner: where the browser reads QR codes, a code opens its check-in on this site',
+  async (t) => {
+    // Debian's chromium has no BarcodeDetector (it has none on desktop Linux); the browser's part is stood in
+    // for here — a detector that "sees" a code naming another host — and the camera is chromium's fake device.
+    // What runs is the console's own script: the button appears, the camera starts, the code's door path is
+    // followed on the console itself.
+    const browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: ['--no-sandbox', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    });
+    t.teardown(() => browser.close());
+    const context = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+    });
+    await context.grantPermissions(['camera'], { origin: stack.url });
+    const plain = await context.newPage();
+    await plain.goto(`${stack.url}/login`);
+    await plain.getByLabel('E-mailadres').fill(people.deur.email);
+    await plain.getByLabel('Wachtwoord').fill(PASSWORD);
+    await plain.getByRole('button', { name: 'Inloggen' }).click();
+    await plain.waitForURL(/\/door$/);
+    t.notOk(
+      await plain.getByRole('button', { name: 'QR-code scannen' }).isVisible(),
+      'no detector: no scan button',
+    );
+    const page = await context.newPage();
+    await page.addInitScript((code: string) => {
+      class StandInDetector {
+        async detect() {
+          return [{ rawValue: code }];
+        }
+      }
+      Object.assign(globalThis, { BarcodeDetector: StandInDetector });
+    }, `https://elders.example.org/door/scan/${attendeeId}`);
+    await page.goto(`${stack.url}/door`);
+    await page.getByRole('button', { name: 'QR-code scannen' }).tap();
+    await page.waitForURL(`${stack.url}/door/scan/${attendeeId}`);
+    t.ok(
+      await page.getByText('Iris de Boer').isVisible(),
+      'the scanned attendee, on the console, with one button',
+    );
+  },
+);
+
+t.test(
   'roles: the read-only and door accounts are refused every meeting page and action; nothing changes',
   async (t) => {
     const other = await registrationCall('POST', '/admin/meetings', {
