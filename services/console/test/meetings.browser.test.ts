@@ -375,14 +375,11 @@ t.test(
       'no detector: no scan button',
     );
     const page = await context.newPage();
-    await page.addInitScript((code: string) => {
-      class StandInDetector {
-        async detect() {
-          return [{ rawValue: code }];
-        }
-      }
-      Object.assign(globalThis, { BarcodeDetector: StandInDetector });
-    }, `https://elders.example.org/door/scan/${attendeeId}`);
+    // As a string: a function would be compiled by tsx with helpers the page does not have.
+    const seen = JSON.stringify(`https://elders.example.org/door/scan/${attendeeId}`);
+    await page.addInitScript({
+      content: `window.BarcodeDetector = class { async detect() { return [{ rawValue: ${seen} }]; } };`,
+    });
     await page.goto(`${stack.url}/door`);
     await page.getByRole('button', { name: 'QR-code scannen' }).tap();
     await page.waitForURL(`${stack.url}/door/scan/${attendeeId}`);
