@@ -35,13 +35,16 @@ import {
 import {
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeCheckInUndone,
   attendeeConfirmationRequested,
+  attendeeDetailsChanged,
   attendeeErased,
   attendeeLinkReissued,
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeePromoted,
   attendeeRegistered,
+  attendeeSubstituted,
   attendeeSurveyRequested,
   attendeeWaitlisted,
   meetingCancelled,
@@ -62,6 +65,9 @@ export const eventCatalog = Object.freeze([
   attendeePromoted,
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeCheckInUndone,
+  attendeeDetailsChanged,
+  attendeeSubstituted,
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeeErased,
@@ -122,6 +128,7 @@ const irregularPastTense = new Set([
   'done',
   'set',
   'fell',
+  'undone',
 ]);
 const subjectPattern = /^([a-z]+(?:_[a-z]+)*)\.([a-z]+(?:_[a-z]+)*)\.([a-z]+(?:_[a-z]+)*)$/;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  actorSchema,
   DEFAULT_TIME_ZONE,
   httpUrlSchema,
   idSchema,
@@ -362,6 +363,95 @@ export const attendeeCheckedIn = defineEvent({
   },
 });
 
+export const attendeeCheckInUndone = defineEvent({
+  subject: 'registration.attendee.check_in_undone',
+  version: 1,
+  personal: true,
+  description:
+    'A check-in at the door was a mistake (the wrong name tapped) and was taken back: the registration is ' +
+    'confirmed again, holding its seat. Names who undid it.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('confirmed'),
+    position: z.null(),
+    previousCheckedInAt: timestampSchema.describe('When the check-in that was undone happened.'),
+    undoneAt: timestampSchema,
+    undoneBy: actorSchema.describe('The person (through the console) or API key that undid the check-in.'),
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 3,
+    previousCheckedInAt: '2023-11-23T12:52:10+01:00',
+    undoneAt: '2023-11-23T12:53:02+01:00',
+    undoneBy: {
+      type: 'user',
+      id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495',
+      name: 'Eva Jansen <eva@example.org>',
+    },
+    manageUrl: exampleManagePage,
+  },
+});
+
+export const attendeeDetailsFields = ['name', 'email', 'organisation', 'role', 'dealId'] as const;
+
+export const attendeeDetailsChanged = defineEvent({
+  subject: 'registration.attendee.details_changed',
+  version: 1,
+  personal: true,
+  description:
+    "The office corrected a registration's details (a misspelt name, a new address of the same person). " +
+    'Carries the registration after the change and which fields changed; the manage link stays the same.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.enum(['confirmed', 'waitlisted', 'checked_in', 'no_show']),
+    changedFields: z
+      .array(z.enum(attendeeDetailsFields))
+      .min(1)
+      .refine(uniqueItems, 'changed fields must be unique'),
+    changedBy: actorSchema,
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 2,
+    name: 'Sanne de Vries-Bakker',
+    changedFields: ['name'],
+    changedBy: {
+      type: 'user',
+      id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495',
+      name: 'Rik Jansen <rik@example.org>',
+    },
+    manageUrl: exampleManagePage,
+  },
+});
+
+export const attendeeSubstituted = defineEvent({
+  subject: 'registration.attendee.substituted',
+  version: 1,
+  personal: true,
+  description:
+    "Someone else takes over a registration's seat (or waitlist place): the office put the new person in. " +
+    'Carries the new person and their own new manage link (a secret, as in attendee.registered); the previous ' +
+    'link stopped working. The notification service sends the new person a confirmation.',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('confirmed'),
+    position: z.null(),
+    changedBy: actorSchema,
+  }),
+  example: {
+    ...exampleAttendee,
+    version: 3,
+    name: 'Femke Jansen',
+    email: 'femke.jansen@example.org',
+    changedBy: {
+      type: 'user',
+      id: 'staff:01936c10-0a1b-7c2d-8e3f-405162738495',
+      name: 'Rik Jansen <rik@example.org>',
+    },
+    manageUrl: 'https://cop.citydeals.example.org/aanmelding/beheren/Pq2Wx7Lm4Zt9Kc1Vb8Nr3Ya5',
+  },
+});
+
 export const attendeeMarkedNoShow = defineEvent({
   subject: 'registration.attendee.marked_no_show',
   version: 1,
@@ -560,6 +650,9 @@ export const registrationEvents = Object.freeze({
   attendeePromoted,
   attendeeCancelled,
   attendeeCheckedIn,
+  attendeeCheckInUndone,
+  attendeeDetailsChanged,
+  attendeeSubstituted,
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeeErased,
@@ -578,6 +671,9 @@ export type AttendeeWaitlistedEvent = EventOf<typeof attendeeWaitlisted>;
 export type AttendeePromotedEvent = EventOf<typeof attendeePromoted>;
 export type AttendeeCancelledEvent = EventOf<typeof attendeeCancelled>;
 export type AttendeeCheckedInEvent = EventOf<typeof attendeeCheckedIn>;
+export type AttendeeCheckInUndoneEvent = EventOf<typeof attendeeCheckInUndone>;
+export type AttendeeDetailsChangedEvent = EventOf<typeof attendeeDetailsChanged>;
+export type AttendeeSubstitutedEvent = EventOf<typeof attendeeSubstituted>;
 export type AttendeeMarkedNoShowEvent = EventOf<typeof attendeeMarkedNoShow>;
 export type AttendeeNeedsChangedEvent = EventOf<typeof attendeeNeedsChanged>;
 export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;

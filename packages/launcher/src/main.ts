@@ -128,6 +128,7 @@ class Launcher {
       registration: urlOf('registration'),
       dealTracking: urlOf('deal-tracking'),
       notification: urlOf('notification'),
+      console: urlOf('console'),
     };
 
     t = performance.now();

@@ -67,8 +67,8 @@ export interface ServiceEnvInput {
   eventNamespace?: string;
   /** The console signs staff tokens with the private key; every service verifies them with the public one. */
   staffTokenKeys?: { privatePem: string; publicPem: string };
-  /** Where the console finds the three services. */
-  serviceUrls?: { registration: string; dealTracking: string; notification: string };
+  /** Where the console finds the three services, and where notification's door QR codes point. */
+  serviceUrls?: { registration: string; dealTracking: string; notification: string; console?: string };
 }
 
 // Launcher-only secrets a service has no business holding: each service gets its own password only.
@@ -119,6 +119,7 @@ export function buildServiceEnv(
     env.WEBHOOK_ALLOWED_PORTS ??= '*';
     // Operational alerts land with the other mails, so a demo shows them (docs/alerts.md).
     env.OFFICE_ALERT_EMAIL ??= 'kantoor@citydeals.example.org';
+    if (input.serviceUrls?.console) env.CONSOLE_URL ??= input.serviceUrls.console;
   }
   if (input.staffTokenKeys) env.STAFF_TOKEN_PUBLIC_KEY = input.staffTokenKeys.publicPem;
   if (service.dir === 'console') {

@@ -8,6 +8,9 @@ import { doorRoutes } from './door/door.routes.ts';
 import { machineKeyRoutes } from './keys/machine-key.routes.ts';
 import { overviewRoutes } from './overview/overview.routes.ts';
 import { peopleRoutes } from './people/people.routes.ts';
+import { meetingRoutes } from './meetings/meeting.routes.ts';
+import { overviewRoutes } from './overview/overview.routes.ts';
+import { attendanceRoutes } from './reports/attendance.routes.ts';
 import { pageContext, sessionPlugin } from './sessions/session.plugin.ts';
 import { ssoRoutes } from './sso/sso.routes.ts';
 import { html } from './web/html.ts';
@@ -42,4 +45,6 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { ctx }) => {
   peopleRoutes(fastify, { ctx });
   machineKeyRoutes(fastify, { ctx });
   await ssoRoutes(fastify, { ctx });
+  meetingRoutes(fastify, { ctx });
+  attendanceRoutes(fastify, { ctx });
 };

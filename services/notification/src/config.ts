@@ -13,6 +13,14 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
     .optional()
     .or(z.literal('').transform(() => undefined)),
   MAIL_DIR: z.string().min(1).default(`${repoRoot}.data/mail`),
+  /**
+   * Where the office's console is reached. When set, confirmation and promotion mails carry a QR code that
+   * opens the console's door check-in for that registration (staff login required).
+   */
+  CONSOLE_URL: z
+    .url({ protocol: /^https?$/ })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
   MAIL_FROM: z.string().min(3).default('City Deals CoP <cop@citydeals.example.org>'),
   /** Right-hand side of every Message-ID. */
   MAIL_MESSAGE_ID_DOMAIN: z.string().min(1).default('cop.citydeals.example.org'),

@@ -5,9 +5,13 @@ import { BUDGET_WINDOW_MS, sweepBudgets } from './abuse/budget.repository.ts';
 import { ProofOfWork } from './abuse/proof-of-work.ts';
 import { addressConfirmationRoutes } from './address-confirmation/address-confirmation.routes.ts';
 import { sweepExpiredConfirmations } from './address-confirmation/address-confirmation.service.ts';
+import { admissionRoutes } from './admissions/admission.routes.ts';
+import { attendeeChangeRoutes } from './attendee-changes/attendee-change.routes.ts';
 import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
+import { checkInRoutes } from './check-ins/check-in.routes.ts';
 import type { Config } from './config.ts';
+import { consequenceRoutes } from './consequences/consequence.routes.ts';
 import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { dealRoutes } from './deals/deal.routes.ts';
@@ -19,6 +23,7 @@ import { eraseExpired } from './privacy/erasure.service.ts';
 import { registrationRoutes } from './registrations/registration.routes.ts';
 import { registrationAdminRoutes } from './registrations/registration-admin.routes.ts';
 import { reportRoutes } from './reports/report.routes.ts';
+import { staffActionRoutes } from './staff-actions/staff-action.routes.ts';
 import { surveyRoutes } from './survey/survey.routes.ts';
 import { sweepSurveys } from './survey/survey.service.ts';
 
@@ -58,7 +63,12 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   };
   const admin = requireScope('admin');
 
+  staffActionRoutes(fastify, { ctx, admin });
   meetingRoutes(fastify, { ctx, admin });
+  consequenceRoutes(fastify, { ctx, admin });
+  admissionRoutes(fastify, { ctx, admin });
+  checkInRoutes(fastify, { ctx, admin });
+  attendeeChangeRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });
   addressConfirmationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });

@@ -20,6 +20,7 @@ import {
   outboxEvents,
   person,
   registerPerson,
+  shortType,
   startRegistration,
   TestClock,
 } from './harness.ts';
@@ -66,9 +67,20 @@ t.test('the recorded registration events are what registration emits now', async
     endsAt: '2027-03-18T17:30',
   });
   await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
+  await admin('POST', `/admin/registrations/${bram.registrationId}/check-in/undo`);
+  await admin('PATCH', `/admin/registrations/${bram.registrationId}`, { organisation: 'Provincie Utrecht' });
+  await admin('PATCH', `/admin/registrations/${bram.registrationId}`, {
+    name: 'Carla Vervanger',
+    email: 'carla.vervanger@example.org',
+    substitute: true,
+  });
+  await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
   await admin('POST', `/admin/meetings/${meeting.id}/cancel`, { reason: 'Zaal niet beschikbaar' });
   // Read back from the stream, as consumers get them; the erasure last, as it may scrub what went before.
-  const journey = await streamEvents(1, (await outboxEvents(svc)).length);
+  const outbox = await outboxEvents(svc);
+  const substituteUrl = outbox.find((e) => shortType(e.type) === 'attendee.substituted')!.data
+    .manageUrl as string;
+  const journey = await streamEvents(1, outbox.length);
   await admin('POST', '/admin/erasures', { email: person(1).email });
   const erasure = await streamEvents(journey.length + 1, 1);
 
@@ -111,7 +123,7 @@ t.test('the recorded registration events are what registration emits now', async
         tokenOf(bram.manageUrl),
         tokenOf(carlaLink),
         tokenOf(daanLink),
-      ].concat(tokenOf(carla.json().manageUrl), tokenOf(surveyLink)),
+      ].concat(tokenOf(carla.json().manageUrl), tokenOf(surveyLink), tokenOf(substituteUrl)),
     },
   );
   if (process.env.UPDATE_FIXTURES) writeRecordedRegistrationEvents(events);
@@ -125,11 +137,14 @@ t.test('the recorded registration events are what registration emits now', async
     [...types].sort(),
     [
       'attendee.cancelled',
+      'attendee.check_in_undone',
       'attendee.checked_in',
       'attendee.confirmation_requested',
+      'attendee.details_changed',
       'attendee.erased',
       'attendee.promoted',
       'attendee.registered',
+      'attendee.substituted',
       'attendee.survey_requested',
       'attendee.waitlisted',
       'meeting.cancelled',

@@ -2,6 +2,7 @@ import type { StaffRole } from '@citydeals/service-kit';
 
 /** What a person may do in the console; the services check the same through the staff token's scopes. */
 /** `session`: what anyone logged in may do (log out). */
+/** `meetings`: meetings and their attendees (personal data, so not the read-only role). */
 /**
  * `deliveries`: read the mail and webhook logs, send a test, replay, retry; `manage-webhooks`: create, disable
  * and rotate the secrets of endpoints (integration settings, like keys); `manage-accounts`: people and keys.
@@ -11,13 +12,23 @@ export type ConsoleAction =
   | 'view'
   | 'door'
   | 'edit-deals'
+  | 'meetings'
   | 'deliveries'
   | 'manage-webhooks'
   | 'manage-accounts';
 
 const allowed: Readonly<Record<StaffRole, readonly ConsoleAction[]>> = Object.freeze({
-  beheerder: ['session', 'view', 'door', 'edit-deals', 'deliveries', 'manage-webhooks', 'manage-accounts'],
-  redacteur: ['session', 'view', 'door', 'edit-deals', 'deliveries'],
+  beheerder: [
+    'session',
+    'view',
+    'door',
+    'edit-deals',
+    'meetings',
+    'deliveries',
+    'manage-webhooks',
+    'manage-accounts',
+  ],
+  redacteur: ['session', 'view', 'door', 'edit-deals', 'meetings', 'deliveries'],
   // The door sees today's meeting only; no overview, no deals.
   deur: ['session', 'door'],
   lezer: ['session', 'view'],

@@ -38,7 +38,14 @@ function attendeeList(
   <span class="who"><strong>${a.name ?? '—'}</strong> ${a.organisation ? html`<small>${a.organisation}</small>` : ''}</span>
   ${
     a.status === 'checked_in'
-      ? html`<span class="done">✓ ${t.checkedIn}</span>`
+      ? html`<span class="done">✓ ${t.checkedIn}</span>
+  <form method="post" action="/door/undo">
+    <input type="hidden" name="_csrf" value="${csrf}">
+    <input type="hidden" name="meetingId" value="${meetingId}">
+    <input type="hidden" name="registrationId" value="${a.registrationId}">
+    <input type="hidden" name="q" value="${q}">
+    <button type="submit" class="secondary" aria-label="${t.undoCheckIn}: ${a.name ?? ''}">${t.undoCheckIn}</button>
+  </form>`
       : html`<form method="post" action="/door/check-in">
     <input type="hidden" name="_csrf" value="${csrf}">
     <input type="hidden" name="meetingId" value="${meetingId}">
@@ -103,6 +110,11 @@ export function doorRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCont
   <input id="q" name="q" type="search" value="${q}" autocomplete="off">
   <button type="submit">${t.searchButton}</button>
 </form>
+<div class="scanner" data-scanner hidden>
+  <button type="button" data-scan-start>${t.scanQr}</button>
+  <video data-scan-video muted playsinline hidden></video>
+  <p data-scan-status role="status"></p>
+</div>
 ${attendeeList(t, meeting.id, attendees, page.staff!.csrfToken, q)}`
       : html`<p>${t.noMeetingToday}</p>`;
     return layout(page, t.todaysMeeting, body);
@@ -111,6 +123,80 @@ ${attendeeList(t, meeting.id, attendees, page.staff!.csrfToken, q)}`
   // The list alone, for the search-as-you-type script; without script the form above does the same.
   doorPage('/door/results', ({ page, meeting, attendees, q }) =>
     meeting ? attendeeList(page.t, meeting.id, attendees, page.staff!.csrfToken, q).value : '',
+  );
+
+  /**
+   * The address in the confirmation mail's QR code: the attendee of today's meeting with one button to check
+   * them in. Reading it changes nothing (a GET never does), and only staff get past the login; someone else
+   * holding the code learns nothing but a login page.
+   */
+  app.get(
+    '/door/scan/:registrationId',
+    {
+      schema: { hide: true, params: z.object({ registrationId: z.uuid() }) },
+      preValidation: guard(ctx, 'door'),
+    },
+    async (request, reply) => {
+      const loaded = await load(request, reply, '');
+      if ('failed' in loaded) return loaded.failed;
+      const { page, meeting, attendees } = loaded;
+      const { t } = page;
+      const attendee = attendees.find((a) => a.registrationId === request.params.registrationId);
+      await audit(
+        ctx,
+        request,
+        'door.scan',
+        attendee ? 'ok' : 'failed',
+        undefined,
+        `registration:${request.params.registrationId}`,
+      );
+      if (!meeting || !attendee) {
+        return reply
+          .status(404)
+          .type('text/html; charset=utf-8')
+          .send(
+            layout(
+              page,
+              t.scanQr,
+              html`<p role="alert">${t.notForToday}</p><p><a href="/door">${t.door}</a></p>`,
+            ),
+          );
+      }
+      return reply
+        .type('text/html; charset=utf-8')
+        .send(
+          layout(
+            page,
+            t.scanQr,
+            html`<p><strong>${meeting.title}</strong></p>${attendeeList(t, meeting.id, [attendee], page.staff!.csrfToken, '')}<p><a href="/door">${t.door}</a></p>`,
+          ),
+        );
+    },
+  );
+
+  app.post(
+    '/door/undo',
+    { schema: { hide: true, body: checkInForm }, preValidation: guard(ctx, 'door') },
+    async (request, reply) => {
+      const { registrationId, q } = request.body;
+      const answer = await ctx.services.call(
+        staffOf(request),
+        'registration',
+        'POST',
+        `/admin/registrations/${registrationId}/check-in/undo`,
+      );
+      const outcome = answer.status === 200 ? 'ok' : 'failed';
+      await audit(
+        ctx,
+        request,
+        'door.undo-check-in',
+        outcome,
+        { status: answer.status },
+        `registration:${registrationId}`,
+      );
+      if (answer.status !== 200) return backendFailure(reply, pageContext(request), answer.status);
+      return reply.redirect(`/door${q ? `?q=${encodeURIComponent(q)}` : ''}`, 303);
+    },
   );
 
   app.post(

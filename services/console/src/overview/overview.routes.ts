@@ -4,10 +4,13 @@ import type { ConsoleContext } from '../context.ts';
 import type { DealSummary } from '../deals/deal.views.ts';
 import { phaseChart } from '../deals/deal.views.ts';
 import { nextMeeting } from '../door/door.rules.ts';
+import { meetingTexts } from '../meetings/meeting.texts.ts';
 import { guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
 import { html } from '../web/html.ts';
 import { layout } from '../web/layout.ts';
+import { cumulativeByDay } from './overview.rules.ts';
+import { registrationsChart } from './overview.views.ts';
 
 export interface MeetingSummary {
   id: string;
@@ -32,6 +35,21 @@ export function overviewRoutes(app: FastifyInstance, { ctx }: { ctx: ConsoleCont
     if (meetings.status !== 200) return backendFailure(reply, page, meetings.status);
     if (deals.status !== 200) return backendFailure(reply, page, deals.status);
     const meeting = nextMeeting(meetings.body.items, ctx.clock.now());
+    const mt = meetingTexts(page.lang);
+    // Attendee data needs the meetings role (the read-only role sees counts only): one list call, not one per person.
+    let chart = html``;
+    if (meeting && may(staff.role, 'meetings')) {
+      const list = await ctx.services.call<{ items: { registeredAt: string; status: string }[] }>(
+        staff,
+        'registration',
+        'GET',
+        `/admin/meetings/${meeting.id}/registrations?limit=1000`,
+      );
+      if (list.status !== 200) return backendFailure(reply, page, list.status);
+      const at = list.body.items.filter((r) => r.status !== 'cancelled').map((r) => r.registeredAt);
+      chart = html`<h3>${mt.registrationsOverTime}</h3>${registrationsChart(mt.registrationsOverTime, cumulativeByDay(at, meeting.timeZone))}
+<p><a href="/meetings/${meeting.id}">${mt.attendees}</a></p>`;
+    }
     const body = html`<section aria-labelledby="next-meeting">
 <h2 id="next-meeting">${t.nextMeeting}</h2>
 ${
@@ -42,13 +60,15 @@ ${
   <div><dt>${t.available}</dt><dd>${meeting.seats.available}</dd></div>
   <div><dt>${t.waitlist}</dt><dd>${meeting.seats.waitlisted}</dd></div>
 </dl>
-<meter min="0" max="${meeting.seats.capacity}" value="${meeting.seats.confirmed}" aria-label="${t.seats}">${meeting.seats.confirmed}</meter>`
+<meter min="0" max="${meeting.seats.capacity}" value="${meeting.seats.confirmed}" aria-label="${t.seats}">${meeting.seats.confirmed}</meter>
+${chart}`
     : html`<p>${t.noMeeting}</p>`
 }
 </section>
 <section aria-labelledby="deals-by-phase">
 <h2 id="deals-by-phase"><a href="/deals">${t.dealsByPhase}</a></h2>
 ${phaseChart(t, deals.body.items)}
+${may(staff.role, 'meetings') ? html`<p><a href="/reports/attendance">${mt.attendancePerDeal}</a></p>` : ''}
 </section>`;
     return reply.type('text/html; charset=utf-8').send(layout(page, t.overview, body));
   });

@@ -169,6 +169,67 @@ td {
   color: var(--ok);
   font-weight: 600;
 }
+button.secondary {
+  background: #fff;
+  color: var(--accent);
+}
+button.danger {
+  background: var(--error);
+  border-color: var(--error);
+}
+.attendees li form {
+  display: inline;
+}
+.scanner video {
+  width: 100%;
+  max-width: 28rem;
+}
+.visually-hidden {
+  position: absolute;
+  width: 1px;
+  height: 1px;
+  overflow: hidden;
+  clip-path: inset(50%);
+}
+.field.invalid input {
+  border-color: var(--error);
+}
+.check {
+  display: flex;
+  gap: 0.5rem;
+  align-items: center;
+}
+form.inline {
+  display: flex;
+  flex-wrap: wrap;
+  gap: 0.5rem;
+  align-items: center;
+  margin: 0.5rem 0;
+}
+.facts div {
+  display: flex;
+  gap: 0.5rem;
+}
+.facts dt {
+  font-weight: 600;
+}
+.facts dt::after {
+  content: ':';
+}
+.facts dd {
+  margin: 0;
+}
+.chart polyline {
+  fill: none;
+  stroke: var(--accent);
+  stroke-width: 2;
+}
+.chart line {
+  stroke: var(--line);
+}
+.chart rect.track {
+  fill: #e6e6e6;
+}
 `;
 
 export const consoleJs = `// Progressive enhancement of the door search: results follow the typing; without this script the search form
@@ -191,6 +252,48 @@ document.addEventListener('DOMContentLoaded', () => {
       list.replaceWith(next);
       history.replaceState(null, '', \`/door?q=\${encodeURIComponent(input.value.trim())}\`);
     }, 150);
+  });
+});
+// The door's camera scanner, where the browser reads QR codes itself (BarcodeDetector: Chrome on Android,
+// among others). Elsewhere the section stays hidden and the phone's own camera app opens the code's link.
+// Only a door-scan path is followed, and always on this site, whatever host the code names.
+document.addEventListener('DOMContentLoaded', () => {
+  const box = document.querySelector('[data-scanner]');
+  if (!box || !('BarcodeDetector' in window) || !navigator.mediaDevices?.getUserMedia) return;
+  box.hidden = false;
+  const video = box.querySelector('[data-scan-video]');
+  const status = box.querySelector('[data-scan-status]');
+  const scanPath = /^\\/door\\/scan\\/[0-9a-f-]{36}$/i;
+  box.querySelector('[data-scan-start]').addEventListener('click', async () => {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+    } catch {
+      status.textContent = '⚠';
+      return;
+    }
+    const detector = new BarcodeDetector({ formats: ['qr_code'] });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    const tick = async () => {
+      const codes = await detector.detect(video).catch(() => []);
+      for (const code of codes) {
+        let path;
+        try {
+          path = new URL(code.rawValue).pathname;
+        } catch {
+          continue;
+        }
+        if (scanPath.test(path)) {
+          for (const track of stream.getTracks()) track.stop();
+          location.assign(path);
+          return;
+        }
+      }
+      requestAnimationFrame(tick);
+    };
+    tick();
   });
 });
 `;

@@ -21,6 +21,7 @@ export function layout(page: PageContext, title: string, main: SafeHtml): string
         ${may(staff.role, 'view') ? html`<li><a href="/deals">${t.deals}</a></li>` : ''}
         ${may(staff.role, 'deliveries') ? html`<li><a href="/deliveries">${t.deliveries}</a></li>` : ''}
         ${may(staff.role, 'manage-accounts') ? html`<li><a href="/people">${t.peopleAndKeys}</a></li>` : ''}
+        ${may(staff.role, 'meetings') ? html`<li><a href="/meetings">${t.meetings}</a></li>` : ''}
       </ul></nav>
       <form method="post" action="/logout" class="logout">
         <input type="hidden" name="_csrf" value="${staff.csrfToken}">

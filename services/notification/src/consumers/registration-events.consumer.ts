@@ -40,6 +40,9 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       attendeeStep(ctx, e.attendeePromoted, 'promoted'),
       attendeeStep(ctx, e.attendeeCancelled, 'cancelled'),
       on(e.attendeeCheckedIn, (trx, event) => attendeeChanged(trx, ctx, 'checked_in', event)),
+      on(e.attendeeCheckInUndone, (trx, event) => attendeeChanged(trx, ctx, 'check_in_undone', event)),
+      on(e.attendeeDetailsChanged, (trx, event) => attendeeChanged(trx, ctx, 'details_changed', event)),
+      on(e.attendeeSubstituted, (trx, event) => attendeeChanged(trx, ctx, 'substituted', event)),
       // No mail; they keep the read model's version and status current.
       on(e.attendeeMarkedNoShow, (trx, event) => attendeeChanged(trx, ctx, 'marked_no_show', event)),
       on(e.attendeeNeedsChanged, (trx, event) => attendeeChanged(trx, ctx, 'needs_changed', event)),

@@ -1,6 +1,7 @@
 import type { EmailKind } from '@citydeals/contracts';
 import type { MeetingRow } from '../read-models/meeting.repository.ts';
 import type { RecipientRow } from '../read-models/recipient.repository.ts';
+import { DOOR_QR_CID, showsDoorQr } from './door-qr.ts';
 import type { EmailContext } from './email.context.ts';
 import type { NewEmail } from './email.repository.ts';
 import { mailLanguage, messageIdFor } from './email.rules.ts';
@@ -59,6 +60,7 @@ export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
     reminderOffset: input.reminderOffset ?? null,
     unsubscribeUrl: input.unsubscribeUrl ?? null,
     hasCalendar: Boolean(input.calendar),
+    doorQrCid: ctx.consoleUrl && showsDoorQr(input.kind) ? DOOR_QR_CID : null,
     ...input.extra,
   });
   const ics = input.calendar

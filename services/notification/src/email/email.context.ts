@@ -19,6 +19,8 @@ export interface EmailContext {
   messageIdDomain: string;
   /** Base of unsubscribe links (no trailing slash). */
   publicBaseUrl: string;
+  /** The console's address (no trailing slash), for the door QR code in confirmations; null: no QR code. */
+  consoleUrl: string | null;
   /** The secret of unsubscribe links and address hashes; loaded once, through `db` the first time. */
   secret(db: Kysely<Database>): Promise<string>;
   /** Tells this process's mail senders that mails were queued. */
@@ -51,6 +53,7 @@ export function createEmailContext(
     from: { name, address, header: config.MAIL_FROM },
     messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
     mail: new ThrottledWakeUp(mailSignalIntervalMs),
+    consoleUrl: config.CONSOLE_URL ? config.CONSOLE_URL.replace(/\/+$/, '') : null,
     publicBaseUrl: (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, ''),
     secret(db) {
       // Only a value read outside a transaction is kept: a generated one could still be rolled back.

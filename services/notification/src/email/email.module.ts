@@ -34,6 +34,7 @@ export function emailWorkers(
     smtpUrl: config.SMTP_URL,
     mailDir: config.MAIL_DIR,
     maxConnections: config.SMTP_MAX_CONNECTIONS,
+    consoleUrl: ctx.consoleUrl,
   });
   const dispatcher = new ReminderDispatcher(
     runtime.indexPlannedDb,

@@ -153,6 +153,9 @@ export type AttendeeChange =
   | 'promoted'
   | 'cancelled'
   | 'checked_in'
+  | 'check_in_undone'
+  | 'details_changed'
+  | 'substituted'
   | 'link_reissued'
   | 'marked_no_show'
   | 'needs_changed'
@@ -164,6 +167,10 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   promoted: 'promoted',
   cancelled: 'registration_cancelled',
   checked_in: null,
+  check_in_undone: null,
+  details_changed: null,
+  // The new person gets the confirmation the previous one had, with their own link.
+  substituted: 'registration_confirmed',
   // The new link goes to the address only: whoever asked for it learns nothing.
   link_reissued: 'manage_link',
   marked_no_show: null,
@@ -181,6 +188,9 @@ const carriesPersonalLink: Record<AttendeeChange, boolean> = {
   promoted: false,
   cancelled: false,
   checked_in: false,
+  check_in_undone: false,
+  details_changed: false,
+  substituted: true,
   // A reissued link replaces the old one, which stops working.
   link_reissued: true,
   marked_no_show: false,
@@ -272,7 +282,7 @@ export async function attendeesChanged(
       .map(({ event, recipient, meeting }) => {
         const hadSeat = 'previousStatus' in event.data && event.data.previousStatus === 'confirmed';
         const calendar =
-          change === 'registered' || change === 'promoted'
+          change === 'registered' || change === 'promoted' || change === 'substituted'
             ? ('REQUEST' as const)
             : change === 'cancelled' && hadSeat
               ? ('CANCEL' as const)

@@ -63,6 +63,8 @@ export interface MailData {
   surveyUrl?: string | null;
   /** When the mail's single-use link stops working. */
   linkExpiresAt?: Date | null;
+  /** The `cid:` of the door QR code shown in the HTML (see door-qr.ts), or null without one. */
+  doorQrCid?: string | null;
 }
 
 /** Meeting fields whose change sends seated attendees an updated invitation. */

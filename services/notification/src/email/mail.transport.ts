@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { randomBytesFromPool } from '@citydeals/service-kit';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
+import { doorQrImage, type InlineImage } from './door-qr.ts';
 import type { EmailRow } from './email.repository.ts';
 import { canFormatMime, formatMime, type MimeMessage } from './mime.format.ts';
 
@@ -27,7 +28,11 @@ export interface MailTransport {
 }
 
 /** The message as it goes on the wire; the Message-ID is the stored one, so a resend is recognisable. */
-export function toMessage(mail: EmailRow, from: string): SendMailOptions {
+export function toMessage(
+  mail: EmailRow,
+  from: string,
+  images: readonly InlineImage[] = [],
+): SendMailOptions {
   const headers: Record<string, string> = {};
   if (mail.unsubscribe_url) {
     headers['List-Unsubscribe'] = `<${mail.unsubscribe_url}>`;
@@ -42,6 +47,17 @@ export function toMessage(mail: EmailRow, from: string): SendMailOptions {
     messageId: mail.message_id,
     date: new Date(mail.created_at),
     headers: { ...headers, 'X-CityDeals-Kind': mail.kind },
+    ...(images.length > 0
+      ? {
+          attachments: images.map((i) => ({
+            cid: i.cid,
+            filename: i.filename,
+            content: i.content,
+            contentType: i.contentType,
+            contentDisposition: 'inline' as const,
+          })),
+        }
+      : {}),
     ...(mail.ics
       ? {
           icalEvent: {
@@ -55,7 +71,11 @@ export function toMessage(mail: EmailRow, from: string): SendMailOptions {
 }
 
 /** The parts of the MIME message; the Message-ID is the stored one, so a resend is recognisable. */
-export function toMimeMessage(mail: EmailRow, from: MailFrom): MimeMessage {
+export function toMimeMessage(
+  mail: EmailRow,
+  from: MailFrom,
+  images: readonly InlineImage[] = [],
+): MimeMessage {
   if (!mail.recipient) throw new Error(`mail ${mail.id} has no recipient (erased)`);
   const headers: [string, string][] = [['X-CityDeals-Kind', mail.kind]];
   if (mail.unsubscribe_url) {
@@ -74,6 +94,7 @@ export function toMimeMessage(mail: EmailRow, from: MailFrom): MimeMessage {
     calendar: mail.ics
       ? { method: mail.ics_method ?? 'REQUEST', content: mail.ics, filename: 'invite.ics' }
       : null,
+    images,
   };
 }
 
@@ -83,15 +104,17 @@ export function toMimeMessage(mail: EmailRow, from: MailFrom): MimeMessage {
  * on these machines that was most of the cost of sending. nodemailer composes the rare message this
  * formatter does not handle (addresses outside ASCII).
  */
-export async function renderMessage(mail: EmailRow, from: MailFrom) {
-  const message = toMimeMessage(mail, from);
+export async function renderMessage(mail: EmailRow, from: MailFrom, consoleUrl: string | null = null) {
+  const qr = await doorQrImage(mail, consoleUrl);
+  const images = qr ? [qr] : [];
+  const message = toMimeMessage(mail, from, images);
   if (canFormatMime(message)) {
     return {
       raw: formatMime(message, randomBytesFromPool(12).toString('hex')),
       envelope: { from: from.address, to: [message.to] },
     };
   }
-  const node = new MailComposer(toMessage(mail, from.header)).compile();
+  const node = new MailComposer(toMessage(mail, from.header, images)).compile();
   return { raw: await node.build(), envelope: node.getEnvelope() };
 }
 
@@ -99,7 +122,10 @@ export function createMailTransport(options: {
   smtpUrl: string | undefined;
   mailDir: string;
   maxConnections: number;
+  /** The console's address (no trailing slash): confirmations get their door QR code; null: none. */
+  consoleUrl?: string | null;
 }): MailTransport {
+  const consoleUrl = options.consoleUrl ?? null;
   if (options.smtpUrl) {
     const url = new URL(options.smtpUrl);
     const transporter = nodemailer.createTransport({
@@ -120,7 +146,7 @@ export function createMailTransport(options: {
     return {
       kind: 'smtp',
       async send(mail, from) {
-        const { raw, envelope } = await renderMessage(mail, from);
+        const { raw, envelope } = await renderMessage(mail, from, consoleUrl);
         return sendPrepared(pool, raw, envelope, mail.message_id);
       },
       probe: async () => {
@@ -135,7 +161,7 @@ export function createMailTransport(options: {
     async send(mail, from) {
       dirReady ??= mkdir(options.mailDir, { recursive: true });
       await dirReady;
-      const { raw } = await renderMessage(mail, from);
+      const { raw } = await renderMessage(mail, from, consoleUrl);
       // Named by mail id and written atomically: a resend after a crash replaces the file, never doubles it.
       const stamp = new Date(mail.created_at).toISOString().replace(/[:.]/g, '-');
       const file = path.join(options.mailDir, `${stamp}-${mail.kind}-${mail.id}.eml`);

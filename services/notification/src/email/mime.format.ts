@@ -1,6 +1,7 @@
 import * as base64 from 'nodemailer/lib/base64';
 import * as mimeFuncs from 'nodemailer/lib/mime-funcs';
 import * as qp from 'nodemailer/lib/qp';
+import type { InlineImage } from './door-qr.ts';
 
 /** One attendee mail as it goes on the wire: always text and HTML, optionally a calendar request. */
 export interface MimeMessage {
@@ -14,6 +15,8 @@ export interface MimeMessage {
   text: string;
   html: string;
   calendar: { method: string; content: string; filename: string } | null;
+  /** Images the HTML shows by `cid:` (the door QR code); they go with the HTML in a multipart/related. */
+  images: readonly InlineImage[];
 }
 
 /**
@@ -44,9 +47,16 @@ export function formatMime(message: MimeMessage, boundary: string): Buffer {
     `Date: ${message.date.toUTCString().replace(/GMT/, '+0000')}`,
     'MIME-Version: 1.0',
   ];
+  const html = textPart('text/html; charset=utf-8', message.html);
+  const related = `----=_cd_${boundary}_3`;
   const alternative = [
     textPart('text/plain; charset=utf-8', message.text),
-    textPart('text/html; charset=utf-8', message.html),
+    message.images.length === 0
+      ? html
+      : `Content-Type: multipart/related; type="text/html";\r\n boundary="${related}"\r\n\r\n${multipart(
+          related,
+          [html, ...message.images.map(imagePart)],
+        )}`,
     ...(calendar
       ? [textPart(`text/calendar; charset=utf-8; method=${calendar.method}`, calendar.content)]
       : []),
@@ -77,6 +87,17 @@ export function formatMime(message: MimeMessage, boundary: string): Buffer {
       multipart(outer, [alternativePart, attachment]),
     ].join('\r\n'),
   );
+}
+
+function imagePart(image: InlineImage): string {
+  return [
+    `Content-Type: ${image.contentType}; name=${image.filename}`,
+    `Content-ID: <${image.cid}>`,
+    `Content-Disposition: inline; filename=${image.filename}`,
+    'Content-Transfer-Encoding: base64',
+    '',
+    base64.wrap(image.content.toString('base64'), 76),
+  ].join('\r\n');
 }
 
 function multipart(boundary: string, parts: readonly string[]): string {

@@ -234,6 +234,23 @@ export function eventFeed(js: JetStreamClient, ns: Namespace) {
       publish(e.attendeePromoted, a.registrationId, { ...a, previousPosition }),
     cancelled: (a: AttendeeSnapshot, previousStatus: 'confirmed' | 'waitlisted') =>
       publish(e.attendeeCancelled, a.registrationId, { ...a, previousStatus, cancelledBy: 'attendee' }),
+    checkedIn: (a: AttendeeSnapshot, checkedInAt: string) =>
+      publish(e.attendeeCheckedIn, a.registrationId, { ...a, status: 'checked_in', checkedInAt }),
+    checkInUndone: (a: AttendeeSnapshot, previousCheckedInAt: string) =>
+      publish(e.attendeeCheckInUndone, a.registrationId, {
+        ...a,
+        status: 'confirmed',
+        previousCheckedInAt,
+        undoneAt: new Date().toISOString(),
+        undoneBy: { type: 'user', id: 'staff:test', name: 'Dora Deur <dora@example.nl>' },
+      }),
+    substituted: (a: AttendeeSnapshot) =>
+      publish(e.attendeeSubstituted, a.registrationId, {
+        ...a,
+        status: 'confirmed',
+        position: null,
+        changedBy: { type: 'user', id: 'staff:test', name: 'Rik Redacteur <rik@example.nl>' },
+      }),
     erased: (a: AttendeeSnapshot, version: number) =>
       publish(e.attendeeErased, a.registrationId, {
         registrationId: a.registrationId,
@@ -289,6 +306,7 @@ export function testEmailContext(clock: EmailContext['clock']): EmailContext {
     from: { name: 'City Deals', address: 'cop@example.org', header: 'City Deals <cop@example.org>' },
     messageIdDomain: 'test.example.org',
     publicBaseUrl: 'http://notification.test',
+    consoleUrl: null,
     secret: async () => 'test-secret',
     mail: new ThrottledWakeUp(20),
   };

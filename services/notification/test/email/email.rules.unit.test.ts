@@ -295,6 +295,7 @@ t.test('ICS in a mail: no line break or control character in an admin field adds
         text: 't',
         html: '<p>t</p>',
         calendar: { method: 'REQUEST', content: ics, filename: 'invite.ics' },
+        images: [],
       },
       'boundary0123',
     );

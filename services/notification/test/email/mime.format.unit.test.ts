@@ -26,11 +26,27 @@ const base: MimeMessage = {
   text: 'Beste Sanne,\n\nJe aanmelding is bevestigd.\n.\nEen regel met een punt hierboven.\n',
   html: '<p>Beste Sanne,</p><p>Je aanmelding is bevestigd.</p>',
   calendar: { method: 'REQUEST', content: ics, filename: 'invite.ics' },
+  images: [],
+};
+
+const qr = {
+  cid: 'door-qr@citydeals',
+  contentType: 'image/png' as const,
+  filename: 'deur-qr.png',
+  content: Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)),
 };
 
 const cases: [string, MimeMessage][] = [
   ['plain ASCII with a calendar', base],
   ['no calendar', { ...base, calendar: null }],
+  [
+    'the door QR code inline in the HTML',
+    { ...base, html: `${base.html}<p><img src="cid:${qr.cid}" alt="QR"></p>`, images: [qr] },
+  ],
+  [
+    'the door QR code without a calendar',
+    { ...base, html: `<img src="cid:${qr.cid}" alt="QR">`, calendar: null, images: [qr] },
+  ],
   [
     'non-ASCII subject, name and bodies, long lines, unsubscribe headers',
     {
@@ -71,6 +87,14 @@ function reading(mail: ParsedMail) {
     calendar: calendarPart?.content.toString('utf8'),
     calendarType: calendarPart?.headers.get('content-type'),
     attachment: attached && { filename: attached.filename, content: attached.content.toString('utf8') },
+    images: mail.attachments
+      .filter((a) => a.contentType === 'image/png')
+      .map((a) => ({
+        cid: a.cid,
+        filename: a.filename,
+        related: a.related,
+        content: a.content.toString('base64'),
+      })),
   };
 }
 
@@ -84,6 +108,13 @@ function nodemailerMime(message: MimeMessage): Promise<Buffer> {
     headers: Object.fromEntries(message.headers),
     text: message.text,
     html: message.html,
+    attachments: message.images.map((i) => ({
+      cid: i.cid,
+      filename: i.filename,
+      content: i.content,
+      contentType: i.contentType,
+      contentDisposition: 'inline' as const,
+    })),
     ...(message.calendar
       ? {
           icalEvent: {

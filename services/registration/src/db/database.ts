@@ -134,12 +134,26 @@ export interface SurveyAnswerTable {
   answered_on: ColumnType<string, string, string>;
 }
 
+/** One admin change and who made it (staff-actions/). */
+export interface StaffActionTable {
+  id: Generated<string>;
+  at: Date;
+  actor_type: 'user' | 'api_key' | 'system';
+  actor_id: string;
+  actor_name: string | null;
+  action: string;
+  meeting_id: string | null;
+  registration_id: string | null;
+  status: number;
+}
+
 export interface Database extends ServiceTables {
   request_budget: RequestBudgetTable;
   survey_round: SurveyRoundTable;
   survey_invitation: SurveyInvitationTable;
   survey_answer: SurveyAnswerTable;
   address_confirmation: AddressConfirmationTable;
+  staff_action: StaffActionTable;
   meeting: MeetingTable;
   registration: RegistrationTable;
   deals: DealTable;

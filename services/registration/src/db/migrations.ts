@@ -205,4 +205,26 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0008_staff_action': {
+    async up(db: Kysely<any>) {
+      // Who changed what through the admin API: the person behind a console staff token, or the API key.
+      await db.schema
+        .createTable('staff_action')
+        .addColumn('id', 'bigint', (c) => c.primaryKey().generatedAlwaysAsIdentity())
+        .addColumn('at', 'timestamptz', (c) => c.notNull())
+        .addColumn('actor_type', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text', (c) => c.notNull())
+        .addColumn('actor_name', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('meeting_id', 'uuid')
+        .addColumn('registration_id', 'uuid')
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('staff_action_meeting')
+        .on('staff_action')
+        .columns(['meeting_id', 'id'])
+        .execute();
+    },
+  },
 };
