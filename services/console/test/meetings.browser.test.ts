@@ -14,7 +14,10 @@ import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { adminAuth, PASSWORD, people, startConsoleSystem, Visitor } from './harness.ts';
 
-const stack = await startConsoleSystem({}, { registration: { PROOF_OF_WORK_COST: '1000', PROOF_OF_WORK_MAX_COUNTER: '100' } });
+const stack = await startConsoleSystem(
+  {},
+  { registration: { PROOF_OF_WORK_COST: '1000', PROOF_OF_WORK_MAX_COUNTER: '100' } },
+);
 t.teardown(() => stack.close());
 const { system } = stack;
 const SCREENSHOTS = new URL('../../../test-artifacts/screenshots/', import.meta.url);
