@@ -25,6 +25,7 @@ import {
   namespace,
   OutboxRelay,
   on,
+  outboxWritten,
 } from '@citydeals/messaging';
 import {
   createTestDatabase,
@@ -159,7 +160,7 @@ export class UpgradeWorld {
       pollIntervalMs: 50,
       standbyRetryMs: 200,
     });
-    database.onOutboxCommit(() => relay.wake());
+    database.onCommit(outboxWritten, () => relay.wake());
     relay.start();
     let stopped = false;
     const writes = (async () => {

@@ -60,7 +60,7 @@ export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' 
 export async function setupMessaging(servers: { postgresAdminUrl?: string; natsUrl?: string } = {}) {
   const natsUrl = servers.natsUrl ?? testServers.natsUrl;
   const database = await createTestDatabase('cd_test', servers.postgresAdminUrl);
-  const { db, pool, onOutboxCommit } = createDatabase<TestDB>({
+  const { db, pool, onCommit } = createDatabase<TestDB>({
     connectionString: database.url,
     schema: SCHEMA,
   });
@@ -75,7 +75,7 @@ export async function setupMessaging(servers: { postgresAdminUrl?: string; natsU
     database,
     db,
     pool,
-    onOutboxCommit,
+    onCommit,
     ns,
     nc,
     js,

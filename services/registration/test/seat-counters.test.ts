@@ -1,3 +1,5 @@
+import { attendeeRegistered, attendeeWaitlisted } from '@citydeals/contracts';
+import { statementEvent, statementEventWithCount } from '@citydeals/messaging';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import t from 'tap';
@@ -58,11 +60,22 @@ async function registrationIds(meetingId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** A registration as the service hands it to the registering statement, with placeholder events. */
+/** A registration as the service hands it to the registering statement, with its two possible events. */
 function newEntry(email: string) {
+  const id = crypto.randomUUID();
+  const event = { id: crypto.randomUUID(), time: clock.now(), source: '/registration', subject: id };
+  const data = {
+    registrationId: id,
+    meetingId: crypto.randomUUID(),
+    version: 1,
+    name: 'Deelnemer',
+    email,
+    language: 'nl' as const,
+    manageUrl: 'https://cop.example.org/m',
+  };
   return {
     row: {
-      id: crypto.randomUUID(),
+      id,
       name: 'Deelnemer',
       email,
       email_key: email,
@@ -77,11 +90,18 @@ function newEntry(email: string) {
       token_hash: null,
       created_at: clock.now(),
     },
-    events: {
-      eventId: crypto.randomUUID(),
-      confirmed: { payload: '{"status":"confirmed"}' },
-      waitlisted: { payloadBeforePosition: '{"position":', payloadAfterPosition: '}' },
-    },
+    events: [
+      statementEvent(`${id}:confirmed`, attendeeRegistered, {
+        ...event,
+        data: { ...data, status: 'confirmed', position: null },
+      }),
+      statementEventWithCount(
+        `${id}:waitlisted`,
+        attendeeWaitlisted,
+        { ...event, data: { ...data, status: 'waitlisted', position: 1 } },
+        ['data', 'position'],
+      ),
+    ],
   };
 }
 
@@ -344,23 +364,27 @@ t.test('a burst into one meeting is decided in one statement, in arrival order',
     .where(
       'event_id',
       'in',
-      burst.map((b) => b.events.eventId),
+      burst.map((b) => b.events[0]!.eventId),
     )
     .orderBy('id')
     .execute();
   t.same(
-    events.map((e) => [
-      e.event_id,
-      e.subject,
-      typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload,
-    ]),
+    events.map((e) => {
+      const payload = typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload;
+      // As stored, each event meets its contract, the position the statement decided included.
+      const { data } = (
+        payload.type === attendeeRegistered.type ? attendeeRegistered : attendeeWaitlisted
+      ).schema.parse(payload);
+      return [e.event_id, e.subject, data.status, data.position];
+    }),
     burst.map((b, i) => [
-      b.events.eventId,
+      b.events[0]!.eventId,
       // Per registration: events with personal data can be purged by subject on erasure.
       `${i < 2 ? 'registration.attendee.registered' : 'registration.attendee.waitlisted'}.${b.row.id}`,
-      i < 2 ? { status: 'confirmed' } : { position: i - 1 },
+      i < 2 ? 'confirmed' : 'waitlisted',
+      i < 2 ? null : i - 1,
     ]),
-    'one event each, in arrival order, the position filled in',
+    'one event each, in arrival order, meeting its contract, the position filled in',
   );
   const seats = await seatsOf(meeting.id);
   t.same(seats.counters, seats.counted);
@@ -467,12 +491,12 @@ t.test('one statement decides registrations into several meetings, each on its o
     .where(
       'event_id',
       'in',
-      requests.map((r) => r.events.eventId),
+      requests.map((r) => r.events[0]!.eventId),
     )
     .execute();
   t.same(
     events.map((e) => e.event_id).sort(),
-    [0, 1, 3, 4].map((i) => requests[i]!.events.eventId).sort(),
+    [0, 1, 3, 4].map((i) => requests[i]!.events[0]!.eventId).sort(),
     'an event for each decided registration, none for the stale one',
   );
 });

@@ -1,5 +1,5 @@
 import { attendeeConfirmationRequested, attendeeErased } from '@citydeals/contracts';
-import { enqueueEvent } from '@citydeals/messaging';
+import { deleteEventsAbout, enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem } from '@citydeals/service-kit';
 import { sql, type Transaction } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
@@ -198,7 +198,7 @@ async function announceEnded(
 ): Promise<void> {
   const now = ctx.clock.now();
   for (const request of ended) {
-    await sql`delete from outbox where payload->>'subject' = ${request.id}`.execute(trx);
+    await deleteEventsAbout(trx, request.id);
     await enqueueEvent(trx, attendeeErased, {
       id: ctx.newId(),
       time: now,

@@ -1,7 +1,6 @@
 import { attendeeErased, personErased } from '@citydeals/contracts';
-import { enqueueEvent } from '@citydeals/messaging';
+import { deleteEventsAbout, enqueueEvent } from '@citydeals/messaging';
 import { emailDigest } from '@citydeals/service-kit';
-import { sql } from 'kysely';
 import { eraseConfirmationRequestsOf } from '../address-confirmation/address-confirmation.service.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
@@ -48,7 +47,7 @@ async function eraseRegistration(
     await eraseSurveyOf(trx, row.id);
     // Outbox copies hold the name and address too. Unpublished ones go as well: a person who asked to be
     // forgotten needs no confirmation, and consumers treat the erasure of someone unknown as a tombstone.
-    await sql`delete from outbox where payload->>'subject' = ${row.id}`.execute(trx);
+    await deleteEventsAbout(trx, row.id);
     await enqueueEvent(trx, attendeeErased, {
       id: ctx.newId(),
       time: now,

@@ -1,5 +1,5 @@
-import { attendeeRegistered, attendeeWaitlisted, natsSubjectOf } from '@citydeals/contracts';
 import { prepared } from '@citydeals/db';
+import { type StatementEvent, writeWithEvents } from '@citydeals/messaging';
 import { type Insertable, type Kysely, sql, type Transaction, type Updateable } from 'kysely';
 import type { Database, RegistrationStatusColumn, RegistrationTable } from '../db/database.ts';
 
@@ -50,16 +50,6 @@ export type NewRegistration = Omit<
   | 'erased_at'
 > & { created_at: Date };
 
-/**
- * The outbox payload for each possible decision (attendee.registered or attendee.waitlisted); the waitlisted
- * one is split where its position goes.
- */
-export interface SeatEvents {
-  eventId: string;
-  confirmed: { payload: string };
-  waitlisted: { payloadBeforePosition: string; payloadAfterPosition: string };
-}
-
 export interface SeatDecisionRow {
   status: 'confirmed' | 'waitlisted';
   position: number | null;
@@ -70,7 +60,11 @@ export interface SeatRequest {
   meetingId: string;
   meetingVersion: number;
   row: NewRegistration;
-  events: SeatEvents;
+  /**
+   * The event of each possible decision, keyed `<registration id>:<status>`: attendee.registered, and
+   * attendee.waitlisted with the position the statement decides.
+   */
+  events: readonly StatementEvent[];
 }
 
 /**
@@ -99,7 +93,10 @@ export async function insertRegistrationsWithSeats(
   // meetings in the order the plan visits them (heap order for a scan, id order for a loop over `wanted`), so
   // they queue behind each other; a deadlock Postgres still finds fails the batch, and the seat queue then
   // retries its registrations one at a time.
-  const result = await sql<SeatDecisionRow & { i: number }>`${prepared('register-batch')}
+  const rows = await writeWithEvents(
+    db,
+    requests.flatMap((r) => r.events),
+    (insertEvents) => sql<SeatDecisionRow & { i: number }>`${prepared('register-batch')}
     with input as (
       select n.*, row_number() over (partition by n.meeting_id order by n.i)::int as j
       from unnest(
@@ -110,13 +107,10 @@ export async function insertRegistrationsWithSeats(
         ${column((r) => r.row.deal_id)}::uuid[], ${column((r) => r.row.dietary_needs)}::text[],
         ${column((r) => r.row.accessibility_needs)}::text[], ${column((r) => r.row.consent_photo)}::boolean[],
         ${column((r) => r.row.consent_attendee_list)}::boolean[], ${column((r) => r.row.language)}::text[],
-        ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[],
-        ${column((r) => r.events.eventId)}::uuid[], ${column((r) => r.events.confirmed.payload)}::text[],
-        ${column((r) => r.events.waitlisted.payloadBeforePosition)}::text[],
-        ${column((r) => r.events.waitlisted.payloadAfterPosition)}::text[]
+        ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[]
       ) with ordinality as n(meeting_id, meeting_version, id, name, email, email_key, organisation, role,
         deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
-        created_at, event_id, confirmed_payload, waitlisted_before, waitlisted_after, i)
+        created_at, i)
     ),
     wanted as (
       select meeting_id, min(meeting_version) as meeting_version, count(*)::int as k
@@ -148,18 +142,12 @@ export async function insertRegistrationsWithSeats(
       from decided d order by d.i
     ),
     announced as (
-      insert into outbox (event_id, subject, payload)
-      select d.event_id,
-        -- Per registration, as natsSubjectOf names events with personal data.
-        case when d.status = 'confirmed' then ${attendeeRegistered.subject}::text
-          else ${attendeeWaitlisted.subject}::text end || '.' || d.id::text,
-        (case when d.status = 'confirmed' then d.confirmed_payload
-          else d.waitlisted_before || d.position || d.waitlisted_after end)::json
-      from decided d order by d.i
+      ${insertEvents(sql`select d.id::text || ':' || d.status as key, d.position as count from decided d`)}
     )
-    select d.i::int as i, d.status, d.position from decided d`.execute(db);
+    select d.i::int as i, d.status, d.position from decided d`,
+  );
   const decisions: (SeatDecisionRow | undefined)[] = new Array(requests.length).fill(undefined);
-  for (const { i, status, position } of result.rows) decisions[i - 1] = { status, position };
+  for (const { i, status, position } of rows) decisions[i - 1] = { status, position };
   return decisions;
 }
 
@@ -171,9 +159,12 @@ async function insertRegistrationWithSeat(
   db: Kysely<Database>,
   meetingId: string,
   meetingVersion: number,
-  { row, events }: { row: NewRegistration; events: SeatEvents },
+  { row, events }: { row: NewRegistration; events: readonly StatementEvent[] },
 ): Promise<SeatDecisionRow | undefined> {
-  const result = await sql<SeatDecisionRow>`${prepared('register-one')}
+  const rows = await writeWithEvents(
+    db,
+    events,
+    (insertEvents) => sql<SeatDecisionRow>`${prepared('register-one')}
     with seat as (
       update meeting
       set seats_taken = seats_taken + (waitlist_length = 0 and seats_taken < capacity)::int,
@@ -199,17 +190,11 @@ async function insertRegistrationWithSeat(
       from decided d
     ),
     announced as (
-      insert into outbox (event_id, subject, payload)
-      select ${events.eventId}::uuid,
-        case when d.status = 'confirmed' then ${natsSubjectOf(attendeeRegistered, row.id)}::text
-          else ${natsSubjectOf(attendeeWaitlisted, row.id)}::text end,
-        (case when d.status = 'confirmed' then ${events.confirmed.payload}::text
-          else ${events.waitlisted.payloadBeforePosition}::text || d.position
-            || ${events.waitlisted.payloadAfterPosition}::text end)::json
-      from decided d
+      ${insertEvents(sql`select ${row.id}::text || ':' || d.status as key, d.position as count from decided d`)}
     )
-    select d.status, d.position from decided d`.execute(db);
-  return result.rows[0];
+    select d.status, d.position from decided d`,
+  );
+  return rows[0];
 }
 
 export function findRegistration(db: Kysely<Database>, id: string) {

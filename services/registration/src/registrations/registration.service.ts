@@ -9,10 +9,13 @@ import {
   attendeeRegistered,
   attendeeWaitlisted,
   type CancellationActor,
-  createEvent,
-  type EventOf,
 } from '@citydeals/contracts';
-import { enqueueEvent } from '@citydeals/messaging';
+import {
+  enqueueEvent,
+  type StatementEvent,
+  statementEvent,
+  statementEventWithCount,
+} from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import { budgetKeys, spendBudgets } from '../abuse/budget.repository.ts';
@@ -46,7 +49,6 @@ import {
   type RegistrationFilter,
   type RegistrationRow,
   type SeatDecisionRow,
-  type SeatEvents,
   updateRegistration,
   waitlistPositionOf,
 } from './registration.repository.ts';
@@ -321,50 +323,45 @@ function seatQueueOf(db: Kysely<Database>): SeatQueue {
   return queue;
 }
 
-const POSITION_MARK = '"position":1';
-
 /**
- * Both possible events of a new registration. The confirmed one is validated against its contract; the
- * waitlisted one differs from it only in type, status and position, and is typed against its own contract,
- * so validating it again would only repeat the same checks (half the cost of this function). Its waitlist
- * position is only known inside the statement, so the payload is written with position 1 and split where
- * the number goes. The mark is unique: inside JSON strings every quote is escaped.
+ * Both possible events of a new registration, each validated against its contract; one id, as only one is
+ * written. The waitlist position is decided by the registering statement under the meeting's row lock, so
+ * the waitlisted event is validated with position 1 and the statement puts the position it decides in its
+ * place (a position is at least 1: the first in line).
  */
-function seatEvents(ctx: ServiceContext, meetingId: string, row: NewRegistration, link: string): SeatEvents {
-  const confirmed = createEvent(attendeeRegistered, {
+function seatEvents(
+  ctx: ServiceContext,
+  meetingId: string,
+  row: NewRegistration,
+  link: string,
+): StatementEvent[] {
+  const event = {
     id: ctx.newId(),
     time: row.created_at,
     source: EVENT_SOURCE,
     subject: row.id,
-    data: {
-      registrationId: row.id,
-      meetingId,
-      version: 1,
-      status: 'confirmed',
-      name: row.name!,
-      email: row.email!,
-      language: row.language,
-      position: null,
-      manageUrl: link,
-    },
-  });
-  const waitlistedEvent: EventOf<typeof attendeeWaitlisted> = {
-    ...confirmed,
-    type: attendeeWaitlisted.type,
-    data: { ...confirmed.data, status: 'waitlisted', position: 1 },
   };
-  const waitlisted = JSON.stringify(waitlistedEvent);
-  const at = waitlisted.indexOf(POSITION_MARK);
-  if (at < 0 || at !== waitlisted.lastIndexOf(POSITION_MARK))
-    throw new Error('waitlisted event without one position');
-  return {
-    eventId: confirmed.id,
-    confirmed: { payload: JSON.stringify(confirmed) },
-    waitlisted: {
-      payloadBeforePosition: waitlisted.slice(0, at + POSITION_MARK.length - 1),
-      payloadAfterPosition: waitlisted.slice(at + POSITION_MARK.length),
-    },
+  const data = {
+    registrationId: row.id,
+    meetingId,
+    version: 1,
+    name: row.name!,
+    email: row.email!,
+    language: row.language,
+    manageUrl: link,
   };
+  return [
+    statementEvent(`${row.id}:confirmed`, attendeeRegistered, {
+      ...event,
+      data: { ...data, status: 'confirmed', position: null },
+    }),
+    statementEventWithCount(
+      `${row.id}:waitlisted`,
+      attendeeWaitlisted,
+      { ...event, data: { ...data, status: 'waitlisted', position: 1 } },
+      ['data', 'position'],
+    ),
+  ];
 }
 
 /**
