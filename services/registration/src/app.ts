@@ -8,7 +8,7 @@ import { sweepExpiredConfirmations } from './address-confirmation/address-confir
 import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
 import type { Config } from './config.ts';
-import type { ServiceContext } from './context.ts';
+import { createServiceContext, type ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { dealRoutes } from './deals/deal.routes.ts';
 import { seedDemoMeeting } from './demo/demo-meeting.ts';
@@ -19,6 +19,7 @@ import { eraseExpired } from './privacy/erasure.service.ts';
 import { registrationRoutes } from './registrations/registration.routes.ts';
 import { registrationAdminRoutes } from './registrations/registration-admin.routes.ts';
 import { reportRoutes } from './reports/report.routes.ts';
+import { seatRoutes } from './seats/seat.routes.ts';
 import { surveyRoutes } from './survey/survey.routes.ts';
 import { sweepSurveys } from './survey/survey.service.ts';
 
@@ -31,7 +32,7 @@ export interface AppOptions {
 
 /** The service's HTTP API as a fastify plugin; feature folders register their routes here. */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, config, clock }) => {
-  const ctx: ServiceContext = {
+  const ctx = createServiceContext({
     db: runtime.db,
     clock: clock ?? systemClock,
     newId: newEventId,
@@ -43,7 +44,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
       linkRequestsPerClientPerHour: config.LINK_REQUESTS_PER_CLIENT_PER_HOUR,
       waitlistLimit: config.WAITLIST_LIMIT,
     },
-  };
+  });
   const formSecret = config.FORM_SECRET ?? randomBytes(32).toString('base64url');
   const forms: FormProtection = {
     secret: formSecret,
@@ -59,6 +60,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   const admin = requireScope('admin');
 
   meetingRoutes(fastify, { ctx, admin });
+  seatRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });
   addressConfirmationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });

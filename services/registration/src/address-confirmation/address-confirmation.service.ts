@@ -4,8 +4,8 @@ import { HttpProblem } from '@citydeals/service-kit';
 import { sql, type Transaction } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
+import { hashManageToken, newManageToken } from '../manage-links/manage-token.ts';
 import { mailLinkToRegisteredAgain } from '../registrations/manage-link.service.ts';
-import { hashManageToken, newManageToken } from '../registrations/manage-token.ts';
 import { findLiveRegistrationByEmail } from '../registrations/registration.repository.ts';
 import {
   type RegisterInput,

@@ -9,7 +9,8 @@ import {
   findRegistrationsByEmailKey,
   lockRegistration,
 } from '../registrations/registration.repository.ts';
-import { changeRegistration, emailKey, promoteFromWaitlist } from '../registrations/registration.service.ts';
+import { emailKey } from '../registrations/registration.service.ts';
+import { changeSeat, promoteFromWaitlist } from '../seats/seat.service.ts';
 import { eraseSurveyOf } from '../survey/survey.repository.ts';
 
 /**
@@ -28,7 +29,7 @@ async function eraseRegistration(
     if (!row || row.erased_at) return false;
     const now = ctx.clock.now();
     const givesUp = (row.status === 'confirmed' || row.status === 'waitlisted') && now < meeting.ends_at;
-    await changeRegistration(trx, row, {
+    await changeSeat(trx, row, {
       version: row.version + 1,
       name: null,
       email: null,
