@@ -11,11 +11,13 @@
  * `node --import tsx packages/bench/src/outbox-commit-cost.ts` (BENCH_SECONDS sets the length of a round).
  */
 import { dealPhaseChanged, streams } from '@citydeals/contracts';
-import { createDatabase, type MessagingTables, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, migrateSchema } from '@citydeals/db';
 import {
   connectNats,
   enqueueEvent,
   ensureStream,
+  type MessagingTables,
+  messagingMigrations,
   namespace,
   OutboxRelay,
   outboxWritten,

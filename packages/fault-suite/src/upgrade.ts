@@ -6,14 +6,7 @@ import {
   languageSchema,
   streams,
 } from '@citydeals/contracts';
-import {
-  createDatabase,
-  type Database,
-  type MessagingTables,
-  type Migrations,
-  messagingMigrations,
-  migrateSchema,
-} from '@citydeals/db';
+import { createDatabase, type Database, type Migrations, migrateSchema } from '@citydeals/db';
 import {
   ConsumerRunner,
   connectNats,
@@ -21,6 +14,8 @@ import {
   enqueueEvent,
   ensureStream,
   type Logger,
+  type MessagingTables,
+  messagingMigrations,
   type Namespace,
   namespace,
   OutboxRelay,

@@ -6,7 +6,7 @@ import {
   findEventByType,
   type ServiceName,
 } from '@citydeals/contracts';
-import { type MessagingTables, prepared } from '@citydeals/db';
+import { prepared } from '@citydeals/db';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { SpanKind } from '@opentelemetry/api';
@@ -20,6 +20,7 @@ import {
   PermanentEventError,
 } from './consumer-definition.ts';
 import type { Logger } from './logger.ts';
+import type { MessagingTables } from './messaging-tables.ts';
 import type { Namespace } from './namespace.ts';
 import { enqueueEvent } from './outbox.ts';
 import { ensureConsumer } from './provisioning.ts';

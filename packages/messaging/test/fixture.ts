@@ -1,5 +1,5 @@
 import { defineEvent, streams } from '@citydeals/contracts';
-import { createDatabase, type MessagingTables, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, migrateSchema } from '@citydeals/db';
 import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type Generated, sql, type Transaction } from 'kysely';
@@ -13,6 +13,8 @@ import {
   defineConsumer,
   enqueueEvent,
   ensureStream,
+  type MessagingTables,
+  messagingMigrations,
   namespace,
   on,
 } from '../src/index.ts';

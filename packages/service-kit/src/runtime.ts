@@ -2,9 +2,7 @@ import { type StreamDefinition, streams } from '@citydeals/contracts';
 import {
   createDatabase,
   type IndexPlannedDb,
-  type MessagingTables,
   type Migrations,
-  messagingMigrations,
   migrateSchema,
   refuseTransactionPooling,
 } from '@citydeals/db';
@@ -16,6 +14,8 @@ import {
   countOpenDeadLetters,
   ensureStream,
   type MessagingRetention,
+  type MessagingTables,
+  messagingMigrations,
   messagingPruneTasks,
   messagingRetentionProblems,
   type Namespace,
