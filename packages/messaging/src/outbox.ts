@@ -98,18 +98,10 @@ export function statementEventWithCount<D extends EventDefinition>(
   countAt: readonly [string, ...string[]],
 ): StatementEvent {
   const event = createEvent(definition, input);
-  const field = countAt.at(-1)!;
-  let holder: unknown = event;
-  for (const name of countAt.slice(0, -1)) holder = Reflect.get(Object(holder), name);
-  if (typeof Reflect.get(Object(holder), field) !== 'number') {
-    throw new Error(`${definition.type}: ${countAt.join('.')} is not a number`);
-  }
-  // A fresh mark can only occur where the replacer put it: the rest of the text is the event's own.
+  // A fresh mark can only occur where it is put: the rest of the text is the event's own.
   const token = randomUUID();
+  const text = JSON.stringify(withValueAt(event, countAt, token, definition.type));
   const mark = JSON.stringify(token);
-  const text = JSON.stringify(event, function (this: unknown, name: string, value: unknown) {
-    return this === holder && name === field ? token : value;
-  });
   const [before, after, ...more] = text.split(mark);
   if (after === undefined || more.length > 0) throw new Error(`${definition.type}: count not placed once`);
   return {
@@ -119,6 +111,19 @@ export function statementEventWithCount<D extends EventDefinition>(
     payload: before!,
     payloadAfterCount: after,
   };
+}
+
+/** A copy of `value` with `replacement` at `path`, where a number was; the copy shares everything else. */
+function withValueAt(value: unknown, path: readonly string[], replacement: unknown, type: string): unknown {
+  const [name, ...rest] = path;
+  if (name === undefined) {
+    if (typeof value !== 'number') throw new Error(`${type}: the count's place holds no number`);
+    return replacement;
+  }
+  if (typeof value !== 'object' || value === null) throw new Error(`${type}: no ${name} to put a count in`);
+  const copy = { ...value };
+  Reflect.set(copy, name, withValueAt(Reflect.get(value, name), rest, replacement, type));
+  return copy;
 }
 
 /**

@@ -182,7 +182,7 @@ t.test('a count the statement gives that is not a whole number fails the stateme
   t.equal(await stored(event.eventId), undefined);
   t.throws(
     () => statementEventWithCount(key, itemRecorded, input(key), ['data', 'itemId']),
-    /is not a number/,
+    /holds no number/,
     'only a number can be left to the statement',
   );
 });
