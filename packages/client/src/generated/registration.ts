@@ -318,6 +318,8 @@ export interface RegistrationApi {
             kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
           }>;
           reminderOffsets: string[];
+          /** Whether public registrations wait for a confirmed address */
+          addressConfirmation: boolean;
           status: 'draft' | 'published' | 'cancelled';
           icsSequence: number;
           cancelReason: string | null;
@@ -403,6 +405,8 @@ export interface RegistrationApi {
       reminderOffsets?: string[];
       /** Publish at once, or keep as a draft */
       status?: 'draft' | 'published';
+      /** Public registrations first wait for the address to be confirmed by a link mailed to it; only then is the seat decided (seat or waitlist). Off by default. */
+      addressConfirmation?: boolean;
     };
     responses: {
       201: {
@@ -430,6 +434,8 @@ export interface RegistrationApi {
           kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
         }>;
         reminderOffsets: string[];
+        /** Whether public registrations wait for a confirmed address */
+        addressConfirmation: boolean;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -537,6 +543,8 @@ export interface RegistrationApi {
           kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
         }>;
         reminderOffsets: string[];
+        /** Whether public registrations wait for a confirmed address */
+        addressConfirmation: boolean;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -639,6 +647,8 @@ export interface RegistrationApi {
       }>;
       /** How long before the start each reminder goes out (ISO 8601 durations) */
       reminderOffsets?: string[];
+      /** Public registrations first wait for the address to be confirmed by a link mailed to it; only then is the seat decided (seat or waitlist). Off by default. */
+      addressConfirmation?: boolean;
     };
     responses: {
       200: {
@@ -666,6 +676,8 @@ export interface RegistrationApi {
           kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
         }>;
         reminderOffsets: string[];
+        /** Whether public registrations wait for a confirmed address */
+        addressConfirmation: boolean;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -773,6 +785,8 @@ export interface RegistrationApi {
           kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
         }>;
         reminderOffsets: string[];
+        /** Whether public registrations wait for a confirmed address */
+        addressConfirmation: boolean;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -885,6 +899,8 @@ export interface RegistrationApi {
           kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
         }>;
         reminderOffsets: string[];
+        /** Whether public registrations wait for a confirmed address */
+        addressConfirmation: boolean;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -994,6 +1010,8 @@ export interface RegistrationApi {
           kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
         }>;
         reminderOffsets: string[];
+        /** Whether public registrations wait for a confirmed address */
+        addressConfirmation: boolean;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -1089,6 +1107,8 @@ export interface RegistrationApi {
           venueName: string;
           /** Whether the meeting can be followed online (link sent to attendees) */
           online: boolean;
+          /** Whether a registration waits for the address to be confirmed by mail before a seat is held */
+          addressConfirmation: boolean;
           language: 'nl' | 'en';
           agenda: Array<{
             /** Local time in the meeting time zone */
@@ -1145,6 +1165,8 @@ export interface RegistrationApi {
         venueName: string;
         /** Whether the meeting can be followed online (link sent to attendees) */
         online: boolean;
+        /** Whether a registration waits for the address to be confirmed by mail before a seat is held */
+        addressConfirmation: boolean;
         language: 'nl' | 'en';
         agenda: Array<{
           /** Local time in the meeting time zone */
@@ -1227,6 +1249,8 @@ export interface RegistrationApi {
             kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
           }>;
           reminderOffsets: string[];
+          /** Whether public registrations wait for a confirmed address */
+          addressConfirmation: boolean;
           status: 'draft' | 'published' | 'cancelled';
           icsSequence: number;
           cancelReason: string | null;
@@ -1363,6 +1387,12 @@ export interface RegistrationApi {
         manageUrl: string | null;
         /** True when this email was already registered for the meeting: the answer then says nothing about that registration, and a fresh manage link is mailed to the address */
         existing: boolean;
+      };
+      202: {
+        meetingId: string;
+        status: 'awaiting_confirmation';
+        /** When the confirmation link mailed to the address stops working */
+        expiresAt: string;
       };
       400: {
         type: string;
@@ -1674,6 +1704,87 @@ export interface RegistrationApi {
         [key: string]: unknown;
       };
       409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Confirm the address of a registration that waits for it */
+  'POST /registrations/confirmations/{token}': {
+    params: {
+      /** The secret from the confirmation link */
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        /** Null when the address was already registered */
+        registrationId: string | null;
+        meetingId: string;
+        /** Null when the address was already registered */
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show' | null;
+        /** Place on the waitlist; null unless waitlisted */
+        position: number | null;
+        /** Secret link to view, change or cancel; only given when the registration is new */
+        manageUrl: string | null;
+        /** True when this email was already registered for the meeting: the answer then says nothing about that registration, and a fresh manage link is mailed to the address */
+        existing: boolean;
+      };
+      201: {
+        /** Null when the address was already registered */
+        registrationId: string | null;
+        meetingId: string;
+        /** Null when the address was already registered */
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show' | null;
+        /** Place on the waitlist; null unless waitlisted */
+        position: number | null;
+        /** Secret link to view, change or cancel; only given when the registration is new */
+        manageUrl: string | null;
+        /** True when this email was already registered for the meeting: the answer then says nothing about that registration, and a fresh manage link is mailed to the address */
+        existing: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      410: {
         type: string;
         title: string;
         status: number;
@@ -2513,6 +2624,301 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Feedback survey results of a meeting */
+  'GET /admin/meetings/{id}/survey': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        meetingId: string;
+        /** Attendees sent a link (checked in at the door) */
+        invited: number;
+        answered: number;
+        averageRating: number | null;
+        ratings: {
+          '1': number;
+          '2': number;
+          '3': number;
+          '4': number;
+          '5': number;
+        };
+        answers: Array<{
+          rating: number;
+          mostUseful: string | null;
+          suggestions: string | null;
+          /** Only when the person chose to give it */
+          name: string | null;
+          language: 'nl' | 'en';
+          /** The day only, so an anonymous answer cannot be traced by its time */
+          answeredOn: string;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Send the feedback survey now */
+  'POST /admin/meetings/{id}/survey': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        invited: number;
+        alreadySent: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Feedback survey answers as CSV for Excel */
+  'GET /admin/meetings/{id}/survey.csv': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: string;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Answer the feedback survey with the mailed link */
+  'POST /surveys/{token}/answers': {
+    params: {
+      /** The secret from the survey link */
+      token: string;
+    };
+    query: never;
+    body: {
+      /** How was the meeting, from 1 (poor) to 5 (excellent) */
+      rating: number;
+      /** What was most useful */
+      mostUseful?: string | null;
+      /** What could be better next time */
+      suggestions?: string | null;
+      /** Keep my name with my answers (they are anonymous otherwise, and then stay after an erasure) */
+      giveName?: boolean;
+      language?: 'nl' | 'en';
+    };
+    responses: {
+      201: {
+        status: 'answered';
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      410: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Name badges as a printable PDF */
   'GET /admin/meetings/{id}/badges.pdf': {
     params: {
@@ -2757,6 +3163,7 @@ export interface RegistrationApi {
     responses: {
       200: string;
       201: string;
+      202: string;
       400: string;
       403: string;
       404: string;
@@ -2821,6 +3228,76 @@ export interface RegistrationApi {
       400: string;
       403: string;
       404: string;
+    };
+  };
+  /** Page behind the confirmation link: one button confirms the address */
+  'GET /aanmelding/bevestigen/{token}': {
+    params: {
+      token: string;
+    };
+    query: {
+      /** Page language; Dutch by default */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** Confirmation button post: the seat decision runs now */
+  'POST /aanmelding/bevestigen/{token}': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      200: string;
+      201: string;
+      403: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** The feedback survey behind the mailed link */
+  'GET /evaluatie/{token}': {
+    params: {
+      token: string;
+    };
+    query: {
+      /** Page language; Dutch by default */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** Survey form post */
+  'POST /evaluatie/{token}': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      201: string;
+      400: string;
+      403: string;
+      404: string;
+      409: string;
+      410: string;
     };
   };
   /** Page to ask for the manage link again */
