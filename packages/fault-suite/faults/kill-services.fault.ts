@@ -44,11 +44,7 @@ t.test('kill -9 each service in turn under load; restart; nothing lost, nothing 
   t.same(unknown, [], 'every operation got a definite answer and committed');
   // A retry whose first attempt committed before the kill is answered as an existing registration, without
   // its status: the database tells it.
-  t.same(
-    await resolveFromDatabase(system, registrations, []),
-    [],
-    'every answer agrees with the database',
-  );
+  t.same(await resolveFromDatabase(system, registrations, []), [], 'every answer agrees with the database');
   t.ok(
     registrations.every((r) => r.status === 'confirmed'),
     'every registration confirmed (capacity is ample)',
