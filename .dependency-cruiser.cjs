@@ -57,6 +57,30 @@ module.exports = {
       to: { path: ['^node_modules/(pg|@nats-io/[^/]+|smtp-server|playwright-core)/', '^packages/testkit/'] },
     },
     {
+      name: 'registration-meetings-below-registrations',
+      comment:
+        'registration: a registration is for a meeting, so registrations/ may use meetings/, never the reverse',
+      severity: 'error',
+      from: { path: '^services/registration/src/meetings/' },
+      to: { path: '^services/registration/src/registrations/' },
+    },
+    {
+      name: 'registration-seats-below-registrations',
+      comment:
+        'registration: seats/ owns capacity for meetings/ and registrations/ alike, so it uses meetings/ only',
+      severity: 'error',
+      from: { path: '^services/registration/src/seats/' },
+      to: { path: '^services/registration/src/registrations/' },
+    },
+    {
+      name: 'registration-meetings-do-not-reach-seats',
+      comment:
+        'registration: seats/ builds on meetings/ (the row it locks), so meetings/ does not use seats/',
+      severity: 'error',
+      from: { path: '^services/registration/src/meetings/' },
+      to: { path: '^services/registration/src/seats/' },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'an import that resolves to nothing would hide a boundary crossing',
       severity: 'error',

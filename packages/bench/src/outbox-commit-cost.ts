@@ -10,9 +10,18 @@
  *
  * `node --import tsx packages/bench/src/outbox-commit-cost.ts` (BENCH_SECONDS sets the length of a round).
  */
-import { createEvent, dealPhaseChanged, streams } from '@citydeals/contracts';
-import { createDatabase, type MessagingTables, messagingMigrations, migrateSchema } from '@citydeals/db';
-import { connectNats, ensureStream, namespace, OutboxRelay } from '@citydeals/messaging';
+import { dealPhaseChanged, streams } from '@citydeals/contracts';
+import { createDatabase, migrateSchema } from '@citydeals/db';
+import {
+  connectNats,
+  enqueueEvent,
+  ensureStream,
+  type MessagingTables,
+  messagingMigrations,
+  namespace,
+  OutboxRelay,
+  outboxWritten,
+} from '@citydeals/messaging';
 import { createTestDatabase, eventually, testServers, uniqueName } from '@citydeals/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { type Generated, type Kysely, sql } from 'kysely';
@@ -36,14 +45,13 @@ const stream = streams.deal_tracking;
 await ensureStream(jsm, { name: ns.streamName(stream), subjects: ns.streamSubjects(stream) });
 const logger = pino({ level: 'silent' });
 
-const event = () =>
-  createEvent(dealPhaseChanged, {
-    id: uuidv7(),
-    time: new Date(),
-    source: '/deal-tracking',
-    subject: dealPhaseChanged.example.dealId,
-    data: dealPhaseChanged.example,
-  });
+const newEvent = () => ({
+  id: uuidv7(),
+  time: new Date(),
+  source: '/deal-tracking',
+  subject: dealPhaseChanged.example.dealId,
+  data: dealPhaseChanged.example,
+});
 
 async function setUpSchema(schema: string, notify: boolean) {
   const d = createDatabase<BenchDB>({ connectionString: database.url, schema, maxConnections: WRITERS + 2 });
@@ -76,15 +84,10 @@ async function setUpSchema(schema: string, notify: boolean) {
 }
 
 async function writeOne(db: Kysely<BenchDB>, n: number) {
-  const e = event();
-  await db.transaction().execute(async (trx) => {
+  return db.transaction().execute(async (trx) => {
     await trx.insertInto('item').values({ n }).execute();
-    await trx
-      .insertInto('outbox')
-      .values({ event_id: e.id, subject: dealPhaseChanged.subject, payload: JSON.stringify(e) })
-      .execute();
+    return (await enqueueEvent(trx, dealPhaseChanged, newEvent())).id;
   });
-  return e.id;
 }
 
 async function commitsPerSecond(db: Kysely<BenchDB>): Promise<number> {
@@ -140,7 +143,7 @@ async function latency(
     db: Kysely<BenchDB>;
     pool: import('pg').Pool;
     schema: string;
-    onOutboxCommit(l: () => void): () => void;
+    onCommit(signal: string, listener: () => void): () => void;
   },
   inProcessWake: boolean,
 ) {
@@ -150,7 +153,7 @@ async function latency(
   // Default poll interval, as a service runs it.
   const relay = new OutboxRelay({ pool: d.pool, schema: d.schema, nc, namespace: ns, logger });
   // What the service kit wires up: the writer's own process wakes its relay after the commit.
-  const unsubscribe = inProcessWake ? d.onOutboxCommit(() => relay.wake()) : () => {};
+  const unsubscribe = inProcessWake ? d.onCommit(outboxWritten, () => relay.wake()) : () => {};
   relay.start();
   await eventually(() => relay.stats.leader, 10_000, 10);
   const committed = new Map<string, number>();

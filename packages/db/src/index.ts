@@ -1,7 +1,5 @@
-export * from './messaging-tables.migration.ts';
-export type * from './messaging-tables.ts';
+export * from './commit-signals.ts';
 export * from './migrator.ts';
-export * from './outbox-commits.ts';
 export * from './pool.ts';
 export * from './pooler.ts';
 export * from './prepared-statements.ts';

@@ -1,6 +1,6 @@
 import { Kysely } from 'kysely';
 import pg from 'pg';
-import { OutboxCommitSignal, OutboxSignallingDialect } from './outbox-commits.ts';
+import { CommitSignals, SignallingDialect } from './commit-signals.ts';
 import { prepareMarkedStatements } from './prepared-statements.ts';
 
 // Postgres `bigint` and `numeric` arrive as strings by default; ids and counters here fit in a JS number.
@@ -48,10 +48,10 @@ export interface Database<DB> {
   readonly pool: pg.Pool;
   readonly schema: string;
   /**
-   * Calls `listener` after each commit through `db` that inserted outbox rows (the relay's wake-up);
-   * returns the unsubscribe.
+   * Calls `listener` after each commit through `db` or `indexPlannedDb` that raised `signal` with
+   * `signalAfterCommit` (messaging's writes of events wake the outbox relay this way); returns the unsubscribe.
    */
-  onOutboxCommit(listener: () => void): () => void;
+  onCommit(signal: string, listener: () => void): () => void;
   destroy(): Promise<void>;
 }
 
@@ -105,8 +105,8 @@ function clientWithSettings(settings: Readonly<Record<string, string>>) {
 
 export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {
   const pool = createPool(options);
-  const outboxCommits = new OutboxCommitSignal();
-  const db = new Kysely<DB>({ dialect: new OutboxSignallingDialect({ pool }, outboxCommits) });
+  const commits = new CommitSignals();
+  const db = new Kysely<DB>({ dialect: new SignallingDialect({ pool }, commits) });
   // pg opens connections on first use, so a service without queue workers never connects this pool.
   const indexPlannedPool = createPool({
     ...options,
@@ -115,14 +115,14 @@ export function createDatabase<DB>(options: DatabaseOptions): Database<DB> {
     settings: INDEX_PLANNED_SETTINGS,
   });
   const indexPlannedDb = new Kysely<DB>({
-    dialect: new OutboxSignallingDialect({ pool: indexPlannedPool }, outboxCommits),
+    dialect: new SignallingDialect({ pool: indexPlannedPool }, commits),
   }) as IndexPlannedDb<DB>;
   return {
     db,
     indexPlannedDb,
     pool,
     schema: options.schema,
-    onOutboxCommit: (listener) => outboxCommits.subscribe(listener),
+    onCommit: (signal, listener) => commits.subscribe(signal, listener),
     async destroy() {
       await Promise.all([db.destroy(), indexPlannedDb.destroy()]);
     },

@@ -6,14 +6,7 @@ import {
   languageSchema,
   streams,
 } from '@citydeals/contracts';
-import {
-  createDatabase,
-  type Database,
-  type MessagingTables,
-  type Migrations,
-  messagingMigrations,
-  migrateSchema,
-} from '@citydeals/db';
+import { createDatabase, type Database, type Migrations, migrateSchema } from '@citydeals/db';
 import {
   ConsumerRunner,
   connectNats,
@@ -21,10 +14,13 @@ import {
   enqueueEvent,
   ensureStream,
   type Logger,
+  type MessagingTables,
+  messagingMigrations,
   type Namespace,
   namespace,
   OutboxRelay,
   on,
+  outboxWritten,
 } from '@citydeals/messaging';
 import {
   createTestDatabase,
@@ -159,7 +155,7 @@ export class UpgradeWorld {
       pollIntervalMs: 50,
       standbyRetryMs: 200,
     });
-    database.onOutboxCommit(() => relay.wake());
+    database.onCommit(outboxWritten, () => relay.wake());
     relay.start();
     let stopped = false;
     const writes = (async () => {

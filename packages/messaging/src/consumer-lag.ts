@@ -1,9 +1,9 @@
 import { consumerFacts, type ServiceName } from '@citydeals/contracts';
-import type { MessagingTables } from '@citydeals/db';
 import type { Kysely } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import { decideLag, type LagPolicy, type LagState } from './consumer-lag.rules.ts';
 import type { Logger } from './logger.ts';
+import type { MessagingTables } from './messaging-tables.ts';
 import { enqueueEvent } from './outbox.ts';
 
 /** What the watch needs of a consumer: its durable's name and how many events it has not acknowledged. */

@@ -6,7 +6,7 @@ import {
   findEventByType,
   type ServiceName,
 } from '@citydeals/contracts';
-import { type MessagingTables, prepared } from '@citydeals/db';
+import { prepared } from '@citydeals/db';
 import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import { SpanKind } from '@opentelemetry/api';
@@ -20,6 +20,7 @@ import {
   PermanentEventError,
 } from './consumer-definition.ts';
 import type { Logger } from './logger.ts';
+import type { MessagingTables } from './messaging-tables.ts';
 import type { Namespace } from './namespace.ts';
 import { enqueueEvent } from './outbox.ts';
 import { ensureConsumer } from './provisioning.ts';
@@ -382,14 +383,9 @@ export class ConsumerRunner<DB extends MessagingTables> {
     const { id, type, event, entry } = checked;
     try {
       const handled = await this.#o.db.transaction().execute(async (trx) => {
-        const inserted = await (trx as unknown as Kysely<MessagingTables>)
-          .insertInto('inbox')
-          .values({ consumer: this.name, event_id: id, event_type: type })
-          .onConflict((oc) => oc.doNothing())
-          .returning('event_id')
-          .modifyEnd(prepared('inbox-one'))
-          .executeTakeFirst();
-        if (!inserted) return false;
+        const inserted = await sql`${prepared('inbox-one')} insert into inbox (consumer, event_id, event_type)
+          values (${this.name}, ${id}, ${type}) on conflict do nothing returning event_id`.execute(trx);
+        if (inserted.rows.length === 0) return false;
         await entry.handler(trx, event, meta);
         return true;
       });
@@ -467,17 +463,17 @@ export class ConsumerRunner<DB extends MessagingTables> {
       payload: raw,
       error,
       deliveries: m.info.deliveryCount,
-      resolved_at: null,
-      resolution: null,
     };
     try {
-      await (this.#o.db as unknown as Kysely<MessagingTables>).transaction().execute(async (trx) => {
-        const { id } = await trx
-          .insertInto('dead_letter')
-          .values(letter)
-          .returning('id')
-          .executeTakeFirstOrThrow();
-        await this.#announceDeadLetter(trx, id, letter, reason);
+      await this.#o.db.transaction().execute(async (trx) => {
+        const { rows } = await sql<{
+          id: number;
+        }>`insert into dead_letter (consumer, subject, stream_sequence,
+            event_id, event_type, payload, error, deliveries)
+          values (${letter.consumer}, ${letter.subject}, ${letter.stream_sequence}, ${letter.event_id},
+            ${letter.event_type}, ${letter.payload}, ${letter.error}, ${letter.deliveries})
+          returning id`.execute(trx);
+        await this.#announceDeadLetter(trx, rows[0]!.id, letter, reason);
       });
     } catch (err) {
       // Without its dead-letter row the event would be lost: keep it in the stream and try again later.
@@ -498,7 +494,7 @@ export class ConsumerRunner<DB extends MessagingTables> {
   }
 
   async #announceDeadLetter(
-    trx: Transaction<MessagingTables>,
+    trx: Transaction<DB>,
     id: number,
     letter: { event_id: string | null; event_type: string | null; deliveries: number },
     reason: 'poison' | 'handler_failed',

@@ -1,6 +1,6 @@
-import type { DeadLetterTable, MessagingTables } from '@citydeals/db';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { ConsumerRunner } from './consumer-runner.ts';
+import type { DeadLetterTable, MessagingTables } from './messaging-tables.ts';
 
 export type DeadLetter = Selectable<DeadLetterTable>;
 

@@ -6,6 +6,8 @@ export * from './dead-letters.ts';
 export * from './event-publisher.ts';
 export * from './jetstream-batch-publisher.ts';
 export type * from './logger.ts';
+export * from './messaging-tables.migration.ts';
+export type * from './messaging-tables.ts';
 export * from './namespace.ts';
 export * from './nats-connection.ts';
 export * from './outbox.ts';

@@ -62,8 +62,9 @@ interface OutboxRow {
  *   every other replica a standby. The lock dies with the connection, so a crashed leader is replaced.
  * - At-least-once: a crash between publish and mark re-publishes the rows with the same `Nats-Msg-Id`;
  *   JetStream drops them inside its duplicate window and consumers' inboxes drop them after it.
- * - Woken, not notified: its own process calls `wake()` after each commit that wrote outbox rows
- *   (`Database.onOutboxCommit`); commits of other replicas are found by the poll. There is no NOTIFY,
+ * - Woken, not notified: messaging's write path (outbox.ts) raises `outboxWritten` after each commit that
+ *   wrote events, and its own process calls `wake()` on it (`Database.onCommit`); commits of other replicas
+ *   are found by the poll. There is no NOTIFY,
  *   whose commit-time lock would serialise every writer's commits.
  */
 export class OutboxRelay {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   createEvent,
   type EventDefinition,
@@ -5,15 +6,21 @@ import {
   type NewEvent,
   natsSubjectOf,
 } from '@citydeals/contracts';
-import type { MessagingTables } from '@citydeals/db';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { prepared, signalAfterCommit } from '@citydeals/db';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
+
+/**
+ * The outbox is messaging's table: services write events through the functions of this file only, and
+ * each of them validates every event against its contract before it is stored and raises `outboxWritten`
+ * after the commit, which wakes the relay of this process at once (`Database.onCommit`).
+ */
+export const outboxWritten = 'outbox-written';
 
 /**
  * Records an event in the outbox of the transaction that makes the state change it announces.
  * Taking a `Transaction` (not a `Kysely`) makes "publish without the state change" a compile error.
- * The payload is validated against its contract here, so nothing invalid ever leaves the service.
  */
-export async function enqueueEvent<DB extends MessagingTables, D extends EventDefinition>(
+export async function enqueueEvent<DB, D extends EventDefinition>(
   trx: Transaction<DB>,
   definition: D,
   input: NewEvent<D>,
@@ -22,45 +29,145 @@ export async function enqueueEvent<DB extends MessagingTables, D extends EventDe
   return event!;
 }
 
-/** An outbox row: the event validated against its contract, as the relay will publish it. */
-export interface OutboxEntry {
-  eventId: string;
-  subject: string;
-  payload: string;
-}
-
-/**
- * The outbox row of an event, for a statement that writes it together with the state change it announces
- * (and only if that change is made), as one statement that commits on its own.
- */
-export function outboxEntry<D extends EventDefinition>(definition: D, input: NewEvent<D>): OutboxEntry {
-  const event = createEvent(definition, input);
-  return {
-    eventId: event.id,
-    subject: natsSubjectOf(definition, event.subject),
-    payload: JSON.stringify(event),
-  };
-}
-
 /** `enqueueEvent` for many events of one kind in one transaction, written in one statement. */
-export async function enqueueEvents<DB extends MessagingTables, D extends EventDefinition>(
+export async function enqueueEvents<DB, D extends EventDefinition>(
   trx: Transaction<DB>,
   definition: D,
   inputs: readonly NewEvent<D>[],
 ): Promise<EventOf<D>[]> {
   if (inputs.length === 0) return [];
   const events = inputs.map((input) => createEvent(definition, input));
-  await (trx as unknown as Transaction<MessagingTables>)
-    .insertInto('outbox')
-    .values(
-      events.map((event) => ({
-        event_id: event.id,
-        subject: natsSubjectOf(definition, event.subject),
-        payload: JSON.stringify(event),
-      })),
-    )
-    .execute();
+  await insertRows(
+    events.map((event) => ({
+      event_id: event.id,
+      subject: natsSubjectOf(definition, event.subject),
+      payload: JSON.stringify(event),
+    })),
+  ).execute(trx);
+  await signalAfterCommit(trx, outboxWritten);
   return events;
+}
+
+function insertRows(rows: readonly { event_id: string; subject: string; payload: string }[]) {
+  return sql`${prepared('enqueue-events')} insert into outbox (event_id, subject, payload)
+    select * from unnest(${rows.map((r) => r.event_id)}::uuid[], ${rows.map((r) => r.subject)}::text[],
+      ${rows.map((r) => r.payload)}::json[])`;
+}
+
+/**
+ * An event validated against its contract, for a hand-written statement to write together with the state
+ * change it announces (see `writeWithEvents`). `key` names the row of the statement it announces: the
+ * statement writes the event only if it selects that key.
+ */
+export interface StatementEvent {
+  readonly key: string;
+  readonly eventId: string;
+  readonly subject: string;
+  /** The payload; with `countAt`, the text before the number the statement fills in. */
+  readonly payload: string;
+  /** With `countAt`: the text after that number. */
+  readonly payloadAfterCount: string | null;
+}
+
+export function statementEvent<D extends EventDefinition>(
+  key: string,
+  definition: D,
+  input: NewEvent<D>,
+): StatementEvent {
+  const event = createEvent(definition, input);
+  return {
+    key,
+    eventId: event.id,
+    subject: natsSubjectOf(definition, event.subject),
+    payload: JSON.stringify(event),
+    payloadAfterCount: null,
+  };
+}
+
+/**
+ * An event one whole number of which only the statement that writes it knows, such as a waitlist position
+ * decided under the meeting's row lock. The event is validated here with the number `input` gives at
+ * `countAt` (so the contract must accept that one); the statement's number replaces it as an integer
+ * (`::int`: anything else fails the statement), and the caller's statement must compute one the contract
+ * accepts, which its tests check against the contract.
+ */
+export function statementEventWithCount<D extends EventDefinition>(
+  key: string,
+  definition: D,
+  input: NewEvent<D>,
+  countAt: readonly [string, ...string[]],
+): StatementEvent {
+  const event = createEvent(definition, input);
+  // A fresh mark can only occur where it is put: the rest of the text is the event's own.
+  const token = randomUUID();
+  const text = JSON.stringify(withValueAt(event, countAt, token, definition.type));
+  const mark = JSON.stringify(token);
+  const [before, after, ...more] = text.split(mark);
+  if (after === undefined || more.length > 0) throw new Error(`${definition.type}: count not placed once`);
+  return {
+    key,
+    eventId: event.id,
+    subject: natsSubjectOf(definition, event.subject),
+    payload: before!,
+    payloadAfterCount: after,
+  };
+}
+
+/** A copy of `value` with `replacement` at `path`, where a number was; the copy shares everything else. */
+function withValueAt(value: unknown, path: readonly string[], replacement: unknown, type: string): unknown {
+  const [name, ...rest] = path;
+  if (name === undefined) {
+    if (typeof value !== 'number') throw new Error(`${type}: the count's place holds no number`);
+    return replacement;
+  }
+  if (typeof value !== 'object' || value === null) throw new Error(`${type}: no ${name} to put a count in`);
+  const copy = { ...value };
+  Reflect.set(copy, name, withValueAt(Reflect.get(value, name), rest, replacement, type));
+  return copy;
+}
+
+/**
+ * Runs a hand-written statement that writes `events` along with the state change they announce, as one
+ * statement (committing on its own, or in the transaction `db` belongs to). `statement` embeds the insert
+ * into the outbox as a CTE, `announced as (${insertEvents(sql\`select … as key, … as count from …\`)})`,
+ * whose query selects the keys of the events to write (`key`, text) and, for events with a count, that
+ * number (`count`, an integer; null for the others). Events are written in the order given. Returns the
+ * statement's rows.
+ */
+export async function writeWithEvents<DB, R>(
+  db: Kysely<DB>,
+  events: readonly StatementEvent[],
+  statement: (insertEvents: (selected: RawBuilder<unknown>) => RawBuilder<unknown>) => RawBuilder<R>,
+): Promise<R[]> {
+  const column = <T>(pick: (e: StatementEvent) => T) => events.map(pick);
+  const query = statement(
+    (selected) => sql`insert into outbox (event_id, subject, payload)
+      select e.event_id, e.subject,
+        (case when e.after_count is null then e.payload else e.payload || s.count::int || e.after_count end)::json
+      from unnest(${column((e) => e.key)}::text[], ${column((e) => e.eventId)}::uuid[],
+        ${column((e) => e.subject)}::text[], ${column((e) => e.payload)}::text[],
+        ${column((e) => e.payloadAfterCount)}::text[]) with ordinality as e(key, event_id, subject, payload, after_count, n)
+      join (${selected}) s on s.key = e.key
+      order by e.n`,
+  );
+  if (db.isTransaction) {
+    const { rows } = await query.execute(db);
+    await signalAfterCommit(db, outboxWritten);
+    return rows;
+  }
+  return db.connection().execute(async (connection) => {
+    const { rows } = await query.execute(connection);
+    await signalAfterCommit(connection, outboxWritten);
+    return rows;
+  });
+}
+
+/**
+ * Deletes every outbox copy of the events about `subject` (the CloudEvents subject, an entity id),
+ * published or not: for an erasure, as they carry the personal data being erased.
+ */
+export async function deleteEventsAbout<DB>(trx: Transaction<DB>, subject: string): Promise<void> {
+  await sql`delete from outbox where payload->>'subject' = ${subject}`.execute(trx);
 }
 
 export interface OutboxLag {
@@ -69,14 +176,11 @@ export interface OutboxLag {
 }
 
 /** How far the relay is behind; exported as a metric and shown on readiness. */
-export async function outboxLag(db: Kysely<any>): Promise<OutboxLag> {
-  const row = await (db as Kysely<MessagingTables>)
-    .selectFrom('outbox')
-    .where('published_at', 'is', null)
-    .select([
-      sql<number>`count(*)::int`.as('unpublished'),
-      sql<number>`coalesce(extract(epoch from now() - min(created_at)), 0)::float8`.as('oldest'),
-    ])
-    .executeTakeFirstOrThrow();
+export async function outboxLag<DB>(db: Kysely<DB>): Promise<OutboxLag> {
+  const { rows } = await sql<{ unpublished: number; oldest: number }>`
+    select count(*)::int as unpublished,
+      coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as oldest
+    from outbox where published_at is null`.execute(db);
+  const row = rows[0]!;
   return { unpublished: row.unpublished, oldestAgeSeconds: row.oldest };
 }

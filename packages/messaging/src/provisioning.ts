@@ -28,8 +28,10 @@ export class ProvisioningMismatchError extends Error {
 }
 
 /** Fields whose requested value differs from what the server reports back. */
-export function fieldsNotKept(requested: Record<string, unknown>, actual: Record<string, unknown>): string[] {
-  return Object.keys(requested).filter((key) => !sameValue(requested[key], actual[key]));
+export function fieldsNotKept(requested: object, actual: object): string[] {
+  return Object.entries(requested)
+    .filter(([key, value]) => !sameValue(value, Reflect.get(actual, key)))
+    .map(([key]) => key);
 }
 
 function sameValue(a: unknown, b: unknown): boolean {
@@ -37,8 +39,7 @@ function sameValue(a: unknown, b: unknown): boolean {
     return a.length === b.length && a.every((v, i) => sameValue(v, b[i]));
   }
   if (a && b && typeof a === 'object' && typeof b === 'object') {
-    const ra = a as Record<string, unknown>;
-    return Object.keys(ra).every((k) => sameValue(ra[k], (b as Record<string, unknown>)[k]));
+    return Object.entries(a).every(([key, value]) => sameValue(value, Reflect.get(b, key)));
   }
   return a === b;
 }
@@ -74,7 +75,7 @@ export async function ensureStream(
   let info: StreamInfo;
   try {
     const existing = await jsm.streams.info(config.name);
-    info = fieldsNotKept(config, existing.config as never).length
+    info = fieldsNotKept(config, existing.config).length
       ? await jsm.streams.update(config.name, config)
       : existing;
   } catch (err) {
@@ -82,7 +83,7 @@ export async function ensureStream(
     info = await jsm.streams.add(config);
   }
   const readBack = await jsm.streams.info(config.name);
-  const lost = fieldsNotKept(config, readBack.config as never);
+  const lost = fieldsNotKept(config, readBack.config);
   if (lost.length) throw new ProvisioningMismatchError(`stream ${config.name}`, lost);
   return info;
 }
@@ -105,7 +106,7 @@ export async function ensureConsumer(
   let info: ConsumerInfo;
   try {
     const existing = await jsm.consumers.info(stream, config.durable_name);
-    info = fieldsNotKept(config, existing.config as never).length
+    info = fieldsNotKept(config, existing.config).length
       ? await jsm.consumers.update(stream, config.durable_name, config)
       : existing;
   } catch (err) {
@@ -113,7 +114,7 @@ export async function ensureConsumer(
     info = await jsm.consumers.add(stream, config);
   }
   const readBack = await jsm.consumers.info(stream, config.durable_name);
-  const lost = fieldsNotKept(config, readBack.config as never);
+  const lost = fieldsNotKept(config, readBack.config);
   if (lost.length) throw new ProvisioningMismatchError(`consumer ${stream}/${config.durable_name}`, lost);
   return info;
 }

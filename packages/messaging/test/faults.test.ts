@@ -1,6 +1,6 @@
 import { eventually, startOwnNats, startOwnPostgres, startTcpProxy, testServers } from '@citydeals/testkit';
 import t, { type Test } from 'tap';
-import { OutboxRelay } from '../src/index.ts';
+import { OutboxRelay, outboxWritten } from '../src/index.ts';
 import {
   countUnpublished,
   type Messaging,
@@ -25,7 +25,7 @@ async function runThroughFault(t: Test, m: Messaging, fault: () => Promise<void>
     publishTimeoutMs: 1_000,
     pollIntervalMs: 200,
   });
-  t.teardown(m.onOutboxCommit(() => relay.wake()));
+  t.teardown(m.onCommit(outboxWritten, () => relay.wake()));
   relay.start();
   t.teardown(() => relay.stop());
   const { runner, received: receivedRows } = await startCountingConsumer(m, {

@@ -1,5 +1,5 @@
 import { defineEvent, streams } from '@citydeals/contracts';
-import { createDatabase, type MessagingTables, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, migrateSchema } from '@citydeals/db';
 import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type Generated, sql, type Transaction } from 'kysely';
@@ -13,6 +13,8 @@ import {
   defineConsumer,
   enqueueEvent,
   ensureStream,
+  type MessagingTables,
+  messagingMigrations,
   namespace,
   on,
 } from '../src/index.ts';
@@ -60,7 +62,7 @@ export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' 
 export async function setupMessaging(servers: { postgresAdminUrl?: string; natsUrl?: string } = {}) {
   const natsUrl = servers.natsUrl ?? testServers.natsUrl;
   const database = await createTestDatabase('cd_test', servers.postgresAdminUrl);
-  const { db, pool, onOutboxCommit } = createDatabase<TestDB>({
+  const { db, pool, onCommit } = createDatabase<TestDB>({
     connectionString: database.url,
     schema: SCHEMA,
   });
@@ -75,7 +77,7 @@ export async function setupMessaging(servers: { postgresAdminUrl?: string; natsU
     database,
     db,
     pool,
-    onOutboxCommit,
+    onCommit,
     ns,
     nc,
     js,

@@ -1,6 +1,6 @@
 import { eventually } from '@citydeals/testkit';
 import t from 'tap';
-import { OutboxRelay } from '../src/index.ts';
+import { OutboxRelay, outboxWritten } from '../src/index.ts';
 import {
   countUnpublished,
   type Messaging,
@@ -30,7 +30,7 @@ function relay(options: Partial<ConstructorParameters<typeof OutboxRelay>[0]> = 
     ...options,
   });
   if (wake) {
-    const unsubscribe = m.onOutboxCommit(() => r.wake());
+    const unsubscribe = m.onCommit(outboxWritten, () => r.wake());
     const stop = r.stop.bind(r);
     r.stop = async () => {
       unsubscribe();

@@ -1,5 +1,5 @@
 import { streams } from '@citydeals/contracts';
-import { createDatabase, INDEX_PLANNED_SETTINGS, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, INDEX_PLANNED_SETTINGS, migrateSchema } from '@citydeals/db';
 import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
 import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
@@ -9,6 +9,7 @@ import {
   connectNats,
   ensureStream,
   messagingCutoffs,
+  messagingMigrations,
   messagingPruneTasks,
   messagingRetentionDefaults,
   messagingRetentionProblems,

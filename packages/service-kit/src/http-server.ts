@@ -204,10 +204,9 @@ function readRestOfBodyBeforeAnswering(request: FastifyRequest, reply: FastifyRe
   const declared = Number(request.headers['content-length']);
   if (Number.isFinite(declared) && declared <= DRAIN_LIMIT_BYTES && !request.raw.complete) {
     reply.removeHeader('connection');
-    const socket = request.raw.socket;
+    // Through the request, which destroys its socket: a request injected in a test has a socket without destroy.
     setTimeout(() => {
-      // A request injected by a test (light-my-request) has a stand-in socket without destroy: nothing to close.
-      if (!request.raw.complete && typeof socket.destroy === 'function') socket.destroy();
+      if (!request.raw.complete) request.raw.destroy();
     }, drainMs).unref();
   }
 }

@@ -1,5 +1,4 @@
-import type { MessagingTables } from '@citydeals/db';
-import { listDeadLetters, retryDeadLetter } from '@citydeals/messaging';
+import { listDeadLetters, type MessagingTables, retryDeadLetter } from '@citydeals/messaging';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { requireScope } from './api-keys.ts';

@@ -2,9 +2,7 @@ import { type StreamDefinition, streams } from '@citydeals/contracts';
 import {
   createDatabase,
   type IndexPlannedDb,
-  type MessagingTables,
   type Migrations,
-  messagingMigrations,
   migrateSchema,
   refuseTransactionPooling,
 } from '@citydeals/db';
@@ -16,6 +14,8 @@ import {
   countOpenDeadLetters,
   ensureStream,
   type MessagingRetention,
+  type MessagingTables,
+  messagingMigrations,
   messagingPruneTasks,
   messagingRetentionProblems,
   type Namespace,
@@ -23,6 +23,7 @@ import {
   namespace,
   OutboxRelay,
   outboxLag,
+  outboxWritten,
   RetentionJob,
   type RetrySchedule,
   type StreamAccess,
@@ -103,7 +104,7 @@ export async function startRuntime<DB extends ServiceTables>(
     maxConnections: config.DATABASE_POOL_SIZE,
     applicationName: service,
   });
-  const { db, indexPlannedDb, pool, onOutboxCommit } = database;
+  const { db, indexPlannedDb, pool, onCommit } = database;
   let nc: NatsConnection | undefined;
   // What has started so far, so a failed start undoes exactly that (a running relay holds a pool client).
   const started: { stop(): Promise<void> }[] = [];
@@ -144,7 +145,7 @@ export async function startRuntime<DB extends ServiceTables>(
     });
 
     const relay = new OutboxRelay({ pool, schema, nc, namespace: ns, logger, ...options.relay });
-    onOutboxCommit(() => relay.wake());
+    onCommit(outboxWritten, () => relay.wake());
     relay.start();
     started.push(relay);
 

@@ -1,7 +1,8 @@
 // API keys across restarts: rotation and revocation hold, keys are managed through the admin API, stored
 // under a keyed hash, and rows of the unkeyed era are upgraded in place.
 import { createHash, createHmac } from 'node:crypto';
-import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, migrateSchema } from '@citydeals/db';
+import { messagingMigrations } from '@citydeals/messaging';
 import { createTestDatabase, deleteNamespaceStreams, testServiceEnv, uniqueName } from '@citydeals/testkit';
 import t from 'tap';
 import {

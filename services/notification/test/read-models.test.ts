@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AttendeeSnapshot } from '@citydeals/contracts';
-import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, migrateSchema } from '@citydeals/db';
+import { messagingMigrations } from '@citydeals/messaging';
 import { createTestDatabase } from '@citydeals/testkit';
 import t from 'tap';
 import type { Database } from '../src/db/database.ts';

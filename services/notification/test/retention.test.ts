@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createDatabase, INDEX_PLANNED_SETTINGS, messagingMigrations, migrateSchema } from '@citydeals/db';
-import { RetentionJob } from '@citydeals/messaging';
+import { createDatabase, INDEX_PLANNED_SETTINGS, migrateSchema } from '@citydeals/db';
+import { messagingMigrations, RetentionJob } from '@citydeals/messaging';
 import { ConfigError } from '@citydeals/service-kit';
 import { createTestDatabase, uniqueName } from '@citydeals/testkit';
 import { Kysely, PostgresDialect, sql } from 'kysely';

@@ -386,16 +386,17 @@ t.test('a batch of successful attempts: settlements and log rows', async (t) => 
   const newId = () => `01a22300-0000-7000-8000-00000000010${++n}`;
   const settlements = deliveredSettlements(attempts, startedAt, newId);
   t.same(
-    settlements.map(({ outboxEvent, ...rest }) => rest),
+    settlements.map(({ event, ...rest }) => rest),
     [
       { id: m1, leaseToken: 'l1', version: 2, statusCode: 200 },
       { id: m2, leaseToken: 'l2', version: 2, statusCode: 204 },
     ],
     'settled only under the lease and version they were claimed with',
   );
-  const event = JSON.parse(settlements[1]!.outboxEvent.payload);
-  t.equal(settlements[1]!.outboxEvent.subject, webhookDelivered.subject);
-  t.equal(event.id, settlements[1]!.outboxEvent.id);
+  const event = JSON.parse(settlements[1]!.event.payload);
+  t.equal(settlements[1]!.event.subject, webhookDelivered.subject);
+  t.equal(settlements[1]!.event.key, m2, 'written only if the message it announces is settled');
+  t.equal(event.id, settlements[1]!.event.eventId);
   t.equal(event.type, webhookDelivered.type);
   t.match(event.data, {
     deliveryId: m2,

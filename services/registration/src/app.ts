@@ -12,7 +12,7 @@ import { calendarRoutes } from './calendar/calendar.routes.ts';
 import { checkInRoutes } from './check-ins/check-in.routes.ts';
 import type { Config } from './config.ts';
 import { consequenceRoutes } from './consequences/consequence.routes.ts';
-import type { ServiceContext } from './context.ts';
+import { createServiceContext, type ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { dealRoutes } from './deals/deal.routes.ts';
 import { seedDemoMeeting } from './demo/demo-meeting.ts';
@@ -23,6 +23,7 @@ import { eraseExpired } from './privacy/erasure.service.ts';
 import { registrationRoutes } from './registrations/registration.routes.ts';
 import { registrationAdminRoutes } from './registrations/registration-admin.routes.ts';
 import { reportRoutes } from './reports/report.routes.ts';
+import { seatRoutes } from './seats/seat.routes.ts';
 import { staffActionRoutes } from './staff-actions/staff-action.routes.ts';
 import { surveyRoutes } from './survey/survey.routes.ts';
 import { sweepSurveys } from './survey/survey.service.ts';
@@ -36,7 +37,7 @@ export interface AppOptions {
 
 /** The service's HTTP API as a fastify plugin; feature folders register their routes here. */
 export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, config, clock }) => {
-  const ctx: ServiceContext = {
+  const ctx = createServiceContext({
     db: runtime.db,
     clock: clock ?? systemClock,
     newId: newEventId,
@@ -48,7 +49,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
       linkRequestsPerClientPerHour: config.LINK_REQUESTS_PER_CLIENT_PER_HOUR,
       waitlistLimit: config.WAITLIST_LIMIT,
     },
-  };
+  });
   const formSecret = config.FORM_SECRET ?? randomBytes(32).toString('base64url');
   const forms: FormProtection = {
     secret: formSecret,
@@ -69,6 +70,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   admissionRoutes(fastify, { ctx, admin });
   checkInRoutes(fastify, { ctx, admin });
   attendeeChangeRoutes(fastify, { ctx, admin });
+  seatRoutes(fastify, { ctx, admin });
   registrationRoutes(fastify, { ctx });
   addressConfirmationRoutes(fastify, { ctx });
   registrationAdminRoutes(fastify, { ctx, admin });

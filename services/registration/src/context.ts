@@ -1,8 +1,13 @@
 import type { Clock } from '@citydeals/service-kit';
 import type { Kysely } from 'kysely';
 import type { Database } from './db/database.ts';
+import { OpenMeetings } from './registrations/open-meetings.ts';
+import { SeatQueue } from './seats/seat-queue.ts';
 
-/** What the service functions need from the outside, injected so tests can fix the clock and ids. */
+/**
+ * What the service functions need from the outside, injected so tests can fix the clock and ids, and the
+ * state the service keeps in memory between requests (one of each per service, never per module).
+ */
 export interface ServiceContext {
   db: Kysely<Database>;
   clock: Clock;
@@ -11,6 +16,10 @@ export interface ServiceContext {
   publicBaseUrl: string;
   /** Brakes on public registration and link mails; absent, nothing is limited (seeding, some tests). */
   limits?: RegistrationLimits;
+  /** Lets registrations that arrive together share one seat statement. */
+  seatQueue: SeatQueue;
+  /** Meetings last seen open for registration. */
+  openMeetings: OpenMeetings;
 }
 
 /** Per-hour budgets (0: none) and the longest waitlist (0: unbounded); see src/abuse. */
@@ -20,6 +29,13 @@ export interface RegistrationLimits {
   linkMailsPerAddressPerHour: number;
   linkRequestsPerClientPerHour: number;
   waitlistLimit: number;
+}
+
+/** A context with fresh in-memory state: one per running service. */
+export function createServiceContext(
+  options: Omit<ServiceContext, 'seatQueue' | 'openMeetings'>,
+): ServiceContext {
+  return { ...options, seatQueue: new SeatQueue(options.db), openMeetings: new OpenMeetings() };
 }
 
 /** CloudEvents `source` of everything this service publishes. */

@@ -14,6 +14,7 @@ import {
 } from '@citydeals/testkit';
 import t from 'tap';
 import { sweepExpiredConfirmations } from '../src/address-confirmation/address-confirmation.service.ts';
+import { createServiceContext } from '../src/context.ts';
 import {
   adminHeaders,
   createMeeting,
@@ -99,12 +100,9 @@ t.test('the recorded registration events are what registration emits now', async
   // before Daan's request ends (its end erases its event from the stream).
   const requested = await streamEvents(journey.length + erasure.length + 1, 5);
   clock.advance(25 * 3600_000);
-  const swept = await sweepExpiredConfirmations({
-    db: svc.runtime.db,
-    clock,
-    newId: newEventId,
-    publicBaseUrl: PUBLIC_BASE_URL,
-  });
+  const swept = await sweepExpiredConfirmations(
+    createServiceContext({ db: svc.runtime.db, clock, newId: newEventId, publicBaseUrl: PUBLIC_BASE_URL }),
+  );
   t.equal(swept, 2, 'the sweep forgets both requests once their links expired');
   // Carla is checked in and, once the meeting has begun, asked for her feedback.
   await admin('POST', `/admin/registrations/${carla.json().registrationId}/check-in`);

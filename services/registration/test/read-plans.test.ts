@@ -6,6 +6,7 @@
  */
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import t from 'tap';
+import { createServiceContext } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
 import { cancelRegistration } from '../src/registrations/registration.service.ts';
 import {
@@ -82,7 +83,12 @@ t.test('every statement of a cancellation reads a bounded number of registration
     .limit(1)
     .executeTakeFirstOrThrow();
   const result = await cancelRegistration(
-    { db: recording, clock, newId: () => crypto.randomUUID(), publicBaseUrl: 'https://cop.example.org' },
+    createServiceContext({
+      db: recording,
+      clock,
+      newId: () => crypto.randomUUID(),
+      publicBaseUrl: 'https://cop.example.org',
+    }),
     seated.id,
     'admin',
   );

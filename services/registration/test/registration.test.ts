@@ -8,7 +8,8 @@ import {
 import { publishEvent } from '@citydeals/messaging';
 import { eventually } from '@citydeals/testkit';
 import t from 'tap';
-import { hashManageToken } from '../src/registrations/manage-token.ts';
+import { createServiceContext } from '../src/context.ts';
+import { hashManageToken } from '../src/manage-links/manage-token.ts';
 import {
   adminHeaders,
   countRows,
@@ -1000,12 +1001,13 @@ t.test('retention: registrations of meetings ended long enough ago are anonymise
   const { eraseExpired } = await import('../src/privacy/erasure.service.ts');
   const meeting = await createMeeting(svc, { capacity: 5 });
   const reg = (await registerPerson(svc, meeting.id, person(9))).json();
-  const ctxFor = (now: string) => ({
-    db: svc.runtime.db,
-    clock: { now: () => new Date(now) },
-    newId: () => crypto.randomUUID(),
-    publicBaseUrl: 'https://cop.example.org',
-  });
+  const ctxFor = (now: string) =>
+    createServiceContext({
+      db: svc.runtime.db,
+      clock: { now: () => new Date(now) },
+      newId: () => crypto.randomUUID(),
+      publicBaseUrl: 'https://cop.example.org',
+    });
   const untouched = await eraseExpired(ctxFor('2028-03-01T00:00:00Z'), 24);
   t.equal(untouched, 0, 'one year after: kept');
   const n = await eraseExpired(ctxFor('2029-03-12T00:00:00Z'), 24);
@@ -1176,12 +1178,14 @@ t.test('demo data: one published meeting, created once through the service', asy
   t.equal(demo.statusCode, 200);
   t.match(demo.json(), { status: 'published', seats: { capacity: 40 }, venueName: /PTT-terrein/ });
   t.ok(demo.json().agenda.length >= 5);
-  const again = await seedDemoMeeting({
-    db: svc.runtime.db,
-    clock,
-    newId: () => crypto.randomUUID(),
-    publicBaseUrl: 'https://cop.example.org',
-  });
+  const again = await seedDemoMeeting(
+    createServiceContext({
+      db: svc.runtime.db,
+      clock,
+      newId: () => crypto.randomUUID(),
+      publicBaseUrl: 'https://cop.example.org',
+    }),
+  );
   t.equal(again, 'present');
   const scheduled = (await outboxEvents(svc)).filter(
     (e) => shortType(e.type) === 'meeting.scheduled' && e.data.slug === DEMO_MEETING_SLUG,

@@ -1,6 +1,13 @@
 import { createEvent, dealPhaseChanged } from '@citydeals/contracts';
-import { createDatabase, type MessagingTables, messagingMigrations, migrateSchema } from '@citydeals/db';
-import { connectNats, ensureStream, namespace, OutboxRelay } from '@citydeals/messaging';
+import { createDatabase, migrateSchema } from '@citydeals/db';
+import {
+  connectNats,
+  ensureStream,
+  type MessagingTables,
+  messagingMigrations,
+  namespace,
+  OutboxRelay,
+} from '@citydeals/messaging';
 import { createTestDatabase, eventually, testServers, uniqueName } from '@citydeals/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { sql } from 'kysely';

@@ -102,7 +102,6 @@ export interface RegistrationApi {
           /** To the minute */
           lastUsedAt: string | null;
           revokedAt: string | null;
-          revokedBy: string | null;
         }>;
       };
       401: {
@@ -138,8 +137,6 @@ export interface RegistrationApi {
       name: string;
       /** `admin` can do everything; `read` only reads (deal-tracking) */
       scopes: Array<'admin' | 'read'>;
-      /** The key to register, when one system is to use one key at several services (the console generates it and registers it at each). Absent: the service generates one. */
-      key?: string;
     };
     responses: {
       201: {
@@ -153,7 +150,6 @@ export interface RegistrationApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
-        revokedBy: string | null;
         /** Send as `Authorization: Bearer <key>` */
         key: string;
       };
@@ -190,17 +186,6 @@ export interface RegistrationApi {
         }>;
         [key: string]: unknown;
       };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
     };
   };
   /** Revoke a key: it stops working at once, on every replica, and stays revoked */
@@ -222,7 +207,6 @@ export interface RegistrationApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
-        revokedBy: string | null;
       };
       400: {
         type: string;
@@ -297,87 +281,6 @@ export interface RegistrationApi {
     body: never;
     responses: {
       200: undefined;
-    };
-  };
-  /** Who changed this meeting and its registrations */
-  'GET /admin/meetings/{id}/staff-actions': {
-    params: {
-      /** Meeting id */
-      id: string;
-    };
-    query: {
-      limit?: number;
-    };
-    body: never;
-    responses: {
-      200: {
-        items: Array<{
-          at: string;
-          actor: {
-            type: 'user' | 'api_key' | 'system';
-            id: string;
-            name: string | null;
-          };
-          action: string;
-          registrationId: string | null;
-          registrationName: string | null;
-        }>;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
     };
   };
   /** List all meetings, drafts included */
@@ -1071,123 +974,6 @@ export interface RegistrationApi {
       };
     };
   };
-  /** Change the capacity */
-  'PUT /admin/meetings/{id}/capacity': {
-    params: {
-      /** Meeting id */
-      id: string;
-    };
-    query: never;
-    body: {
-      capacity: number;
-    };
-    responses: {
-      200: {
-        meeting: {
-          id: string;
-          version: number;
-          slug: string;
-          title: string;
-          description: string | null;
-          startsAt: string;
-          endsAt: string;
-          timeZone: string;
-          venue: {
-            name: string;
-            address: string;
-          };
-          onlineUrl: string | null;
-          capacity: number;
-          registrationOpensAt: string | null;
-          registrationClosesAt: string | null;
-          language: 'nl' | 'en';
-          agenda: Array<{
-            /** Local time in the meeting time zone */
-            time: string;
-            title: string;
-            kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
-          }>;
-          reminderOffsets: string[];
-          /** Whether public registrations wait for a confirmed address */
-          addressConfirmation: boolean;
-          status: 'draft' | 'published' | 'cancelled';
-          icsSequence: number;
-          cancelReason: string | null;
-          registration: {
-            state: 'open' | 'not_published' | 'cancelled' | 'not_yet_open' | 'closed';
-            opensAt: string | null;
-            closesAt: string | null;
-          };
-          seats: {
-            capacity: number;
-            /** Seats taken (confirmed, checked in, no-show) */
-            confirmed: number;
-            available: number;
-            waitlisted: number;
-          };
-        };
-        promoted: Array<{
-          registrationId: string;
-          previousPosition: number;
-        }>;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
   /** Cancel a meeting */
   'POST /admin/meetings/{id}/cancel': {
     params: {
@@ -1426,594 +1212,65 @@ export interface RegistrationApi {
       };
     };
   };
-  /** Preview what a change to a meeting would do */
-  'POST /admin/meetings/{id}/consequences': {
+  /** Change the capacity */
+  'PUT /admin/meetings/{id}/capacity': {
     params: {
       /** Meeting id */
       id: string;
     };
     query: never;
-    body:
-      | {
-          change: 'capacity';
-          capacity: number;
-        }
-      | {
-          change: 'reschedule';
-          /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
+    body: {
+      capacity: number;
+    };
+    responses: {
+      200: {
+        meeting: {
+          id: string;
+          version: number;
+          slug: string;
+          title: string;
+          description: string | null;
           startsAt: string;
-          /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
           endsAt: string;
-        }
-      | {
-          change: 'cancel';
-        }
-      | {
-          change: 'publish';
-        }
-      | {
-          change: 'edit';
-          title?: string;
-          venue?: {
+          timeZone: string;
+          venue: {
             name: string;
             address: string;
           };
-          onlineUrl?: string | null;
-          description?: string | null;
-        };
-    responses: {
-      200: {
-        /** The change would change nothing and announce nothing */
-        unchanged: boolean;
-        /** People who would get a mail about the change */
-        notified: number;
-        /** Registrations that would be promoted from the waitlist */
-        promoted: number;
-        /** People who keep a seat above a lowered capacity */
-        aboveCapacity: number;
-        seatsTaken: number;
-        waitlisted: number;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
-  /** List the registrations of a meeting */
-  'GET /admin/meetings/{id}/registrations': {
-    params: {
-      /** Meeting id */
-      id: string;
-    };
-    query: {
-      status?: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-      role?:
-        | 'projectleider'
-        | 'projectsecretaris'
-        | 'dealmaker'
-        | 'programmamanager'
-        | 'communicatieadviseur'
-        | 'partner'
-        | 'other';
-      dealId?: string;
-      /** Search in name, email and organisation */
-      q?: string;
-      limit?: number;
-      offset?: number;
-    };
-    body: never;
-    responses: {
-      200: {
-        items: Array<{
-          registrationId: string;
-          version: number;
-          status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-          position: number | null;
-          name: string | null;
-          email: string | null;
-          organisation: string | null;
-          role:
-            | 'projectleider'
-            | 'projectsecretaris'
-            | 'dealmaker'
-            | 'programmamanager'
-            | 'communicatieadviseur'
-            | 'partner'
-            | 'other';
-          dealId: string | null;
-          dealName: string | null;
-          dietaryNeeds: string | null;
-          accessibilityNeeds: string | null;
-          consents: {
-            photo: boolean;
-            attendeeList: boolean;
-          };
+          onlineUrl: string | null;
+          capacity: number;
+          registrationOpensAt: string | null;
+          registrationClosesAt: string | null;
           language: 'nl' | 'en';
-          registeredAt: string;
-          checkedInAt: string | null;
-          noShowAt: string | null;
-          cancelledAt: string | null;
-          cancelledBy: string | null;
-          erased: boolean;
-        }>;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
-  /** Register someone on behalf of the office */
-  'POST /admin/meetings/{id}/registrations': {
-    params: {
-      /** Meeting id */
-      id: string;
-    };
-    query: never;
-    body: {
-      name: string;
-      email: string;
-      organisation?: string | null;
-      role?:
-        | 'projectleider'
-        | 'projectsecretaris'
-        | 'dealmaker'
-        | 'programmamanager'
-        | 'communicatieadviseur'
-        | 'partner'
-        | 'other';
-      dealId?: string | null;
-      dietaryNeeds?: string | null;
-      accessibilityNeeds?: string | null;
-      /** Language of mails; the meeting language if left out */
-      language?: 'nl' | 'en';
-      /** Seat them even when the meeting is full (speakers, guests); nobody waiting is passed over otherwise */
-      overCapacity?: boolean;
-    };
-    responses: {
-      201: {
-        registrationId: string;
-        version: number;
-        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-        position: number | null;
-        name: string | null;
-        email: string | null;
-        organisation: string | null;
-        role:
-          | 'projectleider'
-          | 'projectsecretaris'
-          | 'dealmaker'
-          | 'programmamanager'
-          | 'communicatieadviseur'
-          | 'partner'
-          | 'other';
-        dealId: string | null;
-        dealName: string | null;
-        dietaryNeeds: string | null;
-        accessibilityNeeds: string | null;
-        consents: {
-          photo: boolean;
-          attendeeList: boolean;
+          agenda: Array<{
+            /** Local time in the meeting time zone */
+            time: string;
+            title: string;
+            kind: 'plenary' | 'presentation' | 'workshop' | 'break' | 'drinks' | 'other';
+          }>;
+          reminderOffsets: string[];
+          /** Whether public registrations wait for a confirmed address */
+          addressConfirmation: boolean;
+          status: 'draft' | 'published' | 'cancelled';
+          icsSequence: number;
+          cancelReason: string | null;
+          registration: {
+            state: 'open' | 'not_published' | 'cancelled' | 'not_yet_open' | 'closed';
+            opensAt: string | null;
+            closesAt: string | null;
+          };
+          seats: {
+            capacity: number;
+            /** Seats taken (confirmed, checked in, no-show) */
+            confirmed: number;
+            available: number;
+            waitlisted: number;
+          };
         };
-        language: 'nl' | 'en';
-        registeredAt: string;
-        checkedInAt: string | null;
-        noShowAt: string | null;
-        cancelledAt: string | null;
-        cancelledBy: string | null;
-        erased: boolean;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
+        promoted: Array<{
+          registrationId: string;
+          previousPosition: number;
         }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
-  /** Undo a check-in */
-  'POST /admin/registrations/{id}/check-in/undo': {
-    params: {
-      /** Registration id */
-      id: string;
-    };
-    query: never;
-    body: never;
-    responses: {
-      200: {
-        registrationId: string;
-        version: number;
-        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-        position: number | null;
-        name: string | null;
-        email: string | null;
-        organisation: string | null;
-        role:
-          | 'projectleider'
-          | 'projectsecretaris'
-          | 'dealmaker'
-          | 'programmamanager'
-          | 'communicatieadviseur'
-          | 'partner'
-          | 'other';
-        dealId: string | null;
-        dealName: string | null;
-        dietaryNeeds: string | null;
-        accessibilityNeeds: string | null;
-        consents: {
-          photo: boolean;
-          attendeeList: boolean;
-        };
-        language: 'nl' | 'en';
-        registeredAt: string;
-        checkedInAt: string | null;
-        noShowAt: string | null;
-        cancelledAt: string | null;
-        cancelledBy: string | null;
-        erased: boolean;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
-  /** Get one registration */
-  'GET /admin/registrations/{id}': {
-    params: {
-      /** Registration id */
-      id: string;
-    };
-    query: never;
-    body: never;
-    responses: {
-      200: {
-        registrationId: string;
-        version: number;
-        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-        position: number | null;
-        name: string | null;
-        email: string | null;
-        organisation: string | null;
-        role:
-          | 'projectleider'
-          | 'projectsecretaris'
-          | 'dealmaker'
-          | 'programmamanager'
-          | 'communicatieadviseur'
-          | 'partner'
-          | 'other';
-        dealId: string | null;
-        dealName: string | null;
-        dietaryNeeds: string | null;
-        accessibilityNeeds: string | null;
-        consents: {
-          photo: boolean;
-          attendeeList: boolean;
-        };
-        language: 'nl' | 'en';
-        registeredAt: string;
-        checkedInAt: string | null;
-        noShowAt: string | null;
-        cancelledAt: string | null;
-        cancelledBy: string | null;
-        erased: boolean;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
-  /** Correct a registration, or hand its place to someone else */
-  'PATCH /admin/registrations/{id}': {
-    params: {
-      /** Registration id */
-      id: string;
-    };
-    query: never;
-    body: {
-      name?: string;
-      email?: string;
-      organisation?: string | null;
-      role?:
-        | 'projectleider'
-        | 'projectsecretaris'
-        | 'dealmaker'
-        | 'programmamanager'
-        | 'communicatieadviseur'
-        | 'partner'
-        | 'other';
-      dealId?: string | null;
-      /** Someone else takes over the seat: name and email of the new person are required, they get their own manage link and a confirmation; the previous link stops working */
-      substitute?: boolean;
-    };
-    responses: {
-      200: {
-        registrationId: string;
-        version: number;
-        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-        position: number | null;
-        name: string | null;
-        email: string | null;
-        organisation: string | null;
-        role:
-          | 'projectleider'
-          | 'projectsecretaris'
-          | 'dealmaker'
-          | 'programmamanager'
-          | 'communicatieadviseur'
-          | 'partner'
-          | 'other';
-        dealId: string | null;
-        dealName: string | null;
-        dietaryNeeds: string | null;
-        accessibilityNeeds: string | null;
-        consents: {
-          photo: boolean;
-          attendeeList: boolean;
-        };
-        language: 'nl' | 'en';
-        registeredAt: string;
-        checkedInAt: string | null;
-        noShowAt: string | null;
-        cancelledAt: string | null;
-        cancelledBy: string | null;
-        erased: boolean;
       };
       400: {
         type: string;
@@ -2528,6 +1785,219 @@ export interface RegistrationApi {
         [key: string]: unknown;
       };
       410: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** List the registrations of a meeting */
+  'GET /admin/meetings/{id}/registrations': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: {
+      status?: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+      role?:
+        | 'projectleider'
+        | 'projectsecretaris'
+        | 'dealmaker'
+        | 'programmamanager'
+        | 'communicatieadviseur'
+        | 'partner'
+        | 'other';
+      dealId?: string;
+      /** Search in name, email and organisation */
+      q?: string;
+      limit?: number;
+      offset?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          registrationId: string;
+          version: number;
+          status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+          position: number | null;
+          name: string | null;
+          email: string | null;
+          organisation: string | null;
+          role:
+            | 'projectleider'
+            | 'projectsecretaris'
+            | 'dealmaker'
+            | 'programmamanager'
+            | 'communicatieadviseur'
+            | 'partner'
+            | 'other';
+          dealId: string | null;
+          dealName: string | null;
+          dietaryNeeds: string | null;
+          accessibilityNeeds: string | null;
+          consents: {
+            photo: boolean;
+            attendeeList: boolean;
+          };
+          language: 'nl' | 'en';
+          registeredAt: string;
+          checkedInAt: string | null;
+          noShowAt: string | null;
+          cancelledAt: string | null;
+          cancelledBy: string | null;
+          erased: boolean;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Get one registration */
+  'GET /admin/registrations/{id}': {
+    params: {
+      /** Registration id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        registrationId: string;
+        version: number;
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+        position: number | null;
+        name: string | null;
+        email: string | null;
+        organisation: string | null;
+        role:
+          | 'projectleider'
+          | 'projectsecretaris'
+          | 'dealmaker'
+          | 'programmamanager'
+          | 'communicatieadviseur'
+          | 'partner'
+          | 'other';
+        dealId: string | null;
+        dealName: string | null;
+        dietaryNeeds: string | null;
+        accessibilityNeeds: string | null;
+        consents: {
+          photo: boolean;
+          attendeeList: boolean;
+        };
+        language: 'nl' | 'en';
+        registeredAt: string;
+        checkedInAt: string | null;
+        noShowAt: string | null;
+        cancelledAt: string | null;
+        cancelledBy: string | null;
+        erased: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
         type: string;
         title: string;
         status: number;

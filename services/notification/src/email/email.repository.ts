@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { EmailKind, MailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
-import { currentTraceparent, type OutboxEntry } from '@citydeals/messaging';
+import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
@@ -98,8 +98,8 @@ export interface EmailSettlementRow {
   /** The leased row's `attempts`: the fencing token of that lease. */
   attempts: number;
   settlement: Settlement;
-  /** The outcome's event, written to the outbox only if the outcome is recorded. */
-  announcement?: OutboxEntry | undefined;
+  /** The outcome's event (keyed by the mail's id), written only if the outcome is recorded. */
+  announcement?: StatementEvent | undefined;
   /** Put the address on the suppression list (by its hash) if the outcome is recorded. */
   suppressHash?: string | undefined;
 }
@@ -117,9 +117,12 @@ export async function recordOutcomes(
   if (rows.length === 0) return new Set();
   const col = <T>(pick: (s: Settlement) => T | undefined) => rows.map((r) => pick(r.settlement) ?? null);
   const iso = (d: Date | undefined) => d?.toISOString();
-  const announced = rows.filter((r) => r.announcement);
+  const announcements = rows.flatMap((r) => (r.announcement ? [r.announcement] : []));
   const suppressed = rows.filter((r) => r.suppressHash);
-  const { rows: settled } = await sql<{ id: string }>`${prepared('record-mail-outcomes')}
+  const settled = await writeWithEvents(
+    db,
+    announcements,
+    (insertEvents) => sql<{ id: string }>`${prepared('record-mail-outcomes')}
     with settled as (
       update email as e set
         status = case when u.status = 'waiting' then 'queued' else u.status end,
@@ -148,17 +151,7 @@ export async function recordOutcomes(
       where e.id = u.id and e.attempts = u.attempts and e.status = 'queued' and e.leased_until is not null
       returning e.id
     ), announced as (
-      insert into outbox (event_id, subject, payload)
-      select a.event_id, a.subject, a.payload::json
-      from unnest(
-        ${sql.val(announced.map((r) => r.id))}::uuid[],
-        ${sql.val(announced.map((r) => r.announcement!.eventId))}::uuid[],
-        ${sql.val(announced.map((r) => r.announcement!.subject))}::text[],
-        ${sql.val(announced.map((r) => r.announcement!.payload))}::text[]
-      ) with ordinality as a(email_id, event_id, subject, payload, n)
-      where a.email_id in (select id from settled)
-      order by a.n
-      returning 1
+      ${insertEvents(sql`select id::text as key, null::int as count from settled`)}
     ), suppressed as (
       insert into suppression (address_hash, reason)
       select h.address_hash, 'rejected'
@@ -170,7 +163,8 @@ export async function recordOutcomes(
       on conflict (address_hash) do nothing
       returning 1
     )
-    select id from settled`.execute(db);
+    select id from settled`,
+  );
   return new Set(settled.map((r) => r.id));
 }
 

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { emailFailed, emailSent } from '@citydeals/contracts';
 import type { IndexPlannedDb } from '@citydeals/db';
-import { type OutboxEntry, outboxEntry, tracingOn } from '@citydeals/messaging';
+import { type StatementEvent, statementEvent, tracingOn } from '@citydeals/messaging';
 import { newEventId, type ServiceWorker } from '@citydeals/service-kit';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
@@ -332,7 +332,7 @@ export class EmailSender implements ServiceWorker {
 }
 
 /** The event that announces a mail's outcome: sent or failed for good; nothing for the others. */
-function announcementOf(mail: EmailRow, settlement: Settlement, now: Date): OutboxEntry | undefined {
+function announcementOf(mail: EmailRow, settlement: Settlement, now: Date): StatementEvent | undefined {
   if (settlement.status !== 'sent' && settlement.status !== 'failed') return undefined;
   const base = {
     emailId: mail.id,
@@ -346,9 +346,12 @@ function announcementOf(mail: EmailRow, settlement: Settlement, now: Date): Outb
   };
   const event = { id: newEventId(), time: now, source: '/notification', subject: mail.id };
   if (settlement.status === 'sent') {
-    return outboxEntry(emailSent, { ...event, data: { ...base, sentAt: settlement.sentAt.toISOString() } });
+    return statementEvent(mail.id, emailSent, {
+      ...event,
+      data: { ...base, sentAt: settlement.sentAt.toISOString() },
+    });
   }
-  return outboxEntry(emailFailed, {
+  return statementEvent(mail.id, emailFailed, {
     ...event,
     data: {
       ...base,

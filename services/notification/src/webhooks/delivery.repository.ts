@@ -1,5 +1,5 @@
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
-import { currentTraceparent } from '@citydeals/messaging';
+import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { MessageStatus } from './webhook.tables.ts';
@@ -200,8 +200,8 @@ export interface DeliveredSettlement {
   /** The message's version when claimed: a row changed since (by an operator) is not settled blindly. */
   version: number;
   statusCode: number;
-  /** The delivered event, recorded only if the message is settled. */
-  outboxEvent: { id: string; subject: string; payload: string };
+  /** The delivered event (keyed by the message's id), written only if the message is settled. */
+  event: StatementEvent;
 }
 
 /**
@@ -209,7 +209,7 @@ export interface DeliveredSettlement {
  * message delivered if this worker still holds its lease (else it belongs to another worker now and is
  * left alone), every attempt logged (unless its message has been deleted), the failing streak of each
  * settled message's endpoint ended (healthy endpoints are not written), and the delivered event of each
- * settled message put in the outbox, as `enqueueEvent` would. Returns the ids settled.
+ * settled message written. Returns the ids settled.
  */
 export async function settleDelivered(
   db: Kysely<Database>,
@@ -220,13 +220,14 @@ export async function settleDelivered(
   if (settlements.length === 0) return [];
   const pick = <T>(f: (s: DeliveredSettlement) => T) => settlements.map(f);
   const log = <K extends keyof Omit<AttemptRow, 'id'>>(key: K) => attempts.map((r) => r[key]);
-  const { rows } = await sql<{ id: string }>`${prepared('settle-webhooks')}
+  const rows = await writeWithEvents(
+    db,
+    pick((s) => s.event),
+    (insertEvents) => sql<{ id: string }>`${prepared('settle-webhooks')}
     with v as (
       select * from unnest(${pick((s) => s.id)}::uuid[], ${pick((s) => s.leaseToken)}::uuid[],
-        ${pick((s) => s.version)}::int[], ${pick((s) => s.statusCode)}::int[],
-        ${pick((s) => s.outboxEvent.id)}::uuid[], ${pick((s) => s.outboxEvent.subject)}::text[],
-        ${pick((s) => s.outboxEvent.payload)}::text[])
-        as v(id, lease_token, version, status_code, event_id, subject, payload)
+        ${pick((s) => s.version)}::int[], ${pick((s) => s.statusCode)}::int[])
+        as v(id, lease_token, version, status_code)
     ), settled as (
       update webhook_message m
       set status = 'delivered', last_status_code = v.status_code, last_error = null, delivered_at = ${now},
@@ -248,10 +249,10 @@ export async function settleDelivered(
       update webhook_endpoint e set failing_since = null
       where e.id in (select endpoint_id from settled) and e.failing_since is not null
     ), announced as (
-      insert into outbox (event_id, subject, payload)
-      select v.event_id, v.subject, v.payload::json from v join settled on settled.id = v.id
+      ${insertEvents(sql`select id::text as key, null::int as count from settled`)}
     )
-    select id from settled`.execute(db);
+    select id from settled`,
+  );
   return rows.map((r) => r.id);
 }
 

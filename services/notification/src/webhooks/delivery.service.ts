@@ -1,5 +1,5 @@
-import { type CloudEvent, createEvent, webhookDelivered, webhookFailed } from '@citydeals/contracts';
-import { enqueueEvent } from '@citydeals/messaging';
+import { type CloudEvent, webhookDelivered, webhookFailed } from '@citydeals/contracts';
+import { enqueueEvent, statementEvent } from '@citydeals/messaging';
 import type { Clock } from '@citydeals/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -243,8 +243,7 @@ export function deliveredSettlements(attempts: readonly DeliveredAttempt[], now:
   return attempts.map(({ message, leaseToken, result }) => {
     if (result.status === null)
       throw new Error(`message ${message.id} has no response to settle as delivered`);
-    // Validated against the contract, as enqueueEvent does.
-    const event = createEvent(webhookDelivered, {
+    const event = statementEvent(message.id, webhookDelivered, {
       id: newId(),
       time: now,
       source: EVENT_SOURCE,
@@ -261,7 +260,7 @@ export function deliveredSettlements(attempts: readonly DeliveredAttempt[], now:
       leaseToken,
       version: message.version,
       statusCode: result.status,
-      outboxEvent: { id: event.id, subject: webhookDelivered.subject, payload: JSON.stringify(event) },
+      event,
     };
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, migrateSchema } from '@citydeals/db';
+import { messagingMigrations } from '@citydeals/messaging';
 import { createTestDatabase, eventually } from '@citydeals/testkit';
 import pino from 'pino';
 import t from 'tap';

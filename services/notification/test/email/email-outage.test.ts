@@ -1,4 +1,5 @@
-import { createDatabase, messagingMigrations, migrateSchema } from '@citydeals/db';
+import { createDatabase, migrateSchema } from '@citydeals/db';
+import { messagingMigrations } from '@citydeals/messaging';
 import { createTestDatabase, eventually } from '@citydeals/testkit';
 import { sql } from 'kysely';
 import pino from 'pino';

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
-import { MANAGE_TOKEN_PATTERN } from '../registrations/manage-token.ts';
+import { MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
 import { registrationResultSchema } from '../registrations/registration.schemas.ts';
 import { confirmRegistration } from './address-confirmation.service.ts';
 

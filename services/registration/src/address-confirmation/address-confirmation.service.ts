@@ -1,11 +1,11 @@
 import { attendeeConfirmationRequested, attendeeErased } from '@citydeals/contracts';
-import { enqueueEvent } from '@citydeals/messaging';
+import { deleteEventsAbout, enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem } from '@citydeals/service-kit';
 import { sql, type Transaction } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
+import { hashManageToken, newManageToken } from '../manage-links/manage-token.ts';
 import { mailLinkToRegisteredAgain } from '../registrations/manage-link.service.ts';
-import { hashManageToken, newManageToken } from '../registrations/manage-token.ts';
 import { findLiveRegistrationByEmail } from '../registrations/registration.repository.ts';
 import {
   type RegisterInput,
@@ -198,7 +198,7 @@ async function announceEnded(
 ): Promise<void> {
   const now = ctx.clock.now();
   for (const request of ended) {
-    await sql`delete from outbox where payload->>'subject' = ${request.id}`.execute(trx);
+    await deleteEventsAbout(trx, request.id);
     await enqueueEvent(trx, attendeeErased, {
       id: ctx.newId(),
       time: now,

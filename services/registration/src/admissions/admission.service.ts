@@ -3,11 +3,13 @@ import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { dealExists } from '../deals/deal.repository.ts';
-import { adjustSeatCounters, lockMeeting } from '../meetings/meeting.repository.ts';
-import { hashManageToken, manageUrl, newManageToken } from '../registrations/manage-token.ts';
+import { hashManageToken, manageUrl, newManageToken } from '../manage-links/manage-token.ts';
+import { lockMeeting } from '../meetings/meeting.repository.ts';
 import { findLiveRegistrationByEmail, findRegistration } from '../registrations/registration.repository.ts';
 import type { AdminRegistration } from '../registrations/registration.schemas.ts';
-import { attendeeSnapshot, emailKey, getAdminRegistration } from '../registrations/registration.service.ts';
+import { emailKey, getAdminRegistration } from '../registrations/registration.service.ts';
+import { attendeeSnapshot } from '../seats/seat.events.ts';
+import { countAdmittedSeat } from '../seats/seat.service.ts';
 import { decideAdmission } from './admission.rules.ts';
 import type { AdmitInput } from './admission.schemas.ts';
 
@@ -84,7 +86,7 @@ export async function admitAttendee(
           confirmed_at: now,
         })
         .execute();
-      await adjustSeatCounters(trx, meetingId, { seatsTaken: 1, waitlistLength: 0 });
+      await countAdmittedSeat(trx, meetingId);
       const row = (await findRegistration(trx, id))!;
       await enqueueEvent(trx, attendeeRegistered, {
         id: ctx.newId(),

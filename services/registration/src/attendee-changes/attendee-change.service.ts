@@ -3,13 +3,13 @@ import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { dealExists } from '../deals/deal.repository.ts';
-import { lockMeeting } from '../meetings/meeting.repository.ts';
 import {
   hashManageToken,
   manageUrl,
   manageUrlWithoutToken,
   newManageToken,
-} from '../registrations/manage-token.ts';
+} from '../manage-links/manage-token.ts';
+import { lockMeeting } from '../meetings/meeting.repository.ts';
 import {
   findLiveRegistrationByEmail,
   findRegistration,
@@ -17,7 +17,8 @@ import {
   updateRegistration,
 } from '../registrations/registration.repository.ts';
 import type { AdminRegistration } from '../registrations/registration.schemas.ts';
-import { attendeeSnapshot, emailKey, getAdminRegistration } from '../registrations/registration.service.ts';
+import { emailKey, getAdminRegistration } from '../registrations/registration.service.ts';
+import { attendeeSnapshot } from '../seats/seat.events.ts';
 import { planAttendeeChange } from './attendee-change.rules.ts';
 import type { AttendeeChangeBody } from './attendee-change.schemas.ts';
 

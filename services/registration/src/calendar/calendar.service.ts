@@ -1,8 +1,8 @@
 import { problems } from '@citydeals/service-kit';
 import type { ServiceContext } from '../context.ts';
+import { hashManageToken } from '../manage-links/manage-token.ts';
 import { findMeeting, listMeetings, type MeetingRow } from '../meetings/meeting.repository.ts';
 import { findPublicMeetingRow } from '../meetings/meeting.service.ts';
-import { hashManageToken } from '../registrations/manage-token.ts';
 import { findRegistrationByTokenHash } from '../registrations/registration.repository.ts';
 import { type CalendarEvent, renderCalendar } from './ics.rules.ts';
 

@@ -2,15 +2,13 @@ import { type Actor, attendeeCheckInUndone } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
+import { manageUrlWithoutToken } from '../manage-links/manage-token.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
-import { manageUrlWithoutToken } from '../registrations/manage-token.ts';
 import { findRegistration, lockRegistration } from '../registrations/registration.repository.ts';
 import type { AdminRegistration } from '../registrations/registration.schemas.ts';
-import {
-  attendeeSnapshot,
-  changeRegistration,
-  getAdminRegistration,
-} from '../registrations/registration.service.ts';
+import { getAdminRegistration } from '../registrations/registration.service.ts';
+import { attendeeSnapshot } from '../seats/seat.events.ts';
+import { changeSeat } from '../seats/seat.service.ts';
 import { undoCheckInTransition } from './check-in.rules.ts';
 
 /** Takes a check-in back: confirmed again, seat kept, announced with who did it. */
@@ -32,7 +30,7 @@ export async function undoCheckIn(
       throw new HttpProblem(409, 'invalid-status', 'Not possible in this status', transition.reason);
     if (!transition.changed) return;
     const now = ctx.clock.now();
-    const row = await changeRegistration(trx, registration, {
+    const row = await changeSeat(trx, registration, {
       status: 'confirmed',
       version: registration.version + 1,
       checked_in_at: null,

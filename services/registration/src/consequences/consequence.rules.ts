@@ -1,6 +1,6 @@
 /**
  * What a change to a meeting will do before anyone confirms it: who gets a mail about it and who moves up from
- * the waitlist. The same rules the change applies (promotion in registration.service.ts, the mails the
+ * the waitlist. The same rules the change applies (promotion in seats/seat.service.ts, the mails the
  * notification service sends on each meeting event), run on the meeting's counts without writing anything.
  */
 

@@ -8,8 +8,6 @@ import {
   adminListMeetingsQuery,
   adminMeetingSchema,
   cancelMeetingBody,
-  capacityBody,
-  capacityResultSchema,
   createMeetingBody,
   editMeetingBody,
   listMeetingsQuery,
@@ -20,7 +18,6 @@ import {
 } from './meeting.schemas.ts';
 import {
   cancelMeeting,
-  changeCapacity,
   createMeeting,
   editMeeting,
   getAdminMeeting,
@@ -142,25 +139,6 @@ export function meetingRoutes(
       },
     },
     async (request) => rescheduleMeeting(ctx, request.params.id, request.body),
-  );
-
-  app.put(
-    '/admin/meetings/:id/capacity',
-    {
-      onRequest: admin,
-      schema: {
-        tags,
-        security,
-        summary: 'Change the capacity',
-        description:
-          'Raising it promotes the longest-waiting registrations in order (registration.attendee.promoted each); ' +
-          'lowering it never unseats anyone already confirmed.',
-        params: meetingIdParams,
-        body: capacityBody,
-        response: { 200: capacityResultSchema, ...problemResponses(...adminErrors) },
-      },
-    },
-    async (request) => changeCapacity(ctx, request.params.id, request.body.capacity),
   );
 
   app.post(

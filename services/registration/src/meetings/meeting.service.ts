@@ -11,7 +11,6 @@ import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { Transaction } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
-import { promoteFromWaitlist } from '../registrations/registration.service.ts';
 import {
   findMeeting,
   findMeetingBySlug,
@@ -151,6 +150,13 @@ function ensureEditable(row: MeetingRow): void {
 async function lockOrNotFound(trx: Transaction<Database>, id: string): Promise<MeetingRow> {
   const row = await lockMeeting(trx, id);
   if (!row) throw problems.notFound(`meeting ${id}`);
+  return row;
+}
+
+/** Locks a meeting an admin may still change: 404 if there is none, 409 if it is cancelled. */
+export async function lockEditableMeeting(trx: Transaction<Database>, id: string): Promise<MeetingRow> {
+  const row = await lockOrNotFound(trx, id);
+  ensureEditable(row);
   return row;
 }
 
@@ -328,7 +334,8 @@ export async function editMeeting(
   return adminView(ctx, id);
 }
 
-async function publishUpdated(
+/** Announces the meeting as it now is; the caller holds its lock and has changed `fields`. */
+export async function publishUpdated(
   trx: Transaction<Database>,
   ctx: ServiceContext,
   id: string,
@@ -403,26 +410,6 @@ export async function rescheduleMeeting(
     });
   });
   return adminView(ctx, id);
-}
-
-/**
- * Raising capacity promotes the longest-waiting at once; lowering it only stops new confirmations, nobody
- * already seated loses a seat.
- */
-export async function changeCapacity(
-  ctx: ServiceContext,
-  id: string,
-  capacity: number,
-): Promise<{ meeting: AdminMeeting; promoted: { registrationId: string; previousPosition: number }[] }> {
-  const promoted = await ctx.db.transaction().execute(async (trx) => {
-    const row = await lockOrNotFound(trx, id);
-    ensureEditable(row);
-    if (row.capacity === capacity) return [];
-    await updateMeeting(trx, id, { version: row.version + 1, capacity, updated_at: ctx.clock.now() });
-    await publishUpdated(trx, ctx, id, ['capacity']);
-    return promoteFromWaitlist(trx, ctx, { ...row, capacity });
-  });
-  return { meeting: await adminView(ctx, id), promoted };
 }
 
 /** Registrations stay as they are: the cancellation event tells attendees and drops their reminders. */

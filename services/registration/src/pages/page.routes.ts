@@ -19,11 +19,11 @@ import {
 } from '../address-confirmation/address-confirmation.service.ts';
 import type { ServiceContext } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
+import { MANAGE_PATH, MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
 import { findMeeting } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
 import { findPublicMeetingRow } from '../meetings/meeting.service.ts';
 import { requestManageLinks } from '../registrations/manage-link.service.ts';
-import { MANAGE_PATH, MANAGE_TOKEN_PATTERN } from '../registrations/manage-token.ts';
 import { REGISTRATION_BODY_LIMIT } from '../registrations/registration.routes.ts';
 import {
   manageLinkRequestBody,

@@ -1,7 +1,6 @@
 import { attendeeErased, personErased } from '@citydeals/contracts';
-import { enqueueEvent } from '@citydeals/messaging';
+import { deleteEventsAbout, enqueueEvent } from '@citydeals/messaging';
 import { emailDigest } from '@citydeals/service-kit';
-import { sql } from 'kysely';
 import { eraseConfirmationRequestsOf } from '../address-confirmation/address-confirmation.service.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
@@ -10,7 +9,8 @@ import {
   findRegistrationsByEmailKey,
   lockRegistration,
 } from '../registrations/registration.repository.ts';
-import { changeRegistration, emailKey, promoteFromWaitlist } from '../registrations/registration.service.ts';
+import { emailKey } from '../registrations/registration.service.ts';
+import { changeSeat, promoteFromWaitlist } from '../seats/seat.service.ts';
 import { eraseSurveyOf } from '../survey/survey.repository.ts';
 
 /**
@@ -29,7 +29,7 @@ async function eraseRegistration(
     if (!row || row.erased_at) return false;
     const now = ctx.clock.now();
     const givesUp = (row.status === 'confirmed' || row.status === 'waitlisted') && now < meeting.ends_at;
-    await changeRegistration(trx, row, {
+    await changeSeat(trx, row, {
       version: row.version + 1,
       name: null,
       email: null,
@@ -48,7 +48,7 @@ async function eraseRegistration(
     await eraseSurveyOf(trx, row.id);
     // Outbox copies hold the name and address too. Unpublished ones go as well: a person who asked to be
     // forgotten needs no confirmation, and consumers treat the erasure of someone unknown as a tombstone.
-    await sql`delete from outbox where payload->>'subject' = ${row.id}`.execute(trx);
+    await deleteEventsAbout(trx, row.id);
     await enqueueEvent(trx, attendeeErased, {
       id: ctx.newId(),
       time: now,

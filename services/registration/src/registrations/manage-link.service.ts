@@ -5,9 +5,11 @@ import type { Kysely } from 'kysely';
 import { budgetKeys, spendBudgets } from '../abuse/budget.repository.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
-import { hashManageToken, manageUrl, newManageToken } from './manage-token.ts';
-import { lockRegistration, updateRegistration, waitlistPositionOf } from './registration.repository.ts';
-import { attendeeSnapshot, emailKey } from './registration.service.ts';
+import { hashManageToken, manageUrl, newManageToken } from '../manage-links/manage-token.ts';
+import { attendeeSnapshot } from '../seats/seat.events.ts';
+import { waitlistPositionOf } from '../seats/seat.repository.ts';
+import { lockRegistration, updateRegistration } from './registration.repository.ts';
+import { emailKey } from './registration.service.ts';
 
 type ReissueReason = (typeof linkReissueReasons)[number];
 

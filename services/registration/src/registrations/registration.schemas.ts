@@ -1,6 +1,6 @@
 import { attendeeRoleSchema, languageSchema, registrationStatusSchema } from '@citydeals/contracts';
 import { z } from 'zod';
-import { MANAGE_TOKEN_PATTERN } from './manage-token.ts';
+import { MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
 
 const needs = z.string().trim().max(500).nullable();
 

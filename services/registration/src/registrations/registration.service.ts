@@ -1,55 +1,57 @@
 import {
-  type AttendeeSnapshot,
   attendeeCancelled,
   attendeeCheckedIn,
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeeNeedsFields,
-  attendeePromoted,
-  attendeeRegistered,
-  attendeeWaitlisted,
   type CancellationActor,
-  createEvent,
-  type EventOf,
 } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
-import type { Kysely, Transaction, Updateable } from 'kysely';
+import type { Transaction } from 'kysely';
 import { budgetKeys, spendBudgets } from '../abuse/budget.repository.ts';
 import {
   type AwaitingConfirmation,
   holdForConfirmation,
 } from '../address-confirmation/address-confirmation.service.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
-import type { Database, RegistrationTable } from '../db/database.ts';
+import type { Database } from '../db/database.ts';
 import { dealExists } from '../deals/deal.repository.ts';
 import {
-  adjustSeatCounters,
-  findMeeting,
-  lockedSeatCounters,
-  lockMeeting,
-  type MeetingRow,
-  meetingSeatCounters,
-} from '../meetings/meeting.repository.ts';
+  hashManageToken,
+  manageUrl,
+  manageUrlWithoutToken,
+  newManageToken,
+} from '../manage-links/manage-token.ts';
+import { findMeeting, lockMeeting } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
+import { attendeeSnapshot, seatEvents } from '../seats/seat.events.ts';
+import {
+  committedSeatCounters,
+  type NewRegistration,
+  type RegistrationRow,
+  type SeatDecisionRow,
+  waitlistPositionOf,
+} from '../seats/seat.repository.ts';
+import { changeSeat, type Promotion, promoteFromWaitlist } from '../seats/seat.service.ts';
 import { mailLinkToRegisteredAgain } from './manage-link.service.ts';
-import { hashManageToken, manageUrl, manageUrlWithoutToken, newManageToken } from './manage-token.ts';
 import {
   findLiveRegistrationByEmail,
   findMeetingWithLiveRegistration,
   findRegistration,
   findRegistrationByTokenHash,
   listRegistrations,
-  listWaitlistHead,
   lockRegistration,
-  type NewRegistration,
+  type MeetingWithLiveRegistration,
   type RegistrationFilter,
-  type RegistrationRow,
-  type SeatDecisionRow,
-  type SeatEvents,
   updateRegistration,
-  waitlistPositionOf,
 } from './registration.repository.ts';
+import {
+  cancelTransition,
+  checkInTransition,
+  noShowTransition,
+  type Transition,
+} from './registration.rules.ts';
 import type {
   AdminRegistration,
   OwnRegistration,
@@ -57,34 +59,9 @@ import type {
   RegistrationResult,
   UpdateNeedsInput,
 } from './registration.schemas.ts';
-import {
-  cancelTransition,
-  checkInTransition,
-  counterDelta,
-  noShowTransition,
-  selectPromotions,
-  type Transition,
-} from './seat.rules.ts';
-import { SeatQueue } from './seat-queue.ts';
 
 export function emailKey(email: string): string {
   return email.trim().toLowerCase();
-}
-
-/** Only for registrations that still hold personal data; erased ones announce nothing but their erasure. */
-export function attendeeSnapshot(row: RegistrationRow, link: string): AttendeeSnapshot {
-  if (row.name === null || row.email === null) throw new Error(`registration ${row.id} is erased`);
-  return {
-    registrationId: row.id,
-    meetingId: row.meeting_id,
-    version: row.version,
-    status: row.status,
-    name: row.name,
-    email: row.email,
-    language: row.language,
-    position: null,
-    manageUrl: link,
-  };
 }
 
 const windowProblems = {
@@ -154,7 +131,7 @@ async function admitRegistration(
   const limits = ctx.limits;
   if (!limits) return;
   if (limits.waitlistLimit > 0) {
-    const counters = await meetingSeatCounters(ctx.db, meetingId);
+    const counters = await committedSeatCounters(ctx.db, meetingId);
     if (
       counters &&
       counters.seats_taken >= counters.capacity &&
@@ -193,17 +170,7 @@ const isLiveEmailViolation = (err: unknown) =>
 /** The meeting changes under a registration only when an admin edits it; a handful of rereads is plenty. */
 const REGISTER_ATTEMPTS = 10;
 
-type RegistrationTarget = NonNullable<Awaited<ReturnType<typeof findMeetingWithLiveRegistration>>>;
-
-/**
- * Meetings last seen open for registration, so a registration usually needs no read before its write. Only
- * a hint: the registering statement writes nothing unless the meeting still has the cached version, and a
- * meeting the cache does not show open right now is read again.
- */
-const openMeetings = new Map<string, RegistrationTarget>();
-const OPEN_MEETINGS_KEPT = 1000;
-
-function windowOf(meeting: RegistrationTarget, now: Date) {
+function windowOf(meeting: MeetingWithLiveRegistration, now: Date) {
   return registrationWindow(
     {
       status: meeting.status,
@@ -218,9 +185,9 @@ function windowOf(meeting: RegistrationTarget, now: Date) {
 
 /**
  * Registers someone, or returns their live registration for this meeting. The meeting is read (or taken
- * from the cache) without a lock; the seat decision, the registration and its event are then one statement
- * under the meeting row lock (insertRegistrationsWithSeats, through the SeatQueue that lets a burst share one
- * commit), so concurrent registrations are decided one at a time against exact counters. That statement only
+ * from `ctx.openMeetings`) without a lock; the seat decision, the registration and its event are then one
+ * statement under the meeting row lock (`takeSeats` in seats/, through `ctx.seatQueue`, which lets a burst
+ * share one commit), so concurrent registrations are decided one at a time against exact counters. That statement only
  * writes if the meeting is still the version read, and a second live registration of the address fails there
  * on the unique index: both send us back to reading.
  */
@@ -232,7 +199,8 @@ export async function register(
 ): Promise<RegistrationResult | AwaitingConfirmation> {
   // A meeting that wants addresses confirmed holds a public registration first (address-confirmation/);
   // the confirmed request comes back here with its id and goes on to the seat decision.
-  const holds = (meeting: RegistrationTarget) => meeting.address_confirmation && !origin.confirmedRequest;
+  const holds = (meeting: MeetingWithLiveRegistration) =>
+    meeting.address_confirmation && !origin.confirmedRequest;
   if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
@@ -240,9 +208,9 @@ export async function register(
   let admitted = false;
   for (let attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt += 1) {
     const now = ctx.clock.now();
-    let meeting = openMeetings.get(meetingId);
+    let meeting = ctx.openMeetings.get(meetingId);
     if (!meeting || windowOf(meeting, now) !== 'open') {
-      openMeetings.delete(meetingId);
+      ctx.openMeetings.forget(meetingId);
       meeting = await findMeetingWithLiveRegistration(ctx.db, meetingId, key);
       if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
       if (meeting.live_id !== null && !holds(meeting))
@@ -251,10 +219,9 @@ export async function register(
       if (window === 'cancelled') throw windowProblems.cancelled();
       if (window === 'not_yet_open') throw windowProblems.not_yet_open(meeting.registration_opens_at);
       if (window !== 'open') throw windowProblems.closed();
-      if (openMeetings.size >= OPEN_MEETINGS_KEPT) openMeetings.clear();
       // A hold writes nothing that checks the meeting's version, so a cached setting could outlive its
       // change: such meetings are read every time.
-      if (!meeting.address_confirmation) openMeetings.set(meetingId, meeting);
+      if (!meeting.address_confirmation) ctx.openMeetings.remember(meeting);
     }
 
     if (!admitted) {
@@ -282,7 +249,7 @@ export async function register(
     const link = manageUrl(ctx.publicBaseUrl, token);
     let decision: SeatDecisionRow | undefined;
     try {
-      decision = await seatQueueOf(ctx.db).decide({
+      decision = await ctx.seatQueue.decide({
         meetingId,
         meetingVersion: meeting.version,
         row,
@@ -295,7 +262,7 @@ export async function register(
       continue;
     }
     if (!decision) {
-      openMeetings.delete(meetingId);
+      ctx.openMeetings.forget(meetingId);
       continue;
     }
     return {
@@ -308,121 +275,6 @@ export async function register(
     };
   }
   throw new Error(`meeting ${meetingId} kept changing while registering`);
-}
-
-const seatQueues = new WeakMap<Kysely<Database>, SeatQueue>();
-
-function seatQueueOf(db: Kysely<Database>): SeatQueue {
-  let queue = seatQueues.get(db);
-  if (!queue) {
-    queue = new SeatQueue(db);
-    seatQueues.set(db, queue);
-  }
-  return queue;
-}
-
-const POSITION_MARK = '"position":1';
-
-/**
- * Both possible events of a new registration. The confirmed one is validated against its contract; the
- * waitlisted one differs from it only in type, status and position, and is typed against its own contract,
- * so validating it again would only repeat the same checks (half the cost of this function). Its waitlist
- * position is only known inside the statement, so the payload is written with position 1 and split where
- * the number goes. The mark is unique: inside JSON strings every quote is escaped.
- */
-function seatEvents(ctx: ServiceContext, meetingId: string, row: NewRegistration, link: string): SeatEvents {
-  const confirmed = createEvent(attendeeRegistered, {
-    id: ctx.newId(),
-    time: row.created_at,
-    source: EVENT_SOURCE,
-    subject: row.id,
-    data: {
-      registrationId: row.id,
-      meetingId,
-      version: 1,
-      status: 'confirmed',
-      name: row.name!,
-      email: row.email!,
-      language: row.language,
-      position: null,
-      manageUrl: link,
-    },
-  });
-  const waitlistedEvent: EventOf<typeof attendeeWaitlisted> = {
-    ...confirmed,
-    type: attendeeWaitlisted.type,
-    data: { ...confirmed.data, status: 'waitlisted', position: 1 },
-  };
-  const waitlisted = JSON.stringify(waitlistedEvent);
-  const at = waitlisted.indexOf(POSITION_MARK);
-  if (at < 0 || at !== waitlisted.lastIndexOf(POSITION_MARK))
-    throw new Error('waitlisted event without one position');
-  return {
-    eventId: confirmed.id,
-    confirmed: { payload: JSON.stringify(confirmed) },
-    waitlisted: {
-      payloadBeforePosition: waitlisted.slice(0, at + POSITION_MARK.length - 1),
-      payloadAfterPosition: waitlisted.slice(at + POSITION_MARK.length),
-    },
-  };
-}
-
-/**
- * Changes a registration and the meeting's seat counters with it. Callers hold the meeting lock, then the
- * registration's: every status change goes through here (or through promoteFromWaitlist), so the counters
- * follow the rows.
- */
-export async function changeRegistration(
-  trx: Transaction<Database>,
-  registration: RegistrationRow,
-  patch: Updateable<RegistrationTable>,
-): Promise<RegistrationRow> {
-  const row = await updateRegistration(trx, registration.id, patch);
-  await adjustSeatCounters(trx, row.meeting_id, counterDelta(registration.status, row.status));
-  return row;
-}
-
-/**
- * Fills free seats from the waitlist, longest-waiting first. Must run in the transaction that holds the
- * meeting lock and made the seat free. Nobody is promoted once the meeting has started or when it is not
- * published: there is no seat to give any more.
- */
-export async function promoteFromWaitlist(
-  trx: Transaction<Database>,
-  ctx: ServiceContext,
-  meeting: MeetingRow,
-): Promise<{ registrationId: string; previousPosition: number }[]> {
-  const now = ctx.clock.now();
-  if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
-  const counters = await lockedSeatCounters(trx, meeting.id);
-  if (counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity) return [];
-  const waitlist = await listWaitlistHead(trx, meeting.id, meeting.capacity - counters.seatsTaken);
-  const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counters.seatsTaken, waitlist });
-  await adjustSeatCounters(trx, meeting.id, {
-    seatsTaken: chosen.length,
-    waitlistLength: -chosen.length,
-  });
-  for (const { registration, previousPosition } of chosen) {
-    const row = await updateRegistration(trx, registration.id, {
-      status: 'confirmed',
-      version: registration.version + 1,
-      confirmed_at: now,
-      updated_at: now,
-    });
-    await enqueueEvent(trx, attendeePromoted, {
-      id: ctx.newId(),
-      time: now,
-      source: EVENT_SOURCE,
-      subject: row.id,
-      data: {
-        ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
-        status: 'confirmed',
-        position: null,
-        previousPosition,
-      },
-    });
-  }
-  return chosen.map((c) => ({ registrationId: c.registration.id, previousPosition: c.previousPosition }));
 }
 
 function refuse(transition: Transition): asserts transition is { ok: true; changed: boolean } {
@@ -443,7 +295,7 @@ export async function cancelRegistration(
   ctx: ServiceContext,
   registrationId: string,
   by: CancellationActor,
-): Promise<{ status: 'cancelled'; promoted: { registrationId: string; previousPosition: number }[] }> {
+): Promise<{ status: 'cancelled'; promoted: Promotion[] }> {
   return ctx.db.transaction().execute(async (trx) => {
     const { meeting, registration } = await lockBoth(trx, registrationId);
     const transition = cancelTransition(registration.status);
@@ -451,7 +303,7 @@ export async function cancelRegistration(
     if (!transition.changed) return { status: 'cancelled' as const, promoted: [] };
     const now = ctx.clock.now();
     const previousStatus = registration.status as 'confirmed' | 'waitlisted';
-    const row = await changeRegistration(trx, registration, {
+    const row = await changeSeat(trx, registration, {
       status: 'cancelled',
       version: registration.version + 1,
       cancelled_at: now,
@@ -484,7 +336,7 @@ export async function checkIn(ctx: ServiceContext, registrationId: string): Prom
     refuse(transition);
     if (!transition.changed) return;
     const now = ctx.clock.now();
-    const row = await changeRegistration(trx, registration, {
+    const row = await changeSeat(trx, registration, {
       status: 'checked_in',
       version: registration.version + 1,
       checked_in_at: now,
@@ -515,7 +367,7 @@ export async function markNoShow(ctx: ServiceContext, registrationId: string): P
     refuse(transition);
     if (!transition.changed) return;
     const now = ctx.clock.now();
-    const row = await changeRegistration(trx, registration, {
+    const row = await changeSeat(trx, registration, {
       status: 'no_show',
       version: registration.version + 1,
       no_show_at: now,

@@ -1,6 +1,6 @@
 import { languageSchema } from '@citydeals/contracts';
 import { z } from 'zod';
-import { MANAGE_TOKEN_PATTERN } from '../registrations/manage-token.ts';
+import { MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
 
 const freeText = z.string().trim().max(500).nullable().default(null);
 

@@ -3,8 +3,8 @@ import { attendeeSurveyRequested } from '@citydeals/contracts';
 import { enqueueEvent } from '@citydeals/messaging';
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
+import { hashManageToken, manageUrlWithoutToken, newManageToken } from '../manage-links/manage-token.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
-import { hashManageToken, manageUrlWithoutToken, newManageToken } from '../registrations/manage-token.ts';
 import { updateRegistration } from '../registrations/registration.repository.ts';
 import { toCsv } from '../reports/csv.rules.ts';
 import {

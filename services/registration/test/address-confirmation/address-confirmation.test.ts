@@ -4,6 +4,7 @@
  * expires, expired and erased requests are forgotten, and with the setting off nothing changes.
  */
 import t from 'tap';
+import { createServiceContext } from '../../src/context.ts';
 import {
   adminHeaders,
   createMeeting,
@@ -241,7 +242,12 @@ t.test('expired requests are swept and announced as erased; erasure takes open r
   const { sweepExpiredConfirmations } = await import(
     '../../src/address-confirmation/address-confirmation.service.ts'
   );
-  const sweepCtx = { db: svc.runtime.db, clock, newId: () => crypto.randomUUID(), publicBaseUrl: '' };
+  const sweepCtx = createServiceContext({
+    db: svc.runtime.db,
+    clock,
+    newId: () => crypto.randomUUID(),
+    publicBaseUrl: '',
+  });
   t.equal(await sweepExpiredConfirmations(sweepCtx), 0, 'nothing has expired yet');
   clock.advance(25 * hour);
   t.ok((await sweepExpiredConfirmations(sweepCtx)) >= 1);

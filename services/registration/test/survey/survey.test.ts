@@ -4,6 +4,7 @@
  * and what an erasure takes.
  */
 import t from 'tap';
+import { createServiceContext } from '../../src/context.ts';
 import { sweepSurveys } from '../../src/survey/survey.service.ts';
 import {
   adminHeaders,
@@ -30,12 +31,12 @@ const admin = (method: 'GET' | 'POST', url: string, payload?: object) =>
   svc.http.inject({ method, url, headers: adminHeaders, ...(payload ? { payload } : {}) });
 const answer = (token: string, payload: object) =>
   svc.http.inject({ method: 'POST', url: `/surveys/${token}/answers`, payload });
-const sweepCtx = {
+const sweepCtx = createServiceContext({
   db: svc.runtime.db,
   clock,
   newId: () => crypto.randomUUID(),
   publicBaseUrl: 'https://cop.example.org',
-};
+});
 
 // One meeting: four register, three are checked in, one of them is later erased.
 const meeting = await createMeeting(svc, { capacity: 10 });

@@ -1,15 +1,16 @@
 /**
- * Pure rules about seats: who gets one, who is promoted, which status changes are allowed. The callers hold
- * the meeting row lock while they apply them, so the counts they pass in are exact. The registering statement
- * (registration.repository.ts, insertRegistrationsWithSeats) applies `decideSeat` in SQL, on the counters of
- * the row it locks; test/seat-counters.test.ts checks that both agree.
+ * Pure rules about seats: who gets one, how the counters follow a status change, who is promoted, which
+ * registrations share a statement. The callers hold the meeting row lock while they apply them, so the
+ * counts they pass in are exact.
+ *
+ * `decideSeat` is the description of the rule and the oracle of its tests, not the code that runs: the rule
+ * that runs is SQL, in `takeSeats` (seat.repository.ts), applied on the counters of the meeting row it locks,
+ * so that deciding and writing are one statement. test/seats/seat-statement.test.ts checks that both agree.
  */
 import type { RegistrationStatusColumn } from '../db/database.ts';
 
 /** Statuses that occupy a seat; a no-show keeps it, the meeting is over. */
 export const SEAT_HOLDING: readonly RegistrationStatusColumn[] = ['confirmed', 'checked_in', 'no_show'];
-/** Statuses of a registration that is still alive: one per email per meeting. */
-export const LIVE: readonly RegistrationStatusColumn[] = ['confirmed', 'waitlisted', 'checked_in', 'no_show'];
 
 export type SeatDecision =
   | { status: 'confirmed'; position: null }
@@ -70,40 +71,6 @@ export function selectPromotions<W extends Waiting>(input: {
     .sort((a, b) => a.seq - b.seq)
     .slice(0, free)
     .map((registration, i) => ({ registration, previousPosition: i + 1 }));
-}
-
-/** 1-based place of `seq` in the waitlist. */
-export function waitlistPosition(seq: number, waitlistSeqs: readonly number[]): number {
-  return waitlistSeqs.filter((s) => s <= seq).length;
-}
-
-export type Transition = { ok: true; changed: boolean } | { ok: false; reason: string };
-
-export function checkInTransition(status: RegistrationStatusColumn): Transition {
-  if (status === 'checked_in') return { ok: true, changed: false };
-  // A no-show who turns up late is checked in after all.
-  if (status === 'confirmed' || status === 'no_show') return { ok: true, changed: true };
-  return { ok: false, reason: `a ${status} registration cannot be checked in` };
-}
-
-export function noShowTransition(
-  status: RegistrationStatusColumn,
-  meetingStartsAt: Date,
-  now: Date,
-): Transition {
-  if (status === 'no_show') return { ok: true, changed: false };
-  if (status !== 'confirmed')
-    return { ok: false, reason: `a ${status} registration cannot be marked no-show` };
-  if (now.getTime() < meetingStartsAt.getTime()) {
-    return { ok: false, reason: 'a no-show can only be recorded once the meeting has started' };
-  }
-  return { ok: true, changed: true };
-}
-
-export function cancelTransition(status: RegistrationStatusColumn): Transition {
-  if (status === 'cancelled') return { ok: true, changed: false };
-  if (status === 'confirmed' || status === 'waitlisted') return { ok: true, changed: true };
-  return { ok: false, reason: `a ${status} registration can no longer be cancelled` };
 }
 
 /**

@@ -1,10 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database.ts';
-import {
-  insertRegistrationsWithSeats,
-  type SeatDecisionRow,
-  type SeatRequest,
-} from './registration.repository.ts';
+import { type SeatDecisionRow, type SeatRequest, takeSeats } from './seat.repository.ts';
 import { takeSeatBatch } from './seat.rules.ts';
 
 interface Waiting extends SeatRequest {
@@ -16,11 +12,11 @@ interface Waiting extends SeatRequest {
 const MAX_BATCH = 64;
 
 /**
- * Group commit for seat decisions. One registering statement runs at a time per process; a registration
+ * Group commit for seat decisions, one per service (on its ServiceContext). One registering statement runs at a time per process; a registration
  * that finds none running goes at once (after the turn of the event loop, so the requests read with it come
  * along), and those that arrive while one runs wait for it and go together in the next, into one meeting or
  * many, sharing its commit. Under load that turns many small commits into a few large ones; when idle, a
- * registration waits for nobody. Order and exactness come from the statement (insertRegistrationsWithSeats),
+ * registration waits for nobody. Order and exactness come from the statement (takeSeats),
  * not from this queue: replicas each have their own queue and still serialise on the meeting row locks.
  * The price: while a statement waits for a meeting row that another transaction holds (a cancellation or a
  * capacity change promoting from the waitlist, a few milliseconds), registrations into other meetings wait
@@ -57,7 +53,7 @@ export class SeatQueue {
   /** Settles every entry of the batch; never throws. */
   async #execute(batch: Waiting[]): Promise<void> {
     try {
-      const decisions = await insertRegistrationsWithSeats(this.#db, batch);
+      const decisions = await takeSeats(this.#db, batch);
       for (const [i, entry] of batch.entries()) entry.resolve(decisions[i]);
     } catch (err) {
       if (batch.length === 1) {

@@ -1,10 +1,18 @@
+/**
+ * The seats module against real Postgres: the registering statement (`takeSeats`, the capacity rule in SQL)
+ * decides as `decideSeat` does, the counters follow every status change, promotion and capacity change
+ * under concurrency, and the seat queue shares statements.
+ */
+import { attendeeRegistered, attendeeWaitlisted } from '@citydeals/contracts';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import t from 'tap';
-import { eraseExpired } from '../src/privacy/erasure.service.ts';
-import { insertRegistrationsWithSeats } from '../src/registrations/registration.repository.ts';
-import { decideSeat } from '../src/registrations/seat.rules.ts';
-import { SeatQueue } from '../src/registrations/seat-queue.ts';
+import { createServiceContext } from '../../src/context.ts';
+import { eraseExpired } from '../../src/privacy/erasure.service.ts';
+import { seatEvents } from '../../src/seats/seat.events.ts';
+import { takeSeats } from '../../src/seats/seat.repository.ts';
+import { decideSeat } from '../../src/seats/seat.rules.ts';
+import { SeatQueue } from '../../src/seats/seat-queue.ts';
 import {
   adminHeaders,
   createMeeting,
@@ -12,7 +20,7 @@ import {
   registerPerson,
   startRegistration,
   TestClock,
-} from './harness.ts';
+} from '../harness.ts';
 
 // The meetings of meetingBody start 2027-03-11; registration is open until then.
 const clock = new TestClock(new Date('2027-01-10T10:00:00Z'));
@@ -58,30 +66,32 @@ async function registrationIds(meetingId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** A registration as the service hands it to the registering statement, with placeholder events. */
+/** A registration as the service hands it to the registering statement, with its two possible events. */
 function newEntry(email: string) {
+  const row = {
+    id: crypto.randomUUID(),
+    name: 'Deelnemer',
+    email,
+    email_key: email,
+    organisation: null,
+    role: 'partner',
+    deal_id: null,
+    dietary_needs: null,
+    accessibility_needs: null,
+    consent_photo: false,
+    consent_attendee_list: false,
+    language: 'nl' as const,
+    token_hash: null,
+    created_at: clock.now(),
+  };
   return {
-    row: {
-      id: crypto.randomUUID(),
-      name: 'Deelnemer',
-      email,
-      email_key: email,
-      organisation: null,
-      role: 'partner',
-      deal_id: null,
-      dietary_needs: null,
-      accessibility_needs: null,
-      consent_photo: false,
-      consent_attendee_list: false,
-      language: 'nl' as const,
-      token_hash: null,
-      created_at: clock.now(),
-    },
-    events: {
-      eventId: crypto.randomUUID(),
-      confirmed: { payload: '{"status":"confirmed"}' },
-      waitlisted: { payloadBeforePosition: '{"position":', payloadAfterPosition: '}' },
-    },
+    row,
+    events: seatEvents(
+      { newId: () => crypto.randomUUID() },
+      crypto.randomUUID(),
+      row,
+      'https://cop.example.org/m',
+    ),
   };
 }
 
@@ -159,7 +169,7 @@ t.test('a registration into a meeting changed meanwhile is decided on the new ve
     .select('version')
     .where('id', '=', meeting.id)
     .executeTakeFirstOrThrow();
-  const stale = await insertRegistrationsWithSeats(
+  const stale = await takeSeats(
     svc.runtime.db,
     into(meeting.id, current - 1, [newEntry('te.laat@example.org')]),
   );
@@ -294,12 +304,12 @@ t.test(
         'erasing after the meeting keeps the status',
       );
       const erased = await eraseExpired(
-        {
+        createServiceContext({
           db: svc.runtime.db,
           clock: { now: () => new Date('2029-04-01T00:00:00Z') },
           newId: () => crypto.randomUUID(),
           publicBaseUrl: 'https://cop.example.org',
-        },
+        }),
         24,
       );
       t.ok(erased >= 3, 'retention anonymised the rest');
@@ -316,10 +326,7 @@ t.test('a burst into one meeting is decided in one statement, in arrival order',
   const meeting = await createMeeting(svc, { capacity: 3 });
   await registerPerson(svc, meeting.id, person(400));
   const burst = ['a', 'b', 'c', 'd', 'e'].map((n) => newEntry(`burst-${n}@example.org`));
-  const decisions = await insertRegistrationsWithSeats(
-    svc.runtime.db,
-    into(meeting.id, meeting.version, burst),
-  );
+  const decisions = await takeSeats(svc.runtime.db, into(meeting.id, meeting.version, burst));
   t.same(decisions, [
     { status: 'confirmed', position: null },
     { status: 'confirmed', position: null },
@@ -344,33 +351,34 @@ t.test('a burst into one meeting is decided in one statement, in arrival order',
     .where(
       'event_id',
       'in',
-      burst.map((b) => b.events.eventId),
+      burst.map((b) => b.events[0]!.eventId),
     )
     .orderBy('id')
     .execute();
   t.same(
-    events.map((e) => [
-      e.event_id,
-      e.subject,
-      typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload,
-    ]),
+    events.map((e) => {
+      const payload = typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload;
+      // As stored, each event meets its contract, the position the statement decided included.
+      const { data } = (
+        payload.type === attendeeRegistered.type ? attendeeRegistered : attendeeWaitlisted
+      ).schema.parse(payload);
+      return [e.event_id, e.subject, data.status, data.position];
+    }),
     burst.map((b, i) => [
-      b.events.eventId,
+      b.events[0]!.eventId,
       // Per registration: events with personal data can be purged by subject on erasure.
       `${i < 2 ? 'registration.attendee.registered' : 'registration.attendee.waitlisted'}.${b.row.id}`,
-      i < 2 ? { status: 'confirmed' } : { position: i - 1 },
+      i < 2 ? 'confirmed' : 'waitlisted',
+      i < 2 ? null : i - 1,
     ]),
-    'one event each, in arrival order, the position filled in',
+    'one event each, in arrival order, meeting its contract, the position filled in',
   );
   const seats = await seatsOf(meeting.id);
   t.same(seats.counters, seats.counted);
   t.same(seats.counters, { seatsTaken: 3, waitlistLength: 3 });
 
   const again = [newEntry('burst-f@example.org'), newEntry('burst-a@example.org')];
-  const spoiled = await insertRegistrationsWithSeats(
-    svc.runtime.db,
-    into(meeting.id, meeting.version, again),
-  ).then(
+  const spoiled = await takeSeats(svc.runtime.db, into(meeting.id, meeting.version, again)).then(
     () => undefined,
     (err: { constraint?: string }) => err.constraint,
   );
@@ -408,10 +416,7 @@ t.test('a burst decides as decideSeat applied to each in turn, for every counter
           .where('id', '=', meeting.id)
           .execute();
         const burst = [1, 2, 3].map((i) => newEntry(`turn-${i}-${meeting.id}@example.org`));
-        const decisions = await insertRegistrationsWithSeats(
-          svc.runtime.db,
-          into(meeting.id, meeting.version, burst),
-        );
+        const decisions = await takeSeats(svc.runtime.db, into(meeting.id, meeting.version, burst));
         const expected = [];
         let counters = { seatsTaken, waitlistLength };
         for (const _ of burst) {
@@ -441,7 +446,7 @@ t.test('one statement decides registrations into several meetings, each on its o
     ...into(full.id, full.version, [newEntry('multi-4@example.org')]),
     ...into(roomy.id, roomy.version, [newEntry('multi-5@example.org')]),
   ];
-  const decisions = await insertRegistrationsWithSeats(svc.runtime.db, requests);
+  const decisions = await takeSeats(svc.runtime.db, requests);
   t.same(decisions, [
     { status: 'waitlisted', position: 1 },
     { status: 'confirmed', position: null },
@@ -467,12 +472,12 @@ t.test('one statement decides registrations into several meetings, each on its o
     .where(
       'event_id',
       'in',
-      requests.map((r) => r.events.eventId),
+      requests.map((r) => r.events[0]!.eventId),
     )
     .execute();
   t.same(
     events.map((e) => e.event_id).sort(),
-    [0, 1, 3, 4].map((i) => requests[i]!.events.eventId).sort(),
+    [0, 1, 3, 4].map((i) => requests[i]!.events[0]!.eventId).sort(),
     'an event for each decided registration, none for the stale one',
   );
 });
@@ -556,7 +561,7 @@ t.test(
 );
 
 t.test('the migration counts the registrations that existed before the counters', async (t) => {
-  const { migrations } = await import('../src/db/migrations.ts');
+  const { migrations } = await import('../../src/db/migrations.ts');
   const meeting = await createMeeting(svc, { capacity: 2 });
   for (let i = 0; i < 5; i += 1) await registerPerson(svc, meeting.id, person(300 + i));
   await post(`/admin/registrations/${(await registrationIds(meeting.id))[0]}/cancel`);

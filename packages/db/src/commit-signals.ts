@@ -1,0 +1,138 @@
+import {
+  type DatabaseConnection,
+  type Driver,
+  PostgresDialect,
+  type PostgresDialectConfig,
+  PostgresDriver,
+  type QueryExecutorProvider,
+  type TransactionSettings,
+} from 'kysely';
+
+/**
+ * Named signals raised in this process once a transaction that asked for them has committed: a writer
+ * calls `signalAfterCommit(trx, name)`, and the listeners of `name` on the same Database run after the
+ * commit, never if it rolls back. Messaging wakes its outbox relay this way from its own write path, so the
+ * relay starts at once instead of at its next poll (a NOTIFY trigger did this before: `pg_notify` takes a
+ * database-wide lock at commit, which serialised every writer's commits).
+ *
+ * Only a hint for in-process listeners: a commit in another process raises nothing here.
+ */
+export class CommitSignals {
+  readonly #listeners = new Map<string, Set<() => void>>();
+
+  /** Calls `listener` after each commit that raised `name`; returns the unsubscribe. */
+  subscribe(name: string, listener: () => void): () => void {
+    let listeners = this.#listeners.get(name);
+    if (!listeners) {
+      listeners = new Set();
+      this.#listeners.set(name, listeners);
+    }
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  }
+
+  emit(name: string): void {
+    for (const listener of this.#listeners.get(name) ?? []) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure must not turn a successful commit into an error for the writer.
+      }
+    }
+  }
+}
+
+/** What a connection of a signalling driver remembers between its transaction's statements. */
+class ConnectionSignals {
+  #inTransaction = false;
+  readonly #pending = new Set<string>();
+
+  constructor(readonly signals: CommitSignals) {}
+
+  raise(name: string): void {
+    if (this.#inTransaction) this.#pending.add(name);
+    else this.signals.emit(name);
+  }
+
+  begin(): void {
+    this.#inTransaction = true;
+    this.#pending.clear();
+  }
+
+  /** Ends the transaction; returns the names raised in it. */
+  end(): string[] {
+    const raised = [...this.#pending];
+    this.#inTransaction = false;
+    this.#pending.clear();
+    return raised;
+  }
+}
+
+const connectionSignals = Symbol('commit signals');
+
+function signalsOf(connection: DatabaseConnection): ConnectionSignals | undefined {
+  if (!(connectionSignals in connection)) return undefined;
+  const signals = connection[connectionSignals];
+  return signals instanceof ConnectionSignals ? signals : undefined;
+}
+
+/**
+ * Raises `name` once the transaction `db` belongs to commits. With a Kysely that is not in a transaction,
+ * whatever it ran has committed already and the listeners run now. A database not made by `createDatabase`
+ * has no listeners: nothing happens.
+ */
+export async function signalAfterCommit(db: QueryExecutorProvider, name: string): Promise<void> {
+  await db.getExecutor().provideConnection(async (connection) => signalsOf(connection)?.raise(name));
+}
+
+class SignallingDriver extends PostgresDriver {
+  readonly #signals: CommitSignals;
+
+  constructor(config: PostgresDialectConfig, signals: CommitSignals) {
+    super(config);
+    this.#signals = signals;
+  }
+
+  override async acquireConnection(
+    options?: Parameters<Driver['acquireConnection']>[0],
+  ): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection(options);
+    // The driver reuses one connection object per pg client, so each gets its state once.
+    if (!(connectionSignals in connection)) {
+      Object.defineProperty(connection, connectionSignals, { value: new ConnectionSignals(this.#signals) });
+    }
+    return connection;
+  }
+
+  override async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    await super.beginTransaction(connection, settings);
+    signalsOf(connection)?.begin();
+  }
+
+  override async commitTransaction(connection: DatabaseConnection) {
+    const raised = signalsOf(connection)?.end() ?? [];
+    await super.commitTransaction(connection);
+    for (const name of raised) this.#signals.emit(name);
+  }
+
+  override async rollbackTransaction(connection: Parameters<PostgresDriver['rollbackTransaction']>[0]) {
+    signalsOf(connection)?.end();
+    await super.rollbackTransaction(connection);
+  }
+}
+
+/** The Postgres dialect, with commit signals (see CommitSignals). */
+export class SignallingDialect extends PostgresDialect {
+  readonly #config: PostgresDialectConfig;
+  readonly #signals: CommitSignals;
+
+  constructor(config: PostgresDialectConfig, signals: CommitSignals) {
+    super(config);
+    this.#config = config;
+    this.#signals = signals;
+  }
+
+  override createDriver(): Driver {
+    return new SignallingDriver(this.#config, this.#signals);
+  }
+}

@@ -1,0 +1,216 @@
+import { prepared } from '@citydeals/db';
+import { type StatementEvent, writeWithEvents } from '@citydeals/messaging';
+import {
+  type Insertable,
+  type Kysely,
+  type Selectable,
+  sql,
+  type Transaction,
+  type Updateable,
+} from 'kysely';
+import type { Database, RegistrationTable } from '../db/database.ts';
+import type { SeatCounters } from './seat.rules.ts';
+
+export type RegistrationRow = Selectable<RegistrationTable>;
+
+/** A new registration as the registering statement takes it: it sets meeting, version, status and times. */
+export type NewRegistration = Omit<
+  Insertable<RegistrationTable>,
+  | 'meeting_id'
+  | 'seq'
+  | 'version'
+  | 'status'
+  | 'updated_at'
+  | 'confirmed_at'
+  | 'cancelled_at'
+  | 'cancelled_by'
+  | 'checked_in_at'
+  | 'no_show_at'
+  | 'erased_at'
+> & { created_at: Date };
+
+export interface SeatDecisionRow {
+  status: 'confirmed' | 'waitlisted';
+  position: number | null;
+}
+
+/** A registration waiting for its seat decision: the meeting version its window was checked on, and its data. */
+export interface SeatRequest {
+  meetingId: string;
+  meetingVersion: number;
+  row: NewRegistration;
+  /**
+   * The event of each possible decision, keyed `<registration id>:<status>`: attendee.registered, and
+   * attendee.waitlisted with the position the statement decides (seat.events.ts).
+   */
+  events: readonly StatementEvent[];
+}
+
+/**
+ * THE capacity rule as it runs. Takes seats or waitlist places for registrations in arrival order, and
+ * records each registration and its event, in one statement that is its own transaction: each meeting row is
+ * locked from its counter update to the commit with no client round trip in between, and a burst, into one
+ * meeting or into many, shares one commit.
+ *
+ * The decision is `decideSeat` (seat.rules.ts) applied to each of a meeting's registrations in turn, on the
+ * counters of the locked row, which an UPDATE re-reads after waiting for the lock (a count of registrations
+ * would see the statement's older snapshot): with k arriving for a meeting, the first `min(k, free seats)`
+ * are confirmed if nobody waits, the rest queue at positions after those already waiting.
+ *
+ * `meetingVersion` is the version whose registration window the caller checked; a request may name a meeting
+ * only with one version per call. When a meeting changed since, nothing is written for its registrations
+ * and their answers are undefined; the other meetings' are decided. A second live registration of an
+ * address fails on the unique index and rolls the whole statement back.
+ */
+export async function takeSeats(
+  db: Kysely<Database>,
+  requests: readonly SeatRequest[],
+): Promise<(SeatDecisionRow | undefined)[]> {
+  const column = <T>(pick: (r: SeatRequest) => T) => requests.map(pick);
+  // One such statement runs at a time per process (SeatQueue), so two can only meet across replicas. Both
+  // lock their meetings in the order the plan visits them (heap order for a scan, id order for a loop over
+  // `wanted`), so they queue behind each other; a deadlock Postgres still finds fails the batch, and the
+  // seat queue then retries its registrations one at a time.
+  const rows = await writeWithEvents(
+    db,
+    requests.flatMap((r) => r.events),
+    (insertEvents) => sql<SeatDecisionRow & { i: number }>`${prepared('take-seats')}
+    with input as (
+      select n.*, row_number() over (partition by n.meeting_id order by n.i)::int as j
+      from unnest(
+        ${column((r) => r.meetingId)}::uuid[], ${column((r) => r.meetingVersion)}::int[],
+        ${column((r) => r.row.id)}::uuid[], ${column((r) => r.row.name)}::text[],
+        ${column((r) => r.row.email)}::text[], ${column((r) => r.row.email_key)}::text[],
+        ${column((r) => r.row.organisation)}::text[], ${column((r) => r.row.role)}::text[],
+        ${column((r) => r.row.deal_id)}::uuid[], ${column((r) => r.row.dietary_needs)}::text[],
+        ${column((r) => r.row.accessibility_needs)}::text[], ${column((r) => r.row.consent_photo)}::boolean[],
+        ${column((r) => r.row.consent_attendee_list)}::boolean[], ${column((r) => r.row.language)}::text[],
+        ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[]
+      ) with ordinality as n(meeting_id, meeting_version, id, name, email, email_key, organisation, role,
+        deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
+        created_at, i)
+    ),
+    wanted as (
+      select meeting_id, min(meeting_version) as meeting_version, count(*)::int as k
+      from input group by meeting_id order by meeting_id
+    ),
+    -- decideSeat for k newcomers at once: seats only while nobody waits, as many as are free.
+    seat as (
+      update meeting m
+      set seats_taken = m.seats_taken
+          + case when m.waitlist_length = 0 then least(w.k, greatest(m.capacity - m.seats_taken, 0)) else 0 end,
+        waitlist_length = m.waitlist_length + w.k
+          - case when m.waitlist_length = 0 then least(w.k, greatest(m.capacity - m.seats_taken, 0)) else 0 end
+      from wanted w
+      where m.id = w.meeting_id and m.version = w.meeting_version
+      returning m.id, m.waitlist_length, w.k
+    ),
+    -- The j-th newcomer of a meeting: seated if among those the update seated, else at the waitlist's end.
+    decided as (
+      select n.*,
+        case when n.j <= greatest(s.k - s.waitlist_length, 0) then 'confirmed' else 'waitlisted' end as status,
+        case when n.j > greatest(s.k - s.waitlist_length, 0) then s.waitlist_length - s.k + n.j end as position
+      from input n join seat s on s.id = n.meeting_id
+    ),
+    inserted as (
+      insert into registration (id, meeting_id, version, status, name, email, email_key, organisation, role,
+        deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
+        created_at, updated_at, confirmed_at)
+      select d.id, d.meeting_id, 1, d.status, d.name, d.email, d.email_key, d.organisation, d.role,
+        d.deal_id, d.dietary_needs, d.accessibility_needs, d.consent_photo, d.consent_attendee_list, d.language,
+        d.token_hash, d.created_at, d.created_at, case when d.status = 'confirmed' then d.created_at end
+      from decided d order by d.i
+    ),
+    announced as (
+      ${insertEvents(sql`select d.id::text || ':' || d.status as key, d.position as count from decided d`)}
+    )
+    select d.i::int as i, d.status, d.position from decided d`,
+  );
+  const decisions: (SeatDecisionRow | undefined)[] = new Array(requests.length).fill(undefined);
+  for (const { i, status, position } of rows) decisions[i - 1] = { status, position };
+  return decisions;
+}
+
+/** Reads the counters inside the transaction that holds the meeting lock, so its own changes count. */
+export async function lockedSeatCounters(
+  trx: Transaction<Database>,
+  meetingId: string,
+): Promise<SeatCounters> {
+  const row = await trx
+    .selectFrom('meeting')
+    .select(['seats_taken', 'waitlist_length'])
+    .where('id', '=', meetingId)
+    .executeTakeFirstOrThrow();
+  return { seatsTaken: row.seats_taken, waitlistLength: row.waitlist_length };
+}
+
+/** The counters as committed, without a lock: good for a limit checked before the seat decision. */
+export function committedSeatCounters(db: Kysely<Database>, meetingId: string) {
+  return db
+    .selectFrom('meeting')
+    .select(['capacity', 'seats_taken', 'waitlist_length'])
+    .where('id', '=', meetingId)
+    .executeTakeFirst();
+}
+
+/** Callers hold the meeting lock and change the registrations the delta describes in the same transaction. */
+export async function adjustSeatCounters(
+  trx: Transaction<Database>,
+  meetingId: string,
+  delta: SeatCounters,
+): Promise<void> {
+  if (delta.seatsTaken === 0 && delta.waitlistLength === 0) return;
+  await trx
+    .updateTable('meeting')
+    .set((eb) => ({
+      seats_taken: eb('seats_taken', '+', delta.seatsTaken),
+      waitlist_length: eb('waitlist_length', '+', delta.waitlistLength),
+    }))
+    .where('id', '=', meetingId)
+    .execute();
+}
+
+/** A registration's row changed, status included; callers move the counters with it (changeSeat). */
+export function updateRegistrationRow(
+  trx: Transaction<Database>,
+  id: string,
+  patch: Updateable<RegistrationTable>,
+) {
+  return trx
+    .updateTable('registration')
+    .set(patch)
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * The first `limit` of the waitlist in serving order. Bounded by the seats there are to give: reading the
+ * whole waitlist made every cancellation slower the longer people queued.
+ */
+export function listWaitlistHead(db: Kysely<Database>, meetingId: string, limit: number) {
+  return db
+    .selectFrom('registration')
+    .selectAll()
+    .where('meeting_id', '=', meetingId)
+    .where('status', '=', 'waitlisted')
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+}
+
+/** 1-based place in the waitlist of the registration that arrived as `seq`. */
+export async function waitlistPositionOf(
+  db: Kysely<Database>,
+  meetingId: string,
+  seq: number,
+): Promise<number> {
+  const row = await db
+    .selectFrom('registration')
+    .select(sql<number>`count(*)::int`.as('n'))
+    .where('meeting_id', '=', meetingId)
+    .where('status', '=', 'waitlisted')
+    .where('seq', '<=', seq)
+    .executeTakeFirstOrThrow();
+  return row.n;
+}
