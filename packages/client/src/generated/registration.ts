@@ -102,6 +102,7 @@ export interface RegistrationApi {
           /** To the minute */
           lastUsedAt: string | null;
           revokedAt: string | null;
+          revokedBy: string | null;
         }>;
       };
       401: {
@@ -137,6 +138,8 @@ export interface RegistrationApi {
       name: string;
       /** `admin` can do everything; `read` only reads (deal-tracking) */
       scopes: Array<'admin' | 'read'>;
+      /** The key to register, when one system is to use one key at several services (the console generates it and registers it at each). Absent: the service generates one. */
+      key?: string;
     };
     responses: {
       201: {
@@ -150,6 +153,7 @@ export interface RegistrationApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
+        revokedBy: string | null;
         /** Send as `Authorization: Bearer <key>` */
         key: string;
       };
@@ -186,6 +190,17 @@ export interface RegistrationApi {
         }>;
         [key: string]: unknown;
       };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
     };
   };
   /** Revoke a key: it stops working at once, on every replica, and stays revoked */
@@ -207,6 +222,7 @@ export interface RegistrationApi {
         /** To the minute */
         lastUsedAt: string | null;
         revokedAt: string | null;
+        revokedBy: string | null;
       };
       400: {
         type: string;
@@ -281,6 +297,87 @@ export interface RegistrationApi {
     body: never;
     responses: {
       200: undefined;
+    };
+  };
+  /** Who changed this meeting and its registrations */
+  'GET /admin/meetings/{id}/staff-actions': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: {
+      limit?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          at: string;
+          actor: {
+            type: 'user' | 'api_key' | 'system';
+            id: string;
+            name: string | null;
+          };
+          action: string;
+          registrationId: string | null;
+          registrationName: string | null;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
     };
   };
   /** List all meetings, drafts included */
@@ -1212,6 +1309,652 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Preview what a change to a meeting would do */
+  'POST /admin/meetings/{id}/consequences': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body:
+      | {
+          change: 'capacity';
+          capacity: number;
+        }
+      | {
+          change: 'reschedule';
+          /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
+          startsAt: string;
+          /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
+          endsAt: string;
+        }
+      | {
+          change: 'cancel';
+        }
+      | {
+          change: 'publish';
+        }
+      | {
+          change: 'edit';
+          title?: string;
+          venue?: {
+            name: string;
+            address: string;
+          };
+          onlineUrl?: string | null;
+          description?: string | null;
+        };
+    responses: {
+      200: {
+        /** The change would change nothing and announce nothing */
+        unchanged: boolean;
+        /** People who would get a mail about the change */
+        notified: number;
+        /** Registrations that would be promoted from the waitlist */
+        promoted: number;
+        /** People who keep a seat above a lowered capacity */
+        aboveCapacity: number;
+        seatsTaken: number;
+        waitlisted: number;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** List the registrations of a meeting */
+  'GET /admin/meetings/{id}/registrations': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: {
+      status?: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+      role?:
+        | 'projectleider'
+        | 'projectsecretaris'
+        | 'dealmaker'
+        | 'programmamanager'
+        | 'communicatieadviseur'
+        | 'partner'
+        | 'other';
+      dealId?: string;
+      /** Search in name, email and organisation */
+      q?: string;
+      limit?: number;
+      offset?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          registrationId: string;
+          version: number;
+          status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+          position: number | null;
+          name: string | null;
+          email: string | null;
+          organisation: string | null;
+          role:
+            | 'projectleider'
+            | 'projectsecretaris'
+            | 'dealmaker'
+            | 'programmamanager'
+            | 'communicatieadviseur'
+            | 'partner'
+            | 'other';
+          dealId: string | null;
+          dealName: string | null;
+          dietaryNeeds: string | null;
+          accessibilityNeeds: string | null;
+          consents: {
+            photo: boolean;
+            attendeeList: boolean;
+          };
+          language: 'nl' | 'en';
+          registeredAt: string;
+          checkedInAt: string | null;
+          noShowAt: string | null;
+          cancelledAt: string | null;
+          cancelledBy: string | null;
+          erased: boolean;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Register someone on behalf of the office */
+  'POST /admin/meetings/{id}/registrations': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: {
+      name: string;
+      email: string;
+      organisation?: string | null;
+      role?:
+        | 'projectleider'
+        | 'projectsecretaris'
+        | 'dealmaker'
+        | 'programmamanager'
+        | 'communicatieadviseur'
+        | 'partner'
+        | 'other';
+      dealId?: string | null;
+      dietaryNeeds?: string | null;
+      accessibilityNeeds?: string | null;
+      /** Language of mails; the meeting language if left out */
+      language?: 'nl' | 'en';
+      /** Seat them even when the meeting is full (speakers, guests); nobody waiting is passed over otherwise */
+      overCapacity?: boolean;
+    };
+    responses: {
+      201: {
+        registrationId: string;
+        version: number;
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+        position: number | null;
+        name: string | null;
+        email: string | null;
+        organisation: string | null;
+        role:
+          | 'projectleider'
+          | 'projectsecretaris'
+          | 'dealmaker'
+          | 'programmamanager'
+          | 'communicatieadviseur'
+          | 'partner'
+          | 'other';
+        dealId: string | null;
+        dealName: string | null;
+        dietaryNeeds: string | null;
+        accessibilityNeeds: string | null;
+        consents: {
+          photo: boolean;
+          attendeeList: boolean;
+        };
+        language: 'nl' | 'en';
+        registeredAt: string;
+        checkedInAt: string | null;
+        noShowAt: string | null;
+        cancelledAt: string | null;
+        cancelledBy: string | null;
+        erased: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Undo a check-in */
+  'POST /admin/registrations/{id}/check-in/undo': {
+    params: {
+      /** Registration id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        registrationId: string;
+        version: number;
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+        position: number | null;
+        name: string | null;
+        email: string | null;
+        organisation: string | null;
+        role:
+          | 'projectleider'
+          | 'projectsecretaris'
+          | 'dealmaker'
+          | 'programmamanager'
+          | 'communicatieadviseur'
+          | 'partner'
+          | 'other';
+        dealId: string | null;
+        dealName: string | null;
+        dietaryNeeds: string | null;
+        accessibilityNeeds: string | null;
+        consents: {
+          photo: boolean;
+          attendeeList: boolean;
+        };
+        language: 'nl' | 'en';
+        registeredAt: string;
+        checkedInAt: string | null;
+        noShowAt: string | null;
+        cancelledAt: string | null;
+        cancelledBy: string | null;
+        erased: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Get one registration */
+  'GET /admin/registrations/{id}': {
+    params: {
+      /** Registration id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        registrationId: string;
+        version: number;
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+        position: number | null;
+        name: string | null;
+        email: string | null;
+        organisation: string | null;
+        role:
+          | 'projectleider'
+          | 'projectsecretaris'
+          | 'dealmaker'
+          | 'programmamanager'
+          | 'communicatieadviseur'
+          | 'partner'
+          | 'other';
+        dealId: string | null;
+        dealName: string | null;
+        dietaryNeeds: string | null;
+        accessibilityNeeds: string | null;
+        consents: {
+          photo: boolean;
+          attendeeList: boolean;
+        };
+        language: 'nl' | 'en';
+        registeredAt: string;
+        checkedInAt: string | null;
+        noShowAt: string | null;
+        cancelledAt: string | null;
+        cancelledBy: string | null;
+        erased: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Correct a registration, or hand its place to someone else */
+  'PATCH /admin/registrations/{id}': {
+    params: {
+      /** Registration id */
+      id: string;
+    };
+    query: never;
+    body: {
+      name?: string;
+      email?: string;
+      organisation?: string | null;
+      role?:
+        | 'projectleider'
+        | 'projectsecretaris'
+        | 'dealmaker'
+        | 'programmamanager'
+        | 'communicatieadviseur'
+        | 'partner'
+        | 'other';
+      dealId?: string | null;
+      /** Someone else takes over the seat: name and email of the new person are required, they get their own manage link and a confirmation; the previous link stops working */
+      substitute?: boolean;
+    };
+    responses: {
+      200: {
+        registrationId: string;
+        version: number;
+        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
+        position: number | null;
+        name: string | null;
+        email: string | null;
+        organisation: string | null;
+        role:
+          | 'projectleider'
+          | 'projectsecretaris'
+          | 'dealmaker'
+          | 'programmamanager'
+          | 'communicatieadviseur'
+          | 'partner'
+          | 'other';
+        dealId: string | null;
+        dealName: string | null;
+        dietaryNeeds: string | null;
+        accessibilityNeeds: string | null;
+        consents: {
+          photo: boolean;
+          attendeeList: boolean;
+        };
+        language: 'nl' | 'en';
+        registeredAt: string;
+        checkedInAt: string | null;
+        noShowAt: string | null;
+        cancelledAt: string | null;
+        cancelledBy: string | null;
+        erased: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Change the capacity */
   'PUT /admin/meetings/{id}/capacity': {
     params: {
@@ -1785,219 +2528,6 @@ export interface RegistrationApi {
         [key: string]: unknown;
       };
       410: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
-  /** List the registrations of a meeting */
-  'GET /admin/meetings/{id}/registrations': {
-    params: {
-      /** Meeting id */
-      id: string;
-    };
-    query: {
-      status?: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-      role?:
-        | 'projectleider'
-        | 'projectsecretaris'
-        | 'dealmaker'
-        | 'programmamanager'
-        | 'communicatieadviseur'
-        | 'partner'
-        | 'other';
-      dealId?: string;
-      /** Search in name, email and organisation */
-      q?: string;
-      limit?: number;
-      offset?: number;
-    };
-    body: never;
-    responses: {
-      200: {
-        items: Array<{
-          registrationId: string;
-          version: number;
-          status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-          position: number | null;
-          name: string | null;
-          email: string | null;
-          organisation: string | null;
-          role:
-            | 'projectleider'
-            | 'projectsecretaris'
-            | 'dealmaker'
-            | 'programmamanager'
-            | 'communicatieadviseur'
-            | 'partner'
-            | 'other';
-          dealId: string | null;
-          dealName: string | null;
-          dietaryNeeds: string | null;
-          accessibilityNeeds: string | null;
-          consents: {
-            photo: boolean;
-            attendeeList: boolean;
-          };
-          language: 'nl' | 'en';
-          registeredAt: string;
-          checkedInAt: string | null;
-          noShowAt: string | null;
-          cancelledAt: string | null;
-          cancelledBy: string | null;
-          erased: boolean;
-        }>;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-    };
-  };
-  /** Get one registration */
-  'GET /admin/registrations/{id}': {
-    params: {
-      /** Registration id */
-      id: string;
-    };
-    query: never;
-    body: never;
-    responses: {
-      200: {
-        registrationId: string;
-        version: number;
-        status: 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
-        position: number | null;
-        name: string | null;
-        email: string | null;
-        organisation: string | null;
-        role:
-          | 'projectleider'
-          | 'projectsecretaris'
-          | 'dealmaker'
-          | 'programmamanager'
-          | 'communicatieadviseur'
-          | 'partner'
-          | 'other';
-        dealId: string | null;
-        dealName: string | null;
-        dietaryNeeds: string | null;
-        accessibilityNeeds: string | null;
-        consents: {
-          photo: boolean;
-          attendeeList: boolean;
-        };
-        language: 'nl' | 'en';
-        registeredAt: string;
-        checkedInAt: string | null;
-        noShowAt: string | null;
-        cancelledAt: string | null;
-        cancelledBy: string | null;
-        erased: boolean;
-      };
-      400: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      401: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      403: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      404: {
-        type: string;
-        title: string;
-        status: number;
-        detail?: string;
-        errors?: Array<{
-          field: string;
-          message: string;
-        }>;
-        [key: string]: unknown;
-      };
-      409: {
         type: string;
         title: string;
         status: number;
