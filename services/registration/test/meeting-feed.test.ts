@@ -162,7 +162,10 @@ t.test('a meeting’s public life, as events and in the feed', async (t) => {
   t.match(byDeal(deals[1]!.id), { dealName: 'Slimme Stad', registered: 5, attended: 1 });
   t.equal(attendance!.data.attendance.deals.length, 2, 'only deals that held a seat');
 
+  clock.advance(THROTTLE_MS);
+  t.equal(await announce(), 0, 'counts that did not change are not announced again');
   await admin('POST', `/admin/registrations/${ids[2]}/check-in`);
+  clock.advance(-THROTTLE_MS);
   t.equal(await announce(), 0, 'a correction within the interval waits');
   clock.advance(THROTTLE_MS);
   t.equal(await announce(), 1, 'then it is announced');

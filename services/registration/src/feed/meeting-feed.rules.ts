@@ -113,8 +113,18 @@ export function summariseAttendance(counts: readonly DealCount[]): Attendance {
   };
 }
 
+/** Compared field by field: the stored copy comes back from jsonb with its keys in another order. */
 function sameAttendance(a: Attendance, b: Attendance): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const same = (x: Counts, y: Counts) => x.registered === y.registered && x.attended === y.attended;
+  return (
+    same(a, b) &&
+    same(a.withoutDeal, b.withoutDeal) &&
+    a.deals.length === b.deals.length &&
+    a.deals.every((deal, i) => {
+      const other = b.deals[i]!;
+      return deal.dealId === other.dealId && deal.dealName === other.dealName && same(deal, other);
+    })
+  );
 }
 
 /** What the feed last said about a meeting; absent before its first event. */
