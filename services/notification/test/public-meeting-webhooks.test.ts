@@ -43,7 +43,7 @@ const { http, runtime } = ctx.service;
 const createEndpoint = endpointCreator(http);
 
 const publicSubjects = Object.values(publicMeetingEvents).map((d) => d.subject);
-const publicTypes = new Set(Object.values(publicMeetingEvents).map((d) => d.type));
+const publicTypes = new Set<string>(Object.values(publicMeetingEvents).map((d) => d.type));
 
 /** The recorded journey with fresh ids in place of its placeholders (the same placeholder, the same id). */
 function materialise() {
