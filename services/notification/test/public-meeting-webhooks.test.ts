@@ -12,6 +12,7 @@ import { createEvent, findEventByType, publicMeetingEvents } from '@citydeals/co
 import { publishEvent } from '@citydeals/messaging';
 import { newEventId, shutdown } from '@citydeals/service-kit';
 import {
+  adminHeaders,
   countFields,
   eventually,
   findPersonalData,
@@ -32,6 +33,8 @@ const ctx = await startTestService((env) => startService(loadServiceConfig(env))
   WEBHOOK_ALLOWED_PORTS: '*',
   WEBHOOK_POLL_INTERVAL: '50ms',
   WEBHOOK_ATTEMPT_TIMEOUT: '2s',
+  WEBHOOK_RETRY_SCHEDULE: '300ms,300ms,300ms',
+  WEBHOOK_RETRY_JITTER: '0',
   MAIL_DIR: mailDir,
 });
 t.teardown(async () => {
@@ -162,5 +165,58 @@ t.test(
     const received = receiver.received.map((r) => ({ headers: r.headers, body: JSON.parse(r.body) }));
     t.ok(countFields(received) > 300, 'the walk covers every field of every delivery');
     t.same(findPersonalData(received, personal), [], 'no header or field of any delivery names anyone');
+  },
+);
+
+t.test(
+  'meeting messages have the retry and replay of every webhook: same webhook-id each time',
+  async (t) => {
+    // Answers 503 the first time, then accepts.
+    receiver.on('/flaky', (_request, nth) => ({ status: nth === 1 ? 503 : 200 }));
+    const endpoint = await createEndpoint({
+      url: receiver.url('/flaky'),
+      description: 'Website behind a restarting proxy',
+      eventTypes: ['registration.public_meeting.cancelled'],
+    });
+    const since = new Date().toISOString();
+    const [recorded] = materialise().filter(
+      (e) => e.type === publicMeetingEvents.publicMeetingCancelled.type,
+    );
+    const event = createEvent(publicMeetingEvents.publicMeetingCancelled, {
+      id: newEventId(),
+      time: new Date(),
+      source: '/registration',
+      subject: recorded!.data.meetingId,
+      data: recorded!.data as never,
+    });
+    await publishEvent(runtime.js, runtime.ns, publicMeetingEvents.publicMeetingCancelled, event);
+    await eventually(() => receiver.at('/flaky').length >= 2, 30_000);
+    const [refused, accepted] = receiver.at('/flaky');
+    t.same([refused!.status, accepted!.status], [503, 200], 'refused, then retried and accepted');
+    t.equal(
+      accepted!.headers['webhook-id'],
+      refused!.headers['webhook-id'],
+      'one webhook-id for both attempts',
+    );
+    t.same(
+      new Webhook(endpoint.secret).verify(accepted!.body, accepted!.headers as Record<string, string>),
+      event,
+    );
+
+    const replay = await http.inject({
+      method: 'POST',
+      url: `/webhooks/endpoints/${endpoint.id}/replay`,
+      headers: adminHeaders,
+      payload: { since, onlyFailed: false },
+    });
+    t.equal(replay.statusCode, 202);
+    t.equal(replay.json().queued, 1);
+    await eventually(() => receiver.at('/flaky').length >= 3, 30_000);
+    const replayed = receiver.at('/flaky')[2]!;
+    t.equal(replayed.headers['webhook-id'], accepted!.headers['webhook-id'], 'a replay keeps the webhook-id');
+    t.same(
+      new Webhook(endpoint.secret).verify(replayed.body, replayed.headers as Record<string, string>),
+      event,
+    );
   },
 );
