@@ -63,7 +63,7 @@ export async function announceMeetings(ctx: FeedContext, policy: FeedPolicy): Pr
       for (; events < MAX_EVENTS_PER_MEETING; events++) {
         const next = decideAnnouncement(announced, view, attendance, now, policy);
         if (next.kind === 'none') break;
-        announced = await announce(trx, ctx, row, announced, next);
+        announced = await announce(trx, ctx, now, row, announced, next);
       }
       written += events;
       if (events === 0 && announced && row.comparedVersion !== row.meetingVersion) {
@@ -77,11 +77,11 @@ export async function announceMeetings(ctx: FeedContext, policy: FeedPolicy): Pr
 async function announce(
   trx: Transaction<Database>,
   ctx: FeedContext,
+  now: Date,
   row: FeedCandidate,
   announced: Announced | undefined,
   next: Exclude<Announcement, { kind: 'none' }>,
 ): Promise<Announced> {
-  const now = ctx.clock.now();
   const version = (announced?.version ?? 0) + 1;
   const view = publicView(row, ctx.publicBaseUrl);
   const snapshot: PublicMeetingSnapshot = { ...view, version };
