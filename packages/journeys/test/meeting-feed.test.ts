@@ -1,37 +1,18 @@
 /**
  * A meeting's public life as another system sees it, end to end: registration and notification run as
  * processes against the shared Postgres and NATS (a database each, one event namespace); the office edits
- * the meeting and people register, check in and leave; a real HTTP receiver of this test gets the webhooks
+ * the meeting, people register and check in; a real HTTP receiver of this test gets the webhooks
  * and checks them with the Standard Webhooks library, and the test reads registration's change feed. Both
  * must say the same, and no field of either may name any of the people, addresses or organisations used.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  adminHeaders,
-  countFields,
-  createTestDatabase,
-  deleteNamespaceStreams,
-  eventually,
-  findPersonalData,
-  freePort,
-  testServers,
-  testServiceEnv,
-  uniqueName,
-} from '@citydeals/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { adminHeaders, countFields, eventually, findPersonalData } from '@citydeals/testkit';
 import pg from 'pg';
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
-
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+import { startTwoServices } from './two-services.ts';
 
 /** A real HTTP receiver: records each request as it arrived and answers 204. */
 const received: { headers: http.IncomingHttpHeaders; body: string }[] = [];
@@ -47,60 +28,21 @@ receiver.listen(0, '127.0.0.1');
 await once(receiver, 'listening');
 const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/citydeals`;
 
-/** A service as its own process, started from its source as `npm start` does; ready once it says so. */
-async function startProcess(dir: string, env: Record<string, string>) {
-  const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', `services/${dir}/src/server.ts`], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let output = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    output = (output + c.toString()).slice(-4000);
-  });
-  const url = `http://127.0.0.1:${port}`;
-  const ready = await eventually(async () => {
-    if (child.exitCode !== null) return true;
-    return (await fetch(`${url}/health/ready`).catch(() => null))?.status === 200;
-  }, 60_000);
-  if (!ready || child.exitCode !== null) throw new Error(`${dir} did not start: ${output}`);
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await exited;
-    },
-  };
-}
-
-const namespace = uniqueName('t');
-const registrationDb = await createTestDatabase();
-const notificationDb = await createTestDatabase();
-const mailDir = await mkdtemp(path.join(tmpdir(), 'journey-meeting-feed-'));
-const registration = await startProcess('registration', {
-  ...testServiceEnv(registrationDb, namespace),
-  PUBLIC_BASE_URL: 'http://registration.test',
-  MEETING_FEED_INTERVAL_MS: '100',
-  // Every level change at once here; the throttle is shown by services/registration/test/meeting-feed.test.ts.
-  MEETING_FEED_THROTTLE_MS: '0',
+const services = await startTwoServices({
+  registration: {
+    MEETING_FEED_INTERVAL_MS: '100',
+    // Every level change at once here; the throttle is shown by services/registration/test/meeting-feed.test.ts.
+    MEETING_FEED_THROTTLE_MS: '0',
+  },
+  notification: {
+    WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+    WEBHOOK_ALLOWED_PORTS: '*',
+    WEBHOOK_POLL_INTERVAL: '50ms',
+  },
 });
-const notification = await startProcess('notification', {
-  ...testServiceEnv(notificationDb, namespace),
-  MAIL_DIR: mailDir,
-  WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
-  WEBHOOK_ALLOWED_PORTS: '*',
-  WEBHOOK_POLL_INTERVAL: '50ms',
-});
+const { registration, notification, registrationDb } = services;
 t.teardown(async () => {
-  await notification.stop();
-  await registration.stop();
-  const nc = await connect({ servers: testServers.natsUrl, name: 'journeys-cleanup' });
-  await deleteNamespaceStreams(await jetstreamManager(nc), namespace).finally(() => nc.close());
-  await Promise.all([registrationDb.drop(), notificationDb.drop()]);
-  await rm(mailDir, { recursive: true, force: true });
+  await services.close();
   receiver.closeAllConnections();
   await new Promise<void>((resolve) => receiver.close(() => resolve()));
 });
