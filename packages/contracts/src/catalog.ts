@@ -33,6 +33,14 @@ import {
   registrationConsumerFacts,
 } from './operations.events.ts';
 import {
+  publicMeetingAttendanceRecorded,
+  publicMeetingCancelled,
+  publicMeetingChanged,
+  publicMeetingRescheduled,
+  publicMeetingScheduled,
+  publicMeetingSeatsChanged,
+} from './public-meeting.events.ts';
+import {
   attendeeCancelled,
   attendeeCheckedIn,
   attendeeCheckInUndone,
@@ -75,6 +83,12 @@ export const eventCatalog = Object.freeze([
   attendeeConfirmationRequested,
   attendeeSurveyRequested,
   personErased,
+  publicMeetingScheduled,
+  publicMeetingChanged,
+  publicMeetingRescheduled,
+  publicMeetingCancelled,
+  publicMeetingSeatsChanged,
+  publicMeetingAttendanceRecorded,
   dealCreated,
   dealUpdated,
   dealPhaseChanged,

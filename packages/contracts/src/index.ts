@@ -5,4 +5,5 @@ export * from './deal-tracking.events.ts';
 export * from './envelope.ts';
 export * from './notification.events.ts';
 export * from './operations.events.ts';
+export * from './public-meeting.events.ts';
 export * from './registration.events.ts';

@@ -26,7 +26,10 @@ export interface Mail {
   parsed: ParsedMail;
 }
 
-export async function startTwoServices() {
+/** `env`: settings of a journey on top of the defaults, per service. */
+export async function startTwoServices(
+  env: { registration?: Record<string, string>; notification?: Record<string, string> } = {},
+) {
   const mails: Mail[] = [];
   const smtp = new SMTPServer({
     authOptional: true,
@@ -57,12 +60,14 @@ export async function startTwoServices() {
   const registration = await startProcess('registration', {
     ...testServiceEnv(registrationDb, namespace),
     PUBLIC_BASE_URL: 'http://registration.test',
+    ...env.registration,
   });
   const notification = await startProcess('notification', {
     ...testServiceEnv(notificationDb, namespace),
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     MAIL_POLL_MS: '50',
     PUBLIC_BASE_URL: 'http://notification.test',
+    ...env.notification,
   });
 
   async function call(

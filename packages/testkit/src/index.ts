@@ -147,5 +147,6 @@ async function removeNamespace(prefix: string): Promise<void> {
 
 export * from './openapi-lint.ts';
 export * from './own-servers.ts';
+export * from './personal-data.ts';
 export * from './recorded-events.ts';
 export * from './tcp-proxy.ts';

@@ -9,6 +9,7 @@ import { app } from './app.ts';
 import type { Config } from './config.ts';
 import { dealTrackingEventsConsumer } from './consumers/deal-tracking-events.consumer.ts';
 import { operationalAlertConsumers } from './consumers/operational-alerts.consumer.ts';
+import { publicMeetingEventsConsumer } from './consumers/public-meeting-events.consumer.ts';
 import { registrationEventsConsumer } from './consumers/registration-events.consumer.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
@@ -19,13 +20,16 @@ import { deliveryWorkersOf } from './webhooks/webhook.context.ts';
 export const definition: ServiceDefinition<Database, Config> = {
   service: 'notification',
   migrations,
-  consumers: [dealTrackingEventsConsumer],
+  consumers: [dealTrackingEventsConsumer, publicMeetingEventsConsumer],
   workers: ({ runtime, config }) => [...deliveryWorkersOf(runtime, config), retentionWorker(runtime, config)],
   http: {
     title: 'Notification service',
     description: 'City Deals Community of Practice — Notification service.',
     tags: [
-      { name: 'webhooks', description: 'Signed webhooks that sync deal changes to other systems' },
+      {
+        name: 'webhooks',
+        description: 'Signed webhooks that sync deal changes and public meeting changes to other systems',
+      },
       { name: 'emails', description: 'Delivery log of attendee mails and one-click unsubscribe' },
     ],
   },

@@ -16,6 +16,7 @@ import { createServiceContext, type ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { dealRoutes } from './deals/deal.routes.ts';
 import { seedDemoMeeting } from './demo/demo-meeting.ts';
+import { meetingFeedRoutes } from './feed/meeting-feed.routes.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
 import { type FormProtection, pageRoutes } from './pages/page.routes.ts';
 import { erasureRoutes } from './privacy/erasure.routes.ts';
@@ -79,6 +80,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
+  meetingFeedRoutes(fastify, { ctx });
   erasureRoutes(fastify, { ctx, admin, digestKey: config.PERSON_DIGEST_KEY });
   pageRoutes(fastify, { ctx, forms });
 

@@ -10,6 +10,11 @@ export const configSchema = baseConfigSchema({ port: 3001, schema: 'registration
    * and deal-tracking must share it.
    */
   PERSON_DIGEST_KEY: personDigestKeySchema.optional(),
+  /**
+   * A key with only the `read` scope, for systems that follow the meeting feed (GET /changes): it carries
+   * no personal data, but attendance per deal is for the programme's partners, not for everyone.
+   */
+  READ_API_KEY: z.string().min(24, 'at least 24 characters').optional(),
   /** Creates one upcoming published demo meeting at start, once. */
   SEED_DEMO_DATA: z.stringbool().default(false),
   /** Registrations of meetings that ended longer ago than this are anonymised; 0 turns retention off. */
@@ -28,6 +33,17 @@ export const configSchema = baseConfigSchema({ port: 3001, schema: 'registration
   LINK_MAILS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(0).default(3),
   /** Requests for a manage link one client address may make per hour; 0 turns the budget off. */
   LINK_REQUESTS_PER_CLIENT_PER_HOUR: z.coerce.number().int().min(0).default(10),
+  /**
+   * How often the public meeting feed looks for news to announce (webhooks and GET /changes); 0 runs no
+   * announcer on this replica.
+   */
+  MEETING_FEED_INTERVAL_MS: z.coerce.number().int().min(0).default(5000),
+  /** At most one seat-level event (and one attendance correction) per meeting per this many ms. */
+  MEETING_FEED_THROTTLE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(15 * 60 * 1000),
   /** Longest waitlist of a meeting; registrations beyond it are refused. 0 leaves waitlists unbounded. */
   WAITLIST_LIMIT: z.coerce.number().int().min(0).default(500),
   /** The public HTML registration form asks the browser for a proof of work (ALTCHA, served by this service). */

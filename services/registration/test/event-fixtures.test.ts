@@ -15,9 +15,12 @@ import {
 import t from 'tap';
 import { sweepExpiredConfirmations } from '../src/address-confirmation/address-confirmation.service.ts';
 import { createServiceContext } from '../src/context.ts';
+import { CORRECTION_WINDOW_MS } from '../src/feed/meeting-feed.rules.ts';
+import { announceMeetings } from '../src/feed/meeting-feed.service.ts';
 import {
   adminHeaders,
   createMeeting,
+  insertDeals,
   outboxEvents,
   person,
   registerPerson,
@@ -48,14 +51,23 @@ async function streamEvents(from: number, count: number): Promise<RecordedEvent[
 
 const tokenOf = (manageUrl: string) => manageUrl.slice(manageUrl.lastIndexOf('/') + 1);
 
+/** The public meeting feed's announcer, run at fixed points of the journey so the recording is stable. */
+const announce = () =>
+  announceMeetings(
+    { db: svc.runtime.db, clock, newId: newEventId, publicBaseUrl: PUBLIC_BASE_URL },
+    { throttleMs: 15 * 60_000, correctionWindowMs: CORRECTION_WINDOW_MS },
+  );
+
 t.test('the recorded registration events are what registration emits now', async (t) => {
   const admin = async (method: 'POST' | 'PATCH', url: string, payload: object = {}) => {
     const res = await svc.http.inject({ method, url, headers: adminHeaders, payload });
     if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
   };
   const meeting = await createMeeting(svc, { slug: 'cop-recorded', capacity: 1, reminderOffsets: ['P7D'] });
+  await announce();
   const anna = (await registerPerson(svc, meeting.id, person(1, { language: 'nl' }))).json();
   const bram = (await registerPerson(svc, meeting.id, person(2, { language: 'en' }))).json();
+  await announce();
   clock.advance(60_000);
   const cancel = await svc.http.inject({
     method: 'POST',
@@ -63,10 +75,12 @@ t.test('the recorded registration events are what registration emits now', async
   });
   t.equal(cancel.statusCode, 200, 'Anna cancels; Bram is promoted');
   await admin('PATCH', `/admin/meetings/${meeting.id}`, { venue: { name: 'Stadhuis', address: 'Spui 70' } });
+  await announce();
   await admin('POST', `/admin/meetings/${meeting.id}/reschedule`, {
     startsAt: '2027-03-18T13:00',
     endsAt: '2027-03-18T17:30',
   });
+  await announce();
   await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
   await admin('POST', `/admin/registrations/${bram.registrationId}/check-in/undo`);
   await admin('PATCH', `/admin/registrations/${bram.registrationId}`, { organisation: 'Provincie Utrecht' });
@@ -77,6 +91,18 @@ t.test('the recorded registration events are what registration emits now', async
   });
   await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
   await admin('POST', `/admin/meetings/${meeting.id}/cancel`, { reason: 'Zaal niet beschikbaar' });
+  await announce();
+  // A second meeting that takes place: its attendance per deal is announced once it has ended.
+  const deal = { id: newEventId(), name: 'Fietsen voor Iedereen', phase: 'building' };
+  await insertDeals(svc, [deal]);
+  const held = await createMeeting(svc, { slug: 'cop-recorded-held', capacity: 5, reminderOffsets: [] });
+  const eva = (await registerPerson(svc, held.id, person(5, { dealId: deal.id }))).json();
+  await admin('POST', `/admin/registrations/${eva.registrationId}/check-in`);
+  await admin('POST', `/admin/meetings/${held.id}/reschedule`, {
+    startsAt: '2027-01-09T13:00',
+    endsAt: '2027-01-09T17:00',
+  });
+  await announce();
   // Read back from the stream, as consumers get them; the erasure last, as it may scrub what went before.
   const outbox = await outboxEvents(svc);
   const substituteUrl = outbox.find((e) => shortType(e.type) === 'attendee.substituted')!.data
@@ -121,7 +147,12 @@ t.test('the recorded registration events are what registration emits now', async
         tokenOf(bram.manageUrl),
         tokenOf(carlaLink),
         tokenOf(daanLink),
-      ].concat(tokenOf(carla.json().manageUrl), tokenOf(surveyLink), tokenOf(substituteUrl)),
+      ].concat(
+        tokenOf(carla.json().manageUrl),
+        tokenOf(surveyLink),
+        tokenOf(substituteUrl),
+        tokenOf(eva.manageUrl),
+      ),
     },
   );
   if (process.env.UPDATE_FIXTURES) writeRecordedRegistrationEvents(events);
@@ -150,6 +181,12 @@ t.test('the recorded registration events are what registration emits now', async
       'meeting.scheduled',
       'meeting.updated',
       'person.erased',
+      'public_meeting.attendance_recorded',
+      'public_meeting.cancelled',
+      'public_meeting.changed',
+      'public_meeting.rescheduled',
+      'public_meeting.scheduled',
+      'public_meeting.seats_changed',
     ],
     'every kind of registration event is recorded',
   );

@@ -33,7 +33,8 @@ export async function startRegistration(
         loadServiceConfig({ PUBLIC_BASE_URL: 'https://cop.example.org', ...env }),
       ),
     shutdown,
-    extraEnv,
+    // The meeting feed's announcer runs when a test asks (announceMeetings), so event counts stay exact.
+    { MEETING_FEED_INTERVAL_MS: '0', ...extraEnv },
   );
 }
 

@@ -3619,6 +3619,77 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Change feed of public meetings, for other systems */
+  'GET /changes': {
+    params: never;
+    query: {
+      /** Cursor: the last position already processed (0 from the beginning) */
+      after?: number;
+      limit?: number;
+    };
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          /** Place in the feed; pass the last one you processed as `after` */
+          position: number;
+          meetingId: string;
+          /** The meeting’s version in this feed (data.version) */
+          version: number;
+          /** The event exactly as published on NATS and sent to webhooks (CloudEvents 1.0); dedupe on its id */
+          event: {
+            specversion: '1.0';
+            id: string;
+            source: string;
+            type: string;
+            subject: string;
+            time: string;
+            datacontenttype?: 'application/json';
+            data: {
+              [key: string]: unknown;
+            };
+          };
+        }>;
+        /** Cursor for the next page: the position of the last item (or `after`) */
+        next: number;
+        /** More changes are waiting now; ask again with `after=next` */
+        hasMore: boolean;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Erase a person’s personal data */
   'POST /admin/erasures': {
     params: never;

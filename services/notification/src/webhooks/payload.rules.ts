@@ -13,24 +13,32 @@ export interface DealRef {
   dealVersion: number | null;
 }
 
+/** The deal an event is about and its version; none for other events (a meeting's version is not a deal's). */
 export function dealRefOf(event: CloudEvent): DealRef {
   const data = event.data as { dealId?: unknown; version?: unknown } | null;
-  return {
-    dealId: typeof data?.dealId === 'string' ? data.dealId : null,
-    dealVersion: typeof data?.version === 'number' ? data.version : null,
-  };
+  const dealId = typeof data?.dealId === 'string' ? data.dealId : null;
+  return { dealId, dealVersion: dealId !== null && typeof data?.version === 'number' ? data.version : null };
+}
+
+/** The entity of a thin body: the deal, or for a public meeting event the meeting. */
+function thinData(event: CloudEvent): Record<string, unknown> {
+  const data = event.data as { meetingId?: unknown; version?: unknown } | null;
+  if (typeof data?.meetingId === 'string' && event.type.includes('.public_meeting.')) {
+    return { meetingId: data.meetingId, version: data.version ?? null, truncated: true };
+  }
+  const { dealId, dealVersion } = dealRefOf(event);
+  return { dealId, version: dealVersion, truncated: true };
 }
 
 /**
  * The body sent: the CloudEvent itself (type, time, subject, data with the deal's version). In the rare case
  * it exceeds 20 KB, a thin event with `data.truncated = true` is sent instead; the receiver reads the rest
- * from the deal-tracking API.
+ * from the deal-tracking API (or, for a meeting, registration's GET /changes).
  */
 export function webhookPayload(event: CloudEvent): string {
   const full = JSON.stringify(event);
   if (Buffer.byteLength(full) <= MAX_PAYLOAD_BYTES) return full;
-  const { dealId, dealVersion } = dealRefOf(event);
-  return JSON.stringify({ ...event, data: { dealId, version: dealVersion, truncated: true } });
+  return JSON.stringify({ ...event, data: thinData(event) });
 }
 
 /** The type of a test message: a receiver can recognise it and answer 2xx without acting on it. */

@@ -1,21 +1,24 @@
-import { alertEvents, dealTrackingEvents } from '@citydeals/contracts';
+import { alertEvents, dealTrackingEvents, publicMeetingEvents } from '@citydeals/contracts';
 import { z } from 'zod';
 import type { AttemptRow, MessageRow } from './delivery.repository.ts';
 import type { EndpointRow } from './endpoint.repository.ts';
 
 /**
- * Event types an endpoint can subscribe to, named by subject (any version): deal events, and operational
- * alerts (docs/alerts.md). `*` is every deal event; alerts only reach endpoints that name them.
+ * Event types an endpoint can subscribe to, named by subject (any version): deal events, registration's
+ * public meeting events (docs/meeting-feed.md) and operational alerts (docs/alerts.md). `*` is every deal and
+ * public meeting event; alerts only reach endpoints that name them.
  */
 const deliverableEventTypes = [
   ...Object.values(dealTrackingEvents).map((d) => d.subject),
+  ...Object.values(publicMeetingEvents).map((d) => d.subject),
   ...Object.values(alertEvents).map((d) => d.subject),
 ];
 export const eventTypeSchema = z
   .enum(['*', ...deliverableEventTypes] as [string, ...string[]])
   .describe(
-    'An event subject such as deal_tracking.deal.phase_changed or notification.alert.endpoint_disabled, or * ' +
-      'for every deal event (alerts are only sent to endpoints that name them).',
+    'An event subject such as deal_tracking.deal.phase_changed, registration.public_meeting.seats_changed or ' +
+      'notification.alert.endpoint_disabled, or * for every deal and public meeting event (alerts are only ' +
+      'sent to endpoints that name them).',
   );
 
 const exampleEndpointId = '01936c00-1122-7334-8556-677889900aab';

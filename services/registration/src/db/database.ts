@@ -147,6 +147,29 @@ export interface StaffActionTable {
   status: number;
 }
 
+/** One event of the public meeting feed (see feed/meeting-feed.repository.ts). */
+export interface MeetingFeedTable {
+  position: Generated<string>;
+  meeting_id: string;
+  version: number;
+  event_id: string;
+  event: ColumnType<unknown, string, string>;
+  occurred_at: Date;
+}
+
+/** What the public meeting feed last said about a meeting. */
+export interface MeetingFeedStateTable {
+  meeting_id: string;
+  version: number;
+  /** The meeting row's version when last compared: a different one means an edit to look at. */
+  meeting_version: number;
+  status: 'published' | 'cancelled';
+  view: ColumnType<unknown, string, string>;
+  seats_announced_at: Date | null;
+  attendance: ColumnType<unknown, string | null, string | null>;
+  attendance_announced_at: Date | null;
+}
+
 export interface Database extends ServiceTables {
   request_budget: RequestBudgetTable;
   survey_round: SurveyRoundTable;
@@ -157,4 +180,6 @@ export interface Database extends ServiceTables {
   meeting: MeetingTable;
   registration: RegistrationTable;
   deals: DealTable;
+  meeting_feed: MeetingFeedTable;
+  meeting_feed_state: MeetingFeedStateTable;
 }

@@ -227,4 +227,33 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0009_public_meeting_feed': {
+    async up(db: Kysely<any>) {
+      // The public meeting feed: one row per event other systems get, in the order they were written. Only
+      // the announcer writes it, one transaction at a time (an advisory lock), so positions taken at insert
+      // are in commit order and a cursor never skips a row.
+      await db.schema
+        .createTable('meeting_feed')
+        .addColumn('position', 'bigserial', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('event_id', 'uuid', (c) => c.notNull().unique())
+        .addColumn('event', 'jsonb', (c) => c.notNull())
+        .addColumn('occurred_at', 'timestamptz', (c) => c.notNull())
+        .addUniqueConstraint('meeting_feed_version_unique', ['meeting_id', 'version'])
+        .execute();
+      // What the feed last said about each meeting, to decide what it says next.
+      await db.schema
+        .createTable('meeting_feed_state')
+        .addColumn('meeting_id', 'uuid', (c) => c.primaryKey())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('meeting_version', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('view', 'jsonb', (c) => c.notNull())
+        .addColumn('seats_announced_at', 'timestamptz')
+        .addColumn('attendance', 'jsonb')
+        .addColumn('attendance_announced_at', 'timestamptz')
+        .execute();
+    },
+  },
 };
