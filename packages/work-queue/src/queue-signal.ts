@@ -93,13 +93,18 @@ export class QueueSignal implements WakeUpSignal {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The LISTEN/NOTIFY channel of this queue in `schema`. */
+  channelIn(schema: string): string {
+    return `${schema}${this.#suffix}`;
+  }
+
   /**
    * Holds one connection of `pool` that LISTENs on this signal's channel in `schema`, and wakes the workers
    * at every NOTIFY. Lost, it is opened again after `retryMs`; only latency depends on it. Returns the
    * function that closes it.
    */
   listen(pool: pg.Pool, options: { schema: string; retryMs: number; logger: Logger }): () => void {
-    const channel = quoteIdent(`${options.schema}${this.#suffix}`);
+    const channel = quoteIdent(this.channelIn(options.schema));
     let client: pg.PoolClient | undefined;
     let stopped = false;
     const retry = () => {

@@ -1,6 +1,6 @@
 import { createPool } from '@citydeals/db';
 import { createTestDatabase, eventually } from '@citydeals/testkit';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { type Generated, Kysely, PostgresDialect, sql } from 'kysely';
 import pino from 'pino';
 import t from 'tap';
 import { type DueRowsTable, type LeasedQueue, leaseDueRows, QueueSignal, QueueWorker } from '../src/index.ts';
@@ -15,7 +15,14 @@ interface JobRow {
 }
 
 interface TestDB {
-  job: JobRow;
+  job: {
+    id: string;
+    status: Generated<string>;
+    attempts: Generated<number>;
+    next_attempt_at: Generated<Date>;
+    leased_until: Date | null;
+    worked_by: string | null;
+  };
   work_log: { job_id: string; worker: string; attempts: number };
 }
 
