@@ -45,7 +45,7 @@ export interface QueueWorkerOptions<Item> {
 }
 
 export interface QueueWorkerStats {
-  /** Lease statements run, and how many of them found nothing due (polls and spare wake-ups). */
+  /** Leases done, and how many of them found nothing due (polls and spare wake-ups). */
   leases: number;
   emptyLeases: number;
   /** Leases that failed (the database away, say); the worker sleeps a poll interval after each. */
@@ -152,8 +152,8 @@ export class QueueWorker<Item> {
     // This lease sees every row committed before it starts: a wake-up that came before now needs no
     // second look (a commit announces itself only once it is visible).
     this.#woken = false;
-    this.stats.leases += 1;
     const items = await this.#o.queue.lease(limit);
+    this.stats.leases += 1;
     if (items.length === 0) this.stats.emptyLeases += 1;
     this.stats.leased += items.length;
     return items;
