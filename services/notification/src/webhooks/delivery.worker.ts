@@ -107,7 +107,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
       capacity: options.concurrency,
       minLease: Math.ceil(options.concurrency / 2),
       pollMs: options.pollIntervalMs,
-      ...(options.wakeUp ? { wakeUp: options.wakeUp } : {}),
+      wakeUp: options.wakeUp,
       logger: options.logger,
     });
   }
