@@ -290,3 +290,30 @@ t.test('a full batch is followed at once by the next lease; capacity bounds what
   t.ok(mostInWork <= 12, `never more than the capacity in hand (${mostInWork})`);
   t.equal(queue.settled, 30);
 });
+
+t.test('while paused nothing is leased; when the pause ends the worker leases at once', async (t) => {
+  let resume: () => void = () => {};
+  let pause: Promise<void> | undefined = new Promise<void>((resolve) => {
+    resume = resolve;
+  });
+  const worker = new QueueWorker({
+    name: 'w',
+    queue: jobQueue('w'),
+    capacity: 10,
+    pollMs: 3_600_000,
+    logger,
+    paused: () => pause,
+  });
+  await queueJobs(3);
+  worker.start();
+  worker.wake();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(worker.stats.leases, 0, 'nothing leased during the pause, wake-ups or not');
+  pause = undefined;
+  resume();
+  t.ok(
+    await eventually(async () => (await statuses()).every((r) => r.status === 'done'), 30_000),
+    'all three worked after the pause, long before the poll',
+  );
+  await worker.stop();
+});
