@@ -28,6 +28,12 @@ export interface QueueWorkerOptions<Item> {
   /** Most items one lease takes; the capacity when not given. */
   batchSize?: number;
   /**
+   * Most leases in hand at once, however few items each took; unbounded when not given. Items that wait in
+   * hand for a scarce resource (connections to a server) wait under their lease: bounding the batches keeps
+   * that wait short when rows trickle in and every wake-up would lease a few more.
+   */
+  batches?: number;
+  /**
    * A lease costs a round trip however many rows it takes: with fewer slots free than this, the worker
    * waits for more to free up (or for a poll interval since its last lease) before leasing. 1 when not given.
    */
@@ -69,6 +75,7 @@ export class QueueWorker<Item> {
   readonly #minLease: number;
   readonly #tasks = new Set<Promise<void>>();
   #inHand = 0;
+  #batchesInHand = 0;
   #stopping = false;
   #loop: Promise<void> | undefined;
   #unsubscribe: (() => void) | undefined;
@@ -129,7 +136,8 @@ export class QueueWorker<Item> {
       }
       const free = capacity - this.#inHand;
       const few = free < this.#minLease && !polled && performance.now() - lastLeaseAt < pollMs;
-      if (free <= 0 || few) {
+      const batchesFull = this.#o.batches !== undefined && this.#batchesInHand >= this.#o.batches;
+      if (free <= 0 || few || batchesFull) {
         polled = await this.#sleep();
         continue;
       }
@@ -163,6 +171,7 @@ export class QueueWorker<Item> {
   #work(items: readonly Item[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();
     this.#inHand += items.length;
+    this.#batchesInHand += 1;
     let settled: Promise<unknown>[];
     // One promise for the batch frees every slot at once; one per item frees one each.
     let slots = items.length;
@@ -191,7 +200,10 @@ export class QueueWorker<Item> {
       this.#tasks.add(done);
       return done;
     });
-    return Promise.all(tracked).then(() => {});
+    return Promise.all(tracked).then(() => {
+      this.#batchesInHand -= 1;
+      this.wake();
+    });
   }
 
   /** Resolves true if the poll interval passed without a wake-up. */

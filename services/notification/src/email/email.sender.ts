@@ -105,6 +105,8 @@ export class EmailSender implements ServiceWorker {
       queue: { lease: (limit) => this.#lease(limit), work: (mails) => this.#sendAndRecord(mails) },
       capacity: options.concurrency * options.batchSize,
       batchSize: options.batchSize,
+      // A few small batches, not many: their mails wait for a connection under their lease.
+      batches: options.concurrency,
       pollMs: options.pollMs,
       wakeUp: ctx.mail,
       logger,
