@@ -317,3 +317,32 @@ t.test('while paused nothing is leased; when the pause ends the worker leases at
   );
   await worker.stop();
 });
+
+t.test('with batches bounded, a wake-up does not lease more while the batches in hand are out', async (t) => {
+  let release: () => void = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const worker = new QueueWorker({
+    name: 'w',
+    queue: jobQueue('w', { hold: () => gate }),
+    capacity: 12,
+    batchSize: 4,
+    batches: 1,
+    pollMs: 3_600_000,
+    logger,
+  });
+  await queueJobs(2);
+  worker.start();
+  await eventually(async () => (await db.selectFrom('work_log').selectAll().execute()).length === 2);
+  await queueJobs(2);
+  worker.wake();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(worker.stats.leases, 1, 'one batch of two in hand, slots free, and still no second lease');
+  release();
+  t.ok(
+    await eventually(async () => (await statuses()).every((r) => r.status === 'done'), 30_000),
+    'the next two leased once the first batch was settled',
+  );
+  await worker.stop();
+});
