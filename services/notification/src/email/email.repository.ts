@@ -205,7 +205,7 @@ export interface EmailFilter {
   meetingId?: string | undefined;
   registrationId?: string | undefined;
   recipient?: string | undefined;
-  kind?: EmailKind | undefined;
+  kind?: MailKind | undefined;
   status?: string | undefined;
   before?: { createdAt: Date; id: string } | undefined;
   limit: number;

@@ -371,6 +371,6 @@ export async function insertMessage(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await notifyWorkers(trx);
+  await deliverySignal.notify(trx);
   return inserted;
 }
