@@ -81,6 +81,22 @@ module.exports = {
       to: { path: '^services/registration/src/seats/' },
     },
     {
+      name: 'notification-reminders-do-not-import-email',
+      comment:
+        'the email feature plans reminders and hands them the mail queue (ReminderMails); reminders never import email/',
+      severity: 'error',
+      from: { path: '^services/notification/src/reminders/' },
+      to: { path: '^services/notification/src/email/' },
+    },
+    {
+      name: 'no-import-cycles-in-notification',
+      comment:
+        'a cycle of imports means none of its files can be read, or changed, on its own (type-only imports aside)',
+      severity: 'error',
+      from: { path: '^services/notification/src/' },
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
+    {
       name: 'not-to-unresolvable',
       comment: 'an import that resolves to nothing would hide a boundary crossing',
       severity: 'error',

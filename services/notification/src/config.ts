@@ -50,14 +50,15 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
     .min(1)
     .default(90 * 24 * 3600_000),
   /**
-   * How soon a mail queued by another replica, or coming due for a retry, is noticed; mails this replica
-   * queues wake its senders at once (see wakeup/throttled-wake-up.ts).
+   * How soon a mail coming due for a retry, or whose wake-up was missed, is noticed; mails queued by this
+   * replica or (through NOTIFY) another wake the sender at once (`QueueSignal` in packages/work-queue).
    */
   MAIL_POLL_MS: z.coerce.number().int().min(10).default(100),
   MAIL_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(50),
   /**
-   * Sender loops; each leases up to MAIL_BATCH_SIZE mails and sends them at once over the SMTP pool. A crash
-   * can repeat at most MAIL_SENDERS × MAIL_BATCH_SIZE mails (the ones in flight), with the same Message-ID.
+   * Batches in hand at once; each batch is up to MAIL_BATCH_SIZE mails, leased together and sent at once over
+   * the SMTP pool. A crash can repeat at most MAIL_SENDERS × MAIL_BATCH_SIZE mails (the ones in hand), with
+   * the same Message-ID.
    */
   MAIL_SENDERS: z.coerce.number().int().min(1).max(16).default(4),
   SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),

@@ -6,8 +6,9 @@ import t, { type Test } from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { startService } from '../src/service.ts';
-import { claimStatement, DELIVERY_CHANNEL_SUFFIX } from '../src/webhooks/delivery.repository.ts';
+import { claimStatement } from '../src/webhooks/delivery.repository.ts';
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../src/webhooks/delivery.service.ts';
+import { deliverySignal } from '../src/webhooks/delivery.signal.ts';
 import { webhookIdFor } from '../src/webhooks/payload.rules.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
 import { endpointCreator } from './webhooks.endpoints.ts';
@@ -252,7 +253,7 @@ t.test('a run that asks for a wake-up notifies the delivery workers on commit', 
   listener.on('notification', () => {
     heard += 1;
   });
-  await listener.query(`listen "${runtime.schema}${DELIVERY_CHANNEL_SUFFIX}"`);
+  await listener.query(`listen "${deliverySignal.channelIn(runtime.schema)}"`);
   const run = [phaseChanged(newEventId(), 1), phaseChanged(newEventId(), 1)].map((event) => ({
     event,
     eventSubject: dealPhaseChanged.subject,

@@ -2,8 +2,6 @@ import { createEvent, dealUpdated, webhookDelivered } from '@citydeals/contracts
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
 import { configSchema } from '../src/config.ts';
-import { ThrottledWakeUp } from '../src/wakeup/throttled-wake-up.ts';
-import { shouldNotify, trailingWakeAt } from '../src/wakeup/wakeup.rules.ts';
 import type { ClaimedMessage } from '../src/webhooks/delivery.repository.ts';
 import { attemptLogRow, deliveredSettlements } from '../src/webhooks/delivery.service.ts';
 import { MAX_PAYLOAD_BYTES, webhookIdFor, webhookPayload } from '../src/webhooks/payload.rules.ts';
@@ -310,33 +308,6 @@ t.test('secrets, signatures and payloads', async (t) => {
   t.throws(() => createSecretCipher(undefined).open(sealed, 'endpoint-a'), /WEBHOOK_SECRET_KEY/);
   t.equal(createSecretCipher(undefined).open(createSecretCipher(undefined).seal(secret, 'e'), 'e'), secret);
 });
-
-t.test(
-  'wake-up rules: one NOTIFY per interval, a trailing wake-up for the transactions in between',
-  async (t) => {
-    t.ok(shouldNotify(undefined, 1_000, 25), 'the first transaction notifies');
-    t.notOk(shouldNotify(1_000, 1_024, 25), 'within the interval: no NOTIFY');
-    t.ok(shouldNotify(1_000, 1_025, 25), 'once the interval has passed');
-    t.ok(shouldNotify(1_000, 900, 25), 'a clock that stepped back does not silence notifications');
-    t.equal(trailingWakeAt(undefined, 25), undefined, 'nothing skipped: no trailing wake-up');
-    t.equal(trailingWakeAt(1_010, 25), 1_035);
-
-    let now = 5_000;
-    const signal = new ThrottledWakeUp(25, () => now);
-    const woken = new Promise<number>((resolve) => signal.subscribe(() => resolve(now)));
-    const decisions = [signal.queued(), signal.queued()];
-    now += 10;
-    decisions.push(signal.queued());
-    now += 15;
-    decisions.push(signal.queued());
-    t.same(decisions, [true, false, false, true], 'one transaction per interval carries the NOTIFY');
-    now = 5_100;
-    // The wake-up timer does not hold the process open (unref), so the test does while it waits.
-    const keepAlive = setTimeout(() => {}, 5_000);
-    t.equal(await woken, 5_100, 'the skipped transactions wake this process’s workers');
-    clearTimeout(keepAlive);
-  },
-);
 
 t.test('a batch of successful attempts: settlements and log rows', async (t) => {
   const startedAt = new Date('2026-11-28T12:00:00Z');

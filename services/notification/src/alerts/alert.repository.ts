@@ -1,7 +1,7 @@
 import { currentTraceparent } from '@citydeals/messaging';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { DELIVERY_CHANNEL_SUFFIX } from '../webhooks/delivery.repository.ts';
+import { deliverySignal } from '../webhooks/delivery.signal.ts';
 import { webhookIdFor } from '../webhooks/payload.rules.ts';
 import type { CauseState, MailFigures } from './alert.rules.ts';
 
@@ -89,7 +89,7 @@ export async function queueAlertMessages(
       }),
     )
     .execute();
-  await sql`select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '')`.execute(trx);
+  await deliverySignal.notify(trx);
   return endpoints.length;
 }
 

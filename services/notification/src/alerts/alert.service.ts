@@ -13,7 +13,8 @@ import type { Clock } from '@citydeals/service-kit';
 import type { Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import { insertEmails, notifyMailQueued } from '../email/email.repository.ts';
+import { notifyMailQueued } from '../email/email.context.ts';
+import { insertEmails } from '../email/email.repository.ts';
 import type { AlertSettings } from './alert.config.ts';
 import { composeAlertMail } from './alert.mail.ts';
 import {

@@ -1,3 +1,4 @@
+import type { MailKind } from '@citydeals/contracts';
 import type { ColumnType, Generated } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -49,7 +50,7 @@ export interface EmailTables {
   };
   email: {
     id: string;
-    kind: string;
+    kind: MailKind;
     meeting_id: string | null;
     registration_id: string | null;
     reminder_offset: string | null;

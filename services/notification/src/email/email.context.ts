@@ -1,8 +1,8 @@
 import type { Clock } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
+import { QueueSignal } from '@citydeals/work-queue';
+import type { Kysely, Transaction } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { ThrottledWakeUp } from '../wakeup/throttled-wake-up.ts';
 import { unsubscribeSecret } from './email.repository.ts';
 
 /** What the email functions need from outside, injected so tests can fix the clock. */
@@ -23,12 +23,19 @@ export interface EmailContext {
   consoleUrl: string | null;
   /** The secret of unsubscribe links and address hashes; loaded once, through `db` the first time. */
   secret(db: Kysely<Database>): Promise<string>;
-  /** Tells this process's mail senders that mails were queued. */
-  mail: ThrottledWakeUp;
+  /** Tells the mail senders that mails were queued: this process's at once, every replica's by NOTIFY. */
+  mail: QueueSignal;
 }
 
-/** Longest wait, after a consumer transaction queued a mail, before the senders look (see ThrottledWakeUp). */
-const mailSignalIntervalMs = 20;
+/** The mail queue's wake-up; at most one NOTIFY per 20 ms, the transactions in between wake this process. */
+export function mailSignal(): QueueSignal {
+  return new QueueSignal({ channelSuffix: '_mail_queued', throttleMs: 20 });
+}
+
+/** Wakes the mail senders of every replica once this transaction commits, for a producer without a context. */
+export function notifyMailQueued(trx: Transaction<Database>): Promise<void> {
+  return mailSignal().notify(trx);
+}
 
 /** The clock of reminder schedules and mail expiry, shifted by configuration for demos and tests. */
 export function emailClock(config: Pick<Config, 'REMINDER_CLOCK_SHIFT_MS'>, base: Clock): Clock {
@@ -52,7 +59,7 @@ export function createEmailContext(
     newId,
     from: { name, address, header: config.MAIL_FROM },
     messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
-    mail: new ThrottledWakeUp(mailSignalIntervalMs),
+    mail: mailSignal(),
     consoleUrl: config.CONSOLE_URL ? config.CONSOLE_URL.replace(/\/+$/, '') : null,
     publicBaseUrl: (config.PUBLIC_BASE_URL ?? `http://${config.HOST}:${config.PORT}`).replace(/\/+$/, ''),
     secret(db) {

@@ -12,8 +12,8 @@ import { ReminderDispatcher } from '../reminders/reminder.dispatcher.ts';
 import { createEmailContext, type EmailContext, emailClock } from './email.context.ts';
 import { emailRoutes } from './email.routes.ts';
 import { EmailSender } from './email.sender.ts';
-import { MailQueuedListener } from './mail.listener.ts';
 import { createMailTransport } from './mail.transport.ts';
+import { reminderMailsOf } from './reminder.mails.ts';
 
 /**
  * The email feature's context; `clock` replaces the system clock in tests. REMINDER_CLOCK_SHIFT_MS moves only
@@ -38,7 +38,7 @@ export function emailWorkers(
   });
   const dispatcher = new ReminderDispatcher(
     runtime.indexPlannedDb,
-    ctx,
+    { clock: ctx.clock, mails: reminderMailsOf(ctx) },
     { batchSize: config.MAIL_BATCH_SIZE * 4, pollMs: config.REMINDER_POLL_MS },
     logger,
   );
@@ -65,18 +65,19 @@ export function emailWorkers(
     { transport: transport.kind, ...(transport.kind === 'file' ? { mailDir: config.MAIL_DIR } : {}) },
     'mail transport ready',
   );
-  let unsubscribe: () => void = () => {};
-  const listener = new MailQueuedListener(runtime.pool, runtime.schema, config.MAIL_POLL_MS, logger, () =>
-    ctx.mail.committed(),
-  );
+  let unlisten: () => void = () => {};
   return [
     {
       name: 'email',
       async start() {
         // Loaded (or generated) once outside any transaction, before the first link is written.
         await ctx.secret(runtime.db);
-        unsubscribe = ctx.mail.subscribe(() => sender.wake());
-        listener.start();
+        // Mails queued by other replicas (and this one's consumer, between its flushes) wake the sender too.
+        unlisten = ctx.mail.listen(runtime.pool, {
+          schema: runtime.schema,
+          retryMs: config.MAIL_POLL_MS * 10,
+          logger,
+        });
         dispatcher.start();
         sender.start();
       },
@@ -84,8 +85,7 @@ export function emailWorkers(
         // The dispatcher first: what it queues in its last round is still sent by the sender or the next start.
         await dispatcher.stop();
         await sender.stop();
-        unsubscribe();
-        listener.stop();
+        unlisten();
       },
     },
   ];

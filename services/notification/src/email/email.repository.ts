@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EmailKind, MailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
+import { type DueRowsTable, leaseDueRows } from '@citydeals/work-queue';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
@@ -51,43 +52,30 @@ export async function insertEmails(trx: Transaction<Database>, rows: readonly Ne
   return inserted.length;
 }
 
+/** The mail queue as `leaseDueRows` sees it. */
+const mailQueue: DueRowsTable = {
+  table: 'email',
+  readyWhen: { column: 'status', equals: 'queued' },
+  dueColumn: 'next_attempt_at',
+  leasedUntilColumn: 'leased_until',
+  attemptsColumn: 'attempts',
+  statementName: 'lease-mail',
+};
+
 /**
- * Leases up to `limit` mails that are due, in one statement: the rows are locked only for that statement
- * (SKIP LOCKED: concurrent senders take different rows) and come back with `attempts` counting the attempt
- * about to be made. The lease end goes into next_attempt_at too, so if this sender dies the mails become
- * due again when the lease runs out, and another sender (or replica) sends them with the same Message-ID.
+ * Leases up to `limit` mails that are due (see `leaseDueRows`): concurrent senders take different mails,
+ * which come back with `attempts` counting the attempt about to be made. If this sender dies, the mails
+ * are due again when the lease runs out, and another sender (or replica) sends them with the same
+ * Message-ID.
  */
-export async function leaseQueuedEmails(
+export function leaseQueuedEmails(
   // The head of the queue index, whatever the statistics say (a burst is planned as a sort of all of it).
   db: IndexPlannedDb<Database>,
   now: Date,
   limit: number,
   leaseUntil: Date,
 ): Promise<LeasedEmail[]> {
-  return db
-    .updateTable('email')
-    .set((eb) => ({
-      attempts: eb('email.attempts', '+', 1),
-      next_attempt_at: leaseUntil,
-      leased_until: leaseUntil,
-    }))
-    .from((eb) =>
-      eb
-        .selectFrom('email')
-        .select(['id', 'next_attempt_at'])
-        .where('status', '=', 'queued')
-        .where('next_attempt_at', '<=', now)
-        .orderBy('next_attempt_at')
-        .limit(limit)
-        .forUpdate()
-        .skipLocked()
-        .as('due'),
-    )
-    .whereRef('email.id', '=', 'due.id')
-    .returningAll('email')
-    .returning('due.next_attempt_at as due_at')
-    .modifyEnd(prepared('lease-mail'))
-    .execute();
+  return leaseDueRows<EmailRow, Database>(db, mailQueue, { now, limit, leaseUntil });
 }
 
 /** A leased mail, with the time it was due before the lease moved next_attempt_at to the lease's end. */
@@ -168,14 +156,6 @@ export async function recordOutcomes(
   return new Set(settled.map((r) => r.id));
 }
 
-/** Wakes the mail senders of every replica once this transaction commits (see ThrottledWakeUp). */
-export async function notifyMailQueued(trx: Transaction<Database>): Promise<void> {
-  await sql`select pg_notify(current_schema() || ${MAIL_CHANNEL_SUFFIX}, '')`.execute(trx);
-}
-
-/** LISTEN/NOTIFY channel of the mail senders, per schema (several installations may share a server). */
-export const MAIL_CHANNEL_SUFFIX = '_mail_queued';
-
 /**
  * Withdraws mails that have not gone out yet, e.g. reminders of a registration that was cancelled. A mail
  * under a live lease is on the wire and cannot be withdrawn: it stays, and is recorded as its attempt ends
@@ -219,7 +199,7 @@ export interface EmailFilter {
   meetingId?: string | undefined;
   registrationId?: string | undefined;
   recipient?: string | undefined;
-  kind?: string | undefined;
+  kind?: MailKind | undefined;
   status?: string | undefined;
   before?: { createdAt: Date; id: string } | undefined;
   limit: number;

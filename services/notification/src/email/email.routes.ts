@@ -52,7 +52,7 @@ function toItem(row: EmailRow): z.input<typeof emailLogItem> {
   const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
   return {
     id: row.id,
-    kind: row.kind as z.input<typeof emailLogItem>['kind'],
+    kind: row.kind,
     status: row.status,
     meetingId: row.meeting_id,
     registrationId: row.registration_id,

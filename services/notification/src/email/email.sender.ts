@@ -3,6 +3,7 @@ import { emailFailed, emailSent } from '@citydeals/contracts';
 import type { IndexPlannedDb } from '@citydeals/db';
 import { type StatementEvent, statementEvent, tracingOn } from '@citydeals/messaging';
 import { newEventId, type ServiceWorker } from '@citydeals/service-kit';
+import { QueueWorker, type QueueWorkerStats } from '@citydeals/work-queue';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from './email.context.ts';
@@ -20,11 +21,11 @@ import type { MailTransport } from './mail.transport.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
 export interface SenderOptions {
-  /** Mails leased, sent in parallel and recorded together by one loop. */
+  /** Mails leased, sent in parallel and recorded together: one batch. */
   batchSize: number;
-  /** Loops, each with at most one batch leased. */
+  /** Batches in hand at once: at most `concurrency × batchSize` mails are leased and not recorded yet. */
   concurrency: number;
-  /** How often the first loop looks for due mails without being woken (see SPARE_LOOP_POLL_FACTOR). */
+  /** How often the sender looks for due mails without being woken. */
   pollMs: number;
   /** How long a lease holds; a crashed sender's mails go out again after it. Longer than any SMTP attempt. */
   leaseMs: number;
@@ -41,7 +42,7 @@ export interface SenderOptions {
   probeMs: number;
 }
 
-export interface SenderStats {
+export interface SenderStats extends QueueWorkerStats {
   sent: number;
   retried: number;
   failed: number;
@@ -50,9 +51,6 @@ export interface SenderStats {
   lostLeases: number;
   /** Mails not sent because half their lease had gone by before a connection was free. */
   held: number;
-  /** Lease statements run, and how many of them found nothing due (polls and spare wake-ups). */
-  leases: number;
-  emptyLeases: number;
   /**
    * Mails given back to the queue, attempt and place kept: the SMTP server could not be reached, or their
    * lease was half over before a connection was free.
@@ -63,45 +61,31 @@ export interface SenderStats {
 }
 
 /**
- * How much less often the loops other than the first poll. Commits wake the loops, so the poll only finds
- * mails that fell due on their own (retries, leases that ran out) or whose wake-up was missed: one loop
- * polling is enough for that, and a loop that finds a full batch wakes the next. The others still look
- * now and then, in case the first is held up by a slow SMTP server. Four loops each polling every 100 ms
- * were 40 lease statements a second on an idle service.
- */
-const SPARE_LOOP_POLL_FACTOR = 20;
-
-/**
- * Sends queued mails in leased batches: a loop leases up to `batchSize` due mails in one statement (no
- * transaction stays open while SMTP works), hands them all to the pooled transport at once, and records
- * every outcome with its event in one statement. The Message-ID is stored with the mail, so a mail sent
- * again is recognisable as the same one. It is sent again only when its sender dies (or loses its lease)
- * between the SMTP server's 250 and that statement: at most `concurrency × batchSize` mails, the ones in
- * flight, and only after the lease (`leaseMs`) ran out.
+ * Sends queued mails in leased batches, run by a QueueWorker: a lease takes up to `batchSize` due mails in
+ * one statement (no transaction stays open while SMTP works), the batch goes to the pooled transport at
+ * once, and every outcome is recorded with its event in one statement. The Message-ID is stored with the
+ * mail, so a mail sent again is recognisable as the same one. It is sent again only when its sender dies
+ * (or loses its lease) between the SMTP server's 250 and that statement: at most `concurrency × batchSize`
+ * mails, the ones in hand, and only after the lease (`leaseMs`) ran out. Woken by `ctx.mail`.
  */
 export class EmailSender implements ServiceWorker {
   readonly name = 'email-sender';
-  readonly stats: SenderStats = {
+  readonly #counts = {
     sent: 0,
     retried: 0,
     failed: 0,
     expired: 0,
     lostLeases: 0,
     held: 0,
-    leases: 0,
-    emptyLeases: 0,
     waited: 0,
     outages: 0,
   };
+  readonly #worker: QueueWorker<LeasedEmail>;
   #stopping = false;
-  #loops: Promise<void>[] = [];
-  /** Wake-up of each sleeping loop; a wake-up with nobody asleep is kept for the next one to sleep. */
-  readonly #sleepers = new Set<() => void>();
-  #pendingWake = false;
   #inFlight = 0;
   readonly #waitingForWire: (() => void)[] = [];
   /**
-   * Set while the SMTP server cannot be reached; resolves when it answers again. The loops lease nothing
+   * Set while the SMTP server cannot be reached; resolves when it answers again. Nothing is leased
    * meanwhile: retrying each mail on its own backoff made a short outage cost minutes after the server was
    * back, and every attempt that met a closed port counted against the mail.
    */
@@ -115,55 +99,56 @@ export class EmailSender implements ServiceWorker {
     private readonly transport: MailTransport,
     private readonly options: SenderOptions,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#worker = new QueueWorker({
+      name: this.name,
+      queue: { lease: (limit) => this.#lease(limit), work: (mails) => this.#sendAndRecord(mails) },
+      capacity: options.concurrency * options.batchSize,
+      batchSize: options.batchSize,
+      // A few small batches, not many: their mails wait for a connection under their lease.
+      batches: options.concurrency,
+      pollMs: options.pollMs,
+      wakeUp: ctx.mail,
+      logger,
+      paused: () => this.#outage,
+    });
+  }
+
+  get stats(): SenderStats {
+    return { ...this.#counts, ...this.#worker.stats };
+  }
 
   start(): void {
     this.#stopping = false;
-    this.#loops = Array.from({ length: this.options.concurrency }, (_, i) =>
-      this.#loop(i === 0 ? this.options.pollMs : this.options.pollMs * SPARE_LOOP_POLL_FACTOR),
-    );
+    this.#worker.start();
   }
 
   async stop(): Promise<void> {
     this.#stopping = true;
+    // Ends the probing first: a worker waiting out an outage then sees it is stopping.
     this.#stopped.abort();
-    for (const wake of [...this.#sleepers]) wake();
-    await Promise.all(this.#loops);
+    await this.#worker.stop();
     await this.#outage;
     this.transport.close();
   }
 
-  /** Mails were queued: one idle loop looks now (a loop that finds a full batch wakes the next). */
-  wake(): void {
-    const [first] = this.#sleepers;
-    if (first) first();
-    else this.#pendingWake = true;
+  /** Leases, sends and records one batch; returns how many mails it leased. */
+  runOnce(): Promise<number> {
+    return this.#worker.runOnce();
   }
 
-  /** Leases, sends and records one batch; returns how many mails it leased. */
-  async runOnce(): Promise<number> {
+  #lease(limit: number): Promise<LeasedEmail[]> {
     const leasedAt = this.ctx.clock.now();
-    // This lease sees every mail committed before it starts: a wake-up that came before now needs no
-    // second look (a commit announces itself only after it is visible).
-    this.#pendingWake = false;
-    const leased = await leaseQueuedEmails(
-      this.db,
-      leasedAt,
-      this.options.batchSize,
-      new Date(leasedAt.getTime() + this.options.leaseMs),
-    );
-    this.stats.leases += 1;
-    if (leased.length === 0) {
-      this.stats.emptyLeases += 1;
-      return 0;
-    }
-    if (leased.length === this.options.batchSize) this.wake();
+    return leaseQueuedEmails(this.db, leasedAt, limit, new Date(leasedAt.getTime() + this.options.leaseMs));
+  }
+
+  async #sendAndRecord(leased: readonly LeasedEmail[]): Promise<void> {
     const results = await Promise.all(leased.map((mail) => this.#attempt(mail)));
     const now = this.ctx.clock.now();
     const stampedAt = this.ctx.wallClock.now();
     // A mail held back for its lease goes back to the queue at once, attempt and place kept: left under
     // its lease it would wait for the lease to run out, and a backlog drained at the pace of leases.
-    this.stats.held += results.filter((r) => r === 'held').length;
+    this.#counts.held += results.filter((r) => r === 'held').length;
     await this.#record(
       leased,
       leased.map((mail, i) =>
@@ -178,18 +163,15 @@ export class EmailSender implements ServiceWorker {
       stampedAt,
     );
     if (results.some((r) => typeof r === 'object' && r.kind === 'unreachable')) this.#serverUnreachable();
-    return leased.length;
   }
 
   #serverUnreachable(): void {
     if (this.#outage || this.#stopping) return;
-    this.stats.outages += 1;
+    this.#counts.outages += 1;
     this.logger.warn('SMTP server unreachable; mails wait for it, keeping their attempts and their order');
     this.#outage = this.#probeUntilReachable().then(() => {
       this.#outage = undefined;
-      if (this.#stopping) return;
-      this.logger.info('SMTP server reachable again; sending the mails that waited');
-      for (const wake of [...this.#sleepers]) wake();
+      if (!this.#stopping) this.logger.info('SMTP server reachable again; sending the mails that waited');
     });
   }
 
@@ -265,29 +247,29 @@ export class EmailSender implements ServiceWorker {
     for (const [i, mail] of mails.entries()) {
       const settlement = settlements[i]!;
       if (!recorded.has(mail.id)) {
-        this.stats.lostLeases += 1;
+        this.#counts.lostLeases += 1;
         continue;
       }
       switch (settlement.status) {
         case 'expired':
         case 'cancelled':
-          this.stats.expired += 1;
+          this.#counts.expired += 1;
           break;
         case 'sent':
-          this.stats.sent += 1;
+          this.#counts.sent += 1;
           break;
         case 'waiting':
-          this.stats.waited += 1;
+          this.#counts.waited += 1;
           break;
         case 'queued':
-          this.stats.retried += 1;
+          this.#counts.retried += 1;
           this.logger.warn(
             { emailId: mail.id, attempts: mail.attempts, smtpCode: settlement.smtpCode },
             'mail deferred; will retry',
           );
           break;
         case 'failed':
-          this.stats.failed += 1;
+          this.#counts.failed += 1;
           this.logger.warn(
             { emailId: mail.id, smtpCode: settlement.smtpCode, reason: settlement.reason },
             'mail failed',
@@ -295,39 +277,6 @@ export class EmailSender implements ServiceWorker {
           break;
       }
     }
-  }
-
-  async #loop(pollMs: number): Promise<void> {
-    while (!this.#stopping) {
-      if (this.#outage) {
-        await this.#outage;
-        continue;
-      }
-      let leased = 0;
-      try {
-        leased = await this.runOnce();
-      } catch (err) {
-        // Leased mails whose outcome could not be recorded go out again when their lease runs out.
-        this.logger.error({ err }, 'mail sender round failed; trying again');
-      }
-      if (leased < this.options.batchSize && !this.#stopping) await this.#sleep(pollMs);
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    if (this.#pendingWake) {
-      this.#pendingWake = false;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.#sleepers.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.#sleepers.add(done);
-    });
   }
 }
 
@@ -337,7 +286,7 @@ function announcementOf(mail: EmailRow, settlement: Settlement, now: Date): Stat
   const base = {
     emailId: mail.id,
     version: mail.version + 1,
-    kind: mail.kind as never,
+    kind: mail.kind,
     meetingId: mail.meeting_id,
     registrationId: mail.registration_id,
     reminderOffset: mail.reminder_offset,

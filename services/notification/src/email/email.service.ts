@@ -11,7 +11,7 @@ import type {
   MeetingUpdatedEvent,
 } from '@citydeals/contracts';
 import { redactDeadLettersAbout } from '@citydeals/messaging';
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { applyMeetingSnapshot, lockMeetings } from '../read-models/meeting.repository.ts';
 import {
@@ -29,13 +29,7 @@ import {
 import { planRemindersFor, planRemindersOf } from '../reminders/reminder.service.ts';
 import { type ComposeInput, composeEmail } from './email.compose.ts';
 import type { EmailContext } from './email.context.ts';
-import {
-  cancelQueuedEmails,
-  eraseEmailsOf,
-  insertEmails,
-  notifyMailQueued,
-  removeSuppression,
-} from './email.repository.ts';
+import { cancelQueuedEmails, eraseEmailsOf, insertEmails, removeSuppression } from './email.repository.ts';
 import { type CalendarChange, calendarChanges } from './email.templates.ts';
 import { addressHash } from './unsubscribe.rules.ts';
 
@@ -322,7 +316,7 @@ export async function attendeeErased(
   await redactDeadLettersAbout(trx, event.data.registrationId, ctx.clock.now());
   // The suppression entry is about the address; keep it while another registration still uses it.
   if (email && (await countOtherRecipientsWithAddress(trx, email, event.data.registrationId)) === 0) {
-    await removeSuppression(trx, addressHash(await ctx.secret(trx as unknown as Kysely<Database>), email));
+    await removeSuppression(trx, addressHash(await ctx.secret(trx), email));
   }
 }
 
@@ -374,5 +368,5 @@ async function queue(trx: Transaction<Database>, ctx: EmailContext, inputs: Comp
     trx,
     inputs.map((input) => composeEmail(ctx, input)),
   );
-  if (inserted > 0 && ctx.mail.queued()) await notifyMailQueued(trx);
+  if (inserted > 0 && ctx.mail.queued()) await ctx.mail.notify(trx);
 }

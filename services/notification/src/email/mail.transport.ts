@@ -142,6 +142,7 @@ export function createMailTransport(options: {
       greetingTimeout: 15_000,
       socketTimeout: 60_000,
     });
+    // Kept cast: nodemailer types the pool's send for its MailMessage, not the shape it reads (sendPrepared).
     const pool = transporter.transporter as unknown as PreparedMailPool;
     return {
       kind: 'smtp',

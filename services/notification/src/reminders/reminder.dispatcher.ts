@@ -1,63 +1,63 @@
 import type { IndexPlannedDb } from '@citydeals/db';
-import type { ServiceWorker } from '@citydeals/service-kit';
+import type { Clock, ServiceWorker } from '@citydeals/service-kit';
+import { QueueWorker } from '@citydeals/work-queue';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import type { EmailContext } from '../email/email.context.ts';
-import { type DispatchResult, dispatchDueReminders } from './reminder.service.ts';
+import { type DispatchedReminder, dispatchDueReminders, type ReminderMails } from './reminder.service.ts';
 
-/** Looks for due reminders and hands them to the mail queue; any number of replicas may run it. */
+export interface DispatchResult {
+  claimed: number;
+  queued: number;
+  dropped: number;
+}
+
+/**
+ * Looks for due reminders and hands them to the mail queue; any number of replicas may run it. Reminders
+ * fall due as time passes, not because something was queued, so it has no wake-up: it polls.
+ */
 export class ReminderDispatcher implements ServiceWorker {
   readonly name = 'reminder-dispatcher';
   readonly stats = { queued: 0, dropped: 0 };
-  #stopping = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #worker: QueueWorker<DispatchedReminder>;
 
   constructor(
-    private readonly db: IndexPlannedDb<Database>,
-    private readonly ctx: EmailContext,
-    private readonly options: { batchSize: number; pollMs: number },
-    private readonly logger: Logger,
-  ) {}
+    db: IndexPlannedDb<Database>,
+    deps: { clock: Clock; mails: ReminderMails },
+    options: { batchSize: number; pollMs: number },
+    logger: Logger,
+  ) {
+    this.#worker = new QueueWorker({
+      name: this.name,
+      queue: {
+        // The dispatching transaction's row lock is the lease: the reminders are taken, their mails queued
+        // and the reminders settled before it commits, so what is left to do after it is to count.
+        lease: (limit) => dispatchDueReminders(db, deps, limit),
+        work: async (dispatched) => {
+          const queued = dispatched.filter((r) => r.status === 'queued').length;
+          // Committed: this process's senders can take the mails now rather than at their next poll.
+          if (queued > 0) deps.mails.committed();
+          this.stats.queued += queued;
+          this.stats.dropped += dispatched.length - queued;
+        },
+      },
+      capacity: options.batchSize,
+      pollMs: options.pollMs,
+      logger,
+    });
+  }
 
   start(): void {
-    this.#stopping = false;
-    this.#loop = this.#run();
+    this.#worker.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#wake?.();
-    await this.#loop;
+  stop(): Promise<void> {
+    return this.#worker.stop();
   }
 
+  /** Dispatches one batch of due reminders. */
   async runOnce(): Promise<DispatchResult> {
-    const result = await dispatchDueReminders(this.db, this.ctx, this.options.batchSize);
-    // Committed: this process's senders can take the mails now rather than at their next poll.
-    if (result.queued > 0) this.ctx.mail.committed();
-    this.stats.queued += result.queued;
-    this.stats.dropped += result.dropped;
-    return result;
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#stopping) {
-      let claimed = 0;
-      try {
-        claimed = (await this.runOnce()).claimed;
-      } catch (err) {
-        this.logger.error({ err }, 'reminder dispatch failed; trying again');
-      }
-      if (claimed < this.options.batchSize && !this.#stopping) {
-        await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.options.pollMs);
-          this.#wake = () => {
-            clearTimeout(timer);
-            resolve();
-          };
-        });
-        this.#wake = undefined;
-      }
-    }
+    const { queued, dropped } = this.stats;
+    const claimed = await this.#worker.runOnce();
+    return { claimed, queued: this.stats.queued - queued, dropped: this.stats.dropped - dropped };
   }
 }

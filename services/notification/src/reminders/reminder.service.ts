@@ -1,11 +1,8 @@
 import type { IndexPlannedDb } from '@citydeals/db';
-import type { Kysely, Transaction } from 'kysely';
+import type { Clock } from '@citydeals/service-kit';
+import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { ReminderStatus } from '../db/email.tables.ts';
-import { composeEmail } from '../email/email.compose.ts';
-import type { EmailContext } from '../email/email.context.ts';
-import { insertEmails, type NewEmail, suppressedHashes } from '../email/email.repository.ts';
-import { addressHash, unsubscribeToken } from '../email/unsubscribe.rules.ts';
 import { findMeetings, type MeetingRow } from '../read-models/meeting.repository.ts';
 import {
   type AppliedRecipient,
@@ -69,58 +66,70 @@ export async function planRemindersOf(
   );
 }
 
-export function unsubscribeUrl(ctx: EmailContext, secret: string, registrationId: string): string {
-  return `${ctx.publicBaseUrl}/unsubscribe/${unsubscribeToken(secret, registrationId)}`;
+/** A reminder whose mail is to be written now, with what the mail names. */
+export interface DueReminderMail {
+  reminderId: number;
+  dueAt: Date;
+  offset: string;
+  meeting: MeetingRow;
+  recipient: RecipientRow;
 }
 
-export interface DispatchResult {
-  claimed: number;
-  queued: number;
-  dropped: number;
+/**
+ * What dispatching reminders needs of the mail queue. The email feature provides it, so reminders never
+ * import email/ (the email feature plans reminders; reminders only hand their mails over).
+ */
+export interface ReminderMails {
+  /** The registrations among these recipients whose address is on the suppression list. */
+  suppressed(trx: Transaction<Database>, recipients: readonly RecipientRow[]): Promise<Set<string>>;
+  /** Composes and queues the reminders' mails in this transaction; returns their ids, in order. */
+  queue(trx: Transaction<Database>, reminders: readonly DueReminderMail[], now: Date): Promise<string[]>;
+  /** Mails a dispatch queued have been committed: the senders can take them now. */
+  committed(): void;
+}
+
+/** What happened to one reminder that fell due. */
+export interface DispatchedReminder {
+  id: number;
+  status: ReminderStatus;
 }
 
 /**
  * Turns due reminders into queued mails in one transaction: the claimed rows stay locked until the mails
- * are recorded, so a second dispatcher skips them, and a crash before commit leaves them due.
+ * are recorded, so a second dispatcher skips them, and a crash before commit leaves them due. The row lock
+ * is the lease: nothing outlives the transaction, so a reminder is handed to the mail queue exactly once.
  */
 export async function dispatchDueReminders(
   // Every statement here takes or changes a batch by an index (the due ones, their meetings, recipients,
   // mails and reminder rows by id), whatever the statistics of a table that just filled up say.
   db: IndexPlannedDb<Database>,
-  ctx: EmailContext,
+  deps: { clock: Clock; mails: ReminderMails },
   limit: number,
-): Promise<DispatchResult> {
-  const secret = await ctx.secret(db);
+): Promise<DispatchedReminder[]> {
   return db.transaction().execute(async (trx) => {
-    const now = ctx.clock.now();
+    const now = deps.clock.now();
     const due = await claimDueReminders(trx, now, limit);
-    if (due.length === 0) return { claimed: 0, queued: 0, dropped: 0 };
-    const trxDb = trx as unknown as Kysely<Database>;
+    if (due.length === 0) return [];
     const meetings = new Map(
-      (await findMeetings(trxDb, [...new Set(due.map((r) => r.meeting_id))])).map((m) => [m.id, m]),
+      (await findMeetings(trx, [...new Set(due.map((r) => r.meeting_id))])).map((m) => [m.id, m]),
     );
     const recipients = new Map(
-      (await findRecipients(trxDb, [...new Set(due.map((r) => r.registration_id))])).map((r) => [
+      (await findRecipients(trx, [...new Set(due.map((r) => r.registration_id))])).map((r) => [
         r.registration_id,
         r,
       ]),
     );
-    const hashOf = (r: RecipientRow | undefined) => (r?.email ? addressHash(secret, r.email) : null);
-    const suppressed = await suppressedHashes(
-      trx,
-      [...recipients.values()].map(hashOf).filter((h): h is string => h !== null),
-    );
-    const mails: NewEmail[] = [];
+    const suppressed = await deps.mails.suppressed(trx, [...recipients.values()]);
+    const toMail: DueReminderMail[] = [];
     const updates: { id: number; status: ReminderStatus; emailId: string | null }[] = [];
     for (const reminder of due) {
       const meeting = meetings.get(reminder.meeting_id);
       const recipient = recipients.get(reminder.registration_id);
-      const hash = hashOf(recipient);
       const decision = decideDueReminder({
         now,
         meeting: meeting && { startsAt: new Date(meeting.starts_at), status: meeting.status },
         recipient: recipient && { status: recipient.status, hasAddress: Boolean(recipient.email) },
-        suppressed: hash !== null && suppressed.has(hash),
+        suppressed: suppressed.has(reminder.registration_id),
       });
       if (decision !== 'send' || !meeting || !recipient) {
         updates.push({
@@ -130,21 +139,19 @@ export async function dispatchDueReminders(
         });
         continue;
       }
-      const mail = composeEmail(ctx, {
-        kind: 'reminder',
+      toMail.push({
+        reminderId: reminder.id,
+        dueAt: new Date(reminder.due_at),
+        offset: reminder.reminder_offset,
         meeting,
         recipient,
-        now,
-        dedupeKey: `reminder:${reminder.id}:${new Date(reminder.due_at).toISOString()}`,
-        reminderOffset: reminder.reminder_offset,
-        unsubscribeUrl: unsubscribeUrl(ctx, secret, recipient.registration_id),
-        expiresAt: new Date(meeting.starts_at),
       });
-      mails.push(mail);
-      updates.push({ id: reminder.id, status: 'queued', emailId: mail.id });
     }
-    await insertEmails(trx, mails);
+    const emailIds = await deps.mails.queue(trx, toMail, now);
+    toMail.forEach((reminder, i) => {
+      updates.push({ id: reminder.reminderId, status: 'queued', emailId: emailIds[i]! });
+    });
     await setReminderStatus(trx, updates);
-    return { claimed: due.length, queued: mails.length, dropped: due.length - mails.length };
+    return updates.map(({ id, status }) => ({ id, status }));
   });
 }

@@ -2,13 +2,11 @@ import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { deliverySignal } from './delivery.signal.ts';
 import type { MessageStatus } from './webhook.tables.ts';
 
 export type MessageRow = Selectable<Database['webhook_message']>;
 export type AttemptRow = Selectable<Database['webhook_attempt']>;
-
-/** LISTEN/NOTIFY channel of the delivery workers, per schema (several installations may share a server). */
-export const DELIVERY_CHANNEL_SUFFIX = '.webhook_delivery';
 
 export interface QueuedEvent {
   eventId: string;
@@ -78,14 +76,8 @@ export async function queueMessagesForEvents(
     )
     select (select count(*) from target)::int as subscribers, (select count(*) from inserted)::int as inserted,
       -- Delivered on commit, so workers never look before the rows are visible.
-      (select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '') where ${options.notify})`.execute(
-    trx,
-  );
+      (select ${deliverySignal.notifyExpression()} where ${options.notify})`.execute(trx);
   return { subscribers: rows[0]!.subscribers, inserted: rows[0]!.inserted };
-}
-
-function notifyWorkers(trx: Transaction<Database>) {
-  return sql`select pg_notify(current_schema() || ${DELIVERY_CHANNEL_SUFFIX}, '')`.execute(trx);
 }
 
 export interface ClaimedMessage {
@@ -346,7 +338,7 @@ export async function requeueMessages(
     if (filter.onlyFailed) query = query.where('status', '=', 'failed');
   }
   const rows = await query.returning('id').execute();
-  if (rows.length) await notifyWorkers(trx);
+  if (rows.length) await deliverySignal.notify(trx);
   return rows.map((r) => r.id);
 }
 
@@ -380,6 +372,6 @@ export async function insertMessage(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await notifyWorkers(trx);
+  await deliverySignal.notify(trx);
   return inserted;
 }

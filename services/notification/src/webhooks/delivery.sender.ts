@@ -37,7 +37,7 @@ export interface SenderOptions {
  */
 export function createSender(options: SenderOptions): { send: Send; close(): void } {
   const lookup = guardedLookup(options.allow, options.resolveAll ?? systemResolveAll);
-  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, lookup: lookup as never };
+  const agentOptions = { keepAlive: true, maxSockets: options.maxSockets ?? 32, lookup };
   const agents = { 'http:': new http.Agent(agentOptions), 'https:': new https.Agent(agentOptions) };
 
   const send: Send = (request) => {

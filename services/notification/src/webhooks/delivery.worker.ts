@@ -1,11 +1,10 @@
-import { type IndexPlannedDb, quoteIdent } from '@citydeals/db';
+import type { IndexPlannedDb } from '@citydeals/db';
 import { tracingOn } from '@citydeals/messaging';
 import type { Clock, ServiceWorker } from '@citydeals/service-kit';
-import type pg from 'pg';
+import { QueueWorker, type WakeUpSignal } from '@citydeals/work-queue';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
-import type { ThrottledWakeUp } from '../wakeup/throttled-wake-up.ts';
-import { type ClaimedMessage, claimDueMessages, DELIVERY_CHANNEL_SUFFIX } from './delivery.repository.ts';
+import { type ClaimedMessage, claimDueMessages } from './delivery.repository.ts';
 import type { Send, SendResult } from './delivery.sender.ts';
 import {
   type DeliveredAttempt,
@@ -22,11 +21,10 @@ import { traceWebhookSend } from './webhook.tracing.ts';
 export interface DeliveryWorkerOptions {
   /** Claims and settlements take bounded batches of the message table by index. */
   db: IndexPlannedDb<Database>;
-  /** For LISTEN; without it the worker only polls. */
-  pool?: pg.Pool;
-  /** Wake-ups from this process's consumer for the transactions that did not NOTIFY. */
-  signal?: ThrottledWakeUp;
-  schema: string;
+  /** That messages were queued: by this process's consumer, or by any replica's NOTIFY. */
+  wakeUp?: WakeUpSignal;
+  /** Starts the feed of `wakeUp` that LISTENs for NOTIFY; returns its stop. Without it, this process only. */
+  listen?: () => () => void;
   logger: Logger;
   send: Send;
   /** Releases the sender's sockets on stop. */
@@ -60,48 +58,63 @@ const SETTLE_BATCH_LIMIT = 64;
 /** How long a success waits at most for the answers still outstanding, to be recorded with them. */
 const SETTLE_GATHER_MS = 5;
 
+/** A message as leased, with the token of the lease that took it. */
+interface LeasedMessage {
+  message: ClaimedMessage;
+  leaseToken: string;
+}
+
 /**
- * Sends due webhook messages: claims a batch (leased, SKIP LOCKED), signs and POSTs each, and settles the
- * outcome. Several workers, in one process or many, share the table safely; a worker that dies leaves
- * leases that expire, so its messages are sent again (at least once; `webhook-id` lets receivers dedupe).
+ * Sends due webhook messages, run by a QueueWorker: claims a batch (leased, SKIP LOCKED), signs and POSTs
+ * each, and settles the outcome. Several workers, in one process or many, share the table safely; a worker
+ * that dies leaves leases that expire, so its messages are sent again (at least once; `webhook-id` lets
+ * receivers dedupe).
  *
  * Successes are settled together: those answered together are gathered (see `#startSettling`), and while
  * one settlement transaction commits, the successes that arrive queue for the next, so a busy worker
- * commits once per batch rather than once per message. A message frees its concurrency slot when its
- * answer arrives, so the next messages are claimed and sent while the answered ones are recorded; at most
- * `concurrency` more wait to be recorded (and for their lease), a few settling statements' worth. Failures
- * are settled one by one, as they lock and may disable the endpoint. Claims wait for half the slots to be
- * free (see `#run`).
+ * commits once per batch rather than once per message. A message frees its slot when its answer arrives,
+ * so the next messages are claimed and sent while the answered ones are recorded; at most `concurrency`
+ * more wait to be recorded (beyond that a slot is freed only once its message is recorded), a few settling
+ * statements' worth. Failures are settled one by one, as they lock and may disable the endpoint. A claim
+ * waits for half the slots to be free (or a poll interval): a claim costs a round trip however many rows it
+ * takes, and under load slots free up one or a few at a time. Only free slots are claimed for, so a message
+ * never waits in hand for a slot while its lease runs.
  */
 export class WebhookDeliveryWorker implements ServiceWorker {
   readonly name = 'webhook-delivery';
-  readonly stats: DeliveryWorkerStats = {
-    attempts: 0,
-    delivered: 0,
-    failedAttempts: 0,
-    claims: 0,
-    emptyClaims: 0,
-  };
+  readonly #counts = { attempts: 0, delivered: 0, failedAttempts: 0 };
   readonly #o: DeliveryWorkerOptions;
-  readonly #inFlight = new Set<Promise<void>>();
-  #stopping = false;
-  #loop: Promise<void> | undefined;
-  #listener: pg.PoolClient | undefined;
-  #wake: (() => void) | undefined;
-  #woken = false;
-  #unsubscribe: (() => void) | undefined;
+  readonly #worker: QueueWorker<LeasedMessage>;
+  /** Attempts not recorded yet, answered or not: what `stop()` waits for. */
+  readonly #unsettled = new Set<Promise<void>>();
+  #unlisten: (() => void) | undefined;
   #toSettle: { attempt: DeliveredAttempt; done: () => void }[] = [];
   #settling = false;
-  /**
-   * Attempts waiting for their answer, the slots taken: counted before `#deliver` first awaits, so the claim
-   * loop sees the messages it has just started.
-   */
+  /** Attempts waiting for their answer. */
   #sending = 0;
   #gatherTimer: NodeJS.Timeout | undefined;
   readonly #openedSecrets = new Map<string, string>();
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
+    this.#worker = new QueueWorker<LeasedMessage>({
+      name: this.name,
+      queue: {
+        lease: (limit) => this.#claim(limit),
+        work: (leased) => leased.map((m) => this.#deliver(m)),
+        drain: () => Promise.allSettled([...this.#unsettled]).then(() => {}),
+      },
+      capacity: options.concurrency,
+      minLease: Math.ceil(options.concurrency / 2),
+      pollMs: options.pollIntervalMs,
+      wakeUp: options.wakeUp,
+      logger: options.logger,
+    });
+  }
+
+  get stats(): DeliveryWorkerStats {
+    const { leases, emptyLeases } = this.#worker.stats;
+    return { ...this.#counts, claims: leases, emptyClaims: emptyLeases };
   }
 
   /** Long enough that a live worker always settles first: the attempt timeout bounds every send. */
@@ -110,94 +123,48 @@ export class WebhookDeliveryWorker implements ServiceWorker {
   }
 
   start(): void {
-    this.#loop ??= this.#run();
-    this.#unsubscribe ??= this.#o.signal?.subscribe(() => this.wake());
-    void this.#listen();
+    this.#unlisten ??= this.#o.listen?.();
+    this.#worker.start();
   }
 
   /** Claims nothing more, lets the messages in hand finish and settle, then returns. */
   async stop(): Promise<void> {
-    this.#stopping = true;
-    this.wake();
-    await this.#loop;
-    this.#unsubscribe?.();
-    this.#unsubscribe = undefined;
-    this.#listener?.release(true);
-    this.#listener = undefined;
+    await this.#worker.stop();
+    this.#unlisten?.();
+    this.#unlisten = undefined;
     this.#o.closeSender?.();
   }
 
-  wake(): void {
-    this.#woken = true;
-    this.#wake?.();
-  }
-
-  async #run(): Promise<void> {
-    const { concurrency, logger, pollIntervalMs } = this.#o;
-    let lastClaimAt = Number.NEGATIVE_INFINITY;
-    let polled = false;
-    while (!this.#stopping) {
-      // Slots are attempts waiting for an answer; with the answered ones not recorded yet, at most twice that.
-      const free = Math.min(concurrency - this.#sending, concurrency * 2 - this.#inFlight.size);
-      // A claim costs a round trip however many rows it takes, and under load slots free up one or a few
-      // at a time: wait until half of them are free, so a claim takes several. Slots held by a slow
-      // endpoint hold new messages back for a poll interval at most. Only free slots are claimed for, so a
-      // message never waits in hand for a slot while its lease runs.
-      const few = free * 2 < concurrency && !polled && performance.now() - lastClaimAt < pollIntervalMs;
-      if (free <= 0 || few) {
-        polled = await this.#sleep();
-        continue;
-      }
-      lastClaimAt = performance.now();
-      this.stats.claims += 1;
-      const leaseToken = this.#o.newId();
-      let claimed: ClaimedMessage[] = [];
-      try {
-        claimed = await claimDueMessages(this.#o.db, {
-          limit: free,
-          leaseToken,
-          leaseMs: this.leaseMs,
-          orderWaitMs: this.#o.orderWaitMs,
-        });
-      } catch (err) {
-        logger.error({ err }, 'claiming webhook messages failed; trying again');
-      }
-      if (claimed.length === 0) this.stats.emptyClaims += 1;
-      for (const message of claimed) this.#track(this.#deliver(message, leaseToken));
-      // Fewer than asked: nothing more is due now; a wake-up (NOTIFY, a slot freed) or the poll comes next.
-      polled = claimed.length < free ? await this.#sleep() : false;
-    }
-    await Promise.allSettled(this.#inFlight);
-  }
-
-  #track(task: Promise<void>): void {
-    this.#inFlight.add(task);
-    void task.finally(() => {
-      this.#inFlight.delete(task);
-      this.wake();
+  async #claim(limit: number): Promise<LeasedMessage[]> {
+    const leaseToken = this.#o.newId();
+    const claimed = await claimDueMessages(this.#o.db, {
+      limit,
+      leaseToken,
+      leaseMs: this.leaseMs,
+      orderWaitMs: this.#o.orderWaitMs,
     });
+    return claimed.map((message) => ({ message, leaseToken }));
   }
 
-  /** Resolves true if the poll interval passed without a wake-up. */
-  #sleep(): Promise<boolean> {
-    if (this.#woken) {
-      this.#woken = false;
-      return Promise.resolve(false);
-    }
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => done(true), this.#o.pollIntervalMs);
-      const self = this;
-      function done(timedOut: boolean) {
-        clearTimeout(timer);
-        self.#wake = undefined;
-        self.#woken = false;
-        resolve(timedOut);
-      }
-      this.#wake = () => done(false);
+  /**
+   * Sends and settles one message; resolves when its slot is free: at its answer, or once it is recorded
+   * while `concurrency` answered ones already wait to be.
+   */
+  #deliver({ message, leaseToken }: LeasedMessage): Promise<void> {
+    let answered: () => void = () => {};
+    const slotFree = new Promise<void>((resolve) => {
+      answered = resolve;
     });
+    const settled = this.#sendAndSettle(message, leaseToken, () => answered());
+    this.#unsettled.add(settled);
+    void settled.finally(() => this.#unsettled.delete(settled));
+    return Promise.race([
+      settled,
+      slotFree.then(() => (this.#unsettled.size - this.#sending > this.#o.concurrency ? settled : undefined)),
+    ]);
   }
 
-  async #deliver(message: ClaimedMessage, leaseToken: string): Promise<void> {
+  async #sendAndSettle(message: ClaimedMessage, leaseToken: string, answered: () => void): Promise<void> {
     const { clock, logger } = this.#o;
     const startedAt = clock.now();
     const webhookTimestamp = Math.floor(startedAt.getTime() / 1000);
@@ -223,12 +190,13 @@ export class WebhookDeliveryWorker implements ServiceWorker {
             : await this.#o.send(request);
       } finally {
         this.#sending -= 1;
-        this.wake();
       }
     } catch (err) {
       result = { status: null, retryAfter: null, body: null, error: (err as Error).message, durationMs: 0 };
+    } finally {
+      answered();
     }
-    this.stats.attempts += 1;
+    this.#counts.attempts += 1;
     if (result.status !== null && isSuccessStatus(result.status)) {
       await this.#settleDelivered({ message, leaseToken, startedAt, webhookTimestamp, result });
       return;
@@ -243,8 +211,8 @@ export class WebhookDeliveryWorker implements ServiceWorker {
         { startedAt, webhookTimestamp, result },
         { clock, newId: this.#o.newId, random: this.#o.random, policy: this.#o.policy },
       );
-      if (decision.action === 'delivered') this.stats.delivered += 1;
-      else this.stats.failedAttempts += 1;
+      if (decision.action === 'delivered') this.#counts.delivered += 1;
+      else this.#counts.failedAttempts += 1;
     } catch (err) {
       // The lease expires and the message is sent again: at least once, never lost.
       logger.error({ err, messageId: message.id }, 'recording a webhook attempt failed');
@@ -305,7 +273,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
           batch.map((b) => b.attempt),
           { clock, newId },
         );
-        this.stats.delivered += batch.length;
+        this.#counts.delivered += batch.length;
       } catch (err) {
         // One bad message (or a deadlock with another worker) must not hold back the rest: one by one.
         logger.warn(
@@ -315,7 +283,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
         for (const { attempt } of batch) {
           try {
             await settleDeliveredBatch(db, [attempt], { clock, newId });
-            this.stats.delivered += 1;
+            this.#counts.delivered += 1;
           } catch (err) {
             // The lease expires and the message is sent again: at least once, never lost.
             logger.error({ err, messageId: attempt.message.id }, 'recording a webhook attempt failed');
@@ -326,30 +294,5 @@ export class WebhookDeliveryWorker implements ServiceWorker {
     }
     // Cleared with no await after the queue was seen empty, so a success queued meanwhile cannot be missed.
     this.#settling = false;
-  }
-
-  async #listen(): Promise<void> {
-    const { pool, schema, logger } = this.#o;
-    if (!pool || this.#stopping) return;
-    try {
-      const client = await pool.connect();
-      if (this.#stopping) {
-        client.release(true);
-        return;
-      }
-      this.#listener = client;
-      client.on('notification', () => this.wake());
-      client.on('error', (err) => {
-        logger.warn({ err }, 'webhook LISTEN connection lost; polling until it is back');
-        client.release(true);
-        if (this.#listener === client) this.#listener = undefined;
-        setTimeout(() => void this.#listen(), this.#o.pollIntervalMs).unref();
-      });
-      await client.query(`listen ${quoteIdent(`${schema}${DELIVERY_CHANNEL_SUFFIX}`)}`);
-    } catch (err) {
-      if (this.#stopping) return;
-      logger.warn({ err }, 'webhook LISTEN failed; polling until it works');
-      setTimeout(() => void this.#listen(), this.#o.pollIntervalMs * 4).unref();
-    }
   }
 }

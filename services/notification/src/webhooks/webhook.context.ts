@@ -54,9 +54,13 @@ export function deliveryWorkersOf(
   return [
     new WebhookDeliveryWorker({
       db: runtime.indexPlannedDb,
-      pool: runtime.pool,
-      signal: deliverySignal,
-      schema: runtime.schema,
+      wakeUp: deliverySignal,
+      listen: () =>
+        deliverySignal.listen(runtime.pool, {
+          schema: runtime.schema,
+          retryMs: config.WEBHOOK_POLL_INTERVAL,
+          logger: runtime.logger,
+        }),
       logger: runtime.logger,
       send: sender.send,
       closeSender: sender.close,

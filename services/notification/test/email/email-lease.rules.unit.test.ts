@@ -1,7 +1,6 @@
 import t from 'tap';
 import { beforeSending, leaseAllowsSending, settleAttempt } from '../../src/email/email.rules.ts';
 import { describeTime, renderMail } from '../../src/email/email.templates.ts';
-import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
 
 const now = new Date('2026-03-01T10:00:00Z');
 const policy = { maxAttempts: 3, baseMs: 1000, maxMs: 10_000 };
@@ -80,38 +79,6 @@ t.test('settling an attempt: the lease counted it; errors lose the address', asy
     'no address to suppress',
   );
 });
-
-t.test(
-  'mail signal: one NOTIFY per interval, the skipped ones wake the senders one interval later',
-  async (t) => {
-    let clock = 1000;
-    const signal = new ThrottledWakeUp(20, () => clock);
-    let wakes = 0;
-    const unsubscribe = signal.subscribe(() => {
-      wakes += 1;
-    });
-    t.ok(signal.queued(), 'the first transaction notifies');
-    clock = 1005;
-    t.notOk(signal.queued(), 'the next one within the interval does not');
-    t.equal(wakes, 0, 'not woken before that transaction can have committed');
-    clock = 1030;
-    await new Promise((r) => setTimeout(r, 60));
-    t.equal(wakes, 1, 'woken once after the interval');
-    signal.committed();
-    t.equal(wakes, 2, 'a commit seen by this process wakes at once');
-    signal.flush();
-    t.equal(wakes, 3, 'a flush after queueing transactions committed wakes at once');
-    signal.flush();
-    t.equal(wakes, 3, 'a flush with nothing queued since the last one wakes nobody');
-    clock = 1100;
-    signal.queued();
-    signal.flush();
-    t.equal(wakes, 4, 'the next queueing transaction is flushed again');
-    unsubscribe();
-    signal.committed();
-    t.equal(wakes, 4);
-  },
-);
 
 t.test('templates: kept paths and time descriptions give the same mail as before', async (t) => {
   const meeting = {

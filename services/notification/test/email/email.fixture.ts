@@ -12,10 +12,9 @@ import { recordedEvent } from '@citydeals/testkit';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
-import type { EmailContext } from '../../src/email/email.context.ts';
+import { type EmailContext, mailSignal } from '../../src/email/email.context.ts';
 import type { NewEmail } from '../../src/email/email.repository.ts';
 import { messageIdFor } from '../../src/email/email.rules.ts';
-import { ThrottledWakeUp } from '../../src/wakeup/throttled-wake-up.ts';
 
 export interface ReceivedMail {
   to: string;
@@ -308,6 +307,6 @@ export function testEmailContext(clock: EmailContext['clock']): EmailContext {
     publicBaseUrl: 'http://notification.test',
     consoleUrl: null,
     secret: async () => 'test-secret',
-    mail: new ThrottledWakeUp(20),
+    mail: mailSignal(),
   };
 }

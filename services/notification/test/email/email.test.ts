@@ -10,6 +10,7 @@ import { sql } from 'kysely';
 import t from 'tap';
 import { loadServiceConfig } from '../../src/config.ts';
 import { emailContextFor } from '../../src/email/email.module.ts';
+import { reminderMailsOf } from '../../src/email/reminder.mails.ts';
 import { ReminderDispatcher } from '../../src/reminders/reminder.dispatcher.ts';
 import { reminderDueAt } from '../../src/reminders/reminder.rules.ts';
 import { startService } from '../../src/service.ts';
@@ -50,9 +51,10 @@ const config = loadServiceConfig(ctx.env);
 function dispatcherAt(at: Date, batchSize = 50) {
   const clock = testClock();
   clock.advanceTo(at);
+  const email = emailContextFor(config, clock);
   return new ReminderDispatcher(
     runtime.indexPlannedDb,
-    emailContextFor(config, clock),
+    { clock: email.clock, mails: reminderMailsOf(email) },
     { batchSize, pollMs: 50 },
     runtime.logger,
   );

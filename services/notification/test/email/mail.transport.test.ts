@@ -13,7 +13,7 @@ function mail(id: number, recipient: string, text: string): EmailRow {
   const now = new Date('2026-11-29T10:00:00Z');
   return {
     id: `0193a1b2-0000-7000-8000-${String(id).padStart(12, '0')}`,
-    kind: 'meeting_reminder',
+    kind: 'reminder',
     meeting_id: null,
     registration_id: null,
     reminder_offset: null,

@@ -1,8 +1,8 @@
 /**
- * When a consumer transaction that queued work (mails, webhook messages) should carry the NOTIFY that wakes
- * the workers of every replica. Postgres serialises the commits of all notifying transactions of a database
- * (it holds a lock from pre-commit until the commit is flushed), so notifying from every event's transaction
- * caps the consumer at one commit flush at a time; one NOTIFY per interval keeps commits grouped.
+ * When a transaction that queued work should carry the NOTIFY that wakes the workers of every replica.
+ * Postgres serialises the commits of all notifying transactions of a database (it holds a lock from
+ * pre-commit until the commit is flushed), so notifying from every transaction caps the producers at one
+ * commit flush at a time; one NOTIFY per interval keeps commits grouped.
  */
 export function shouldNotify(lastNotifiedAt: number | undefined, now: number, intervalMs: number): boolean {
   // A clock that stepped back must not silence notifications for as long as it stepped.

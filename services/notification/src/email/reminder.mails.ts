@@ -1,0 +1,44 @@
+import type { Transaction } from 'kysely';
+import type { Database } from '../db/database.ts';
+import type { DueReminderMail, ReminderMails } from '../reminders/reminder.service.ts';
+import { composeEmail } from './email.compose.ts';
+import type { EmailContext } from './email.context.ts';
+import { insertEmails, suppressedHashes } from './email.repository.ts';
+import { addressHash, unsubscribeToken } from './unsubscribe.rules.ts';
+
+/** The mail queue as the reminder dispatcher uses it: suppression, composing and queueing, the wake-up. */
+export function reminderMailsOf(ctx: EmailContext): ReminderMails {
+  return {
+    async suppressed(trx, recipients) {
+      const secret = await ctx.secret(trx);
+      const hashed = recipients.flatMap((r) =>
+        r.email ? [{ registrationId: r.registration_id, hash: addressHash(secret, r.email) }] : [],
+      );
+      const suppressed = await suppressedHashes(
+        trx,
+        hashed.map((h) => h.hash),
+      );
+      return new Set(hashed.filter((h) => suppressed.has(h.hash)).map((h) => h.registrationId));
+    },
+    async queue(trx: Transaction<Database>, reminders: readonly DueReminderMail[], now: Date) {
+      if (reminders.length === 0) return [];
+      const secret = await ctx.secret(trx);
+      const mails = reminders.map(({ reminderId, dueAt, offset, meeting, recipient }) =>
+        composeEmail(ctx, {
+          kind: 'reminder',
+          meeting,
+          recipient,
+          now,
+          // Planned again for a new time (a reschedule), a reminder is a new mail.
+          dedupeKey: `reminder:${reminderId}:${dueAt.toISOString()}`,
+          reminderOffset: offset,
+          unsubscribeUrl: `${ctx.publicBaseUrl}/unsubscribe/${unsubscribeToken(secret, recipient.registration_id)}`,
+          expiresAt: new Date(meeting.starts_at),
+        }),
+      );
+      await insertEmails(trx, mails);
+      return mails.map((mail) => mail.id);
+    },
+    committed: () => ctx.mail.committed(),
+  };
+}
