@@ -17,6 +17,7 @@ export const emailKinds = [
   'manage_link',
   'address_confirmation',
   'feedback_survey',
+  'attendee_message',
 ] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;

@@ -615,6 +615,35 @@ export const attendeeSurveyRequested = defineEvent({
   },
 });
 
+export const attendeeMessageRequested = defineEvent({
+  subject: 'registration.attendee.message_requested',
+  version: 1,
+  description:
+    'The office sent a message to the attendees of a meeting (POST /admin/meetings/{id}/messages): one event ' +
+    'per recipient, in the language the attendee chose (or the only one the office wrote). The notification ' +
+    'service mails it through its queue, once per message and registration, to the address it knows for the ' +
+    'registration; none to an erased registration or a suppressed address. Carries no personal data: the ' +
+    "text is the office's, the same for every recipient.",
+  data: z.strictObject({
+    messageId: idSchema.describe('The message; the same for all its recipients.'),
+    version: z.literal(1).describe('A message goes to each recipient once.'),
+    registrationId: idSchema,
+    meetingId: idSchema,
+    language: languageSchema,
+    subject: z.string().min(1).max(200),
+    body: z.string().min(1).max(20_000).describe('Plain text; blank lines separate paragraphs.'),
+  }),
+  example: {
+    messageId: '01936c10-2b3c-7d4e-8f50-617283940a1b',
+    version: 1,
+    registrationId: exampleAttendee.registrationId,
+    meetingId: exampleMeeting.meetingId,
+    language: 'nl',
+    subject: 'Praktische informatie voor donderdag',
+    body: 'Beste deelnemers,\n\nDe zaal is open vanaf 12:30. Parkeren kan bij het station.',
+  },
+});
+
 export const personErased = defineEvent({
   subject: 'registration.person.erased',
   version: 1,
@@ -659,6 +688,7 @@ export const registrationEvents = Object.freeze({
   attendeeLinkReissued,
   attendeeConfirmationRequested,
   attendeeSurveyRequested,
+  attendeeMessageRequested,
   personErased,
 });
 
@@ -680,4 +710,5 @@ export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;
 export type AttendeeLinkReissuedEvent = EventOf<typeof attendeeLinkReissued>;
 export type AttendeeConfirmationRequestedEvent = EventOf<typeof attendeeConfirmationRequested>;
 export type AttendeeSurveyRequestedEvent = EventOf<typeof attendeeSurveyRequested>;
+export type AttendeeMessageRequestedEvent = EventOf<typeof attendeeMessageRequested>;
 export type PersonErasedEvent = EventOf<typeof personErased>;

@@ -34,6 +34,7 @@ const expectedSubjects = [
   'registration.attendee.link_reissued',
   'registration.attendee.confirmation_requested',
   'registration.attendee.survey_requested',
+  'registration.attendee.message_requested',
   'registration.person.erased',
   'registration.public_meeting.scheduled',
   'registration.public_meeting.changed',

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { registerEmailRoutes } from './email/email.module.ts';
+import { messageRoutes } from './messages/message.routes.ts';
 import { registerDeliveryMetrics } from './operations/delivery.metrics.ts';
 import { webhookRoutes } from './webhooks/webhook.routes.ts';
 
@@ -16,4 +17,5 @@ export const app: FastifyPluginAsync<AppOptions> = async (instance, options) => 
   registerDeliveryMetrics(options.runtime.metrics.registry, options.runtime.db);
   await instance.register(webhookRoutes, options);
   await registerEmailRoutes(instance as never, options);
+  await instance.register(messageRoutes, options);
 };

@@ -18,6 +18,8 @@ import { dealRoutes } from './deals/deal.routes.ts';
 import { seedDemoMeeting } from './demo/demo-meeting.ts';
 import { meetingFeedRoutes } from './feed/meeting-feed.routes.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
+import { messageRoutes } from './messages/message.routes.ts';
+import { sweepMessages } from './messages/message.service.ts';
 import { type FormProtection, pageRoutes } from './pages/page.routes.ts';
 import { erasureRoutes } from './privacy/erasure.routes.ts';
 import { eraseExpired } from './privacy/erasure.service.ts';
@@ -77,6 +79,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   registrationAdminRoutes(fastify, { ctx, admin });
   reportRoutes(fastify, { ctx, admin });
   surveyRoutes(fastify, { ctx, admin });
+  messageRoutes(fastify, { ctx, admin });
   badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });
@@ -101,6 +104,16 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   }, BUDGET_WINDOW_MS / 4);
   budgetSweep.unref();
   fastify.addHook('onClose', async () => clearInterval(budgetSweep));
+
+  // Scheduled messages to attendees go out within this interval of their time.
+  const messageSweep = setInterval(() => {
+    sweepMessages(ctx).then(
+      (sent) => sent > 0 && runtime.logger.info({ messages: sent }, 'scheduled messages sent'),
+      (err) => runtime.logger.error({ err }, 'message sweep failed; retrying next interval'),
+    );
+  }, config.MESSAGE_SWEEP_MS);
+  messageSweep.unref();
+  fastify.addHook('onClose', async () => clearInterval(messageSweep));
 
   if (!config.PERSON_DIGEST_KEY) {
     runtime.logger.warn(

@@ -19,6 +19,8 @@ export const configSchema = baseConfigSchema({ port: 3001, schema: 'registration
   SEED_DEMO_DATA: z.stringbool().default(false),
   /** Registrations of meetings that ended longer ago than this are anonymised; 0 turns retention off. */
   RETENTION_MONTHS: z.coerce.number().int().min(0).max(240).default(24),
+  /** How often scheduled messages to attendees are looked for (they go out this late at most). */
+  MESSAGE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
   /** How often the retention job looks for expired registrations. */
   RETENTION_INTERVAL_MS: z.coerce
     .number()

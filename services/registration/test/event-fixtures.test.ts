@@ -61,7 +61,8 @@ const announce = () =>
 t.test('the recorded registration events are what registration emits now', async (t) => {
   const admin = async (method: 'POST' | 'PATCH', url: string, payload: object = {}) => {
     const res = await svc.http.inject({ method, url, headers: adminHeaders, payload });
-    if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
+    if (res.statusCode !== 200 && res.statusCode !== 201)
+      throw new Error(`${method} ${url}: ${res.statusCode} ${res.body}`);
   };
   const meeting = await createMeeting(svc, { slug: 'cop-recorded', capacity: 1, reminderOffsets: ['P7D'] });
   await announce();
@@ -90,6 +91,11 @@ t.test('the recorded registration events are what registration emits now', async
     substitute: true,
   });
   await admin('POST', `/admin/registrations/${bram.registrationId}/check-in`);
+  // Only Bram is checked in; he chose English, the office wrote Dutch only.
+  await admin('POST', `/admin/meetings/${meeting.id}/messages`, {
+    statuses: ['checked_in'],
+    texts: { nl: { subject: 'Welkom', body: 'De zaal is open vanaf 12:30.\n\nTot zo!' } },
+  });
   await admin('POST', `/admin/meetings/${meeting.id}/cancel`, { reason: 'Zaal niet beschikbaar' });
   await announce();
   // A second meeting that takes place: its attendance per deal is announced once it has ended.
@@ -171,6 +177,7 @@ t.test('the recorded registration events are what registration emits now', async
       'attendee.confirmation_requested',
       'attendee.details_changed',
       'attendee.erased',
+      'attendee.message_requested',
       'attendee.promoted',
       'attendee.registered',
       'attendee.substituted',

@@ -1341,6 +1341,7 @@ export interface NotificationApi {
         | 'manage_link'
         | 'address_confirmation'
         | 'feedback_survey'
+        | 'attendee_message'
         | 'operational_alert';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
@@ -1364,6 +1365,7 @@ export interface NotificationApi {
             | 'manage_link'
             | 'address_confirmation'
             | 'feedback_survey'
+            | 'attendee_message'
             | 'operational_alert';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;
@@ -1425,6 +1427,76 @@ export interface NotificationApi {
     responses: {
       200: string;
       404: string;
+    };
+  };
+  /** Preview a message to the attendees of a meeting */
+  'POST /admin/meetings/{id}/message-preview': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: {
+      /** Which of the texts to show. */
+      language: 'nl' | 'en';
+      subject: string;
+      body: string;
+      /** A name to greet instead of the sample one. */
+      name?: string;
+    };
+    responses: {
+      200: {
+        language: 'nl' | 'en';
+        subject: string;
+        /** The HTML part, exactly as it is sent. */
+        html: string;
+        /** The plain-text part, exactly as it is sent. */
+        text: string;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
     };
   };
 }

@@ -3449,6 +3449,253 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Messages of a meeting, sent and scheduled */
+  'GET /admin/meetings/{id}/messages': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          meetingId: string;
+          statuses: Array<'confirmed' | 'waitlisted' | 'checked_in'>;
+          dealIds: string[] | null;
+          roles: string[] | null;
+          texts: {
+            nl?: {
+              subject: string;
+              /** Plain text; a blank line starts a new paragraph. */
+              body: string;
+            };
+            en?: {
+              subject: string;
+              /** Plain text; a blank line starts a new paragraph. */
+              body: string;
+            };
+          };
+          sendAt: string;
+          /** Who wrote it (staff member or API key). */
+          createdBy: string;
+          createdAt: string;
+          /** When it went out; null while scheduled. */
+          sentAt: string | null;
+          /** How many attendees it went to; null while scheduled. */
+          recipients: number | null;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Send a message to the attendees of a meeting */
+  'POST /admin/meetings/{id}/messages': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: {
+      /** Optional id chosen by the caller: repeating a request with the same id sends nothing again. */
+      id?: string;
+      /** Who gets it: attendees with a seat (confirmed), on the waitlist, checked in. */
+      statuses: Array<'confirmed' | 'waitlisted' | 'checked_in'>;
+      /** Only attendees of these deals. */
+      dealIds?: string[];
+      /** Only attendees with these roles. */
+      roles?: Array<
+        | 'projectleider'
+        | 'projectsecretaris'
+        | 'dealmaker'
+        | 'programmamanager'
+        | 'communicatieadviseur'
+        | 'partner'
+        | 'other'
+      >;
+      /** The message per language. Each attendee gets it in the language they chose; when only one is written, everyone gets that one. */
+      texts: {
+        nl?: {
+          subject: string;
+          /** Plain text; a blank line starts a new paragraph. */
+          body: string;
+        };
+        en?: {
+          subject: string;
+          /** Plain text; a blank line starts a new paragraph. */
+          body: string;
+        };
+      };
+      /** When to send it; absent or past: at once. */
+      sendAt?: string;
+    };
+    responses: {
+      200: {
+        id: string;
+        meetingId: string;
+        statuses: Array<'confirmed' | 'waitlisted' | 'checked_in'>;
+        dealIds: string[] | null;
+        roles: string[] | null;
+        texts: {
+          nl?: {
+            subject: string;
+            /** Plain text; a blank line starts a new paragraph. */
+            body: string;
+          };
+          en?: {
+            subject: string;
+            /** Plain text; a blank line starts a new paragraph. */
+            body: string;
+          };
+        };
+        sendAt: string;
+        /** Who wrote it (staff member or API key). */
+        createdBy: string;
+        createdAt: string;
+        /** When it went out; null while scheduled. */
+        sentAt: string | null;
+        /** How many attendees it went to; null while scheduled. */
+        recipients: number | null;
+      };
+      201: {
+        id: string;
+        meetingId: string;
+        statuses: Array<'confirmed' | 'waitlisted' | 'checked_in'>;
+        dealIds: string[] | null;
+        roles: string[] | null;
+        texts: {
+          nl?: {
+            subject: string;
+            /** Plain text; a blank line starts a new paragraph. */
+            body: string;
+          };
+          en?: {
+            subject: string;
+            /** Plain text; a blank line starts a new paragraph. */
+            body: string;
+          };
+        };
+        sendAt: string;
+        /** Who wrote it (staff member or API key). */
+        createdBy: string;
+        createdAt: string;
+        /** When it went out; null while scheduled. */
+        sentAt: string | null;
+        /** How many attendees it went to; null while scheduled. */
+        recipients: number | null;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Name badges as a printable PDF */
   'GET /admin/meetings/{id}/badges.pdf': {
     params: {

@@ -13,6 +13,7 @@ import {
   meetingRescheduled,
   meetingUpdated,
 } from '../email/email.service.ts';
+import { messageRequested } from '../messages/message.service.ts';
 
 /**
  * Registration events feed the meeting and recipient read models, the reminder schedule and the mails.
@@ -50,6 +51,7 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.attendeeLinkReissued, (trx, event) => attendeeChanged(trx, ctx, 'link_reissued', event)),
       on(e.attendeeConfirmationRequested, (trx, event) => confirmationRequested(trx, ctx, event)),
       on(e.attendeeSurveyRequested, (trx, event) => attendeeChanged(trx, ctx, 'survey_requested', event)),
+      on(e.attendeeMessageRequested, (trx, event) => messageRequested(trx, ctx, event)),
     ],
   });
 }

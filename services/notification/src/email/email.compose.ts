@@ -1,4 +1,4 @@
-import type { EmailKind } from '@citydeals/contracts';
+import type { EmailKind, Language } from '@citydeals/contracts';
 import type { MeetingRow } from '../read-models/meeting.repository.ts';
 import type { RecipientRow } from '../read-models/recipient.repository.ts';
 import { DOOR_QR_CID, showsDoorQr } from './door-qr.ts';
@@ -19,8 +19,10 @@ export interface ComposeInput {
   calendarSequence?: number;
   extra?: Pick<
     MailData,
-    'position' | 'previous' | 'reason' | 'changes' | 'confirmUrl' | 'surveyUrl' | 'linkExpiresAt'
+    'position' | 'previous' | 'reason' | 'changes' | 'confirmUrl' | 'surveyUrl' | 'linkExpiresAt' | 'message'
   >;
+  /** The mail's language when its text was chosen before (an office message written in one language). */
+  language?: Language;
   reminderOffset?: string | null;
   unsubscribeUrl?: string | null;
   expiresAt?: Date | null;
@@ -43,7 +45,7 @@ export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
   const id = ctx.newId();
   // Dated with the real time: `now` runs on the schedule's clock, which a demo may have shifted.
   const composedAt = ctx.wallClock.now();
-  const language = mailLanguage(recipient.language, meeting.language);
+  const language = input.language ?? mailLanguage(recipient.language, meeting.language);
   const meetingView = {
     title: meeting.title,
     startsAt: new Date(meeting.starts_at),

@@ -200,9 +200,9 @@ export async function emailRoutes(app: HttpServer, options: { db: Kysely<Databas
         tags: ['emails'],
         summary: 'One-click unsubscribe from reminders (RFC 8058)',
         description:
-          'The target of the List-Unsubscribe header of reminder mails and of the button on the page above. ' +
-          'Needs no cookie or key: the token in the path is the authorisation. Stops reminders to the address; ' +
-          'confirmations and change mails are still sent. Repeating it answers 200 again. A request that ' +
+          'The target of the List-Unsubscribe header of reminders and office messages, and of the button on the ' +
+          'page above. Needs no cookie or key: the token in the path is the authorisation. Stops reminders and ' +
+          'office messages to the address; confirmations and change mails are still sent. Repeating it answers 200 again. A request that ' +
           "accepts text/html (the page's button) gets a page back, with a button to undo it.",
         security: [],
         params: tokenParams,

@@ -65,6 +65,8 @@ export interface MailData {
   linkExpiresAt?: Date | null;
   /** The `cid:` of the door QR code shown in the HTML (see door-qr.ts), or null without one. */
   doorQrCid?: string | null;
+  /** The office's own text (attendee message): plain text, a blank line between paragraphs. */
+  message?: { subject: string; body: string } | null;
 }
 
 /** Meeting fields whose change sends seated attendees an updated invitation. */
@@ -98,6 +100,8 @@ function templateContext(language: Language, data: MailData) {
     /** When the mail's link stops working, in the meeting's zone: "dinsdag 2 februari 2027 10:15". */
     expires: data.linkExpiresAt ? describeInstant(data.linkExpiresAt, data.meeting.timeZone, language) : '',
     changes: (data.changes ?? []).map((change) => changeLabels[language][change]),
+    /** The office's text as paragraphs of lines, so the HTML keeps its shape with every value escaped. */
+    paragraphs: data.message ? paragraphsOf(data.message.body) : [],
     /** How far ahead the meeting is, for reminders: "tomorrow", "in 2 hours", "over 30 minuten". */
     soon: data.reminderOffset ? reminderLead(durationMs(data.reminderOffset), language) : '',
     setSubject(value: string) {
@@ -107,6 +111,15 @@ function templateContext(language: Language, data: MailData) {
       return subject;
     },
   };
+}
+
+/** Plain text as paragraphs (split at blank lines) of lines. */
+export function paragraphsOf(text: string): string[][] {
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split(/\n\s*\n/)
+    .map((paragraph) => paragraph.split('\n').map((line) => line.trimEnd()))
+    .filter((lines) => lines.some((line) => line.trim() !== ''));
 }
 
 export function renderMail(kind: EmailKind, language: Language, data: MailData): RenderedMail {

@@ -48,6 +48,14 @@ for (const language of languages) {
       confirmUrl: 'https://cop.citydeals.example.org/aanmelding/bevestigen/Lq2Wd8Rz5Tn0Yx3Kc7Vb1Mh4Gp9Fs6Ja',
       surveyUrl: 'https://cop.citydeals.example.org/evaluatie/Pz4Nc8Xw2Lm6Qr0Tb5Hk9Dv3Jf7Sg1Ya',
       linkExpiresAt: new Date('2026-11-02T09:15:00Z'),
+      message: {
+        subject:
+          language === 'nl' ? 'Praktische informatie voor donderdag' : 'Practical information for Thursday',
+        body:
+          language === 'nl'
+            ? 'Beste deelnemers,\n\nDe zaal is open vanaf 12:30. Parkeren kan bij het station;\nhet is tien minuten lopen.'
+            : 'Dear participants,\n\nThe room opens at 12:30. You can park at the station;\nit is a ten-minute walk.',
+      },
     });
     const base = `${language}-${kind}`;
     await writeFile(path.join(outDir, `${base}.html`), mail.html);

@@ -391,6 +391,7 @@ t.test('every template renders in both languages with time, place and the manage
         confirmUrl: ownLink.address_confirmation!,
         surveyUrl: ownLink.feedback_survey!,
         linkExpiresAt: new Date(startsAt.getTime() + 7 * day),
+        message: { subject: 'Praktische informatie', body: 'De zaal is open vanaf 12:30.' },
       });
       const label = `${language}/${kind}`;
       const link = ownLink[kind];

@@ -170,7 +170,28 @@ export interface MeetingFeedStateTable {
   attendance_announced_at: Date | null;
 }
 
+/** A message of the office to a meeting's attendees (messages/). */
+export interface MessageTextColumn {
+  subject: string;
+  body: string;
+}
+
+export interface AttendeeMessageTable {
+  id: string;
+  meeting_id: string;
+  statuses: ('confirmed' | 'waitlisted' | 'checked_in')[];
+  deal_ids: string[] | null;
+  roles: string[] | null;
+  texts: ColumnType<Partial<Record<'nl' | 'en', MessageTextColumn>>, string, string>;
+  send_at: Date;
+  created_by: string;
+  created_at: Date;
+  sent_at: Date | null;
+  recipients: number | null;
+}
+
 export interface Database extends ServiceTables {
+  attendee_message: AttendeeMessageTable;
   request_budget: RequestBudgetTable;
   survey_round: SurveyRoundTable;
   survey_invitation: SurveyInvitationTable;

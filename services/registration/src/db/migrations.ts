@@ -256,4 +256,36 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0010_attendee_messages': {
+    async up(db: Kysely<any>) {
+      // A message of the office to a meeting's attendees. It names who it goes to by filter, not by
+      // person, so erasing someone leaves nothing of them here. `sent_at` is set in the transaction that
+      // publishes one event per recipient: a message goes out whole, once.
+      await db.schema
+        .createTable('attendee_message')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id'))
+        .addColumn('statuses', sql`text[]`, (c) => c.notNull())
+        .addColumn('deal_ids', sql`uuid[]`)
+        .addColumn('roles', sql`text[]`)
+        .addColumn('texts', 'jsonb', (c) => c.notNull())
+        .addColumn('send_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('created_by', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('sent_at', 'timestamptz')
+        .addColumn('recipients', 'integer')
+        .execute();
+      await db.schema
+        .createIndex('attendee_message_due')
+        .on('attendee_message')
+        .column('send_at')
+        .where(sql.ref('sent_at'), 'is', null)
+        .execute();
+      await db.schema
+        .createIndex('attendee_message_meeting')
+        .on('attendee_message')
+        .columns(['meeting_id', 'created_at'])
+        .execute();
+    },
+  },
 };
