@@ -7,6 +7,7 @@ import { addressConfirmationRoutes } from './address-confirmation/address-confir
 import { sweepExpiredConfirmations } from './address-confirmation/address-confirmation.service.ts';
 import { admissionRoutes } from './admissions/admission.routes.ts';
 import { attendeeChangeRoutes } from './attendee-changes/attendee-change.routes.ts';
+import { attendeeListRoutes } from './attendee-list/attendee-list.routes.ts';
 import { badgeRoutes } from './badges/badge.routes.ts';
 import { calendarRoutes } from './calendar/calendar.routes.ts';
 import { checkInRoutes } from './check-ins/check-in.routes.ts';
@@ -80,6 +81,7 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime, co
   reportRoutes(fastify, { ctx, admin });
   surveyRoutes(fastify, { ctx, admin });
   messageRoutes(fastify, { ctx, admin });
+  attendeeListRoutes(fastify, { ctx });
   badgeRoutes(fastify, { ctx, admin });
   calendarRoutes(fastify, { ctx });
   dealRoutes(fastify, { ctx });

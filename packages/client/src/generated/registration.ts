@@ -3696,6 +3696,63 @@ export interface RegistrationApi {
       };
     };
   };
+  /** Who else is coming: the attendees who consented to the list */
+  'GET /registrations/manage/{token}/attendees': {
+    params: {
+      /** The secret from the manage link */
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        meetingId: string;
+        attendees: Array<{
+          name: string;
+          organisation: string | null;
+          deal: {
+            id: string;
+            name: string;
+          } | null;
+          /** Whether this is the registration of the link. */
+          you: boolean;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
   /** Name badges as a printable PDF */
   'GET /admin/meetings/{id}/badges.pdf': {
     params: {

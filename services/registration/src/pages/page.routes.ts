@@ -17,6 +17,8 @@ import {
   confirmationLinkStateOf,
   confirmRegistration,
 } from '../address-confirmation/address-confirmation.service.ts';
+import { mayViewList } from '../attendee-list/attendee-list.rules.ts';
+import { attendeeListFor } from '../attendee-list/attendee-list.service.ts';
 import type { ServiceContext } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
 import { MANAGE_PATH, MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
@@ -354,7 +356,8 @@ export function pageRoutes(
           managePage({
             lang,
             token,
-            registration: own,
+            registration: { ...own, consentAttendeeList: own.consents.attendeeList },
+            attendees: mayViewList(own.status) ? (await attendeeListFor(ctx, token)).attendees : null,
             meeting: {
               title: own.meeting.title,
               startsAt: new Date(own.meeting.startsAt),
@@ -434,6 +437,8 @@ export function pageRoutes(
         const parsed = updateNeedsBody.safeParse({
           dietaryNeeds: request.body.dietaryNeeds || null,
           accessibilityNeeds: request.body.accessibilityNeeds || null,
+          // An unticked box is not posted: off.
+          consents: { attendeeList: request.body.consentAttendeeList === 'ja' },
         });
         if (!parsed.success) {
           const errors: Record<string, string> = {};

@@ -86,6 +86,11 @@ export const texts = {
     calendar: 'Zet in je agenda (.ics)',
     save: 'Wensen opslaan',
     saved: 'Je wensen zijn opgeslagen.',
+    whoElseTitle: 'Wie komen er nog meer',
+    whoElseIntro:
+      'Deelnemers die daar toestemming voor gaven. Zet het vinkje bij je wensen om zelf op deze lijst te staan.',
+    whoElseEmpty: 'Nog niemand heeft toestemming gegeven om op de lijst te staan.',
+    you: 'jij',
     cancelTitle: 'Afmelden',
     cancelConfirm: 'Ja, ik meld mij af voor deze bijeenkomst',
     cancelButton: 'Afmelden',
@@ -212,6 +217,11 @@ export const texts = {
     calendar: 'Add to your calendar (.ics)',
     save: 'Save needs',
     saved: 'Your needs have been saved.',
+    whoElseTitle: 'Who else is coming',
+    whoElseIntro:
+      'Attendees who agreed to appear here. Tick the box with your needs to appear on this list yourself.',
+    whoElseEmpty: 'Nobody has agreed to appear on the list yet.',
+    you: 'you',
     cancelTitle: 'Cancel',
     cancelConfirm: 'Yes, cancel my registration for this meeting',
     cancelButton: 'Cancel registration',

@@ -272,7 +272,12 @@ export function managePage(input: {
     email: string;
     dietaryNeeds: string | null;
     accessibilityNeeds: string | null;
+    consentAttendeeList: boolean;
   };
+  /** Who else is coming; null for someone the list is not open to. */
+  attendees:
+    | { name: string; organisation: string | null; deal: { name: string } | null; you: boolean }[]
+    | null;
   meeting: {
     title: string;
     startsAt: Date;
@@ -298,6 +303,7 @@ export function managePage(input: {
 ${guardField(input.guard)}
 ${field(t, { name: 'dietaryNeeds', label: t.dietaryNeeds, type: 'textarea', value: r.dietaryNeeds ?? '', errors })}
 ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'textarea', value: r.accessibilityNeeds ?? '', errors })}
+${checkbox({ name: 'consentAttendeeList', label: t.consentList, checked: r.consentAttendeeList })}
 <button type="submit">${h(t.save)}</button>
 </form>
 <h2>${h(t.cancelTitle)}</h2>
@@ -325,8 +331,24 @@ ${input.message ? `<p class="notice" role="status">${h(input.message)}</p>` : ''
 <dt>${h(t.status)}</dt><dd>${h(status)}</dd>
 </dl>
 <p><a href="/registrations/manage/${h(input.token)}/calendar.ics">${h(t.calendar)}</a></p>
+${input.attendees ? attendeeList(t, input.attendees) : ''}
 ${forms}`,
   });
+}
+
+function attendeeList(
+  t: (typeof texts)[Language],
+  attendees: NonNullable<Parameters<typeof managePage>[0]['attendees']>,
+) {
+  const items = attendees.map(
+    (a) =>
+      `<li>${h(a.name)}${a.you ? ` (${h(t.you)})` : ''}${a.organisation ? `, ${h(a.organisation)}` : ''}${
+        a.deal ? ` – ${h(a.deal.name)}` : ''
+      }</li>`,
+  );
+  return `<h2>${h(t.whoElseTitle)}</h2>
+<p>${h(t.whoElseIntro)}</p>
+${items.length > 0 ? `<ul class="attendees">\n${items.join('\n')}\n</ul>` : `<p>${h(t.whoElseEmpty)}</p>`}`;
 }
 
 export function messagePage(input: {
