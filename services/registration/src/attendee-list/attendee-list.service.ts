@@ -1,6 +1,6 @@
 import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { ServiceContext } from '../context.ts';
-import { hashManageToken } from '../registrations/manage-token.ts';
+import { hashManageToken } from '../manage-links/manage-token.ts';
 import { findRegistrationByTokenHash } from '../registrations/registration.repository.ts';
 import { listListedAttendees } from './attendee-list.repository.ts';
 import { mayViewList } from './attendee-list.rules.ts';
