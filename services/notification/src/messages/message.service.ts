@@ -3,13 +3,12 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { composeEmail } from '../email/email.compose.ts';
 import type { EmailContext } from '../email/email.context.ts';
-import { insertEmails, notifyMailQueued, suppressedHashes } from '../email/email.repository.ts';
+import { insertEmails, suppressedHashes } from '../email/email.repository.ts';
 import { MeetingNotKnownYet, PersonalLinkNotKnownYet } from '../email/email.service.ts';
 import { type RenderedMail, renderMail } from '../email/email.templates.ts';
-import { addressHash } from '../email/unsubscribe.rules.ts';
+import { addressHash, unsubscribeToken } from '../email/unsubscribe.rules.ts';
 import { findMeetings, lockMeetings } from '../read-models/meeting.repository.ts';
 import { findRecipients } from '../read-models/recipient.repository.ts';
-import { unsubscribeUrl } from '../reminders/reminder.service.ts';
 
 /**
  * One recipient of an office message becomes one mail in the queue, at most once per message and
@@ -40,10 +39,10 @@ export async function messageRequested(
     now: ctx.clock.now(),
     language: event.data.language,
     extra: { message: { subject: event.data.subject, body: event.data.body } },
-    unsubscribeUrl: unsubscribeUrl(ctx, secret, registrationId),
+    unsubscribeUrl: `${ctx.publicBaseUrl}/unsubscribe/${unsubscribeToken(secret, registrationId)}`,
     dedupeKey: `message:${messageId}:${registrationId}`,
   });
-  if ((await insertEmails(trx, [mail])) > 0 && ctx.mail.queued()) await notifyMailQueued(trx);
+  if ((await insertEmails(trx, [mail])) > 0 && ctx.mail.queued()) await ctx.mail.notify(trx);
 }
 
 export interface MessagePreviewInput {
