@@ -96,6 +96,7 @@ export function defineEvent<
   const stream = streams[service];
   if (!stream) throw new Error(`event subject ${def.subject} does not start with a service name`);
   const type = `${TYPE_PREFIX}${def.subject}.v${def.version}` as const;
+  // Cast kept: zod cannot name the output of an envelope extended with a generic `Data`; it is a CloudEvent.
   const schema = envelopeSchema.extend({ type: z.literal(type), data: def.data }) as unknown as z.ZodType<
     CloudEvent<typeof type, z.output<Data>>
   >;

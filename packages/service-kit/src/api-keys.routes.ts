@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { API_KEY_PATTERN, type ApiKeyRecord, requireScope, scopes } from './api-keys.ts';
-import type { HttpServer } from './http-server.ts';
+import { API_KEY_PATTERN, type ApiKeyRecord, scopes } from './api-keys.ts';
+import type { ServicePlugin } from './http-server.ts';
 import { problemResponses, problems } from './problem.ts';
 
 const keySchema = z.object({
@@ -33,8 +33,8 @@ const toJson = (r: ApiKeyRecord) => ({
  * Keys per consuming system, on every service: issue one for a system, see when each was last used, revoke
  * one at once. No restart; the configured keys (ADMIN_API_KEY, …) are listed and revocable too.
  */
-export function registerApiKeyRoutes(app: HttpServer): void {
-  const admin = requireScope('admin');
+export const apiKeyRoutes: ServicePlugin = async (app) => {
+  const admin = app.requireScope('admin');
   const tags = ['operations'];
   const security = [{ adminKey: [] }];
 
@@ -123,4 +123,4 @@ export function registerApiKeyRoutes(app: HttpServer): void {
       return toJson(record);
     },
   );
-}
+};

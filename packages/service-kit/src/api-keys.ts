@@ -1,10 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Generated, type Kysely, sql } from 'kysely';
 import type { Migration } from 'kysely/migration';
 import type { Logger } from 'pino';
-import { HttpProblem, problems } from './problem.ts';
-import { authenticateStaff, looksLikeStaffToken } from './staff-token.ts';
 
 export const scopes = ['admin', 'read'] as const;
 export type Scope = (typeof scopes)[number];
@@ -336,47 +333,6 @@ function toRecord(row: {
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
     revokedBy: row.revoked_by,
-  };
-}
-
-/**
- * A hook that answers 401 without a valid key and 403 without the scope (`admin` holds every scope). The
- * keys are the service's (`app.apiKeys`, decorated by createService).
- */
-export function requireScope(scope: Scope): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-/** @deprecated The key store comes from the server now: call `requireScope(scope)`. */
-export function requireScope(
-  db: unknown,
-  scope: Scope,
-): (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
-export function requireScope(first: unknown, second?: Scope) {
-  // An unknown scope asks for admin, which holds every scope: never less than was meant.
-  const scope: Scope = second ?? scopes.find((s) => s === first) ?? 'admin';
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (!match) throw problems.unauthorized();
-    if (looksLikeStaffToken(match[1]!)) {
-      await authenticateStaff(request, match[1]!, scope);
-      return;
-    }
-    const key = await request.server.apiKeys.verify(match[1]!);
-    if (!key)
-      throw new HttpProblem(401, 'unauthorized', 'Authentication required', 'the API key is not valid');
-    if (!key.scopes.includes(scope) && !key.scopes.includes('admin')) throw problems.forbidden(scope);
-    request.actor = `api-key:${key.name}`;
-    request.apiKeyId = key.id;
-  };
-}
-
-/**
- * Records the key's use once the answer is known to be a success, before it is sent: a refused request
- * writes nothing (not even this), and the write is done by the time the caller has its answer.
- */
-export function recordApiKeyUse(store: ApiKeyStore) {
-  return async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
-    if (request.apiKeyId !== undefined && reply.statusCode < 400) await store.recordUse(request.apiKeyId);
-    return payload;
   };
 }
 

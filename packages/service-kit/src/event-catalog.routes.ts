@@ -4,13 +4,13 @@ import {
   eventCatalog,
   eventPayloadJsonSchema,
 } from '@citydeals/contracts';
-import type { HttpServer } from './http-server.ts';
+import type { ServicePlugin } from './http-server.ts';
 
 /**
  * Every service serves the whole event catalogue: a reader of any service's docs finds every event,
  * who publishes it and its schema, without hunting for the right service.
  */
-export function registerEventCatalogRoutes(app: HttpServer): void {
+export const eventCatalogRoutes: ServicePlugin = async (app) => {
   let document: unknown;
   app.get(
     '/asyncapi.json',
@@ -29,7 +29,7 @@ export function registerEventCatalogRoutes(app: HttpServer): void {
       return reply.type('text/html; charset=utf-8').send(page);
     },
   );
-}
+};
 
 /** The page's one inline block; its hash is in the content security policy of every service. */
 export const CATALOG_STYLE =

@@ -1,12 +1,17 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
+  type FastifyPluginAsync,
+  type FastifyPluginOptions,
   type FastifyReply,
   type FastifyRequest,
   LogController,
+  type RawServerDefault,
 } from 'fastify';
 import {
   hasZodFastifySchemaValidationErrors,
@@ -21,11 +26,19 @@ import { type ContentSecurity, contentSecurityPolicy, securityHeadersHook } from
 import { findNulByteInRequest } from './text-input.rules.ts';
 import { instrumentRequests, requestIdOf } from './tracing.ts';
 
+/** A service's fastify instance: zod schemas type the requests and answers of every route. */
 export type HttpServer = FastifyInstance<
-  import('node:http').Server,
-  import('node:http').IncomingMessage,
-  import('node:http').ServerResponse,
-  Logger,
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+/** A fastify plugin of a service: its instance is an HttpServer, so routes get zod-typed requests. */
+export type ServicePlugin<Options extends FastifyPluginOptions = Record<never, never>> = FastifyPluginAsync<
+  Options,
+  RawServerDefault,
   ZodTypeProvider
 >;
 
@@ -72,7 +85,7 @@ export const DEFAULT_TIMEOUTS: Readonly<HttpTimeouts> = Object.freeze({
  */
 export async function createHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
-  const app = Fastify({
+  const app = Fastify<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger>({
     loggerInstance: options.logger,
     bodyLimit: options.bodyLimit ?? 256 * 1024,
     return503OnClosing: true,
@@ -180,7 +193,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         problemBody(404, 'not-found', 'Not found', `no route ${request.method} ${request.url.split('?')[0]}`),
       ),
   );
-  return app as unknown as HttpServer;
+  return app;
 }
 
 /** A number of hops as the function fastify also builds from one (its typings accept no number here). */

@@ -1,13 +1,23 @@
+import type { Logger } from 'pino';
+import type { ServiceWorker } from './feature.ts';
 import type { HttpServer } from './http-server.ts';
 import type { ServiceRuntime, ServiceTables } from './runtime.ts';
-import type { ServiceWorker } from './service.ts';
 import { flushTracing } from './tracing.ts';
 
-export interface RunningService<DB extends ServiceTables> {
-  http: HttpServer;
-  runtime: ServiceRuntime<DB>;
+/** What `server.ts` needs of a started service: its HTTP server, where to log, and how to stop it. */
+export interface StoppableService {
+  readonly http: HttpServer;
+  readonly logger: Logger;
+  /** Stops everything in the safe order (see `shutdown`). */
+  stop(): Promise<void>;
+}
+
+export interface RunningService<DB extends ServiceTables, Ctx = unknown> extends StoppableService {
+  readonly runtime: ServiceRuntime<DB>;
+  /** The service's one context, as its features got it. */
+  readonly ctx: Ctx;
   /** Background workers of the service; stopped after the consumers, before the relay. */
-  workers?: readonly ServiceWorker[];
+  readonly workers: readonly ServiceWorker[];
   /** Turns readiness red; called first on shutdown. */
   markShuttingDown(): void;
 }
@@ -17,12 +27,14 @@ export interface RunningService<DB extends ServiceTables> {
  * stop the relay, close fastify (in-flight requests finish), drain NATS, close the pool. Nothing committed is
  * lost: an event a request commits after the relay stopped stays in the outbox for the next start.
  */
-export async function shutdown<DB extends ServiceTables>(service: RunningService<DB>): Promise<void> {
+export async function shutdown<DB extends ServiceTables, Ctx>(
+  service: RunningService<DB, Ctx>,
+): Promise<void> {
   const { http, runtime } = service;
-  // New requests get 503 from here on (see registerOperationsRoutes); health checks still answer.
+  // New requests get 503 from here on (see runtime.plugin.ts); health checks still answer.
   service.markShuttingDown();
   await runtime.stopConsumers();
-  await Promise.all((service.workers ?? []).map((w) => w.stop()));
+  await Promise.all(service.workers.map((w) => w.stop()));
   await runtime.relay.stop();
   await http.close();
   await runtime.stop();
@@ -30,32 +42,32 @@ export async function shutdown<DB extends ServiceTables>(service: RunningService
 }
 
 /** Listens, and shuts down in order on SIGTERM or SIGINT; a second signal or the timeout forces exit. */
-export async function listenUntilSignalled<DB extends ServiceTables>(
-  service: RunningService<DB>,
-  options: { port: number; host: string; shutdownTimeoutMs: number },
+export async function listenUntilSignalled(
+  service: StoppableService,
+  options: { PORT: number; HOST: string; SHUTDOWN_TIMEOUT_MS: number },
 ): Promise<void> {
-  const { http, runtime } = service;
-  await http.listen({ port: options.port, host: options.host });
+  const { http, logger } = service;
+  await http.listen({ port: options.PORT, host: options.HOST });
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      runtime.logger.warn({ signal }, 'second signal: exiting now');
+      logger.warn({ signal }, 'second signal: exiting now');
       process.exit(1);
     }
     stopping = true;
-    runtime.logger.info({ signal }, 'shutting down');
+    logger.info({ signal }, 'shutting down');
     const timer = setTimeout(() => {
-      runtime.logger.error('shutdown timed out; exiting');
+      logger.error('shutdown timed out; exiting');
       process.exit(1);
-    }, options.shutdownTimeoutMs);
+    }, options.SHUTDOWN_TIMEOUT_MS);
     timer.unref();
-    shutdown(service).then(
+    service.stop().then(
       () => {
-        runtime.logger.info('stopped cleanly');
+        logger.info('stopped cleanly');
         process.exit(0);
       },
       (err) => {
-        runtime.logger.error({ err }, 'shutdown failed');
+        logger.error({ err }, 'shutdown failed');
         process.exit(1);
       },
     );

@@ -1,10 +1,7 @@
-import { listDeadLetters, type MessagingTables, retryDeadLetter } from '@citydeals/messaging';
-import type { Kysely } from 'kysely';
+import { listDeadLetters } from '@citydeals/messaging';
 import { z } from 'zod';
-import { requireScope } from './api-keys.ts';
-import type { HttpServer } from './http-server.ts';
-import { HttpProblem, problems } from './problem.ts';
-import type { ServiceRuntime, ServiceTables } from './runtime.ts';
+import type { ServicePlugin } from './http-server.ts';
+import { problems } from './problem.ts';
 
 const deadLetterSchema = z.object({
   id: z.number(),
@@ -21,17 +18,10 @@ const deadLetterSchema = z.object({
   payload: z.string(),
 });
 
-/**
- * Health, metrics and dead-letter administration: the same on every service. `isShuttingDown` turns
- * readiness red first, so a load balancer stops sending traffic before anything else stops.
- */
-export function registerOperationsRoutes<DB extends ServiceTables>(
-  app: HttpServer,
-  runtime: ServiceRuntime<DB>,
-  isShuttingDown: () => boolean = () => false,
-): void {
-  const db = runtime.db as unknown as Kysely<MessagingTables>;
-  const admin = requireScope('admin');
+/** Health, metrics and dead-letter administration: the same on every service (needs runtimePlugin). */
+export const operationsRoutes: ServicePlugin = async (app) => {
+  const { runtime } = app;
+  const admin = app.requireScope('admin');
 
   app.get(
     '/health/live',
@@ -59,8 +49,8 @@ export function registerOperationsRoutes<DB extends ServiceTables>(
     },
     async (_request, reply) => {
       const { ok, checks } = await runtime.readiness();
-      if (isShuttingDown()) checks.shutdown = 'shutting down';
-      const ready = ok && !isShuttingDown();
+      if (app.isShuttingDown()) checks.shutdown = 'shutting down';
+      const ready = ok && !app.isShuttingDown();
       return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
     },
   );
@@ -91,7 +81,7 @@ export function registerOperationsRoutes<DB extends ServiceTables>(
       },
     },
     async (request) => {
-      const rows = await listDeadLetters(db, request.query);
+      const rows = await listDeadLetters(runtime.kitDb, request.query);
       return {
         items: rows.map((r) => ({
           id: r.id,
@@ -126,7 +116,7 @@ export function registerOperationsRoutes<DB extends ServiceTables>(
       },
     },
     async (request) => {
-      const result = await retryDeadLetter(db, runtime.consumers, request.params.id);
+      const result = await runtime.retryDeadLetter(request.params.id);
       switch (result.status) {
         case 'not-found':
           throw problems.notFound(`dead letter ${request.params.id}`);
@@ -141,27 +131,4 @@ export function registerOperationsRoutes<DB extends ServiceTables>(
       }
     },
   );
-
-  app.addHook('onRequest', async (request, reply) => {
-    if (isShuttingDown() && !request.url.startsWith('/health/')) {
-      reply.header('connection', 'close');
-      throw new HttpProblem(
-        503,
-        'shutting-down',
-        'Service unavailable',
-        'the service is shutting down; retry shortly',
-      );
-    }
-  });
-
-  app.addHook('onResponse', async (request, reply) => {
-    runtime.metrics.httpDuration.observe(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
-        status: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
-  });
-}
+};

@@ -25,12 +25,13 @@ import {
   outboxLag,
   outboxWritten,
   RetentionJob,
+  type RetryResult,
   type RetrySchedule,
-  type StreamAccess,
+  retryDeadLetter,
   streamLimits,
 } from '@citydeals/messaging';
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from '@nats-io/jetstream';
-import type { Kysely } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { ApiKeyStore, type ApiKeyTables, apiKeyMigrations, type ConfiguredApiKey } from './api-keys.ts';
@@ -40,15 +41,12 @@ import { createMetrics, type Metrics, registerCollected } from './metrics.ts';
 
 export type ServiceTables = MessagingTables & ApiKeyTables;
 
-export interface RuntimeOptions<DB extends ServiceTables> {
+export interface RuntimeOptions {
   /** Service name as in subjects: `registration`, `deal_tracking`, `notification`. */
   service: keyof typeof streams;
   config: BaseConfig;
   logger: Logger;
   migrations: Migrations;
-  consumers?: readonly ConsumerDefinition<DB>[];
-  /** Consumers whose handlers act on the streams themselves (e.g. a purge): made once NATS is connected. */
-  streamConsumers?: (streams: StreamAccess) => readonly ConsumerDefinition<DB>[];
   consumerConcurrency?: number;
   retry?: RetrySchedule;
   relay?: { pollIntervalMs?: number; batchSize?: number };
@@ -63,15 +61,28 @@ export interface Clock {
 export const systemClock: Clock = Object.freeze({ now: () => new Date() });
 
 /**
- * The parts of a running service that are not HTTP: its schema (migrated), its NATS connection and
- * stream, the outbox relay and its consumers. `stop()` takes them down in the safe order.
+ * What a service's functions need from outside, injected so tests can fix the clock and the ids. Each service
+ * has one context type, in its `src/context.ts`, that extends this one with what its features share.
  */
-export interface ServiceRuntime<DB extends ServiceTables> {
+export interface ServiceContext<DB> {
+  readonly db: Kysely<DB>;
+  readonly clock: Clock;
+  readonly newId: () => string;
+}
+
+/**
+ * The parts of a running service that the kit's own routes and hooks use, whatever the service's tables:
+ * HTTP plugins see the runtime as this (see runtime.plugin.ts).
+ */
+export interface RuntimeBase {
   readonly service: string;
   readonly logger: Logger;
-  readonly db: Kysely<DB>;
-  /** For queue workers' statements on bounded batches (see IndexPlannedDb in @citydeals/db). */
-  readonly indexPlannedDb: IndexPlannedDb<DB>;
+  /**
+   * The same schema and pool as `db`, typed with only the tables the kit and messaging own (outbox, inbox,
+   * dead letters, API keys). Kysely cannot narrow a `Kysely<DB>` of a generic DB to the tables DB is known
+   * to have, so the kit keeps its own typed handle instead of casting.
+   */
+  readonly kitDb: Kysely<ServiceTables>;
   readonly pool: pg.Pool;
   readonly schema: string;
   readonly nc: NatsConnection;
@@ -82,16 +93,33 @@ export interface ServiceRuntime<DB extends ServiceTables> {
   readonly relay: OutboxRelay;
   /** Prunes the outbox, inbox and dead letters (one replica at a time). */
   readonly retention: RetentionJob;
-  readonly consumers: ReadonlyMap<string, ConsumerRunner<DB>>;
   readonly metrics: Metrics;
   readonly apiKeys: ApiKeyStore;
   readiness(): Promise<{ ok: boolean; checks: Record<string, string> }>;
+  /** Runs a dead-lettered event through its consumer again (see retryDeadLetter in @citydeals/messaging). */
+  retryDeadLetter(id: number): Promise<RetryResult>;
   stopConsumers(): Promise<void>;
   stop(): Promise<void>;
 }
 
+/**
+ * The parts of a running service that are not HTTP: its schema (migrated), its NATS connection and
+ * stream, the outbox relay and its consumers. `stop()` takes them down in the safe order.
+ */
+export interface ServiceRuntime<DB extends ServiceTables> extends RuntimeBase {
+  readonly db: Kysely<DB>;
+  /** For queue workers' statements on bounded batches (see IndexPlannedDb in @citydeals/db). */
+  readonly indexPlannedDb: IndexPlannedDb<DB>;
+  readonly consumers: ReadonlyMap<string, ConsumerRunner<DB>>;
+  /**
+   * Starts the service's consumers, once its context exists (their handlers close over it). Each asks for
+   * the stream it reads, as the publishing service may not have started yet.
+   */
+  startConsumers(definitions: readonly ConsumerDefinition<DB>[]): Promise<void>;
+}
+
 export async function startRuntime<DB extends ServiceTables>(
-  options: RuntimeOptions<DB>,
+  options: RuntimeOptions,
 ): Promise<ServiceRuntime<DB>> {
   const { config, logger, service } = options;
   const schema = config.DATABASE_SCHEMA;
@@ -116,7 +144,9 @@ export async function startRuntime<DB extends ServiceTables>(
       ...options.migrations,
     });
     logger.info({ schema, migrations: applied.length }, 'schema migrated');
-    const apiKeys = await ApiKeyStore.open(db as unknown as Kysely<ApiKeyTables>, {
+    // Never destroyed itself: it shares the pool that `database.destroy()` closes.
+    const kitDb = new Kysely<ServiceTables>({ dialect: new PostgresDialect({ pool }) });
+    const apiKeys = await ApiKeyStore.open(kitDb, {
       pepper: config.API_KEY_PEPPER,
       configured: options.configuredApiKeys ?? [],
       logger,
@@ -150,34 +180,6 @@ export async function startRuntime<DB extends ServiceTables>(
     started.push(relay);
 
     const runners = new Map<string, ConsumerRunner<DB>>();
-    const consumers = [...(options.consumers ?? []), ...(options.streamConsumers?.({ jsm, ns }) ?? [])];
-    for (const definition of consumers) {
-      // The publishing service may not have started yet; both sides ask for the same stream config.
-      await ensureStream(jsm, {
-        name: ns.streamName(definition.stream),
-        subjects: ns.streamSubjects(definition.stream),
-        num_replicas: replicas,
-        ...limits,
-      });
-      const runner = new ConsumerRunner<DB>({
-        db,
-        js,
-        jsm,
-        namespace: ns,
-        logger,
-        definition,
-        service,
-        ...(options.consumerConcurrency ? { concurrency: options.consumerConcurrency } : {}),
-        retry: options.retry ?? {
-          initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,
-          maxDelayMs: config.CONSUMER_RETRY_MAX_MS,
-          maxDeliveries: config.CONSUMER_MAX_DELIVERIES,
-        },
-      });
-      await runner.start();
-      started.push(runner);
-      runners.set(definition.name, runner);
-    }
 
     const retentionJob = new RetentionJob({
       pool,
@@ -201,13 +203,9 @@ export async function startRuntime<DB extends ServiceTables>(
       clock: systemClock,
       logger,
     });
-    if (config.CONSUMER_LAG_THRESHOLD > 0 && runners.size > 0) {
-      lagWatch.start();
-      started.push(lagWatch);
-    }
 
     const metrics = createMetrics(service);
-    registerMessagingMetrics(metrics, db, relay, runners);
+    registerMessagingMetrics(metrics, kitDb, relay, runners);
 
     const natsConnection = nc;
     let consumersStopped = false;
@@ -220,6 +218,7 @@ export async function startRuntime<DB extends ServiceTables>(
       service,
       logger,
       db,
+      kitDb,
       indexPlannedDb,
       pool,
       schema,
@@ -247,6 +246,37 @@ export async function startRuntime<DB extends ServiceTables>(
               .catch((err: Error) => `failing: ${err.message}`);
         return { ok: Object.values(checks).every((c) => c === 'ok'), checks };
       },
+      async startConsumers(definitions) {
+        for (const definition of definitions) {
+          // The publishing service may not have started yet; both sides ask for the same stream config.
+          await ensureStream(jsm, {
+            name: ns.streamName(definition.stream),
+            subjects: ns.streamSubjects(definition.stream),
+            num_replicas: replicas,
+            ...limits,
+          });
+          const runner = new ConsumerRunner<DB>({
+            db,
+            js,
+            jsm,
+            namespace: ns,
+            logger,
+            definition,
+            service,
+            ...(options.consumerConcurrency ? { concurrency: options.consumerConcurrency } : {}),
+            retry: options.retry ?? {
+              initialDelayMs: config.CONSUMER_RETRY_INITIAL_MS,
+              maxDelayMs: config.CONSUMER_RETRY_MAX_MS,
+              maxDeliveries: config.CONSUMER_MAX_DELIVERIES,
+            },
+          });
+          await runner.start();
+          runners.set(definition.name, runner);
+        }
+        // Watches only what runs: started with the consumers, stopped by stop().
+        if (config.CONSUMER_LAG_THRESHOLD > 0 && runners.size > 0) lagWatch.start();
+      },
+      retryDeadLetter: (id) => retryDeadLetter(kitDb, runners, id),
       stopConsumers,
       async stop() {
         await lagWatch.stop();
@@ -276,7 +306,7 @@ function messagingRetention(config: BaseConfig): MessagingRetention {
 
 function registerMessagingMetrics<DB extends ServiceTables>(
   metrics: Metrics,
-  db: Kysely<DB>,
+  db: Kysely<ServiceTables>,
   relay: OutboxRelay,
   runners: ReadonlyMap<string, ConsumerRunner<DB>>,
 ) {

@@ -1,42 +1,54 @@
-import type { FastifyPluginAsync } from 'fastify';
-import { registerApiKeyRoutes } from './api-keys.routes.ts';
-import { type ConfiguredApiKey, recordApiKeyUse } from './api-keys.ts';
+import { apiKeyRoutes } from './api-keys.routes.ts';
+import type { ConfiguredApiKey } from './api-keys.ts';
+import { authPlugin } from './auth.plugin.ts';
 import type { BaseConfig } from './base-config.ts';
-import { CATALOG_STYLE, registerEventCatalogRoutes } from './event-catalog.routes.ts';
-import { createHttpServer, type HttpServerOptions } from './http-server.ts';
-import type { RunningService } from './lifecycle.ts';
+import { CATALOG_STYLE, eventCatalogRoutes } from './event-catalog.routes.ts';
+import type { Feature, FeatureOptions, ServiceWorker } from './feature.ts';
+import { createHttpServer, type HttpServerOptions, type ServicePlugin } from './http-server.ts';
+import { type RunningService, shutdown } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
-import { registerOperationsRoutes } from './operations.routes.ts';
-import { type RuntimeOptions, type ServiceRuntime, type ServiceTables, startRuntime } from './runtime.ts';
+import { operationsRoutes } from './operations.routes.ts';
+import { runtimePlugin } from './runtime.plugin.ts';
+import {
+  type Clock,
+  type RuntimeOptions,
+  type ServiceRuntime,
+  type ServiceTables,
+  startRuntime,
+  systemClock,
+} from './runtime.ts';
 import { createStaffTokenVerifier, staffVerifyingKey } from './staff-token.ts';
 import { startTracing } from './tracing.ts';
 
-export interface ServiceDefinition<DB extends ServiceTables, Config extends BaseConfig>
-  extends Omit<RuntimeOptions<DB>, 'config' | 'logger' | 'configuredApiKeys'> {
+/**
+ * A service, declared: what the kit starts (schema, stream, relay), the one context its features share, and
+ * the features themselves. `createService` turns it into a running service; each service's `service.ts`
+ * holds one.
+ */
+export interface ServiceDefinition<DB extends ServiceTables, Config extends BaseConfig, Ctx>
+  extends Omit<RuntimeOptions, 'config' | 'logger' | 'configuredApiKeys'> {
   http: Omit<HttpServerOptions, 'logger'>;
-  /** The service's own routes: a fastify plugin that receives the runtime and config. */
-  app: FastifyPluginAsync<{ runtime: ServiceRuntime<DB>; config: Config }>;
-  /**
-   * Background loops that run with the service (e.g. a delivery worker). Started after the runtime, before
-   * HTTP listens; stopped after the consumers and before the relay, so what they commit is still relayed.
-   */
-  workers?: (context: { runtime: ServiceRuntime<DB>; config: Config }) => readonly ServiceWorker[];
+  /** The service's one context, built once from its runtime and config; `clock` is fixed by tests. */
+  context(parts: { runtime: ServiceRuntime<DB>; config: Config; clock: Clock }): Ctx;
+  /** Each feature's consumers and workers are started with the service (`app.ts` lists them). */
+  features: readonly Feature<DB, Ctx, Config>[];
+  /** The service's HTTP API (`app.ts`): a fastify plugin registered with the context and the config. */
+  app: ServicePlugin<FeatureOptions<Ctx, Config>>;
+  /** Runs once the consumers and workers have started, before HTTP (demo data, warnings about the config). */
+  started?(parts: { ctx: Ctx; config: Config; runtime: ServiceRuntime<DB> }): Promise<void>;
   /** Keys the service's own variables name, beside ADMIN_API_KEY (e.g. deal-tracking's READ_API_KEY). */
   configuredApiKeys?: (config: Config) => ConfiguredApiKey[];
 }
 
-export interface ServiceWorker {
-  readonly name: string;
-  start(): void | Promise<void>;
-  /** Finishes the work in hand and returns; nothing new is started after it is called. */
-  stop(): Promise<void>;
-}
-
-/** Everything a service is, assembled: runtime first (schema migrated, stream provisioned), then HTTP. */
-export async function createService<DB extends ServiceTables, Config extends BaseConfig>(
-  definition: ServiceDefinition<DB, Config>,
+/**
+ * Everything a service is, assembled: runtime first (schema migrated, stream provisioned), then the context,
+ * the features' consumers and workers, then HTTP with the kit's plugins (runtime, auth) and routes.
+ */
+export async function createService<DB extends ServiceTables, Config extends BaseConfig, Ctx>(
+  definition: ServiceDefinition<DB, Config, Ctx>,
   config: Config,
-): Promise<RunningService<DB>> {
+  options: { clock?: Clock } = {},
+): Promise<RunningService<DB, Ctx>> {
   const logger = createLogger({ service: definition.service, level: config.LOG_LEVEL });
   await startTracing(definition.service, logger);
   const configuredApiKeys: ConfiguredApiKey[] = [
@@ -49,10 +61,14 @@ export async function createService<DB extends ServiceTables, Config extends Bas
   let shuttingDown = false;
   const workers: ServiceWorker[] = [];
   try {
-    for (const worker of definition.workers?.({ runtime, config }) ?? []) {
+    const ctx = definition.context({ runtime, config, clock: options.clock ?? systemClock });
+    const parts = { ctx, config, runtime };
+    await runtime.startConsumers(definition.features.flatMap((f) => f.consumers?.(parts) ?? []));
+    for (const worker of definition.features.flatMap((f) => f.workers?.(parts) ?? [])) {
       await worker.start();
       workers.push(worker);
     }
+    await definition.started?.(parts);
     const http = await createHttpServer({
       ...definition.http,
       logger,
@@ -69,27 +85,30 @@ export async function createService<DB extends ServiceTables, Config extends Bas
         inlineScripts: definition.http.contentSecurity?.inlineScripts ?? [],
       },
     });
-    http.decorate(
-      'staffTokens',
-      config.STAFF_TOKEN_PUBLIC_KEY
+    await http.register(runtimePlugin, { runtime, isShuttingDown: () => shuttingDown });
+    await http.register(authPlugin, {
+      apiKeys: runtime.apiKeys,
+      staffTokens: config.STAFF_TOKEN_PUBLIC_KEY
         ? createStaffTokenVerifier(staffVerifyingKey(config.STAFF_TOKEN_PUBLIC_KEY))
         : null,
-    );
-    http.decorate('apiKeys', runtime.apiKeys);
-    http.addHook('onSend', recordApiKeyUse(runtime.apiKeys));
-    registerOperationsRoutes(http, runtime, () => shuttingDown);
-    registerApiKeyRoutes(http);
-    registerEventCatalogRoutes(http);
-    await http.register(definition.app, { runtime, config });
+    });
+    await http.register(operationsRoutes);
+    await http.register(apiKeyRoutes);
+    await http.register(eventCatalogRoutes);
+    await http.register(definition.app, { ctx, config });
     await http.ready();
-    return {
+    const service: RunningService<DB, Ctx> = {
       http,
       runtime,
+      ctx,
+      logger,
       workers,
       markShuttingDown: () => {
         shuttingDown = true;
       },
+      stop: () => shutdown(service),
     };
+    return service;
   } catch (err) {
     await Promise.all(workers.map((w) => w.stop()));
     await runtime.stop();

@@ -41,10 +41,12 @@ async function start(adminKey: string | undefined, extra: Record<string, string>
     ...(adminKey ? { ADMIN_API_KEY: adminKey } : {}),
     ...extra,
   });
-  return createService<ServiceTables, BaseConfig>(
+  return createService<ServiceTables, BaseConfig, null>(
     {
       service: 'registration',
       migrations: {},
+      context: () => null,
+      features: [],
       http: { title: 'keys', description: 'x' },
       app: async () => {},
     },
@@ -209,10 +211,12 @@ t.test('rows hashed without a pepper are upgraded in place at the next start', a
   await db.destroy();
 
   const { ADMIN_API_KEY: _, ...env } = testServiceEnv(old, prefix);
-  const service = await createService<ServiceTables, BaseConfig>(
+  const service = await createService<ServiceTables, BaseConfig, null>(
     {
       service: 'registration',
       migrations: {},
+      context: () => null,
+      features: [],
       http: { title: 'keys', description: 'x' },
       app: async () => {},
     },

@@ -8,19 +8,23 @@ import {
   testServiceEnv,
   uniqueName,
 } from '@citydeals/testkit';
-import type { FastifyPluginAsync } from 'fastify';
 import t from 'tap';
 import { z } from 'zod';
 import {
   type BaseConfig,
   baseConfigSchema,
+  type Clock,
   ConfigError,
   createHttpServer,
   createLogger,
   createService,
+  type FeatureOptions,
   HttpProblem,
   loadConfig,
+  newEventId,
   redactUrl,
+  type ServiceContext,
+  type ServicePlugin,
   type ServiceRuntime,
   type ServiceTables,
   shutdown,
@@ -86,10 +90,13 @@ t.test('request logs mask secret tokens in URLs but keep ids and slugs', async (
 });
 
 const noteBody = z.object({ title: z.string().min(3).max(20), attendees: z.number().int().positive() });
-const app: FastifyPluginAsync<{ runtime: ServiceRuntime<ServiceTables>; config: BaseConfig }> = async (
-  app,
-) => {
-  const typed = app.withTypeProvider<import('fastify-type-provider-zod').ZodTypeProvider>();
+type Ctx = ServiceContext<ServiceTables>;
+const context = ({ runtime, clock }: { runtime: ServiceRuntime<ServiceTables>; clock: Clock }): Ctx => ({
+  db: runtime.db,
+  clock,
+  newId: newEventId,
+});
+const app: ServicePlugin<FeatureOptions<Ctx, BaseConfig>> = async (typed) => {
   typed.post(
     '/notes',
     { schema: { body: noteBody, response: { 201: noteBody } } },
@@ -119,11 +126,12 @@ t.test('a start that fails half-way undoes what it started and rejects instead o
     handlers: [],
   });
   await t.rejects(
-    createService<ServiceTables, BaseConfig>(
+    createService<ServiceTables, BaseConfig, Ctx>(
       {
         service: 'registration',
         migrations: {},
-        consumers: [impossible],
+        context,
+        features: [{ name: 'impossible', consumers: () => [impossible] }],
         http: { title: 'x', description: 'x' },
         app,
       },
@@ -221,8 +229,15 @@ t.test('a service built on the kit', async (t) => {
     baseConfigSchema({ port: 0, schema: 'kit_test' }),
     testServiceEnv(database, prefix),
   );
-  const service = await createService<ServiceTables, BaseConfig>(
-    { service: 'registration', migrations: {}, http: { title: 'Kit test', description: 'test' }, app },
+  const service = await createService<ServiceTables, BaseConfig, Ctx>(
+    {
+      service: 'registration',
+      migrations: {},
+      context,
+      features: [],
+      http: { title: 'Kit test', description: 'test' },
+      app,
+    },
     config,
   );
   const { http, runtime } = service;

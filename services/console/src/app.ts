@@ -1,7 +1,8 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { ServicePlugin } from '@citydeals/service-kit';
 import { loginRoutes } from './accounts/login.routes.ts';
 import { BackendUnavailable } from './backends/services.client.ts';
-import type { ConsoleContext } from './context.ts';
+import type { Config } from './config.ts';
+import type { ServiceContext } from './context.ts';
 import { dealRoutes } from './deals/deal.routes.ts';
 import { deliveryRoutes } from './deliveries/delivery.routes.ts';
 import { doorRoutes } from './door/door.routes.ts';
@@ -16,16 +17,13 @@ import { html } from './web/html.ts';
 import { layout } from './web/layout.ts';
 import { staticRoutes } from './web/static.routes.ts';
 
-export interface AppOptions {
-  ctx: ConsoleContext;
-}
-
 /**
  * The console's pages as a fastify plugin. The session plugin decorates each request with the person and the
- * language; each feature then registers its routes, each route declaring its guard.
+ * language; each feature then registers its routes, each route declaring its guard. The console consumes no
+ * events and runs no workers: its features are routes only.
  */
-export const app: FastifyPluginAsync<AppOptions> = async (fastify, { ctx }) => {
-  await fastify.register(sessionPlugin, { ctx });
+export const app: ServicePlugin<{ ctx: ServiceContext; config: Config }> = async (fastify, options) => {
+  await fastify.register(sessionPlugin, { ctx: options.ctx });
   fastify.setErrorHandler((error, request, reply) => {
     if (!(error instanceof BackendUnavailable)) throw error;
     request.log.warn({ backend: error.backend }, 'service unavailable');
@@ -35,15 +33,19 @@ export const app: FastifyPluginAsync<AppOptions> = async (fastify, { ctx }) => {
       .type('text/html; charset=utf-8')
       .send(layout(page, page.t.forbiddenTitle, html`<p role="alert">${page.t.serviceDown}</p>`));
   });
-  staticRoutes(fastify);
-  loginRoutes(fastify, { ctx });
-  overviewRoutes(fastify, { ctx });
-  dealRoutes(fastify, { ctx });
-  doorRoutes(fastify, { ctx });
-  deliveryRoutes(fastify, { ctx });
-  peopleRoutes(fastify, { ctx });
-  machineKeyRoutes(fastify, { ctx });
-  await ssoRoutes(fastify, { ctx });
-  meetingRoutes(fastify, { ctx });
-  attendanceRoutes(fastify, { ctx });
+  for (const routes of [
+    staticRoutes,
+    loginRoutes,
+    overviewRoutes,
+    dealRoutes,
+    doorRoutes,
+    deliveryRoutes,
+    peopleRoutes,
+    machineKeyRoutes,
+    ssoRoutes,
+    meetingRoutes,
+    attendanceRoutes,
+  ]) {
+    await fastify.register(routes, options);
+  }
 };

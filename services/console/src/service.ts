@@ -4,8 +4,8 @@ import {
   createHttpServer,
   createLogger,
   createMetrics,
-  type HttpServer,
   newEventId,
+  type StoppableService,
   staffSigningKey,
   systemClock,
 } from '@citydeals/service-kit';
@@ -13,20 +13,17 @@ import type { Kysely } from 'kysely';
 import { app } from './app.ts';
 import { createServicesClient } from './backends/services.client.ts';
 import type { Config } from './config.ts';
-import type { ConsoleContext } from './context.ts';
+import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
 import { healthRoutes } from './operations/health.routes.ts';
 
-export interface ConsoleService {
-  http: HttpServer;
-  ctx: ConsoleContext;
-  /** Readiness turns red first, then HTTP closes (requests in flight finish), then the pool. */
-  stop(): Promise<void>;
+export interface ConsoleService extends StoppableService {
+  readonly ctx: ServiceContext;
 }
 
 /** The one context, for the service and for its commands. */
-export function consoleContext(config: Config, db: Kysely<Database>, clock: Clock): ConsoleContext {
+export function consoleContext(config: Config, db: Kysely<Database>, clock: Clock): ServiceContext {
   return {
     db,
     clock,
@@ -71,11 +68,13 @@ export async function startService(config: Config, options: { clock?: Clock } = 
       metrics: createMetrics('console'),
       isShuttingDown: () => shuttingDown,
     });
-    await http.register(app, { ctx });
+    await http.register(app, { ctx, config });
     await http.ready();
     return {
       http,
       ctx,
+      logger,
+      /** Readiness turns red first, then HTTP closes (requests in flight finish), then the pool. */
       async stop() {
         shuttingDown = true;
         await http.close();

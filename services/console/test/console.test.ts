@@ -5,7 +5,7 @@ import { chromium, type Page } from 'playwright-core';
 import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { CONTENT_SECURITY_POLICY } from '../src/sessions/session.plugin.ts';
-import { adminAuth, PASSWORD, people, startConsoleSystem, Visitor } from './harness.ts';
+import { adminAuth, PASSWORD, people, startConsole, startConsoleSystem, Visitor } from './harness.ts';
 
 // Services as processes and a browser on a shared 2-core machine: far slower than tap's default limit.
 t.setTimeout(600_000);
@@ -98,22 +98,12 @@ t.test('login: cookie flags, wrong password, CSRF, lockout, audit', async (t) =>
 t.test(
   'served over https behind a proxy: Secure host-only cookie, the person’s address audited',
   async (t) => {
-    const { startTestService } = await import('@citydeals/testkit');
-    const { loadServiceConfig } = await import('../src/config.ts');
-    const { startService } = await import('../src/service.ts');
     const { createAccount } = await import('../src/accounts/account.service.ts');
-    const https = await startTestService(
-      (env) =>
-        startService(
-          loadServiceConfig({
-            ...env,
-            CONSOLE_SIGNING_KEY: stack.keys.privatePem,
-            PUBLIC_BASE_URL: 'https://console.example.org',
-            TRUST_PROXY: '127.0.0.1',
-          }),
-        ),
-      (s) => s.stop(),
-    );
+    const https = await startConsole({
+      CONSOLE_SIGNING_KEY: stack.keys.privatePem,
+      PUBLIC_BASE_URL: 'https://console.example.org',
+      TRUST_PROXY: '127.0.0.1',
+    });
     t.teardown(() => https.close());
     await createAccount(https.service.ctx, { ...people.lezer, role: 'lezer', password: PASSWORD });
     const page = await https.service.http.inject('/login');

@@ -25,6 +25,17 @@ export const people = {
 export type Role = keyof typeof people;
 
 /**
+ * The console alone, in-process and not listening, on a database of its own; `close()` stops it and drops the
+ * database. It calls no service unless `env` names their URLs.
+ */
+export function startConsole(env: Record<string, string>): Promise<TestServiceContext<ConsoleService>> {
+  return startTestService(
+    (base) => startService(loadServiceConfig({ ...base, ...env })),
+    (service) => service.stop(),
+  );
+}
+
+/**
  * The three services as processes (they verify staff tokens with the console's public key) and the console
  * in-process, listening, with an account per role.
  */
@@ -41,44 +52,37 @@ export async function startConsoleSystem(
       notification: { ...staffEnv, ...serviceEnv.notification },
     },
   });
-  let consoleCtx: TestServiceContext<ConsoleService>;
+  let consoleCtx: TestServiceContext<ConsoleService> | undefined;
   try {
-    consoleCtx = await startTestService(
-      async (env) => {
-        const service = await startService(
-          loadServiceConfig({
-            ...env,
-            CONSOLE_SIGNING_KEY: keys.privatePem,
-            REGISTRATION_URL: system.url('registration'),
-            DEAL_TRACKING_URL: system.url('deal_tracking'),
-            NOTIFICATION_URL: system.url('notification'),
-            LOGIN_MAX_FAILURES: '3',
-            // Every visitor of the tests comes from 127.0.0.1; the limit itself is the file's last test.
-            LOGIN_RATE_PER_MINUTE: '60',
-            ...extraEnv,
-          }),
-        );
-        await service.http.listen({ port: Number(extraEnv.PORT ?? 0), host: '127.0.0.1' });
-        return service;
-      },
-      (s) => s.stop(),
-    );
+    consoleCtx = await startConsole({
+      CONSOLE_SIGNING_KEY: keys.privatePem,
+      REGISTRATION_URL: system.url('registration'),
+      DEAL_TRACKING_URL: system.url('deal_tracking'),
+      NOTIFICATION_URL: system.url('notification'),
+      LOGIN_MAX_FAILURES: '3',
+      // Every visitor of the tests comes from 127.0.0.1; the limit itself is the file's last test.
+      LOGIN_RATE_PER_MINUTE: '60',
+      ...extraEnv,
+    });
+    await consoleCtx.service.http.listen({ port: Number(extraEnv.PORT ?? 0), host: '127.0.0.1' });
   } catch (err) {
+    await consoleCtx?.close();
     await system.close();
     throw err;
   }
+  const started = consoleCtx;
   for (const [role, person] of Object.entries(people)) {
-    await createAccount(consoleCtx.service.ctx, { ...person, role: role as Role, password: PASSWORD });
+    await createAccount(started.service.ctx, { ...person, role: role as Role, password: PASSWORD });
   }
-  const address = consoleCtx.service.http.server.address();
+  const address = started.service.http.server.address();
   const url = typeof address === 'object' && address ? `http://127.0.0.1:${address.port}` : '';
   return {
     system,
-    console: consoleCtx.service,
+    console: started.service,
     url,
     keys,
     async close() {
-      await consoleCtx.close();
+      await started.close();
       await system.close();
     },
   };

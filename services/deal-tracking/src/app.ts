@@ -1,22 +1,22 @@
-import { newEventId, type ServiceRuntime, systemClock } from '@citydeals/service-kit';
-import type { FastifyPluginAsync } from 'fastify';
-import { registerChangeRoutes } from './changes/change.routes.ts';
+import { type Feature, featureRoutes } from '@citydeals/service-kit';
+import { changeRoutes } from './changes/change.routes.ts';
 import type { Config } from './config.ts';
-import { registerContentRoutes } from './content/content.routes.ts';
-import type { DealContext } from './context.ts';
+import { personErasedConsumer } from './consumers/person-erased.consumer.ts';
+import { contentRoutes } from './content/content.routes.ts';
+import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
-import { registerDealRoutes } from './deals/deal.routes.ts';
+import { dealRoutes } from './deals/deal.routes.ts';
 
-export interface AppOptions {
-  runtime: ServiceRuntime<Database>;
-  config: Config;
-}
+/** The service, feature by feature: each brings its routes, consumers and workers. */
+export const features: readonly Feature<Database, ServiceContext, Config>[] = [
+  { name: 'deals', routes: dealRoutes },
+  { name: 'content', routes: contentRoutes },
+  { name: 'changes', routes: changeRoutes },
+  {
+    name: 'privacy',
+    consumers: ({ ctx, config }) => [personErasedConsumer(ctx, config.PERSON_DIGEST_KEY)],
+  },
+];
 
-/** The service's HTTP API as a fastify plugin; feature folders register their routes here. */
-export const app: FastifyPluginAsync<AppOptions> = async (fastify, { runtime }) => {
-  const http = fastify as unknown as Parameters<typeof registerDealRoutes>[0];
-  const ctx: DealContext = { db: runtime.db, clock: systemClock, newId: newEventId };
-  registerDealRoutes(http, ctx);
-  registerContentRoutes(http, ctx);
-  registerChangeRoutes(http, ctx);
-};
+/** The service's HTTP API as a fastify plugin: every feature's routes, given the context and config. */
+export const app = featureRoutes(features);

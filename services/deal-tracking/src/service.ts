@@ -1,21 +1,14 @@
-import {
-  createService,
-  newEventId,
-  type ServiceDefinition,
-  shutdown,
-  systemClock,
-} from '@citydeals/service-kit';
-import { app } from './app.ts';
+import { createService, newEventId, type ServiceDefinition } from '@citydeals/service-kit';
+import { app, features } from './app.ts';
 import type { Config } from './config.ts';
-import { personErasedConsumer } from './consumers/person-erased.consumer.ts';
+import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
 import { seedDemoData } from './seed/seed.service.ts';
 
-export const definition: ServiceDefinition<Database, Config> = {
+export const definition: ServiceDefinition<Database, Config, ServiceContext> = {
   service: 'deal_tracking',
   migrations,
-  consumers: [],
   http: {
     title: 'Deal tracking service',
     description:
@@ -29,34 +22,25 @@ export const definition: ServiceDefinition<Database, Config> = {
       { name: 'changes', description: 'History of a deal and the change feed of all deals' },
     ],
   },
+  context: ({ runtime, clock }) => ({ db: runtime.db, clock, newId: newEventId }),
+  features,
   app,
-  configuredApiKeys: (config) =>
-    config.READ_API_KEY ? [{ name: 'READ_API_KEY', key: config.READ_API_KEY, scopes: ['read'] }] : [],
-};
-
-export async function startService(config: Config) {
-  // The erasure consumer needs the digest key, which the static definition does not have.
-  const service = await createService(
-    {
-      ...definition,
-      consumers: [...(definition.consumers ?? []), personErasedConsumer(config.PERSON_DIGEST_KEY)],
-    },
-    config,
-  );
-  try {
-    const db = service.runtime.db;
+  async started({ ctx, config, runtime }) {
     if (!config.PERSON_DIGEST_KEY) {
-      service.runtime.logger.warn(
+      runtime.logger.warn(
         'PERSON_DIGEST_KEY is not set: erasures are matched by an unkeyed digest of the address',
       );
     }
     if (config.SEED_DEMO_DATA) {
-      const seeded = await seedDemoData({ db, clock: systemClock, newId: newEventId });
-      service.runtime.logger.info({ deals: seeded }, seeded ? 'demo data seeded' : 'demo data already there');
+      const seeded = await seedDemoData(ctx);
+      runtime.logger.info({ deals: seeded }, seeded ? 'demo data seeded' : 'demo data already there');
     }
-  } catch (err) {
-    await shutdown(service);
-    throw err;
-  }
-  return service;
+  },
+  configuredApiKeys: (config) =>
+    config.READ_API_KEY ? [{ name: 'READ_API_KEY', key: config.READ_API_KEY, scopes: ['read'] }] : [],
+};
+
+/** `clock` replaces the system clock (tests). */
+export function startService(config: Config, options: { clock?: ServiceContext['clock'] } = {}) {
+  return createService(definition, config, options);
 }

@@ -3,11 +3,11 @@ import { newEventId, shutdown, systemClock } from '@citydeals/service-kit';
 import { sql } from 'kysely';
 import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
-import type { DealContext } from '../src/context.ts';
+import type { ServiceContext } from '../src/context.ts';
 import { updateDeal } from '../src/deals/deal.repository.ts';
 import { changeDeal, recordChange, snapshotOf } from '../src/deals/deal.service.ts';
 import { startService } from '../src/service.ts';
-import { call, publishedEvents, startDealTracking, writtenState } from './fixture.ts';
+import { call, publishedEvents, startDealTracking, writtenState } from './harness.ts';
 
 // One service with the demo data seeded, as `npm start` runs it; the feed tests add their own deals on top.
 const ctx = await startDealTracking({ SEED_DEMO_DATA: 'true' });
@@ -132,7 +132,7 @@ t.test('a transaction that started first and commits last is not skipped by the 
   const other = await createDeal('Snelle Schrijver');
   const { cursor: start } = await readToEnd(0, 500);
 
-  const dealCtx: DealContext = { db, clock: systemClock, newId: newEventId };
+  const dealCtx: ServiceContext = { db, clock: systemClock, newId: newEventId };
   const actor: Actor = { type: 'system', id: 'test', name: null };
   let release!: () => void;
   const gate = new Promise<void>((resolve) => {

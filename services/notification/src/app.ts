@@ -1,21 +1,51 @@
-import type { ServiceRuntime } from '@citydeals/service-kit';
-import type { FastifyPluginAsync } from 'fastify';
+import { type Feature, featureRoutes, systemClock } from '@citydeals/service-kit';
 import type { Config } from './config.ts';
+import { dealTrackingEventsConsumer } from './consumers/deal-tracking-events.consumer.ts';
+import { operationalAlertConsumers } from './consumers/operational-alerts.consumer.ts';
+import { publicMeetingEventsConsumer } from './consumers/public-meeting-events.consumer.ts';
+import { registrationEventsConsumer } from './consumers/registration-events.consumer.ts';
+import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
-import { registerEmailRoutes } from './email/email.module.ts';
+import { emailWorkers } from './email/email.module.ts';
+import { emailRoutes } from './email/email.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
-import { registerDeliveryMetrics } from './operations/delivery.metrics.ts';
-import { webhookRoutes } from './webhooks/webhook.routes.ts';
+import { retentionWorker } from './retention/retention.worker.ts';
+import { deliveryRoutes } from './webhooks/delivery.routes.ts';
+import { endpointRoutes } from './webhooks/endpoint.routes.ts';
+import { deliveryWorkersOf } from './webhooks/webhook.context.ts';
 
-export interface AppOptions {
-  runtime: ServiceRuntime<Database>;
-  config: Config;
-}
+/** The service, feature by feature: each brings its routes, consumers and workers. */
+export const features: readonly Feature<Database, ServiceContext, Config>[] = [
+  {
+    name: 'webhook endpoints',
+    routes: endpointRoutes,
+    consumers: () => [dealTrackingEventsConsumer, publicMeetingEventsConsumer],
+  },
+  {
+    name: 'webhook deliveries',
+    routes: deliveryRoutes,
+    workers: ({ runtime, config }) => deliveryWorkersOf(runtime, config),
+  },
+  {
+    name: 'email',
+    routes: emailRoutes,
+    consumers: ({ ctx }) => [registrationEventsConsumer(ctx.email)],
+    workers: ({ runtime, config, ctx }) => emailWorkers({ runtime, config }, ctx.email),
+  },
+  { name: 'messages', routes: messageRoutes },
+  { name: 'retention', workers: ({ runtime, config }) => [retentionWorker(runtime, config)] },
+  {
+    name: 'operational alerts',
+    consumers: ({ ctx, config }) =>
+      operationalAlertConsumers({
+        clock: ctx.alertClock,
+        wallClock: systemClock,
+        newId: ctx.newId,
+        settings: config,
+        messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
+      }),
+  },
+];
 
-/** The service's HTTP API as a fastify plugin; feature folders register their routes here. */
-export const app: FastifyPluginAsync<AppOptions> = async (instance, options) => {
-  registerDeliveryMetrics(options.runtime.metrics.registry, options.runtime.db);
-  await instance.register(webhookRoutes, options);
-  await registerEmailRoutes(instance as never, options);
-  await instance.register(messageRoutes, options);
-};
+/** The service's HTTP API as a fastify plugin: every feature's routes, given the context and config. */
+export const app = featureRoutes(features);

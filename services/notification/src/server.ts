@@ -3,9 +3,4 @@ import { loadServiceConfig } from './config.ts';
 import { startService } from './service.ts';
 
 const config = loadServiceConfig();
-const service = await startService(config);
-await listenUntilSignalled(service, {
-  port: config.PORT,
-  host: config.HOST,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-});
+await listenUntilSignalled(await startService(config), config);

@@ -5,23 +5,18 @@ import {
   type ServiceDefinition,
   systemClock,
 } from '@citydeals/service-kit';
-import { app } from './app.ts';
+import { app, features } from './app.ts';
 import type { Config } from './config.ts';
-import { dealTrackingEventsConsumer } from './consumers/deal-tracking-events.consumer.ts';
-import { operationalAlertConsumers } from './consumers/operational-alerts.consumer.ts';
-import { publicMeetingEventsConsumer } from './consumers/public-meeting-events.consumer.ts';
-import { registrationEventsConsumer } from './consumers/registration-events.consumer.ts';
+import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
-import { emailContextFor, emailWorkers } from './email/email.module.ts';
-import { retentionWorker } from './retention/retention.worker.ts';
-import { deliveryWorkersOf } from './webhooks/webhook.context.ts';
+import { emailContextFor } from './email/email.module.ts';
+import { registerDeliveryMetrics } from './operations/delivery.metrics.ts';
+import { endpointDepsOf } from './webhooks/webhook.context.ts';
 
-export const definition: ServiceDefinition<Database, Config> = {
+export const definition: ServiceDefinition<Database, Config, ServiceContext> = {
   service: 'notification',
   migrations,
-  consumers: [dealTrackingEventsConsumer, publicMeetingEventsConsumer],
-  workers: ({ runtime, config }) => [...deliveryWorkersOf(runtime, config), retentionWorker(runtime, config)],
   http: {
     title: 'Notification service',
     description: 'City Deals Community of Practice — Notification service.',
@@ -33,7 +28,19 @@ export const definition: ServiceDefinition<Database, Config> = {
       { name: 'emails', description: 'Delivery log of attendee mails and one-click unsubscribe' },
     ],
   },
+  context: ({ runtime, config, clock }) => ({
+    db: runtime.db,
+    clock,
+    newId: newEventId,
+    email: emailContextFor(config, clock),
+    webhooks: endpointDepsOf(runtime, config),
+    alertClock: systemClock,
+  }),
+  features,
   app,
+  async started({ runtime }) {
+    registerDeliveryMetrics(runtime.metrics.registry, runtime.db);
+  },
 };
 
 /**
@@ -41,21 +48,11 @@ export const definition: ServiceDefinition<Database, Config> = {
  * once-per-window rule of alerts (tests).
  */
 export function startService(config: Config, options: { clock?: Clock; alertClock?: Clock } = {}) {
-  // The email feature's consumer and workers need the config, which the static definition does not have.
-  const email = emailContextFor(config, options.clock);
-  const alerts = operationalAlertConsumers({
-    clock: options.alertClock ?? systemClock,
-    wallClock: systemClock,
-    newId: newEventId,
-    settings: config,
-    messageIdDomain: config.MAIL_MESSAGE_ID_DOMAIN,
-  });
+  const { alertClock, ...rest } = options;
+  if (!alertClock) return createService(definition, config, rest);
   return createService(
-    {
-      ...definition,
-      consumers: [...(definition.consumers ?? []), registrationEventsConsumer(email), ...alerts],
-      workers: (context) => [...(definition.workers?.(context) ?? []), ...emailWorkers(context, email)],
-    },
+    { ...definition, context: (parts) => ({ ...definition.context(parts), alertClock }) },
     config,
+    rest,
   );
 }

@@ -1,24 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { AttendeeSnapshot } from '@citydeals/contracts';
-import { createDatabase, migrateSchema } from '@citydeals/db';
-import { messagingMigrations } from '@citydeals/messaging';
-import { createTestDatabase } from '@citydeals/testkit';
 import t from 'tap';
-import type { Database } from '../src/db/database.ts';
-import { migrations } from '../src/db/migrations.ts';
 import { applyMeetingSnapshot, lockMeetings } from '../src/read-models/meeting.repository.ts';
 import { applyAttendeeSnapshots } from '../src/read-models/recipient.repository.ts';
 import { planRemindersOf } from '../src/reminders/reminder.service.ts';
 import { attendeeSnapshot, meetingSnapshot } from './email/email.fixture.ts';
+import { notificationSchema } from './harness.ts';
 
-const schema = 'notification';
-const database = await createTestDatabase();
-const { db, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
-await migrateSchema(db, schema, { ...messagingMigrations(schema), ...migrations });
-t.teardown(async () => {
-  await destroy();
-  await database.drop();
-});
+const schemaUnderTest = await notificationSchema();
+t.teardown(() => schemaUnderTest.close());
+const { db } = schemaUnderTest;
 
 const now = new Date();
 const meeting = meetingSnapshot();

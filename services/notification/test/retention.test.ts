@@ -1,20 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { createDatabase, INDEX_PLANNED_SETTINGS, migrateSchema } from '@citydeals/db';
-import { messagingMigrations, RetentionJob } from '@citydeals/messaging';
+import { INDEX_PLANNED_SETTINGS } from '@citydeals/db';
+import { RetentionJob } from '@citydeals/messaging';
 import { ConfigError } from '@citydeals/service-kit';
-import { createTestDatabase, uniqueName } from '@citydeals/testkit';
+import { uniqueName } from '@citydeals/testkit';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pino from 'pino';
 import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
-import { migrations } from '../src/db/migrations.ts';
 import { insertEmails, listEmails } from '../src/email/email.repository.ts';
 import { notificationPruneTasks } from '../src/retention/retention.repository.ts';
 import { notificationCutoffs, notificationRetentionProblems } from '../src/retention/retention.rules.ts';
 import { notificationRetention } from '../src/retention/retention.worker.ts';
 import { startService } from '../src/service.ts';
 import { queuedMail } from './email/email.fixture.ts';
+import { notificationSchema } from './harness.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -46,14 +46,9 @@ t.test('a service does not start with retention that would break a guarantee', a
   t.match(String(error), /RETENTION_OUTBOX_PUBLISHED_MS: /);
 });
 
-const schema = 'notification';
-const database = await createTestDatabase();
-const { db, pool, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
-await migrateSchema(db, schema, { ...messagingMigrations(schema), ...migrations });
-t.teardown(async () => {
-  await destroy();
-  await database.drop();
-});
+const schemaUnderTest = await notificationSchema();
+t.teardown(() => schemaUnderTest.close());
+const { db, pool } = schemaUnderTest;
 
 const now = new Date();
 const ago = (ms: number) => new Date(now.getTime() - ms);

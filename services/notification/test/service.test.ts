@@ -1,13 +1,12 @@
-import { shutdown } from '@citydeals/service-kit';
-import { openApiLintErrors, startTestService } from '@citydeals/testkit';
+import { openApiLintErrors } from '@citydeals/testkit';
 import t from 'tap';
-import { configSchema, loadServiceConfig } from '../src/config.ts';
-import { startService } from '../src/service.ts';
+import { configSchema } from '../src/config.ts';
+import { startNotification } from './harness.ts';
 
 t.test(
   'the service starts on its own schema and stream, answers health and docs, and stops cleanly',
   async (t) => {
-    const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown);
+    const ctx = await startNotification();
     t.teardown(() => ctx.close());
     const { http, runtime } = ctx.service;
     t.equal(runtime.schema, 'notification');

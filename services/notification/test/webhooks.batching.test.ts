@@ -1,23 +1,23 @@
 import { type CloudEvent, createEvent, dealPhaseChanged, dealUpdated } from '@citydeals/contracts';
-import { newEventId, shutdown, systemClock } from '@citydeals/service-kit';
-import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
+import { newEventId, systemClock } from '@citydeals/service-kit';
+import { adminHeaders, eventually } from '@citydeals/testkit';
 import { sql, type Transaction } from 'kysely';
 import t, { type Test } from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
-import { startService } from '../src/service.ts';
 import { claimStatement } from '../src/webhooks/delivery.repository.ts';
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../src/webhooks/delivery.service.ts';
 import { deliverySignal } from '../src/webhooks/delivery.signal.ts';
 import { webhookIdFor } from '../src/webhooks/payload.rules.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
+import { startNotification } from './harness.ts';
 import { endpointCreator } from './webhooks.endpoints.ts';
 import { startReceiver } from './webhooks.receiver.ts';
 
 const receiver = await startReceiver();
 // No delivery worker of its own: the queueing tests look at messages nobody sends, and the worker tests
 // start the workers they need.
-const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
+const ctx = await startNotification({
   WEBHOOK_CONCURRENCY: '0',
   WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
   WEBHOOK_ALLOWED_PORTS: '*',

@@ -4,13 +4,12 @@ import { createServer } from 'node:net';
 import { createEvent, dealPhaseChanged, streams, webhookDelivered } from '@citydeals/contracts';
 import { createDatabase } from '@citydeals/db';
 import { connectNats, ensureStream, namespace, publishEvent } from '@citydeals/messaging';
-import { newEventId, shutdown } from '@citydeals/service-kit';
+import { newEventId } from '@citydeals/service-kit';
 import {
   adminHeaders,
   createTestDatabase,
   deleteNamespaceStreams,
   eventually,
-  startTestService,
   testServers,
   testServiceEnv,
   uniqueName,
@@ -20,17 +19,17 @@ import { type Kysely, sql } from 'kysely';
 import t from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
-import { startService } from '../src/service.ts';
 import { claimDueMessages, claimStatement } from '../src/webhooks/delivery.repository.ts';
 import { settleDeliveredBatch } from '../src/webhooks/delivery.service.ts';
 import type { ResolveAll } from '../src/webhooks/ssrf.guard.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
+import { startNotification } from './harness.ts';
 import { endpointCreator } from './webhooks.endpoints.ts';
 import { startReceiver } from './webhooks.receiver.ts';
 
 const receiver = await startReceiver();
 // No allow-list and no delivery worker of its own: the tests below start the workers they need.
-const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
+const ctx = await startNotification({
   WEBHOOK_CONCURRENCY: '0',
   // Receivers listen on free ports, not 80 or 443.
   WEBHOOK_ALLOWED_PORTS: '*',

@@ -8,19 +8,18 @@ import {
   dealUpdated,
 } from '@citydeals/contracts';
 import { publishEvent } from '@citydeals/messaging';
-import { newEventId, shutdown } from '@citydeals/service-kit';
-import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
+import { newEventId } from '@citydeals/service-kit';
+import { adminHeaders, eventually } from '@citydeals/testkit';
 import { CloudEvent, HTTP } from 'cloudevents';
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
-import { loadServiceConfig } from '../src/config.ts';
-import { startService } from '../src/service.ts';
+import { startNotification } from './harness.ts';
 import { endpointCreator } from './webhooks.endpoints.ts';
 import { startReceiver, verifyStandardWebhook } from './webhooks.receiver.ts';
 
 const receiver = await startReceiver();
 const secretKey = randomBytes(32).toString('base64');
-const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
+const ctx = await startNotification({
   WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
   // The receiver listens on a free port, not 80 or 443.
   WEBHOOK_ALLOWED_PORTS: '*',

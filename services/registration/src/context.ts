@@ -1,17 +1,19 @@
-import type { Clock } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
+import type {
+  FeatureOptions,
+  ServiceContext as KitServiceContext,
+  ServicePlugin,
+} from '@citydeals/service-kit';
+import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import { OpenMeetings } from './registrations/open-meetings.ts';
 import { SeatQueue } from './seats/seat-queue.ts';
 
 /**
- * What the service functions need from the outside, injected so tests can fix the clock and ids, and the
- * state the service keeps in memory between requests (one of each per service, never per module).
+ * The service's one context: what its routes, consumers, workers and functions need from outside, injected
+ * so tests can fix the clock and ids, and the state the service keeps in memory between requests (one of each
+ * per service, never per module).
  */
-export interface ServiceContext {
-  db: Kysely<Database>;
-  clock: Clock;
-  newId: () => string;
+export interface ServiceContext extends KitServiceContext<Database> {
   /** Base of the links put in events and pages (no trailing slash). */
   publicBaseUrl: string;
   /** Brakes on public registration and link mails; absent, nothing is limited (seeding, some tests). */
@@ -37,6 +39,9 @@ export function createServiceContext(
 ): ServiceContext {
   return { ...options, seatQueue: new SeatQueue(options.db), openMeetings: new OpenMeetings() };
 }
+
+/** The routes of a feature: a fastify plugin given the context and the config. */
+export type Routes = ServicePlugin<FeatureOptions<ServiceContext, Config>>;
 
 /** CloudEvents `source` of everything this service publishes. */
 export const EVENT_SOURCE = '/registration';

@@ -1,18 +1,14 @@
-import { createService, type ServiceDefinition } from '@citydeals/service-kit';
-import { app } from './app.ts';
+import { createService, newEventId, type ServiceDefinition } from '@citydeals/service-kit';
+import { app, features } from './app.ts';
 import type { Config } from './config.ts';
-import { dealProjectionConsumer } from './consumers/deal-projection.consumer.ts';
-import { erasurePurgeConsumer } from './consumers/erasure-purge.consumer.ts';
+import { createServiceContext, type ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { migrations } from './db/migrations.ts';
-import { meetingFeedWorkers } from './feed/meeting-feed.worker.ts';
+import { seedDemoMeeting } from './demo/demo-meeting.ts';
 
-export const definition: ServiceDefinition<Database, Config> = {
+export const definition: ServiceDefinition<Database, Config, ServiceContext> = {
   service: 'registration',
   migrations,
-  consumers: [dealProjectionConsumer],
-  streamConsumers: (access) => [erasurePurgeConsumer(access)],
-  workers: ({ runtime, config }) => meetingFeedWorkers(runtime, config),
   http: {
     title: 'Registration service',
     description:
@@ -30,11 +26,38 @@ export const definition: ServiceDefinition<Database, Config> = {
       },
     ],
   },
+  context: ({ runtime, config, clock }) =>
+    createServiceContext({
+      db: runtime.db,
+      clock,
+      newId: newEventId,
+      publicBaseUrl: config.PUBLIC_BASE_URL.replace(/\/+$/, ''),
+      limits: {
+        registrationsPerClientPerHour: config.REGISTRATIONS_PER_CLIENT_PER_HOUR,
+        registrationsPerAddressPerHour: config.REGISTRATIONS_PER_ADDRESS_PER_HOUR,
+        linkMailsPerAddressPerHour: config.LINK_MAILS_PER_ADDRESS_PER_HOUR,
+        linkRequestsPerClientPerHour: config.LINK_REQUESTS_PER_CLIENT_PER_HOUR,
+        waitlistLimit: config.WAITLIST_LIMIT,
+      },
+    }),
+  features,
   app,
   configuredApiKeys: (config) =>
     config.READ_API_KEY ? [{ name: 'READ_API_KEY', key: config.READ_API_KEY, scopes: ['read'] }] : [],
+  async started({ ctx, config, runtime }) {
+    if (!config.PERSON_DIGEST_KEY) {
+      runtime.logger.warn(
+        'PERSON_DIGEST_KEY is not set: erasure announcements name people by an unkeyed digest of their address',
+      );
+    }
+    if (config.SEED_DEMO_DATA) {
+      const outcome = await seedDemoMeeting(ctx);
+      runtime.logger.info({ outcome }, 'demo meeting');
+    }
+  },
 };
 
-export function startService(config: Config) {
-  return createService(definition, config);
+/** `clock` replaces the system clock (tests). */
+export function startService(config: Config, options: { clock?: ServiceContext['clock'] } = {}) {
+  return createService(definition, config, options);
 }

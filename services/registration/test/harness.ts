@@ -1,10 +1,10 @@
-import { createService, type RunningService, shutdown } from '@citydeals/service-kit';
+import type { RunningService } from '@citydeals/service-kit';
 import { adminHeaders, startTestService, type TestServiceContext } from '@citydeals/testkit';
 import { sql } from 'kysely';
-import { app } from '../src/app.ts';
 import { loadServiceConfig } from '../src/config.ts';
+import type { ServiceContext } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
-import { definition } from '../src/service.ts';
+import { startService } from '../src/service.ts';
 
 export { adminHeaders };
 
@@ -19,7 +19,7 @@ export class TestClock {
   }
 }
 
-export type Service = RunningService<Database>;
+export type Service = RunningService<Database, ServiceContext>;
 
 /** The whole service on its own database and namespace, with a clock the test controls. */
 export async function startRegistration(
@@ -28,11 +28,8 @@ export async function startRegistration(
 ): Promise<TestServiceContext<Service>> {
   return startTestService(
     (env) =>
-      createService(
-        { ...definition, app: (fastify, options) => app(fastify, { ...options, clock }) },
-        loadServiceConfig({ PUBLIC_BASE_URL: 'https://cop.example.org', ...env }),
-      ),
-    shutdown,
+      startService(loadServiceConfig({ PUBLIC_BASE_URL: 'https://cop.example.org', ...env }), { clock }),
+    (service) => service.stop(),
     // The meeting feed's announcer runs when a test asks (announceMeetings), so event counts stay exact.
     { MEETING_FEED_INTERVAL_MS: '0', ...extraEnv },
   );
@@ -145,3 +142,15 @@ export async function insertDeals(service: Service, deals: { id: string; name: s
     )
     .execute();
 }
+
+/** Three deals as deal-tracking announces them (deals-projection.test.ts feeds them through the consumer). */
+export const dealIds = {
+  fietsen: '01936a10-2b3c-7d4e-8f50-6a7b8c9d0e1f',
+  binnensteden: '01936a10-3c4d-7e5f-a061-7b8c9d0e1f20',
+  lopen: '01936a10-9a9b-7c9d-8e9f-a0b1c2d3e4f5',
+};
+export const projectedDeals = [
+  { id: dealIds.fietsen, name: 'Fietsen voor Iedereen', phase: 'building' },
+  { id: dealIds.binnensteden, name: 'Dynamische Binnensteden', phase: 'signed' },
+  { id: dealIds.lopen, name: 'Ruimte voor Lopen', phase: 'delivering' },
+];

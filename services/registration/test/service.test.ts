@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { shutdown } from '@citydeals/service-kit';
-import { openApiLintErrors, startTestService } from '@citydeals/testkit';
+import { openApiLintErrors } from '@citydeals/testkit';
 import t from 'tap';
-import { configSchema, loadServiceConfig } from '../src/config.ts';
-import { startService } from '../src/service.ts';
+import { configSchema } from '../src/config.ts';
 import {
   createMeeting,
   formPost,
@@ -16,7 +14,7 @@ import {
 t.test(
   'the service starts on its own schema and stream, answers health and docs, and stops cleanly',
   async (t) => {
-    const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown);
+    const ctx = await startRegistration(new TestClock(new Date()));
     t.teardown(() => ctx.close());
     const { http, runtime } = ctx.service;
     t.equal(runtime.schema, 'registration');
@@ -31,7 +29,7 @@ t.test(
 );
 
 t.test('the OpenAPI document describes every route with a summary, tags and responses', async (t) => {
-  const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown);
+  const ctx = await startRegistration(new TestClock(new Date()));
   t.teardown(() => ctx.close());
   const doc = (await ctx.service.http.inject('/openapi.json')).json();
   const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>

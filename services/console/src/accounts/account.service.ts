@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type StaffRole, staffRoles } from '@citydeals/service-kit';
 import { hash, verify } from '@node-rs/argon2';
 import { z } from 'zod';
-import type { ConsoleContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import {
   countAccounts,
   findAccountByEmail,
@@ -27,7 +27,7 @@ export function hashPassword(password: string): Promise<string> {
   return hash(password);
 }
 
-export async function createAccount(ctx: ConsoleContext, input: NewAccountInput) {
+export async function createAccount(ctx: ServiceContext, input: NewAccountInput) {
   const account = newAccountSchema.parse(input);
   const id = ctx.newId();
   await insertAccount(ctx.db, {
@@ -50,7 +50,7 @@ export function generatePassword(): string {
  * generated when none is given and returned once, to be shown once.
  */
 export async function ensureFirstAdmin(
-  ctx: ConsoleContext,
+  ctx: ServiceContext,
   input: { email: string; name: string; password?: string | undefined },
 ): Promise<{ created: false } | { created: true; email: string; password: string }> {
   if ((await countAccounts(ctx.db)) > 0) return { created: false };
@@ -76,7 +76,7 @@ export type LoginResult =
 const DECOY_HASH =
   '$argon2id$v=19$m=19456,t=2,p=1$6eC7/dnQvLL9d15SSIufNw$/7idZeFUikIL10z0eLdqPkzBfF5SjjiY4dgy0ZR3oz8';
 
-export async function checkLogin(ctx: ConsoleContext, email: string, password: string): Promise<LoginResult> {
+export async function checkLogin(ctx: ServiceContext, email: string, password: string): Promise<LoginResult> {
   const account = await findAccountByEmail(ctx.db, email.trim().toLowerCase());
   if (!account) {
     await verify(DECOY_HASH, password).catch(() => false);

@@ -1,8 +1,7 @@
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { countLoginAttempts, recordAudit } from '../audit/audit.repository.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { audit, guard, loginCsrfValid, pageContext } from '../sessions/session.plugin.ts';
 import { html } from '../web/html.ts';
 import { layout } from '../web/layout.ts';
@@ -25,7 +24,7 @@ const loginBody = z.object({
   next: localPath,
 });
 
-export function loginRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const loginRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   const loginPage = (
@@ -126,4 +125,4 @@ ${ctx.config.OIDC_ISSUER ? html`<p><a class="button" href="/login/sso${next ? `?
       return reply.redirect(request.query.back ?? '/', 303);
     },
   );
-}
+};

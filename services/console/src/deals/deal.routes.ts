@@ -1,9 +1,8 @@
 import { dealPhaseSchema } from '@citydeals/contracts';
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { may } from '../accounts/account.rules.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
 import { layout } from '../web/layout.ts';
@@ -17,7 +16,7 @@ const transitionForm = z.object({
   _csrf: z.string().max(200).optional(),
 });
 
-export function dealRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const dealRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const html = 'text/html; charset=utf-8';
 
@@ -104,4 +103,4 @@ export function dealRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCont
       return backendFailure(reply, pageContext(request), answer.status);
     },
   );
-}
+};

@@ -1,10 +1,10 @@
 import { dealTrackingEvents } from '@citydeals/contracts';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { may } from '../accounts/account.rules.ts';
 import type { Backend } from '../backends/services.client.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import type { Notice } from '../people/people.views.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
@@ -36,7 +36,7 @@ const DEAL_EVENT_TYPES = Object.values(dealTrackingEvents).map((event) => event.
  * Deliveries through notification's (and each service's) admin API, as the person: the mail log per meeting
  * and person, webhook endpoints with their messages and attempts, dead letters with retry.
  */
-export function deliveryRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const deliveryRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const view = guard(ctx, 'deliveries');
   const manage = guard(ctx, 'manage-webhooks');
@@ -392,7 +392,7 @@ export function deliveryRoutes(fastify: FastifyInstance, { ctx }: { ctx: Console
       return backendFailure(reply, pageContext(request), answer.status);
     },
   );
-}
+};
 
 function problemDetail(body: unknown): string {
   if (typeof body !== 'object' || !body) return '';

@@ -1,8 +1,8 @@
 import { isHeldToday } from '@citydeals/service-kit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import type { MeetingSummary } from '../overview/overview.routes.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
@@ -58,7 +58,7 @@ function attendeeList(
   )}</ul>`;
 }
 
-export function doorRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const doorRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   /** Today's meeting and the attendees matching `q` (confirmed or in), or a page explaining why not. */
@@ -223,4 +223,4 @@ ${attendeeList(t, meeting.id, attendees, page.staff!.csrfToken, q)}`
       return reply.redirect(`/door${q ? `?q=${encodeURIComponent(q)}` : ''}`, 303);
     },
   );
-}
+};

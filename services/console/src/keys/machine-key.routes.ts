@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import type { Notice } from '../people/people.views.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { layout } from '../web/layout.ts';
@@ -19,7 +19,7 @@ const issueForm = z.object({
 });
 
 /** Machine keys (beheerder only): issue one per consuming system, see its use, revoke it everywhere. */
-export function machineKeyRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const machineKeyRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const beheer = guard(ctx, 'manage-accounts');
 
@@ -92,4 +92,4 @@ export function machineKeyRoutes(fastify: FastifyInstance, { ctx }: { ctx: Conso
       );
     },
   );
-}
+};

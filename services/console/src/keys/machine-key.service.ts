@@ -1,6 +1,6 @@
 import { generateApiKey, type StaffIdentity } from '@citydeals/service-kit';
 import type { Backend } from '../backends/services.client.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import {
   findMachineKey,
   insertMachineKey,
@@ -30,7 +30,7 @@ export type IssueResult =
  * If a service refuses, the key is revoked where it was registered already: no half-issued key stays live.
  */
 export async function issueMachineKey(
-  ctx: ConsoleContext,
+  ctx: ServiceContext,
   staff: StaffIdentity,
   input: { system: MachineSystem; label: string; scopes: KeyScope[] },
 ): Promise<IssueResult> {
@@ -72,7 +72,7 @@ export async function issueMachineKey(
  * key live there: the result names it, and revoking again finishes the job.
  */
 export async function revokeMachineKey(
-  ctx: ConsoleContext,
+  ctx: ServiceContext,
   staff: StaffIdentity,
   id: string,
 ): Promise<{ found: boolean; failed: Backend[] }> {
@@ -94,7 +94,7 @@ export async function revokeMachineKey(
 
 /** The console's keys with their state at each service: three list calls, whatever the number of keys. */
 export async function listMachineKeyViews(
-  ctx: ConsoleContext,
+  ctx: ServiceContext,
   staff: StaffIdentity,
 ): Promise<MachineKeyView[]> {
   const [rows, ...answers] = await Promise.all([

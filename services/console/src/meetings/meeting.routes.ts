@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
 import type { SafeHtml } from '../web/html.ts';
@@ -93,7 +93,7 @@ const emptyMeeting: MeetingFormValues = {
  * Meetings and their attendees. Every change to a meeting goes through a confirmation step showing what it
  * will do, as registration computes it (its `consequences` dry run); the change is made only when confirmed.
  */
-export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const meetingRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const page = (request: FastifyRequest) => {
     const p = pageContext(request);
@@ -564,4 +564,4 @@ export function meetingRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleC
       return backendFailure(reply, pageContext(request), answer.status);
     },
   );
-}
+};

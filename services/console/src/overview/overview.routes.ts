@@ -1,6 +1,5 @@
-import type { FastifyInstance } from 'fastify';
 import { may } from '../accounts/account.rules.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import type { DealSummary } from '../deals/deal.views.ts';
 import { phaseChart } from '../deals/deal.views.ts';
 import { nextMeeting } from '../door/door.rules.ts';
@@ -22,7 +21,7 @@ export interface MeetingSummary {
 }
 
 /** The public meeting list (with seats) and the deal list: two calls, whatever the number of meetings or deals: lists, never one request per item. */
-export function overviewRoutes(app: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const overviewRoutes: Routes = async (app, { ctx }) => {
   app.get('/', { schema: { hide: true }, preValidation: guard(ctx, 'session') }, async (request, reply) => {
     const staff = staffOf(request);
     if (!may(staff.role, 'view')) return reply.redirect('/door', 303);
@@ -63,7 +62,7 @@ ${
 <meter min="0" max="${meeting.seats.capacity}" value="${meeting.seats.confirmed}" aria-label="${t.seats}">${meeting.seats.confirmed}</meter>
 ${chart}`
     : html`<p>${t.noMeeting}</p>`
-}
+};
 </section>
 <section aria-labelledby="deals-by-phase">
 <h2 id="deals-by-phase"><a href="/deals">${t.dealsByPhase}</a></h2>
@@ -72,4 +71,4 @@ ${may(staff.role, 'meetings') ? html`<p><a href="/reports/attendance">${mt.atten
 </section>`;
     return reply.type('text/html; charset=utf-8').send(layout(page, t.overview, body));
   });
-}
+};

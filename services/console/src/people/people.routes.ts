@@ -1,10 +1,10 @@
 import { staffRoles } from '@citydeals/service-kit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { listAccounts } from '../accounts/account.repository.ts';
 import { newAccountSchema } from '../accounts/account.service.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { layout } from '../web/layout.ts';
 import type { AccountChange } from './people.rules.ts';
@@ -25,7 +25,7 @@ const addForm = z.object({
 const roleForm = z.object({ role: z.enum(staffRoles), ...csrfField });
 
 /** People (beheerder only): the accounts, their roles, disabling one. Every change is audited. */
-export function peopleRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const peopleRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const beheer = guard(ctx, 'manage-accounts');
 
@@ -108,4 +108,4 @@ export function peopleRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleCo
       (request, reply) => change(request, reply, request.params.id, { kind }),
     );
   }
-}
+};

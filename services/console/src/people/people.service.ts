@@ -6,7 +6,7 @@ import {
   updateAccount,
 } from '../accounts/account.repository.ts';
 import { createAccount, generatePassword } from '../accounts/account.service.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import { type AccountChange, type ChangeDecision, decideAccountChange } from './people.rules.ts';
 
 /**
@@ -14,7 +14,7 @@ import { type AccountChange, type ChangeDecision, decideAccountChange } from './
  * can use that instead and never needs the password.
  */
 export async function addPerson(
-  ctx: ConsoleContext,
+  ctx: ServiceContext,
   input: { email: string; name: string; role: StaffRole },
 ) {
   const password = generatePassword();
@@ -23,7 +23,7 @@ export async function addPerson(
 }
 
 export async function changePerson(
-  ctx: ConsoleContext,
+  ctx: ServiceContext,
   actorId: string,
   targetId: string,
   change: AccountChange,

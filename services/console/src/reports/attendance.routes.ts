@@ -1,5 +1,4 @@
-import type { FastifyInstance } from 'fastify';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingTexts } from '../meetings/meeting.texts.ts';
 import { guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
@@ -8,7 +7,7 @@ import { layout } from '../web/layout.ts';
 import { type AttendanceReport, attendanceChart } from './attendance.views.ts';
 
 /** Registration's attendance report (per deal across meetings) as a picture; the CSV stays in registration. */
-export function attendanceRoutes(app: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const attendanceRoutes: Routes = async (app, { ctx }) => {
   app.get(
     '/reports/attendance',
     { schema: { hide: true }, preValidation: guard(ctx, 'meetings') },
@@ -26,4 +25,4 @@ export function attendanceRoutes(app: FastifyInstance, { ctx }: { ctx: ConsoleCo
       return reply.type('text/html; charset=utf-8').send(layout(page, mt.attendancePerDeal, body));
     },
   );
-}
+};

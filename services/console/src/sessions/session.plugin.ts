@@ -7,7 +7,7 @@ import fp from 'fastify-plugin';
 import { type ConsoleAction, may, sessionExpiry } from '../accounts/account.rules.ts';
 import type { StaffAccount } from '../accounts/account.service.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import { html } from '../web/html.ts';
 import { layout, type PageContext } from '../web/layout.ts';
 import { type Language, languages, textsFor } from '../web/texts.ts';
@@ -59,7 +59,7 @@ function sameToken(a: string | undefined, b: string | undefined): boolean {
  * Cookies, form bodies, security headers, the language and the session: registered once, it decorates every
  * request with `staffSession` (or null) and `lang`, which the routes and the guards read.
  */
-export const sessionPlugin = fp<{ ctx: ConsoleContext }>(
+export const sessionPlugin = fp<{ ctx: ServiceContext }>(
   async (app, { ctx }) => {
     const secure = ctx.config.PUBLIC_BASE_URL.startsWith('https:');
     const cookieName = sessionCookieName(secure);
@@ -165,7 +165,7 @@ export function loginCsrfValid(request: FastifyRequest): boolean {
  * The guard every page and action declares: no session → to the login page; a role that may not → 403 and an
  * audit line; a state-changing request without the session's CSRF token → 403, nothing done.
  */
-export function guard(ctx: ConsoleContext, action: ConsoleAction) {
+export function guard(ctx: ServiceContext, action: ConsoleAction) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const session = request.staffSession;
     if (!session) {
@@ -199,7 +199,7 @@ function refuse(reply: FastifyReply, request: FastifyRequest, status: number, _w
 
 /** One line in the audit trail for what the logged-in person did (or tried), from where. */
 export async function audit(
-  ctx: ConsoleContext,
+  ctx: ServiceContext,
   request: FastifyRequest,
   action: string,
   outcome: 'ok' | 'refused' | 'failed',

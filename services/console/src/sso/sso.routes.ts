@@ -1,9 +1,8 @@
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { may } from '../accounts/account.rules.ts';
 import { recordAudit } from '../audit/audit.repository.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { pageContext } from '../sessions/session.plugin.ts';
 import { html } from '../web/html.ts';
 import { layout } from '../web/layout.ts';
@@ -22,7 +21,7 @@ const localPath = z
  * Single sign-on, only when OIDC_ISSUER is set: `/login/sso` sends the person to the provider, the provider
  * sends them back to `/login/sso/callback`. Every outcome is in the audit trail.
  */
-export async function ssoRoutes(fastify: FastifyInstance, { ctx }: { ctx: ConsoleContext }) {
+export const ssoRoutes: Routes = async (fastify, { ctx }) => {
   const { OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, PUBLIC_BASE_URL } = ctx.config;
   if (!OIDC_ISSUER || !OIDC_CLIENT_ID) return;
   const app = fastify.withTypeProvider<ZodTypeProvider>();
@@ -94,4 +93,4 @@ export async function ssoRoutes(fastify: FastifyInstance, { ctx }: { ctx: Consol
     const home = may(result.account.role, 'view') ? '/' : '/door';
     return reply.redirect(result.next ?? home, 303);
   });
-}
+};

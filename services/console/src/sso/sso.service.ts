@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as oidc from 'openid-client';
 import { findAccountByEmail } from '../accounts/account.repository.ts';
 import type { StaffAccount } from '../accounts/account.service.ts';
-import type { ConsoleContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import { decideIdentity, mayUseHttp, SSO_ATTEMPT_TTL_MS } from './sso.rules.ts';
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
@@ -28,7 +28,7 @@ export class SsoClient {
   #configuration: Promise<oidc.Configuration> | undefined;
 
   constructor(
-    private readonly ctx: ConsoleContext,
+    private readonly ctx: ServiceContext,
     readonly settings: SsoSettings,
   ) {}
 

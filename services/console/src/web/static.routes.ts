@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
+import type { Routes } from '../context.ts';
 import { adminCss } from './admin-styles.ts';
 import { consoleCss, consoleJs } from './assets.ts';
 
 /** The CSS and the progressive-enhancement script, as files the CSP allows (`'self'`). */
-export function staticRoutes(app: FastifyInstance) {
+export const staticRoutes: Routes = async (app) => {
   const files = {
     'console.css': { type: 'text/css; charset=utf-8', body: consoleCss + adminCss },
     'console.js': { type: 'text/javascript; charset=utf-8', body: consoleJs },
@@ -13,4 +13,4 @@ export function staticRoutes(app: FastifyInstance) {
       reply.type(file.type).header('cache-control', 'public, max-age=300').send(file.body),
     );
   }
-}
+};

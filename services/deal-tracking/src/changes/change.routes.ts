@@ -5,9 +5,8 @@ import {
   timestampSchema,
   versionSchema,
 } from '@citydeals/contracts';
-import type { HttpServer } from '@citydeals/service-kit';
 import { z } from 'zod';
-import type { DealContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { dealIdParams } from '../deals/deal.schemas.ts';
 import { authenticated, problems404, readResponses } from '../http/request.ts';
 import { changeFeedPage, historyOf } from './change.service.ts';
@@ -94,8 +93,8 @@ const feedSchema = z
     },
   });
 
-export function registerChangeRoutes(app: HttpServer, ctx: DealContext) {
-  const read = authenticated('read');
+export const changeRoutes: Routes = async (app, { ctx }) => {
+  const read = authenticated(app, 'read');
 
   app.get(
     '/deals/:id/history',
@@ -170,4 +169,4 @@ export function registerChangeRoutes(app: HttpServer, ctx: DealContext) {
       };
     },
   );
-}
+};

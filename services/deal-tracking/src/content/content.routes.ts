@@ -1,6 +1,5 @@
-import type { HttpServer } from '@citydeals/service-kit';
 import type { FastifyReply } from 'fastify';
-import type { DealContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { etagOf } from '../deals/deal.rules.ts';
 import { dealIdParams } from '../deals/deal.schemas.ts';
 import {
@@ -46,8 +45,8 @@ function answer<B extends object>(reply: FastifyReply, status: number, version: 
   return { ...(withIsoTimes(body) as WithIsoTimes<B> & object), dealVersion: version };
 }
 
-export function registerContentRoutes(app: HttpServer, ctx: DealContext) {
-  const admin = authenticated('admin');
+export const contentRoutes: Routes = async (app, { ctx }) => {
+  const admin = authenticated(app, 'admin');
 
   app.post(
     '/deals/:id/people',
@@ -232,4 +231,4 @@ export function registerContentRoutes(app: HttpServer, ctx: DealContext) {
       return answer(reply, 201, version, { link });
     },
   );
-}
+};

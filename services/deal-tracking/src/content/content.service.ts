@@ -10,7 +10,7 @@ import {
   resultRecorded,
 } from '@citydeals/contracts';
 import { problems } from '@citydeals/service-kit';
-import type { DealContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import { findDeal } from '../deals/deal.repository.ts';
 import { type ChangeRequest, changeDeal, recordChange, snapshotOf } from '../deals/deal.service.ts';
 import {
@@ -34,7 +34,7 @@ import {
 // version and exactly one event, in the transaction that writes it (changeDeal + recordChange).
 
 export async function addPerson(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { name: string; role: DealRole; email: string },
 ): Promise<{ person: PersonRecord; version: number }> {
@@ -51,7 +51,7 @@ export async function addPerson(
 }
 
 export async function removePerson(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   personId: string,
 ): Promise<{ version: number }> {
@@ -66,7 +66,7 @@ export async function removePerson(
 }
 
 export async function joinPartner(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { name: string; type: PartnerType; joinedOn: string },
 ): Promise<{ partner: PartnerRecord; version: number }> {
@@ -85,7 +85,7 @@ export async function joinPartner(
 }
 
 export async function leavePartner(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   partnerId: string,
   input: { leftOn: string; reason?: string | null | undefined },
@@ -115,7 +115,7 @@ export async function leavePartner(
 }
 
 export async function recordResult(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { title: string; description?: string | null | undefined; achievedOn?: string | null | undefined },
 ): Promise<{ result: ResultRecord; version: number }> {
@@ -140,7 +140,7 @@ export async function recordResult(
 }
 
 export async function recordLesson(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { kind: LessonKind; text: string; meetingId?: string | null | undefined },
 ): Promise<{ lesson: LessonRecord; version: number }> {
@@ -169,7 +169,7 @@ export async function recordLesson(
  * deals. Only one link per pair of deals.
  */
 export async function linkDeals(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { otherDealId: string; note?: string | null | undefined; meetingId?: string | null | undefined },
 ): Promise<{ link: LinkRecord; version: number }> {

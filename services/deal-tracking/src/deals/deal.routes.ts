@@ -1,6 +1,5 @@
-import type { HttpServer } from '@citydeals/service-kit';
 import { z } from 'zod';
-import type { DealContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import {
   actorOf,
   authenticated,
@@ -38,9 +37,9 @@ import {
 
 const security = [{ adminKey: [] }];
 
-export function registerDealRoutes(app: HttpServer, ctx: DealContext) {
-  const admin = authenticated('admin');
-  const read = authenticated('read');
+export const dealRoutes: Routes = async (app, { ctx }) => {
+  const admin = authenticated(app, 'admin');
+  const read = authenticated(app, 'read');
   const dealResponse = (deal: Parameters<typeof withOverdue>[1]) => withIsoTimes(withOverdue(ctx, deal));
 
   app.get(
@@ -213,4 +212,4 @@ export function registerDealRoutes(app: HttpServer, ctx: DealContext) {
       return dealResponse(deal);
     },
   );
-}
+};

@@ -112,18 +112,28 @@ export function planEdit(current: DealDetails, edit: DealEdit): EditPlan {
   const changedFields: DealField[] = [];
   const refused: FieldError[] = [];
   for (const field of editableFields) {
-    const value = edit[field];
-    if (value === undefined) continue;
-    if (!sameValue(current[field], value)) {
+    if (copyIfChanged(current, edit, next, field)) {
       const only = changedOnlyBy[field as keyof typeof changedOnlyBy];
       if (only) refused.push({ field: `body.${field}`, message: only });
       changedFields.push(field);
-      (next as unknown as Record<string, unknown>)[field] = value;
     }
   }
   if (refused.length) return { ok: false, errors: refused };
   const errors = checkDetails(next);
   return errors.length ? { ok: false, errors } : { ok: true, next, changedFields };
+}
+
+/** Sets `field` of `next` from the edit when the edit changes it; true when it did. */
+function copyIfChanged<F extends keyof DealDetails>(
+  current: DealDetails,
+  edit: DealEdit,
+  next: DealDetails,
+  field: F,
+): boolean {
+  const value: DealDetails[F] | undefined = edit[field];
+  if (value === undefined || sameValue(current[field], value)) return false;
+  next[field] = value;
+  return true;
 }
 
 export type TermDecision = { ok: true } | { ok: false; status: 409 | 400; field?: string; message: string };

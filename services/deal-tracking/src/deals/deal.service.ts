@@ -15,7 +15,7 @@ import type { Transaction } from 'kysely';
 import type { z } from 'zod';
 import { insertChange } from '../changes/change.repository.ts';
 import { dealContent } from '../content/content.repository.ts';
-import { type DealContext, EVENT_SOURCE } from '../context.ts';
+import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
 import {
   type DealFilter,
@@ -68,7 +68,7 @@ export interface RecordedChange {
  * versions never collide) and checks `If-Match` against the locked version, before `work` writes anything.
  */
 export async function changeDeal<R>(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   work: (trx: Transaction<Database>, deal: DealRecord) => Promise<R>,
 ): Promise<R> {
@@ -94,7 +94,7 @@ export async function changeDeal<R>(
  */
 export async function recordChange<D extends EventDefinition>(
   trx: Transaction<Database>,
-  ctx: DealContext,
+  ctx: ServiceContext,
   deal: DealRecord,
   actor: Actor,
   definition: D,
@@ -110,7 +110,7 @@ export async function recordChange<D extends EventDefinition>(
 
 async function appendChange<D extends EventDefinition>(
   trx: Transaction<Database>,
-  ctx: DealContext,
+  ctx: ServiceContext,
   dealId: string,
   version: number,
   actor: Actor,
@@ -183,7 +183,7 @@ export interface NewDeal
 }
 
 /** A new deal starts in `preparing` (the programme's exploration); later phases come by transitions. */
-export async function createDeal(ctx: DealContext, input: NewDeal, actor: Actor): Promise<DealRecord> {
+export async function createDeal(ctx: ServiceContext, input: NewDeal, actor: Actor): Promise<DealRecord> {
   const details: DealDetails = {
     name: input.name,
     slug: input.slug ?? slugFromName(input.name),
@@ -240,7 +240,7 @@ export async function createDeal(ctx: DealContext, input: NewDeal, actor: Actor)
 
 /** Edits details; an edit that changes nothing is answered with the deal as it is, with no new version. */
 export async function editDeal(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   edit: DealEdit,
 ): Promise<DealRecord> {
@@ -275,7 +275,7 @@ export async function editDeal(
 }
 
 export async function transitionDeal(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { to: DealPhase; reason: string },
 ): Promise<DealRecord> {
@@ -310,7 +310,7 @@ function refuse(decision: { status: 409 | 400; field?: string; message: string }
 }
 
 export async function extendTerm(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { termEndsOn: string; reason: string },
 ): Promise<DealRecord> {
@@ -343,7 +343,7 @@ export async function extendTerm(
 
 /** A new tranche is a change of the deal's `tranche` field, announced with its start date. */
 export async function startTranche(
-  ctx: DealContext,
+  ctx: ServiceContext,
   request: ChangeRequest,
   input: { tranche: number; startsOn: string; note?: string | null | undefined },
 ): Promise<DealRecord> {
@@ -375,7 +375,7 @@ export async function startTranche(
   });
 }
 
-export async function findDealByIdOrSlug(ctx: DealContext, idOrSlug: string): Promise<DealRecord> {
+export async function findDealByIdOrSlug(ctx: ServiceContext, idOrSlug: string): Promise<DealRecord> {
   const deal = looksLikeId(idOrSlug)
     ? await findDeal(ctx.db, idOrSlug)
     : await findDealBySlug(ctx.db, idOrSlug);
@@ -383,17 +383,17 @@ export async function findDealByIdOrSlug(ctx: DealContext, idOrSlug: string): Pr
   return deal;
 }
 
-export async function getDealDetail(ctx: DealContext, idOrSlug: string) {
+export async function getDealDetail(ctx: ServiceContext, idOrSlug: string) {
   const deal = await findDealByIdOrSlug(ctx, idOrSlug);
   return { ...withOverdue(ctx, deal), ...(await dealContent(ctx.db, deal.id)) };
 }
 
-export async function listDealsPage(ctx: DealContext, filter: DealFilter) {
+export async function listDealsPage(ctx: ServiceContext, filter: DealFilter) {
   const today = todayIn(ctx.clock.now());
   const page = await listDeals(ctx.db, filter, today);
   return { items: page.items.map((d) => ({ ...d, overdue: isOverdue(d, today) })), total: page.total };
 }
 
-export function withOverdue(ctx: DealContext, deal: DealRecord) {
+export function withOverdue(ctx: ServiceContext, deal: DealRecord) {
   return { ...deal, overdue: isOverdue(deal, todayIn(ctx.clock.now())) };
 }

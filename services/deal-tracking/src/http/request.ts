@@ -1,5 +1,5 @@
 import type { Actor } from '@citydeals/contracts';
-import { problemSchema, requireScope, type Scope } from '@citydeals/service-kit';
+import { type HttpServer, problemSchema, type Scope } from '@citydeals/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseIfMatch } from '../deals/deal.rules.ts';
@@ -9,9 +9,9 @@ import type { ChangeRequest } from '../deals/deal.service.ts';
  * Auth runs on `onRequest`, before validation, so a caller without a key learns nothing about the schema
  * of a write and never has its body parsed.
  */
-export function authenticated(scope: Scope) {
+export function authenticated(app: HttpServer, scope: Scope) {
   return {
-    onRequest: requireScope(scope),
+    onRequest: app.requireScope(scope),
   };
 }
 

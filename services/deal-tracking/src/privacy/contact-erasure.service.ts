@@ -1,7 +1,7 @@
 import { type Actor, dealUpdated } from '@citydeals/contracts';
 import { emailDigest } from '@citydeals/service-kit';
 import type { Transaction } from 'kysely';
-import type { DealContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
 import { lockDeal } from '../deals/deal.repository.ts';
 import { recordChange, snapshotOf } from '../deals/deal.service.ts';
@@ -16,7 +16,7 @@ export const erasureActor: Actor = { type: 'system', id: 'erasure', name: 'Erasu
  */
 export async function eraseContact(
   trx: Transaction<Database>,
-  ctx: DealContext,
+  ctx: ServiceContext,
   digest: string,
   key: Buffer | undefined,
 ): Promise<number> {

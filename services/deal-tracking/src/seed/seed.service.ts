@@ -1,7 +1,7 @@
 import { type Actor, type DealPhase, dealPhaseTransitions } from '@citydeals/contracts';
 import { sql } from 'kysely';
 import { addPerson, joinPartner, linkDeals, recordLesson, recordResult } from '../content/content.service.ts';
-import type { DealContext } from '../context.ts';
+import type { ServiceContext } from '../context.ts';
 import { findDealBySlug } from '../deals/deal.repository.ts';
 import { slugFromName } from '../deals/deal.rules.ts';
 import { type ChangeRequest, createDeal, transitionDeal } from '../deals/deal.service.ts';
@@ -28,7 +28,7 @@ export function pathTo(target: DealPhase): DealPhase[] {
  * marker row says the seed is done, and a deal that already exists (a seed cut short) is not made twice.
  * Returns how many deals it created.
  */
-export async function seedDemoData(ctx: DealContext): Promise<number> {
+export async function seedDemoData(ctx: ServiceContext): Promise<number> {
   return ctx.db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(hashtext('deal_tracking.demo-seed'))`.execute(conn);
     try {
@@ -51,7 +51,7 @@ export async function seedDemoData(ctx: DealContext): Promise<number> {
   });
 }
 
-async function seedDeal(ctx: DealContext, seed: SeedDeal): Promise<boolean> {
+async function seedDeal(ctx: ServiceContext, seed: SeedDeal): Promise<boolean> {
   if (await findDealBySlug(ctx.db, slugFromName(seed.name))) return false;
   const deal = await createDeal(
     ctx,
@@ -82,7 +82,7 @@ async function seedDeal(ctx: DealContext, seed: SeedDeal): Promise<boolean> {
   return true;
 }
 
-async function seedLink(ctx: DealContext, link: (typeof seedLinks)[number]) {
+async function seedLink(ctx: ServiceContext, link: (typeof seedLinks)[number]) {
   const [from, to] = await Promise.all([
     findDealBySlug(ctx.db, slugFromName(link.from)),
     findDealBySlug(ctx.db, slugFromName(link.to)),

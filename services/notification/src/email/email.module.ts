@@ -1,6 +1,5 @@
 import {
   type Clock,
-  type HttpServer,
   newEventId,
   type ServiceRuntime,
   type ServiceWorker,
@@ -10,7 +9,6 @@ import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { ReminderDispatcher } from '../reminders/reminder.dispatcher.ts';
 import { createEmailContext, type EmailContext, emailClock } from './email.context.ts';
-import { emailRoutes } from './email.routes.ts';
 import { EmailSender } from './email.sender.ts';
 import { createMailTransport } from './mail.transport.ts';
 import { reminderMailsOf } from './reminder.mails.ts';
@@ -89,16 +87,4 @@ export function emailWorkers(
       },
     },
   ];
-}
-
-export async function registerEmailRoutes(
-  app: HttpServer,
-  options: { runtime: ServiceRuntime<Database>; config: Config },
-): Promise<void> {
-  await app.register(async (scope) =>
-    emailRoutes(scope as unknown as HttpServer, {
-      db: options.runtime.db,
-      ctx: emailContextFor(options.config),
-    }),
-  );
 }

@@ -1,9 +1,7 @@
 import { mailKinds } from '@citydeals/contracts';
-import { type HttpServer, problems, requireScope } from '@citydeals/service-kit';
-import type { Kysely } from 'kysely';
+import { problems } from '@citydeals/service-kit';
 import { z } from 'zod';
-import type { Database } from '../db/database.ts';
-import type { EmailContext } from './email.context.ts';
+import type { Routes } from '../context.ts';
 import { type EmailRow, listEmails } from './email.repository.ts';
 import { unsubscribePages } from './unsubscribe.page.ts';
 import { resubscribe, unsubscribe, unsubscribeState } from './unsubscribe.service.ts';
@@ -85,13 +83,13 @@ const cursorSchema = z
   });
 
 /** Delivery log for operators and the one-click unsubscribe endpoint for mail clients. */
-export async function emailRoutes(app: HttpServer, options: { db: Kysely<Database>; ctx: EmailContext }) {
-  const { db, ctx } = options;
+export const emailRoutes: Routes = async (app, options) => {
+  const { db, email: ctx } = options.ctx;
 
   app.get(
     '/emails',
     {
-      onRequest: requireScope('admin'),
+      onRequest: app.requireScope('admin'),
       schema: {
         tags: ['emails'],
         summary: 'Delivery log: every mail with recipient, kind, status, attempts and last error',
@@ -258,4 +256,4 @@ export async function emailRoutes(app: HttpServer, options: { db: Kysely<Databas
       return reply.type(HTML).send(unsubscribePages.back(lang));
     },
   );
-}
+};

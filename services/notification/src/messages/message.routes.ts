@@ -1,10 +1,8 @@
 import { languageSchema } from '@citydeals/contracts';
-import { problemResponses, problems, requireScope } from '@citydeals/service-kit';
-import type { FastifyPluginAsync } from 'fastify';
+import { problemResponses, problems } from '@citydeals/service-kit';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AppOptions } from '../app.ts';
-import { emailContextFor } from '../email/email.module.ts';
+import type { Routes } from '../context.ts';
 import { previewMessage } from './message.service.ts';
 
 const previewBody = z.object({
@@ -36,13 +34,12 @@ const previewSchema = z
   });
 
 /** The preview of an office message (registration sends it: POST /admin/meetings/{id}/messages there). */
-export const messageRoutes: FastifyPluginAsync<AppOptions> = async (plugin, { runtime, config }) => {
+export const messageRoutes: Routes = async (plugin, { ctx }) => {
   const app = plugin.withTypeProvider<ZodTypeProvider>();
-  const ctx = emailContextFor(config);
   app.post(
     '/admin/meetings/:id/message-preview',
     {
-      onRequest: requireScope('admin'),
+      onRequest: plugin.requireScope('admin'),
       schema: {
         tags: ['emails'],
         security: [{ adminKey: [] }],
@@ -57,7 +54,7 @@ export const messageRoutes: FastifyPluginAsync<AppOptions> = async (plugin, { ru
       },
     },
     async (request) => {
-      const preview = await previewMessage(runtime.db, ctx, request.params.id, request.body);
+      const preview = await previewMessage(ctx.db, ctx.email, request.params.id, request.body);
       if (!preview) throw problems.notFound(`meeting ${request.params.id}`);
       return preview;
     },

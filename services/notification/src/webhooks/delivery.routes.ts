@@ -1,10 +1,8 @@
-import { problemResponses, problems, requireScope } from '@citydeals/service-kit';
-import type { FastifyPluginAsync } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { problemResponses, problems } from '@citydeals/service-kit';
 import { z } from 'zod';
+import type { Routes } from '../context.ts';
 import { findMessage, listAttempts, listMessages, requeueMessages } from './delivery.repository.ts';
 import { queueTestMessage } from './delivery.service.ts';
-import type { EndpointDeps } from './endpoint.service.ts';
 import { getEndpoint } from './endpoint.service.ts';
 import {
   attemptView,
@@ -21,9 +19,9 @@ const tags = ['webhooks'];
 const security = [{ adminKey: [] }];
 
 /** Delivery log and recovery: what was sent, how each attempt went, and sending again. */
-export const deliveryRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async (plugin, { deps }) => {
-  const app = plugin.withTypeProvider<ZodTypeProvider>();
-  const admin = requireScope('admin');
+export const deliveryRoutes: Routes = async (app, { ctx }) => {
+  const deps = ctx.webhooks;
+  const admin = app.requireScope('admin');
 
   app.get(
     '/webhooks/endpoints/:id/messages',

@@ -1,8 +1,6 @@
-import { problemResponses, requireScope } from '@citydeals/service-kit';
-import type { FastifyPluginAsync } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { problemResponses } from '@citydeals/service-kit';
 import { z } from 'zod';
-import type { EndpointDeps } from './endpoint.service.ts';
+import type { Routes } from '../context.ts';
 import {
   changeEndpoint,
   createEndpoint,
@@ -27,9 +25,9 @@ const tags = ['webhooks'];
 const security = [{ adminKey: [] }];
 
 /** Admin API of webhook endpoints: where deal changes are sent, which ones, and with which secret. */
-export const endpointRoutes: FastifyPluginAsync<{ deps: EndpointDeps }> = async (plugin, { deps }) => {
-  const app = plugin.withTypeProvider<ZodTypeProvider>();
-  const admin = requireScope('admin');
+export const endpointRoutes: Routes = async (app, { ctx }) => {
+  const deps = ctx.webhooks;
+  const admin = app.requireScope('admin');
 
   app.post(
     '/webhooks/endpoints',

@@ -8,12 +8,10 @@
  */
 import { createEvent, dealPhaseChanged } from '@citydeals/contracts';
 import { publishEvent } from '@citydeals/messaging';
-import { newEventId, shutdown } from '@citydeals/service-kit';
-import { adminHeaders, eventually, startTestService } from '@citydeals/testkit';
+import { newEventId } from '@citydeals/service-kit';
+import { adminHeaders, eventually } from '@citydeals/testkit';
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
-import { loadServiceConfig } from '../../src/config.ts';
-import { startService } from '../../src/service.ts';
 import {
   attendeeSnapshot,
   eventFeed,
@@ -21,6 +19,7 @@ import {
   startSmtpServer,
   testClock,
 } from '../email/email.fixture.ts';
+import { startNotification } from '../harness.ts';
 import { endpointCreator } from '../webhooks.endpoints.ts';
 import { startReceiver } from '../webhooks.receiver.ts';
 
@@ -30,20 +29,23 @@ const receiver = await startReceiver();
 receiver.on('/a', () => ({ status: 503 }));
 receiver.on('/d', () => ({ status: 503 }));
 const alertClock = testClock();
-const ctx = await startTestService((env) => startService(loadServiceConfig(env), { alertClock }), shutdown, {
-  SMTP_URL: smtp.url,
-  MAIL_POLL_MS: '50',
-  OFFICE_ALERT_EMAIL: OFFICE,
-  WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
-  WEBHOOK_ALLOWED_PORTS: '*',
-  WEBHOOK_RETRY_SCHEDULE: '100ms,100ms',
-  WEBHOOK_RETRY_JITTER: '0',
-  WEBHOOK_POLL_INTERVAL: '50ms',
-  CONSUMER_MAX_DELIVERIES: '1',
-  CONSUMER_LAG_THRESHOLD: '30',
-  CONSUMER_LAG_AFTER_MS: '0',
-  CONSUMER_LAG_CHECK_MS: '100',
-});
+const ctx = await startNotification(
+  {
+    SMTP_URL: smtp.url,
+    MAIL_POLL_MS: '50',
+    OFFICE_ALERT_EMAIL: OFFICE,
+    WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8',
+    WEBHOOK_ALLOWED_PORTS: '*',
+    WEBHOOK_RETRY_SCHEDULE: '100ms,100ms',
+    WEBHOOK_RETRY_JITTER: '0',
+    WEBHOOK_POLL_INTERVAL: '50ms',
+    CONSUMER_MAX_DELIVERIES: '1',
+    CONSUMER_LAG_THRESHOLD: '30',
+    CONSUMER_LAG_AFTER_MS: '0',
+    CONSUMER_LAG_CHECK_MS: '100',
+  },
+  { alertClock },
+);
 t.teardown(async () => {
   await ctx.close();
   await receiver.close();

@@ -1,27 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { createDatabase, migrateSchema } from '@citydeals/db';
-import { messagingMigrations } from '@citydeals/messaging';
-import { createTestDatabase, eventually } from '@citydeals/testkit';
+import { eventually } from '@citydeals/testkit';
 import pino from 'pino';
 import t from 'tap';
-import type { Database } from '../../src/db/database.ts';
-import { migrations } from '../../src/db/migrations.ts';
 import { cancelQueuedEmails, insertEmails, type NewEmail } from '../../src/email/email.repository.ts';
 import { EmailSender, type SenderOptions } from '../../src/email/email.sender.ts';
 import { createMailTransport, type MailTransport } from '../../src/email/mail.transport.ts';
+import { notificationSchema } from '../harness.ts';
 import { queuedMail, startSmtpServer, testClock, testEmailContext } from './email.fixture.ts';
 
 const LEASE_MS = 60_000;
-const schema = 'notification';
-const database = await createTestDatabase();
-const { db, indexPlannedDb, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
-await migrateSchema(db, schema, { ...messagingMigrations(schema), ...migrations });
+const schemaUnderTest = await notificationSchema();
+const { db, indexPlannedDb } = schemaUnderTest;
 const smtp = await startSmtpServer({ parse: false });
 const transport = createMailTransport({ smtpUrl: smtp.url, mailDir: '/nonexistent', maxConnections: 3 });
 t.teardown(async () => {
   transport.close();
-  await destroy();
-  await database.drop();
+  await schemaUnderTest.close();
   await smtp.close();
 });
 

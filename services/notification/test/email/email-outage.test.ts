@@ -1,24 +1,16 @@
-import { createDatabase, migrateSchema } from '@citydeals/db';
-import { messagingMigrations } from '@citydeals/messaging';
-import { createTestDatabase, eventually } from '@citydeals/testkit';
+import { eventually } from '@citydeals/testkit';
 import { sql } from 'kysely';
 import pino from 'pino';
 import t from 'tap';
-import type { Database } from '../../src/db/database.ts';
-import { migrations } from '../../src/db/migrations.ts';
 import { insertEmails } from '../../src/email/email.repository.ts';
 import { EmailSender } from '../../src/email/email.sender.ts';
 import { createMailTransport } from '../../src/email/mail.transport.ts';
+import { notificationSchema } from '../harness.ts';
 import { queuedMail, startSmtpServer, testClock, testEmailContext } from './email.fixture.ts';
 
-const schema = 'notification';
-const database = await createTestDatabase();
-const { db, indexPlannedDb, destroy } = createDatabase<Database>({ connectionString: database.url, schema });
-await migrateSchema(db, schema, { ...messagingMigrations(schema), ...migrations });
-t.teardown(async () => {
-  await destroy();
-  await database.drop();
-});
+const schemaUnderTest = await notificationSchema();
+t.teardown(() => schemaUnderTest.close());
+const { db, indexPlannedDb } = schemaUnderTest;
 
 const ctx = testEmailContext(testClock());
 

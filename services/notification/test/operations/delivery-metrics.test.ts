@@ -3,15 +3,12 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { shutdown } from '@citydeals/service-kit';
-import { startTestService } from '@citydeals/testkit';
 import { sql } from 'kysely';
 import t from 'tap';
 import { parse } from 'yaml';
-import { loadServiceConfig } from '../../src/config.ts';
-import { startService } from '../../src/service.ts';
+import { startNotification } from '../harness.ts';
 
-const ctx = await startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
+const ctx = await startNotification({
   // Nothing may take the rows this test puts in place before it reads the figures.
   REMINDER_POLL_MS: '3600000',
   MAIL_POLL_MS: '3600000',

@@ -1,8 +1,7 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
 import { registrationResultSchema } from '../registrations/registration.schemas.ts';
 import { confirmRegistration } from './address-confirmation.service.ts';
@@ -14,7 +13,7 @@ const confirmTokenParams = z.object({
     .describe('The secret from the confirmation link'),
 });
 
-export function addressConfirmationRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceContext }) {
+export const addressConfirmationRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   app.post(
@@ -46,4 +45,4 @@ export function addressConfirmationRoutes(fastify: FastifyInstance, { ctx }: { c
         .send(result);
     },
   );
-}
+};

@@ -1,17 +1,14 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { adminRegistrationSchema } from '../registrations/registration.schemas.ts';
 import { admitBody } from './admission.schemas.ts';
 import { admitAttendee } from './admission.service.ts';
 
-export function admissionRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const admissionRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   fastify.withTypeProvider<ZodTypeProvider>().post(
     '/admin/meetings/:id/registrations',
     {
@@ -33,4 +30,4 @@ export function admissionRoutes(
     async (request, reply) =>
       reply.status(201).send(await admitAttendee(ctx, request.params.id, request.body)),
   );
-}
+};

@@ -1,17 +1,14 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { adminRegistrationSchema, registrationIdParams } from '../registrations/registration.schemas.ts';
 import { actorOf } from '../staff-actions/actor.ts';
 import { attendeeChangeBody } from './attendee-change.schemas.ts';
 import { changeAttendee } from './attendee-change.service.ts';
 
-export function attendeeChangeRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const attendeeChangeRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   fastify.withTypeProvider<ZodTypeProvider>().patch(
     '/admin/registrations/:id',
     {
@@ -32,4 +29,4 @@ export function attendeeChangeRoutes(
     },
     async (request) => changeAttendee(ctx, request.params.id, request.body, actorOf(request)),
   );
-}
+};

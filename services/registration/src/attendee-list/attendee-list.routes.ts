@@ -1,8 +1,7 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { tokenParams } from '../registrations/registration.schemas.ts';
 import { attendeeListFor } from './attendee-list.service.ts';
 
@@ -32,7 +31,7 @@ export const attendeeListSchema = z
     },
   });
 
-export function attendeeListRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceContext }) {
+export const attendeeListRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/registrations/manage/:token/attendees',
@@ -54,4 +53,4 @@ export function attendeeListRoutes(fastify: FastifyInstance, { ctx }: { ctx: Ser
         .header('referrer-policy', 'no-referrer')
         .send(await attendeeListFor(ctx, request.params.token)),
   );
-}
+};

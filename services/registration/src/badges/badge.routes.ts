@@ -1,17 +1,14 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { sheetLayoutNames, sheetLayouts } from './badge.layout.ts';
 import { meetingBadges } from './badge.service.ts';
 
-export function badgeRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const badgeRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/admin/meetings/:id/badges.pdf',
@@ -52,4 +49,4 @@ export function badgeRoutes(
         .send(pdf);
     },
   );
-}
+};

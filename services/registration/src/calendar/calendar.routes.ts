@@ -1,8 +1,7 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingRefParams } from '../meetings/meeting.schemas.ts';
 import { tokenParams } from '../registrations/registration.schemas.ts';
 import { meetingCalendar, meetingsFeed, ownCalendar } from './calendar.service.ts';
@@ -17,7 +16,7 @@ const icsResponse = {
   },
 };
 
-export function calendarRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceContext }) {
+export const calendarRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const tags = ['calendar'];
 
@@ -74,4 +73,4 @@ export function calendarRoutes(fastify: FastifyInstance, { ctx }: { ctx: Service
         .send(body);
     },
   );
-}
+};

@@ -1,17 +1,14 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { doorOrAdmin, meetingOfRegistration } from '../registrations/door-access.ts';
 import { adminRegistrationSchema, registrationIdParams } from '../registrations/registration.schemas.ts';
 import { actorOf } from '../staff-actions/actor.ts';
 import { undoCheckIn } from './check-in.service.ts';
 
-export function checkInRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const checkInRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   fastify.withTypeProvider<ZodTypeProvider>().post(
     '/admin/registrations/:id/check-in/undo',
     {
@@ -30,4 +27,4 @@ export function checkInRoutes(
     },
     async (request) => undoCheckIn(ctx, request.params.id, actorOf(request)),
   );
-}
+};

@@ -1,16 +1,13 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { consequenceBody, consequencesSchema } from './consequence.schemas.ts';
 import { previewChange } from './consequence.service.ts';
 
-export function consequenceRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const consequenceRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   fastify.withTypeProvider<ZodTypeProvider>().post(
     '/admin/meetings/:id/consequences',
     {
@@ -30,4 +27,4 @@ export function consequenceRoutes(
     },
     async (request) => previewChange(ctx, request.params.id, request.body),
   );
-}
+};

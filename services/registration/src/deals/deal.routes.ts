@@ -1,8 +1,7 @@
 import { dealKindSchema, dealPhaseSchema } from '@citydeals/contracts';
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { listDeals } from './deal.repository.ts';
 
 export const dealSchema = z
@@ -16,7 +15,7 @@ export const dealSchema = z
     },
   });
 
-export function dealRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceContext }) {
+export const dealRoutes: Routes = async (fastify, { ctx }) => {
   fastify.withTypeProvider<ZodTypeProvider>().get(
     '/deals',
     {
@@ -36,4 +35,4 @@ export function dealRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceCont
       })),
     }),
   );
-}
+};

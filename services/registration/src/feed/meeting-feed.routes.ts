@@ -1,9 +1,8 @@
 import { idSchema, publicMeetingScheduled, timestampSchema, versionSchema } from '@citydeals/contracts';
-import { problemResponses, requireScope } from '@citydeals/service-kit';
-import type { FastifyInstance } from 'fastify';
+import { problemResponses } from '@citydeals/service-kit';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingFeedPage } from './meeting-feed.service.ts';
 
 const cloudEventSchema = z
@@ -63,12 +62,12 @@ const feedSchema = z
     },
   });
 
-export function meetingFeedRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceContext }) {
+export const meetingFeedRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   app.get(
     '/changes',
     {
-      onRequest: requireScope('read'),
+      onRequest: fastify.requireScope('read'),
       schema: {
         tags: ['meeting feed'],
         security: [{ adminKey: [] }],
@@ -99,4 +98,4 @@ export function meetingFeedRoutes(fastify: FastifyInstance, { ctx }: { ctx: Serv
       };
     },
   );
-}
+};

@@ -1,8 +1,7 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { adminErrors } from '../problem-responses.ts';
 import {
   adminListMeetingsQuery,
@@ -28,10 +27,8 @@ import {
   rescheduleMeeting,
 } from './meeting.service.ts';
 
-export function meetingRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const meetingRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
   const tags = ['meetings (admin)'];
@@ -185,4 +182,4 @@ export function meetingRoutes(
     },
     async (request) => getPublicMeeting(ctx, request.params.ref),
   );
-}
+};

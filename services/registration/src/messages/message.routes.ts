@@ -1,17 +1,14 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { messageBody, messageSchema } from './message.schemas.ts';
 import { createMessage, meetingMessages } from './message.service.ts';
 
-export function messageRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const messageRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
   const tags = ['messages (admin)'];
@@ -60,4 +57,4 @@ export function messageRoutes(
     },
     async (request) => ({ items: await meetingMessages(ctx, request.params.id) }),
   );
-}
+};

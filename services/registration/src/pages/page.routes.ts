@@ -1,6 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { type Language, languageSchema } from '@citydeals/contracts';
 import { HttpProblem } from '@citydeals/service-kit';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -11,7 +12,7 @@ import {
   csrfValid,
   newCsrfCookieValue,
 } from '../abuse/csrf.rules.ts';
-import type { ProofOfWork } from '../abuse/proof-of-work.ts';
+import { ProofOfWork } from '../abuse/proof-of-work.ts';
 import {
   CONFIRM_PATH,
   confirmationLinkStateOf,
@@ -19,7 +20,8 @@ import {
 } from '../address-confirmation/address-confirmation.service.ts';
 import { mayViewList } from '../attendee-list/attendee-list.rules.ts';
 import { attendeeListFor } from '../attendee-list/attendee-list.service.ts';
-import type { ServiceContext } from '../context.ts';
+import type { Config } from '../config.ts';
+import type { Routes } from '../context.ts';
 import { listDeals } from '../deals/deal.repository.ts';
 import { MANAGE_PATH, MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
 import { findMeeting } from '../meetings/meeting.repository.ts';
@@ -56,10 +58,26 @@ import {
 import { staticRoutes } from './static.routes.ts';
 
 /** What guards the forms: the CSRF secret, whether the cookie needs Secure, and the proof of work (or none). */
-export interface FormProtection {
+interface FormProtection {
   secret: string;
   secureCookie: boolean;
   proofOfWork: ProofOfWork | null;
+}
+
+/** From the config: without FORM_SECRET, a secret of this process (forms open elsewhere then fail CSRF). */
+function formProtectionOf(config: Config, publicBaseUrl: string): FormProtection {
+  const secret = config.FORM_SECRET ?? randomBytes(32).toString('base64url');
+  return {
+    secret,
+    secureCookie: publicBaseUrl.startsWith('https:'),
+    proofOfWork: config.REGISTRATION_PROOF_OF_WORK
+      ? new ProofOfWork({
+          secret,
+          cost: config.PROOF_OF_WORK_COST,
+          maxCounter: config.PROOF_OF_WORK_MAX_COUNTER,
+        })
+      : null,
+  };
 }
 
 const POW_CHALLENGE_PATH = '/aanmelding/pow-challenge';
@@ -87,10 +105,8 @@ function fieldOf(path: PropertyKey[]): string {
  * Server-rendered pages in Dutch (English on request) that work without JavaScript: forms post to these
  * routes, which call the same service functions as the JSON API.
  */
-export function pageRoutes(
-  fastify: FastifyInstance,
-  { ctx, forms }: { ctx: ServiceContext; forms: FormProtection },
-) {
+export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
+  const forms = formProtectionOf(config, ctx.publicBaseUrl);
   fastify.register(staticRoutes);
 
   /** The form field for this browser, issuing its cookie on first sight. */
@@ -812,4 +828,4 @@ export function pageRoutes(
       );
     }
   });
-}
+};

@@ -1,18 +1,12 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { eraseByEmail } from './erasure.service.ts';
 
-export function erasureRoutes(
-  fastify: FastifyInstance,
-  {
-    ctx,
-    admin,
-    digestKey,
-  }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler; digestKey: Buffer | undefined },
-) {
+export const erasureRoutes: Routes = async (fastify, { ctx, config }) => {
+  const admin = fastify.requireScope('admin');
+  const digestKey = config.PERSON_DIGEST_KEY;
   fastify.withTypeProvider<ZodTypeProvider>().post(
     '/admin/erasures',
     {
@@ -40,4 +34,4 @@ export function erasureRoutes(
     },
     async (request) => ({ erasedRegistrationIds: await eraseByEmail(ctx, request.body.email, digestKey) }),
   );
-}
+};

@@ -1,8 +1,7 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { doorOrAdmin, meetingOfParams, meetingOfRegistration } from './door-access.ts';
@@ -15,10 +14,8 @@ import {
   markNoShow,
 } from './registration.service.ts';
 
-export function registrationAdminRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const registrationAdminRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
   const tags = ['registrations (admin)'];
@@ -123,4 +120,4 @@ export function registrationAdminRoutes(
     },
     async (request) => cancelRegistration(ctx, request.params.id, 'admin'),
   );
-}
+};

@@ -1,8 +1,7 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { requestManageLinks } from './manage-link.service.ts';
 import {
@@ -24,7 +23,7 @@ import {
 /** A registration is a few hundred bytes; anything far larger is not one. */
 export const REGISTRATION_BODY_LIMIT = 16 * 1024;
 
-export function registrationRoutes(fastify: FastifyInstance, { ctx }: { ctx: ServiceContext }) {
+export const registrationRoutes: Routes = async (fastify, { ctx }) => {
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   app.post(
@@ -135,4 +134,4 @@ export function registrationRoutes(fastify: FastifyInstance, { ctx }: { ctx: Ser
       return { status: 'cancelled' as const };
     },
   );
-}
+};

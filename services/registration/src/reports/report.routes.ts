@@ -1,18 +1,15 @@
 import { dealKindSchema, dealPhaseSchema } from '@citydeals/contracts';
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { adminListQuery } from '../registrations/registration.schemas.ts';
 import { attendanceCsv, attendanceReport, attendeeCsv, dealsNotRepresented } from './report.service.ts';
 
-export function reportRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const reportRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
   const tags = ['reports (admin)'];
@@ -252,4 +249,4 @@ export function reportRoutes(
         .send(body);
     },
   );
-}
+};

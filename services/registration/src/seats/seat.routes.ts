@@ -1,15 +1,12 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { capacityBody, capacityResultSchema, meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { changeCapacity } from './seat.service.ts';
 
-export function seatRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const seatRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   const app = fastify.withTypeProvider<ZodTypeProvider>();
 
   app.put(
@@ -30,4 +27,4 @@ export function seatRoutes(
     },
     async (request) => changeCapacity(ctx, request.params.id, request.body.capacity),
   );
-}
+};

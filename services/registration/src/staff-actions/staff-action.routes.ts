@@ -1,8 +1,8 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
+import fastifyPlugin from 'fastify-plugin';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { actorOf } from './actor.ts';
@@ -12,12 +12,11 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Every successful admin change is recorded with who made it — the person behind a console staff token, or
- * the API key — before the answer leaves, so whoever sees the change can find its author.
+ * the API key — before the answer leaves, so whoever sees the change can find its author. Not encapsulated
+ * (and the first feature of the service): its hook must see the admin routes of every other feature.
  */
-export function staffActionRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+const staffActions: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   fastify.addHook('onSend', async (request, reply, payload) => {
     const url = request.routeOptions.url;
     if (!url?.startsWith('/admin/') || !WRITES.has(request.method) || reply.statusCode >= 400) return payload;
@@ -81,4 +80,6 @@ export function staffActionRoutes(
       };
     },
   );
-}
+};
+
+export const staffActionRoutes = fastifyPlugin(staffActions);

@@ -1,17 +1,14 @@
 import { problemResponses } from '@citydeals/service-kit';
-import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { ServiceContext } from '../context.ts';
+import type { Routes } from '../context.ts';
 import { meetingIdParams } from '../meetings/meeting.schemas.ts';
 import { adminErrors } from '../problem-responses.ts';
 import { surveyAnswerBody, surveyResultsSchema, surveyTokenParams } from './survey.schemas.ts';
 import { answerSurvey, sendSurvey, surveyCsv, surveyResults } from './survey.service.ts';
 
-export function surveyRoutes(
-  fastify: FastifyInstance,
-  { ctx, admin }: { ctx: ServiceContext; admin: onRequestAsyncHookHandler },
-) {
+export const surveyRoutes: Routes = async (fastify, { ctx }) => {
+  const admin = fastify.requireScope('admin');
   const app = fastify.withTypeProvider<ZodTypeProvider>();
   const security = [{ adminKey: [] }];
   const tags = ['evaluation (admin)'];
@@ -106,4 +103,4 @@ export function surveyRoutes(
       return reply.status(201).send({ status: 'answered' as const });
     },
   );
-}
+};

@@ -1,20 +1,27 @@
-import type { CloudEvent } from '@citydeals/contracts';
-import { type RunningService, shutdown } from '@citydeals/service-kit';
+import { type CloudEvent, dealTrackingEvents, type EventDefinition } from '@citydeals/contracts';
+import type { RunningService } from '@citydeals/service-kit';
 import { adminHeaders, eventually, startTestService, type TestServiceContext } from '@citydeals/testkit';
 import { sql } from 'kysely';
+import type { Test } from 'tap';
 import { loadServiceConfig } from '../src/config.ts';
+import type { ServiceContext } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
 import { startService } from '../src/service.ts';
 
-export type DealTracking = RunningService<Database>;
+export type DealTracking = RunningService<Database, ServiceContext>;
 export const READ_KEY = 'cdk_test-read-key-0123456789abcdef';
 export const readHeaders = Object.freeze({ authorization: `Bearer ${READ_KEY}` });
 
+/** The whole service on its own database and event namespace; `close()` stops it and removes both. */
 export function startDealTracking(extraEnv: Record<string, string> = {}) {
-  return startTestService((env) => startService(loadServiceConfig(env)), shutdown, {
-    READ_API_KEY: READ_KEY,
-    ...extraEnv,
-  });
+  return startTestService(
+    (env) => startService(loadServiceConfig(env)),
+    (service) => service.stop(),
+    {
+      READ_API_KEY: READ_KEY,
+      ...extraEnv,
+    },
+  );
 }
 
 export interface Call {
@@ -71,3 +78,44 @@ export async function publishedEvents(
 }
 
 export type Ctx = TestServiceContext<DealTracking>;
+
+/**
+ * Every change the service recorded published exactly one event, valid against its contract, with the deal's
+ * versions 1..n in stream order, naming the same events as the deal's history. The last test of a file that
+ * changes deals.
+ */
+export async function checkEachChangePublishedOnce(t: Test, service: DealTracking): Promise<void> {
+  const get = (url: string) => call(service, { url });
+  const state = await writtenState(service);
+  const events = await publishedEvents(service, state.changes);
+  t.equal(events.length, state.changes, 'one event per change, no more');
+  t.equal(new Set(events.map((e) => e.id)).size, events.length, 'no event twice');
+  const catalog = new Map<string, EventDefinition>(Object.values(dealTrackingEvents).map((d) => [d.type, d]));
+  const versionsByDeal = new Map<string, number[]>();
+  for (const event of events) {
+    const definition = catalog.get(event.type);
+    t.ok(definition, `${event.type} is a deal-tracking contract`);
+    t.ok(definition?.schema.safeParse(event).success, `${event.type} validates against its contract`);
+    t.equal(event.subject, event.data.dealId);
+    versionsByDeal.set(event.data.dealId, [
+      ...(versionsByDeal.get(event.data.dealId) ?? []),
+      event.data.version,
+    ]);
+  }
+  const deals = (await get('/deals?limit=500')).body.items as { id: string; version: number }[];
+  t.equal(versionsByDeal.size, deals.length);
+  for (const deal of deals) {
+    const versions = versionsByDeal.get(deal.id) ?? [];
+    t.same(
+      versions,
+      Array.from({ length: deal.version }, (_, i) => i + 1),
+      `${deal.id}: versions 1..${deal.version}, in stream order`,
+    );
+    const history = (await get(`/deals/${deal.id}/history`)).body.items as { eventId: string }[];
+    t.same(
+      history.map((h) => h.eventId),
+      events.filter((e) => e.data.dealId === deal.id).map((e) => e.id),
+      'history and stream name the same events',
+    );
+  }
+}
