@@ -1,6 +1,5 @@
 import { languageSchema } from '@citydeals/contracts';
 import { problemResponses, problems } from '@citydeals/service-kit';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Routes } from '../context.ts';
 import { previewMessage } from './message.service.ts';
@@ -34,12 +33,11 @@ const previewSchema = z
   });
 
 /** The preview of an office message (registration sends it: POST /admin/meetings/{id}/messages there). */
-export const messageRoutes: Routes = async (plugin, { ctx }) => {
-  const app = plugin.withTypeProvider<ZodTypeProvider>();
+export const messageRoutes: Routes = async (app, { ctx }) => {
   app.post(
     '/admin/meetings/:id/message-preview',
     {
-      onRequest: plugin.requireScope('admin'),
+      onRequest: app.requireScope('admin'),
       schema: {
         tags: ['emails'],
         security: [{ adminKey: [] }],
