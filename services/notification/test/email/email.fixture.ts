@@ -10,6 +10,7 @@ import { type Namespace, publishEvent } from '@citydeals/messaging';
 import { newEventId } from '@citydeals/service-kit';
 import { recordedEvent } from '@citydeals/testkit';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import ICAL from 'ical.js';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { type EmailContext, mailSignal } from '../../src/email/email.context.ts';
@@ -310,3 +311,28 @@ export function testEmailContext(clock: EmailContext['clock']): EmailContext {
     mail: mailSignal(),
   };
 }
+
+/** The calendar part of a received mail, read with a real iCalendar parser. */
+export function parseIcs(mail: ReceivedMail) {
+  const text = mail.ics();
+  if (!text) throw new Error(`mail "${mail.parsed.subject}" has no calendar part`);
+  const calendar = new ICAL.Component(ICAL.parse(text));
+  const event = calendar.getFirstSubcomponent('vevent')!;
+  return {
+    method: calendar.getFirstPropertyValue('method'),
+    uid: event.getFirstPropertyValue('uid'),
+    sequence: Number(event.getFirstPropertyValue('sequence')),
+    start: (event.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate(),
+    end: (event.getFirstPropertyValue('dtend') as ICAL.Time).toJSDate(),
+    status: event.getFirstPropertyValue('status'),
+  };
+}
+
+/** A time as an attendee in the Netherlands reads it in a mail. */
+export const amsterdamTime = (d: Date, locale = 'nl-NL') =>
+  new Intl.DateTimeFormat(locale, {
+    timeZone: 'Europe/Amsterdam',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  }).format(d);

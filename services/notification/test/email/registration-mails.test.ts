@@ -1,15 +1,15 @@
 // Mails for a registration's life: confirmed, waitlisted, promoted, cancelled; bursts; a cancelled meeting.
 import { namespace } from '@citydeals/messaging';
 import { eventually } from '@citydeals/testkit';
-import ICAL from 'ical.js';
 import { sql } from 'kysely';
 import t from 'tap';
 import { startNotification } from '../harness.ts';
 import {
+  amsterdamTime,
   attendeeSnapshot,
   eventFeed,
   meetingSnapshot,
-  type ReceivedMail,
+  parseIcs,
   startSmtpServer,
 } from './email.fixture.ts';
 
@@ -34,21 +34,6 @@ const { runtime } = ctx.service;
 const db = runtime.db;
 const feed = eventFeed(runtime.js, namespace(ctx.namespace));
 
-function parseIcs(mail: ReceivedMail) {
-  const text = mail.ics();
-  if (!text) throw new Error(`mail "${mail.parsed.subject}" has no calendar part`);
-  const calendar = new ICAL.Component(ICAL.parse(text));
-  const event = calendar.getFirstSubcomponent('vevent')!;
-  return {
-    method: calendar.getFirstPropertyValue('method'),
-    uid: event.getFirstPropertyValue('uid'),
-    sequence: Number(event.getFirstPropertyValue('sequence')),
-    start: (event.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate(),
-    end: (event.getFirstPropertyValue('dtend') as ICAL.Time).toJSDate(),
-    status: event.getFirstPropertyValue('status'),
-  };
-}
-
 const reminders = (registrationId: string) =>
   db
     .selectFrom('reminder')
@@ -59,14 +44,6 @@ const reminders = (registrationId: string) =>
 
 const inboxHas = async (eventId: string) =>
   Boolean(await db.selectFrom('inbox').select('event_id').where('event_id', '=', eventId).executeTakeFirst());
-
-const amsterdamTime = (d: Date, locale = 'nl-NL') =>
-  new Intl.DateTimeFormat(locale, {
-    timeZone: 'Europe/Amsterdam',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  }).format(d);
 
 t.test(
   'registration mails: confirmed, waitlisted, promoted, cancelled — text, HTML, ICS and manage link',

@@ -1,7 +1,6 @@
 // Reminders: planned from events, re-timed on reschedule, removed on cancel, sent once by any replica.
 import { namespace } from '@citydeals/messaging';
 import { eventually } from '@citydeals/testkit';
-import ICAL from 'ical.js';
 import t from 'tap';
 import { loadServiceConfig } from '../../src/config.ts';
 import { emailContextFor } from '../../src/email/email.module.ts';
@@ -10,10 +9,11 @@ import { ReminderDispatcher } from '../../src/reminders/reminder.dispatcher.ts';
 import { reminderDueAt } from '../../src/reminders/reminder.rules.ts';
 import { startNotification } from '../harness.ts';
 import {
+  amsterdamTime,
   attendeeSnapshot,
   eventFeed,
   meetingSnapshot,
-  type ReceivedMail,
+  parseIcs,
   startSmtpServer,
   testClock,
 } from './email.fixture.ts';
@@ -61,21 +61,6 @@ async function dispatchAllAt(at: Date) {
   return dispatcher;
 }
 
-function parseIcs(mail: ReceivedMail) {
-  const text = mail.ics();
-  if (!text) throw new Error(`mail "${mail.parsed.subject}" has no calendar part`);
-  const calendar = new ICAL.Component(ICAL.parse(text));
-  const event = calendar.getFirstSubcomponent('vevent')!;
-  return {
-    method: calendar.getFirstPropertyValue('method'),
-    uid: event.getFirstPropertyValue('uid'),
-    sequence: Number(event.getFirstPropertyValue('sequence')),
-    start: (event.getFirstPropertyValue('dtstart') as ICAL.Time).toJSDate(),
-    end: (event.getFirstPropertyValue('dtend') as ICAL.Time).toJSDate(),
-    status: event.getFirstPropertyValue('status'),
-  };
-}
-
 const reminders = (registrationId: string) =>
   db
     .selectFrom('reminder')
@@ -86,14 +71,6 @@ const reminders = (registrationId: string) =>
 
 const inboxHas = async (eventId: string) =>
   Boolean(await db.selectFrom('inbox').select('event_id').where('event_id', '=', eventId).executeTakeFirst());
-
-const amsterdamTime = (d: Date, locale = 'nl-NL') =>
-  new Intl.DateTimeFormat(locale, {
-    timeZone: 'Europe/Amsterdam',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  }).format(d);
 
 t.test(
   'reschedule re-times pending reminders and sends an ICS update with the same UID and a higher SEQUENCE',
