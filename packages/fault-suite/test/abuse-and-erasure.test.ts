@@ -35,10 +35,12 @@ const runs = Number(process.env.FAULTS_FUZZ_RUNS ?? 6);
 // An own Postgres cluster: the fuzz check reads the cluster-wide transaction counter, which nobody
 // else may move. Autovacuum off for the same reason (an ANALYZE takes a transaction id).
 // Webhook retries end within seconds, so an endpoint the fuzz points elsewhere does not keep writing.
+// The meeting feed announces a change on its next tick: ticking often puts that write inside the settling
+// after the accepted request, not in the middle of a later rejected one.
 const system = await System.start({
   postgres: 'own',
   env: {
-    registration: { PERSON_DIGEST_KEY: DIGEST_KEY },
+    registration: { PERSON_DIGEST_KEY: DIGEST_KEY, MEETING_FEED_INTERVAL_MS: '100' },
     deal_tracking: { READ_API_KEY: READ_KEY, PERSON_DIGEST_KEY: DIGEST_KEY },
     notification: {
       WEBHOOK_RETRY_SCHEDULE: '100ms,100ms',
