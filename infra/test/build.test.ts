@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   adminHeaders,
-  createTestDatabase,
+  createQuickTestDatabase,
   deleteNamespaceStreams,
   eventually,
   freePort,
@@ -28,7 +28,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const services = ['registration', 'deal-tracking', 'notification'] as const;
 
 await buildServices([...services]);
-const database = await createTestDatabase('cd_build');
+const database = await createQuickTestDatabase('cd_build');
 const namespace = uniqueName('build');
 const mailDir = mkdtempSync(join(tmpdir(), 'build-mail-'));
 t.teardown(async () => {

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@citydeals/testkit';
+import { createQuickTestDatabase, type TestDatabase } from '@citydeals/testkit';
 import type { Kysely } from 'kysely';
 import t from 'tap';
 import { createDatabase, migrateSchema, signalAfterCommit } from '../src/index.ts';
@@ -21,7 +21,7 @@ const itemMigration = {
 
 let database: TestDatabase;
 t.before(async () => {
-  database = await createTestDatabase('cd_test');
+  database = await createQuickTestDatabase('cd_test');
 });
 t.teardown(() => database.drop());
 

@@ -1,4 +1,4 @@
-import { createTestDatabase, type TestDatabase } from '@citydeals/testkit';
+import { createQuickTestDatabase, type TestDatabase } from '@citydeals/testkit';
 import { type Kysely, sql } from 'kysely';
 import t from 'tap';
 import { createDatabase, migrateSchema } from '../src/index.ts';
@@ -23,7 +23,7 @@ const sampleMigrations = (schema: string) => ({
 
 let database: TestDatabase;
 t.before(async () => {
-  database = await createTestDatabase('cd_test_migr');
+  database = await createQuickTestDatabase('cd_test_migr');
 });
 t.teardown(() => database.drop());
 

@@ -1,11 +1,11 @@
-import { createTestDatabase, type TestDatabase } from '@citydeals/testkit';
+import { createQuickTestDatabase, type TestDatabase } from '@citydeals/testkit';
 import { sql } from 'kysely';
 import t, { type Test } from 'tap';
 import { createDatabase, prepared } from '../src/index.ts';
 
 let database: TestDatabase;
 t.before(async () => {
-  database = await createTestDatabase('cd_test');
+  database = await createQuickTestDatabase('cd_test');
 });
 t.teardown(() => database.drop());
 

@@ -8,7 +8,7 @@
 import { once } from 'node:events';
 import {
   adminHeaders,
-  createTestDatabase,
+  createQuickTestDatabase,
   deleteNamespaceStreams,
   eventually,
   testServers,
@@ -60,8 +60,8 @@ await once(smtp.server, 'listening');
 const smtpPort = (smtp.server.address() as { port: number }).port;
 
 const namespace = uniqueName('t');
-const registrationDb = await createTestDatabase();
-const notificationDb = await createTestDatabase();
+const registrationDb = await createQuickTestDatabase();
+const notificationDb = await createQuickTestDatabase();
 const registration = await startProcess('registration', {
   ...testServiceEnv(registrationDb, namespace),
   PUBLIC_BASE_URL: 'http://registration.test',

@@ -7,7 +7,7 @@
  */
 import { once } from 'node:events';
 import {
-  createTestDatabase,
+  createQuickTestDatabase,
   deleteNamespaceStreams,
   eventually,
   testServers,
@@ -44,9 +44,9 @@ await once(smtp.server, 'listening');
 const smtpPort = (smtp.server.address() as { port: number }).port;
 
 const namespace = uniqueName('t');
-const registrationDb = await createTestDatabase();
-const dealTrackingDb = await createTestDatabase();
-const notificationDb = await createTestDatabase();
+const registrationDb = await createQuickTestDatabase();
+const dealTrackingDb = await createQuickTestDatabase();
+const notificationDb = await createQuickTestDatabase();
 const registration = await startProcess('registration', {
   ...testServiceEnv(registrationDb, namespace),
   CONSUMER_MAX_DELIVERIES: '1',

@@ -6,7 +6,7 @@
  */
 import { once } from 'node:events';
 import {
-  createTestDatabase,
+  createQuickTestDatabase,
   deleteNamespaceStreams,
   eventually,
   type TestDatabase,
@@ -55,8 +55,8 @@ export async function startTwoServices(
   const smtpPort = (smtp.server.address() as { port: number }).port;
 
   const namespace = uniqueName('t');
-  const registrationDb: TestDatabase = await createTestDatabase();
-  const notificationDb: TestDatabase = await createTestDatabase();
+  const registrationDb: TestDatabase = await createQuickTestDatabase();
+  const notificationDb: TestDatabase = await createQuickTestDatabase();
   const registration = await startProcess('registration', {
     ...testServiceEnv(registrationDb, namespace),
     PUBLIC_BASE_URL: 'http://registration.test',

@@ -1,6 +1,6 @@
 import { defineEvent, streams } from '@citydeals/contracts';
 import { createDatabase, migrateSchema } from '@citydeals/db';
-import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
+import { createQuickTestDatabase, createTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { type Generated, sql, type Transaction } from 'kysely';
 import pino from 'pino';
@@ -61,7 +61,10 @@ export const quietLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' 
 /** A database, schema, namespace and stream of its own, all removed by `close()`. */
 export async function setupMessaging(servers: { postgresAdminUrl?: string; natsUrl?: string } = {}) {
   const natsUrl = servers.natsUrl ?? testServers.natsUrl;
-  const database = await createTestDatabase('cd_test', servers.postgresAdminUrl);
+  // A Postgres of the test's own is there to be crashed: its commits must be durable.
+  const database = servers.postgresAdminUrl
+    ? await createTestDatabase('cd_test', servers.postgresAdminUrl)
+    : await createQuickTestDatabase();
   const { db, pool, onCommit } = createDatabase<TestDB>({
     connectionString: database.url,
     schema: SCHEMA,

@@ -1,5 +1,5 @@
 import { createDatabase, migrateSchema } from '@citydeals/db';
-import { createTestDatabase, type TestDatabase } from '@citydeals/testkit';
+import { createQuickTestDatabase, type TestDatabase } from '@citydeals/testkit';
 import { type Kysely, sql } from 'kysely';
 import t from 'tap';
 import { type MessagingTables, messagingMigrations } from '../src/index.ts';
@@ -22,7 +22,7 @@ const itemMigration = {
 
 let database: TestDatabase;
 t.before(async () => {
-  database = await createTestDatabase('cd_test');
+  database = await createQuickTestDatabase('cd_test');
 });
 t.teardown(() => database.drop());
 

@@ -1,6 +1,6 @@
 import { streams } from '@citydeals/contracts';
 import { createDatabase, INDEX_PLANNED_SETTINGS, migrateSchema } from '@citydeals/db';
-import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
+import { createQuickTestDatabase, testServers, uniqueName } from '@citydeals/testkit';
 import { DiscardPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import pino from 'pino';
@@ -74,7 +74,7 @@ t.test(
 );
 
 const schema = 'svc';
-const database = await createTestDatabase();
+const database = await createQuickTestDatabase();
 const { db, pool, destroy } = createDatabase({ connectionString: database.url, schema });
 await migrateSchema(db, schema, messagingMigrations(schema));
 t.teardown(async () => {

@@ -3,7 +3,12 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createDatabase, migrateSchema } from '@citydeals/db';
 import { messagingMigrations } from '@citydeals/messaging';
-import { createTestDatabase, deleteNamespaceStreams, testServiceEnv, uniqueName } from '@citydeals/testkit';
+import {
+  createQuickTestDatabase,
+  deleteNamespaceStreams,
+  testServiceEnv,
+  uniqueName,
+} from '@citydeals/testkit';
 import t from 'tap';
 import {
   apiKeyMigrations,
@@ -21,7 +26,7 @@ const keyB = 'cdk_admin-key-B-0123456789abcdefghij';
 const keyC = 'cdk_admin-key-C-0123456789abcdefghij';
 const schema = 'keys_test';
 
-const database = await createTestDatabase();
+const database = await createQuickTestDatabase();
 const prefix = uniqueName('t');
 t.teardown(async () => {
   const { connectNats } = await import('@citydeals/messaging');
@@ -195,7 +200,7 @@ t.test(
 );
 
 t.test('rows hashed without a pepper are upgraded in place at the next start', async (t) => {
-  const old = await createTestDatabase();
+  const old = await createQuickTestDatabase();
   t.teardown(() => old.drop());
   // The schema as the code before keyed hashes left it: its migrations, its rows (SHA-256 of the key).
   const db = createDatabase<any>({ connectionString: old.url, schema: 'legacy', maxConnections: 2 });

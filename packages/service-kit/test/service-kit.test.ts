@@ -3,7 +3,7 @@ import { streams } from '@citydeals/contracts';
 import { defineConsumer } from '@citydeals/messaging';
 import {
   adminHeaders,
-  createTestDatabase,
+  createQuickTestDatabase,
   deleteNamespaceStreams,
   testServiceEnv,
   uniqueName,
@@ -111,7 +111,7 @@ const app: ServicePlugin<FeatureOptions<Ctx, BaseConfig>> = async (typed) => {
 };
 
 t.test('a start that fails half-way undoes what it started and rejects instead of hanging', async (t) => {
-  const database = await createTestDatabase();
+  const database = await createQuickTestDatabase();
   const prefix = uniqueName('t');
   t.teardown(() => database.drop());
   const config = loadConfig(
@@ -223,7 +223,7 @@ t.test('a body over the limit is answered 413 and read to its end, so the client
 });
 
 t.test('a service built on the kit', async (t) => {
-  const database = await createTestDatabase();
+  const database = await createQuickTestDatabase();
   const prefix = uniqueName('t');
   const config = loadConfig(
     baseConfigSchema({ port: 0, schema: 'kit_test' }),

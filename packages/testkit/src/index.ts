@@ -38,6 +38,21 @@ export async function createTestDatabase(
   };
 }
 
+/**
+ * A test database whose commits do not wait for the WAL flush (`synchronous_commit = off`, set on the
+ * database so every connection of the service under test gets it). A test's subject is never surviving a
+ * Postgres crash — the fault suite and the benchmark use durable databases (createTestDatabase) — and
+ * waiting for the disk on every commit is most of the time of a test run on a busy machine.
+ */
+export async function createQuickTestDatabase(
+  prefix = 'cd_test',
+  adminUrl = testServers.postgresAdminUrl,
+): Promise<TestDatabase> {
+  const database = await createTestDatabase(prefix, adminUrl);
+  await withAdmin((c) => c.query(`alter database "${database.name}" set synchronous_commit = off`), adminUrl);
+  return database;
+}
+
 export async function withAdmin<T>(
   fn: (client: pg.Client) => Promise<T>,
   adminUrl = testServers.postgresAdminUrl,
@@ -117,7 +132,7 @@ export async function startTestService<S>(
   stop: (service: S) => Promise<void>,
   extraEnv: Record<string, string> = {},
 ): Promise<TestServiceContext<S>> {
-  const database = await createTestDatabase();
+  const database = await createQuickTestDatabase();
   const ns = uniqueName('t');
   const env = { ...testServiceEnv(database, ns), ...extraEnv };
   const service = await start(env);

@@ -1,5 +1,5 @@
 import { createPool } from '@citydeals/db';
-import { createTestDatabase, eventually } from '@citydeals/testkit';
+import { createQuickTestDatabase, eventually } from '@citydeals/testkit';
 import { type Generated, Kysely, PostgresDialect, sql } from 'kysely';
 import pino from 'pino';
 import t from 'tap';
@@ -37,7 +37,7 @@ const jobs: DueRowsTable = {
 };
 const logger = pino({ level: 'silent' });
 
-const database = await createTestDatabase('cd_work_queue');
+const database = await createQuickTestDatabase('cd_work_queue');
 const pool = createPool({ connectionString: database.url, schema, maxConnections: 12 });
 const db = new Kysely<TestDB>({ dialect: new PostgresDialect({ pool }) });
 await sql`create schema ${sql.id(schema)}`.execute(db);

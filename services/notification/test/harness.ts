@@ -1,7 +1,7 @@
 import { createDatabase, migrateSchema } from '@citydeals/db';
 import { messagingMigrations } from '@citydeals/messaging';
 import type { Clock, RunningService } from '@citydeals/service-kit';
-import { createTestDatabase, startTestService, type TestServiceContext } from '@citydeals/testkit';
+import { createQuickTestDatabase, startTestService, type TestServiceContext } from '@citydeals/testkit';
 import { loadServiceConfig } from '../src/config.ts';
 import type { ServiceContext } from '../src/context.ts';
 import type { Database } from '../src/db/database.ts';
@@ -31,7 +31,7 @@ export function startNotification(
  */
 export async function notificationSchema() {
   const schema = 'notification';
-  const database = await createTestDatabase();
+  const database = await createQuickTestDatabase();
   const parts = createDatabase<Database>({ connectionString: database.url, schema });
   await migrateSchema(parts.db, schema, { ...messagingMigrations(schema), ...migrations });
   return {

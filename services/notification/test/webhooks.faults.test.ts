@@ -7,7 +7,7 @@ import { connectNats, ensureStream, namespace, publishEvent } from '@citydeals/m
 import { newEventId } from '@citydeals/service-kit';
 import {
   adminHeaders,
-  createTestDatabase,
+  createQuickTestDatabase,
   deleteNamespaceStreams,
   eventually,
   testServers,
@@ -337,7 +337,7 @@ t.test('an event fans out to more subscribers than one queueing statement takes 
 });
 
 t.test('kill -9 during a burst loses no delivery', async (t) => {
-  const database = await createTestDatabase();
+  const database = await createQuickTestDatabase();
   const prefix = uniqueName('t');
   const port = await freePort();
   const env = {

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { connectNats, namespace } from '@citydeals/messaging';
 import {
-  createTestDatabase,
+  createQuickTestDatabase,
   deleteNamespaceStreams,
   eventually,
   testServiceEnv,
@@ -37,7 +37,7 @@ t.test(
   async (t) => {
     // Each accepted message is held a little, so the kill lands while mails are in flight.
     const smtp = await startSmtpServer({ acceptDelayMs: 5, parse: false });
-    const database = await createTestDatabase();
+    const database = await createQuickTestDatabase();
     const ns = uniqueName('t');
     const nc = await connectNats({ url: 'nats://127.0.0.1:4222', name: 'crash-test' });
     const pool = new pg.Pool({
