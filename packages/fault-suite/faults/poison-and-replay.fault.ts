@@ -292,7 +292,9 @@ t.test('(c) replayed deal events: no second webhook delivery', async (t) => {
   t.ok(replayOutcome, 'the replay above ran');
   if (!replayOutcome) return;
   const { hooksBefore, changes } = replayOutcome;
-  const extra = system.hooks.received.slice(hooksBefore);
+  // Only deal events were replayed. The meeting feed's own events (the meeting edited above, announced on
+  // the feed's next tick) are new news, not repeats, and reach the catch-all endpoint as they should.
+  const extra = system.hooks.received.slice(hooksBefore).filter((d) => d.dealId !== null);
   t.same(
     extra.map((d) => `${d.eventType.replace('nl.citydeals.', '')} ${d.dealId}@v${d.version}`),
     [],
