@@ -50,7 +50,7 @@ t.test(
     await world.progress(changesPerStep);
 
     // 3. v1 retires only when no v1 event can still arrive: no producer writes it and every one is applied.
-    await world.settle();
+    await world.appliedAll(1);
     const beforeRetiring = await world.verdict();
     t.same(
       beforeRetiring.missing.filter((m) => m.endsWith(' v1')),

@@ -315,6 +315,26 @@ export class UpgradeWorld {
     }
   }
 
+  /**
+   * Until every change written as `version` has its event applied, while producers of other versions go on
+   * writing (settle() needs a quiet moment, which a busy machine never gives a producer that keeps writing).
+   */
+  async appliedAll(version: ContractVersion, timeoutMs = 120_000): Promise<void> {
+    let missing: string[] = [];
+    const ok = await eventually(
+      async () => {
+        missing = (await this.verdict()).missing.filter((m) => m.endsWith(` v${version}`));
+        return missing.length === 0;
+      },
+      timeoutMs,
+      200,
+    );
+    if (!ok)
+      throw new Error(
+        `${missing.length} v${version} changes not applied after ${timeoutMs} ms:\n${this.log.slice(-10).join('\n')}`,
+      );
+  }
+
   /** Every written change against what consumers applied and dead-lettered. */
   async verdict(): Promise<Verdict> {
     const { rows } = await sql<{
