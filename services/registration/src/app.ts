@@ -23,6 +23,7 @@ import { sweepMessages } from './messages/message.service.ts';
 import { pageRoutes } from './pages/page.routes.ts';
 import { erasureRoutes } from './privacy/erasure.routes.ts';
 import { eraseExpired } from './privacy/erasure.service.ts';
+import { questionRoutes } from './questions/questions.routes.ts';
 import { registrationRoutes } from './registrations/registration.routes.ts';
 import { registrationAdminRoutes } from './registrations/registration-admin.routes.ts';
 import { reportRoutes } from './reports/report.routes.ts';
@@ -42,6 +43,7 @@ export const features: readonly Feature<Database, ServiceContext, Config>[] = [
   { name: 'attendee changes', routes: attendeeChangeRoutes },
   { name: 'seats', routes: seatRoutes },
   { name: 'registrations', routes: registrationRoutes },
+  { name: 'questions', routes: questionRoutes },
   {
     name: 'address confirmation',
     routes: addressConfirmationRoutes,

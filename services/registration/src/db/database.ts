@@ -190,7 +190,35 @@ export interface AttendeeMessageTable {
   recipients: number | null;
 }
 
+/** A question on a meeting's registration form (questions/). */
+export type QuestionKindColumn = 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+export interface QuestionLabelColumn {
+  nl: string;
+  en: string;
+}
+export interface MeetingQuestionTable {
+  id: string;
+  meeting_id: string;
+  position: number;
+  kind: QuestionKindColumn;
+  required: boolean;
+  label: ColumnType<QuestionLabelColumn, string, string>;
+  choices: ColumnType<{ id: string; label: QuestionLabelColumn }[], string, string>;
+  created_at: Date;
+  updated_at: Date;
+  removed_at: Date | null;
+}
+
+/** One person's answer to one question: text, a choice id, choice ids, or yes/no. */
+export interface RegistrationAnswerTable {
+  registration_id: string;
+  question_id: string;
+  value: ColumnType<string | string[] | boolean, string, string>;
+}
+
 export interface Database extends ServiceTables {
+  meeting_question: MeetingQuestionTable;
+  registration_answer: RegistrationAnswerTable;
   attendee_message: AttendeeMessageTable;
   request_budget: RequestBudgetTable;
   survey_round: SurveyRoundTable;

@@ -288,4 +288,45 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0011_meeting_questions': {
+    async up(db: Kysely<any>) {
+      // Questions the office adds to a meeting's registration form. A removed question keeps its row (so its
+      // id never comes back as another question) but none of its answers.
+      await db.schema
+        .createTable('meeting_question')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) =>
+          c
+            .notNull()
+            .check(sql`kind in ('short_text', 'long_text', 'one_choice', 'several_choices', 'yes_no')`),
+        )
+        .addColumn('required', 'boolean', (c) => c.notNull())
+        .addColumn('label', 'jsonb', (c) => c.notNull())
+        .addColumn('choices', 'jsonb', (c) => c.notNull())
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('removed_at', 'timestamptz')
+        .execute();
+      await db.schema
+        .createIndex('meeting_question_meeting')
+        .on('meeting_question')
+        .columns(['meeting_id', 'position'])
+        .execute();
+      // Personal data: erased with the registration, never put in an event.
+      await db.schema
+        .createTable('registration_answer')
+        .addColumn('registration_id', 'uuid', (c) => c.notNull().references('registration.id'))
+        .addColumn('question_id', 'uuid', (c) => c.notNull().references('meeting_question.id'))
+        .addColumn('value', 'jsonb', (c) => c.notNull())
+        .addPrimaryKeyConstraint('registration_answer_pk', ['registration_id', 'question_id'])
+        .execute();
+      await db.schema
+        .createIndex('registration_answer_question')
+        .on('registration_answer')
+        .column('question_id')
+        .execute();
+    },
+  },
 };

@@ -4,6 +4,7 @@ import { emailDigest } from '@citydeals/service-kit';
 import { eraseConfirmationRequestsOf } from '../address-confirmation/address-confirmation.service.ts';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import { lockMeeting } from '../meetings/meeting.repository.ts';
+import { eraseAnswersOf } from '../questions/question.repository.ts';
 import {
   findExpiredRegistrations,
   findRegistrationsByEmailKey,
@@ -46,6 +47,7 @@ async function eraseRegistration(
     });
     // Answers the person gave their name with go with them; anonymous ones cannot be told apart.
     await eraseSurveyOf(trx, row.id);
+    await eraseAnswersOf(trx, row.id);
     // Outbox copies hold the name and address too. Unpublished ones go as well: a person who asked to be
     // forgotten needs no confirmation, and consumers treat the erasure of someone unknown as a tombstone.
     await deleteEventsAbout(trx, row.id);

@@ -1,6 +1,7 @@
 import { attendeeRoleSchema, languageSchema, registrationStatusSchema } from '@citydeals/contracts';
 import { z } from 'zod';
 import { MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
+import { answersSchema } from '../questions/question.schemas.ts';
 
 const needs = z.string().trim().max(500).nullable();
 
@@ -20,6 +21,7 @@ export const registerBody = z
       })
       .default({ photo: false, attendeeList: false }),
     language: languageSchema.optional().describe('Language of mails; the meeting language if left out'),
+    answers: answersSchema.default({}),
   })
   .meta({
     example: {

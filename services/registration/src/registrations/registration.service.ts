@@ -25,6 +25,7 @@ import {
 } from '../manage-links/manage-token.ts';
 import { findMeeting, lockMeeting } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
+import { checkRegistrationAnswers } from '../questions/question.service.ts';
 import { attendeeSnapshot, seatEvents } from '../seats/seat.events.ts';
 import {
   committedSeatCounters,
@@ -204,6 +205,7 @@ export async function register(
   if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
+  const answers = await checkRegistrationAnswers(ctx.db, meetingId, input.answers);
   const key = emailKey(input.email);
   let admitted = false;
   for (let attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt += 1) {
@@ -253,6 +255,7 @@ export async function register(
         meetingId,
         meetingVersion: meeting.version,
         row,
+        answers: JSON.stringify(answers),
         events: seatEvents(ctx, meetingId, row, link),
       });
     } catch (err) {

@@ -3,6 +3,7 @@ import { problems } from '@citydeals/service-kit';
 import type { ServiceContext } from '../context.ts';
 import type { RegistrationStatusColumn } from '../db/database.ts';
 import { findMeeting } from '../meetings/meeting.repository.ts';
+import { answerColumns } from '../questions/question.service.ts';
 import { listRegistrations, type RegistrationFilter } from '../registrations/registration.repository.ts';
 import { meetingYear, summariseAttendance } from './attendance.rules.ts';
 import { toCsv } from './csv.rules.ts';
@@ -51,8 +52,9 @@ export async function attendeeCsv(
   const meeting = await findMeeting(ctx.db, meetingId);
   if (!meeting) throw problems.notFound(`meeting ${meetingId}`);
   const rows = await listRegistrations(ctx.db, meetingId, filter);
+  const questions = await answerColumns(ctx.db, meetingId);
   const body = toCsv(
-    CSV_HEADER,
+    [...CSV_HEADER, ...questions.header],
     rows.map((r) => [
       r.name,
       r.email,
@@ -67,6 +69,7 @@ export async function attendeeCsv(
       r.consent_attendee_list,
       localTime(r.created_at, meeting.time_zone),
       localTime(r.checked_in_at, meeting.time_zone),
+      ...questions.cells(r.id),
     ]),
   );
   return { filename: `aanmeldingen-${meeting.slug}.csv`, body };

@@ -39,6 +39,8 @@ export interface SeatRequest {
   meetingId: string;
   meetingVersion: number;
   row: NewRegistration;
+  /** Answers to the meeting's questions, checked (questions/), as a JSON object by question id. */
+  answers?: string;
   /**
    * The event of each possible decision, keyed `<registration id>:<status>`: attendee.registered, and
    * attendee.waitlisted with the position the statement decides (seat.events.ts).
@@ -85,10 +87,11 @@ export async function takeSeats(
         ${column((r) => r.row.deal_id)}::uuid[], ${column((r) => r.row.dietary_needs)}::text[],
         ${column((r) => r.row.accessibility_needs)}::text[], ${column((r) => r.row.consent_photo)}::boolean[],
         ${column((r) => r.row.consent_attendee_list)}::boolean[], ${column((r) => r.row.language)}::text[],
-        ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[]
+        ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[],
+        ${column((r) => r.answers ?? null)}::jsonb[]
       ) with ordinality as n(meeting_id, meeting_version, id, name, email, email_key, organisation, role,
         deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
-        created_at, i)
+        created_at, answers, i)
     ),
     wanted as (
       select meeting_id, min(meeting_version) as meeting_version, count(*)::int as k
@@ -120,6 +123,13 @@ export async function takeSeats(
         d.deal_id, d.dietary_needs, d.accessibility_needs, d.consent_photo, d.consent_attendee_list, d.language,
         d.token_hash, d.created_at, d.created_at, case when d.status = 'confirmed' then d.created_at end
       from decided d order by d.i
+    ),
+    -- Answers go with their registration; one to a question removed since it was checked is dropped.
+    answered as (
+      insert into registration_answer (registration_id, question_id, value)
+      select d.id, q.id, a.value
+      from decided d cross join lateral jsonb_each(coalesce(d.answers, '{}'::jsonb)) a
+      join meeting_question q on q.id = a.key::uuid and q.meeting_id = d.meeting_id and q.removed_at is null
     ),
     announced as (
       ${insertEvents(sql`select d.id::text || ':' || d.status as key, d.position as count from decided d`)}
