@@ -27,6 +27,15 @@ import { MANAGE_PATH, MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.
 import { findMeeting } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
 import { findPublicMeetingRow } from '../meetings/meeting.service.ts';
+import { checkAnswers } from '../questions/question.rules.ts';
+import { changeOwnAnswers, questionsOf, viewOwnAnswers } from '../questions/question.service.ts';
+import {
+  answerErrors,
+  answersFromForm,
+  answersSaved,
+  manageAnswers,
+  questionFields,
+} from '../questions/questions.view.ts';
 import { requestManageLinks } from '../registrations/manage-link.service.ts';
 import { REGISTRATION_BODY_LIMIT } from '../registrations/registration.routes.ts';
 import {
@@ -198,6 +207,7 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
             switchHref: `${path}?lang=${lang === 'nl' ? 'en' : 'nl'}`,
             guard: guardFor(request, reply),
             powChallengeUrl: forms.proofOfWork ? POW_CHALLENGE_PATH : null,
+            questions: questionFields(lang, await questionsOf(ctx.db, row.id), values, errors),
           }),
         );
     }
@@ -258,6 +268,12 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
             403,
           );
         }
+        const questions = await findPublicMeetingRow(ctx, request.params.slug).then(
+          (row) => questionsOf(ctx.db, row.id),
+          () => [],
+        );
+        const answers = answersFromForm(questions, form);
+        const answerCheck = checkAnswers(questions, answers);
         const parsed = registerBody.safeParse({
           name: form.name,
           email: values.email,
@@ -268,13 +284,17 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
           accessibilityNeeds: form.accessibilityNeeds || null,
           consents: { photo: form.consentPhoto === 'ja', attendeeList: form.consentAttendeeList === 'ja' },
           language: lang,
+          answers,
         });
-        if (!parsed.success) {
+        if (!parsed.success || !answerCheck.ok) {
           const errors: Record<string, string> = {};
-          for (const issue of parsed.error.issues) {
+          for (const issue of parsed.error?.issues ?? []) {
+            // The questions' own check below says what is wrong with an answer.
+            if (issue.path[0] === 'answers') continue;
             const name = fieldOf(issue.path);
             errors[name] ??= t.errors[name] ?? issue.message;
           }
+          if (!answerCheck.ok) Object.assign(errors, answerErrors(lang, answerCheck.issues));
           return renderMeeting(request, reply, request.params.slug, lang, values, errors, 400);
         }
         if (forms.proofOfWork && !(await forms.proofOfWork.verify(form.altcha))) {
@@ -316,13 +336,15 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
             );
         } catch (err) {
           if (err instanceof HttpProblem && err.problem.status === 400) {
+            // The questions changed since they were checked above, or the deal is unknown.
+            const answerProblems = answerErrors(lang, err.problem.errors ?? []);
             return renderMeeting(
               request,
               reply,
               request.params.slug,
               lang,
               values,
-              { dealId: t.errors.dealId! },
+              Object.keys(answerProblems).length > 0 ? answerProblems : { dealId: t.errors.dealId! },
               400,
             );
           }
@@ -348,7 +370,12 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
       reply: FastifyReply,
       token: string,
       lang: Language,
-      extra: { errors?: Record<string, string>; message?: string | null; status?: number } = {},
+      extra: {
+        errors?: Record<string, string>;
+        message?: string | null;
+        status?: number;
+        answerValues?: FormValues;
+      } = {},
     ) {
       const t = texts[lang];
       const own = MANAGE_TOKEN_PATTERN.test(token)
@@ -363,6 +390,8 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
           .type(HTML)
           .send(messagePage({ lang, title: t.unknownLinkTitle, text: t.unknownLinkText, resend: true }));
       }
+      const guard = guardFor(request, reply);
+      const basePath = `${MANAGE_PATH}/${token}`;
       return reply
         .status(extra.status ?? 200)
         .type(HTML)
@@ -384,8 +413,17 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
             },
             errors: extra.errors ?? {},
             message: extra.message ?? null,
-            basePath: `${MANAGE_PATH}/${token}`,
-            guard: guardFor(request, reply),
+            basePath,
+            guard,
+            answers: manageAnswers({
+              lang,
+              questions: (await viewOwnAnswers(ctx, token)).questions,
+              changeable: own.status === 'confirmed' || own.status === 'waitlisted',
+              action: `${basePath}/antwoorden`,
+              guard,
+              values: extra.answerValues ?? null,
+              errors: extra.errors ?? {},
+            }),
           }),
         );
     }
@@ -470,6 +508,52 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
           if (ok) return renderManage(request, reply, token, lang, { message: texts[lang].saved });
         }
         return renderManage(request, reply, token, lang);
+      },
+    );
+
+    app.post(
+      `${MANAGE_PATH}/:token/antwoorden`,
+      {
+        bodyLimit: REGISTRATION_BODY_LIMIT,
+        schema: {
+          tags,
+          summary: 'Answers form post from the manage page',
+          params: tokenParams,
+          body: formBody,
+          response: {
+            200: htmlResponse('Saved'),
+            400: htmlResponse('Errors next to the questions'),
+            403: htmlResponse('Without its CSRF field and cookie'),
+            404: htmlResponse('Unknown link'),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { token } = request.params;
+        const lang = languageSchema.catch('nl').parse(request.body.language);
+        if (!MANAGE_TOKEN_PATTERN.test(token)) return renderManage(request, reply, token, lang);
+        if (!csrfOk(request)) {
+          return renderManage(request, reply, token, lang, {
+            errors: { form: texts[lang].errors.form! },
+            status: 403,
+          });
+        }
+        try {
+          const { questions } = await viewOwnAnswers(ctx, token);
+          await changeOwnAnswers(ctx, token, answersFromForm(questions, request.body));
+        } catch (err) {
+          if (!(err instanceof HttpProblem)) throw err;
+          if (err.problem.status === 400) {
+            return renderManage(request, reply, token, lang, {
+              errors: answerErrors(lang, err.problem.errors ?? []),
+              answerValues: request.body,
+              status: 400,
+            });
+          }
+          if (err.problem.status >= 500) throw err;
+          return renderManage(request, reply, token, lang);
+        }
+        return renderManage(request, reply, token, lang, { message: answersSaved(lang) });
       },
     );
 

@@ -165,6 +165,8 @@ export function meetingPage(input: {
   guard: FormGuard;
   /** URL of a proof-of-work challenge the form must solve, or null when the form needs none. */
   powChallengeUrl: string | null;
+  /** The meeting's own questions, rendered (questions/questions.view.ts). */
+  questions?: string;
 }): string {
   const { lang, meeting, values, errors } = input;
   const t = texts[lang];
@@ -199,6 +201,7 @@ ${input.deals.map((d) => `<option value="${h(d.id)}"${values.dealId === d.id ? '
 </select>
 ${field(t, { name: 'dietaryNeeds', label: t.dietaryNeeds, type: 'textarea', value: values.dietaryNeeds, errors })}
 ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'textarea', value: values.accessibilityNeeds, errors })}
+${input.questions ?? ''}
 <fieldset>
 <legend>${h(t.consents)}</legend>
 ${checkbox({ name: 'consentPhoto', label: t.consentPhoto, checked: Boolean(values.consentPhoto) })}
@@ -290,6 +293,8 @@ export function managePage(input: {
   message: string | null;
   basePath: string;
   guard: FormGuard;
+  /** The person's answers to the meeting's questions, rendered (questions/questions.view.ts). */
+  answers?: string;
 }): string {
   const { lang, registration: r, meeting: m, errors } = input;
   const t = texts[lang];
@@ -332,6 +337,7 @@ ${input.message ? `<p class="notice" role="status">${h(input.message)}</p>` : ''
 </dl>
 <p><a href="/registrations/manage/${h(input.token)}/calendar.ics">${h(t.calendar)}</a></p>
 ${input.attendees ? attendeeList(t, input.attendees) : ''}
+${input.answers ?? ''}
 ${forms}`,
   });
 }
