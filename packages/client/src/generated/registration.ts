@@ -2103,6 +2103,10 @@ export interface RegistrationApi {
       };
       /** Language of mails; the meeting language if left out */
       language?: 'nl' | 'en';
+      /** Answers to the questions of the meeting (GET /meetings/{id}/questions), by question id: text, the id of a choice, a list of choice ids, or true/false */
+      answers?: {
+        [key: string]: string | string[] | boolean | null;
+      };
     };
     responses: {
       200: {
@@ -2447,6 +2451,564 @@ export interface RegistrationApi {
         [key: string]: unknown;
       };
       409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Questions on the registration form of a meeting */
+  'GET /admin/meetings/{id}/questions': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          position: number;
+          kind: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+          required: boolean;
+          label: {
+            nl: string;
+            en: string;
+          };
+          choices: Array<{
+            id: string;
+            label: {
+              nl: string;
+              en: string;
+            };
+          }>;
+          /** Registrations that answered it */
+          answers: number;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Add a question to the registration form */
+  'POST /admin/meetings/{id}/questions': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: {
+      kind: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+      required?: boolean;
+      label: {
+        /** Dutch */
+        nl: string;
+        /** English */
+        en: string;
+      };
+      /** Only for one_choice and several_choices */
+      choices?: Array<{
+        /** Given by the service when left out; keep it when changing a choice */
+        id?: string;
+        label: {
+          /** Dutch */
+          nl: string;
+          /** English */
+          en: string;
+        };
+      }>;
+      /** Order on the form, lowest first; new questions go last */
+      position?: number;
+    };
+    responses: {
+      201: {
+        id: string;
+        position: number;
+        kind: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+        required: boolean;
+        label: {
+          nl: string;
+          en: string;
+        };
+        choices: Array<{
+          id: string;
+          label: {
+            nl: string;
+            en: string;
+          };
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Remove a question and every answer to it */
+  'DELETE /admin/meetings/{id}/questions/{questionId}': {
+    params: {
+      /** Meeting id */
+      id: string;
+      /** Question id */
+      questionId: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        removed: true;
+        answersDeleted: number;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Change a question */
+  'PATCH /admin/meetings/{id}/questions/{questionId}': {
+    params: {
+      /** Meeting id */
+      id: string;
+      /** Question id */
+      questionId: string;
+    };
+    query: never;
+    body: {
+      kind?: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+      required?: boolean;
+      label?: {
+        /** Dutch */
+        nl: string;
+        /** English */
+        en: string;
+      };
+      /** Only for one_choice and several_choices */
+      choices?: Array<{
+        /** Given by the service when left out; keep it when changing a choice */
+        id?: string;
+        label: {
+          /** Dutch */
+          nl: string;
+          /** English */
+          en: string;
+        };
+      }>;
+      /** Order on the form, lowest first; new questions go last */
+      position?: number;
+    };
+    responses: {
+      200: {
+        id: string;
+        position: number;
+        kind: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+        required: boolean;
+        label: {
+          nl: string;
+          en: string;
+        };
+        choices: Array<{
+          id: string;
+          label: {
+            nl: string;
+            en: string;
+          };
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Questions the registration form of a published meeting asks */
+  'GET /meetings/{id}/questions': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        items: Array<{
+          id: string;
+          position: number;
+          kind: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+          required: boolean;
+          label: {
+            nl: string;
+            en: string;
+          };
+          choices: Array<{
+            id: string;
+            label: {
+              nl: string;
+              en: string;
+            };
+          }>;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Your answers to the questions of the meeting */
+  'GET /registrations/manage/{token}/answers': {
+    params: {
+      /** The secret from the manage link */
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        questions: Array<{
+          id: string;
+          position: number;
+          kind: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+          required: boolean;
+          label: {
+            nl: string;
+            en: string;
+          };
+          choices: Array<{
+            id: string;
+            label: {
+              nl: string;
+              en: string;
+            };
+          }>;
+          /** Null when not answered */
+          answer: string | string[] | boolean | null;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Change your answers */
+  'PUT /registrations/manage/{token}/answers': {
+    params: {
+      /** The secret from the manage link */
+      token: string;
+    };
+    query: never;
+    body: {
+      /** Answers to the questions of the meeting (GET /meetings/{id}/questions), by question id: text, the id of a choice, a list of choice ids, or true/false */
+      answers: {
+        [key: string]: string | string[] | boolean | null;
+      };
+    };
+    responses: {
+      200: {
+        questions: Array<{
+          id: string;
+          position: number;
+          kind: 'short_text' | 'long_text' | 'one_choice' | 'several_choices' | 'yes_no';
+          required: boolean;
+          label: {
+            nl: string;
+            en: string;
+          };
+          choices: Array<{
+            id: string;
+            label: {
+              nl: string;
+              en: string;
+            };
+          }>;
+          /** Null when not answered */
+          answer: string | string[] | boolean | null;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      413: {
         type: string;
         title: string;
         status: number;
@@ -4105,6 +4667,22 @@ export interface RegistrationApi {
   };
   /** Needs form post from the manage page */
   'POST /aanmelding/beheren/{token}/wensen': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      200: string;
+      400: string;
+      403: string;
+      404: string;
+    };
+  };
+  /** Answers form post from the manage page */
+  'POST /aanmelding/beheren/{token}/antwoorden': {
     params: {
       token: string;
     };
