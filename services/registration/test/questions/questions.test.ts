@@ -9,6 +9,7 @@ import {
   outboxEvents,
   person,
   registerPerson,
+  shortType,
   startRegistration,
   TestClock,
 } from '../harness.ts';
@@ -521,4 +522,37 @@ t.test('answers go with the person when they are erased', async (t) => {
     headers: adminHeaders,
   });
   t.equal(csv.body.match(/Geheim/g)?.length, 1, 'only the other person’s answer is exported');
+});
+
+t.test('a meeting that confirms addresses first keeps the answers until the link is followed', async (t) => {
+  const meeting = await createMeeting(svc, { capacity: 5, addressConfirmation: true });
+  const drinks = await addQuestion(meeting.id, {
+    kind: 'yes_no',
+    required: true,
+    label: label('Borrel?', 'Drinks?'),
+  });
+  const email = 'bevestig.eerst@example.org';
+  const bad = await registerPerson(svc, meeting.id, person(9, { email, answers: {} }));
+  t.equal(bad.statusCode, 400, 'checked before anything is held');
+  t.equal(bad.json().errors[0].field, `body.answers.${drinks.id}`);
+  const held = await registerPerson(svc, meeting.id, person(9, { email, answers: { [drinks.id]: true } }));
+  t.equal(held.statusCode, 202);
+  const url = (await outboxEvents(svc))
+    .filter((e) => shortType(e.type) === 'attendee.confirmation_requested' && e.data.email === email)
+    .at(-1)?.data.confirmUrl as string;
+  const confirmed = await http.inject({
+    method: 'POST',
+    url: `/registrations/confirmations/${url.slice(url.lastIndexOf('/') + 1)}`,
+  });
+  t.equal(confirmed.statusCode, 201, confirmed.body);
+  const rows = await svc.runtime.db
+    .selectFrom('registration_answer')
+    .select('value')
+    .where('registration_id', '=', confirmed.json().registrationId)
+    .execute();
+  t.same(
+    rows.map((r) => r.value),
+    [true],
+    'the answer given at registration is kept once the address is confirmed',
+  );
 });
