@@ -8,6 +8,7 @@ import { deliveryRoutes } from './deliveries/delivery.routes.ts';
 import { doorRoutes } from './door/door.routes.ts';
 import { machineKeyRoutes } from './keys/machine-key.routes.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
+import { questionRoutes } from './meetings/question.routes.ts';
 import { overviewRoutes } from './overview/overview.routes.ts';
 import { peopleRoutes } from './people/people.routes.ts';
 import { attendanceRoutes } from './reports/attendance.routes.ts';
@@ -44,6 +45,7 @@ export const app: ServicePlugin<{ ctx: ServiceContext; config: Config }> = async
     machineKeyRoutes,
     ssoRoutes,
     meetingRoutes,
+    questionRoutes,
     attendanceRoutes,
   ]) {
     await fastify.register(routes, options);
