@@ -188,6 +188,9 @@ t.test(`soak: ${minutes} minutes of mixed load with retention running`, async (t
       `${changes.length} deal changes, ${samples.length} reads in ${((Date.now() - started) / MINUTE).toFixed(1)} min`,
   );
   t.same(serverErrors.slice(0, 20), [], `no 5xx and no unanswered request (${serverErrors.length})`);
+  if (serverErrors.length > 0) {
+    for (const line of system.all().flatMap((p) => p.failedRequests())) t.comment(line);
+  }
 
   await system.drain(180_000);
   const cancelledOk = cancellations.filter((c) => c.status === undefined || !c.status.startsWith('cancel '));

@@ -77,6 +77,14 @@ export class ServiceProcess {
     return this.#output.slice(-4000);
   }
 
+  /** The requests it answered with a 5xx that are still in its kept log, each with the error it logged. */
+  failedRequests(): string[] {
+    return this.#output
+      .split('\n')
+      .filter((line) => line.includes('"request failed"'))
+      .map((line) => `${this.service}#${this.replica}: ${line.slice(0, 1500)}`);
+  }
+
   async start(timeoutMs = 60_000): Promise<void> {
     const entry = `services/${serviceDir[this.service]}/src/server.ts`;
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {
