@@ -1,8 +1,9 @@
-import { languageSchema, languages } from '@citydeals/contracts';
+import { type Language, languageSchema, languages } from '@citydeals/contracts';
 import { HttpProblem, problemResponses } from '@citydeals/service-kit';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Routes } from '../context.ts';
+import type { MeetingRow } from '../read-models/meeting.repository.ts';
 import { mailTextKinds, mailTextLimits, normaliseMailText } from './mail-text.rules.ts';
 import {
   type Editor,
@@ -68,6 +69,15 @@ const storedSchema = z.object({
 const textsSchema = z
   .object({
     meetingId: z.uuid(),
+    meeting: z
+      .object({
+        title: z.string(),
+        startsAt: z.iso.datetime(),
+        timeZone: z.string(),
+        language: languageSchema,
+        status: z.string(),
+      })
+      .describe('The meeting as this service knows it.'),
     texts: z.array(storedSchema),
     kinds: z.array(z.enum(mailTextKinds)).describe('The mails that carry the texts.'),
     limits: z.object({ introduction: z.int(), practical: z.int() }),
@@ -75,6 +85,13 @@ const textsSchema = z
   .meta({
     example: {
       meetingId: '01936b2a-4f00-7c3e-9a1b-2d4e6f708192',
+      meeting: {
+        title: 'Community of Practice City Deals',
+        startsAt: '2026-11-26T12:00:00.000Z',
+        timeZone: 'Europe/Amsterdam',
+        language: 'nl',
+        status: 'published',
+      },
       texts: [
         {
           language: 'nl',
@@ -132,8 +149,15 @@ function editorOf(request: FastifyRequest): Editor {
   return { id, name: id.replace(/^api-key:/, '') };
 }
 
-const view = (meetingId: string, texts: StoredMailTexts[]) => ({
+const view = (meetingId: string, { meeting, texts }: { meeting: MeetingRow; texts: StoredMailTexts[] }) => ({
   meetingId,
+  meeting: {
+    title: meeting.title,
+    startsAt: new Date(meeting.starts_at).toISOString(),
+    timeZone: meeting.time_zone,
+    language: meeting.language as Language,
+    status: meeting.status,
+  },
   texts: texts.map((t) => ({ ...t, updatedAt: t.updatedAt.toISOString() })),
   kinds: [...mailTextKinds],
   limits: mailTextLimits,

@@ -21,20 +21,25 @@ export interface StoredMailTexts extends MailTexts {
   updatedBy: Editor;
 }
 
-/** The meeting's texts, one entry per language that has any; null when the meeting is not known here. */
+/**
+ * The meeting as this service knows it, with its texts (one entry per language that has any); null when
+ * the meeting is not known here.
+ */
 export async function getMailTexts(
   db: Kysely<Database>,
   meetingId: string,
-): Promise<StoredMailTexts[] | null> {
+): Promise<{ meeting: MeetingRow; texts: StoredMailTexts[] } | null> {
   const [meeting] = await findMeetings(db, [meetingId]);
   if (!meeting) return null;
-  return (await listMailTexts(db, meetingId)).map((row) => ({
+  const rows = await listMailTexts(db, meetingId);
+  const texts = rows.map((row) => ({
     language: row.language as Language,
     introduction: row.introduction,
     practical: row.practical,
     updatedAt: new Date(row.updated_at),
     updatedBy: { id: row.updated_by_id, name: row.updated_by_name },
   }));
+  return { meeting, texts };
 }
 
 /**
@@ -47,7 +52,7 @@ export async function saveMailTexts(
   texts: readonly (MailTexts & { language: Language })[],
   editor: Editor,
   now: Date,
-): Promise<StoredMailTexts[] | null> {
+): Promise<{ meeting: MeetingRow; texts: StoredMailTexts[] } | null> {
   const saved = await db.transaction().execute(async (trx) => {
     const [meeting] = await findMeetings(trx, [meetingId]);
     if (!meeting) return false;
