@@ -197,6 +197,13 @@ t.test('in a real browser: write, preview the exact mail, save; read-only and do
     },
   );
   t.equal(refused.status, 403, 'the read-only role may not save');
+  const lex = `${people.lezer.name} <${people.lezer.email}>`;
+  t.ok(
+    (await listAudit(stack.console.ctx.db, 50)).some(
+      (e) => e.who === lex && e.outcome === 'refused' && e.action === 'POST /meetings/:id/mail-texts',
+    ),
+    'refused by the console itself, before any call to notification',
+  );
   const door = new Visitor(stack.url);
   await door.login(people.deur.email);
   t.equal((await door.get(`/meetings/${meetingId}/mail-texts`)).status, 403, 'the door role may not look');
