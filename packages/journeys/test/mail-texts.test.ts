@@ -244,3 +244,34 @@ t.test('bad input is refused naming the field, and nothing is written', async (t
   t.equal(anonymous.status, 401, 'no key, no change');
   t.same((await note('GET', `/admin/meetings/${meetingId}/mail-texts`)).json(), before, 'nothing written');
 });
+
+t.test('saves of one meeting at the same time: each answered, one of them stands whole', async (t) => {
+  const bodies = [...Array(8).keys()].map((i) => ({
+    texts: [
+      { language: 'nl', introduction: `Versie ${i}`, practical: `Praktisch ${i}` },
+      { language: 'en', introduction: `Version ${i}`, practical: '' },
+    ],
+  }));
+  const answers = await Promise.all(
+    bodies.map((body) => note('PUT', `/admin/meetings/${meetingId}/mail-texts`, body)),
+  );
+  t.same(
+    answers.map((a) => a.status),
+    bodies.map(() => 200),
+    answers.map((a) => a.body.slice(0, 120)).join('\n'),
+  );
+  const stored = (await note('GET', `/admin/meetings/${meetingId}/mail-texts`)).json().texts;
+  const version = /Versie (\d)/.exec(stored[1]?.introduction ?? '')?.[1];
+  t.same(
+    stored.map((x: { language: string; introduction: string; practical: string }) => [
+      x.language,
+      x.introduction,
+      x.practical,
+    ]),
+    [
+      ['en', `Version ${version}`, ''],
+      ['nl', `Versie ${version}`, `Praktisch ${version}`],
+    ],
+    'both languages from the same save',
+  );
+});

@@ -34,6 +34,20 @@ export function listMailTexts(db: Kysely<Database>, meetingId: string): Promise<
     .execute();
 }
 
+/**
+ * Holds the meeting's row against another save of its texts until the transaction ends (consumers only
+ * share-lock it, briefly); false when the meeting is not known here.
+ */
+export async function lockMeetingForTexts(trx: Transaction<Database>, meetingId: string): Promise<boolean> {
+  const row = await trx
+    .selectFrom('meeting')
+    .select('id')
+    .where('id', '=', meetingId)
+    .forNoKeyUpdate()
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** The meeting's texts become exactly these: a language left out has none afterwards. */
 export async function replaceMailTexts(
   trx: Transaction<Database>,

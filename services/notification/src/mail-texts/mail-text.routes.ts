@@ -21,7 +21,7 @@ const params = z.object({ id: z.uuid().describe('Meeting id') });
 const text = (limit: number, example: string) =>
   z
     .string()
-    .max(limit * 2)
+    .max(limit * 2, `Too big: expected string to have <=${limit} characters`)
     .transform(normaliseMailText)
     .pipe(z.string().max(limit))
     .describe(`Plain text, at most ${limit} characters; a blank line starts a paragraph. Empty: none.`)

@@ -6,7 +6,12 @@ import type { EmailContext } from '../email/email.context.ts';
 import type { RenderedMail } from '../email/email.templates.ts';
 import { findMeetings, type MeetingRow } from '../read-models/meeting.repository.ts';
 import type { RecipientRow } from '../read-models/recipient.repository.ts';
-import { listMailTexts, mailTextsOfMeetings, replaceMailTexts } from './mail-text.repository.ts';
+import {
+  listMailTexts,
+  lockMeetingForTexts,
+  mailTextsOfMeetings,
+  replaceMailTexts,
+} from './mail-text.repository.ts';
 import type { MailTextKind, MailTexts } from './mail-text.rules.ts';
 
 /** Who changed the texts: the person behind the console's staff token, or an API key. */
@@ -54,8 +59,8 @@ export async function saveMailTexts(
   now: Date,
 ): Promise<{ meeting: MeetingRow; texts: StoredMailTexts[] } | null> {
   const saved = await db.transaction().execute(async (trx) => {
-    const [meeting] = await findMeetings(trx, [meetingId]);
-    if (!meeting) return false;
+    // Two saves of one meeting at once: the second waits here and then replaces the first's rows.
+    if (!(await lockMeetingForTexts(trx, meetingId))) return false;
     const rows = texts
       .filter((t) => t.introduction !== '' || t.practical !== '')
       .map((t) => ({
