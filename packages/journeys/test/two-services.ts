@@ -72,7 +72,7 @@ export async function startTwoServices(
 
   async function call(
     base: string,
-    method: 'GET' | 'POST' | 'PATCH',
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT',
     path: string,
     payload?: object,
     headers?: Record<string, string>,

@@ -7,6 +7,7 @@ import { dealRoutes } from './deals/deal.routes.ts';
 import { deliveryRoutes } from './deliveries/delivery.routes.ts';
 import { doorRoutes } from './door/door.routes.ts';
 import { machineKeyRoutes } from './keys/machine-key.routes.ts';
+import { mailTextRoutes } from './mail-texts/mail-texts.routes.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
 import { questionRoutes } from './meetings/question.routes.ts';
 import { overviewRoutes } from './overview/overview.routes.ts';
@@ -46,6 +47,7 @@ export const app: ServicePlugin<{ ctx: ServiceContext; config: Config }> = async
     ssoRoutes,
     meetingRoutes,
     questionRoutes,
+    mailTextRoutes,
     attendanceRoutes,
   ]) {
     await fastify.register(routes, options);

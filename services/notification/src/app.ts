@@ -8,6 +8,7 @@ import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { emailWorkers } from './email/email.module.ts';
 import { emailRoutes } from './email/email.routes.ts';
+import { mailTextRoutes } from './mail-texts/mail-text.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
 import { retentionWorker } from './retention/retention.worker.ts';
 import { deliveryRoutes } from './webhooks/delivery.routes.ts';
@@ -33,6 +34,7 @@ export const features: readonly Feature<Database, ServiceContext, Config>[] = [
     workers: ({ runtime, config, ctx }) => emailWorkers({ runtime, config }, ctx.email),
   },
   { name: 'messages', routes: messageRoutes },
+  { name: 'mail texts', routes: mailTextRoutes },
   { name: 'retention', workers: ({ runtime, config }) => [retentionWorker(runtime, config)] },
   {
     name: 'operational alerts',

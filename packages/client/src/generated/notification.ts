@@ -1499,4 +1499,261 @@ export interface NotificationApi {
       };
     };
   };
+  /** The office's texts in a meeting's mails */
+  'GET /admin/meetings/{id}/mail-texts': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        meetingId: string;
+        /** The meeting as this service knows it. */
+        meeting: {
+          title: string;
+          startsAt: string;
+          timeZone: string;
+          language: 'nl' | 'en';
+          status: string;
+        };
+        texts: Array<{
+          language: 'nl' | 'en';
+          introduction: string;
+          practical: string;
+          updatedAt: string;
+          /** Who saved them: the person through the console (`staff:<id>`), or an API key. */
+          updatedBy: {
+            id: string;
+            name: string;
+          };
+        }>;
+        /** The mails that carry the texts. */
+        kinds: Array<
+          'registration_confirmed' | 'promoted' | 'reminder' | 'meeting_changed' | 'meeting_rescheduled'
+        >;
+        limits: {
+          introduction: number;
+          practical: number;
+        };
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Replace the office's texts in a meeting's mails */
+  'PUT /admin/meetings/{id}/mail-texts': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: {
+      /** The texts per language; a language left out has none afterwards. */
+      texts: Array<{
+        /** Plain text, at most 2000 characters; a blank line starts a paragraph. Empty: none. */
+        introduction: string;
+        /** Plain text, at most 4000 characters; a blank line starts a paragraph. Empty: none. */
+        practical: string;
+        language: 'nl' | 'en';
+      }>;
+    };
+    responses: {
+      200: {
+        meetingId: string;
+        /** The meeting as this service knows it. */
+        meeting: {
+          title: string;
+          startsAt: string;
+          timeZone: string;
+          language: 'nl' | 'en';
+          status: string;
+        };
+        texts: Array<{
+          language: 'nl' | 'en';
+          introduction: string;
+          practical: string;
+          updatedAt: string;
+          /** Who saved them: the person through the console (`staff:<id>`), or an API key. */
+          updatedBy: {
+            id: string;
+            name: string;
+          };
+        }>;
+        /** The mails that carry the texts. */
+        kinds: Array<
+          'registration_confirmed' | 'promoted' | 'reminder' | 'meeting_changed' | 'meeting_rescheduled'
+        >;
+        limits: {
+          introduction: number;
+          practical: number;
+        };
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Preview a standard mail of a meeting with its texts */
+  'POST /admin/meetings/{id}/mail-preview': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: {
+      /** Which mail. */
+      kind: 'registration_confirmed' | 'promoted' | 'reminder' | 'meeting_changed' | 'meeting_rescheduled';
+      /** In which language. */
+      language: 'nl' | 'en';
+      /** Texts not saved yet; without them, the saved ones. */
+      texts?: {
+        /** Plain text, at most 2000 characters; a blank line starts a paragraph. Empty: none. */
+        introduction: string;
+        /** Plain text, at most 4000 characters; a blank line starts a paragraph. Empty: none. */
+        practical: string;
+      };
+      /** A name to greet instead of the sample one. */
+      name?: string;
+    };
+    responses: {
+      200: {
+        kind: 'registration_confirmed' | 'promoted' | 'reminder' | 'meeting_changed' | 'meeting_rescheduled';
+        language: 'nl' | 'en';
+        subject: string;
+        /** The HTML part, exactly as it is queued. */
+        html: string;
+        /** The plain-text part, exactly as it is queued. */
+        text: string;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
 }

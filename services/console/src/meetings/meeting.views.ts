@@ -162,7 +162,7 @@ ${
   live
     ? html`<section aria-labelledby="changes" class="changes">
 <h2 id="changes">${mt.edit}</h2>
-<p><a href="/meetings/${m.id}/edit">${mt.edit}</a> · <a href="/meetings/${m.id}/attendees/new">${mt.addAttendee}</a> · <a href="/meetings/${m.id}/questions">${mt.questions}</a></p>
+<p><a href="/meetings/${m.id}/edit">${mt.edit}</a> · <a href="/meetings/${m.id}/attendees/new">${mt.addAttendee}</a> · <a href="/meetings/${m.id}/questions">${mt.questions}</a> · <a href="/meetings/${m.id}/mail-texts">${mt.mailTexts}</a></p>
 ${
   m.status === 'draft'
     ? html`<form method="post" action="/meetings/${m.id}/publish"><input type="hidden" name="_csrf" value="${csrf}"><button type="submit">${mt.publish}</button></form>`

@@ -1,6 +1,7 @@
 import type { Migrations } from '@citydeals/db';
 import { alertMigrations } from './alerts.migrations.ts';
 import { emailMigrations } from './email.migrations.ts';
+import { mailTextMigrations } from './mail-texts.migrations.ts';
 import { retentionMigrations } from './retention.migrations.ts';
 import { webhookMigrations } from './webhooks.migrations.ts';
 
@@ -10,4 +11,5 @@ export const migrations: Migrations = {
   ...webhookMigrations,
   ...retentionMigrations,
   ...alertMigrations,
+  ...mailTextMigrations,
 };

@@ -1,4 +1,5 @@
 import type { EmailKind, Language } from '@citydeals/contracts';
+import { type MailTexts, mailTextsFor } from '../mail-texts/mail-text.rules.ts';
 import type { MeetingRow } from '../read-models/meeting.repository.ts';
 import type { RecipientRow } from '../read-models/recipient.repository.ts';
 import { DOOR_QR_CID, showsDoorQr } from './door-qr.ts';
@@ -26,6 +27,8 @@ export interface ComposeInput {
   reminderOffset?: string | null;
   unsubscribeUrl?: string | null;
   expiresAt?: Date | null;
+  /** The meeting's office texts by language; the mail shows them if its kind carries them. */
+  mailTexts?: ReadonlyMap<Language, MailTexts> | undefined;
 }
 
 /** One attendee's calendar entry for a meeting: the UID stays the same through every update. */
@@ -63,6 +66,7 @@ export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
     unsubscribeUrl: input.unsubscribeUrl ?? null,
     hasCalendar: Boolean(input.calendar),
     doorQrCid: ctx.consoleUrl && showsDoorQr(input.kind) ? DOOR_QR_CID : null,
+    office: mailTextsFor(input.kind, language, input.mailTexts),
     ...input.extra,
   });
   const ics = input.calendar

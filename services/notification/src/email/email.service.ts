@@ -13,6 +13,7 @@ import type {
 import { redactDeadLettersAbout } from '@citydeals/messaging';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { withMailTexts } from '../mail-texts/mail-text.compose.ts';
 import { applyMeetingSnapshot, lockMeetings } from '../read-models/meeting.repository.ts';
 import {
   applyAttendeeSnapshots,
@@ -366,7 +367,7 @@ export async function confirmationRequested(
 async function queue(trx: Transaction<Database>, ctx: EmailContext, inputs: ComposeInput[]) {
   const inserted = await insertEmails(
     trx,
-    inputs.map((input) => composeEmail(ctx, input)),
+    (await withMailTexts(trx, inputs)).map((input) => composeEmail(ctx, input)),
   );
   if (inserted > 0 && ctx.mail.queued()) await ctx.mail.notify(trx);
 }

@@ -67,6 +67,8 @@ export interface MailData {
   doorQrCid?: string | null;
   /** The office's own text (attendee message): plain text, a blank line between paragraphs. */
   message?: { subject: string; body: string } | null;
+  /** The office's texts of the meeting (see mail-texts/): above and below the meeting's details. */
+  office?: { introduction: string; practical: string } | null;
 }
 
 /** Meeting fields whose change sends seated attendees an updated invitation. */
@@ -102,6 +104,7 @@ function templateContext(language: Language, data: MailData) {
     changes: (data.changes ?? []).map((change) => changeLabels[language][change]),
     /** The office's text as paragraphs of lines, so the HTML keeps its shape with every value escaped. */
     paragraphs: data.message ? paragraphsOf(data.message.body) : [],
+    ...officeTexts(language, data.office),
     /** How far ahead the meeting is, for reminders: "tomorrow", "in 2 hours", "over 30 minuten". */
     soon: data.reminderOffset ? reminderLead(durationMs(data.reminderOffset), language) : '',
     setSubject(value: string) {
@@ -110,6 +113,20 @@ function templateContext(language: Language, data: MailData) {
     get subject() {
       return subject;
     },
+  };
+}
+
+const practicalHeadings: Record<Language, string> = {
+  nl: 'Praktische informatie',
+  en: 'Practical information',
+};
+
+/** The office's texts as paragraphs of lines, for the includes the details template pulls in. */
+function officeTexts(language: Language, office: MailData['office']) {
+  return {
+    officeIntroduction: office ? paragraphsOf(office.introduction) : [],
+    officePractical: office ? paragraphsOf(office.practical) : [],
+    practicalHeading: practicalHeadings[language],
   };
 }
 

@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emailKinds, languages } from '@citydeals/contracts';
+import { carriesMailTexts } from '../mail-texts/mail-text.rules.ts';
 import { calendarUid } from './email.compose.ts';
 import { renderMail } from './email.templates.ts';
 import { buildIcs } from './ics.format.ts';
@@ -20,6 +21,18 @@ const meeting = {
   venueName: 'Hangar op het voormalige PTT-terrein',
   venueAddress: 'Voormalig PTT-terrein, Den Haag',
   onlineUrl: null,
+};
+const sampleMailTexts = {
+  nl: {
+    introduction:
+      'Welkom bij de Community of Practice! Dit keer staat de jaarlijkse resultatenparade centraal.',
+    practical: 'De zaal is open vanaf 12:30.\n\nParkeren kan bij het station; het is tien minuten lopen.',
+  },
+  en: {
+    introduction:
+      'Welcome to the Community of Practice! This time the annual parade of results takes centre stage.',
+    practical: 'The room opens at 12:30.\n\nYou can park at the station; it is a ten-minute walk.',
+  },
 };
 const withCalendar = new Set([
   'registration_confirmed',
@@ -42,6 +55,8 @@ for (const language of languages) {
       changes: ['venue'],
       previous: { startsAt: new Date('2026-11-19T12:00:00Z'), endsAt: new Date('2026-11-19T16:30:00Z') },
       reason: 'De hangar is niet beschikbaar; we plannen een nieuwe datum in het voorjaar.',
+      // The office's texts (docs/mail-texts.md); only the kinds that carry them show them.
+      office: carriesMailTexts(kind) ? sampleMailTexts[language] : null,
       reminderOffset: 'P1D',
       unsubscribeUrl: 'http://127.0.0.1:3003/unsubscribe/01936b2c-1a2b-7d4e-8f60-718293a4b5c6.sample',
       hasCalendar: withCalendar.has(kind),

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { mailTextsOfMeetings } from '../mail-texts/mail-text.repository.ts';
 import type { DueReminderMail, ReminderMails } from '../reminders/reminder.service.ts';
 import { composeEmail } from './email.compose.ts';
 import type { EmailContext } from './email.context.ts';
@@ -23,8 +24,13 @@ export function reminderMailsOf(ctx: EmailContext): ReminderMails {
     async queue(trx: Transaction<Database>, reminders: readonly DueReminderMail[], now: Date) {
       if (reminders.length === 0) return [];
       const secret = await ctx.secret(trx);
+      const texts = await mailTextsOfMeetings(
+        trx,
+        reminders.map((r) => r.meeting.id),
+      );
       const mails = reminders.map(({ reminderId, dueAt, offset, meeting, recipient }) =>
         composeEmail(ctx, {
+          mailTexts: texts.get(meeting.id),
           kind: 'reminder',
           meeting,
           recipient,
