@@ -10,6 +10,9 @@ export interface Spawned {
   output: () => string;
   /** Peak resident set size so far, from the kernel's high-water mark. */
   peakRssMb: () => number;
+  /** CPU time (user + system) the process has used so far, in seconds; a difference of two readings is
+   * what a stretch of work cost it, and is far less sensitive to the machine's load than wall-clock time. */
+  cpuSeconds: () => number;
   stop: () => Promise<void>;
 }
 
@@ -74,6 +77,7 @@ export async function spawnTs(
         return 0;
       }
     },
+    cpuSeconds: () => processCpuSeconds(child.pid),
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = once(child, 'exit');
@@ -83,6 +87,21 @@ export async function spawnTs(
       clearTimeout(timer);
     },
   };
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ), 100 on every Linux this runs on. */
+const USER_HZ = 100;
+
+function processCpuSeconds(pid: number | undefined): number {
+  try {
+    // Fields after the command name, which may itself contain spaces and parentheses: utime is the 14th
+    // field of the line, stime the 15th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {
