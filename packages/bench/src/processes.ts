@@ -143,6 +143,8 @@ export async function runLoad(options: {
   overallRate?: number;
   /** Evenly spaced open-loop requests at overallRate (see processes/load.ts) instead of autocannon's. */
   paced?: boolean;
+  /** Paced: each second's requests all due at its start, each on its own connection (processes/load.ts). */
+  burst?: boolean;
   recordStarts?: boolean;
   get?: { path: string; headers: Record<string, string>; headersList?: Record<string, string>[] };
   label: string;

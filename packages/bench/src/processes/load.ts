@@ -9,6 +9,10 @@
 // as fast as it can at the start of each second, so "200 req/s" arrives as a burst of 200 every second.
 // A paced request's latency and start are counted from the moment it was due, not from when a connection
 // took it, so a stalled server cannot hide its backlog (no coordinated omission).
+//
+// With `paced` and `burst`, each second's overallRate requests are all due at the start of that second and sent
+// at once, each on a connection of its own (connections is raised to overallRate): what registration
+// opening looks like, many people pressing the button in the same second.
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 
@@ -19,6 +23,8 @@ const options = JSON.parse(process.argv[2]!) as {
   durationSeconds: number;
   overallRate?: number;
   paced?: boolean;
+  /** Paced only: each second's requests all due at its start (see above). */
+  burst?: boolean;
   recordStarts?: boolean;
   /**
    * GET this path (with these headers) instead of POSTing registrations. Paced, `headersList` is used in
@@ -54,7 +60,8 @@ if (options.paced) {
 }
 
 async function pacedRun(rate: number) {
-  const pool = new Pool(options.url, { connections: options.connections, pipelining: 1 });
+  const connections = options.burst ? Math.max(options.connections, rate) : options.connections;
+  const pool = new Pool(options.url, { connections, pipelining: 1 });
   const latencies: number[] = [];
   let ok2xx = 0;
   let non2xx = 0;
@@ -89,12 +96,15 @@ async function pacedRun(rate: number) {
   };
   const total = Math.round(rate * options.durationSeconds);
   const startedAt = Date.now();
+  const dueAt = options.burst
+    ? (i: number) => startedAt + Math.floor(i / rate) * 1000
+    : (i: number) => startedAt + (i * 1000) / rate;
   let sent = 0;
   while (sent < total) {
-    const due = Math.min(total, Math.floor(((Date.now() - startedAt) * rate) / 1000) + 1);
-    for (; sent < due; sent += 1) send(startedAt + (sent * 1000) / rate);
+    const now = Date.now();
+    for (; sent < total && dueAt(sent) <= now; sent += 1) send(dueAt(sent));
     // Until the next request is due, not a fixed tick: the generator shares the machine it measures.
-    await new Promise((r) => setTimeout(r, Math.max(0, startedAt + (sent * 1000) / rate - Date.now())));
+    if (sent < total) await new Promise((r) => setTimeout(r, Math.max(0, dueAt(sent) - Date.now())));
   }
   await Promise.all(inFlight);
   await pool.close();

@@ -27,8 +27,10 @@ const RAW_SAMPLES = 200;
  * Register → confirmation mail accepted by the SMTP server, at a fixed 200 req/s: registration service
  * (HTTP, seat, outbox) → relay → JetStream → notification consumer (read model, reminders, mail queued) →
  * sender → SMTP 250. Each mail is matched to its request by the address, so the latency is per attendee.
+ * Two rows: requests evenly spaced, and the same rate in second-aligned bursts (each second's requests all
+ * at its start, as when registration opens), both timed from when each request was due.
  */
-export async function confirmationE2eScenario(): Promise<BenchRow> {
+export async function confirmationE2eScenario(): Promise<BenchRow[]> {
   const database = await createTestDatabase('cd_bench_e2e');
   const ns = uniqueName('b2e');
   const pool = new pg.Pool({ connectionString: database.url, max: 1 });
@@ -55,9 +57,9 @@ export async function confirmationE2eScenario(): Promise<BenchRow> {
     );
     // Fresh processes spend their first seconds compiling hot code and opening pool connections; that
     // start-up is reported in the note, the figure is the running system.
-    const warm = await measureConfirmations(pool, sink, base, meetings, 'warm', true, WARMUP_SECONDS);
-    const paced = await measureConfirmations(pool, sink, base, meetings, 'e2e', true, DURATION_SECONDS);
-    const burst = await measureConfirmations(pool, sink, base, meetings, 'burst', false, DURATION_SECONDS);
+    const warm = await measureConfirmations(pool, sink, base, meetings, 'warm', false, WARMUP_SECONDS);
+    const paced = await measureConfirmations(pool, sink, base, meetings, 'e2e', false, DURATION_SECONDS);
+    const burst = await measureConfirmations(pool, sink, base, meetings, 'burst', true, DURATION_SECONDS);
     const { load, latencies, stages } = paced;
     const pct = (q: number) => percentile(latencies, q);
     const confirmation = await pool.query<{
@@ -86,7 +88,8 @@ export async function confirmationE2eScenario(): Promise<BenchRow> {
     const rawSum = round(insert.p50 + publish + send, 1);
 
     const p50 = pct(0.5);
-    return {
+    const burstP50 = percentile(burst.latencies, 0.5);
+    const evenRow: BenchRow = {
       scenario: `register → confirmation accepted by the SMTP server at ${RATE} req/s`,
       system: {
         label: `${latencies.length} confirmations, each matched to its request (${round(load.rps, 0)} req/s, evenly spaced)`,
@@ -105,10 +108,24 @@ export async function confirmationE2eScenario(): Promise<BenchRow> {
       goal: 'p99 ≤ 100 ms',
       note:
         `ratio = raw sum / system p50; stages p50/p99 ms: ${stages}. First ${WARMUP_SECONDS} s after start-up ` +
-        `(not in the figure): p50 ${percentile(warm.latencies, 0.5)} / p99 ${percentile(warm.latencies, 0.99)} ms. The same load as autocannon sends it ` +
-        `(each second's ${RATE} requests as fast as 16 connections go, at the start of the second): ` +
-        `p50 ${percentile(burst.latencies, 0.5)} / p99 ${percentile(burst.latencies, 0.99)} ms; stages ${burst.stages}`,
+        `(not in the figure): p50 ${percentile(warm.latencies, 0.5)} / p99 ${percentile(warm.latencies, 0.99)} ms`,
     };
+    const burstRow: BenchRow = {
+      scenario: `register → confirmation accepted by the SMTP server, ${RATE} registrations at the start of each second`,
+      system: {
+        label: `${burst.latencies.length} confirmations, each timed from the start of its request's second (${round(burst.load.rps, 0)} req/s in second-aligned bursts, a connection each)`,
+        value: percentile(burst.latencies, 0.99),
+        unit: 'ms p99',
+        p50: burstP50,
+        p95: percentile(burst.latencies, 0.95),
+        p99: percentile(burst.latencies, 0.99),
+      },
+      raw: evenRow.raw,
+      ratio: round(rawSum / burstP50, 3),
+      goal: 'p99 ≤ 150 ms',
+      note: `ratio = raw sum / system p50; stages p50/p99 ms: ${burst.stages}`,
+    };
+    return [evenRow, burstRow];
   } finally {
     await stopService(registration, 'e2e confirmation');
     await stopService(notification, 'e2e confirmation');
@@ -124,8 +141,8 @@ function percentile(sorted: number[], q: number): number {
 }
 
 /**
- * Registers at RATE for `durationSeconds` (paced: evenly spaced; otherwise autocannon's per-second bursts)
- * and times each confirmation mail from its request's start. Addresses carry `label`, so runs on the same
+ * Registers at RATE for `durationSeconds` (evenly spaced, or in second-aligned bursts) and times each
+ * confirmation mail from the moment its request was due. Addresses carry `label`, so runs on the same
  * services are told apart.
  */
 async function measureConfirmations(
@@ -134,7 +151,7 @@ async function measureConfirmations(
   base: string,
   meetings: string[],
   label: string,
-  paced: boolean,
+  burst: boolean,
   durationSeconds: number,
 ) {
   const load = await runLoad({
@@ -143,7 +160,8 @@ async function measureConfirmations(
     connections: 16,
     durationSeconds,
     overallRate: RATE,
-    paced,
+    paced: true,
+    burst,
     recordStarts: true,
     label,
   });
