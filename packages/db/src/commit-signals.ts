@@ -46,6 +46,7 @@ export class CommitSignals {
 class ConnectionSignals {
   #inTransaction = false;
   readonly #pending = new Set<string>();
+  #callbacks: (() => void)[] = [];
 
   constructor(readonly signals: CommitSignals) {}
 
@@ -54,17 +55,26 @@ class ConnectionSignals {
     else this.signals.emit(name);
   }
 
+  /** `callback` after this connection's transaction commits (now, outside one); dropped on rollback. */
+  onCommit(callback: () => void): void {
+    if (this.#inTransaction) this.#callbacks.push(callback);
+    else callback();
+  }
+
   begin(): void {
     this.#inTransaction = true;
     this.#pending.clear();
+    this.#callbacks = [];
   }
 
-  /** Ends the transaction; returns the names raised in it. */
-  end(): string[] {
+  /** Ends the transaction; returns the names raised in it and the callbacks registered in it. */
+  end(): { raised: string[]; callbacks: (() => void)[] } {
     const raised = [...this.#pending];
+    const callbacks = this.#callbacks;
     this.#inTransaction = false;
     this.#pending.clear();
-    return raised;
+    this.#callbacks = [];
+    return { raised, callbacks };
   }
 }
 
@@ -83,6 +93,16 @@ function signalsOf(connection: DatabaseConnection): ConnectionSignals | undefine
  */
 export async function signalAfterCommit(db: QueryExecutorProvider, name: string): Promise<void> {
   await db.getExecutor().provideConnection(async (connection) => signalsOf(connection)?.raise(name));
+}
+
+/**
+ * Runs `callback` in this process once the transaction `db` belongs to has committed, never if it rolls
+ * back (nor if the commit fails): for handing what a transaction made durable to in-process work that must
+ * not start before it is. With a Kysely that is not in a transaction it runs now. A database not made by
+ * `createDatabase` cannot tell: the callback is not run, so callers must not depend on it for correctness.
+ */
+export async function runAfterCommit(db: QueryExecutorProvider, callback: () => void): Promise<void> {
+  await db.getExecutor().provideConnection(async (connection) => signalsOf(connection)?.onCommit(callback));
 }
 
 class SignallingDriver extends PostgresDriver {
@@ -110,9 +130,16 @@ class SignallingDriver extends PostgresDriver {
   }
 
   override async commitTransaction(connection: DatabaseConnection) {
-    const raised = signalsOf(connection)?.end() ?? [];
+    const { raised, callbacks } = signalsOf(connection)?.end() ?? { raised: [], callbacks: [] };
     await super.commitTransaction(connection);
     for (const name of raised) this.#signals.emit(name);
+    for (const callback of callbacks) {
+      try {
+        callback();
+      } catch {
+        // As with a listener: the commit succeeded, and the writer must not see an error for it.
+      }
+    }
   }
 
   override async rollbackTransaction(connection: Parameters<PostgresDriver['rollbackTransaction']>[0]) {

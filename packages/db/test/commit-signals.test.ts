@@ -1,7 +1,7 @@
 import { createQuickTestDatabase, type TestDatabase } from '@citydeals/testkit';
 import type { Kysely } from 'kysely';
 import t from 'tap';
-import { createDatabase, migrateSchema, signalAfterCommit } from '../src/index.ts';
+import { createDatabase, migrateSchema, runAfterCommit, signalAfterCommit } from '../src/index.ts';
 
 interface TestDB {
   item: { id: number };
@@ -82,3 +82,39 @@ t.test(
     t.equal(signals, 3, 'an unsubscribed listener hears nothing');
   },
 );
+
+t.test('a callback registered in a transaction runs after its commit, never after a rollback', async (t) => {
+  const d = createDatabase<TestDB>({ connectionString: database.url, schema: SCHEMA });
+  t.teardown(() => d.destroy());
+  await migrateSchema(d.db, SCHEMA, itemMigration);
+  const ran: string[] = [];
+  let seenInside = -1;
+  await d.db.transaction().execute(async (trx) => {
+    await trx.insertInto('item').values({ id: 10 }).execute();
+    await runAfterCommit(trx, () => ran.push('first'));
+    await runAfterCommit(trx, () => ran.push('second'));
+    seenInside = ran.length;
+  });
+  t.equal(seenInside, 0, 'not run before the commit');
+  t.same(ran, ['first', 'second'], 'run after the commit, in the order registered');
+
+  await t.rejects(
+    d.db.transaction().execute(async (trx) => {
+      await runAfterCommit(trx, () => ran.push('rolled back'));
+      throw new Error('rolled back');
+    }),
+  );
+  await d.db.transaction().execute((trx) => trx.insertInto('item').values({ id: 11 }).execute());
+  t.same(ran, ['first', 'second'], 'a rolled back transaction runs nothing, then or at the next commit');
+
+  await d.db.transaction().execute(async (trx) => {
+    await runAfterCommit(trx, () => {
+      throw new Error('a failing callback');
+    });
+    await runAfterCommit(trx, () => ran.push('after a failing one'));
+  });
+  t.same(ran.at(-1), 'after a failing one', 'a failing callback neither fails the commit nor stops the rest');
+
+  await runAfterCommit(d.db, () => ran.push('outside'));
+  t.same(ran.at(-1), 'outside', 'outside a transaction it runs at once');
+});

@@ -20,12 +20,13 @@ export const features: readonly Feature<Database, ServiceContext, Config>[] = [
   {
     name: 'webhook endpoints',
     routes: endpointRoutes,
-    consumers: () => [dealTrackingEventsConsumer, publicMeetingEventsConsumer],
+    consumers: ({ ctx }) => [dealTrackingEventsConsumer(ctx.directDeliveries), publicMeetingEventsConsumer],
   },
   {
     name: 'webhook deliveries',
     routes: deliveryRoutes,
-    workers: ({ runtime, config }) => deliveryWorkersOf(runtime, config),
+    workers: ({ runtime, config, ctx }) =>
+      deliveryWorkersOf(runtime, config, undefined, ctx.directDeliveries),
   },
   {
     name: 'email',

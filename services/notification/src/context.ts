@@ -7,6 +7,7 @@ import type {
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { EmailContext } from './email/email.context.ts';
+import type { DirectDeliveries } from './webhooks/delivery.handoff.ts';
 import type { EndpointDeps } from './webhooks/endpoint.service.ts';
 
 /**
@@ -19,6 +20,8 @@ export interface ServiceContext extends KitServiceContext<Database> {
   readonly email: EmailContext;
   /** The webhook endpoints' secret cipher, allow-list and rotation grace. */
   readonly webhooks: EndpointDeps;
+  /** The hand-off of webhook messages from this instance's consumer to its delivery worker. */
+  readonly directDeliveries: DirectDeliveries;
   /** The clock of the once-per-window rule of operational alerts (tests move it). */
   readonly alertClock: Clock;
 }

@@ -2,38 +2,41 @@ import { dealTrackingEvents, streams } from '@citydeals/contracts';
 import { defineConsumer, on } from '@citydeals/messaging';
 import { newEventId, systemClock } from '@citydeals/service-kit';
 import type { Database } from '../db/database.ts';
+import type { DirectDeliveries } from '../webhooks/delivery.handoff.ts';
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../webhooks/delivery.service.ts';
 import { deliverySignal } from '../webhooks/delivery.signal.ts';
 
-const deps = { clock: systemClock, newId: newEventId, signal: deliverySignal };
-
 /**
  * Every deal-tracking event becomes one webhook message per subscribed endpoint, recorded in the inbox
- * transaction; the delivery worker sends them. (NATS durable names cannot contain dots, hence the dashes.)
+ * transaction; the delivery worker sends them, those handed to it through `direct` as soon as the
+ * transaction commits. (NATS durable names cannot contain dots, hence the dashes.)
  */
-export const dealTrackingEventsConsumer = defineConsumer<Database>({
-  name: 'notification-deal-tracking-events',
-  stream: streams.deal_tracking,
-  filterSubject: 'deal_tracking.>',
-  // Safe to batch: the handlers insert messages (one statement per event, or per run of events of one
-  // type) and lock no row another event needs. The delivery signal's NOTIFY throttle counts handler calls,
-  // not transactions; a wake-up that comes before the batch commits only costs latency (the workers poll).
-  batch: { maxEvents: 64, maxWaitMs: 5 },
-  afterCommit: () => deliverySignal.flush(),
-  handlers: Object.values(dealTrackingEvents).map((definition) =>
-    on<Database, typeof definition>(
-      definition,
-      async (trx, event) => {
-        await queueWebhookMessages(trx, event, definition.subject, deps);
-      },
-      // A run of consecutive events of this type in a batch: one statement for all of them.
-      async (trx, events) => {
-        await queueWebhookMessagesForEvents(
-          trx,
-          events.map((event) => ({ event, eventSubject: definition.subject })),
-          deps,
-        );
-      },
+export const dealTrackingEventsConsumer = (direct?: DirectDeliveries) => {
+  const deps = { clock: systemClock, newId: newEventId, signal: deliverySignal, direct };
+  return defineConsumer<Database>({
+    name: 'notification-deal-tracking-events',
+    stream: streams.deal_tracking,
+    filterSubject: 'deal_tracking.>',
+    // Safe to batch: the handlers insert messages (one statement per event, or per run of events of one
+    // type) and lock no row another event needs. The delivery signal's NOTIFY throttle counts handler calls,
+    // not transactions; a wake-up that comes before the batch commits only costs latency (the workers poll).
+    batch: { maxEvents: 64, maxWaitMs: 5 },
+    afterCommit: () => deliverySignal.flush(),
+    handlers: Object.values(dealTrackingEvents).map((definition) =>
+      on<Database, typeof definition>(
+        definition,
+        async (trx, event) => {
+          await queueWebhookMessages(trx, event, definition.subject, deps);
+        },
+        // A run of consecutive events of this type in a batch: one statement for all of them.
+        async (trx, events) => {
+          await queueWebhookMessagesForEvents(
+            trx,
+            events.map((event) => ({ event, eventSubject: definition.subject })),
+            deps,
+          );
+        },
+      ),
     ),
-  ),
-});
+  });
+};

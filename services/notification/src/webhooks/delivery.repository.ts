@@ -18,6 +18,29 @@ export interface QueuedEvent {
   payload: string;
 }
 
+/** How the consumer may lease messages to this process's worker as it queues them (see below). */
+export interface DirectLease {
+  /** At most this many messages are leased. */
+  limit: number;
+  leaseToken: string;
+  leaseMs: number;
+}
+
+/** A message leased as it was queued, as the statement returns it; the caller adds what it knows. */
+interface LeasedAtQueueing {
+  id: string;
+  endpoint_id: string;
+  webhook_id: string;
+  event_id: string;
+  attempts: number;
+  round_start: number;
+  version: number;
+  url: string;
+  secret: string;
+  previous_secret: string | null;
+  previous_secret_expires_at: string | null;
+}
+
 /**
  * Queues one message per subscribed endpoint for each of `events`, in one statement, as if they were queued
  * one after the other.
@@ -26,26 +49,45 @@ export interface QueuedEvent {
  * deal. Left out: endpoints already given this version of the deal, as a replayed event (possibly under a
  * fresh event id) must not reach them again; an older version arriving late is still sent. That rule also
  * counts the messages the earlier events of `events` queue here (a statement does not see its own inserts,
- * so an endpoint that is a subscriber of an earlier event for the same deal version is left out). Ids are taken from `ids` in event order; returns how many subscribers there are in all (more
- * than ids given: call again with at least that many, the messages already queued are not queued twice) and
- * how many messages were inserted.
+ * so an endpoint that is a subscriber of an earlier event for the same deal version is left out). Ids are
+ * taken from `ids` in event order; returns how many subscribers there are in all (more than ids given: call
+ * again with at least that many, the messages already queued are not queued twice) and how many messages
+ * were inserted.
+ *
+ * With `direct`, up to `direct.limit` of the messages are inserted already leased to the caller's worker,
+ * their first attempt counted, and returned, so the worker sends them as soon as the transaction commits
+ * instead of claiming them first. Only messages the claim would take now qualify: no earlier version of
+ * their deal is pending for the endpoint, in the table or among `events`. The rest are queued for the
+ * claim as before (and NOTIFY is only sent for them). A leased message is a row like any other: if this
+ * process dies before recording its attempt, the lease runs out and a worker sends it again, with the same
+ * `webhook-id`.
  */
 export async function queueMessagesForEvents(
   trx: Transaction<Database>,
   events: readonly QueuedEvent[],
   now: Date,
   ids: readonly { id: string; webhookId: string }[],
-  options: { notify: boolean },
-): Promise<{ subscribers: number; inserted: number }> {
+  options: { notify: boolean; direct?: DirectLease | undefined },
+): Promise<{ subscribers: number; inserted: number; leased: ClaimedMessage[] }> {
   const pick = <T>(f: (e: QueuedEvent) => T) => events.map(f);
-  const { rows } = await sql<{ subscribers: number; inserted: number }>`${prepared('queue-webhooks')}
+  const direct = options.direct;
+  const { rows } = await sql<{
+    subscribers: number;
+    inserted: number;
+    leased: LeasedAtQueueing[] | null;
+  }>`${prepared('queue-webhooks')}
     with event as (
       select * from unnest(${pick((e) => e.eventId)}::uuid[], ${pick((e) => e.eventType)}::text[],
         ${pick((e) => e.eventSubject)}::text[], ${pick((e) => e.dealId)}::uuid[],
         ${pick((e) => e.dealVersion)}::int[], ${pick((e) => e.payload)}::text[])
         with ordinality as event(event_id, event_type, event_subject, deal_id, deal_version, payload, n)
     ), subscriber as (
-      select event.n, event.deal_id, event.deal_version, e.id as endpoint_id
+      select event.n, event.deal_id, event.deal_version, e.id as endpoint_id,
+        -- The claim's order rule, for leasing at once: nothing earlier of this deal pending here.
+        (event.deal_version is null or not exists (
+          select 1 from webhook_message p
+          where p.endpoint_id = e.id and p.deal_id = event.deal_id and p.status = 'pending'
+            and p.deal_version < event.deal_version)) as first_pending
       from event
       join webhook_endpoint e on e.enabled
         and (event.event_subject = any(e.event_types) or '*' = any(e.event_types))
@@ -55,29 +97,61 @@ export async function queueMessagesForEvents(
         where given.endpoint_id = e.id and given.deal_id = event.deal_id
           and given.deal_version = event.deal_version)
     ), target as (
-      select s.n, s.endpoint_id, row_number() over (order by s.n, s.endpoint_id) as k
+      select s.n, s.endpoint_id, row_number() over (order by s.n, s.endpoint_id) as k,
+        s.first_pending and (s.deal_version is null or not exists (
+          select 1 from subscriber earlier
+          where earlier.endpoint_id = s.endpoint_id and earlier.deal_id = s.deal_id
+            and earlier.deal_version < s.deal_version)) as in_order
       from subscriber s
       where s.deal_version is null or s.deal_id is null or not exists (
         select 1 from subscriber earlier
         where earlier.endpoint_id = s.endpoint_id and earlier.deal_id = s.deal_id
           and earlier.deal_version = s.deal_version and earlier.n < s.n)
+    ), placed as (
+      select t.n, t.endpoint_id, t.k,
+        t.in_order and count(*) filter (where t.in_order) over (order by t.k) <= ${direct?.limit ?? 0} as direct
+      from target t
     ), inserted as (
       insert into webhook_message (id, endpoint_id, webhook_id, event_id, event_type, deal_id, deal_version,
-        payload, next_attempt_at, created_at, traceparent)
-      select ids.id, target.endpoint_id, ids.webhook_id, event.event_id, event.event_type, event.deal_id,
+        payload, next_attempt_at, created_at, traceparent, lease_token, lease_until, attempts)
+      select ids.id, placed.endpoint_id, ids.webhook_id, event.event_id, event.event_type, event.deal_id,
         event.deal_version, event.payload, ${now}::timestamptz, ${now}::timestamptz,
-        ${currentTraceparent() ?? null}::text
-      from target
-      join event on event.n = target.n
+        ${currentTraceparent() ?? null}::text,
+        case when placed.direct then ${direct?.leaseToken ?? null}::uuid end,
+        case when placed.direct then now() + make_interval(secs => ${(direct?.leaseMs ?? 0) / 1000}) end,
+        case when placed.direct then 1 else 0 end
+      from placed
+      join event on event.n = placed.n
       join unnest(${ids.map((i) => i.id)}::uuid[], ${ids.map((i) => i.webhookId)}::text[])
-        with ordinality as ids(id, webhook_id, k) on ids.k = target.k
+        with ordinality as ids(id, webhook_id, k) on ids.k = placed.k
       on conflict (endpoint_id, event_id) do nothing
-      returning 1
+      returning id, endpoint_id, webhook_id, event_id, attempts, round_start, version, lease_token
     )
     select (select count(*) from target)::int as subscribers, (select count(*) from inserted)::int as inserted,
+      (select json_agg(json_build_object('id', i.id, 'endpoint_id', i.endpoint_id, 'webhook_id', i.webhook_id,
+          'event_id', i.event_id, 'attempts', i.attempts, 'round_start', i.round_start, 'version', i.version,
+          'url', e.url, 'secret', e.secret, 'previous_secret', e.previous_secret,
+          'previous_secret_expires_at', e.previous_secret_expires_at))
+        from inserted i join webhook_endpoint e on e.id = i.endpoint_id
+        where i.lease_token is not null) as leased,
       -- Delivered on commit, so workers never look before the rows are visible.
-      (select ${deliverySignal.notifyExpression()} where ${options.notify})`.execute(trx);
-  return { subscribers: rows[0]!.subscribers, inserted: rows[0]!.inserted };
+      (select ${deliverySignal.notifyExpression()}
+        where ${options.notify} and exists (select 1 from inserted where lease_token is null))`.execute(trx);
+  const byEventId = new Map(events.map((e) => [e.eventId.toLowerCase(), e]));
+  const leased = (rows[0]!.leased ?? []).map((m): ClaimedMessage => {
+    const event = byEventId.get(m.event_id.toLowerCase())!;
+    return {
+      ...m,
+      event_type: event.eventType,
+      deal_id: event.dealId,
+      deal_version: event.dealVersion,
+      payload: event.payload,
+      previous_secret_expires_at:
+        m.previous_secret_expires_at === null ? null : new Date(m.previous_secret_expires_at),
+      traceparent: currentTraceparent() ?? null,
+    };
+  });
+  return { subscribers: rows[0]!.subscribers, inserted: rows[0]!.inserted, leased };
 }
 
 export interface ClaimedMessage {

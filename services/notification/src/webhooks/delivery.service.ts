@@ -1,8 +1,10 @@
 import { type CloudEvent, webhookDelivered, webhookFailed } from '@citydeals/contracts';
+import { runAfterCommit } from '@citydeals/db';
 import { enqueueEvent, statementEvent } from '@citydeals/messaging';
 import type { Clock } from '@citydeals/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import type { DirectDeliveries } from './delivery.handoff.ts';
 import {
   type ClaimedMessage,
   insertAttempt,
@@ -27,15 +29,23 @@ import {
 
 export const EVENT_SOURCE = '/notification';
 
+export interface QueueDeps {
+  clock: Clock;
+  newId: () => string;
+  signal: { queued(): boolean };
+  /** This process's worker, to which messages are handed once committed (see DirectDeliveries). */
+  direct?: DirectDeliveries | undefined;
+}
+
 /**
  * Called by the consumer inside its inbox transaction: one pending message per subscribed endpoint. Nothing
- * is sent here; the delivery worker picks the rows up after commit.
+ * is sent here; after commit the delivery worker sends those handed to it and claims the rest.
  */
 export function queueWebhookMessages(
   trx: Transaction<Database>,
   event: CloudEvent,
   eventSubject: string,
-  deps: { clock: Clock; newId: () => string; signal: { queued(): boolean } },
+  deps: QueueDeps,
 ): Promise<number> {
   return queueWebhookMessagesForEvents(trx, [{ event, eventSubject }], deps);
 }
@@ -50,7 +60,7 @@ export function queueWebhookMessages(
 export async function queueWebhookMessagesForEvents(
   trx: Transaction<Database>,
   events: readonly { event: CloudEvent; eventSubject: string }[],
-  deps: { clock: Clock; newId: () => string; signal: { queued(): boolean } },
+  deps: QueueDeps,
 ): Promise<number> {
   const queued = events.map(({ event, eventSubject }) => ({
     eventId: event.id,
@@ -64,8 +74,16 @@ export async function queueWebhookMessagesForEvents(
   let ids = events.length;
   let inserted = 0;
   for (;;) {
-    const result = await queueMessagesForEvents(trx, queued, now, messageIds(ids, deps.newId), { notify });
+    const direct = deps.direct?.offer(deps.newId);
+    const result = await queueMessagesForEvents(trx, queued, now, messageIds(ids, deps.newId), {
+      notify,
+      direct,
+    });
     inserted += result.inserted;
+    if (direct && result.leased.length > 0) {
+      const handOff = deps.direct!;
+      await runAfterCommit(trx, () => handOff.deliver(result.leased, direct.leaseToken));
+    }
     // A second round counts at most the subscribers of the first (those queued now are skipped or conflict),
     // unless endpoints were created in between: then once more.
     if (result.subscribers <= ids) return inserted;

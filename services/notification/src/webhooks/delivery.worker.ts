@@ -4,6 +4,7 @@ import type { Clock, ServiceWorker } from '@citydeals/service-kit';
 import { QueueWorker, type WakeUpSignal } from '@citydeals/work-queue';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
+import type { DirectDeliveries } from './delivery.handoff.ts';
 import { type ClaimedMessage, claimDueMessages } from './delivery.repository.ts';
 import type { Send, SendResult } from './delivery.sender.ts';
 import {
@@ -38,6 +39,8 @@ export interface DeliveryWorkerOptions {
   clock: Clock;
   newId: () => string;
   random: () => number;
+  /** The consumer's hand-off of messages leased to this worker as they are queued. */
+  direct?: DirectDeliveries | undefined;
 }
 
 export interface DeliveryWorkerStats {
@@ -48,6 +51,10 @@ export interface DeliveryWorkerStats {
   claims: number;
   /** Claims that found nothing due (a slot freed while nothing more was waiting). */
   emptyClaims: number;
+  /** Messages handed over by the consumer, leased as they were queued, so never claimed. */
+  handedOver: number;
+  /** Handed-over messages that waited half their lease for a slot and were left to be claimed. */
+  handedOverExpired: number;
 }
 
 /** Opened endpoint secrets kept; a few endpoints are the usual case. */
@@ -57,11 +64,23 @@ const OPENED_SECRETS_LIMIT = 1_000;
 const SETTLE_BATCH_LIMIT = 64;
 /** How long a success waits at most for the answers still outstanding, to be recorded with them. */
 const SETTLE_GATHER_MS = 5;
+/**
+ * Messages taken from the consumer per slot of `concurrency`, sent or waiting for a slot; beyond that they
+ * are queued in the table and claimed. Enough for a backlog of several consumer batches, so a burst of
+ * events is handed over rather than claimed; a handed-over message that has waited half its lease is not
+ * sent from here (see `#sendHandedOver`), so a slow receiver cannot make them outlive their leases.
+ */
+const HANDED_OVER_PER_SLOT = 64;
 
 /** A message as leased, with the token of the lease that took it. */
 interface LeasedMessage {
   message: ClaimedMessage;
   leaseToken: string;
+}
+
+/** A handed-over message, and until when this worker may still start sending it. */
+interface HandedOver extends LeasedMessage {
+  sendBy: number;
 }
 
 /**
@@ -79,6 +98,12 @@ interface LeasedMessage {
  * waits for half the slots to be free (or a poll interval): a claim costs a round trip however many rows it
  * takes, and under load slots free up one or a few at a time. Only free slots are claimed for, so a message
  * never waits in hand for a slot while its lease runs.
+ *
+ * Messages also arrive without a claim: the consumer inserts them already leased to this worker (as many as
+ * `freeSlots()` allows) and hands them over once committed (DirectDeliveries); they are sent through
+ * `concurrency` slots of their own and settled exactly as claimed ones, and only what fails goes back to the
+ * table for a retry. So under a stream of events a message costs no claim, and the successes of a consumer
+ * batch are answered together and recorded in one statement.
  */
 export class WebhookDeliveryWorker implements ServiceWorker {
   readonly name = 'webhook-delivery';
@@ -94,6 +119,12 @@ export class WebhookDeliveryWorker implements ServiceWorker {
   #sending = 0;
   #gatherTimer: NodeJS.Timeout | undefined;
   readonly #openedSecrets = new Map<string, string>();
+  /** Handed-over messages waiting for one of their slots, and how many of those slots are taken. */
+  readonly #handedOver: HandedOver[] = [];
+  #handedOverSending = 0;
+  #handedOverCount = 0;
+  #handedOverExpired = 0;
+  #detach: (() => void) | undefined;
 
   constructor(options: DeliveryWorkerOptions) {
     this.#o = options;
@@ -114,7 +145,13 @@ export class WebhookDeliveryWorker implements ServiceWorker {
 
   get stats(): DeliveryWorkerStats {
     const { leases, emptyLeases } = this.#worker.stats;
-    return { ...this.#counts, claims: leases, emptyClaims: emptyLeases };
+    return {
+      ...this.#counts,
+      claims: leases,
+      emptyClaims: emptyLeases,
+      handedOver: this.#handedOverCount,
+      handedOverExpired: this.#handedOverExpired,
+    };
   }
 
   /** Long enough that a live worker always settles first: the attempt timeout bounds every send. */
@@ -124,11 +161,58 @@ export class WebhookDeliveryWorker implements ServiceWorker {
 
   start(): void {
     this.#unlisten ??= this.#o.listen?.();
+    this.#detach ??= this.#o.direct?.attach({
+      freeSlots: () => this.freeSlots(),
+      leaseMs: this.leaseMs,
+      deliverLeased: (messages, leaseToken) => this.deliverLeased(messages, leaseToken),
+    });
     this.#worker.start();
   }
 
-  /** Claims nothing more, lets the messages in hand finish and settle, then returns. */
+  /** How many more handed-over messages this worker takes now. */
+  freeSlots(): number {
+    const room = this.#o.concurrency * HANDED_OVER_PER_SLOT;
+    return Math.max(0, room - this.#handedOverSending - this.#handedOver.length);
+  }
+
+  /** Sends messages leased to this worker by the consumer, `concurrency` at a time. */
+  deliverLeased(messages: readonly ClaimedMessage[], leaseToken: string): void {
+    // The lease started before the commit that precedes this call, so half of it from now is within it.
+    const sendBy = this.#o.clock.now().getTime() + this.leaseMs / 2;
+    for (const message of messages) this.#handedOver.push({ message, leaseToken, sendBy });
+    this.#handedOverCount += messages.length;
+    this.#sendHandedOver();
+  }
+
+  /**
+   * Starts the next handed-over messages while slots are free. One that waited past half its lease is
+   * dropped from hand, as the mail sender does: its lease runs out and a worker claims it, and an attempt
+   * started that late could still be running when that happens.
+   */
+  #sendHandedOver(): void {
+    while (this.#handedOverSending < this.#o.concurrency && this.#handedOver.length > 0) {
+      const next = this.#handedOver.shift()!;
+      if (this.#o.clock.now().getTime() > next.sendBy) {
+        this.#handedOverExpired += 1;
+        continue;
+      }
+      this.#handedOverSending += 1;
+      void this.#deliver(next).finally(() => {
+        this.#handedOverSending -= 1;
+        this.#sendHandedOver();
+      });
+    }
+  }
+
+  /** Claims nothing more and takes no more messages from the consumer, lets those in hand finish and settle. */
   async stop(): Promise<void> {
+    this.#detach?.();
+    this.#detach = undefined;
+    // Those handed over are sent, not left to their lease: they would wait for it to run out.
+    while (this.#handedOver.length > 0 || this.#handedOverSending > 0) {
+      if (this.#unsettled.size > 0) await Promise.allSettled([...this.#unsettled]);
+      else await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     await this.#worker.stop();
     this.#unlisten?.();
     this.#unlisten = undefined;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { newEventId, type ServiceRuntime, systemClock } from '@citydeals/service-kit';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
+import type { DirectDeliveries } from './delivery.handoff.ts';
 import { createSender } from './delivery.sender.ts';
 import { deliverySignal } from './delivery.signal.ts';
 import { WebhookDeliveryWorker } from './delivery.worker.ts';
@@ -33,12 +34,14 @@ export function endpointDepsOf(runtime: ServiceRuntime<Database>, config: Config
 
 /**
  * The delivery worker of this replica, or none when WEBHOOK_CONCURRENCY is 0 (an API-only replica).
- * `resolveAll` replaces DNS, for tests that play a rebinding DNS server.
+ * `resolveAll` replaces DNS, for tests that play a rebinding DNS server; `direct` is the hand-off from this
+ * service instance's consumer (the context's).
  */
 export function deliveryWorkersOf(
   runtime: ServiceRuntime<Database>,
   config: Config,
   resolveAll?: ResolveAll,
+  direct?: DirectDeliveries,
 ): WebhookDeliveryWorker[] {
   const cipher = createSecretCipher(config.WEBHOOK_SECRET_KEY);
   if (!cipher.encrypts) {
@@ -76,6 +79,7 @@ export function deliveryWorkersOf(
       clock: systemClock,
       newId: newEventId,
       random: Math.random,
+      direct,
     }),
   ];
 }

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 import { SECRET_PREFIX } from './secret.rules.ts';
 
 export interface SignedHeaders {
@@ -33,11 +33,24 @@ export function signWebhook(
   };
 }
 
-function signingKey(secret: string): Buffer {
-  const key = Buffer.from(
+/** Signing keys made; a few endpoints are the usual case. */
+const SIGNING_KEYS_LIMIT = 1_000;
+const signingKeys = new Map<string, KeyObject>();
+
+/**
+ * The HMAC key of a secret, made once: decoding the secret and importing raw bytes as a key on every
+ * signature was a visible share of the delivery worker's CPU. Bounded by starting over.
+ */
+function signingKey(secret: string): KeyObject {
+  let key = signingKeys.get(secret);
+  if (key) return key;
+  const bytes = Buffer.from(
     secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
     'base64',
   );
-  if (key.length === 0) throw new Error("a signing secret can't be empty");
+  if (bytes.length === 0) throw new Error("a signing secret can't be empty");
+  key = createSecretKey(bytes);
+  if (signingKeys.size >= SIGNING_KEYS_LIMIT) signingKeys.clear();
+  signingKeys.set(secret, key);
   return key;
 }
