@@ -18,6 +18,7 @@ export const emailKinds = [
   'address_confirmation',
   'feedback_survey',
   'attendee_message',
+  'waitlist_offer',
 ] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;

@@ -63,6 +63,7 @@ export const meetingFields = [
   'registrationWindow',
   'agenda',
   'addressConfirmation',
+  'waitlistPromotion',
 ] as const;
 export const meetingFieldSchema = z.enum(meetingFields);
 export type MeetingField = z.infer<typeof meetingFieldSchema>;
@@ -316,6 +317,41 @@ export const attendeePromoted = defineEvent({
     language: 'en',
     previousPosition: 1,
     manageUrl: exampleManagePage,
+  },
+});
+
+export const attendeeSeatOffered = defineEvent({
+  subject: 'registration.attendee.seat_offered',
+  version: 1,
+  personal: true,
+  description:
+    'A seat came free in a meeting that offers seats instead of promoting at once (waitlistPromotion ' +
+    '"offer"): it is held for this waitlisted registration until expiresAt. The notification service mails ' +
+    'the accept link; accepting is announced by registration.attendee.promoted, declining or letting the ' +
+    'offer expire by registration.attendee.cancelled (the seat then goes to the next in line).',
+  data: z.object({
+    ...attendeeShape,
+    status: z.literal('waitlisted'),
+    position: z.int().positive(),
+    offerId: idSchema,
+    acceptUrl: httpUrlSchema.describe(
+      'Link to the page that accepts (or declines) the seat; it holds a secret token: never log or forward it.',
+    ),
+    expiresAt: timestampSchema.describe('Until when the seat is held; shorter close to the meeting.'),
+  }),
+  example: {
+    ...exampleAttendee,
+    registrationId: '01936b2d-7e10-7a2b-9c3d-4e5f60718293',
+    version: 2,
+    name: 'Daan Bakker',
+    email: 'd.bakker@example.org',
+    language: 'en',
+    status: 'waitlisted',
+    position: 1,
+    manageUrl: exampleManagePage,
+    offerId: '01936b40-3c4d-7e5f-8a6b-7c8d9e0f1a2b',
+    acceptUrl: 'https://cop.citydeals.example.org/aanmelding/plek/Vb3Nq8Lx2Tk7Wr0Zc5Hm9Df4Gj1Sp6Ya',
+    expiresAt: '2023-11-20T09:30:00+01:00',
   },
 });
 
@@ -677,6 +713,7 @@ export const registrationEvents = Object.freeze({
   attendeeRegistered,
   attendeeWaitlisted,
   attendeePromoted,
+  attendeeSeatOffered,
   attendeeCancelled,
   attendeeCheckedIn,
   attendeeCheckInUndone,
@@ -699,6 +736,7 @@ export type MeetingCancelledEvent = EventOf<typeof meetingCancelled>;
 export type AttendeeRegisteredEvent = EventOf<typeof attendeeRegistered>;
 export type AttendeeWaitlistedEvent = EventOf<typeof attendeeWaitlisted>;
 export type AttendeePromotedEvent = EventOf<typeof attendeePromoted>;
+export type AttendeeSeatOfferedEvent = EventOf<typeof attendeeSeatOffered>;
 export type AttendeeCancelledEvent = EventOf<typeof attendeeCancelled>;
 export type AttendeeCheckedInEvent = EventOf<typeof attendeeCheckedIn>;
 export type AttendeeCheckInUndoneEvent = EventOf<typeof attendeeCheckInUndone>;

@@ -23,6 +23,7 @@ const expectedSubjects = [
   'registration.attendee.registered',
   'registration.attendee.waitlisted',
   'registration.attendee.promoted',
+  'registration.attendee.seat_offered',
   'registration.attendee.cancelled',
   'registration.attendee.checked_in',
   'registration.attendee.check_in_undone',

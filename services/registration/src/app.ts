@@ -19,6 +19,8 @@ import { meetingFeedRoutes } from './feed/meeting-feed.routes.ts';
 import { meetingFeedWorkers } from './feed/meeting-feed.worker.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
+import { offerRoutes } from './offers/offer.routes.ts';
+import { expireDueOffers } from './offers/offer.service.ts';
 import { sweepMessages } from './messages/message.service.ts';
 import { pageRoutes } from './pages/page.routes.ts';
 import { erasureRoutes } from './privacy/erasure.routes.ts';
@@ -42,6 +44,22 @@ export const features: readonly Feature<Database, ServiceContext, Config>[] = [
   { name: 'check-ins', routes: checkInRoutes },
   { name: 'attendee changes', routes: attendeeChangeRoutes },
   { name: 'seats', routes: seatRoutes },
+  {
+    name: 'waitlist offers',
+    routes: offerRoutes,
+    // An offer not taken in time passes its seat to the next in line within this interval.
+    workers: ({ ctx, config, runtime }) => [
+      intervalWorker({
+        name: 'offer sweep',
+        intervalMs: config.OFFER_SWEEP_MS,
+        logger: runtime.logger,
+        run: async () => {
+          const expired = await expireDueOffers(ctx);
+          if (expired > 0) runtime.logger.info({ expired }, 'waitlist offers expired and passed on');
+        },
+      }),
+    ],
+  },
   { name: 'registrations', routes: registrationRoutes },
   { name: 'questions', routes: questionRoutes },
   {

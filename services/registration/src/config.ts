@@ -21,6 +21,8 @@ export const configSchema = baseConfigSchema({ port: 3001, schema: 'registration
   RETENTION_MONTHS: z.coerce.number().int().min(0).max(240).default(24),
   /** How often scheduled messages to attendees are looked for (they go out this late at most). */
   MESSAGE_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** How often waitlist offers past their time are closed and passed on (they stay open this late at most). */
+  OFFER_SWEEP_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** How often the retention job looks for expired registrations. */
   RETENTION_INTERVAL_MS: z.coerce
     .number()

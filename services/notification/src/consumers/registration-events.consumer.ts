@@ -51,6 +51,7 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.attendeeLinkReissued, (trx, event) => attendeeChanged(trx, ctx, 'link_reissued', event)),
       on(e.attendeeConfirmationRequested, (trx, event) => confirmationRequested(trx, ctx, event)),
       on(e.attendeeSurveyRequested, (trx, event) => attendeeChanged(trx, ctx, 'survey_requested', event)),
+      on(e.attendeeSeatOffered, (trx, event) => attendeeChanged(trx, ctx, 'seat_offered', event)),
       on(e.attendeeMessageRequested, (trx, event) => messageRequested(trx, ctx, event)),
     ],
   });

@@ -20,7 +20,15 @@ export interface ComposeInput {
   calendarSequence?: number;
   extra?: Pick<
     MailData,
-    'position' | 'previous' | 'reason' | 'changes' | 'confirmUrl' | 'surveyUrl' | 'linkExpiresAt' | 'message'
+    | 'position'
+    | 'previous'
+    | 'reason'
+    | 'changes'
+    | 'confirmUrl'
+    | 'surveyUrl'
+    | 'acceptUrl'
+    | 'linkExpiresAt'
+    | 'message'
   >;
   /** The mail's language when its text was chosen before (an office message written in one language). */
   language?: Language;

@@ -154,7 +154,8 @@ export type AttendeeChange =
   | 'link_reissued'
   | 'marked_no_show'
   | 'needs_changed'
-  | 'survey_requested';
+  | 'survey_requested'
+  | 'seat_offered';
 
 const mailFor: Record<AttendeeChange, EmailKind | null> = {
   registered: 'registration_confirmed',
@@ -171,6 +172,7 @@ const mailFor: Record<AttendeeChange, EmailKind | null> = {
   marked_no_show: null,
   needs_changed: null,
   survey_requested: 'feedback_survey',
+  seat_offered: 'waitlist_offer',
 };
 
 /**
@@ -192,6 +194,8 @@ const carriesPersonalLink: Record<AttendeeChange, boolean> = {
   needs_changed: false,
   // The survey's own link travels in the mail only (see surveyLinkOf).
   survey_requested: false,
+  // The accept link travels in the mail only (see offerLinkOf); the manage link stays the first event's.
+  seat_offered: false,
 };
 
 export class MeetingNotKnownYet extends Error {
@@ -290,7 +294,7 @@ export async function attendeesChanged(
           calendar,
           // The attendee's own cancellation supersedes the invitation they hold, which the meeting did not.
           calendarSequence: calendar === 'CANCEL' ? meeting.ics_sequence + 1 : meeting.ics_sequence,
-          extra: { position: recipient.position, ...surveyLinkOf(event) },
+          extra: { position: recipient.position, ...surveyLinkOf(event), ...offerLinkOf(event) },
           dedupeKey: `${event.id}:${recipient.registration_id}`,
         };
       }),
@@ -302,6 +306,13 @@ function surveyLinkOf(event: AttendeeEvent): { surveyUrl?: string; linkExpiresAt
   const data: object = event.data;
   if (!('surveyUrl' in data && 'expiresAt' in data)) return {};
   return { surveyUrl: String(data.surveyUrl), linkExpiresAt: new Date(String(data.expiresAt)) };
+}
+
+/** The single-use accept link of a waitlist offer and its deadline, for its mail; nothing for other events. */
+function offerLinkOf(event: AttendeeEvent): { acceptUrl?: string; linkExpiresAt?: Date } {
+  const data: object = event.data;
+  if (!('acceptUrl' in data && 'expiresAt' in data)) return {};
+  return { acceptUrl: String(data.acceptUrl), linkExpiresAt: new Date(String(data.expiresAt)) };
 }
 
 /** Removes the person from this schema: read model, queued mails, addresses in the log, suppression. */

@@ -61,6 +61,8 @@ export interface MailData {
   confirmUrl?: string | null;
   /** The single-use link to the feedback survey (feedback survey). */
   surveyUrl?: string | null;
+  /** The single-use link that accepts (or declines) the seat a waitlist offer holds (waitlist offer). */
+  acceptUrl?: string | null;
   /** When the mail's single-use link stops working. */
   linkExpiresAt?: Date | null;
   /** The `cid:` of the door QR code shown in the HTML (see door-qr.ts), or null without one. */

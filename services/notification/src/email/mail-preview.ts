@@ -62,6 +62,7 @@ for (const language of languages) {
       hasCalendar: withCalendar.has(kind),
       confirmUrl: 'https://cop.citydeals.example.org/aanmelding/bevestigen/Lq2Wd8Rz5Tn0Yx3Kc7Vb1Mh4Gp9Fs6Ja',
       surveyUrl: 'https://cop.citydeals.example.org/evaluatie/Pz4Nc8Xw2Lm6Qr0Tb5Hk9Dv3Jf7Sg1Ya',
+      acceptUrl: 'https://cop.citydeals.example.org/aanmelding/plek/Vb3Nq8Lx2Tk7Wr0Zc5Hm9Df4Gj1Sp6Ya',
       linkExpiresAt: new Date('2026-11-02T09:15:00Z'),
       message: {
         subject:

@@ -39,6 +39,10 @@ export interface MeetingTable {
   waitlist_length: Generated<number>;
   /** Public registrations wait for their address to be confirmed before the seat decision. */
   address_confirmation: Generated<boolean>;
+  /** How a free seat reaches the waitlist (offers/). */
+  waitlist_promotion: Generated<'automatic' | 'offer'>;
+  /** The longest an offer stays open; shorter close to the meeting (offer.rules.ts). */
+  offer_hours: Generated<number>;
 }
 
 export type RegistrationStatusColumn = 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';
@@ -216,9 +220,22 @@ export interface RegistrationAnswerTable {
   value: ColumnType<string | string[] | boolean, string, string>;
 }
 
+/** A seat held for one waitlisted registration until it is accepted, declined or expires (offers/). */
+export interface WaitlistOfferTable {
+  id: string;
+  meeting_id: string;
+  registration_id: string;
+  token_hash: string;
+  status: 'open' | 'accepted' | 'declined' | 'expired' | 'withdrawn';
+  offered_at: Date;
+  expires_at: Date;
+  closed_at: Date | null;
+}
+
 export interface Database extends ServiceTables {
   meeting_question: MeetingQuestionTable;
   registration_answer: RegistrationAnswerTable;
+  waitlist_offer: WaitlistOfferTable;
   attendee_message: AttendeeMessageTable;
   request_budget: RequestBudgetTable;
   survey_round: SurveyRoundTable;

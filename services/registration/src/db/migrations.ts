@@ -329,4 +329,53 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0013_waitlist_offers': {
+    async up(db: Kysely<any>) {
+      // How a free seat reaches the waitlist: at once (automatic), or as an offer the person accepts in time.
+      await db.schema
+        .alterTable('meeting')
+        .addColumn('waitlist_promotion', 'text', (c) =>
+          c.notNull().defaultTo('automatic').check(sql`waitlist_promotion in ('automatic', 'offer')`),
+        )
+        .addColumn('offer_hours', 'integer', (c) =>
+          c.notNull().defaultTo(48).check(sql`offer_hours between 1 and 336`),
+        )
+        .execute();
+      // An offer holds a seat for one waitlisted registration while it is open; it names the person only
+      // by registration id and keeps only the hash of its link's token, so erasure leaves nothing here.
+      await db.schema
+        .createTable('waitlist_offer')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id'))
+        .addColumn('registration_id', 'uuid', (c) => c.notNull().references('registration.id'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('open', 'accepted', 'declined', 'expired', 'withdrawn')`),
+        )
+        .addColumn('offered_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('expires_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('closed_at', 'timestamptz')
+        .execute();
+      // One open offer per registration, whatever the code above it does.
+      await db.schema
+        .createIndex('waitlist_offer_one_open')
+        .on('waitlist_offer')
+        .column('registration_id')
+        .unique()
+        .where(sql.ref('status'), '=', 'open')
+        .execute();
+      await db.schema
+        .createIndex('waitlist_offer_open_meeting')
+        .on('waitlist_offer')
+        .column('meeting_id')
+        .where(sql.ref('status'), '=', 'open')
+        .execute();
+      await db.schema
+        .createIndex('waitlist_offer_due')
+        .on('waitlist_offer')
+        .column('expires_at')
+        .where(sql.ref('status'), '=', 'open')
+        .execute();
+    },
+  },
 };

@@ -36,6 +36,8 @@ export function demoMeetingInput(now: Date): CreateMeetingInput {
     registrationClosesAt: null,
     language: 'nl',
     addressConfirmation: false,
+    waitlistPromotion: 'automatic',
+    offerHours: 48,
     agenda: [
       { time: '13:00', title: 'Inloop en welkom door Agenda Stad', kind: 'plenary' },
       {

@@ -71,6 +71,19 @@ const addressConfirmationInput = z
       'the seat decided (seat or waitlist). Off by default.',
   );
 
+const waitlistPromotionInput = z
+  .enum(['automatic', 'offer'])
+  .describe(
+    'How a free seat reaches the waitlist: at once (automatic), or as an offer mailed to the next in line, ' +
+      'held for them until they accept or it expires (docs/waitlist-offers.md).',
+  );
+
+const offerHoursInput = z
+  .int()
+  .min(1)
+  .max(336)
+  .describe('How long an offer stays open at most, in hours; shorter close to the meeting');
+
 export const createMeetingBody = z
   .object({
     title: z.string().trim().min(1).max(200),
@@ -89,6 +102,8 @@ export const createMeetingBody = z
     reminderOffsets: reminderOffsetsInput.default(['P7D', 'P1D']),
     status: z.enum(['draft', 'published']).default('draft').describe('Publish at once, or keep as a draft'),
     addressConfirmation: addressConfirmationInput.default(false),
+    waitlistPromotion: waitlistPromotionInput.default('automatic'),
+    offerHours: offerHoursInput.default(48),
   })
   .meta({ example: exampleCreate });
 export type CreateMeetingInput = z.output<typeof createMeetingBody>;
@@ -107,6 +122,8 @@ export const editMeetingBody = z
     agenda: z.array(agendaItemSchema).max(50),
     reminderOffsets: reminderOffsetsInput,
     addressConfirmation: addressConfirmationInput,
+    waitlistPromotion: waitlistPromotionInput,
+    offerHours: offerHoursInput,
   })
   .partial()
   .refine((v) => Object.keys(v).length > 0, 'name at least one field to change')
@@ -208,6 +225,8 @@ export const adminMeetingSchema = z
     agenda: z.array(agendaItemSchema),
     reminderOffsets: z.array(z.string()),
     addressConfirmation: z.boolean().describe('Whether public registrations wait for a confirmed address'),
+    waitlistPromotion: z.enum(['automatic', 'offer']),
+    offerHours: z.int(),
     status: meetingStatusSchema,
     icsSequence: z.int(),
     cancelReason: z.string().nullable(),
@@ -233,6 +252,8 @@ export const adminMeetingSchema = z
       agenda: exampleCreate.agenda,
       reminderOffsets: ['P7D', 'P1D'],
       addressConfirmation: false,
+      waitlistPromotion: 'offer',
+      offerHours: 48,
       status: 'published',
       icsSequence: 0,
       cancelReason: null,

@@ -99,6 +99,8 @@ export function toAdminMeeting(row: MeetingRow, now: Date): AdminMeeting {
     agenda: row.agenda as AdminMeeting['agenda'],
     reminderOffsets: row.reminder_offsets,
     addressConfirmation: row.address_confirmation,
+    waitlistPromotion: row.waitlist_promotion,
+    offerHours: row.offer_hours,
     status: row.status,
     icsSequence: row.ics_sequence,
     cancelReason: row.cancel_reason,
@@ -203,6 +205,8 @@ export async function createMeeting(ctx: ServiceContext, input: CreateMeetingInp
         agenda: JSON.stringify(input.agenda),
         reminder_offsets: input.reminderOffsets,
         address_confirmation: input.addressConfirmation,
+        waitlist_promotion: input.waitlistPromotion,
+        offer_hours: input.offerHours,
         ics_sequence: 0,
         cancel_reason: null,
         published_at: input.status === 'published' ? now : null,
@@ -236,6 +240,8 @@ const EDITABLE: Record<keyof EditMeetingInput, MeetingField> = {
   agenda: 'agenda',
   reminderOffsets: 'reminderOffsets',
   addressConfirmation: 'addressConfirmation',
+  waitlistPromotion: 'waitlistPromotion',
+  offerHours: 'waitlistPromotion',
   registrationOpensAt: 'registrationWindow',
   registrationClosesAt: 'registrationWindow',
 };
@@ -271,6 +277,10 @@ export async function editMeeting(
         agenda: input.agenda ?? row.agenda,
         reminderOffsets: input.reminderOffsets ?? row.reminder_offsets,
         addressConfirmation: input.addressConfirmation ?? row.address_confirmation,
+        waitlistPromotion: [
+          input.waitlistPromotion ?? row.waitlist_promotion,
+          input.offerHours ?? row.offer_hours,
+        ] as const,
         registrationWindow: [
           instant(input.registrationOpensAt, row.registration_opens_at)?.toISOString() ?? null,
           instant(input.registrationClosesAt, row.registration_closes_at)?.toISOString() ?? null,
@@ -287,6 +297,7 @@ export async function editMeeting(
         agenda: row.agenda,
         reminderOffsets: row.reminder_offsets,
         addressConfirmation: row.address_confirmation,
+        waitlistPromotion: [row.waitlist_promotion, row.offer_hours] as const,
         registrationWindow: [iso(row.registration_opens_at), iso(row.registration_closes_at)],
       };
       const fields = changedFields(before, next, [
@@ -321,6 +332,8 @@ export async function editMeeting(
         agenda: JSON.stringify(next.agenda),
         reminder_offsets: next.reminderOffsets,
         address_confirmation: next.addressConfirmation,
+        waitlist_promotion: next.waitlistPromotion[0],
+        offer_hours: next.waitlistPromotion[1],
         registration_opens_at: opensAt,
         registration_closes_at: closesAt,
         updated_at: now,

@@ -51,6 +51,7 @@ import {
 } from '../registrations/registration.service.ts';
 import { surveyAnswerBody } from '../survey/survey.schemas.ts';
 import { answerSurvey, openSurvey, SURVEY_PATH } from '../survey/survey.service.ts';
+import { offerPageRoutes } from './offer-page.routes.ts';
 import { texts } from './page.texts.ts';
 import {
   confirmAddressPage,
@@ -703,6 +704,8 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
         }
       },
     );
+
+    await scope.register(offerPageRoutes, { ctx, guardFor, csrfOk });
 
     /** The survey form, or a kind page when the link cannot be answered (any more). */
     async function renderSurvey(

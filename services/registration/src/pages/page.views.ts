@@ -37,7 +37,7 @@ export interface FormGuard {
   csrf: string;
 }
 
-function guardField(guard: FormGuard): string {
+export function guardField(guard: FormGuard): string {
   return `<input type="hidden" name="csrf" value="${h(guard.csrf)}">`;
 }
 

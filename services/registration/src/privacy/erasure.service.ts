@@ -58,7 +58,8 @@ async function eraseRegistration(
       subject: row.id,
       data: { registrationId: row.id, meetingId: row.meeting_id, version: row.version + 1 },
     });
-    if (givesUp && row.status === 'confirmed') await promoteFromWaitlist(trx, ctx, meeting);
+    // A waiting registration gives up the seat its open offer held, if it had one.
+    if (givesUp) await promoteFromWaitlist(trx, ctx, meeting);
     return true;
   });
 }

@@ -326,7 +326,8 @@ export async function cancelRegistration(
         cancelledBy: by,
       },
     });
-    const promoted = previousStatus === 'confirmed' ? await promoteFromWaitlist(trx, ctx, meeting) : [];
+    // A waiting registration that leaves may free the seat its open offer held.
+    const promoted = await promoteFromWaitlist(trx, ctx, meeting);
     return { status: 'cancelled' as const, promoted };
   });
 }

@@ -194,21 +194,6 @@ export function updateRegistrationRow(
     .executeTakeFirstOrThrow();
 }
 
-/**
- * The first `limit` of the waitlist in serving order. Bounded by the seats there are to give: reading the
- * whole waitlist made every cancellation slower the longer people queued.
- */
-export function listWaitlistHead(db: Kysely<Database>, meetingId: string, limit: number) {
-  return db
-    .selectFrom('registration')
-    .selectAll()
-    .where('meeting_id', '=', meetingId)
-    .where('status', '=', 'waitlisted')
-    .orderBy('seq')
-    .limit(limit)
-    .execute();
-}
-
 /** 1-based place in the waitlist of the registration that arrived as `seq`. */
 export async function waitlistPositionOf(
   db: Kysely<Database>,

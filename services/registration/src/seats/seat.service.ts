@@ -7,10 +7,12 @@ import { manageUrlWithoutToken } from '../manage-links/manage-token.ts';
 import { type MeetingRow, updateMeeting } from '../meetings/meeting.repository.ts';
 import type { AdminMeeting } from '../meetings/meeting.schemas.ts';
 import { getAdminMeeting, lockEditableMeeting, publishUpdated } from '../meetings/meeting.service.ts';
+import { makeOffers } from '../offers/make-offers.ts';
+import { countOpenOffers, listWaitingWithoutOffer, withdrawOpenOffer } from '../offers/offer.repository.ts';
+import { seatsToOffer } from '../offers/offer.rules.ts';
 import { attendeeSnapshot } from './seat.events.ts';
 import {
   adjustSeatCounters,
-  listWaitlistHead,
   lockedSeatCounters,
   type RegistrationRow,
   updateRegistrationRow,
@@ -23,7 +25,8 @@ import { counterDelta, selectPromotions } from './seat.rules.ts';
  * - a new registration: `takeSeats` (seat.repository.ts, the rule in SQL), reached through the service's
  *   `SeatQueue` (seat-queue.ts, on the ServiceContext) with the events of seat.events.ts;
  * - any other status change of a registration: `changeSeat` here, which moves the counters with the row;
- * - a seat coming free: `promoteFromWaitlist`; a capacity change: `changeCapacity`.
+ * - a seat coming free: `promoteFromWaitlist` (at once, or as an offer: offers/); a capacity change:
+ *   `changeCapacity`.
  *
  * All of them run under the meeting row lock (`lockMeeting`), taken before any registration's lock.
  */
@@ -34,7 +37,8 @@ export type Promotion = { registrationId: string; previousPosition: number };
 /**
  * Changes a registration and the meeting's seat counters with it. Callers hold the meeting lock, then the
  * registration's: every status change other than a new registration or a promotion goes through here, so
- * the counters follow the rows.
+ * the counters follow the rows. A registration that leaves the waitlist leaves its open offer too, so an
+ * offer always holds the seat of someone still waiting; the caller passes that seat on (promoteFromWaitlist).
  */
 export async function changeSeat(
   trx: Transaction<Database>,
@@ -43,6 +47,9 @@ export async function changeSeat(
 ): Promise<RegistrationRow> {
   const row = await updateRegistrationRow(trx, registration.id, patch);
   await adjustSeatCounters(trx, row.meeting_id, counterDelta(registration.status, row.status));
+  if (registration.status === 'waitlisted' && row.status !== 'waitlisted') {
+    await withdrawOpenOffer(trx, row.id, row.updated_at);
+  }
   return row;
 }
 
@@ -55,43 +62,82 @@ export async function countAdmittedSeat(trx: Transaction<Database>, meetingId: s
 }
 
 /**
- * Fills free seats from the waitlist, longest-waiting first, announcing each promotion. Must run in the
- * transaction that holds the meeting lock and made the seat free. Nobody is promoted once the meeting has
- * started or when it is not published: there is no seat to give any more.
+ * Fills free seats from the waitlist, longest-waiting first: at once, announcing each promotion, or, when the
+ * meeting offers seats, by an offer to each (offers/make-offers.ts). A seat held by an open offer is not
+ * free, and those holding an offer are not waiting for another. Must run in the transaction that holds the
+ * meeting lock and made the seat free. Nobody is promoted once the meeting has started or when it is not
+ * published: there is no seat to give any more.
  */
 export async function promoteFromWaitlist(
   trx: Transaction<Database>,
   ctx: ServiceContext,
-  meeting: Pick<MeetingRow, 'id' | 'status' | 'starts_at' | 'capacity'>,
+  meeting: Pick<
+    MeetingRow,
+    'id' | 'status' | 'starts_at' | 'capacity' | 'waitlist_promotion' | 'offer_hours'
+  >,
 ): Promise<Promotion[]> {
   const now = ctx.clock.now();
   if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
   const counters = await lockedSeatCounters(trx, meeting.id);
   if (counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity) return [];
-  const waitlist = await listWaitlistHead(trx, meeting.id, meeting.capacity - counters.seatsTaken);
-  const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counters.seatsTaken, waitlist });
+  const openOffers = await countOpenOffers(trx, meeting.id);
+  const free = seatsToOffer({
+    capacity: meeting.capacity,
+    seatsTaken: counters.seatsTaken,
+    openOffers,
+    waitingWithoutOffer: counters.waitlistLength - openOffers,
+  });
+  if (free === 0) return [];
+  const waitlist = await listWaitingWithoutOffer(trx, meeting.id, free);
+  if (meeting.waitlist_promotion === 'offer') {
+    await makeOffers(trx, ctx, meeting, waitlist);
+    return [];
+  }
+  const chosen = selectPromotions({
+    capacity: meeting.capacity - openOffers,
+    seatsTaken: counters.seatsTaken,
+    waitlist,
+  });
   await adjustSeatCounters(trx, meeting.id, { seatsTaken: chosen.length, waitlistLength: -chosen.length });
   for (const { registration, previousPosition } of chosen) {
-    const row = await updateRegistrationRow(trx, registration.id, {
-      status: 'confirmed',
-      version: registration.version + 1,
-      confirmed_at: now,
-      updated_at: now,
-    });
-    await enqueueEvent(trx, attendeePromoted, {
-      id: ctx.newId(),
-      time: now,
-      source: EVENT_SOURCE,
-      subject: row.id,
-      data: {
-        ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
-        status: 'confirmed',
-        position: null,
-        previousPosition,
-      },
-    });
+    await announcePromotion(trx, ctx, registration, previousPosition + openOffers, now);
   }
-  return chosen.map((c) => ({ registrationId: c.registration.id, previousPosition: c.previousPosition }));
+  return chosen.map((c) => ({
+    registrationId: c.registration.id,
+    previousPosition: c.previousPosition + openOffers,
+  }));
+}
+
+/**
+ * Confirms a waitlisted registration (the counters are the caller's) and announces it: the promoted mail,
+ * whether the seat came at once or by an accepted offer.
+ */
+export async function announcePromotion(
+  trx: Transaction<Database>,
+  ctx: ServiceContext,
+  registration: RegistrationRow,
+  previousPosition: number,
+  now: Date,
+): Promise<RegistrationRow> {
+  const row = await updateRegistrationRow(trx, registration.id, {
+    status: 'confirmed',
+    version: registration.version + 1,
+    confirmed_at: now,
+    updated_at: now,
+  });
+  await enqueueEvent(trx, attendeePromoted, {
+    id: ctx.newId(),
+    time: now,
+    source: EVENT_SOURCE,
+    subject: row.id,
+    data: {
+      ...attendeeSnapshot(row, manageUrlWithoutToken(ctx.publicBaseUrl)),
+      status: 'confirmed',
+      position: null,
+      previousPosition,
+    },
+  });
+  return row;
 }
 
 /**
