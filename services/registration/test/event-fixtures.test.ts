@@ -144,8 +144,30 @@ t.test('the recorded registration events are what registration emits now', async
   const ended = await streamEvents(journey.length + erasure.length + requested.length + 1, 3);
   const confirmation = [...requested, ...ended];
 
+  // A meeting that offers free seats: Fenna cancels, the seat is offered to Gijs, who accepts it.
+  const offering = await createMeeting(svc, {
+    slug: 'cop-offers',
+    capacity: 1,
+    startsAt: '2027-05-20T13:00',
+    endsAt: '2027-05-20T17:00',
+    waitlistPromotion: 'offer',
+    reminderOffsets: [],
+  });
+  const fenna = (await registerPerson(svc, offering.id, person(6))).json();
+  const gijs = (await registerPerson(svc, offering.id, person(7, { language: 'en' }))).json();
+  await svc.http.inject({ method: 'POST', url: `/registrations/manage/${tokenOf(fenna.manageUrl)}/cancel` });
+  const acceptUrl = (await outboxEvents(svc)).at(-1)!.data.acceptUrl as string;
+  const accept = await svc.http.inject({
+    method: 'POST',
+    url: `/registrations/offers/${tokenOf(acceptUrl)}/accept`,
+  });
+  t.equal(accept.statusCode, 200, 'Gijs accepts the seat offered to him');
+  const offered = await streamEvents(journey.length + erasure.length + confirmation.length + 1, 6);
+
   const events = normalizeEvents(
-    [...journey, ...erasure, ...confirmation].map(({ type, data }): RecordedEvent => ({ type, data })),
+    [...journey, ...erasure, ...confirmation, ...offered].map(
+      ({ type, data }): RecordedEvent => ({ type, data }),
+    ),
     {
       publicBaseUrl: PUBLIC_BASE_URL,
       secrets: [
@@ -158,6 +180,9 @@ t.test('the recorded registration events are what registration emits now', async
         tokenOf(surveyLink),
         tokenOf(substituteUrl),
         tokenOf(eva.manageUrl),
+        tokenOf(fenna.manageUrl),
+        tokenOf(gijs.manageUrl),
+        tokenOf(acceptUrl),
       ),
     },
   );
@@ -180,6 +205,7 @@ t.test('the recorded registration events are what registration emits now', async
       'attendee.message_requested',
       'attendee.promoted',
       'attendee.registered',
+      'attendee.seat_offered',
       'attendee.substituted',
       'attendee.survey_requested',
       'attendee.waitlisted',
