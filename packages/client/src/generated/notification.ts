@@ -1342,6 +1342,7 @@ export interface NotificationApi {
         | 'address_confirmation'
         | 'feedback_survey'
         | 'attendee_message'
+        | 'waitlist_offer'
         | 'operational_alert';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
@@ -1366,6 +1367,7 @@ export interface NotificationApi {
             | 'address_confirmation'
             | 'feedback_survey'
             | 'attendee_message'
+            | 'waitlist_offer'
             | 'operational_alert';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;

@@ -417,6 +417,8 @@ export interface RegistrationApi {
           reminderOffsets: string[];
           /** Whether public registrations wait for a confirmed address */
           addressConfirmation: boolean;
+          waitlistPromotion: 'automatic' | 'offer';
+          offerHours: number;
           status: 'draft' | 'published' | 'cancelled';
           icsSequence: number;
           cancelReason: string | null;
@@ -504,6 +506,10 @@ export interface RegistrationApi {
       status?: 'draft' | 'published';
       /** Public registrations first wait for the address to be confirmed by a link mailed to it; only then is the seat decided (seat or waitlist). Off by default. */
       addressConfirmation?: boolean;
+      /** How a free seat reaches the waitlist: at once (automatic), or as an offer mailed to the next in line, held for them until they accept or it expires (docs/waitlist-offers.md). */
+      waitlistPromotion?: 'automatic' | 'offer';
+      /** How long an offer stays open at most, in hours; shorter close to the meeting */
+      offerHours?: number;
     };
     responses: {
       201: {
@@ -533,6 +539,8 @@ export interface RegistrationApi {
         reminderOffsets: string[];
         /** Whether public registrations wait for a confirmed address */
         addressConfirmation: boolean;
+        waitlistPromotion: 'automatic' | 'offer';
+        offerHours: number;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -642,6 +650,8 @@ export interface RegistrationApi {
         reminderOffsets: string[];
         /** Whether public registrations wait for a confirmed address */
         addressConfirmation: boolean;
+        waitlistPromotion: 'automatic' | 'offer';
+        offerHours: number;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -746,6 +756,10 @@ export interface RegistrationApi {
       reminderOffsets?: string[];
       /** Public registrations first wait for the address to be confirmed by a link mailed to it; only then is the seat decided (seat or waitlist). Off by default. */
       addressConfirmation?: boolean;
+      /** How a free seat reaches the waitlist: at once (automatic), or as an offer mailed to the next in line, held for them until they accept or it expires (docs/waitlist-offers.md). */
+      waitlistPromotion?: 'automatic' | 'offer';
+      /** How long an offer stays open at most, in hours; shorter close to the meeting */
+      offerHours?: number;
     };
     responses: {
       200: {
@@ -775,6 +789,8 @@ export interface RegistrationApi {
         reminderOffsets: string[];
         /** Whether public registrations wait for a confirmed address */
         addressConfirmation: boolean;
+        waitlistPromotion: 'automatic' | 'offer';
+        offerHours: number;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -884,6 +900,8 @@ export interface RegistrationApi {
         reminderOffsets: string[];
         /** Whether public registrations wait for a confirmed address */
         addressConfirmation: boolean;
+        waitlistPromotion: 'automatic' | 'offer';
+        offerHours: number;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -998,6 +1016,8 @@ export interface RegistrationApi {
         reminderOffsets: string[];
         /** Whether public registrations wait for a confirmed address */
         addressConfirmation: boolean;
+        waitlistPromotion: 'automatic' | 'offer';
+        offerHours: number;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -1109,6 +1129,8 @@ export interface RegistrationApi {
         reminderOffsets: string[];
         /** Whether public registrations wait for a confirmed address */
         addressConfirmation: boolean;
+        waitlistPromotion: 'automatic' | 'offer';
+        offerHours: number;
         status: 'draft' | 'published' | 'cancelled';
         icsSequence: number;
         cancelReason: string | null;
@@ -1994,6 +2016,8 @@ export interface RegistrationApi {
           reminderOffsets: string[];
           /** Whether public registrations wait for a confirmed address */
           addressConfirmation: boolean;
+          waitlistPromotion: 'automatic' | 'offer';
+          offerHours: number;
           status: 'draft' | 'published' | 'cancelled';
           icsSequence: number;
           cancelReason: string | null;
@@ -2060,6 +2084,177 @@ export interface RegistrationApi {
         [key: string]: unknown;
       };
       409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** View a waitlist offer with the token from the offer mail */
+  'GET /registrations/offers/{token}': {
+    params: {
+      /** The secret from the offer link */
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        offerId: string;
+        registrationId: string;
+        /** expired as soon as its time is over, even before the sweep closes it */
+        status: 'open' | 'accepted' | 'declined' | 'expired' | 'withdrawn';
+        /** Until when the seat is held */
+        expiresAt: string;
+        language: 'nl' | 'en';
+        meeting: {
+          id: string;
+          title: string;
+          startsAt: string;
+          endsAt: string;
+          timeZone: string;
+        };
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Accept the seat a waitlist offer holds */
+  'POST /registrations/offers/{token}/accept': {
+    params: {
+      /** The secret from the offer link */
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        offerId: string;
+        registrationId: string;
+        status: 'accepted' | 'declined';
+        registrationStatus: 'confirmed' | 'cancelled';
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      410: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Decline the seat a waitlist offer holds */
+  'POST /registrations/offers/{token}/decline': {
+    params: {
+      /** The secret from the offer link */
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        offerId: string;
+        registrationId: string;
+        status: 'accepted' | 'declined';
+        registrationStatus: 'confirmed' | 'cancelled';
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      410: {
         type: string;
         title: string;
         status: number;
@@ -4742,6 +4937,57 @@ export interface RegistrationApi {
     responses: {
       200: string;
       201: string;
+      403: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** The waitlist offer behind the mailed link: what is held, until when, and two buttons */
+  'GET /aanmelding/plek/{token}': {
+    params: {
+      token: string;
+    };
+    query: {
+      /** Page language; Dutch by default */
+      lang?: 'nl' | 'en';
+    };
+    body: never;
+    responses: {
+      200: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** Offer accept button post: the seat becomes yours */
+  'POST /aanmelding/plek/{token}': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      200: string;
+      403: string;
+      404: string;
+      409: string;
+      410: string;
+    };
+  };
+  /** Offer decline button post: the seat goes to the next in line */
+  'POST /aanmelding/plek/{token}/afslaan': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      200: string;
       403: string;
       404: string;
       409: string;
