@@ -6,11 +6,7 @@ import type { Database } from '../db/database.ts';
 import { hashManageToken, manageUrlWithoutToken, newManageToken } from '../manage-links/manage-token.ts';
 import type { MeetingRow } from '../meetings/meeting.repository.ts';
 import { attendeeSnapshot } from '../seats/seat.events.ts';
-import {
-  type RegistrationRow,
-  updateRegistrationRow,
-  waitlistPositionOf,
-} from '../seats/seat.repository.ts';
+import { type RegistrationRow, updateRegistrationRow, waitlistPositionOf } from '../seats/seat.repository.ts';
 import { insertOffer } from './offer.repository.ts';
 import { offerWindowMs } from './offer.rules.ts';
 

@@ -50,7 +50,12 @@ export function findOfferByTokenHash(db: Kysely<Database>, tokenHash: string) {
 }
 
 export function lockOffer(trx: Transaction<Database>, id: string) {
-  return trx.selectFrom('waitlist_offer').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+  return trx
+    .selectFrom('waitlist_offer')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
 }
 
 export async function closeOffer(

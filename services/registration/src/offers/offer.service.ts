@@ -7,19 +7,10 @@ import type { Database } from '../db/database.ts';
 import { hashManageToken, manageUrlWithoutToken } from '../manage-links/manage-token.ts';
 import { findMeeting, lockMeeting, type MeetingRow } from '../meetings/meeting.repository.ts';
 import { attendeeSnapshot } from '../seats/seat.events.ts';
-import {
-  adjustSeatCounters,
-  type RegistrationRow,
-  waitlistPositionOf,
-} from '../seats/seat.repository.ts';
+import { adjustSeatCounters, type RegistrationRow, waitlistPositionOf } from '../seats/seat.repository.ts';
 import { counterDelta } from '../seats/seat.rules.ts';
 import { announcePromotion, changeSeat, promoteFromWaitlist } from '../seats/seat.service.ts';
-import {
-  closeOffer,
-  findOfferByTokenHash,
-  listDueOffers,
-  lockOffer,
-} from './offer.repository.ts';
+import { closeOffer, findOfferByTokenHash, listDueOffers, lockOffer } from './offer.repository.ts';
 import { decideOfferAnswer, isDue, type OfferAnswer, type OfferStatus } from './offer.rules.ts';
 
 /**
@@ -99,7 +90,12 @@ export async function viewOffer(ctx: ServiceContext, token: string): Promise<Off
 }
 
 async function lockRegistrationRow(trx: Transaction<Database>, id: string): Promise<RegistrationRow> {
-  return trx.selectFrom('registration').selectAll().where('id', '=', id).forUpdate().executeTakeFirstOrThrow();
+  return trx
+    .selectFrom('registration')
+    .selectAll()
+    .where('id', '=', id)
+    .forUpdate()
+    .executeTakeFirstOrThrow();
 }
 
 /**

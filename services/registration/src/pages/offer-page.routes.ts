@@ -6,8 +6,8 @@ import { z } from 'zod';
 import type { ServiceContext } from '../context.ts';
 import { MANAGE_TOKEN_PATTERN } from '../manage-links/manage-token.ts';
 import { OFFER_PATH } from '../offers/make-offers.ts';
-import { answerOffer, viewOffer } from '../offers/offer.service.ts';
 import type { OfferAnswer } from '../offers/offer.rules.ts';
+import { answerOffer, viewOffer } from '../offers/offer.service.ts';
 import { offerTexts } from './offer-page.texts.ts';
 import { offerPage } from './offer-page.views.ts';
 import { type FormGuard, messagePage } from './page.views.ts';
@@ -146,7 +146,8 @@ export const offerPageRoutes: FastifyPluginAsync<OfferPageOptions> = async (
         const lang = languageSchema.catch('nl').parse(request.body.language);
         const t = offerTexts[lang];
         if (!csrfOk(request)) return render(request, reply, token, lang, 403, t.formError);
-        if (!MANAGE_TOKEN_PATTERN.test(token)) return message(reply, lang, 404, t.unknownTitle, t.unknownText);
+        if (!MANAGE_TOKEN_PATTERN.test(token))
+          return message(reply, lang, 404, t.unknownTitle, t.unknownText);
         try {
           await answerOffer(ctx, token, answer);
         } catch (err) {

@@ -6,15 +6,18 @@ export const offerTexts = {
     title: 'Er is een plek vrij voor je',
     intro: (meeting: string) => `Er is een plek vrijgekomen bij ‘${meeting}’ en we houden hem voor je vast.`,
     when: 'Wanneer',
-    deadline: (until: string) => `Bevestig vóór ${until}; daarna gaat de plek naar de volgende op de wachtlijst.`,
+    deadline: (until: string) =>
+      `Bevestig vóór ${until}; daarna gaat de plek naar de volgende op de wachtlijst.`,
     accept: 'Ja, ik kom: bevestig mijn plek',
-    declineIntro: 'Kun je toch niet? Dan geven we de plek meteen door. Je staat daarna niet meer op de wachtlijst.',
+    declineIntro:
+      'Kun je toch niet? Dan geven we de plek meteen door. Je staat daarna niet meer op de wachtlijst.',
     decline: 'Nee, geef mijn plek door',
     acceptedTitle: 'Je plek is bevestigd',
     acceptedText:
       'Je bent aangemeld. Je krijgt een bevestiging per e-mail met de agenda-uitnodiging en je persoonlijke link.',
     declinedTitle: 'Plek doorgegeven',
-    declinedText: 'Dank je wel voor het laten weten. We hebben de plek doorgegeven aan de volgende op de wachtlijst.',
+    declinedText:
+      'Dank je wel voor het laten weten. We hebben de plek doorgegeven aan de volgende op de wachtlijst.',
     expiredTitle: 'De tijd om te bevestigen is voorbij',
     expiredText:
       'Jammer: de plek is doorgegeven aan de volgende op de wachtlijst. Er is niets veranderd aan je aanmelding door deze klik. Wil je toch komen? Neem contact op met het programmabureau.',
@@ -29,7 +32,8 @@ export const offerTexts = {
     title: 'A seat is free for you',
     intro: (meeting: string) => `A seat came free at “${meeting}” and we are holding it for you.`,
     when: 'When',
-    deadline: (until: string) => `Confirm before ${until}; after that the seat goes to the next on the waitlist.`,
+    deadline: (until: string) =>
+      `Confirm before ${until}; after that the seat goes to the next on the waitlist.`,
     accept: 'Yes, I will come: confirm my seat',
     declineIntro: 'Cannot make it after all? Then we pass the seat on at once. You then leave the waitlist.',
     decline: 'No, pass my seat on',

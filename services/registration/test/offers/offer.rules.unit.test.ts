@@ -42,6 +42,7 @@ t.test('the window is the documented minimum, for any setting and time left', as
       },
     ),
   );
+  t.pass('offerWindowMs is min(configured, max(floor, share of the time left), time left)');
 });
 
 t.test('seats to offer: free seats after the open offers, no more than wait without one', async (t) => {
