@@ -120,11 +120,15 @@ t.test('a free seat is offered to the next in line and held until accepted', asy
     method: 'PUT',
     url: `/admin/meetings/${meeting.id}/capacity`,
     headers: adminHeaders,
-    payload: { capacity: 1 },
+    payload: { capacity: 2 },
   });
   t.equal(raised.statusCode, 200);
-  t.equal((await offersMade(meeting.id)).length, 1, 'no second offer for the held seat');
-
+  t.same(
+    (await offersMade(meeting.id)).map((o) => o.registrationId),
+    [bram.registrationId, carla.registrationId],
+    'one more seat, one more offer, to the next: none for the seat already held',
+  );
+  t.match(await stateOf(meeting.id), { seats_taken: 0, waitlist_length: 3, open_offers: 2 });
   const before = await countRows(svc, 'outbox');
   const view = await http.inject({ url: `/registrations/offers/${offer!.token}` });
   t.equal(view.statusCode, 200);
@@ -149,7 +153,7 @@ t.test('a free seat is offered to the next in line and held until accepted', asy
     taken: 1,
     waitlist_length: 2,
     waiting: 2,
-    open_offers: 0,
+    open_offers: 1,
   });
   const promoted = (await outboxEvents(svc)).filter(
     (e) => shortType(e.type) === 'attendee.promoted' && e.data.registrationId === bram.registrationId,
