@@ -390,6 +390,7 @@ t.test('every template renders in both languages with time, place and the manage
         hasCalendar: true,
         confirmUrl: ownLink.address_confirmation!,
         surveyUrl: ownLink.feedback_survey!,
+        acceptUrl: 'https://cop.example.org/plek/otok',
         linkExpiresAt: new Date(startsAt.getTime() + 7 * day),
         message: { subject: 'Praktische informatie', body: 'De zaal is open vanaf 12:30.' },
       });
@@ -398,6 +399,17 @@ t.test('every template renders in both languages with time, place and the manage
       if (link) {
         t.ok(mail.text.includes(link) && mail.html.includes(link), `${label}: its own link`);
         t.notOk(mail.text.includes('beheren/tok'), `${label}: no manage link`);
+        t.ok(
+          mail.text.includes(language === 'nl' ? '19 maart 2026' : '19 March 2026'),
+          `${label}: until when`,
+        );
+      }
+      if (kind === 'waitlist_offer') {
+        t.ok(
+          mail.text.includes('https://cop.example.org/plek/otok') &&
+            mail.html.includes('href="https://cop.example.org/plek/otok"'),
+          `${label}: the accept link`,
+        );
         t.ok(
           mail.text.includes(language === 'nl' ? '19 maart 2026' : '19 March 2026'),
           `${label}: until when`,
