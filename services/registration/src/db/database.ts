@@ -43,6 +43,8 @@ export interface MeetingTable {
   waitlist_promotion: Generated<'automatic' | 'offer'>;
   /** The longest an offer stays open; shorter close to the meeting (offer.rules.ts). */
   offer_hours: Generated<number>;
+  /** Seats held by open offers (waitlist_offer); changed only under the meeting lock. */
+  seats_offered: Generated<number>;
 }
 
 export type RegistrationStatusColumn = 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';

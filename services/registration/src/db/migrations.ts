@@ -340,6 +340,8 @@ export const migrations: Migrations = {
         .addColumn('offer_hours', 'integer', (c) =>
           c.notNull().defaultTo(48).check(sql`offer_hours between 1 and 336`),
         )
+        // Seats held by open offers; the registering statement reads it under the meeting lock.
+        .addColumn('seats_offered', 'integer', (c) => c.notNull().defaultTo(0).check(sql`seats_offered >= 0`))
         .execute();
       // An offer holds a seat for one waitlisted registration while it is open; it names the person only
       // by registration id and keeps only the hash of its link's token, so erasure leaves nothing here.

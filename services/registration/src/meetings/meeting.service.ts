@@ -75,7 +75,8 @@ function seats(row: MeetingRow) {
   return {
     capacity: row.capacity,
     confirmed: row.seats_taken,
-    available: Math.max(0, row.capacity - row.seats_taken),
+    // A seat held by an open waitlist offer is not available.
+    available: Math.max(0, row.capacity - row.seats_taken - row.seats_offered),
     waitlisted: row.waitlist_length,
   };
 }

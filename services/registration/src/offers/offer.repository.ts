@@ -1,11 +1,13 @@
 import { type Insertable, type Kysely, sql, type Transaction } from 'kysely';
 import type { Database, WaitlistOfferTable } from '../db/database.ts';
 
+/** An open offer, and the seat it holds counted; the caller holds the meeting lock. */
 export async function insertOffer(
   trx: Transaction<Database>,
-  row: Insertable<WaitlistOfferTable>,
+  row: Insertable<WaitlistOfferTable> & { status: 'open' },
 ): Promise<void> {
   await trx.insertInto('waitlist_offer').values(row).execute();
+  await adjustSeatsOffered(trx, row.meeting_id, 1);
 }
 
 /** Seats held by open offers; exact under the meeting lock, which every offer change holds. */
@@ -58,13 +60,29 @@ export function lockOffer(trx: Transaction<Database>, id: string) {
     .executeTakeFirstOrThrow();
 }
 
+/** Moves the meeting's count of seats held by offers with the offers; the caller holds the meeting lock. */
+export async function adjustSeatsOffered(
+  trx: Transaction<Database>,
+  meetingId: string,
+  delta: number,
+): Promise<void> {
+  if (delta === 0) return;
+  await trx
+    .updateTable('meeting')
+    .set((eb) => ({ seats_offered: eb('seats_offered', '+', delta) }))
+    .where('id', '=', meetingId)
+    .execute();
+}
+
+/** Closes an open offer (the caller checked it is open) and frees the seat it held. */
 export async function closeOffer(
   trx: Transaction<Database>,
-  id: string,
+  offer: { id: string; meeting_id: string },
   status: Exclude<WaitlistOfferTable['status'], 'open'>,
   at: Date,
 ): Promise<void> {
-  await trx.updateTable('waitlist_offer').set({ status, closed_at: at }).where('id', '=', id).execute();
+  await trx.updateTable('waitlist_offer').set({ status, closed_at: at }).where('id', '=', offer.id).execute();
+  await adjustSeatsOffered(trx, offer.meeting_id, -1);
 }
 
 /**
@@ -76,12 +94,14 @@ export async function withdrawOpenOffer(
   registrationId: string,
   at: Date,
 ): Promise<void> {
-  await trx
+  const withdrawn = await trx
     .updateTable('waitlist_offer')
     .set({ status: 'withdrawn', closed_at: at })
     .where('registration_id', '=', registrationId)
     .where('status', '=', 'open')
+    .returning('meeting_id')
     .execute();
+  for (const { meeting_id } of withdrawn) await adjustSeatsOffered(trx, meeting_id, -1);
 }
 
 /** Open offers whose time is over, oldest first. */

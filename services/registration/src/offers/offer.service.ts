@@ -130,14 +130,14 @@ export async function answerOffer(
     if (decision.kind === 'already') return result(decision.status);
     const registration = await lockRegistrationRow(trx, offer.registration_id);
     if (decision.kind === 'accept') {
-      await closeOffer(trx, offer.id, 'accepted', now);
+      await closeOffer(trx, offer, 'accepted', now);
       const position = await waitlistPositionOf(trx, meeting.id, registration.seq);
       // The seat the offer held becomes the registration's: the counters move, the free seats do not.
       await adjustSeatCounters(trx, meeting.id, counterDelta('waitlisted', 'confirmed'));
       await announcePromotion(trx, ctx, registration, position, now);
       return result('accepted');
     }
-    await closeOffer(trx, offer.id, 'declined', now);
+    await closeOffer(trx, offer, 'declined', now);
     await giveUpPlace(trx, ctx, meeting, registration, 'attendee', now);
     return result('declined');
   });
@@ -195,7 +195,7 @@ export async function expireDueOffers(ctx: ServiceContext): Promise<number> {
       const offer = await lockOffer(trx, id);
       const now = ctx.clock.now();
       if (!isDue({ status: offer.status, expiresAt: offer.expires_at }, now)) return false;
-      await closeOffer(trx, offer.id, 'expired', now);
+      await closeOffer(trx, offer, 'expired', now);
       const registration = await lockRegistrationRow(trx, offer.registration_id);
       await giveUpPlace(trx, ctx, meeting, registration, 'system', now);
       return true;

@@ -97,22 +97,28 @@ export async function takeSeats(
       select meeting_id, min(meeting_version) as meeting_version, count(*)::int as k
       from input group by meeting_id order by meeting_id
     ),
-    -- decideSeat for k newcomers at once: seats only while nobody waits, as many as are free.
+    -- decideSeat for k newcomers at once: seats only while nobody waits without an offer, as many as are
+    -- free besides those the open offers hold.
     seat as (
       update meeting m
       set seats_taken = m.seats_taken
-          + case when m.waitlist_length = 0 then least(w.k, greatest(m.capacity - m.seats_taken, 0)) else 0 end,
+          + case when m.waitlist_length = m.seats_offered
+              then least(w.k, greatest(m.capacity - m.seats_taken - m.seats_offered, 0)) else 0 end,
         waitlist_length = m.waitlist_length + w.k
-          - case when m.waitlist_length = 0 then least(w.k, greatest(m.capacity - m.seats_taken, 0)) else 0 end
+          - case when m.waitlist_length = m.seats_offered
+              then least(w.k, greatest(m.capacity - m.seats_taken - m.seats_offered, 0)) else 0 end
       from wanted w
       where m.id = w.meeting_id and m.version = w.meeting_version
-      returning m.id, m.waitlist_length, w.k
+      returning m.id, m.waitlist_length, m.seats_offered, w.k
     ),
     -- The j-th newcomer of a meeting: seated if among those the update seated, else at the waitlist's end.
+    -- (waitlist_length - seats_offered) - k is how many waited without an offer before, or minus those seated.
     decided as (
       select n.*,
-        case when n.j <= greatest(s.k - s.waitlist_length, 0) then 'confirmed' else 'waitlisted' end as status,
-        case when n.j > greatest(s.k - s.waitlist_length, 0) then s.waitlist_length - s.k + n.j end as position
+        case when n.j <= greatest(s.k - (s.waitlist_length - s.seats_offered), 0)
+          then 'confirmed' else 'waitlisted' end as status,
+        case when n.j > greatest(s.k - (s.waitlist_length - s.seats_offered), 0)
+          then s.waitlist_length - s.k + n.j end as position
       from input n join seat s on s.id = n.meeting_id
     ),
     inserted as (

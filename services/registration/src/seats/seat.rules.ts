@@ -17,15 +17,19 @@ export type SeatDecision =
   | { status: 'waitlisted'; position: number };
 
 /**
- * A newcomer gets a seat only when one is free and nobody is waiting: the waitlist is served first, so
- * nobody jumps the queue even if a seat is momentarily free.
+ * A newcomer gets a seat only when one is free and nobody is waiting for one: the waitlist is served first,
+ * so nobody jumps the queue even if a seat is momentarily free. A seat held by an open offer is not free,
+ * and whoever holds an offer waits for that seat, not for another (offers/).
  */
 export function decideSeat(input: {
   capacity: number;
   seatsTaken: number;
   waitlistLength: number;
+  /** Seats held by open offers, each for one of those waiting; 0 where seats are promoted at once. */
+  seatsOffered?: number;
 }): SeatDecision {
-  if (input.waitlistLength === 0 && input.seatsTaken < input.capacity) {
+  const offered = input.seatsOffered ?? 0;
+  if (input.waitlistLength === offered && input.seatsTaken + offered < input.capacity) {
     return { status: 'confirmed', position: null };
   }
   return { status: 'waitlisted', position: input.waitlistLength + 1 };

@@ -388,3 +388,27 @@ t.test('the page accepts only on its button, with the CSRF guard', async (t) => 
   t.equal(reopened.statusCode, 200);
   t.match(reopened.body, /Je plek is bevestigd/, 'the link then says the seat is yours');
 });
+
+t.test('a seat beyond those held goes to a newcomer once everyone waiting holds an offer', async (t) => {
+  const { meeting, seated, queue } = await fullOfferMeeting(1);
+  const [bram] = queue;
+  await post(`/admin/registrations/${seated.registrationId}/cancel`);
+  const raised = await http.inject({
+    method: 'PUT',
+    url: `/admin/meetings/${meeting.id}/capacity`,
+    headers: adminHeaders,
+    payload: { capacity: 2 },
+  });
+  t.equal(raised.statusCode, 200);
+  t.match(raised.json().meeting.seats, { capacity: 2, confirmed: 0, available: 1, waitlisted: 1 });
+  t.same(
+    (await offersMade(meeting.id)).map((o) => o.registrationId),
+    [bram.registrationId],
+    'nobody else waits: no second offer',
+  );
+  const newcomer = (await registerPerson(svc, meeting.id, person(50))).json();
+  t.match(newcomer, { status: 'confirmed' }, 'the free seat is not left empty behind the held one');
+  const next = (await registerPerson(svc, meeting.id, person(51))).json();
+  t.match(next, { status: 'waitlisted', position: 2 }, 'the held seat still goes to nobody else');
+  t.match(await stateOf(meeting.id), { seats_taken: 1, waitlist_length: 2, open_offers: 1 });
+});

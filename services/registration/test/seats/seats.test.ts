@@ -107,20 +107,28 @@ t.test('the registering statement decides as decideSeat does, for every counter 
   let checked = 0;
   for (const capacity of [1, 2, 3]) {
     for (let seatsTaken = 0; seatsTaken <= capacity + 1; seatsTaken += 1) {
-      for (const waitlistLength of [0, 1, 2]) {
+      for (const [waitlistLength, seatsOffered] of [
+        [0, 0],
+        [1, 0],
+        [2, 0],
+        // Waiting people who each hold a seat by an open offer (offers/), or some of them.
+        [1, 1],
+        [2, 1],
+        [2, 2],
+      ] as const) {
         const meeting = await createMeeting(svc, { capacity });
         // Counters set by hand: the statement must decide on them alone, whatever the rows say.
         await svc.runtime.db
           .updateTable('meeting')
-          .set({ seats_taken: seatsTaken, waitlist_length: waitlistLength })
+          .set({ seats_taken: seatsTaken, waitlist_length: waitlistLength, seats_offered: seatsOffered })
           .where('id', '=', meeting.id)
           .execute();
         const res = await registerPerson(svc, meeting.id, person(checked));
-        const expected = decideSeat({ capacity, seatsTaken, waitlistLength });
+        const expected = decideSeat({ capacity, seatsTaken, waitlistLength, seatsOffered });
         t.same(
           { status: res.json().status, position: res.json().position },
           expected,
-          `capacity ${capacity}, ${seatsTaken} seated, ${waitlistLength} waiting`,
+          `capacity ${capacity}, ${seatsTaken} seated, ${waitlistLength} waiting, ${seatsOffered} holding offers`,
         );
         const after = (await seatsOf(meeting.id)).counters;
         t.same(after, {
@@ -131,7 +139,7 @@ t.test('the registering statement decides as decideSeat does, for every counter 
       }
     }
   }
-  t.ok(checked > 30);
+  t.ok(checked > 60);
 });
 
 t.test('a registration into a meeting changed meanwhile is decided on the new version', async (t) => {
