@@ -7,6 +7,8 @@ import { manageUrlWithoutToken } from '../manage-links/manage-token.ts';
 import { type MeetingRow, updateMeeting } from '../meetings/meeting.repository.ts';
 import type { AdminMeeting } from '../meetings/meeting.schemas.ts';
 import { getAdminMeeting, lockEditableMeeting, publishUpdated } from '../meetings/meeting.service.ts';
+import { leaveAllSessions, settleSessions, takeEffect } from '../sessions/session-places.ts';
+import { choiceStatusFor } from '../sessions/session.rules.ts';
 import { attendeeSnapshot } from './seat.events.ts';
 import {
   adjustSeatCounters,
@@ -43,6 +45,10 @@ export async function changeSeat(
 ): Promise<RegistrationRow> {
   const row = await updateRegistrationRow(trx, registration.id, patch);
   await adjustSeatCounters(trx, row.meeting_id, counterDelta(registration.status, row.status));
+  // Leaving the meeting gives up its sessions; the places are given on where the seat is (promoteFromWaitlist).
+  if (choiceStatusFor(registration.status) !== 'none' && choiceStatusFor(row.status) === 'none') {
+    await leaveAllSessions(trx, row.id);
+  }
   return row;
 }
 
@@ -67,8 +73,10 @@ export async function promoteFromWaitlist(
   const now = ctx.clock.now();
   if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
   const counters = await lockedSeatCounters(trx, meeting.id);
-  if (counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity) return [];
-  const waitlist = await listWaitlistHead(trx, meeting.id, meeting.capacity - counters.seatsTaken);
+  const waitlist =
+    counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity
+      ? []
+      : await listWaitlistHead(trx, meeting.id, meeting.capacity - counters.seatsTaken);
   const chosen = selectPromotions({ capacity: meeting.capacity, seatsTaken: counters.seatsTaken, waitlist });
   await adjustSeatCounters(trx, meeting.id, { seatsTaken: chosen.length, waitlistLength: -chosen.length });
   for (const { registration, previousPosition } of chosen) {
@@ -90,7 +98,11 @@ export async function promoteFromWaitlist(
         previousPosition,
       },
     });
+    // The sessions chosen while waiting queue for their places now.
+    await takeEffect(trx, ctx, { id: row.id, meetingId: meeting.id });
   }
+  // A seat came free or capacity rose: the sessions' places that freed with it go on too.
+  await settleSessions(trx, ctx, meeting.id);
   return chosen.map((c) => ({ registrationId: c.registration.id, previousPosition: c.previousPosition }));
 }
 
