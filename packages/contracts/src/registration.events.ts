@@ -543,7 +543,9 @@ export const attendeeSessionPlaceGranted = defineEvent({
       .int()
       .positive()
       .nullable()
-      .describe("Place on the session's waitlist just before; null when the choice waited for the meeting seat."),
+      .describe(
+        "Place on the session's waitlist just before; null when the choice waited for the meeting seat.",
+      ),
   }),
   example: {
     registrationId: '01936b2d-7e10-7a2b-9c3d-4e5f60718293',

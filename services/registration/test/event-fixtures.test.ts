@@ -143,9 +143,39 @@ t.test('the recorded registration events are what registration emits now', async
   const surveyLink = (await outboxEvents(svc)).at(-1)!.data.surveyUrl as string;
   const ended = await streamEvents(journey.length + erasure.length + requested.length + 1, 3);
   const confirmation = [...requested, ...ended];
+  // Sessions: Femke gives up her place in a full workshop and Gijs, waiting for it, gets it.
+  const workshops = await createMeeting(svc, {
+    slug: 'cop-recorded-sessions',
+    startsAt: '2027-06-10T13:00',
+    endsAt: '2027-06-10T17:00',
+    reminderOffsets: [],
+  });
+  const workshop = await svc.http.inject({
+    method: 'POST',
+    url: `/admin/meetings/${workshops.id}/sessions`,
+    headers: adminHeaders,
+    payload: {
+      title: 'Ontwerpsessie',
+      startsAt: '2027-06-10T14:00',
+      endsAt: '2027-06-10T15:00',
+      capacity: 1,
+    },
+  });
+  const sessionIds = [workshop.json().id];
+  const femke = (await registerPerson(svc, workshops.id, person(6, { sessionIds }))).json();
+  const gijs = (await registerPerson(svc, workshops.id, person(7, { sessionIds }))).json();
+  const left = await svc.http.inject({
+    method: 'PUT',
+    url: `/registrations/manage/${tokenOf(femke.manageUrl)}/sessions`,
+    payload: { sessionIds: [] },
+  });
+  t.equal(left.statusCode, 200, 'Femke leaves the workshop; Gijs gets her place');
+  const sessions = await streamEvents(journey.length + erasure.length + confirmation.length + 1, 4);
 
   const events = normalizeEvents(
-    [...journey, ...erasure, ...confirmation].map(({ type, data }): RecordedEvent => ({ type, data })),
+    [...journey, ...erasure, ...confirmation, ...sessions].map(
+      ({ type, data }): RecordedEvent => ({ type, data }),
+    ),
     {
       publicBaseUrl: PUBLIC_BASE_URL,
       secrets: [
@@ -158,6 +188,8 @@ t.test('the recorded registration events are what registration emits now', async
         tokenOf(surveyLink),
         tokenOf(substituteUrl),
         tokenOf(eva.manageUrl),
+        tokenOf(femke.manageUrl),
+        tokenOf(gijs.manageUrl),
       ),
     },
   );
@@ -180,6 +212,7 @@ t.test('the recorded registration events are what registration emits now', async
       'attendee.message_requested',
       'attendee.promoted',
       'attendee.registered',
+      'attendee.session_place_granted',
       'attendee.substituted',
       'attendee.survey_requested',
       'attendee.waitlisted',

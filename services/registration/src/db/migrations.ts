@@ -349,7 +349,11 @@ export const migrations: Migrations = {
         .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
         .addCheckConstraint('meeting_session_ends_after_start', sql`ends_at > starts_at`)
         .execute();
-      await db.schema.createIndex('meeting_session_meeting').on('meeting_session').column('meeting_id').execute();
+      await db.schema
+        .createIndex('meeting_session_meeting')
+        .on('meeting_session')
+        .column('meeting_id')
+        .execute();
       // One row per registration and session chosen. `seq` is the order of the session's waitlist: a
       // choice that waited for the meeting seat (`pending`) gets a new one when it takes effect.
       await db.schema
@@ -357,7 +361,9 @@ export const migrations: Migrations = {
         .addColumn('registration_id', 'uuid', (c) =>
           c.notNull().references('registration.id').onDelete('cascade'),
         )
-        .addColumn('session_id', 'uuid', (c) => c.notNull().references('meeting_session.id').onDelete('cascade'))
+        .addColumn('session_id', 'uuid', (c) =>
+          c.notNull().references('meeting_session.id').onDelete('cascade'),
+        )
         .addColumn('status', 'text', (c) =>
           c.notNull().check(sql`status in ('pending', 'placed', 'waitlisted')`),
         )

@@ -26,7 +26,9 @@ export const registerBody = z
       .array(z.uuid())
       .max(20)
       .default([])
-      .describe('Sessions of the meeting to attend (GET /meetings/{id}/sessions); a full one puts you on its waitlist'),
+      .describe(
+        'Sessions of the meeting to attend (GET /meetings/{id}/sessions); a full one puts you on its waitlist',
+      ),
   })
   .meta({
     example: {

@@ -7,8 +7,8 @@ import { manageUrlWithoutToken } from '../manage-links/manage-token.ts';
 import { type MeetingRow, updateMeeting } from '../meetings/meeting.repository.ts';
 import type { AdminMeeting } from '../meetings/meeting.schemas.ts';
 import { getAdminMeeting, lockEditableMeeting, publishUpdated } from '../meetings/meeting.service.ts';
-import { leaveAllSessions, settleSessions, takeEffect } from '../sessions/session-places.ts';
 import { choiceStatusFor } from '../sessions/session.rules.ts';
+import { leaveAllSessions, settleSessions, takeEffect } from '../sessions/session-places.ts';
 import { attendeeSnapshot } from './seat.events.ts';
 import {
   adjustSeatCounters,

@@ -140,7 +140,10 @@ export async function promoteInSession(
     await setChoiceStatus(trx, choice.registration_id, sessionId, 'placed');
     await announcePlace(trx, ctx, choice.registration_id, session, previousPosition);
   }
-  return chosen.map((c) => ({ registrationId: c.choice.registration_id, previousPosition: c.previousPosition }));
+  return chosen.map((c) => ({
+    registrationId: c.choice.registration_id,
+    previousPosition: c.previousPosition,
+  }));
 }
 
 /** Every session of the meeting with a free place and someone waiting gives the place on. */

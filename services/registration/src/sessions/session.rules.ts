@@ -7,9 +7,7 @@
  */
 import type { SessionChoiceStatusColumn } from '../db/database.ts';
 
-export type PlaceDecision =
-  | { status: 'placed'; position: null }
-  | { status: 'waitlisted'; position: number };
+export type PlaceDecision = { status: 'placed'; position: null } | { status: 'waitlisted'; position: number };
 
 /**
  * The meeting's seat rule, for one session: a place only when one is free and nobody waits for one, so
@@ -82,7 +80,8 @@ export function validateChoice(
   const seen = new Set<string>();
   for (const [i, id] of chosen.entries()) {
     if (seen.has(id)) errors.push({ field: `body.sessionIds.${i}`, message: 'is chosen twice' });
-    else if (!byId.has(id)) errors.push({ field: `body.sessionIds.${i}`, message: 'is not a session of this meeting' });
+    else if (!byId.has(id))
+      errors.push({ field: `body.sessionIds.${i}`, message: 'is not a session of this meeting' });
     seen.add(id);
   }
   const known = [...seen].flatMap((id) => byId.get(id) ?? []);

@@ -96,24 +96,22 @@ export const ownSessionSchema = publicSessionSchema.extend({
 });
 export type OwnSession = z.output<typeof ownSessionSchema>;
 
-export const ownSessionsSchema = z
-  .object({ sessions: z.array(ownSessionSchema) })
-  .meta({
-    example: {
-      sessions: [
-        {
-          id: '01936b30-5a6b-7c8d-9e0f-a1b2c3d4e5f6',
-          title: 'Ontwerpsessie: wat is je ideale CoP?',
-          description: null,
-          startsAt: '2027-03-11T14:30:00.000Z',
-          endsAt: '2027-03-11T15:30:00.000Z',
-          capacity: 20,
-          placesAvailable: 0,
-          waitlistLength: 2,
-          choice: 'waitlisted',
-          position: 2,
-        },
-      ],
-    },
-  });
+export const ownSessionsSchema = z.object({ sessions: z.array(ownSessionSchema) }).meta({
+  example: {
+    sessions: [
+      {
+        id: '01936b30-5a6b-7c8d-9e0f-a1b2c3d4e5f6',
+        title: 'Ontwerpsessie: wat is je ideale CoP?',
+        description: null,
+        startsAt: '2027-03-11T14:30:00.000Z',
+        endsAt: '2027-03-11T15:30:00.000Z',
+        capacity: 20,
+        placesAvailable: 0,
+        waitlistLength: 2,
+        choice: 'waitlisted',
+        position: 2,
+      },
+    ],
+  },
+});
 export type OwnSessions = z.output<typeof ownSessionsSchema>;

@@ -7,8 +7,8 @@ import { findMeeting, lockMeeting, type MeetingRow } from '../meetings/meeting.r
 import { resolveInstant } from '../meetings/meeting.rules.ts';
 import { findPublicMeetingRow, lockEditableMeeting } from '../meetings/meeting.service.ts';
 import { findRegistrationByTokenHash, lockRegistration } from '../registrations/registration.repository.ts';
-import { chooseSessions, type PlacePromotion, promoteInSession } from './session-places.ts';
 import {
+  adjustPlaceCounters,
   deleteChoices,
   deleteSession,
   findSession,
@@ -27,7 +27,7 @@ import type {
   OwnSessions,
   PublicSession,
 } from './session.schemas.ts';
-import { adjustPlaceCounters } from './session.repository.ts';
+import { chooseSessions, type PlacePromotion, promoteInSession } from './session-places.ts';
 
 export function toPublicSession(row: SessionRow): PublicSession {
   return {
@@ -137,7 +137,11 @@ export async function changeSession(
 }
 
 /** Removing a session removes every choice of it: there is no place left to hold or wait for. */
-export async function removeSession(ctx: ServiceContext, meetingId: string, sessionId: string): Promise<void> {
+export async function removeSession(
+  ctx: ServiceContext,
+  meetingId: string,
+  sessionId: string,
+): Promise<void> {
   await ctx.db.transaction().execute(async (trx) => {
     await lockEditableMeeting(trx, meetingId);
     await lockOwnSession(trx, meetingId, sessionId);

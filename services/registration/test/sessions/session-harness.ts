@@ -12,7 +12,11 @@ export function sessionBody(overrides: Record<string, unknown> = {}) {
   };
 }
 
-export async function createSession(service: Service, meetingId: string, overrides: Record<string, unknown> = {}) {
+export async function createSession(
+  service: Service,
+  meetingId: string,
+  overrides: Record<string, unknown> = {},
+) {
   const res = await service.http.inject({
     method: 'POST',
     url: `/admin/meetings/${meetingId}/sessions`,

@@ -32,11 +32,15 @@ t.teardown(() => ctx.close());
 const svc = ctx.service;
 const { http } = svc;
 
-const admin = (method: 'POST' | 'PATCH' | 'DELETE' | 'PUT', url: string, payload?: unknown) =>
+const admin = (method: 'POST' | 'PATCH' | 'DELETE' | 'PUT', url: string, payload?: object) =>
   http.inject({ method, url, headers: adminHeaders, ...(payload !== undefined ? { payload } : {}) });
 
 async function register(meetingId: string, i: number, sessionIds: string[] = []) {
-  const res = await registerPerson(svc, meetingId, person(i, { email: `s${i}-${meetingId}@example.org`, sessionIds }));
+  const res = await registerPerson(
+    svc,
+    meetingId,
+    person(i, { email: `s${i}-${meetingId}@example.org`, sessionIds }),
+  );
   if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`);
   return res.json() as { registrationId: string; status: string; manageUrl: string };
 }
@@ -44,44 +48,59 @@ async function register(meetingId: string, i: number, sessionIds: string[] = [])
 const granted = async () =>
   (await outboxEvents(svc)).filter((e) => shortType(e.type) === 'attendee.session_place_granted');
 
-t.test('a full session is a waitlist place, not an error; leaving gives the place to the first waiting', async (t) => {
-  const meeting = await createMeeting(svc, { capacity: 10 });
-  const session = await createSession(svc, meeting.id, { capacity: 2 });
-  const a = await register(meeting.id, 1, [session.id]);
-  const b = await register(meeting.id, 2, [session.id]);
-  const c = await register(meeting.id, 3, [session.id]);
-  const d = await register(meeting.id, 4);
-  t.same(await choicesOf(svc, session.id), {
-    placed: [a.registrationId, b.registrationId],
-    waiting: [c.registrationId],
-    pending: [],
-  });
-  const view = await chooseSessions(svc, tokenOf(d.manageUrl), [session.id]);
-  t.equal(view.statusCode, 200);
-  t.match(view.json().sessions[0], { id: session.id, choice: 'waitlisted', position: 2, placesAvailable: 0 });
+t.test(
+  'a full session is a waitlist place, not an error; leaving gives the place to the first waiting',
+  async (t) => {
+    const meeting = await createMeeting(svc, { capacity: 10 });
+    const session = await createSession(svc, meeting.id, { capacity: 2 });
+    const a = await register(meeting.id, 1, [session.id]);
+    const b = await register(meeting.id, 2, [session.id]);
+    const c = await register(meeting.id, 3, [session.id]);
+    const d = await register(meeting.id, 4);
+    t.same(await choicesOf(svc, session.id), {
+      placed: [a.registrationId, b.registrationId],
+      waiting: [c.registrationId],
+      pending: [],
+    });
+    const view = await chooseSessions(svc, tokenOf(d.manageUrl), [session.id]);
+    t.equal(view.statusCode, 200);
+    t.match(view.json().sessions[0], {
+      id: session.id,
+      choice: 'waitlisted',
+      position: 2,
+      placesAvailable: 0,
+    });
 
-  const before = (await granted()).length;
-  const left = await chooseSessions(svc, tokenOf(a.manageUrl), []);
-  t.equal(left.statusCode, 200);
-  t.equal(left.json().sessions[0].choice, null);
-  t.same(await choicesOf(svc, session.id), {
-    placed: [b.registrationId, c.registrationId],
-    waiting: [d.registrationId],
-    pending: [],
-  });
-  const events = (await granted()).slice(before);
-  t.equal(events.length, 1, 'one place given on, one event');
-  t.match(events[0]!.data, { registrationId: c.registrationId, sessionId: session.id, previousPosition: 1 });
-  const places = await placesOf(svc, session.id);
-  t.same(places.counters, places.counted);
-});
+    const before = (await granted()).length;
+    const left = await chooseSessions(svc, tokenOf(a.manageUrl), []);
+    t.equal(left.statusCode, 200);
+    t.equal(left.json().sessions[0].choice, null);
+    t.same(await choicesOf(svc, session.id), {
+      placed: [b.registrationId, c.registrationId],
+      waiting: [d.registrationId],
+      pending: [],
+    });
+    const events = (await granted()).slice(before);
+    t.equal(events.length, 1, 'one place given on, one event');
+    t.match(events[0]!.data, {
+      registrationId: c.registrationId,
+      sessionId: session.id,
+      previousPosition: 1,
+    });
+    const places = await placesOf(svc, session.id);
+    t.same(places.counters, places.counted);
+  },
+);
 
 t.test('cancelling the registration gives up its sessions and their places go on', async (t) => {
   const meeting = await createMeeting(svc, { capacity: 10 });
   const session = await createSession(svc, meeting.id, { capacity: 1 });
   const a = await register(meeting.id, 1, [session.id]);
   const b = await register(meeting.id, 2, [session.id]);
-  const res = await http.inject({ method: 'POST', url: `/registrations/manage/${tokenOf(a.manageUrl)}/cancel` });
+  const res = await http.inject({
+    method: 'POST',
+    url: `/registrations/manage/${tokenOf(a.manageUrl)}/cancel`,
+  });
   t.equal(res.statusCode, 200);
   t.same(await choicesOf(svc, session.id), { placed: [b.registrationId], waiting: [], pending: [] });
   t.same((await placesOf(svc, session.id)).counters, { placesTaken: 1, waitlistLength: 0 });
@@ -99,8 +118,16 @@ t.test('a waitlisted attendee keeps the choice; it queues for its place once the
   const a = await register(meeting.id, 1, [session.id]);
   const b = await register(meeting.id, 2, [session.id, other.id]);
   t.equal(b.status, 'waitlisted');
-  t.same(await choicesOf(svc, session.id), { placed: [a.registrationId], waiting: [], pending: [b.registrationId] });
-  t.same((await placesOf(svc, other.id)).counters, { placesTaken: 0, waitlistLength: 0 }, 'pending holds nothing');
+  t.same(await choicesOf(svc, session.id), {
+    placed: [a.registrationId],
+    waiting: [],
+    pending: [b.registrationId],
+  });
+  t.same(
+    (await placesOf(svc, other.id)).counters,
+    { placesTaken: 0, waitlistLength: 0 },
+    'pending holds nothing',
+  );
   const seen = await http.inject(`/registrations/manage/${tokenOf(b.manageUrl)}/sessions`);
   t.same(
     seen.json().sessions.map((s: { choice: string }) => s.choice),
@@ -113,10 +140,13 @@ t.test('a waitlisted attendee keeps the choice; it queues for its place once the
   t.same(await choicesOf(svc, session.id), { placed: [b.registrationId], waiting: [], pending: [] });
   t.same(await choicesOf(svc, other.id), { placed: [b.registrationId], waiting: [], pending: [] });
   const events = (await granted()).slice(before);
-  t.same(events.map((e) => [e.data.sessionId, e.data.previousPosition]).sort(), [
-    [other.id, null],
-    [session.id, null],
-  ].sort());
+  t.same(
+    events.map((e) => [e.data.sessionId, e.data.previousPosition]).sort(),
+    [
+      [other.id, null],
+      [session.id, null],
+    ].sort(),
+  );
   t.same(await misplacedChoices(svc, meeting.id), []);
 });
 
@@ -126,27 +156,40 @@ t.test('raising a session capacity promotes in waiting order; lowering unplaces 
   const regs = [];
   for (let i = 0; i < 4; i += 1) regs.push(await register(meeting.id, i, [session.id]));
   const ids = regs.map((r) => r.registrationId);
-  const raised = await admin('PATCH', `/admin/meetings/${meeting.id}/sessions/${session.id}`, { capacity: 3 });
+  const raised = await admin('PATCH', `/admin/meetings/${meeting.id}/sessions/${session.id}`, {
+    capacity: 3,
+  });
   t.equal(raised.statusCode, 200);
   t.same(raised.json().promoted, [
     { registrationId: ids[1], previousPosition: 1 },
     { registrationId: ids[2], previousPosition: 2 },
   ]);
-  const lowered = await admin('PATCH', `/admin/meetings/${meeting.id}/sessions/${session.id}`, { capacity: 1 });
+  const lowered = await admin('PATCH', `/admin/meetings/${meeting.id}/sessions/${session.id}`, {
+    capacity: 1,
+  });
   t.equal(lowered.statusCode, 200);
   t.same(await choicesOf(svc, session.id), { placed: ids.slice(0, 3), waiting: [ids[3]], pending: [] });
   t.match(lowered.json().session, { capacity: 1, placesTaken: 3, placesAvailable: 0, waitlistLength: 1 });
 
   const removed = await admin('DELETE', `/admin/meetings/${meeting.id}/sessions/${session.id}`);
   t.equal(removed.statusCode, 204);
-  t.same(await choicesOf(svc, session.id), { placed: [], waiting: [], pending: [] }, 'its choices went with it');
+  t.same(
+    await choicesOf(svc, session.id),
+    { placed: [], waiting: [], pending: [] },
+    'its choices went with it',
+  );
   const listed = await http.inject(`/meetings/${meeting.id}/sessions`);
   t.same(listed.json(), []);
 });
 
 t.test('the public list shows free places; the manage page answers for the attendee only', async (t) => {
   const meeting = await createMeeting(svc, { capacity: 10 });
-  const late = await createSession(svc, meeting.id, { title: 'Later', startsAt: '2027-03-11T16:00', endsAt: '2027-03-11T17:00', capacity: 3 });
+  const late = await createSession(svc, meeting.id, {
+    title: 'Later',
+    startsAt: '2027-03-11T16:00',
+    endsAt: '2027-03-11T17:00',
+    capacity: 3,
+  });
   const early = await createSession(svc, meeting.id, { title: 'Eerder', capacity: 3 });
   await register(meeting.id, 1, [early.id]);
   const res = await http.inject(`/meetings/${meeting.slug}/sessions`);
@@ -166,12 +209,18 @@ t.test('the public list shows free places; the manage page answers for the atten
 t.test('bad input on every sessions endpoint: 4xx problem naming the field, nothing written', async (t) => {
   const meeting = await createMeeting(svc, { capacity: 1 });
   const session = await createSession(svc, meeting.id, { capacity: 1 });
-  const overlapping = await createSession(svc, meeting.id, { startsAt: '2027-03-11T14:30', endsAt: '2027-03-11T15:30' });
+  const overlapping = await createSession(svc, meeting.id, {
+    startsAt: '2027-03-11T14:30',
+    endsAt: '2027-03-11T15:30',
+  });
   const reg = await register(meeting.id, 1);
   const token = tokenOf(reg.manageUrl);
   const unknown = '01936b30-5a6b-7c8d-9e0f-a1b2c3d4e5f6';
   // The relay prunes published outbox rows, so events are counted by id from here on.
-  const lastEvent = await svc.runtime.db.selectFrom('outbox').select((eb) => eb.fn.max('id').as('id')).executeTakeFirst();
+  const lastEvent = await svc.runtime.db
+    .selectFrom('outbox')
+    .select((eb) => eb.fn.max('id').as('id'))
+    .executeTakeFirst();
   const counts = async () => [
     await countTable(svc, 'meeting_session'),
     await countTable(svc, 'session_choice'),
@@ -194,7 +243,13 @@ t.test('bad input on every sessions endpoint: 4xx problem naming the field, noth
     ['POST', sessions, 'not a date', sessionBody({ startsAt: 'morgen' }), 'body.startsAt'],
     ['POST', sessions, 'before the meeting', sessionBody({ startsAt: '2027-03-11T12:00' }), 'body.startsAt'],
     ['POST', sessions, 'after the meeting', sessionBody({ endsAt: '2027-03-11T18:00' }), 'body.endsAt'],
-    ['POST', sessions, 'another day', sessionBody({ startsAt: '2027-03-12T14:00', endsAt: '2027-03-12T15:00' }), 'body.endsAt'],
+    [
+      'POST',
+      sessions,
+      'another day',
+      sessionBody({ startsAt: '2027-03-12T14:00', endsAt: '2027-03-12T15:00' }),
+      'body.endsAt',
+    ],
     ['POST', sessions, 'ends before start', sessionBody({ endsAt: '2027-03-11T13:30' }), 'body.endsAt'],
     ['POST', `/admin/meetings/${unknown}/sessions`, 'unknown meeting', sessionBody(), 'meeting', 404],
     ['POST', '/admin/meetings/123/sessions', 'meeting id not a uuid', sessionBody(), 'params.id'],
@@ -209,8 +264,20 @@ t.test('bad input on every sessions endpoint: 4xx problem naming the field, noth
     ['POST', register2, 'unknown session', person(9, { sessionIds: [unknown] }), 'body.sessionIds.0'],
     ['POST', register2, 'session id not a uuid', person(9, { sessionIds: ['x'] }), 'body.sessionIds.0'],
     ['POST', register2, 'sessionIds not a list', person(9, { sessionIds: session.id }), 'body.sessionIds'],
-    ['POST', register2, 'same time', person(9, { sessionIds: [session.id, overlapping.id] }), 'body.sessionIds'],
-    ['POST', register2, 'chosen twice', person(9, { sessionIds: [session.id, session.id] }), 'body.sessionIds.1'],
+    [
+      'POST',
+      register2,
+      'same time',
+      person(9, { sessionIds: [session.id, overlapping.id] }),
+      'body.sessionIds',
+    ],
+    [
+      'POST',
+      register2,
+      'chosen twice',
+      person(9, { sessionIds: [session.id, session.id] }),
+      'body.sessionIds.1',
+    ],
     ['PUT', manage, 'unknown session', { sessionIds: [unknown] }, 'body.sessionIds.0'],
     ['PUT', manage, 'same time', { sessionIds: [overlapping.id, session.id] }, 'body.sessionIds'],
     ['PUT', manage, 'ids not strings', { sessionIds: [1] }, 'body.sessionIds.0'],
@@ -220,12 +287,17 @@ t.test('bad input on every sessions endpoint: 4xx problem naming the field, noth
   for (const [method, url, name, payload, field, status = 400] of cases) {
     const res =
       method === 'PUT' || url.startsWith('/meetings/')
-        ? await http.inject({ method: method as 'PUT', url, ...(payload !== undefined ? { payload: payload as object } : {}) })
-        : await admin(method as 'POST', url, payload);
+        ? await http.inject({
+            method: method as 'PUT',
+            url,
+            ...(payload !== undefined ? { payload: payload as object } : {}),
+          })
+        : await admin(method as 'POST', url, payload as object | undefined);
     t.equal(res.statusCode, status, `${name}: status (${res.body})`);
     t.match(res.headers['content-type'], /application\/problem\+json/, `${name}: problem+json`);
     const body = res.json();
-    const named = JSON.stringify(body.errors ?? []).includes(`"${field}"`) || String(body.detail).includes(field);
+    const named =
+      JSON.stringify(body.errors ?? []).includes(`"${field}"`) || String(body.detail).includes(field);
     t.ok(named, `${name}: names ${field} (${res.body})`);
   }
   t.same(await counts(), before, 'nothing written by any bad request');
