@@ -52,6 +52,11 @@ export async function listPublicSessions(ctx: ServiceContext, meetingRef: string
   return (await listSessions(ctx.db, meeting.id)).map(toPublicSession);
 }
 
+/** The sessions of a meeting already found public, for its page. */
+export async function publicSessionsOf(db: Kysely<Database>, meetingId: string): Promise<PublicSession[]> {
+  return (await listSessions(db, meetingId)).map(toPublicSession);
+}
+
 export async function listAdminSessions(ctx: ServiceContext, meetingId: string): Promise<AdminSession[]> {
   if (!(await findMeeting(ctx.db, meetingId))) throw problems.notFound(`meeting ${meetingId}`);
   return (await listSessions(ctx.db, meetingId)).map(toAdminSession);
