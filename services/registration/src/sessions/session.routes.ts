@@ -95,12 +95,15 @@ export const sessionRoutes: Routes = async (fastify, { ctx }) => {
         security,
         summary: 'Remove a session and every choice of it',
         params: sessionParams,
-        response: { 204: z.null().describe('Removed'), ...problemResponses(...adminErrors) },
+        response: {
+          200: z.object({ status: z.literal('removed') }).meta({ example: { status: 'removed' } }),
+          ...problemResponses(...adminErrors),
+        },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       await removeSession(ctx, request.params.id, request.params.sessionId);
-      return reply.status(204).send(null);
+      return { status: 'removed' as const };
     },
   );
 
