@@ -80,15 +80,21 @@ async function takeSeatsAndSessions(
   batch: readonly SeatRequest[],
 ): Promise<(SeatDecisionRow | undefined)[]> {
   const decisions = await takeSeats(trx, batch);
-  for (const [i, entry] of batch.entries()) {
-    const decision = decisions[i];
-    if (!decision || !entry.sessionIds?.length) continue;
-    await chooseSessions(
-      trx,
-      { id: entry.row.id, meetingId: entry.meetingId, status: decision.status },
-      entry.sessionIds,
-      entry.row.created_at,
-    );
-  }
+  await chooseSessions(
+    trx,
+    batch.flatMap((entry, i) => {
+      const decision = decisions[i];
+      if (!decision || !entry.sessionIds?.length) return [];
+      return [
+        {
+          id: entry.row.id,
+          meetingId: entry.meetingId,
+          status: decision.status,
+          sessionIds: entry.sessionIds,
+        },
+      ];
+    }),
+    batch[0]!.row.created_at,
+  );
   return decisions;
 }

@@ -6,75 +6,68 @@ import type { Database, RegistrationStatusColumn } from '../db/database.ts';
 import {
   adjustPlaceCounters,
   deleteChoices,
-  insertChoice,
   listPlaceWaitlistHead,
   listSessions,
   lockSession,
+  recordChoices,
   type SessionRow,
   setChoiceStatus,
 } from './session.repository.ts';
-import { choiceStatusFor, decidePlace, placeDelta, selectPlacePromotions } from './session.rules.ts';
+import { choiceStatusFor, placeDelta, selectPlacePromotions } from './session.rules.ts';
 
 /**
  * The places in sessions, kept as seats/ keeps the meeting's seats. Every function here runs in a
  * transaction that holds the meeting row lock (taken by seats/ or by session.service.ts before any
  * registration's), so the sessions' counters it reads are exact and places are decided one at a time:
  *
- * - choices made: `chooseSessions` (a seat holder gets a place or a waitlist place by `decidePlace`; one
- *   waiting for a seat keeps the choice as pending);
+ * - choices made: `chooseSessions` (a seat holder gets a place or a waitlist place as `decidePlace` says,
+ *   in one statement for a whole burst; one waiting for a seat keeps the choice as pending);
  * - a registration gets its seat: `takeEffect` decides its pending choices at the end of each queue;
  * - a registration leaves the meeting: `leaveAllSessions`; its places are given on by `settleSessions`;
  * - a place comes free (a choice given up, capacity raised): `settleSessions` / `promoteInSession`.
  */
 
 export interface ChoiceDecision {
+  registrationId: string;
   sessionId: string;
   status: 'placed' | 'waitlisted' | 'pending';
-  position: number | null;
+}
+
+/** A registration's choices as seats/ and the manage page hand them over, with its meeting status. */
+export interface ChoiceOf {
+  id: string;
+  meetingId: string;
+  status: RegistrationStatusColumn;
+  sessionIds: readonly string[];
 }
 
 /**
- * Records the choices of a registration whose meeting status is `status`, in session id order (the order
- * session rows are locked in everywhere). Sessions that are gone or of another meeting are skipped: they
- * were checked before the lock was taken, and a session removed since took its choices with it.
+ * Records the choices of registrations in arrival order, in one statement (`recordChoices`, the place rule
+ * as it runs): a seat holder's are decided, one waiting for a seat keeps them pending, others have none.
+ * Sessions that are gone or of another meeting are skipped: they were checked before the lock was taken,
+ * and a session removed since took its choices with it.
  */
 export async function chooseSessions(
   trx: Transaction<Database>,
-  registration: { id: string; meetingId: string; status: RegistrationStatusColumn },
-  sessionIds: readonly string[],
+  registrations: readonly ChoiceOf[],
   now: Date,
 ): Promise<ChoiceDecision[]> {
-  const mode = choiceStatusFor(registration.status);
-  if (mode === 'none') return [];
-  const decisions: ChoiceDecision[] = [];
-  for (const sessionId of [...new Set(sessionIds)].sort()) {
-    const session = await lockSession(trx, sessionId);
-    if (!session || session.meeting_id !== registration.meetingId) continue;
-    if (mode === 'pending') {
-      await insertChoice(trx, {
-        registration_id: registration.id,
-        session_id: sessionId,
-        status: 'pending',
-        chosen_at: now,
-      });
-      decisions.push({ sessionId, status: 'pending', position: null });
-      continue;
-    }
-    const decision = decidePlace({
-      capacity: session.capacity,
-      placesTaken: session.places_taken,
-      waitlistLength: session.waitlist_length,
-    });
-    await insertChoice(trx, {
-      registration_id: registration.id,
-      session_id: sessionId,
-      status: decision.status,
-      chosen_at: now,
-    });
-    await adjustPlaceCounters(trx, sessionId, placeDelta(null, decision.status));
-    decisions.push({ sessionId, ...decision });
-  }
-  return decisions;
+  const requests = registrations.flatMap((r) => {
+    const mode = choiceStatusFor(r.status);
+    if (mode === 'none') return [];
+    return [...new Set(r.sessionIds)].map((sessionId) => ({
+      registrationId: r.id,
+      meetingId: r.meetingId,
+      sessionId,
+      pending: mode === 'pending',
+    }));
+  });
+  const rows = await recordChoices(trx, requests, now);
+  return rows.map((row) => ({
+    registrationId: row.registration_id,
+    sessionId: row.session_id,
+    status: row.status,
+  }));
 }
 
 /**
@@ -96,8 +89,7 @@ export async function takeEffect(
   const now = ctx.clock.now();
   const decisions = await chooseSessions(
     trx,
-    { ...registration, status: 'confirmed' },
-    pending.map((p) => p.session_id),
+    [{ ...registration, status: 'confirmed', sessionIds: pending.map((p) => p.session_id) }],
     now,
   );
   for (const d of decisions) {

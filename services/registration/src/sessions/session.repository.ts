@@ -78,9 +78,66 @@ export async function adjustPlaceCounters(
     .execute();
 }
 
-/** A new choice, at the end of the session's waiting order. */
-export function insertChoice(trx: Transaction<Database>, row: Insertable<SessionChoiceTable>) {
-  return trx.insertInto('session_choice').values(row).returning('seq').executeTakeFirstOrThrow();
+/** One session chosen by one registration, in the order the choices arrived. */
+export interface ChoiceRequest {
+  registrationId: string;
+  meetingId: string;
+  sessionId: string;
+  /** The registration waits for a meeting seat: the choice is kept and holds nothing yet. */
+  pending: boolean;
+}
+
+/**
+ * THE place rule as it runs: records choices in arrival order and decides each, in one statement. The
+ * caller's transaction holds the meeting row lock of every meeting named, so the counters the UPDATE reads
+ * are exact; the decision is `decidePlace` (session.rules.ts) applied to each of a session's choosers in
+ * turn: with k arriving, the first `min(k, free places)` are placed if nobody waits, the rest queue behind
+ * those already waiting. Sessions removed meanwhile or of another meeting are skipped.
+ */
+export async function recordChoices(
+  trx: Transaction<Database>,
+  requests: readonly ChoiceRequest[],
+  now: Date,
+): Promise<{ registration_id: string; session_id: string; status: SessionChoiceStatusColumn }[]> {
+  if (requests.length === 0) return [];
+  const column = <T>(pick: (r: ChoiceRequest) => T) => requests.map(pick);
+  const { rows } = await sql<{
+    registration_id: string;
+    session_id: string;
+    status: SessionChoiceStatusColumn;
+  }>`
+    with input as (
+      select n.*, row_number() over (partition by n.session_id, n.pending order by n.i)::int as j
+      from unnest(
+        ${column((r) => r.registrationId)}::uuid[], ${column((r) => r.meetingId)}::uuid[],
+        ${column((r) => r.sessionId)}::uuid[], ${column((r) => r.pending)}::boolean[]
+      ) with ordinality as n(registration_id, meeting_id, session_id, pending, i)
+      join meeting_session s on s.id = n.session_id and s.meeting_id = n.meeting_id
+    ),
+    wanted as (
+      select session_id, count(*)::int as k from input where not pending group by session_id order by session_id
+    ),
+    -- decidePlace for k choosers at once: places only while nobody waits, as many as are free.
+    place as (
+      update meeting_session s
+      set places_taken = s.places_taken
+          + case when s.waitlist_length = 0 then least(w.k, greatest(s.capacity - s.places_taken, 0)) else 0 end,
+        waitlist_length = s.waitlist_length + w.k
+          - case when s.waitlist_length = 0 then least(w.k, greatest(s.capacity - s.places_taken, 0)) else 0 end
+      from wanted w
+      where s.id = w.session_id
+      returning s.id, s.waitlist_length, w.k
+    ),
+    decided as (
+      select n.registration_id, n.session_id, n.i,
+        case when n.pending then 'pending'
+          when n.j <= greatest(p.k - p.waitlist_length, 0) then 'placed' else 'waitlisted' end as status
+      from input n left join place p on p.id = n.session_id
+    )
+    insert into session_choice (registration_id, session_id, status, chosen_at)
+    select d.registration_id, d.session_id, d.status, ${now}::timestamptz from decided d order by d.i
+    returning registration_id, session_id, status`.execute(trx);
+  return rows;
 }
 
 export async function setChoiceStatus(

@@ -2,8 +2,10 @@
  * Pure rules about session places: who gets one, who is promoted, which choices may stand together and
  * where a session may lie. The callers hold the meeting row lock while they apply them (every change of a
  * meeting's sessions or of the places in them takes it first), so the counters they pass in are exact.
- * Unlike the seat rule, these run as they are written: a choice is decided by `decidePlace` in
- * session.repository.ts' callers, one session row at a time under the lock.
+ *
+ * `decidePlace` is the description of the place rule and the oracle of its tests, as `decideSeat` is for
+ * seats: the rule that runs is SQL, in `recordChoices` (session.repository.ts), so that a burst's choices are
+ * decided and written in one statement; test/sessions/session-places.test.ts checks that both agree.
  */
 import type { SessionChoiceStatusColumn } from '../db/database.ts';
 

@@ -232,10 +232,17 @@ export async function changeOwnSessions(
       await adjustPlaceCounters(trx, choice.session_id, placeDelta(choice.status, null));
       await promoteInSession(trx, ctx, choice.session_id);
     }
+    const joining = [...wanted].filter((id) => !current.includes(id));
     await chooseSessions(
       trx,
-      { id: registration.id, meetingId: registration.meeting_id, status: registration.status },
-      [...wanted].filter((id) => !current.includes(id)),
+      [
+        {
+          id: registration.id,
+          meetingId: registration.meeting_id,
+          status: registration.status,
+          sessionIds: joining,
+        },
+      ],
       now,
     );
   });
