@@ -11,6 +11,7 @@ import { outboxRelayScenario } from './scenarios/outbox-relay.scenario.ts';
 import { registrationScenarios } from './scenarios/registration.scenario.ts';
 import { registrationScaleScenario } from './scenarios/registration-scale.scenario.ts';
 import { remindersScenario } from './scenarios/reminders.scenario.ts';
+import { sessionsScenario } from './scenarios/sessions.scenario.ts';
 import { smtpOutageScenario } from './scenarios/smtp-outage.scenario.ts';
 import { webhooksScenario } from './scenarios/webhooks.scenario.ts';
 import { peakRssByService } from './services.ts';
@@ -27,6 +28,7 @@ const scenarios: { name: string; run: () => Promise<BenchRow | BenchRow[]> }[] =
   { name: 'meetings list', run: meetingsListScenario },
   { name: 'smtp outage', run: smtpOutageScenario },
   { name: 'console overview', run: consoleOverviewScenario },
+  { name: 'sessions', run: sessionsScenario },
 ];
 
 // Interrupted: exit through process.exit so the spawned services and sinks are killed (processes.ts).

@@ -561,6 +561,39 @@ export const attendeeErased = defineEvent({
   },
 });
 
+export const attendeeSessionPlaceGranted = defineEvent({
+  subject: 'registration.attendee.session_place_granted',
+  version: 1,
+  description:
+    'A place in a session (a workshop within a meeting) came free, or the attendee got a meeting seat, and ' +
+    'the attendee who chose the session and waited longest got the place. Carries no personal data: the ' +
+    'registration is named by its id.',
+  data: z.object({
+    registrationId: idSchema,
+    meetingId: idSchema,
+    sessionId: idSchema,
+    sessionTitle: z.string().min(1).max(200),
+    startsAt: z.iso.datetime({ offset: true }),
+    endsAt: z.iso.datetime({ offset: true }),
+    previousPosition: z
+      .int()
+      .positive()
+      .nullable()
+      .describe(
+        "Place on the session's waitlist just before; null when the choice waited for the meeting seat.",
+      ),
+  }),
+  example: {
+    registrationId: '01936b2d-7e10-7a2b-9c3d-4e5f60718293',
+    meetingId: exampleMeeting.meetingId,
+    sessionId: '01936b30-5a6b-7c8d-9e0f-a1b2c3d4e5f6',
+    sessionTitle: 'Ontwerpsessie: wat is je ideale CoP?',
+    startsAt: '2027-03-11T14:30:00.000Z',
+    endsAt: '2027-03-11T15:30:00.000Z',
+    previousPosition: 1,
+  },
+});
+
 export const linkReissueReasons = ['requested', 'registered_again'] as const;
 
 export const attendeeLinkReissued = defineEvent({
@@ -722,6 +755,7 @@ export const registrationEvents = Object.freeze({
   attendeeMarkedNoShow,
   attendeeNeedsChanged,
   attendeeErased,
+  attendeeSessionPlaceGranted,
   attendeeLinkReissued,
   attendeeConfirmationRequested,
   attendeeSurveyRequested,
@@ -745,6 +779,7 @@ export type AttendeeSubstitutedEvent = EventOf<typeof attendeeSubstituted>;
 export type AttendeeMarkedNoShowEvent = EventOf<typeof attendeeMarkedNoShow>;
 export type AttendeeNeedsChangedEvent = EventOf<typeof attendeeNeedsChanged>;
 export type AttendeeErasedEvent = EventOf<typeof attendeeErased>;
+export type AttendeeSessionPlaceGrantedEvent = EventOf<typeof attendeeSessionPlaceGranted>;
 export type AttendeeLinkReissuedEvent = EventOf<typeof attendeeLinkReissued>;
 export type AttendeeConfirmationRequestedEvent = EventOf<typeof attendeeConfirmationRequested>;
 export type AttendeeSurveyRequestedEvent = EventOf<typeof attendeeSurveyRequested>;

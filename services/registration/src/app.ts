@@ -30,6 +30,7 @@ import { registrationRoutes } from './registrations/registration.routes.ts';
 import { registrationAdminRoutes } from './registrations/registration-admin.routes.ts';
 import { reportRoutes } from './reports/report.routes.ts';
 import { seatRoutes } from './seats/seat.routes.ts';
+import { sessionRoutes } from './sessions/session.routes.ts';
 import { staffActionRoutes } from './staff-actions/staff-action.routes.ts';
 import { surveyRoutes } from './survey/survey.routes.ts';
 import { sweepSurveys } from './survey/survey.service.ts';
@@ -62,6 +63,7 @@ export const features: readonly Feature<Database, ServiceContext, Config>[] = [
   },
   { name: 'registrations', routes: registrationRoutes },
   { name: 'questions', routes: questionRoutes },
+  { name: 'sessions', routes: sessionRoutes },
   {
     name: 'address confirmation',
     routes: addressConfirmationRoutes,

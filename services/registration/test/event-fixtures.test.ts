@@ -143,6 +143,34 @@ t.test('the recorded registration events are what registration emits now', async
   const surveyLink = (await outboxEvents(svc)).at(-1)!.data.surveyUrl as string;
   const ended = await streamEvents(journey.length + erasure.length + requested.length + 1, 3);
   const confirmation = [...requested, ...ended];
+  // Sessions: Femke gives up her place in a full workshop and Gijs, waiting for it, gets it.
+  const workshops = await createMeeting(svc, {
+    slug: 'cop-recorded-sessions',
+    startsAt: '2027-06-10T13:00',
+    endsAt: '2027-06-10T17:00',
+    reminderOffsets: [],
+  });
+  const workshop = await svc.http.inject({
+    method: 'POST',
+    url: `/admin/meetings/${workshops.id}/sessions`,
+    headers: adminHeaders,
+    payload: {
+      title: 'Ontwerpsessie',
+      startsAt: '2027-06-10T14:00',
+      endsAt: '2027-06-10T15:00',
+      capacity: 1,
+    },
+  });
+  const sessionIds = [workshop.json().id];
+  const femke = (await registerPerson(svc, workshops.id, person(6, { sessionIds }))).json();
+  const gijs = (await registerPerson(svc, workshops.id, person(7, { sessionIds }))).json();
+  const left = await svc.http.inject({
+    method: 'PUT',
+    url: `/registrations/manage/${tokenOf(femke.manageUrl)}/sessions`,
+    payload: { sessionIds: [] },
+  });
+  t.equal(left.statusCode, 200, 'Femke leaves the workshop; Gijs gets her place');
+  const sessions = await streamEvents(journey.length + erasure.length + confirmation.length + 1, 4);
 
   // A meeting that offers free seats: Fenna cancels, the seat is offered to Gijs, who accepts it.
   const offering = await createMeeting(svc, {
@@ -154,7 +182,7 @@ t.test('the recorded registration events are what registration emits now', async
     reminderOffsets: [],
   });
   const fenna = (await registerPerson(svc, offering.id, person(6))).json();
-  const gijs = (await registerPerson(svc, offering.id, person(7, { language: 'en' }))).json();
+  const gijsWaiting = (await registerPerson(svc, offering.id, person(7, { language: 'en' }))).json();
   await svc.http.inject({ method: 'POST', url: `/registrations/manage/${tokenOf(fenna.manageUrl)}/cancel` });
   const acceptUrl = (await outboxEvents(svc)).at(-1)!.data.acceptUrl as string;
   const accept = await svc.http.inject({
@@ -162,10 +190,13 @@ t.test('the recorded registration events are what registration emits now', async
     url: `/registrations/offers/${tokenOf(acceptUrl)}/accept`,
   });
   t.equal(accept.statusCode, 200, 'Gijs accepts the seat offered to him');
-  const offered = await streamEvents(journey.length + erasure.length + confirmation.length + 1, 6);
+  const offered = await streamEvents(
+    journey.length + erasure.length + confirmation.length + sessions.length + 1,
+    6,
+  );
 
   const events = normalizeEvents(
-    [...journey, ...erasure, ...confirmation, ...offered].map(
+    [...journey, ...erasure, ...confirmation, ...sessions, ...offered].map(
       ({ type, data }): RecordedEvent => ({ type, data }),
     ),
     {
@@ -180,8 +211,10 @@ t.test('the recorded registration events are what registration emits now', async
         tokenOf(surveyLink),
         tokenOf(substituteUrl),
         tokenOf(eva.manageUrl),
-        tokenOf(fenna.manageUrl),
+        tokenOf(femke.manageUrl),
         tokenOf(gijs.manageUrl),
+        tokenOf(fenna.manageUrl),
+        tokenOf(gijsWaiting.manageUrl),
         tokenOf(acceptUrl),
       ),
     },
@@ -206,6 +239,7 @@ t.test('the recorded registration events are what registration emits now', async
       'attendee.promoted',
       'attendee.registered',
       'attendee.seat_offered',
+      'attendee.session_place_granted',
       'attendee.substituted',
       'attendee.survey_requested',
       'attendee.waitlisted',

@@ -2302,6 +2302,8 @@ export interface RegistrationApi {
       answers?: {
         [key: string]: string | string[] | boolean | null;
       };
+      /** Sessions of the meeting to attend (GET /meetings/{id}/sessions); a full one puts you on its waitlist */
+      sessionIds?: string[];
     };
     responses: {
       200: {
@@ -3168,6 +3170,508 @@ export interface RegistrationApi {
           }>;
           /** Null when not answered */
           answer: string | string[] | boolean | null;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      413: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** A meeting's sessions with their places taken and waitlists */
+  'GET /admin/meetings/{id}/sessions': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: Array<{
+        id: string;
+        title: string;
+        description: string | null;
+        startsAt: string;
+        endsAt: string;
+        capacity: number;
+        /** Free places; 0 means choosing it puts you on its waitlist */
+        placesAvailable: number;
+        waitlistLength: number;
+        meetingId: string;
+        placesTaken: number;
+      }>;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Add a session (a workshop) to a meeting */
+  'POST /admin/meetings/{id}/sessions': {
+    params: {
+      /** Meeting id */
+      id: string;
+    };
+    query: never;
+    body: {
+      title: string;
+      description?: string | null;
+      /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
+      startsAt: string;
+      /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
+      endsAt: string;
+      capacity: number;
+    };
+    responses: {
+      201: {
+        id: string;
+        title: string;
+        description: string | null;
+        startsAt: string;
+        endsAt: string;
+        capacity: number;
+        /** Free places; 0 means choosing it puts you on its waitlist */
+        placesAvailable: number;
+        waitlistLength: number;
+        meetingId: string;
+        placesTaken: number;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Remove a session and every choice of it */
+  'DELETE /admin/meetings/{id}/sessions/{sessionId}': {
+    params: {
+      /** Meeting id */
+      id: string;
+      /** Session id */
+      sessionId: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        status: 'removed';
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Change a session */
+  'PATCH /admin/meetings/{id}/sessions/{sessionId}': {
+    params: {
+      /** Meeting id */
+      id: string;
+      /** Session id */
+      sessionId: string;
+    };
+    query: never;
+    body: {
+      title?: string;
+      description?: string | null;
+      /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
+      startsAt?: string;
+      /** ISO 8601 date-time; without an offset it is read in the meeting time zone */
+      endsAt?: string;
+      capacity?: number;
+    };
+    responses: {
+      200: {
+        session: {
+          id: string;
+          title: string;
+          description: string | null;
+          startsAt: string;
+          endsAt: string;
+          capacity: number;
+          /** Free places; 0 means choosing it puts you on its waitlist */
+          placesAvailable: number;
+          waitlistLength: number;
+          meetingId: string;
+          placesTaken: number;
+        };
+        /** Registrations that got a place because of this change, longest-waiting first */
+        promoted: Array<{
+          registrationId: string;
+          previousPosition: number;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      401: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      403: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      409: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** A published meeting's sessions with their free places */
+  'GET /meetings/{ref}/sessions': {
+    params: {
+      /** Meeting id or slug */
+      ref: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: Array<{
+        id: string;
+        title: string;
+        description: string | null;
+        startsAt: string;
+        endsAt: string;
+        capacity: number;
+        /** Free places; 0 means choosing it puts you on its waitlist */
+        placesAvailable: number;
+        waitlistLength: number;
+      }>;
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** The meeting's sessions and which of them you chose */
+  'GET /registrations/manage/{token}/sessions': {
+    params: {
+      /** The secret from the manage link */
+      token: string;
+    };
+    query: never;
+    body: never;
+    responses: {
+      200: {
+        sessions: Array<{
+          id: string;
+          title: string;
+          description: string | null;
+          startsAt: string;
+          endsAt: string;
+          capacity: number;
+          /** Free places; 0 means choosing it puts you on its waitlist */
+          placesAvailable: number;
+          waitlistLength: number;
+          /** pending: chosen while you wait for a seat at the meeting; it counts once you have one */
+          choice: 'placed' | 'waitlisted' | 'pending' | null;
+          /** Place on the session's waitlist; null unless waitlisted */
+          position: number | null;
+        }>;
+      };
+      400: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+      404: {
+        type: string;
+        title: string;
+        status: number;
+        detail?: string;
+        errors?: Array<{
+          field: string;
+          message: string;
+        }>;
+        [key: string]: unknown;
+      };
+    };
+  };
+  /** Choose your sessions */
+  'PUT /registrations/manage/{token}/sessions': {
+    params: {
+      /** The secret from the manage link */
+      token: string;
+    };
+    query: never;
+    body: {
+      /** Every session you want to attend; those left out are given up */
+      sessionIds: string[];
+    };
+    responses: {
+      200: {
+        sessions: Array<{
+          id: string;
+          title: string;
+          description: string | null;
+          startsAt: string;
+          endsAt: string;
+          capacity: number;
+          /** Free places; 0 means choosing it puts you on its waitlist */
+          placesAvailable: number;
+          waitlistLength: number;
+          /** pending: chosen while you wait for a seat at the meeting; it counts once you have one */
+          choice: 'placed' | 'waitlisted' | 'pending' | null;
+          /** Place on the session's waitlist; null unless waitlisted */
+          position: number | null;
         }>;
       };
       400: {
@@ -4890,6 +5394,23 @@ export interface RegistrationApi {
       400: string;
       403: string;
       404: string;
+    };
+  };
+  /** Sessions form post from the manage page */
+  'POST /aanmelding/beheren/{token}/sessies': {
+    params: {
+      token: string;
+    };
+    query: never;
+    body: {
+      [key: string]: string;
+    };
+    responses: {
+      200: string;
+      400: string;
+      403: string;
+      404: string;
+      409: string;
     };
   };
   /** Cancel form post from the manage page (needs the confirmation box ticked) */

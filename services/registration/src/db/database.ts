@@ -176,6 +176,34 @@ export interface MeetingFeedStateTable {
   attendance_announced_at: Date | null;
 }
 
+/** A session (workshop) within a meeting, with its own places and waitlist (sessions/). */
+export interface MeetingSessionTable {
+  id: string;
+  meeting_id: string;
+  title: string;
+  description: string | null;
+  starts_at: Date;
+  ends_at: Date;
+  capacity: number;
+  places_taken: Generated<number>;
+  waitlist_length: Generated<number>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** `pending`: chosen while the registration waits for a meeting seat; it holds nothing yet. */
+export type SessionChoiceStatusColumn = 'pending' | 'placed' | 'waitlisted';
+
+/** A registration's choice of a session (sessions/). */
+export interface SessionChoiceTable {
+  registration_id: string;
+  session_id: string;
+  status: SessionChoiceStatusColumn;
+  /** Order of the session's waitlist, lowest served first (bigint, read as a string). */
+  seq: Generated<string>;
+  chosen_at: Date;
+}
+
 /** A message of the office to a meeting's attendees (messages/). */
 export interface MessageTextColumn {
   subject: string;
@@ -250,4 +278,6 @@ export interface Database extends ServiceTables {
   deals: DealTable;
   meeting_feed: MeetingFeedTable;
   meeting_feed_state: MeetingFeedStateTable;
+  meeting_session: MeetingSessionTable;
+  session_choice: SessionChoiceTable;
 }

@@ -329,6 +329,56 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0012_meeting_sessions': {
+    async up(db: Kysely<any>) {
+      // Sessions (workshops) within a meeting, each with its own places and waitlist. The counters are
+      // the sessions' like the meeting's seat counters: changed only under the meeting row lock, so a choice
+      // is decided on exact numbers without counting rows.
+      await db.schema
+        .createTable('meeting_session')
+        .addColumn('id', 'uuid', (c) => c.primaryKey())
+        .addColumn('meeting_id', 'uuid', (c) => c.notNull().references('meeting.id').onDelete('cascade'))
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('description', 'text')
+        .addColumn('starts_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('ends_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('capacity', 'integer', (c) => c.notNull().check(sql`capacity >= 1`))
+        .addColumn('places_taken', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('waitlist_length', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('created_at', 'timestamptz', (c) => c.notNull())
+        .addColumn('updated_at', 'timestamptz', (c) => c.notNull())
+        .addCheckConstraint('meeting_session_ends_after_start', sql`ends_at > starts_at`)
+        .execute();
+      await db.schema
+        .createIndex('meeting_session_meeting')
+        .on('meeting_session')
+        .column('meeting_id')
+        .execute();
+      // One row per registration and session chosen. `seq` is the order of the session's waitlist: a
+      // choice that waited for the meeting seat (`pending`) gets a new one when it takes effect.
+      await db.schema
+        .createTable('session_choice')
+        .addColumn('registration_id', 'uuid', (c) =>
+          c.notNull().references('registration.id').onDelete('cascade'),
+        )
+        .addColumn('session_id', 'uuid', (c) =>
+          c.notNull().references('meeting_session.id').onDelete('cascade'),
+        )
+        .addColumn('status', 'text', (c) =>
+          c.notNull().check(sql`status in ('pending', 'placed', 'waitlisted')`),
+        )
+        .addColumn('seq', 'bigserial', (c) => c.notNull())
+        .addColumn('chosen_at', 'timestamptz', (c) => c.notNull())
+        .addPrimaryKeyConstraint('session_choice_pk', ['registration_id', 'session_id'])
+        .execute();
+      await db.schema
+        .createIndex('session_choice_waitlist')
+        .on('session_choice')
+        .columns(['session_id', 'seq'])
+        .where(sql.ref('status'), '=', 'waitlisted')
+        .execute();
+    },
+  },
   '0013_waitlist_offers': {
     async up(db: Kysely<any>) {
       // How a free seat reaches the waitlist: at once (automatic), or as an offer the person accepts in time.

@@ -49,6 +49,7 @@ import {
   updateOwnNeeds,
   viewOwnRegistration,
 } from '../registrations/registration.service.ts';
+import { changeOwnSessions, publicSessionsOf, viewOwnSessions } from '../sessions/session.service.ts';
 import { surveyAnswerBody } from '../survey/survey.schemas.ts';
 import { answerSurvey, openSurvey, SURVEY_PATH } from '../survey/survey.service.ts';
 import { offerPageRoutes } from './offer-page.routes.ts';
@@ -65,6 +66,12 @@ import {
   resendPage,
   surveyPage,
 } from './page.views.ts';
+import {
+  manageSessionsSection,
+  sessionIdsFromForm,
+  sessionMessages,
+  sessionsFormFields,
+} from './sessions.view.ts';
 import { staticRoutes } from './static.routes.ts';
 
 /** What guards the forms: the CSRF secret, whether the cookie needs Secure, and the proof of work (or none). */
@@ -209,6 +216,13 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
             guard: guardFor(request, reply),
             powChallengeUrl: forms.proofOfWork ? POW_CHALLENGE_PATH : null,
             questions: questionFields(lang, await questionsOf(ctx.db, row.id), values, errors),
+            sessions: sessionsFormFields({
+              lang,
+              timeZone: row.time_zone,
+              sessions: await publicSessionsOf(ctx.db, row.id),
+              values,
+              errors,
+            }),
           }),
         );
     }
@@ -286,6 +300,7 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
           consents: { photo: form.consentPhoto === 'ja', attendeeList: form.consentAttendeeList === 'ja' },
           language: lang,
           answers,
+          sessionIds: sessionIdsFromForm(form),
         });
         if (!parsed.success || !answerCheck.ok) {
           const errors: Record<string, string> = {};
@@ -293,7 +308,8 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
             // The questions' own check below says what is wrong with an answer.
             if (issue.path[0] === 'answers') continue;
             const name = fieldOf(issue.path);
-            errors[name] ??= t.errors[name] ?? issue.message;
+            errors[name] ??=
+              t.errors[name] ?? (name === 'sessionIds' ? sessionMessages(lang).invalid : issue.message);
           }
           if (!answerCheck.ok) Object.assign(errors, answerErrors(lang, answerCheck.issues));
           return renderMeeting(request, reply, request.params.slug, lang, values, errors, 400);
@@ -339,13 +355,18 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
           if (err instanceof HttpProblem && err.problem.status === 400) {
             // The questions changed since they were checked above, or the deal is unknown.
             const answerProblems = answerErrors(lang, err.problem.errors ?? []);
+            const sessions = JSON.stringify(err.problem.errors ?? []).includes('body.sessionIds');
             return renderMeeting(
               request,
               reply,
               request.params.slug,
               lang,
               values,
-              Object.keys(answerProblems).length > 0 ? answerProblems : { dealId: t.errors.dealId! },
+              Object.keys(answerProblems).length > 0
+                ? answerProblems
+                : sessions
+                  ? { sessionIds: sessionMessages(lang).invalid }
+                  : { dealId: t.errors.dealId! },
               400,
             );
           }
@@ -425,6 +446,17 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
               values: extra.answerValues ?? null,
               errors: extra.errors ?? {},
             }),
+            sessions:
+              own.status === 'confirmed' || own.status === 'waitlisted'
+                ? manageSessionsSection({
+                    lang,
+                    timeZone: own.meeting.timeZone,
+                    sessions: (await viewOwnSessions(ctx, token)).sessions,
+                    action: `${basePath}/sessies`,
+                    guard,
+                    errors: extra.errors ?? {},
+                  })
+                : '',
           }),
         );
     }
@@ -555,6 +587,48 @@ export const pageRoutes: Routes = async (fastify, { ctx, config }) => {
           return renderManage(request, reply, token, lang);
         }
         return renderManage(request, reply, token, lang, { message: answersSaved(lang) });
+      },
+    );
+
+    app.post(
+      `${MANAGE_PATH}/:token/sessies`,
+      {
+        bodyLimit: REGISTRATION_BODY_LIMIT,
+        schema: {
+          tags,
+          summary: 'Sessions form post from the manage page',
+          params: tokenParams,
+          body: formBody,
+          response: {
+            200: htmlResponse('Saved'),
+            400: htmlResponse('Errors'),
+            403: htmlResponse('Without its CSRF field and cookie'),
+            404: htmlResponse('Unknown link'),
+            409: htmlResponse('Sessions can no longer be changed'),
+          },
+        },
+      },
+      async (request, reply) => {
+        const { token } = request.params;
+        const lang = languageSchema.catch('nl').parse(request.body.language);
+        const t = sessionMessages(lang);
+        if (!MANAGE_TOKEN_PATTERN.test(token)) return renderManage(request, reply, token, lang);
+        if (!csrfOk(request)) {
+          return renderManage(request, reply, token, lang, {
+            errors: { form: texts[lang].errors.form! },
+            status: 403,
+          });
+        }
+        try {
+          await changeOwnSessions(ctx, token, sessionIdsFromForm(request.body));
+          return renderManage(request, reply, token, lang, { message: t.saved });
+        } catch (err) {
+          if (!(err instanceof HttpProblem) || err.problem.status >= 500) throw err;
+          const status = err.problem.status;
+          if (status === 404) return renderManage(request, reply, token, lang);
+          const message = status === 409 ? t.closed : t.invalid;
+          return renderManage(request, reply, token, lang, { errors: { sessionIds: message }, status });
+        }
       },
     );
 

@@ -167,6 +167,8 @@ export function meetingPage(input: {
   powChallengeUrl: string | null;
   /** The meeting's own questions, rendered (questions/questions.view.ts). */
   questions?: string;
+  /** The meeting's sessions to choose from (sessions.view.ts). */
+  sessions?: string;
 }): string {
   const { lang, meeting, values, errors } = input;
   const t = texts[lang];
@@ -202,6 +204,7 @@ ${input.deals.map((d) => `<option value="${h(d.id)}"${values.dealId === d.id ? '
 ${field(t, { name: 'dietaryNeeds', label: t.dietaryNeeds, type: 'textarea', value: values.dietaryNeeds, errors })}
 ${field(t, { name: 'accessibilityNeeds', label: t.accessibilityNeeds, type: 'textarea', value: values.accessibilityNeeds, errors })}
 ${input.questions ?? ''}
+${input.sessions ?? ''}
 <fieldset>
 <legend>${h(t.consents)}</legend>
 ${checkbox({ name: 'consentPhoto', label: t.consentPhoto, checked: Boolean(values.consentPhoto) })}
@@ -295,6 +298,8 @@ export function managePage(input: {
   guard: FormGuard;
   /** The person's answers to the meeting's questions, rendered (questions/questions.view.ts). */
   answers?: string;
+  /** The attendee's sessions and their form (sessions.view.ts). */
+  sessions?: string;
 }): string {
   const { lang, registration: r, meeting: m, errors } = input;
   const t = texts[lang];
@@ -302,7 +307,8 @@ export function managePage(input: {
   const status = `${t.statuses[r.status] ?? r.status}${r.position ? ` (${t.position(r.position)})` : ''}`;
   const confirmError = errors.confirm;
   const forms = active
-    ? `<h2>${h(t.dietaryNeeds)}</h2>
+    ? `${input.sessions ?? ''}
+<h2>${h(t.dietaryNeeds)}</h2>
 <form method="post" action="${h(input.basePath)}/wensen">
 <input type="hidden" name="language" value="${lang}">
 ${guardField(input.guard)}

@@ -22,6 +22,13 @@ export const registerBody = z
       .default({ photo: false, attendeeList: false }),
     language: languageSchema.optional().describe('Language of mails; the meeting language if left out'),
     answers: answersSchema.default({}),
+    sessionIds: z
+      .array(z.uuid())
+      .max(20)
+      .default([])
+      .describe(
+        'Sessions of the meeting to attend (GET /meetings/{id}/sessions); a full one puts you on its waitlist',
+      ),
   })
   .meta({
     example: {

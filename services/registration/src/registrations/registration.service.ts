@@ -35,6 +35,7 @@ import {
   waitlistPositionOf,
 } from '../seats/seat.repository.ts';
 import { changeSeat, type Promotion, promoteFromWaitlist } from '../seats/seat.service.ts';
+import { checkChosenSessions } from '../sessions/session.service.ts';
 import { mailLinkToRegisteredAgain } from './manage-link.service.ts';
 import {
   findLiveRegistrationByEmail,
@@ -206,6 +207,7 @@ export async function register(
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
   const answers = await checkRegistrationAnswers(ctx.db, meetingId, input.answers);
+  await checkChosenSessions(ctx.db, meetingId, input.sessionIds);
   const key = emailKey(input.email);
   let admitted = false;
   for (let attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt += 1) {
@@ -257,6 +259,7 @@ export async function register(
         row,
         answers: JSON.stringify(answers),
         events: seatEvents(ctx, meetingId, row, link),
+        sessionIds: input.sessionIds,
       });
     } catch (err) {
       if (!isLiveEmailViolation(err)) throw err;

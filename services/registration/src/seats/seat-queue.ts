@@ -1,5 +1,6 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { chooseSessions } from '../sessions/session-places.ts';
 import { type SeatDecisionRow, type SeatRequest, takeSeats } from './seat.repository.ts';
 import { takeSeatBatch } from './seat.rules.ts';
 
@@ -53,7 +54,9 @@ export class SeatQueue {
   /** Settles every entry of the batch; never throws. */
   async #execute(batch: Waiting[]): Promise<void> {
     try {
-      const decisions = await takeSeats(this.#db, batch);
+      const decisions = batch.some((entry) => entry.sessionIds?.length)
+        ? await this.#db.transaction().execute((trx) => takeSeatsAndSessions(trx, batch))
+        : await takeSeats(this.#db, batch);
       for (const [i, entry] of batch.entries()) entry.resolve(decisions[i]);
     } catch (err) {
       if (batch.length === 1) {
@@ -65,4 +68,33 @@ export class SeatQueue {
       for (const entry of batch) await this.#execute([entry]);
     }
   }
+}
+
+/**
+ * A batch in which some chose sessions: the seat statement and the session choices commit together, so a
+ * registration never stands without the sessions it chose. The statement's meeting row locks are held to
+ * the commit, so each choice is decided on exact session counters, in arrival order.
+ */
+async function takeSeatsAndSessions(
+  trx: Transaction<Database>,
+  batch: readonly SeatRequest[],
+): Promise<(SeatDecisionRow | undefined)[]> {
+  const decisions = await takeSeats(trx, batch);
+  await chooseSessions(
+    trx,
+    batch.flatMap((entry, i) => {
+      const decision = decisions[i];
+      if (!decision || !entry.sessionIds?.length) return [];
+      return [
+        {
+          id: entry.row.id,
+          meetingId: entry.meetingId,
+          status: decision.status,
+          sessionIds: entry.sessionIds,
+        },
+      ];
+    }),
+    batch[0]!.row.created_at,
+  );
+  return decisions;
 }

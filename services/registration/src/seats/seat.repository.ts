@@ -46,6 +46,8 @@ export interface SeatRequest {
    * attendee.waitlisted with the position the statement decides (seat.events.ts).
    */
   events: readonly StatementEvent[];
+  /** Sessions chosen with the registration (sessions/), recorded in the seat decision's transaction. */
+  sessionIds?: readonly string[];
 }
 
 /**

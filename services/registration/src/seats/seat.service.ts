@@ -10,6 +10,8 @@ import { getAdminMeeting, lockEditableMeeting, publishUpdated } from '../meeting
 import { makeOffers } from '../offers/make-offers.ts';
 import { countOpenOffers, listWaitingWithoutOffer, withdrawOpenOffer } from '../offers/offer.repository.ts';
 import { seatsToOffer } from '../offers/offer.rules.ts';
+import { choiceStatusFor } from '../sessions/session.rules.ts';
+import { leaveAllSessions, settleSessions, takeEffect } from '../sessions/session-places.ts';
 import { attendeeSnapshot } from './seat.events.ts';
 import {
   adjustSeatCounters,
@@ -50,6 +52,10 @@ export async function changeSeat(
   if (registration.status === 'waitlisted' && row.status !== 'waitlisted') {
     await withdrawOpenOffer(trx, row.id, row.updated_at);
   }
+  // Leaving the meeting gives up its sessions; the places are given on where the seat is (promoteFromWaitlist).
+  if (choiceStatusFor(registration.status) !== 'none' && choiceStatusFor(row.status) === 'none') {
+    await leaveAllSessions(trx, row.id);
+  }
   return row;
 }
 
@@ -78,6 +84,18 @@ export async function promoteFromWaitlist(
 ): Promise<Promotion[]> {
   const now = ctx.clock.now();
   if (meeting.status !== 'published' || now.getTime() >= meeting.starts_at.getTime()) return [];
+  const promoted = await fillFreeSeats(trx, ctx, meeting, now);
+  // A seat came free or capacity rose: the sessions' places that freed with it go on too.
+  await settleSessions(trx, ctx, meeting.id);
+  return promoted;
+}
+
+async function fillFreeSeats(
+  trx: Transaction<Database>,
+  ctx: ServiceContext,
+  meeting: Pick<MeetingRow, 'id' | 'starts_at' | 'capacity' | 'waitlist_promotion' | 'offer_hours'>,
+  now: Date,
+): Promise<Promotion[]> {
   const counters = await lockedSeatCounters(trx, meeting.id);
   if (counters.waitlistLength === 0 || counters.seatsTaken >= meeting.capacity) return [];
   const openOffers = await countOpenOffers(trx, meeting.id);
@@ -110,7 +128,8 @@ export async function promoteFromWaitlist(
 
 /**
  * Confirms a waitlisted registration (the counters are the caller's) and announces it: the promoted mail,
- * whether the seat came at once or by an accepted offer.
+ * whether the seat came at once or by an accepted offer. The sessions it chose while waiting queue for their
+ * places now.
  */
 export async function announcePromotion(
   trx: Transaction<Database>,
@@ -137,6 +156,7 @@ export async function announcePromotion(
       previousPosition,
     },
   });
+  await takeEffect(trx, ctx, { id: row.id, meetingId: row.meeting_id });
   return row;
 }
 
