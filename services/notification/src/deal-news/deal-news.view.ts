@@ -57,7 +57,7 @@ export function dealNewsView(language: Language, news: readonly DealNews[]): Dea
           };
         case 'result':
           return { kind: 'result', title: detail.title };
-        case 'lesson':
+        default:
           return { kind: 'lesson', lessonKind: lessonLabels[language][detail.lessonKind], text: detail.text };
       }
     }),
