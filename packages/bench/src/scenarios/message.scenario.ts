@@ -40,7 +40,10 @@ export async function messageScenario(): Promise<BenchRow> {
     registration = await startService('registration', env);
     notification = await startService('notification', { ...env, SMTP_URL: sink.smtpUrl });
     const meetingId = await createMeeting(registration.base, 'message', ATTENDEES);
-    await fillMeeting(registration.base, meetingId);
+    const registering = registration;
+    await fillMeeting(registering.base, meetingId).catch((err: Error) => {
+      throw new Error(`${err.message}\n${registering.output().slice(-3000)}`);
+    });
     // Every attendee known to notification with their confirmation sent: the message then meets a quiet
     // system, and its mails are the only ones on the wire.
     const smtp = sink;
