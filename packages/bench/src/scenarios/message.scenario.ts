@@ -84,7 +84,7 @@ export async function messageScenario(): Promise<BenchRow> {
     assertExactlyOnce('system', sysMails);
     const sysSeconds = (Math.max(...sysMails.map((m) => m.at)) - started) / 1000;
     const firstMs = Math.min(...sysMails.map((m) => m.at)) - started;
-    const stages = await stagesOf(pool, started);
+    const stages = await stagesOf(pool, started, sysMails);
     await stopService(registration, 'message');
     await stopService(notification, 'message');
     registration = undefined;
@@ -141,9 +141,10 @@ export async function messageScenario(): Promise<BenchRow> {
 
 /**
  * Where the time went, in ms after the request: the relay's last publish (outbox rows are marked in the
- * publishing transaction, so this is when it began), and the first and last mail notification queued.
+ * publishing transaction, so this is when it began), the first and last mail notification queued, and how
+ * many the SMTP server had accepted when the last was queued.
  */
-async function stagesOf(pool: pg.Pool, started: number): Promise<string> {
+async function stagesOf(pool: pg.Pool, started: number, accepted: AcceptedMail[]): Promise<string> {
   const { rows } = await pool.query<{ published: number; first_queued: number; last_queued: number }>(
     `select (select extract(epoch from max(published_at)) * 1000 from registration.outbox
               where subject like '%attendee.message_requested')::float8 as published,
@@ -155,9 +156,10 @@ async function stagesOf(pool: pg.Pool, started: number): Promise<string> {
   );
   const at = (ms: number) => Math.round(ms - started);
   const row = rows[0]!;
+  const sentWhileQueueing = accepted.filter((m) => m.at <= row.last_queued).length;
   return (
     `all events published by ${at(row.published)} ms; mails queued by notification from ` +
-    `${at(row.first_queued)} to ${at(row.last_queued)} ms`
+    `${at(row.first_queued)} to ${at(row.last_queued)} ms (${sentWhileQueueing} accepted by then)`
   );
 }
 
