@@ -7,6 +7,7 @@ import { confirmationE2eScenario } from './scenarios/confirmation-e2e.scenario.t
 import { consoleOverviewScenario } from './scenarios/console-overview.scenario.ts';
 import { dealTrackingRssScenario } from './scenarios/deal-tracking-rss.scenario.ts';
 import { meetingsListScenario } from './scenarios/meetings-list.scenario.ts';
+import { messageScenario } from './scenarios/message.scenario.ts';
 import { outboxRelayScenario } from './scenarios/outbox-relay.scenario.ts';
 import { registrationScenarios } from './scenarios/registration.scenario.ts';
 import { registrationScaleScenario } from './scenarios/registration-scale.scenario.ts';
@@ -29,6 +30,7 @@ const scenarios: { name: string; run: () => Promise<BenchRow | BenchRow[]> }[] =
   { name: 'smtp outage', run: smtpOutageScenario },
   { name: 'console overview', run: consoleOverviewScenario },
   { name: 'sessions', run: sessionsScenario },
+  { name: 'message to 2 000 attendees', run: messageScenario },
 ];
 
 // Interrupted: exit through process.exit so the spawned services and sinks are killed (processes.ts).

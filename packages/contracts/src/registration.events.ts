@@ -237,6 +237,13 @@ const attendeeShape = {
     .positive()
     .nullable()
     .describe('Place on the waitlist (1 = next in line); null unless waitlisted.'),
+  dealId: idSchema
+    .nullable()
+    .optional()
+    .describe(
+      'The deal the attendee comes for, if any (a deal known from deal-tracking). Added later: events written ' +
+        'before it lack it, which reads as not known.',
+    ),
   manageUrl: httpUrlSchema.describe(
     'Link to view, change or cancel the registration. In registration.attendee.registered and ' +
       '.waitlisted (the first event of a registration) it is the personal link with a secret token: never ' +

@@ -16,7 +16,7 @@ export interface RenderedMail {
  * The one mapping from a rendered row to what nodemailer sends, shared by every baseline of the reminders row so
  * that the raw client and the graphile-worker peer put the very same bytes on the wire.
  */
-export function toNodemailerMessage(m: RenderedMail): SendMailOptions {
+export function toNodemailerMessage(m: RenderedMail, kind = 'reminder'): SendMailOptions {
   return {
     from: 'City Deals CoP <cop@citydeals.example.org>',
     to: m.recipient,
@@ -32,7 +32,7 @@ export function toNodemailerMessage(m: RenderedMail): SendMailOptions {
             'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
           }
         : {}),
-      'X-CityDeals-Kind': 'reminder',
+      'X-CityDeals-Kind': kind,
     },
   };
 }

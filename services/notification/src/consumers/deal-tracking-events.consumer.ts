@@ -2,6 +2,7 @@ import { dealTrackingEvents, streams } from '@citydeals/contracts';
 import { defineConsumer, on } from '@citydeals/messaging';
 import { newEventId, systemClock } from '@citydeals/service-kit';
 import type { Database } from '../db/database.ts';
+import { recordDealNews } from '../deal-news/deal-news.repository.ts';
 import type { DirectDeliveries } from '../webhooks/delivery.handoff.ts';
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../webhooks/delivery.service.ts';
 import { deliverySignal } from '../webhooks/delivery.signal.ts';
@@ -9,7 +10,8 @@ import { deliverySignal } from '../webhooks/delivery.signal.ts';
 /**
  * Every deal-tracking event becomes one webhook message per subscribed endpoint, recorded in the inbox
  * transaction; the delivery worker sends them, those handed to it through `direct` as soon as the
- * transaction commits. (NATS durable names cannot contain dots, hence the dashes.)
+ * transaction commits. Phase changes, results and lessons also go into the deal news that the last reminder
+ * before a meeting carries (deal-news/). (NATS durable names cannot contain dots, hence the dashes.)
  */
 export const dealTrackingEventsConsumer = (direct?: DirectDeliveries) => {
   const deps = { clock: systemClock, newId: newEventId, signal: deliverySignal, direct };
@@ -27,6 +29,7 @@ export const dealTrackingEventsConsumer = (direct?: DirectDeliveries) => {
         definition,
         async (trx, event) => {
           await queueWebhookMessages(trx, event, definition.subject, deps);
+          await recordDealNews(trx, [event]);
         },
         // A run of consecutive events of this type in a batch: one statement for all of them.
         async (trx, events) => {
@@ -35,6 +38,7 @@ export const dealTrackingEventsConsumer = (direct?: DirectDeliveries) => {
             events.map((event) => ({ event, eventSubject: definition.subject })),
             deps,
           );
+          await recordDealNews(trx, events);
         },
       ),
     ),

@@ -13,7 +13,7 @@ import {
   meetingRescheduled,
   meetingUpdated,
 } from '../email/email.service.ts';
-import { messageRequested } from '../messages/message.service.ts';
+import { messageRequested, messagesRequested } from '../messages/message.service.ts';
 
 /**
  * Registration events feed the meeting and recipient read models, the reminder schedule and the mails.
@@ -52,7 +52,11 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.attendeeConfirmationRequested, (trx, event) => confirmationRequested(trx, ctx, event)),
       on(e.attendeeSurveyRequested, (trx, event) => attendeeChanged(trx, ctx, 'survey_requested', event)),
       on(e.attendeeSeatOffered, (trx, event) => attendeeChanged(trx, ctx, 'seat_offered', event)),
-      on(e.attendeeMessageRequested, (trx, event) => messageRequested(trx, ctx, event)),
+      on(
+        e.attendeeMessageRequested,
+        (trx, event) => messageRequested(trx, ctx, event),
+        (trx, events) => messagesRequested(trx, ctx, events),
+      ),
     ],
   });
 }

@@ -35,6 +35,8 @@ export interface EmailTables {
     language: string;
     position: number | null;
     manage_url: string | null;
+    /** The deal the attendee comes for (db/deal-news.migrations.ts); null when none or not known. */
+    deal_id: ColumnType<string | null, string | null | undefined, string | null>;
     erased: Generated<boolean>;
     updated_at: DefaultedTimestamp;
   };

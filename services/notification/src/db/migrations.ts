@@ -1,5 +1,6 @@
 import type { Migrations } from '@citydeals/db';
 import { alertMigrations } from './alerts.migrations.ts';
+import { dealNewsMigrations } from './deal-news.migrations.ts';
 import { emailMigrations } from './email.migrations.ts';
 import { mailTextMigrations } from './mail-texts.migrations.ts';
 import { retentionMigrations } from './retention.migrations.ts';
@@ -12,4 +13,5 @@ export const migrations: Migrations = {
   ...retentionMigrations,
   ...alertMigrations,
   ...mailTextMigrations,
+  ...dealNewsMigrations,
 };

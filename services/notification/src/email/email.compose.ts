@@ -33,6 +33,7 @@ export interface ComposeInput {
   /** The mail's language when its text was chosen before (an office message written in one language). */
   language?: Language;
   reminderOffset?: string | null;
+  dealNews?: MailData['dealNews'];
   unsubscribeUrl?: string | null;
   expiresAt?: Date | null;
   /** The meeting's office texts by language; the mail shows them if its kind carries them. */
@@ -71,6 +72,7 @@ export function composeEmail(ctx: EmailContext, input: ComposeInput): NewEmail {
     meeting: meetingView,
     manageUrl: recipient.manage_url,
     reminderOffset: input.reminderOffset ?? null,
+    dealNews: input.dealNews ?? null,
     unsubscribeUrl: input.unsubscribeUrl ?? null,
     hasCalendar: Boolean(input.calendar),
     doorQrCid: ctx.consoleUrl && showsDoorQr(input.kind) ? DOOR_QR_CID : null,

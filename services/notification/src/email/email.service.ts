@@ -364,6 +364,7 @@ export async function confirmationRequested(
         position: null,
         // The only link this mail carries; it is not kept anywhere but in the mail.
         manage_url: request.confirmUrl,
+        deal_id: null,
         erased: false,
         updated_at: now,
       },

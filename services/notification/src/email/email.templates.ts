@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import type { EmailKind, Language } from '@citydeals/contracts';
 import { Eta } from 'eta';
+import type { DealNews } from '../deal-news/deal-news.rules.ts';
+import { dealNewsView } from '../deal-news/deal-news.view.ts';
 import { durationMs } from '../reminders/reminder.rules.ts';
 
 export const templatesDir = fileURLToPath(new URL('./templates/', import.meta.url));
@@ -71,6 +73,8 @@ export interface MailData {
   message?: { subject: string; body: string } | null;
   /** The office's texts of the meeting (see mail-texts/): above and below the meeting's details. */
   office?: { introduction: string; practical: string } | null;
+  /** What moved in the deals since the previous meeting (the last reminder; see deal-news/). */
+  dealNews?: readonly DealNews[] | null;
 }
 
 /** Meeting fields whose change sends seated attendees an updated invitation. */
@@ -107,6 +111,7 @@ function templateContext(language: Language, data: MailData) {
     /** The office's text as paragraphs of lines, so the HTML keeps its shape with every value escaped. */
     paragraphs: data.message ? paragraphsOf(data.message.body) : [],
     ...officeTexts(language, data.office),
+    dealNews: dealNewsView(language, data.dealNews ?? []),
     /** How far ahead the meeting is, for reminders: "tomorrow", "in 2 hours", "over 30 minuten". */
     soon: data.reminderOffset ? reminderLead(durationMs(data.reminderOffset), language) : '',
     setSubject(value: string) {

@@ -1,5 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { dealNewsOfReminders } from '../deal-news/deal-news.service.ts';
 import { mailTextsOfMeetings } from '../mail-texts/mail-text.repository.ts';
 import type { DueReminderMail, ReminderMails } from '../reminders/reminder.service.ts';
 import { composeEmail } from './email.compose.ts';
@@ -28,6 +29,7 @@ export function reminderMailsOf(ctx: EmailContext): ReminderMails {
         trx,
         reminders.map((r) => r.meeting.id),
       );
+      const dealNews = await dealNewsOfReminders(trx, reminders, now);
       const mails = reminders.map(({ reminderId, dueAt, offset, meeting, recipient }) =>
         composeEmail(ctx, {
           mailTexts: texts.get(meeting.id),
@@ -40,6 +42,7 @@ export function reminderMailsOf(ctx: EmailContext): ReminderMails {
           reminderOffset: offset,
           unsubscribeUrl: `${ctx.publicBaseUrl}/unsubscribe/${unsubscribeToken(secret, recipient.registration_id)}`,
           expiresAt: new Date(meeting.starts_at),
+          dealNews: dealNews.get(reminderId) ?? null,
         }),
       );
       await insertEmails(trx, mails);

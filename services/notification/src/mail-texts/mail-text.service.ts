@@ -127,6 +127,7 @@ function sampleRecipient(meeting: MeetingRow, input: MailPreviewInput): Recipien
     language: input.language,
     position: null,
     manage_url: PREVIEW_MANAGE_URL,
+    deal_id: null,
     erased: false,
     updated_at: new Date(0),
   };

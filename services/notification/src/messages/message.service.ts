@@ -15,34 +15,76 @@ import { findRecipients } from '../read-models/recipient.repository.ts';
  * registration (the dedupe key), so a redelivered event queues nothing new. An erased registration or a
  * suppressed address gets nothing; the text is the one registration chose for the attendee's language.
  */
-export async function messageRequested(
+export function messageRequested(
   trx: Transaction<Database>,
   ctx: EmailContext,
   event: AttendeeMessageRequestedEvent,
 ): Promise<void> {
-  const { messageId, registrationId, meetingId } = event.data;
-  const meeting = (await lockMeetings(trx, [meetingId])).get(meetingId);
-  if (!meeting) throw new MeetingNotKnownYet(`meeting ${meetingId} has not arrived yet`);
-  const [recipient] = await findRecipients(trx, [registrationId]);
-  if (recipient?.erased) return;
+  return messagesRequested(trx, ctx, [event]);
+}
+
+/**
+ * The same for a run of message events, with the same effects as messageRequested for each in turn, in a
+ * fixed number of statements: one message to a meeting arrives as one event per attendee, all together.
+ * What cannot be done yet for one event (its meeting or its recipient's link not known yet) fails the run,
+ * and the runner replays its events one by one.
+ */
+export async function messagesRequested(
+  trx: Transaction<Database>,
+  ctx: EmailContext,
+  events: readonly AttendeeMessageRequestedEvent[],
+): Promise<void> {
+  const meetings = await lockMeetings(
+    trx,
+    events.map((e) => e.data.meetingId),
+  );
+  const unknown = events.find((e) => !meetings.has(e.data.meetingId));
+  if (unknown) throw new MeetingNotKnownYet(`meeting ${unknown.data.meetingId} has not arrived yet`);
+  const recipients = new Map(
+    (
+      await findRecipients(
+        trx,
+        events.map((e) => e.data.registrationId),
+      )
+    ).map((r) => [r.registration_id, r]),
+  );
+  const live = events.filter((e) => !recipients.get(e.data.registrationId)?.erased);
   // The attendee's own events come first in the stream; a message overtaking them is retried shortly.
-  if (!recipient?.manage_url) {
-    throw new PersonalLinkNotKnownYet(`registration ${registrationId} is not known with its link yet`);
+  const linkless = live.find((e) => !recipients.get(e.data.registrationId)?.manage_url);
+  if (linkless) {
+    throw new PersonalLinkNotKnownYet(
+      `registration ${linkless.data.registrationId} is not known with its link yet`,
+    );
   }
+  if (live.length === 0) return;
   const secret = await ctx.secret(trx);
-  if (recipient.email && (await suppressedHashes(trx, [addressHash(secret, recipient.email)])).size > 0)
-    return;
-  const mail = composeEmail(ctx, {
-    kind: 'attendee_message',
-    meeting,
-    recipient,
-    now: ctx.clock.now(),
-    language: event.data.language,
-    extra: { message: { subject: event.data.subject, body: event.data.body } },
-    unsubscribeUrl: `${ctx.publicBaseUrl}/unsubscribe/${unsubscribeToken(secret, registrationId)}`,
-    dedupeKey: `message:${messageId}:${registrationId}`,
-  });
-  if ((await insertEmails(trx, [mail])) > 0 && ctx.mail.queued()) await ctx.mail.notify(trx);
+  const hashes = new Map(
+    live.flatMap((e) => {
+      const email = recipients.get(e.data.registrationId)?.email;
+      return email ? [[e.data.registrationId, addressHash(secret, email)] as const] : [];
+    }),
+  );
+  const suppressed = await suppressedHashes(trx, [...new Set(hashes.values())]);
+  const now = ctx.clock.now();
+  const mails = live
+    .filter((e) => {
+      const hash = hashes.get(e.data.registrationId);
+      return hash === undefined || !suppressed.has(hash);
+    })
+    .map((event) => {
+      const { messageId, registrationId, meetingId } = event.data;
+      return composeEmail(ctx, {
+        kind: 'attendee_message',
+        meeting: meetings.get(meetingId)!,
+        recipient: recipients.get(registrationId)!,
+        now,
+        language: event.data.language,
+        extra: { message: { subject: event.data.subject, body: event.data.body } },
+        unsubscribeUrl: `${ctx.publicBaseUrl}/unsubscribe/${unsubscribeToken(secret, registrationId)}`,
+        dedupeKey: `message:${messageId}:${registrationId}`,
+      });
+    });
+  if ((await insertEmails(trx, mails)) > 0 && ctx.mail.queued()) await ctx.mail.notify(trx);
 }
 
 export interface MessagePreviewInput {

@@ -35,15 +35,16 @@ export async function applyAttendeeSnapshots(
   // `xmax = 0`: the row was inserted by this statement; one it updated carries this transaction in xmax.
   const { rows } = await sql<AppliedRecipient>`${prepared('apply-attendee-snapshots')}
     insert into recipient (registration_id, meeting_id, version, status, name, email, language, position,
-      manage_url)
+      manage_url, deal_id)
     select * from unnest(${column((s) => s.registrationId)}::uuid[], ${column((s) => s.meetingId)}::uuid[],
       ${column((s) => s.version)}::int[], ${column((s) => s.status)}::text[], ${column((s) => s.name)}::text[],
       ${column((s) => s.email)}::text[], ${column((s) => s.language)}::text[],
-      ${column((s) => s.position)}::int[], ${column((s) => s.manageUrl)}::text[])
+      ${column((s) => s.position)}::int[], ${column((s) => s.manageUrl)}::text[],
+      ${column((s) => s.dealId ?? null)}::uuid[])
     on conflict (registration_id) do update set meeting_id = excluded.meeting_id, version = excluded.version,
       status = excluded.status, name = excluded.name, email = excluded.email, language = excluded.language,
       position = excluded.position, manage_url = coalesce(excluded.manage_url, recipient.manage_url),
-      updated_at = now()
+      deal_id = excluded.deal_id, updated_at = now()
     where recipient.version < excluded.version and not recipient.erased
     returning *, xmax = 0 as first_seen`.execute(trx);
   return new Map(rows.map((row) => [row.registration_id, row]));
@@ -75,6 +76,7 @@ export async function eraseRecipient(
       language: 'nl',
       position: null,
       manage_url: null,
+      deal_id: null,
       erased: true,
     })
     .onConflict((oc) =>
@@ -85,6 +87,7 @@ export async function eraseRecipient(
         email: null,
         position: null,
         manage_url: null,
+        deal_id: null,
         erased: true,
         updated_at: new Date(),
       })),

@@ -174,6 +174,7 @@ export function attendeeSnapshot(
     email: `deelnemer-${attendeeCount}-${registrationId.slice(0, 8)}@example.org`,
     language: 'nl',
     position: null,
+    dealId: null,
     manageUrl: `https://cop.citydeals.example.org/aanmelding/beheren/tok${registrationId.replaceAll('-', '')}`,
     ...overrides,
   };

@@ -18,6 +18,7 @@ export function attendeeSnapshot(row: RegistrationRow, link: string): AttendeeSn
     email: row.email,
     language: row.language,
     position: null,
+    dealId: row.deal_id,
     manageUrl: link,
   };
 }
@@ -42,6 +43,7 @@ export function seatEvents(
     name: row.name!,
     email: row.email!,
     language: row.language,
+    dealId: row.deal_id,
     manageUrl: link,
   };
   return [

@@ -83,6 +83,7 @@ export async function sendSurvey(
           email: row.email!,
           language: row.language,
           position: null,
+          dealId: row.deal_id,
           manageUrl: manageUrlWithoutToken(ctx.publicBaseUrl),
           surveyUrl: `${ctx.publicBaseUrl}${SURVEY_PATH}/${token}`,
           expiresAt: expiresAt.toISOString(),
