@@ -6,79 +6,23 @@
  * the confirmation mail carries. Each page passes axe (nothing serious or critical) at phone and desktop size,
  * with screenshots.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { type DealPhase, dealPhaseTransitions } from '@citydeals/contracts';
-import { type Browser, chromium, type Page } from 'playwright-core';
 import QRCode from 'qrcode';
-import t, { type Test } from 'tap';
-import { adminAuth, PASSWORD, people, startConsoleSystem } from './harness.ts';
+import t from 'tap';
+import { amsterdamLocal, checkPage, launch, loggedIn } from './browser.fixture.ts';
+import { adminAuth, people, startConsoleSystem } from './harness.ts';
+
+t.setTimeout(600_000);
 
 const stack = await startConsoleSystem();
 t.teardown(() => stack.close());
 const { system } = stack;
-const SCREENSHOTS = new URL('../../../test-artifacts/screenshots/', import.meta.url);
-await mkdir(SCREENSHOTS, { recursive: true });
 
 const call = (service: 'registration' | 'deal_tracking', method: string, path: string, body?: unknown) =>
   system.call(service, method as 'GET', path, { headers: adminAuth, ...(body ? { body } : {}) });
-
-/** Wall-clock time in Amsterdam as a datetime-local field takes it. */
-const amsterdamLocal = (instant: Date) =>
-  new Intl.DateTimeFormat('sv-SE', {
-    timeZone: 'Europe/Amsterdam',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-  })
-    .format(instant)
-    .replace(' ', 'T');
-
-const launch = (args: string[] = []) =>
-  chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', ...args],
-  });
-
-const sizes = {
-  desktop: { viewport: { width: 1280, height: 900 } },
-  phone: { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true },
-} as const;
-
-/** A logged-in page of its own context (contexts share cookies), with CSP violations collected. */
-async function loggedIn(browser: Browser, email: string, size: keyof typeof sizes, csp: string[]) {
-  const context = await browser.newContext(sizes[size]);
-  const page = await context.newPage();
-  page.on('console', (m) => {
-    if (/Content.Security.Policy/i.test(m.text())) csp.push(m.text());
-  });
-  await page.goto(`${stack.url}/login`);
-  await page.getByLabel('E-mailadres').fill(email);
-  await page.getByLabel('Wachtwoord').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Inloggen' }).click();
-  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
-  return page;
-}
-
-/** axe on the page and a screenshot of it. */
-async function checkPage(t: Test, page: Page, name: string, size: keyof typeof sizes) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  t.same(
-    serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}-${size}: no serious or critical axe violation`,
-  );
-  t.ok(
-    await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
-    `${name}-${size}: nothing wider than the screen`,
-  );
-  await page.screenshot({ path: new URL(`${name}-${size}.png`, SCREENSHOTS).pathname, fullPage: true });
-}
 
 const phaseNames = ['Verkenning', 'Getekend', 'Opbouw', 'Uitvoering', 'Borging', 'Afgerond', 'Gestopt'];
 const phaseOrder = ['preparing', 'signed', 'building', 'delivering', 'securing', 'completed', 'discontinued'];
@@ -95,7 +39,7 @@ t.test('the deals as a board: a column per phase in deal-tracking’s order, a c
   t.ok(deals.length > 1, 'the demo deals are there');
 
   for (const size of ['desktop', 'phone'] as const) {
-    const page = await loggedIn(browser, people.lezer.email, size, csp);
+    const page = await loggedIn(browser, stack.url, people.lezer.email, size, csp);
     // The overview's picture of the deals by phase leads to the board.
     await page.getByRole('link', { name: 'Deals per fase, als bord' }).click();
     await page.waitForURL(`${stack.url}/deals/board`);
@@ -144,7 +88,7 @@ t.test('the deals as a board: a column per phase in deal-tracking’s order, a c
     body: { to, reason: 'verder op het bord' },
   });
   t.equal(moved.status, 200);
-  const page = await loggedIn(browser, people.lezer.email, 'desktop', csp);
+  const page = await loggedIn(browser, stack.url, people.lezer.email, 'desktop', csp);
   await page.goto(`${stack.url}/deals/board`);
   t.equal(await page.locator(`.phase-${to} .card a`, { hasText: deal.name }).count(), 1, 'moved along');
   t.equal(await page.locator(`.phase-${deal.phase} .card a`, { hasText: deal.name }).count(), 0);
@@ -157,8 +101,8 @@ t.test(
     const browser = await launch();
     t.teardown(() => browser.close());
     const csp: string[] = [];
-    const office = await loggedIn(browser, people.redacteur.email, 'desktop', csp);
-    const phone = await loggedIn(browser, people.redacteur.email, 'phone', csp);
+    const office = await loggedIn(browser, stack.url, people.redacteur.email, 'desktop', csp);
+    const phone = await loggedIn(browser, stack.url, people.redacteur.email, 'phone', csp);
     const slug = `cop-agenda-${Date.now().toString(36)}`;
     const start = new Date(Date.now() + 3 * 24 * 3600_000);
     const bySlug = async () =>
@@ -343,14 +287,14 @@ t.test(
     ]);
     t.teardown(() => browser.close());
     const csp: string[] = [];
-    const door = await loggedIn(browser, people.deur.email, 'phone', csp);
+    const door = await loggedIn(browser, stack.url, people.deur.email, 'phone', csp);
     await door.context().grantPermissions(['camera'], { origin: stack.url });
     const decoderLoaded: string[] = [];
     door.on('response', (r) => {
       if (r.url().endsWith('/static/jsqr.js')) decoderLoaded.push(String(r.status()));
     });
     await door.goto(`${stack.url}/door`);
-    t.notOk(await door.evaluate(() => 'BarcodeDetector' in window), 'this chromium has no BarcodeDetector');
+    t.notOk(await door.evaluate("'BarcodeDetector' in window"), 'this chromium has no BarcodeDetector');
     await checkPage(t, door, 'door-scanner', 'phone');
     await door.getByRole('button', { name: 'QR-code scannen' }).tap();
     await door.waitForURL(`${stack.url}/door/scan/${registrationId}`);
