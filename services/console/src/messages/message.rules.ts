@@ -90,7 +90,8 @@ const offsetMs = (instant: number, timeZone: string) => {
 
 /**
  * A wall-clock time (`2027-03-11T09:00`) in a time zone as the instant registration takes (with an offset);
- * null when it is no such time. In the hour a clock skips the later offset applies.
+ * null when it is no such time. A time in the hour a clock skips is read as that long after the change (02:30
+ * on the spring change is 03:30 summer time), as a clock set forward would show it.
  */
 export function instantOf(local: string, timeZone: string): string | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(local);
