@@ -14,6 +14,7 @@ import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { adminAuth, PASSWORD, people, startConsoleSystem, Visitor } from './harness.ts';
 
+t.setTimeout(600_000);
 const stack = await startConsoleSystem(
   {},
   { registration: { PROOF_OF_WORK_COST: '1000', PROOF_OF_WORK_MAX_COUNTER: '100' } },

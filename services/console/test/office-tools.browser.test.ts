@@ -40,8 +40,9 @@ t.test('the deals as a board: a column per phase in deal-tracking’s order, a c
 
   for (const size of ['desktop', 'phone'] as const) {
     const page = await loggedIn(browser, stack.url, people.lezer.email, size, csp);
+    await checkPage(t, page, 'overview-lezer', size);
     // The overview's picture of the deals by phase leads to the board.
-    await page.getByRole('link', { name: 'Deals per fase, als bord' }).click();
+    await page.getByRole('link', { name: /^Deals per fase.*Als bord per fase$/ }).click();
     await page.waitForURL(`${stack.url}/deals/board`);
     const columns = page.locator('.board-column');
     t.same(

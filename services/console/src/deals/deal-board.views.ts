@@ -13,7 +13,6 @@ const words = {
   nl: {
     board: 'Bord',
     list: 'Lijst',
-    picture: 'Deals per fase, als bord',
     asBoard: 'Als bord per fase',
     asList: 'Als lijst',
     since: 'in deze fase sinds',
@@ -24,7 +23,6 @@ const words = {
   en: {
     board: 'Board',
     list: 'List',
-    picture: 'Deals by phase, as a board',
     asBoard: 'As a board by phase',
     asList: 'As a list',
     since: 'in this phase since',
@@ -140,5 +138,8 @@ export const boardCss = `
 .chart-link {
   display: block;
   text-decoration: none;
+}
+.chart-link span {
+  text-decoration: underline;
 }
 `;

@@ -15,7 +15,7 @@ const words = {
     languages: { nl: 'Nederlands', en: 'Engels' },
     agenda: 'Agenda',
     agendaHint:
-      'Tijd en titel per onderdeel, in de taal van de bijeenkomst. Lege regels worden overgeslagen.',
+      'Tijd en onderwerp per onderdeel, in de taal van de bijeenkomst. Lege regels worden overgeslagen.',
     // Not "Titel": the meeting's own title field carries that label.
     time: (n: number) => `Onderdeel ${n}: tijd`,
     title: (n: number) => `Onderdeel ${n}: onderwerp`,
@@ -50,7 +50,7 @@ const words = {
     language: 'Language of the meeting (agenda and mails)',
     languages: { nl: 'Dutch', en: 'English' },
     agenda: 'Agenda',
-    agendaHint: 'Time and title per item, in the language of the meeting. Empty rows are skipped.',
+    agendaHint: 'Time and subject per item, in the language of the meeting. Empty rows are skipped.',
     time: (n: number) => `Item ${n}: time`,
     title: (n: number) => `Item ${n}: subject`,
     kind: (n: number) => `Item ${n}: kind`,

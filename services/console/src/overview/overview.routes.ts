@@ -67,7 +67,7 @@ ${chart}`
 </section>
 <section aria-labelledby="deals-by-phase">
 <h2 id="deals-by-phase"><a href="/deals">${t.dealsByPhase}</a></h2>
-<a class="chart-link" href="/deals/board" aria-label="${boardTexts(page.lang).picture}">${phaseChart(t, deals.body.items)}</a>
+<a class="chart-link" href="/deals/board">${phaseChart(t, deals.body.items)}<span>${boardTexts(page.lang).asBoard}</span></a>
 ${may(staff.role, 'meetings') ? html`<p><a href="/reports/attendance">${mt.attendancePerDeal}</a></p>` : ''}
 </section>`;
     return reply.type('text/html; charset=utf-8').send(layout(page, t.overview, body));

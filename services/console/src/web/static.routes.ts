@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Routes } from '../context.ts';
 import { boardCss } from '../deals/deal-board.views.ts';
 import { meetingDetailsCss } from '../meetings/meeting-details.views.ts';
@@ -11,7 +10,7 @@ import { consoleCss, consoleJs } from './assets.ts';
  * The QR decoder the door's scanner loads where the browser has no BarcodeDetector: jsQR's browser build
  * from the installed package, served from the console itself, as the CSP (`script-src 'self'`) requires.
  */
-const jsQr = () => readFileSync(createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js'), 'utf8');
+const jsQr = () => readFileSync(new URL(import.meta.resolve('jsqr/dist/jsQR.js')), 'utf8');
 
 /** The CSS, the progressive-enhancement script and the QR decoder, as files the CSP allows (`'self'`). */
 export const staticRoutes: Routes = async (app) => {
