@@ -10,6 +10,7 @@ import { machineKeyRoutes } from './keys/machine-key.routes.ts';
 import { mailTextRoutes } from './mail-texts/mail-texts.routes.ts';
 import { meetingRoutes } from './meetings/meeting.routes.ts';
 import { questionRoutes } from './meetings/question.routes.ts';
+import { messageRoutes } from './messages/message.routes.ts';
 import { overviewRoutes } from './overview/overview.routes.ts';
 import { peopleRoutes } from './people/people.routes.ts';
 import { attendanceRoutes } from './reports/attendance.routes.ts';
@@ -48,6 +49,7 @@ export const app: ServicePlugin<{ ctx: ServiceContext; config: Config }> = async
     meetingRoutes,
     questionRoutes,
     mailTextRoutes,
+    messageRoutes,
     attendanceRoutes,
   ]) {
     await fastify.register(routes, options);

@@ -2,6 +2,13 @@ import { httpUrlSchema } from '@citydeals/contracts';
 import { baseConfigSchema, loadConfig } from '@citydeals/service-kit';
 import { z } from 'zod';
 
+/**
+ * Unset when empty: docker-compose passes `${OIDC_ISSUER:-}` as an empty value when the operator sets nothing,
+ * which means "no single sign-on", not a malformed address.
+ */
+const unlessEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema);
+
 const minutes = (fallback: number) =>
   z.coerce
     .number()
@@ -48,10 +55,10 @@ export const configSchema = baseConfigSchema({ port: 3004, schema: 'console' })
      * Single sign-on through OpenID Connect (authorization code + PKCE); off while unset. The identity's
      * e-mail address must belong to an account made here: unknown identities are refused, not created.
      */
-    OIDC_ISSUER: httpUrlSchema.optional(),
-    OIDC_CLIENT_ID: z.string().min(1).optional(),
+    OIDC_ISSUER: unlessEmpty(httpUrlSchema.optional()),
+    OIDC_CLIENT_ID: unlessEmpty(z.string().min(1).optional()),
     /** A confidential client's secret (client_secret_basic); unset for a public client (PKCE alone). */
-    OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+    OIDC_CLIENT_SECRET: unlessEmpty(z.string().min(1).optional()),
     /** The button's text, e.g. the organisation's name. */
     OIDC_LABEL: z.string().min(1).max(60).default('single sign-on'),
     /** Refuse identities whose provider does not say `email_verified: true` (on unless the provider never says). */

@@ -14,6 +14,7 @@ import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { adminAuth, PASSWORD, people, startConsoleSystem, Visitor } from './harness.ts';
 
+t.setTimeout(600_000);
 const stack = await startConsoleSystem(
   {},
   { registration: { PROOF_OF_WORK_COST: '1000', PROOF_OF_WORK_MAX_COUNTER: '100' } },
@@ -352,8 +353,9 @@ t.test(
 t.test(
   'the door scanner: where the browser reads QR codes, a code opens its check-in on this site',
   async (t) => {
-    // Debian's chromium has no BarcodeDetector (it has none on desktop Linux); the browser's part is stood in
-    // for here — a detector that "sees" a code naming another host — and the camera is chromium's fake device.
+    // Where the browser has a BarcodeDetector (Chrome on Android) the console uses it; Debian's chromium has
+    // none, so it is stood in for here — a detector that "sees" a code naming another host — and the camera
+    // is chromium's fake device.
     // What runs is the console's own script: the button appears, the camera starts, the code's door path is
     // followed on the console itself.
     const browser = await chromium.launch({
@@ -373,9 +375,11 @@ t.test(
     await plain.getByLabel('Wachtwoord').fill(PASSWORD);
     await plain.getByRole('button', { name: 'Inloggen' }).click();
     await plain.waitForURL(/\/door$/);
-    t.notOk(
+    // Without a detector the console's own decoder reads the camera (office-tools.browser.test.ts decodes a
+    // real code with it); the button is there either way.
+    t.ok(
       await plain.getByRole('button', { name: 'QR-code scannen' }).isVisible(),
-      'no detector: no scan button',
+      'no detector: the scan button all the same',
     );
     const page = await context.newPage();
     // As a string: a function would be compiled by tsx with helpers the page does not have.

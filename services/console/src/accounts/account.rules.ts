@@ -3,6 +3,7 @@ import type { StaffRole } from '@citydeals/service-kit';
 /** What a person may do in the console; the services check the same through the staff token's scopes. */
 /** `session`: what anyone logged in may do (log out). */
 /** `meetings`: meetings and their attendees (personal data, so not the read-only role). */
+/** `messages`: compose and send messages to a meeting's attendees (the read-only role sees the list). */
 /**
  * `deliveries`: read the mail and webhook logs, send a test, replay, retry; `manage-webhooks`: create, disable
  * and rotate the secrets of endpoints (integration settings, like keys); `manage-accounts`: people and keys.
@@ -13,6 +14,7 @@ export type ConsoleAction =
   | 'door'
   | 'edit-deals'
   | 'meetings'
+  | 'messages'
   | 'deliveries'
   | 'manage-webhooks'
   | 'manage-accounts';
@@ -24,11 +26,12 @@ const allowed: Readonly<Record<StaffRole, readonly ConsoleAction[]>> = Object.fr
     'door',
     'edit-deals',
     'meetings',
+    'messages',
     'deliveries',
     'manage-webhooks',
     'manage-accounts',
   ],
-  redacteur: ['session', 'view', 'door', 'edit-deals', 'meetings', 'deliveries'],
+  redacteur: ['session', 'view', 'door', 'edit-deals', 'meetings', 'messages', 'deliveries'],
   // The door sees today's meeting only; no overview, no deals.
   deur: ['session', 'door'],
   lezer: ['session', 'view'],

@@ -22,10 +22,25 @@ export const newAccountSchema = z.object({
 });
 export type NewAccountInput = z.input<typeof newAccountSchema>;
 
+/**
+ * argon2id is memory-hard by design: each hash or verification holds its memory cost (19 MiB by default)
+ * while it runs, on one of libuv's threads. One at a time, a burst of logins queues for a few tens of
+ * milliseconds each instead of holding that memory once per thread, and the process's peak stays low.
+ */
+let passwordWork: Promise<unknown> = Promise.resolve();
+function oneAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const run = passwordWork.then(work, work);
+  passwordWork = run.catch(() => {});
+  return run;
+}
+
 /** argon2id (the library's default) with its default cost; the PHC string keeps the parameters per hash. */
 export function hashPassword(password: string): Promise<string> {
-  return hash(password);
+  return oneAtATime(() => hash(password));
 }
+
+const verifyPassword = (phc: string, password: string) =>
+  oneAtATime(() => verify(phc, password)).catch(() => false);
 
 export async function createAccount(ctx: ServiceContext, input: NewAccountInput) {
   const account = newAccountSchema.parse(input);
@@ -79,13 +94,13 @@ const DECOY_HASH =
 export async function checkLogin(ctx: ServiceContext, email: string, password: string): Promise<LoginResult> {
   const account = await findAccountByEmail(ctx.db, email.trim().toLowerCase());
   if (!account) {
-    await verify(DECOY_HASH, password).catch(() => false);
+    await verifyPassword(DECOY_HASH, password);
     return { kind: 'refused' };
   }
   const now = ctx.clock.now();
   const locked = account.locked_until !== null && account.locked_until > now;
   // A locked account is not even verified: the lock holds whatever is tried meanwhile.
-  const matches = !locked && (await verify(account.password_hash, password).catch(() => false));
+  const matches = !locked && (await verifyPassword(account.password_hash, password));
   const decision = decideLogin(
     {
       failedLogins: account.failed_logins,

@@ -5,8 +5,10 @@ import { may } from '../accounts/account.rules.ts';
 import type { Routes } from '../context.ts';
 import { audit, guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
 import { backendFailure } from '../web/backend-failure.ts';
+import { html as htmlOf } from '../web/html.ts';
 import { layout } from '../web/layout.ts';
 import { type DealSummary, dealList, dealPage, type HistoryItem } from './deal.views.ts';
+import { type BoardDeal, boardTexts, dealBoard, dealViews } from './deal-board.views.ts';
 
 const dealParams = z.object({ id: z.uuid() });
 const transitionForm = z.object({
@@ -29,8 +31,28 @@ export const dealRoutes: Routes = async (fastify, { ctx }) => {
       '/deals?limit=500',
     );
     if (answer.status !== 200) return backendFailure(reply, page, answer.status);
-    return reply.type(html).send(layout(page, page.t.deals, dealList(page.t, answer.body.items)));
+    const body = htmlOf`${dealViews(page.lang, 'list')}${dealList(page.t, answer.body.items)}`;
+    return reply.type(html).send(layout(page, page.t.deals, body));
   });
+
+  // The same one list call as the list: the board is another picture of it, never a call per phase or deal.
+  app.get(
+    '/deals/board',
+    { schema: { hide: true }, preValidation: guard(ctx, 'view') },
+    async (request, reply) => {
+      const page = pageContext(request);
+      const answer = await ctx.services.call<{ items: BoardDeal[] }>(
+        staffOf(request),
+        'dealTracking',
+        'GET',
+        '/deals?limit=500',
+      );
+      if (answer.status !== 200) return backendFailure(reply, page, answer.status);
+      const body = htmlOf`${dealViews(page.lang, 'board')}${dealBoard(page.t, page.lang, answer.body.items)}`;
+      const title = `${page.t.deals}: ${boardTexts(page.lang).board}`;
+      return reply.type(html).send(layout(page, title, body));
+    },
+  );
 
   const showDeal = async (
     request: Parameters<typeof pageContext>[0],

@@ -15,12 +15,22 @@ import {
   type Consequences,
   confirmPage,
   type FieldErrors,
+  localInput,
   type MeetingFormValues,
   meetingForm,
   meetingList,
   meetingPage,
   type StaffActionItem,
 } from './meeting.views.ts';
+import {
+  detailFieldsOf,
+  detailsBodyOf,
+  detailValuesFromMeeting,
+  detailValuesOf,
+  emptyDetails,
+  type MeetingDetailValues,
+  meetingErrorsOf,
+} from './meeting-details.rules.ts';
 
 const HTML = 'text/html; charset=utf-8';
 const params = z.object({ id: z.uuid() });
@@ -35,7 +45,8 @@ const meetingFields = {
   venueAddress: text(500),
   onlineUrl: text(2048),
 };
-const createForm = z.object({
+// Loose: the agenda rows, reminder choices and window (meeting-details.rules.ts) are read from the rest.
+const createForm = z.looseObject({
   ...meetingFields,
   startsAt: text(40),
   endsAt: text(40),
@@ -43,7 +54,7 @@ const createForm = z.object({
   publish: z.literal('1').optional(),
   ...csrf,
 });
-const editForm = z.object({ ...meetingFields, ...csrf, ...confirm });
+const editForm = z.looseObject({ ...meetingFields, ...csrf, ...confirm });
 const rescheduleForm = z.object({
   startsAt: z.string().min(1).max(40),
   endsAt: z.string().min(1).max(40),
@@ -75,6 +86,16 @@ const listQuery = z.object({
     .optional()
     .catch(undefined),
   done: z.enum(['1', 'added', 'changed']).optional().catch(undefined),
+});
+
+/** The edit form's own fields, without the loose rest (the details) and the form's bookkeeping. */
+const editValuesOf = (form: z.output<typeof editForm>) => ({
+  title: form.title,
+  slug: form.slug,
+  description: form.description,
+  venueName: form.venueName,
+  venueAddress: form.venueAddress,
+  onlineUrl: form.onlineUrl,
 });
 
 const emptyMeeting: MeetingFormValues = {
@@ -130,15 +151,23 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
     request: FastifyRequest,
     reply: FastifyReply,
     values: MeetingFormValues,
+    details: MeetingDetailValues,
     errors: FieldErrors,
     status = 200,
   ) => {
-    const { mt, csrf } = page(request);
+    const { p, mt, csrf } = page(request);
     return send(
       reply,
       request,
       mt.newMeeting,
-      meetingForm(mt, { action: '/meetings', csrf, values, errors, edit: false }),
+      meetingForm(mt, {
+        action: '/meetings',
+        csrf,
+        values,
+        errors,
+        edit: false,
+        details: { lang: p.lang, values: details },
+      }),
       status,
     );
   };
@@ -146,7 +175,7 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
   app.get(
     '/meetings/new',
     { schema: { hide: true }, preValidation: guard(ctx, 'meetings') },
-    async (request, reply) => newMeetingPage(request, reply, emptyMeeting, {}),
+    async (request, reply) => newMeetingPage(request, reply, emptyMeeting, emptyDetails(), {}),
   );
 
   app.post(
@@ -154,12 +183,12 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
     { schema: { hide: true, body: createForm }, preValidation: guard(ctx, 'meetings') },
     async (request, reply) => {
       const { _csrf, publish, ...values } = request.body;
-      const answer = await registration<AdminMeeting>(
-        request,
-        'POST',
-        '/admin/meetings',
-        createBodyOf(values, publish === '1'),
-      );
+      const details = detailValuesOf(request.body);
+      const sent = detailsBodyOf(details);
+      const answer = await registration<AdminMeeting>(request, 'POST', '/admin/meetings', {
+        ...createBodyOf(values, publish === '1'),
+        ...sent.body,
+      });
       await audit(
         ctx,
         request,
@@ -170,7 +199,8 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
       );
       if (answer.status === 201) return reply.redirect(`/meetings/${answer.body.id}?done=1`, 303);
       if (answer.status === 400 || answer.status === 409) {
-        return newMeetingPage(request, reply, values, fieldErrorsOf(answer.body, 'title'), 400);
+        const errors = meetingErrorsOf(fieldErrorsOf(answer.body, 'title'), answer.body, sent.rows);
+        return newMeetingPage(request, reply, values, details, errors, 400);
       }
       return backendFailure(reply, pageContext(request), answer.status);
     },
@@ -258,15 +288,23 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
     reply: FastifyReply,
     id: string,
     values: MeetingFormValues,
+    details: MeetingDetailValues,
     errors: FieldErrors,
     status = 200,
   ) => {
-    const { mt, csrf } = page(request);
+    const { p, mt, csrf } = page(request);
     return send(
       reply,
       request,
       mt.edit,
-      meetingForm(mt, { action: `/meetings/${id}/edit`, csrf, values, errors, edit: true }),
+      meetingForm(mt, {
+        action: `/meetings/${id}/edit`,
+        csrf,
+        values,
+        errors,
+        edit: true,
+        details: { lang: p.lang, values: details },
+      }),
       status,
     );
   };
@@ -291,6 +329,7 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
           venueAddress: m.venue.address,
           onlineUrl: m.onlineUrl ?? '',
         },
+        detailValuesFromMeeting(m, localInput),
         {},
       );
     },
@@ -316,6 +355,7 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
       id: string,
       body: B,
       errors: FieldErrors,
+      problem: unknown,
     ) => unknown,
   ) =>
     app.post(
@@ -334,7 +374,7 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
             { change: name, ...plan.preview },
           );
           if (preview.status === 400 && onInvalid)
-            return onInvalid(request, reply, id, body, fieldErrorsOf(preview.body, 'title'));
+            return onInvalid(request, reply, id, body, fieldErrorsOf(preview.body, 'title'), preview.body);
           if (preview.status !== 200) return backendFailure(reply, p, preview.status);
           const meeting = await loadMeeting(request, id);
           if (meeting.status !== 200) return backendFailure(reply, p, meeting.status);
@@ -375,7 +415,7 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
         );
         if (answer.status === 200) return reply.redirect(`/meetings/${id}?done=1`, 303);
         if ((answer.status === 400 || answer.status === 409) && onInvalid) {
-          return onInvalid(request, reply, id, body, fieldErrorsOf(answer.body, 'title'));
+          return onInvalid(request, reply, id, body, fieldErrorsOf(answer.body, 'title'), answer.body);
         }
         return backendFailure(reply, p, answer.status);
       },
@@ -384,13 +424,20 @@ export const meetingRoutes: Routes = async (fastify, { ctx }) => {
   change(
     'edit',
     editForm,
-    ({ _csrf, confirm: _c, ...v }) => {
+    (form) => {
+      const v = editValuesOf(form);
       const body = editBodyOf(v);
+      // The preview asks about what mails go out on; the agenda, reminders and window send none.
       const { slug: _slug, ...preview } = body;
-      return { preview, method: 'PATCH', path: '', call: body, fields: v };
+      const details = detailValuesOf(form);
+      const call = { ...body, ...detailsBodyOf(details).body };
+      return { preview, method: 'PATCH', path: '', call, fields: { ...v, ...detailFieldsOf(details) } };
     },
-    (request, reply, id, { _csrf, confirm: _c, ...v }, errors) =>
-      editPage(request, reply, id, { ...emptyMeeting, ...v }, errors, 400),
+    (request, reply, id, form, errors, problem) => {
+      const details = detailValuesOf(form);
+      const all = meetingErrorsOf(errors, problem, detailsBodyOf(details).rows);
+      return editPage(request, reply, id, { ...emptyMeeting, ...editValuesOf(form) }, details, all, 400);
+    },
   );
   change('publish', publishForm, () => ({
     preview: {},

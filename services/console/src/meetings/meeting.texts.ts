@@ -74,6 +74,7 @@ const nl = {
   changeAttendee: 'Deelnemer wijzigen',
   substitute: 'Iemand anders neemt deze plaats over (vervanging): krijgt een eigen bevestiging en link',
   save: 'Opslaan',
+  messages: 'Berichten aan deelnemers',
   changeShort: 'wijzigen',
   actions: {
     'POST /admin/meetings': 'aangemaakt',
@@ -165,6 +166,7 @@ const en: MeetingTexts = {
   changeAttendee: 'Change attendee',
   substitute: 'Someone else takes over this seat (substitute): they get their own confirmation and link',
   save: 'Save',
+  messages: 'Messages to attendees',
   changeShort: 'change',
   actions: {
     'POST /admin/meetings': 'created',

@@ -1,5 +1,8 @@
 import { html, type SafeHtml } from '../web/html.ts';
+import type { Language } from '../web/texts.ts';
 import type { MeetingTexts } from './meeting.texts.ts';
+import type { AgendaRow, MeetingDetailValues } from './meeting-details.rules.ts';
+import { meetingDetailsFields } from './meeting-details.views.ts';
 
 export interface AdminMeeting {
   id: string;
@@ -13,6 +16,11 @@ export interface AdminMeeting {
   venue: { name: string; address: string };
   onlineUrl: string | null;
   capacity: number;
+  registrationOpensAt: string | null;
+  registrationClosesAt: string | null;
+  language: 'nl' | 'en';
+  agenda: AgendaRow[];
+  reminderOffsets: string[];
   status: 'draft' | 'published' | 'cancelled';
   seats: { capacity: number; confirmed: number; available: number; waitlisted: number };
 }
@@ -104,7 +112,14 @@ export interface MeetingFormValues {
 /** The create form, and the edit form without the times and capacity (they have their own confirmed steps). */
 export function meetingForm(
   mt: MeetingTexts,
-  options: { action: string; csrf: string; values: MeetingFormValues; errors: FieldErrors; edit: boolean },
+  options: {
+    action: string;
+    csrf: string;
+    values: MeetingFormValues;
+    errors: FieldErrors;
+    edit: boolean;
+    details?: { lang: Language; values: MeetingDetailValues };
+  },
 ): SafeHtml {
   const { values: v, errors: e } = options;
   const text = (id: keyof MeetingFormValues, label: string, extra: SafeHtml | string = '') =>
@@ -125,6 +140,7 @@ ${text('capacity', mt.capacity, html` type="number" min="1" max="100000" require
 ${text('venueName', mt.venueName, html` required`)}
 ${text('venueAddress', mt.venueAddress, html` required`)}
 ${text('onlineUrl', mt.onlineUrl, html` type="url"`)}
+${options.details ? meetingDetailsFields(options.details.lang, options.details.values, e) : ''}
 ${options.edit ? '' : html`<div class="check"><input type="checkbox" id="publish" name="publish" value="1"><label for="publish">${mt.publishNow}</label></div>`}
 <button type="submit">${options.edit ? mt.edit : mt.create}</button>
 </form>`;
@@ -158,6 +174,7 @@ export function meetingPage(
   <div><dt>${mt.venueName}</dt><dd>${m.venue.name}, ${m.venue.address}</dd></div>
   <div><dt>${mt.seats}</dt><dd>${m.seats.confirmed} / ${m.seats.capacity} · ${mt.waitlist} ${m.seats.waitlisted}</dd></div>
 </dl>
+<p><a href="/meetings/${m.id}/messages">${mt.messages}</a></p>
 ${
   live
     ? html`<section aria-labelledby="changes" class="changes">

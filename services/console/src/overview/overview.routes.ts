@@ -2,6 +2,7 @@ import { may } from '../accounts/account.rules.ts';
 import type { Routes } from '../context.ts';
 import type { DealSummary } from '../deals/deal.views.ts';
 import { phaseChart } from '../deals/deal.views.ts';
+import { boardTexts } from '../deals/deal-board.views.ts';
 import { nextMeeting } from '../door/door.rules.ts';
 import { meetingTexts } from '../meetings/meeting.texts.ts';
 import { guard, pageContext, staffOf } from '../sessions/session.plugin.ts';
@@ -66,7 +67,7 @@ ${chart}`
 </section>
 <section aria-labelledby="deals-by-phase">
 <h2 id="deals-by-phase"><a href="/deals">${t.dealsByPhase}</a></h2>
-${phaseChart(t, deals.body.items)}
+<a class="chart-link" href="/deals/board">${phaseChart(t, deals.body.items)}<span>${boardTexts(page.lang).asBoard}</span></a>
 ${may(staff.role, 'meetings') ? html`<p><a href="/reports/attendance">${mt.attendancePerDeal}</a></p>` : ''}
 </section>`;
     return reply.type('text/html; charset=utf-8').send(layout(page, t.overview, body));

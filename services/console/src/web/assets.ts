@@ -254,34 +254,65 @@ document.addEventListener('DOMContentLoaded', () => {
     }, 150);
   });
 });
-// The door's camera scanner, where the browser reads QR codes itself (BarcodeDetector: Chrome on Android,
-// among others). Elsewhere the section stays hidden and the phone's own camera app opens the code's link.
-// Only a door-scan path is followed, and always on this site, whatever host the code names.
+// The door's camera scanner. Where the browser reads QR codes itself (BarcodeDetector: Chrome on Android, among
+// others) it does; elsewhere (desktop Linux, iOS Safari) the console's own copy of the jsQR decoder, served from
+// /static/ like this script, reads the camera's frames. Only a door-scan path is followed, and always on this
+// site, whatever host the code names.
 document.addEventListener('DOMContentLoaded', () => {
   const box = document.querySelector('[data-scanner]');
-  if (!box || !('BarcodeDetector' in window) || !navigator.mediaDevices?.getUserMedia) return;
+  if (!box || !navigator.mediaDevices?.getUserMedia) return;
   box.hidden = false;
   const video = box.querySelector('[data-scan-video]');
   const status = box.querySelector('[data-scan-status]');
   const scanPath = /^\\/door\\/scan\\/[0-9a-f-]{36}$/i;
+  const loadDecoder = () =>
+    new Promise((resolve, reject) => {
+      if (window.jsQR) return resolve(window.jsQR);
+      const script = document.createElement('script');
+      script.src = '/static/jsqr.js';
+      script.onload = () => resolve(window.jsQR);
+      script.onerror = reject;
+      document.head.append(script);
+    });
+  // One reader for both: the browser's detector, or jsQR on the video's current frame drawn on a canvas.
+  const reader = async () => {
+    if ('BarcodeDetector' in window) {
+      const detector = new BarcodeDetector({ formats: ['qr_code'] });
+      return async () => (await detector.detect(video).catch(() => [])).map((code) => code.rawValue);
+    }
+    const jsQR = await loadDecoder();
+    const canvas = document.createElement('canvas');
+    const context = canvas.getContext('2d', { willReadFrequently: true });
+    return async () => {
+      const { videoWidth: width, videoHeight: height } = video;
+      if (!width || !height) return [];
+      canvas.width = width;
+      canvas.height = height;
+      context.drawImage(video, 0, 0, width, height);
+      const code = jsQR(context.getImageData(0, 0, width, height).data, width, height, {
+        inversionAttempts: 'dontInvert',
+      });
+      return code ? [code.data] : [];
+    };
+  };
   box.querySelector('[data-scan-start]').addEventListener('click', async () => {
     let stream;
+    let read;
     try {
+      read = await reader();
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
     } catch {
       status.textContent = '⚠';
       return;
     }
-    const detector = new BarcodeDetector({ formats: ['qr_code'] });
     video.srcObject = stream;
     video.hidden = false;
     await video.play();
     const tick = async () => {
-      const codes = await detector.detect(video).catch(() => []);
-      for (const code of codes) {
+      for (const text of await read()) {
         let path;
         try {
-          path = new URL(code.rawValue).pathname;
+          path = new URL(text).pathname;
         } catch {
           continue;
         }
