@@ -15,8 +15,10 @@ export interface DueRowsTable {
   leasedUntilColumn: string;
   /** Counted up by every lease: the attempt about to be made, and the fencing token of this lease. */
   attemptsColumn: string;
-  /** The prepared statement's name (see `prepared` in `@citydeals/db`). */
+  /** The prepared statement's name (see `prepared` in `@citydeals/db`); renewing uses `<name>-renew`. */
   statementName: string;
+  /** The SQL type of `id`; `uuid` when not given. */
+  idType?: string;
 }
 
 /**
@@ -50,4 +52,39 @@ export async function leaseDueRows<Row, DB>(
     where q.id = due.id
     returning q.*, due.${due} as due_at`.execute(db);
   return rows;
+}
+
+/** A leased row as its worker knows it: its id and the attempts its lease counted (the fencing token). */
+export interface HeldRow {
+  id: string;
+  attempts: number;
+}
+
+/**
+ * Extends the leases of rows a worker still holds to `leaseUntil`, in one statement. A worker renews while
+ * it works its rows, so a row is taken over only once its holder stopped renewing (it died, froze, or lost
+ * track of the row), never because its work is slow. Fenced like settling: a row taken over (other
+ * attempts), settled, or no longer ready is left alone. Returns the ids renewed; a held row missing from
+ * them must not be worked any further, as another worker may have it.
+ */
+export async function renewLeases<DB>(
+  db: Kysely<DB>,
+  table: DueRowsTable,
+  rows: readonly HeldRow[],
+  leaseUntil: Date,
+): Promise<Set<string>> {
+  if (rows.length === 0) return new Set();
+  const name = sql.table(table.table);
+  const leasedUntil = sql.ref(table.leasedUntilColumn);
+  const attempts = sql.ref(table.attemptsColumn);
+  const idType = sql.raw(table.idType ?? 'uuid');
+  const { rows: renewed } = await sql<{ id: string }>`${prepared(`${table.statementName}-renew`)}
+    update ${name} as q
+    set ${sql.ref(table.dueColumn)} = ${leaseUntil}, ${leasedUntil} = ${leaseUntil}
+    from unnest(${rows.map((r) => r.id)}::${idType}[], ${rows.map((r) => r.attempts)}::int[])
+      as held(id, attempts)
+    where q.id = held.id and q.${attempts} = held.attempts and q.${leasedUntil} is not null
+      and q.${sql.ref(table.readyWhen.column)} = ${table.readyWhen.equals}
+    returning q.id::text as id`.execute(db);
+  return new Set(renewed.map((r) => r.id));
 }

@@ -18,6 +18,12 @@ export interface LeasedQueue<Item> {
   work(items: readonly Item[]): Promise<unknown> | Promise<unknown>[];
   /** Resolves when work that outlives the items' promises (a settlement still being written) is done. */
   drain?(): Promise<void>;
+  /**
+   * Extends the lease of items still in hand (`renewLeases` is the usual form), called every `renewMs`
+   * until they are settled: slow work keeps its items, and only a worker that stopped renewing loses them.
+   * It tells the queue's own work which items were not renewed, as those must not be worked further.
+   */
+  renew?(items: readonly Item[]): Promise<void>;
 }
 
 export interface QueueWorkerOptions<Item> {
@@ -43,6 +49,11 @@ export interface QueueWorkerOptions<Item> {
    * that ran out) or whose wake-up was missed are seen.
    */
   pollMs: number;
+  /**
+   * How often the leases of items in hand are renewed (`LeasedQueue.renew`); a fraction of the lease, so
+   * that a renewal delayed by a slow database still lands before the lease runs out.
+   */
+  renewMs?: number;
   /** The one signal that rows were queued; without it the worker only polls. */
   wakeUp?: WakeUpSignal;
   logger: Logger;
@@ -172,6 +183,7 @@ export class QueueWorker<Item> {
     if (items.length === 0) return Promise.resolve();
     this.#inHand += items.length;
     this.#batchesInHand += 1;
+    const stopRenewing = this.#keepLeased(items);
     let settled: Promise<unknown>[];
     // One promise for the batch frees every slot at once; one per item frees one each.
     let slots = items.length;
@@ -200,10 +212,39 @@ export class QueueWorker<Item> {
       this.#tasks.add(done);
       return done;
     });
-    return Promise.all(tracked).then(() => {
-      this.#batchesInHand -= 1;
-      this.wake();
-    });
+    return Promise.all(tracked)
+      .then(stopRenewing)
+      .then(() => {
+        this.#batchesInHand -= 1;
+        this.wake();
+      });
+  }
+
+  /**
+   * Renews the items' leases every `renewMs` while they are in hand, one renewal at a time. Returns the
+   * function that stops renewing; it resolves once a renewal under way has ended.
+   */
+  #keepLeased(items: readonly Item[]): () => Promise<void> {
+    const { queue, renewMs, logger } = this.#o;
+    if (!queue.renew || renewMs === undefined) return () => Promise.resolve();
+    const renewItems = () => queue.renew?.(items) ?? Promise.resolve();
+    let stopped = false;
+    let renewing: Promise<void> = Promise.resolve();
+    const renew = () => {
+      renewing = renewItems()
+        .catch((err: unknown) => {
+          logger.warn({ err, queue: this.name }, 'renewing leases failed; trying again');
+        })
+        .then(() => {
+          if (!stopped) timer = setTimeout(renew, renewMs);
+        });
+    };
+    let timer = setTimeout(renew, renewMs);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+      return renewing;
+    };
   }
 
   /** Resolves true if the poll interval passed without a wake-up. */

@@ -63,8 +63,10 @@ export const configSchema = baseConfigSchema({ port: 3003, schema: 'notification
   MAIL_SENDERS: z.coerce.number().int().min(1).max(16).default(4),
   SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
   /**
-   * How long a sender holds the mails it leased. If it dies, they go out (again, same Message-ID) once the
-   * lease ends; it must outlast any SMTP attempt (socket timeout 60 s) or a slow send is repeated.
+   * How long a sender holds the mails it leased without renewing. It renews every quarter of this while it
+   * has them in hand, however slow the SMTP server; if it dies, they go out (again, same Message-ID) once
+   * the lease ends. Longer means later resends after a crash; shorter, a stall of the sender (or of the
+   * database) must be shorter than this before its mails are taken over.
    */
   MAIL_LEASE_MS: z.coerce.number().int().min(100).default(300_000),
   /** How soon a reminder whose time has come is noticed (an indexed look at due rows). */

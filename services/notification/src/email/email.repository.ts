@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EmailKind, MailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
-import { type DueRowsTable, leaseDueRows } from '@citydeals/work-queue';
+import { type DueRowsTable, type HeldRow, leaseDueRows, renewLeases } from '@citydeals/work-queue';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
@@ -64,9 +64,9 @@ const mailQueue: DueRowsTable = {
 
 /**
  * Leases up to `limit` mails that are due (see `leaseDueRows`): concurrent senders take different mails,
- * which come back with `attempts` counting the attempt about to be made. If this sender dies, the mails
- * are due again when the lease runs out, and another sender (or replica) sends them with the same
- * Message-ID.
+ * which come back with `attempts` counting the attempt about to be made. If this sender dies, it stops
+ * renewing (`renewMailLeases`): the mails are due again when the lease runs out, and another sender (or
+ * replica) sends them with the same Message-ID.
  */
 export function leaseQueuedEmails(
   // The head of the queue index, whatever the statistics say (a burst is planned as a sort of all of it).
@@ -76,6 +76,18 @@ export function leaseQueuedEmails(
   leaseUntil: Date,
 ): Promise<LeasedEmail[]> {
   return leaseDueRows<EmailRow, Database>(db, mailQueue, { now, limit, leaseUntil });
+}
+
+/**
+ * Extends the lease of mails a sender holds to `leaseUntil`, fenced by the attempts its lease counted (see
+ * `renewLeases`); returns the ids still held.
+ */
+export function renewMailLeases(
+  db: Kysely<Database>,
+  held: readonly HeldRow[],
+  leaseUntil: Date,
+): Promise<Set<string>> {
+  return renewLeases(db, mailQueue, held, leaseUntil);
 }
 
 /** A leased mail, with the time it was due before the lease moved next_attempt_at to the lease's end. */

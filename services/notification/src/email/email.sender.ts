@@ -7,7 +7,13 @@ import { QueueWorker, type QueueWorkerStats } from '@citydeals/work-queue';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from './email.context.ts';
-import { type EmailRow, type LeasedEmail, leaseQueuedEmails, recordOutcomes } from './email.repository.ts';
+import {
+  type EmailRow,
+  type LeasedEmail,
+  leaseQueuedEmails,
+  recordOutcomes,
+  renewMailLeases,
+} from './email.repository.ts';
 import {
   beforeSending,
   classifySendError,
@@ -27,8 +33,14 @@ export interface SenderOptions {
   concurrency: number;
   /** How often the sender looks for due mails without being woken. */
   pollMs: number;
-  /** How long a lease holds; a crashed sender's mails go out again after it. Longer than any SMTP attempt. */
+  /**
+   * How long a lease holds unless renewed. The sender renews the leases of the mails in hand (every
+   * `renewMs`) until their outcomes are recorded, so only a sender that stopped renewing (died, froze)
+   * loses its mails, and they go out again after it.
+   */
   leaseMs: number;
+  /** How often the leases of mails in hand are renewed; a quarter of `leaseMs` when not given. */
+  renewMs?: number;
   /**
    * Mails on the wire at once in this process (the SMTP pool's connections). Sends wait here rather than in
    * the transport's own queue, so the lease is checked when a mail really goes out.
@@ -64,9 +76,15 @@ export interface SenderStats extends QueueWorkerStats {
  * Sends queued mails in leased batches, run by a QueueWorker: a lease takes up to `batchSize` due mails in
  * one statement (no transaction stays open while SMTP works), the batch goes to the pooled transport at
  * once, and every outcome is recorded with its event in one statement. The Message-ID is stored with the
- * mail, so a mail sent again is recognisable as the same one. It is sent again only when its sender dies
- * (or loses its lease) between the SMTP server's 250 and that statement: at most `concurrency × batchSize`
- * mails, the ones in hand, and only after the lease (`leaseMs`) ran out. Woken by `ctx.mail`.
+ * mail, so a mail sent again is recognisable as the same one.
+ *
+ * A mail goes to the SMTP server once unless its sender dies. The sender renews the leases of its mails in
+ * hand until their outcomes are recorded, however long the server takes to answer, so no other sender takes
+ * them; a mail whose lease this sender could not renew is not put on the wire (another sender may have it),
+ * and its late record is fenced off. Only a sender that stopped renewing (crashed or frozen) loses its
+ * mails: those between the server's 250 and the record, at most `concurrency × batchSize`, go out again,
+ * same Message-ID, once the lease (`leaseMs`) has run out. SMTP cannot do better across a crash: the
+ * server's 250 and the record cannot be one step. Woken by `ctx.mail`.
  */
 export class EmailSender implements ServiceWorker {
   readonly name = 'email-sender';
@@ -102,7 +120,12 @@ export class EmailSender implements ServiceWorker {
   ) {
     this.#worker = new QueueWorker({
       name: this.name,
-      queue: { lease: (limit) => this.#lease(limit), work: (mails) => this.#sendAndRecord(mails) },
+      queue: {
+        lease: (limit) => this.#lease(limit),
+        work: (mails) => this.#sendAndRecord(mails),
+        renew: (mails) => this.#renew(mails),
+      },
+      renewMs: options.renewMs ?? options.leaseMs / 4,
       capacity: options.concurrency * options.batchSize,
       batchSize: options.batchSize,
       // A few small batches, not many: their mails wait for a connection under their lease.
@@ -140,6 +163,16 @@ export class EmailSender implements ServiceWorker {
   #lease(limit: number): Promise<LeasedEmail[]> {
     const leasedAt = this.ctx.clock.now();
     return leaseQueuedEmails(this.db, leasedAt, limit, new Date(leasedAt.getTime() + this.options.leaseMs));
+  }
+
+  /**
+   * Extends the leases of mails in hand, whether waiting for a connection, on the wire or waiting for their
+   * record. A mail whose lease was not renewed may be another sender's now: it is not sent (see #attempt).
+   */
+  async #renew(mails: readonly LeasedEmail[]): Promise<void> {
+    const leaseUntil = new Date(this.ctx.clock.now().getTime() + this.options.leaseMs);
+    const held = await renewMailLeases(this.db, mails, leaseUntil);
+    for (const mail of mails) mail.leased_until = held.has(mail.id) ? leaseUntil : null;
   }
 
   async #sendAndRecord(leased: readonly LeasedEmail[]): Promise<void> {

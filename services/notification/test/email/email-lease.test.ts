@@ -9,6 +9,8 @@ import { notificationSchema } from '../harness.ts';
 import { queuedMail, startSmtpServer, testClock, testEmailContext } from './email.fixture.ts';
 
 const LEASE_MS = 60_000;
+/** A renewal interval no test outlasts: a sender that renews nothing, as a frozen one. */
+const FROZEN = 3_600_000;
 const schemaUnderTest = await notificationSchema();
 const { db, indexPlannedDb } = schemaUnderTest;
 const smtp = await startSmtpServer({ parse: false });
@@ -78,7 +80,14 @@ t.test(
       probe: () => transport.probe(),
       close() {},
     };
-    const a = new EmailSender(indexPlannedDb, ctx, hangingTransport, { ...options, batchSize: 4 }, logger);
+    // Frozen, A renews nothing either: its lease runs out as a dead sender's does.
+    const a = new EmailSender(
+      indexPlannedDb,
+      ctx,
+      hangingTransport,
+      { ...options, batchSize: 4, renewMs: FROZEN },
+      logger,
+    );
     const aRound = a.runOnce();
     t.ok(await eventually(() => smtp.received.length >= 4), 'A got its 4 mails accepted');
     const leasedByA = smtp.received.map((m) => m.messageId);
@@ -182,7 +191,14 @@ t.test(
       close() {},
     };
     const before = smtp.received.length;
-    const a = new EmailSender(indexPlannedDb, ctx, slowTransport, { ...options, maxInFlight: 1 }, logger);
+    // No renewal lands meanwhile (the database too slow to answer it, say): the lease is all A knows.
+    const a = new EmailSender(
+      indexPlannedDb,
+      ctx,
+      slowTransport,
+      { ...options, maxInFlight: 1, renewMs: FROZEN },
+      logger,
+    );
     t.equal(await a.runOnce(), 3, 'three leased');
     t.equal(a.stats.sent, 1, 'one sent');
     t.equal(a.stats.held, 2, 'two held back for their lease');
@@ -243,3 +259,59 @@ t.test('an idle sender polls once per interval, however many batches it may hold
     'the SMTP server got it',
   );
 });
+
+t.test(
+  'a send slower than the lease: its sender renews the lease while the SMTP server holds the answer, a second sender takes nothing, the mail arrives once',
+  async (t) => {
+    // The first message's 250 is held until the test lets it go; any later one is answered at once.
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => {
+      answer = resolve;
+    });
+    let held = 0;
+    const slowSmtp = await startSmtpServer({
+      parse: false,
+      holdAnswer: () => (held++ === 0 ? answered : undefined),
+    });
+    const slowTransport = createMailTransport({
+      smtpUrl: slowSmtp.url,
+      mailDir: '/nonexistent',
+      maxConnections: 2,
+    });
+    t.teardown(async () => {
+      answer();
+      slowTransport.close();
+      await slowSmtp.close();
+    });
+    const registrationId = randomUUID();
+    const [mail] = await queueMails(registrationId, 1);
+
+    const a = new EmailSender(indexPlannedDb, ctx, slowTransport, { ...options, renewMs: 20 }, logger);
+    const aRound = a.runOnce();
+    t.ok(await eventually(() => held === 1), "the SMTP server has A's mail and holds its answer");
+    // Past the end of the lease A took: only a renewal keeps the mail A's.
+    clock.advanceTo(new Date(clock.now().getTime() + LEASE_MS + 1000));
+    t.ok(
+      await eventually(async () => {
+        const [row] = await rowsOf(registrationId);
+        return row?.leased_until != null && new Date(row.leased_until) > clock.now();
+      }),
+      'A renews its lease while it waits for the answer',
+    );
+    const b = new EmailSender(indexPlannedDb, ctx, slowTransport, options, logger);
+    t.equal(await b.runOnce(), 0, 'B takes nothing from a sender that is slow but alive');
+
+    answer();
+    t.equal(await aRound, 1);
+    t.equal(a.stats.sent, 1, 'A records it as sent');
+    t.equal(a.stats.lostLeases, 0, 'A never lost the lease');
+    t.same(
+      slowSmtp.received.map((m) => m.messageId),
+      [mail!.message_id],
+      'the SMTP server got the mail exactly once',
+    );
+    const [row] = await rowsOf(registrationId);
+    t.same([row?.status, row?.attempts, row?.leased_until], ['sent', 1, null], 'sent, one attempt');
+    t.equal((await sentEvents([mail!.id])).length, 1, 'one email.sent event');
+  },
+);

@@ -36,6 +36,11 @@ export async function startSmtpServer(
     reply?: (address: string, attempt: number) => number | undefined;
     /** Delay before accepting each message's data, to keep mails in flight longer. */
     acceptDelayMs?: number;
+    /**
+     * Called with each message the client has finished sending: a promise returned holds the answer to its
+     * DATA (the 250) until it resolves, as a slow server would; the message counts as received after that.
+     */
+    holdAnswer?: (raw: string) => Promise<void> | undefined;
     /** Parse each message fully (MIME, attachments); off, only the raw header lines are read. */
     parse?: boolean;
     /** A given port, e.g. to bring a stopped server back where its clients look for it; a free one otherwise. */
@@ -75,6 +80,7 @@ export async function startSmtpServer(
         const parsed =
           options.parse === false ? headersOnly(raw) : await simpleParser(raw, { skipTextToHtml: true });
         if (options.acceptDelayMs) await new Promise((r) => setTimeout(r, options.acceptDelayMs));
+        await options.holdAnswer?.(raw);
         const to = session.envelope.rcptTo.map((r) => r.address).join(',');
         received.push({
           to,
