@@ -12,7 +12,14 @@ import { emailContextFor } from '../../src/email/email.module.ts';
 import { reminderMailsOf } from '../../src/email/reminder.mails.ts';
 import { ReminderDispatcher } from '../../src/reminders/reminder.dispatcher.ts';
 import { startNotification } from '../harness.ts';
-import { attendeeSnapshot, eventFeed, meetingSnapshot, startSmtpServer, testClock } from './email.fixture.ts';
+import {
+  attendeeSnapshot,
+  eventFeed,
+  meetingSnapshot,
+  notificationRows,
+  startSmtpServer,
+  testClock,
+} from './email.fixture.ts';
 
 const day = 86_400_000;
 
@@ -57,16 +64,7 @@ async function dispatchAllAt(at: Date) {
   return dispatcher;
 }
 
-const reminders = (registrationId: string) =>
-  db
-    .selectFrom('reminder')
-    .select(['reminder_offset', 'due_at', 'status'])
-    .where('registration_id', '=', registrationId)
-    .orderBy('reminder_offset')
-    .execute();
-
-const inboxHas = async (eventId: string) =>
-  Boolean(await db.selectFrom('inbox').select('event_id').where('event_id', '=', eventId).executeTakeFirst());
+const { reminders, inboxHas } = notificationRows(db);
 
 t.test('SMTP 451 then 250: delivered once; 550: failed, suppressed, never retried', async (t) => {
   const meeting = meetingSnapshot();

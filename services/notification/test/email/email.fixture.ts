@@ -11,8 +11,10 @@ import { newEventId } from '@citydeals/service-kit';
 import { recordedEvent } from '@citydeals/testkit';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import ICAL from 'ical.js';
+import type { Kysely } from 'kysely';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
+import type { Database } from '../../src/db/database.ts';
 import { type EmailContext, mailSignal } from '../../src/email/email.context.ts';
 import type { NewEmail } from '../../src/email/email.repository.ts';
 import { messageIdFor } from '../../src/email/email.rules.ts';
@@ -343,3 +345,20 @@ export const amsterdamTime = (d: Date, locale = 'nl-NL') =>
     minute: '2-digit',
     hour12: false,
   }).format(d);
+
+/** What the mail tests read back from the service's tables: a registration's reminders, a consumed event. */
+export function notificationRows(db: Kysely<Database>) {
+  return {
+    reminders: (registrationId: string) =>
+      db
+        .selectFrom('reminder')
+        .select(['reminder_offset', 'due_at', 'status'])
+        .where('registration_id', '=', registrationId)
+        .orderBy('reminder_offset')
+        .execute(),
+    inboxHas: async (eventId: string) =>
+      Boolean(
+        await db.selectFrom('inbox').select('event_id').where('event_id', '=', eventId).executeTakeFirst(),
+      ),
+  };
+}

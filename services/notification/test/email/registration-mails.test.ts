@@ -9,6 +9,7 @@ import {
   attendeeSnapshot,
   eventFeed,
   meetingSnapshot,
+  notificationRows,
   parseIcs,
   startSmtpServer,
 } from './email.fixture.ts';
@@ -34,16 +35,7 @@ const { runtime } = ctx.service;
 const db = runtime.db;
 const feed = eventFeed(runtime.js, namespace(ctx.namespace));
 
-const reminders = (registrationId: string) =>
-  db
-    .selectFrom('reminder')
-    .select(['reminder_offset', 'due_at', 'status'])
-    .where('registration_id', '=', registrationId)
-    .orderBy('reminder_offset')
-    .execute();
-
-const inboxHas = async (eventId: string) =>
-  Boolean(await db.selectFrom('inbox').select('event_id').where('event_id', '=', eventId).executeTakeFirst());
+const { reminders, inboxHas } = notificationRows(db);
 
 t.test(
   'registration mails: confirmed, waitlisted, promoted, cancelled — text, HTML, ICS and manage link',

@@ -13,6 +13,7 @@ import {
   attendeeSnapshot,
   eventFeed,
   meetingSnapshot,
+  notificationRows,
   parseIcs,
   startSmtpServer,
   testClock,
@@ -61,16 +62,7 @@ async function dispatchAllAt(at: Date) {
   return dispatcher;
 }
 
-const reminders = (registrationId: string) =>
-  db
-    .selectFrom('reminder')
-    .select(['reminder_offset', 'due_at', 'status'])
-    .where('registration_id', '=', registrationId)
-    .orderBy('reminder_offset')
-    .execute();
-
-const inboxHas = async (eventId: string) =>
-  Boolean(await db.selectFrom('inbox').select('event_id').where('event_id', '=', eventId).executeTakeFirst());
+const { reminders, inboxHas } = notificationRows(db);
 
 t.test(
   'reschedule re-times pending reminders and sends an ICS update with the same UID and a higher SEQUENCE',
