@@ -10,12 +10,32 @@ export interface WakeUpSignal {
   subscribe(listener: () => void): () => void;
 }
 
+/**
+ * The LISTEN/NOTIFY channel of one queue, after the schema's name (`<schema><suffix>`, so several
+ * installations may share a server). It holds no state: a producer that queues rows outside the code that
+ * owns the queue's `QueueSignal` wakes every replica's workers with it (`notify` in its transaction).
+ */
+export class QueueChannel {
+  constructor(readonly suffix: string) {}
+
+  /** The NOTIFY, as a statement of the producer's transaction; heard by every replica after its commit. */
+  async notify<DB>(trx: Kysely<DB>): Promise<void> {
+    await sql`select ${this.notifyExpression()}`.execute(trx);
+  }
+
+  /** The NOTIFY as an expression, for a producer that folds it into a statement it runs anyway. */
+  notifyExpression(): RawBuilder<unknown> {
+    return sql`pg_notify(current_schema() || ${this.suffix}, '')`;
+  }
+
+  /** The channel's name in `schema`. */
+  in(schema: string): string {
+    return `${schema}${this.suffix}`;
+  }
+}
+
 export interface QueueSignalOptions {
-  /**
-   * The LISTEN/NOTIFY channel, after the schema's name: `<schema><channelSuffix>`, so several installations
-   * may share a server.
-   */
-  channelSuffix: string;
+  channel: QueueChannel;
   /** At most one NOTIFY per this many milliseconds; the transactions in between wake this process only. */
   throttleMs: number;
   now?: () => number;
@@ -35,7 +55,7 @@ export interface QueueSignalOptions {
  */
 export class QueueSignal implements WakeUpSignal {
   readonly #listeners = new Set<() => void>();
-  readonly #suffix: string;
+  readonly #channel: QueueChannel;
   readonly #throttleMs: number;
   readonly #now: () => number;
   #lastNotifiedAt: number | undefined;
@@ -44,7 +64,7 @@ export class QueueSignal implements WakeUpSignal {
   #queuedSinceFlush = false;
 
   constructor(options: QueueSignalOptions) {
-    this.#suffix = options.channelSuffix;
+    this.#channel = options.channel;
     this.#throttleMs = options.throttleMs;
     this.#now = options.now ?? Date.now;
   }
@@ -63,13 +83,13 @@ export class QueueSignal implements WakeUpSignal {
   }
 
   /** The NOTIFY, as a statement of the producer's transaction; heard by every replica after its commit. */
-  async notify<DB>(trx: Kysely<DB>): Promise<void> {
-    await sql`select ${this.notifyExpression()}`.execute(trx);
+  notify<DB>(trx: Kysely<DB>): Promise<void> {
+    return this.#channel.notify(trx);
   }
 
   /** The NOTIFY as an expression, for a producer that folds it into a statement it runs anyway. */
   notifyExpression(): RawBuilder<unknown> {
-    return sql`pg_notify(current_schema() || ${this.#suffix}, '')`;
+    return this.#channel.notifyExpression();
   }
 
   /** Rows were committed (by this process, or a NOTIFY arrived): wake the workers now. */
@@ -95,7 +115,7 @@ export class QueueSignal implements WakeUpSignal {
 
   /** The LISTEN/NOTIFY channel of this queue in `schema`. */
   channelIn(schema: string): string {
-    return `${schema}${this.#suffix}`;
+    return this.#channel.in(schema);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { DummyDriver, Kysely, PostgresAdapter, PostgresIntrospector, PostgresQueryCompiler } from 'kysely';
 import t from 'tap';
 import { shouldNotify, trailingWakeAt } from '../src/queue-signal.rules.ts';
-import { QueueSignal } from '../src/queue-signal.ts';
+import { QueueChannel, QueueSignal } from '../src/queue-signal.ts';
 
 t.test('one NOTIFY per interval, a trailing wake-up for the transactions in between', async (t) => {
   t.ok(shouldNotify(undefined, 1_000, 25), 'the first transaction notifies');
@@ -12,7 +12,7 @@ t.test('one NOTIFY per interval, a trailing wake-up for the transactions in betw
   t.equal(trailingWakeAt(1_010, 25), 1_035);
 
   let now = 5_000;
-  const signal = new QueueSignal({ channelSuffix: '_test', throttleMs: 25, now: () => now });
+  const signal = new QueueSignal({ channel: new QueueChannel('_test'), throttleMs: 25, now: () => now });
   const woken = new Promise<number>((resolve) => signal.subscribe(() => resolve(now)));
   const decisions = [signal.queued(), signal.queued()];
   now += 10;
@@ -29,7 +29,7 @@ t.test('one NOTIFY per interval, a trailing wake-up for the transactions in betw
 
 t.test('commits seen in this process wake at once; a flush only after something was queued', async (t) => {
   let clock = 1000;
-  const signal = new QueueSignal({ channelSuffix: '_test', throttleMs: 20, now: () => clock });
+  const signal = new QueueSignal({ channel: new QueueChannel('_test'), throttleMs: 20, now: () => clock });
   let wakes = 0;
   const unsubscribe = signal.subscribe(() => {
     wakes += 1;
@@ -59,7 +59,7 @@ t.test('commits seen in this process wake at once; a flush only after something 
 });
 
 t.test('the NOTIFY names the channel of the schema it runs in', async (t) => {
-  const signal = new QueueSignal({ channelSuffix: '.webhook_delivery', throttleMs: 20 });
+  const signal = new QueueSignal({ channel: new QueueChannel('.webhook_delivery'), throttleMs: 20 });
   const { sql, parameters } = compile(signal.notifyExpression());
   t.equal(sql, `pg_notify(current_schema() || $1, '')`);
   t.same(parameters, ['.webhook_delivery']);

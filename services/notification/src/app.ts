@@ -20,13 +20,16 @@ export const features: readonly Feature<Database, ServiceContext, Config>[] = [
   {
     name: 'webhook endpoints',
     routes: endpointRoutes,
-    consumers: ({ ctx }) => [dealTrackingEventsConsumer(ctx.directDeliveries), publicMeetingEventsConsumer],
+    consumers: ({ ctx }) => [
+      dealTrackingEventsConsumer(ctx.deliveries, ctx.directDeliveries),
+      publicMeetingEventsConsumer(ctx.deliveries),
+    ],
   },
   {
     name: 'webhook deliveries',
     routes: deliveryRoutes,
     workers: ({ runtime, config, ctx }) =>
-      deliveryWorkersOf(runtime, config, undefined, ctx.directDeliveries),
+      deliveryWorkersOf(runtime, config, ctx.deliveries, undefined, ctx.directDeliveries),
   },
   {
     name: 'email',

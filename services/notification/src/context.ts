@@ -4,6 +4,7 @@ import type {
   ServiceContext as KitServiceContext,
   ServicePlugin,
 } from '@citydeals/service-kit';
+import type { QueueSignal } from '@citydeals/work-queue';
 import type { Config } from './config.ts';
 import type { Database } from './db/database.ts';
 import type { EmailContext } from './email/email.context.ts';
@@ -18,6 +19,8 @@ import type { EndpointDeps } from './webhooks/endpoint.service.ts';
 export interface ServiceContext extends KitServiceContext<Database> {
   /** Sender identity, unsubscribe links, the schedule clock and the signal that mails were queued. */
   readonly email: EmailContext;
+  /** Tells the webhook delivery workers that messages were queued (see `deliverySignal`). */
+  readonly deliveries: QueueSignal;
   /** The webhook endpoints' secret cipher, allow-list and rotation grace. */
   readonly webhooks: EndpointDeps;
   /** The hand-off of webhook messages from this instance's consumer to its delivery worker. */

@@ -13,6 +13,7 @@ import { migrations } from './db/migrations.ts';
 import { emailContextFor } from './email/email.module.ts';
 import { registerDeliveryMetrics } from './operations/delivery.metrics.ts';
 import { DirectDeliveries } from './webhooks/delivery.handoff.ts';
+import { deliverySignal } from './webhooks/delivery.signal.ts';
 import { endpointDepsOf } from './webhooks/webhook.context.ts';
 
 export const definition: ServiceDefinition<Database, Config, ServiceContext> = {
@@ -34,6 +35,7 @@ export const definition: ServiceDefinition<Database, Config, ServiceContext> = {
     clock,
     newId: newEventId,
     email: emailContextFor(config, clock),
+    deliveries: deliverySignal(),
     webhooks: endpointDepsOf(runtime, config),
     directDeliveries: new DirectDeliveries(),
     alertClock: systemClock,

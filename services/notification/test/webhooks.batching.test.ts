@@ -7,7 +7,7 @@ import { loadServiceConfig } from '../src/config.ts';
 import type { Database } from '../src/db/database.ts';
 import { claimStatement } from '../src/webhooks/delivery.repository.ts';
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../src/webhooks/delivery.service.ts';
-import { deliverySignal } from '../src/webhooks/delivery.signal.ts';
+import { deliveryChannel } from '../src/webhooks/delivery.signal.ts';
 import { webhookIdFor } from '../src/webhooks/payload.rules.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
 import { startNotification } from './harness.ts';
@@ -29,6 +29,8 @@ t.teardown(async () => {
   await receiver.close();
 });
 const { http, runtime } = ctx.service;
+/** The service's wake-up of delivery workers: the consumers' commits wake the test's workers too. */
+const { deliveries } = ctx.service.ctx;
 const db = runtime.db;
 const configWith = (extra: Record<string, string>) => loadServiceConfig({ ...ctx.env, ...extra });
 
@@ -253,7 +255,7 @@ t.test('a run that asks for a wake-up notifies the delivery workers on commit', 
   listener.on('notification', () => {
     heard += 1;
   });
-  await listener.query(`listen "${deliverySignal.channelIn(runtime.schema)}"`);
+  await listener.query(`listen "${deliveryChannel.in(runtime.schema)}"`);
   const run = [phaseChanged(newEventId(), 1), phaseChanged(newEventId(), 1)].map((event) => ({
     event,
     eventSubject: dealPhaseChanged.subject,
@@ -381,6 +383,7 @@ function startEightSlotWorker(t: Test) {
   const [worker] = deliveryWorkersOf(
     runtime,
     configWith({ WEBHOOK_CONCURRENCY: '8', WEBHOOK_POLL_INTERVAL: '500ms' }),
+    deliveries,
   );
   worker!.start();
   t.teardown(() => worker!.stop());

@@ -43,6 +43,8 @@ t.teardown(async () => {
   await receiver.close();
 });
 const { http, runtime } = ctx.service;
+/** The service's wake-up of delivery workers: the consumers' commits wake the test's workers too. */
+const { deliveries } = ctx.service.ctx;
 
 /** A DNS server in a function: `rebind.test` answers 127.0.0.1, the address of the test receiver. */
 const rebindingDns: ResolveAll = (hostname, _options, callback) => {
@@ -130,7 +132,12 @@ t.test('a host name resolving to 127.0.0.1 is refused at delivery unless allow-l
   // Accepted at creation: the real DNS does not know the name (yet).
   const endpoint = await createEndpoint(`http://rebind.test:${receiver.port}/rebind`);
   const event = phaseChanged(newEventId(), 2);
-  const strict = deliveryWorkersOf(runtime, configWith({ WEBHOOK_CONCURRENCY: '2' }), rebindingDns);
+  const strict = deliveryWorkersOf(
+    runtime,
+    configWith({ WEBHOOK_CONCURRENCY: '2' }),
+    deliveries,
+    rebindingDns,
+  );
   for (const w of strict) w.start();
   await publishEvent(runtime.js, runtime.ns, dealPhaseChanged, event);
   const attempt = await eventually(() =>
@@ -149,6 +156,7 @@ t.test('a host name resolving to 127.0.0.1 is refused at delivery unless allow-l
   const allowed = deliveryWorkersOf(
     runtime,
     configWith({ WEBHOOK_CONCURRENCY: '2', WEBHOOK_ALLOWED_HOSTS: 'rebind.test' }),
+    deliveries,
     rebindingDns,
   );
   for (const w of allowed) w.start();
@@ -166,8 +174,8 @@ t.test('two delivery workers never send the same attempt twice', async (t) => {
   // Each worker with a pool of its own, as two replicas would have.
   const second = createDatabase<Database>({ connectionString: ctx.database.url, schema: runtime.schema });
   const workers = [
-    ...deliveryWorkersOf(runtime, config, rebindingDns),
-    ...deliveryWorkersOf({ ...runtime, db: second.db, pool: second.pool }, config, rebindingDns),
+    ...deliveryWorkersOf(runtime, config, deliveries, rebindingDns),
+    ...deliveryWorkersOf({ ...runtime, db: second.db, pool: second.pool }, config, deliveries, rebindingDns),
   ];
   for (const w of workers) w.start();
   t.teardown(async () => {
@@ -247,7 +255,7 @@ t.test(
     }
 
     const config = configWith({ WEBHOOK_CONCURRENCY: '4', WEBHOOK_ALLOWED_HOSTS: 'rebind.test' });
-    const workers = deliveryWorkersOf(runtime, config, rebindingDns);
+    const workers = deliveryWorkersOf(runtime, config, deliveries, rebindingDns);
     for (const w of workers) w.start();
     t.teardown(() => Promise.all(workers.map((w) => w.stop())));
     await eventually(async () => (await messages()).every((m) => m.status === 'delivered'), 30_000);

@@ -1,7 +1,7 @@
 import { currentTraceparent } from '@citydeals/messaging';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { deliverySignal } from '../webhooks/delivery.signal.ts';
+import { deliveryChannel } from '../webhooks/delivery.signal.ts';
 import { webhookIdFor } from '../webhooks/payload.rules.ts';
 import type { CauseState, MailFigures } from './alert.rules.ts';
 
@@ -89,7 +89,7 @@ export async function queueAlertMessages(
       }),
     )
     .execute();
-  await deliverySignal.notify(trx);
+  await deliveryChannel.notify(trx);
   return endpoints.length;
 }
 

@@ -13,7 +13,7 @@ import type { Clock } from '@citydeals/service-kit';
 import type { Transaction } from 'kysely';
 import type { z } from 'zod';
 import type { Database } from '../db/database.ts';
-import { notifyMailQueued } from '../email/email.context.ts';
+import { mailChannel } from '../email/email.context.ts';
 import { insertEmails } from '../email/email.repository.ts';
 import type { AlertSettings } from './alert.config.ts';
 import { composeAlertMail } from './alert.mail.ts';
@@ -105,7 +105,7 @@ export async function raiseAlert<K extends AlertKind>(
       { id: deps.newId(), messageIdDomain: deps.messageIdDomain, now: at },
     );
     await insertEmails(trx, [mail]);
-    await notifyMailQueued(trx);
+    await mailChannel.notify(trx);
     raised.emailId = mail.id;
   }
   await recordAlert(trx, {

@@ -1,11 +1,11 @@
 import { dealTrackingEvents, streams } from '@citydeals/contracts';
 import { defineConsumer, on } from '@citydeals/messaging';
 import { newEventId, systemClock } from '@citydeals/service-kit';
+import type { QueueSignal } from '@citydeals/work-queue';
 import type { Database } from '../db/database.ts';
 import { recordDealNews } from '../deal-news/deal-news.repository.ts';
 import type { DirectDeliveries } from '../webhooks/delivery.handoff.ts';
 import { queueWebhookMessages, queueWebhookMessagesForEvents } from '../webhooks/delivery.service.ts';
-import { deliverySignal } from '../webhooks/delivery.signal.ts';
 
 /**
  * Every deal-tracking event becomes one webhook message per subscribed endpoint, recorded in the inbox
@@ -13,8 +13,8 @@ import { deliverySignal } from '../webhooks/delivery.signal.ts';
  * transaction commits. Phase changes, results and lessons also go into the deal news that the last reminder
  * before a meeting carries (deal-news/). (NATS durable names cannot contain dots, hence the dashes.)
  */
-export const dealTrackingEventsConsumer = (direct?: DirectDeliveries) => {
-  const deps = { clock: systemClock, newId: newEventId, signal: deliverySignal, direct };
+export function dealTrackingEventsConsumer(signal: QueueSignal, direct?: DirectDeliveries) {
+  const deps = { clock: systemClock, newId: newEventId, signal, direct };
   return defineConsumer<Database>({
     name: 'notification-deal-tracking-events',
     stream: streams.deal_tracking,
@@ -23,7 +23,7 @@ export const dealTrackingEventsConsumer = (direct?: DirectDeliveries) => {
     // type) and lock no row another event needs. The delivery signal's NOTIFY throttle counts handler calls,
     // not transactions; a wake-up that comes before the batch commits only costs latency (the workers poll).
     batch: { maxEvents: 64, maxWaitMs: 5 },
-    afterCommit: () => deliverySignal.flush(),
+    afterCommit: () => signal.flush(),
     handlers: Object.values(dealTrackingEvents).map((definition) =>
       on<Database, typeof definition>(
         definition,
@@ -43,4 +43,4 @@ export const dealTrackingEventsConsumer = (direct?: DirectDeliveries) => {
       ),
     ),
   });
-};
+}

@@ -1,11 +1,9 @@
 import { publicMeetingEvents, streams } from '@citydeals/contracts';
 import { defineConsumer, on } from '@citydeals/messaging';
 import { newEventId, systemClock } from '@citydeals/service-kit';
+import type { QueueSignal } from '@citydeals/work-queue';
 import type { Database } from '../db/database.ts';
 import { queueWebhookMessages } from '../webhooks/delivery.service.ts';
-import { deliverySignal } from '../webhooks/delivery.signal.ts';
-
-const deps = { clock: systemClock, newId: newEventId, signal: deliverySignal };
 
 /**
  * Registration's public meeting events (no personal data by contract) become one webhook message per
@@ -13,15 +11,18 @@ const deps = { clock: systemClock, newId: newEventId, signal: deliverySignal };
  * those subjects only: the attendee events on the same stream, personal data and all, never reach the
  * webhook fan-out, and a backlog of mails does not hold up the website's seat levels.
  */
-export const publicMeetingEventsConsumer = defineConsumer<Database>({
-  name: 'notification-public-meeting-events',
-  stream: streams.registration,
-  filterSubject: 'registration.public_meeting.>',
-  batch: { maxEvents: 64, maxWaitMs: 5 },
-  afterCommit: () => deliverySignal.flush(),
-  handlers: Object.values(publicMeetingEvents).map((definition) =>
-    on<Database, typeof definition>(definition, async (trx, event) => {
-      await queueWebhookMessages(trx, event, definition.subject, deps);
-    }),
-  ),
-});
+export function publicMeetingEventsConsumer(signal: QueueSignal) {
+  const deps = { clock: systemClock, newId: newEventId, signal };
+  return defineConsumer<Database>({
+    name: 'notification-public-meeting-events',
+    stream: streams.registration,
+    filterSubject: 'registration.public_meeting.>',
+    batch: { maxEvents: 64, maxWaitMs: 5 },
+    afterCommit: () => signal.flush(),
+    handlers: Object.values(publicMeetingEvents).map((definition) =>
+      on<Database, typeof definition>(definition, async (trx, event) => {
+        await queueWebhookMessages(trx, event, definition.subject, deps);
+      }),
+    ),
+  });
+}

@@ -1,6 +1,6 @@
 import type { Clock } from '@citydeals/service-kit';
-import { QueueSignal } from '@citydeals/work-queue';
-import type { Kysely, Transaction } from 'kysely';
+import { QueueChannel, QueueSignal } from '@citydeals/work-queue';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import { unsubscribeSecret } from './email.repository.ts';
@@ -27,14 +27,15 @@ export interface EmailContext {
   mail: QueueSignal;
 }
 
+/**
+ * The mail queue's NOTIFY channel: a producer without the email context (an operational alert) wakes the
+ * mail senders of every replica with it once its transaction commits.
+ */
+export const mailChannel = new QueueChannel('_mail_queued');
+
 /** The mail queue's wake-up; at most one NOTIFY per 20 ms, the transactions in between wake this process. */
 export function mailSignal(): QueueSignal {
-  return new QueueSignal({ channelSuffix: '_mail_queued', throttleMs: 20 });
-}
-
-/** Wakes the mail senders of every replica once this transaction commits, for a producer without a context. */
-export function notifyMailQueued(trx: Transaction<Database>): Promise<void> {
-  return mailSignal().notify(trx);
+  return new QueueSignal({ channel: mailChannel, throttleMs: 20 });
 }
 
 /** The clock of reminder schedules and mail expiry, shifted by configuration for demos and tests. */

@@ -2,7 +2,7 @@ import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
-import { deliverySignal } from './delivery.signal.ts';
+import { deliveryChannel } from './delivery.signal.ts';
 import type { MessageStatus } from './webhook.tables.ts';
 
 export type MessageRow = Selectable<Database['webhook_message']>;
@@ -135,7 +135,7 @@ export async function queueMessagesForEvents(
         from inserted i join webhook_endpoint e on e.id = i.endpoint_id
         where i.lease_token is not null) as leased,
       -- Delivered on commit, so workers never look before the rows are visible.
-      (select ${deliverySignal.notifyExpression()}
+      (select ${deliveryChannel.notifyExpression()}
         where ${options.notify} and exists (select 1 from inserted where lease_token is null))`.execute(trx);
   const byEventId = new Map(events.map((e) => [e.eventId.toLowerCase(), e]));
   const leased = (rows[0]!.leased ?? []).map((m): ClaimedMessage => {
@@ -412,7 +412,7 @@ export async function requeueMessages(
     if (filter.onlyFailed) query = query.where('status', '=', 'failed');
   }
   const rows = await query.returning('id').execute();
-  if (rows.length) await deliverySignal.notify(trx);
+  if (rows.length) await deliveryChannel.notify(trx);
   return rows.map((r) => r.id);
 }
 
@@ -446,6 +446,6 @@ export async function insertMessage(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await deliverySignal.notify(trx);
+  await deliveryChannel.notify(trx);
   return inserted;
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { newEventId, type ServiceRuntime, systemClock } from '@citydeals/service-kit';
+import type { QueueSignal } from '@citydeals/work-queue';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
 import type { DirectDeliveries } from './delivery.handoff.ts';
 import { createSender } from './delivery.sender.ts';
-import { deliverySignal } from './delivery.signal.ts';
 import { WebhookDeliveryWorker } from './delivery.worker.ts';
 import type { EndpointDeps } from './endpoint.service.ts';
 import { createSecretCipher } from './secret.cipher.ts';
@@ -33,13 +33,14 @@ export function endpointDepsOf(runtime: ServiceRuntime<Database>, config: Config
 }
 
 /**
- * The delivery worker of this replica, or none when WEBHOOK_CONCURRENCY is 0 (an API-only replica).
- * `resolveAll` replaces DNS, for tests that play a rebinding DNS server; `direct` is the hand-off from this
- * service instance's consumer (the context's).
+ * The delivery worker of this replica, or none when WEBHOOK_CONCURRENCY is 0 (an API-only replica), woken
+ * by `wakeUp` (the context's `deliveries`). `resolveAll` replaces DNS, for tests that play a rebinding DNS
+ * server; `direct` is the hand-off from this service instance's consumer (the context's).
  */
 export function deliveryWorkersOf(
   runtime: ServiceRuntime<Database>,
   config: Config,
+  wakeUp: QueueSignal,
   resolveAll?: ResolveAll,
   direct?: DirectDeliveries,
 ): WebhookDeliveryWorker[] {
@@ -57,9 +58,9 @@ export function deliveryWorkersOf(
   return [
     new WebhookDeliveryWorker({
       db: runtime.indexPlannedDb,
-      wakeUp: deliverySignal,
+      wakeUp,
       listen: () =>
-        deliverySignal.listen(runtime.pool, {
+        wakeUp.listen(runtime.pool, {
           schema: runtime.schema,
           retryMs: config.WEBHOOK_POLL_INTERVAL,
           logger: runtime.logger,
