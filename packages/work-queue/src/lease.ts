@@ -88,3 +88,16 @@ export async function renewLeases<DB>(
     returning q.id::text as id`.execute(db);
   return new Set(renewed.map((r) => r.id));
 }
+
+/**
+ * When the next ready row of `table` falls due, leased or not (a leased row is due when its lease runs
+ * out): what a worker that found nothing due sleeps until. Undefined when no row is ready.
+ */
+export async function nextDueAt<DB>(db: Kysely<DB>, table: DueRowsTable): Promise<Date | undefined> {
+  const due = sql.ref(table.dueColumn);
+  const { rows } = await sql<{ due: Date | null }>`${prepared(`${table.statementName}-next`)}
+    select min(${due}) as due from ${sql.table(table.table)}
+    where ${sql.ref(table.readyWhen.column)} = ${table.readyWhen.equals}`.execute(db);
+  const next = rows[0]?.due;
+  return next ? new Date(next) : undefined;
+}

@@ -24,6 +24,12 @@ export interface LeasedQueue<Item> {
    * It tells the queue's own work which items were not renewed, as those must not be worked further.
    */
   renew?(items: readonly Item[]): Promise<void>;
+  /**
+   * How long until the next item falls due by itself (a retry's time, a lease running out), in the queue's
+   * own clock; undefined when none is waiting (`nextDueAt` is the usual form). A worker that found nothing
+   * due sleeps until then, or until woken; without it, until its poll interval passes.
+   */
+  nextDueInMs?(): Promise<number | undefined>;
 }
 
 export interface QueueWorkerOptions<Item> {
@@ -45,8 +51,8 @@ export interface QueueWorkerOptions<Item> {
    */
   minLease?: number;
   /**
-   * Longest sleep without a wake-up: how soon rows that fall due by themselves (a retry's time, a lease
-   * that ran out) or whose wake-up was missed are seen.
+   * Longest sleep without a wake-up: how soon rows whose wake-up was missed are seen (and, for a queue that
+   * cannot tell its next due time, rows that fall due by themselves).
    */
   pollMs: number;
   /**
@@ -162,8 +168,9 @@ export class QueueWorker<Item> {
         logger.error({ err, queue: this.name }, 'leasing from the queue failed; trying again');
       }
       void this.#work(items);
-      // Fewer than asked: nothing more is due now; a wake-up, a freed slot or the poll comes next.
-      polled = items.length < limit ? await this.#sleep() : false;
+      // Fewer than asked: nothing more is due now; a wake-up, a freed slot, the next due time or the poll
+      // comes next.
+      polled = items.length < limit ? await this.#sleep(await this.#untilNextDue()) : false;
     }
   }
 
@@ -247,8 +254,23 @@ export class QueueWorker<Item> {
     };
   }
 
-  /** Resolves true if the poll interval passed without a wake-up. */
-  #sleep(): Promise<boolean> {
+  /** How long to sleep when nothing is due: until the next item falls due, at most the poll interval. */
+  async #untilNextDue(): Promise<number> {
+    const { queue, pollMs, logger } = this.#o;
+    if (!queue.nextDueInMs) return pollMs;
+    try {
+      const ms = await queue.nextDueInMs();
+      // Due already, yet this lease did not get it: another worker holds it (locked this moment); should
+      // that one fail, the poll finds the item. Looking sooner would only spin.
+      return ms === undefined || ms <= 0 ? pollMs : Math.min(pollMs, ms);
+    } catch (err) {
+      logger.warn({ err, queue: this.name }, 'reading the next due time failed; polling');
+      return pollMs;
+    }
+  }
+
+  /** Resolves true if `ms` (the poll interval unless given) passed without a wake-up. */
+  #sleep(ms = this.#o.pollMs): Promise<boolean> {
     if (this.#woken) {
       this.#woken = false;
       return Promise.resolve(false);
@@ -260,7 +282,7 @@ export class QueueWorker<Item> {
         this.#woken = false;
         resolve(timedOut);
       };
-      const timer = setTimeout(() => done(true), this.#o.pollMs);
+      const timer = setTimeout(() => done(true), ms);
       this.#wakeSleeper = () => done(false);
     });
   }

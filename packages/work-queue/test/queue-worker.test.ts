@@ -7,9 +7,11 @@ import {
   type DueRowsTable,
   type LeasedQueue,
   leaseDueRows,
+  nextDueAt,
   QueueChannel,
   QueueSignal,
   QueueWorker,
+  renewLeases,
 } from '../src/index.ts';
 
 interface JobRow {
@@ -188,6 +190,92 @@ t.test(
     t.equal(bQueue.settled, 1);
   },
 );
+
+t.test(
+  'a slow worker renews its lease: its rows are not leased again while it works, and its result counts',
+  async (t) => {
+    const [id] = await queueJobs(1);
+    let release: () => void = () => {};
+    const slow = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // A is alive, only slow: its work waits, and it renews the lease of what it holds meanwhile.
+    const aQueue = jobQueue('a', { hold: () => slow });
+    const a = new QueueWorker({
+      name: 'a',
+      queue: {
+        ...aQueue,
+        renew: async (items) => {
+          await renewLeases(db, jobs, items, new Date(Date.now() + 60_000));
+        },
+      },
+      capacity: 1,
+      pollMs: 60_000,
+      renewMs: 20,
+      logger,
+    });
+    const aRound = a.runOnce();
+    await eventually(async () => (await db.selectFrom('work_log').selectAll().execute()).length === 1);
+    // The lease A took runs out (its end moved, not waited for): only a renewal makes the row A's again.
+    const past = new Date(Date.now() - 1_000);
+    await db
+      .updateTable('job')
+      .set({ next_attempt_at: past, leased_until: past })
+      .where('id', '=', id!)
+      .execute();
+    t.ok(
+      await eventually(async () => {
+        const row = await db
+          .selectFrom('job')
+          .select('leased_until')
+          .where('id', '=', id!)
+          .executeTakeFirst();
+        return row?.leased_until != null && row.leased_until.getTime() > Date.now();
+      }),
+      'A renews its lease while it works',
+    );
+    const b = new QueueWorker({ name: 'b', queue: jobQueue('b'), capacity: 1, pollMs: 60_000, logger });
+    t.equal(await b.runOnce(), 0, 'B takes nothing from a worker that is slow but alive');
+
+    release();
+    t.equal(await aRound, 1);
+    t.same(await statuses(), [{ id, status: 'done', attempts: 1, worked_by: 'a' }], 'done by A, once');
+    t.same(
+      (await db.selectFrom('work_log').select('worker').execute()).map((r) => r.worker),
+      ['a'],
+      'worked once',
+    );
+  },
+);
+
+t.test('with nothing due, a worker sleeps until the next row falls due, not until its poll', async (t) => {
+  const [id] = await queueJobs(1);
+  // Due in a second; nothing will wake the worker, and its poll is far longer than this test.
+  await db
+    .updateTable('job')
+    .set({ next_attempt_at: new Date(Date.now() + 1_000) })
+    .where('id', '=', id!)
+    .execute();
+  const worker = new QueueWorker({
+    name: 'w',
+    queue: {
+      ...jobQueue('w'),
+      nextDueInMs: async () => {
+        const at = await nextDueAt(db, jobs);
+        return at && at.getTime() - Date.now();
+      },
+    },
+    capacity: 10,
+    pollMs: 3_600_000,
+    logger,
+  });
+  worker.start();
+  t.teardown(() => worker.stop());
+  t.ok(
+    await eventually(async () => (await statuses())[0]?.status === 'done', 30_000),
+    'the job is done when it falls due',
+  );
+});
 
 t.test(
   'a wake-up beats the poll interval: a NOTIFY from another connection, or a commit in this process',

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { EmailKind, MailKind } from '@citydeals/contracts';
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
 import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
-import { type DueRowsTable, type HeldRow, leaseDueRows, renewLeases } from '@citydeals/work-queue';
+import { type DueRowsTable, type HeldRow, leaseDueRows, nextDueAt, renewLeases } from '@citydeals/work-queue';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { Settlement } from './email.rules.ts';
@@ -88,6 +88,11 @@ export function renewMailLeases(
   leaseUntil: Date,
 ): Promise<Set<string>> {
   return renewLeases(db, mailQueue, held, leaseUntil);
+}
+
+/** When the next queued mail falls due (a retry's time, a lease running out); undefined when none waits. */
+export function nextMailDueAt(db: IndexPlannedDb<Database>): Promise<Date | undefined> {
+  return nextDueAt(db, mailQueue);
 }
 
 /** A leased mail, with the time it was due before the lease moved next_attempt_at to the lease's end. */

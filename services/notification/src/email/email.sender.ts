@@ -11,6 +11,7 @@ import {
   type EmailRow,
   type LeasedEmail,
   leaseQueuedEmails,
+  nextMailDueAt,
   recordOutcomes,
   renewMailLeases,
 } from './email.repository.ts';
@@ -124,6 +125,10 @@ export class EmailSender implements ServiceWorker {
         lease: (limit) => this.#lease(limit),
         work: (mails) => this.#sendAndRecord(mails),
         renew: (mails) => this.#renew(mails),
+        nextDueInMs: async () => {
+          const at = await nextMailDueAt(this.db);
+          return at && at.getTime() - this.ctx.clock.now().getTime();
+        },
       },
       renewMs: options.renewMs ?? options.leaseMs / 4,
       capacity: options.concurrency * options.batchSize,

@@ -3,6 +3,7 @@ import type { Clock, ServiceWorker } from '@citydeals/service-kit';
 import { QueueWorker } from '@citydeals/work-queue';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
+import { nextReminderDueAt } from './reminder.repository.ts';
 import { type DispatchedReminder, dispatchDueReminders, type ReminderMails } from './reminder.service.ts';
 
 export interface DispatchResult {
@@ -13,7 +14,9 @@ export interface DispatchResult {
 
 /**
  * Looks for due reminders and hands them to the mail queue; any number of replicas may run it. Reminders
- * fall due as time passes, not because something was queued, so it has no wake-up: it polls.
+ * fall due as time passes, not because something was queued, so it has no wake-up: it sleeps until the
+ * next pending reminder is due, and no longer than its poll interval (a reminder planned meanwhile for an
+ * earlier time is found then).
  */
 export class ReminderDispatcher implements ServiceWorker {
   readonly name = 'reminder-dispatcher';
@@ -38,6 +41,10 @@ export class ReminderDispatcher implements ServiceWorker {
           if (queued > 0) deps.mails.committed();
           this.stats.queued += queued;
           this.stats.dropped += dispatched.length - queued;
+        },
+        nextDueInMs: async () => {
+          const at = await nextReminderDueAt(db);
+          return at && at.getTime() - deps.clock.now().getTime();
         },
       },
       capacity: options.batchSize,

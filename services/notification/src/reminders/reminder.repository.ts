@@ -1,5 +1,5 @@
 import { prepared } from '@citydeals/db';
-import { type Selectable, sql, type Transaction } from 'kysely';
+import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { ReminderStatus } from '../db/email.tables.ts';
 import type { ExistingReminder, ReminderPlan } from './reminder.rules.ts';
@@ -97,6 +97,16 @@ export async function requeueUnsentReminders(trx: Transaction<Database>, meeting
       ),
     )
     .execute();
+}
+
+/** When the next pending reminder falls due; undefined when none is pending. */
+export async function nextReminderDueAt(db: Kysely<Database>): Promise<Date | undefined> {
+  const row = await db
+    .selectFrom('reminder')
+    .select((eb) => eb.fn.min('due_at').as('due'))
+    .where('status', '=', 'pending')
+    .executeTakeFirst();
+  return row?.due ? new Date(row.due) : undefined;
 }
 
 /** Claims due reminders; rows another replica holds are skipped, so no reminder is taken twice. */
