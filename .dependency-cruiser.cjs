@@ -83,10 +83,18 @@ module.exports = {
     {
       name: 'notification-reminders-do-not-import-email',
       comment:
-        'the email feature plans reminders and hands them the mail queue (ReminderMails); reminders never import email/',
+        'reminders are planned by attendees/ and handed the mail queue (ReminderMails) in app.ts; reminders never import email/',
       severity: 'error',
       from: { path: '^services/notification/src/reminders/' },
       to: { path: '^services/notification/src/email/' },
+    },
+    {
+      name: 'notification-email-does-not-import-reminders',
+      comment:
+        'email is the mail queue and its mails; what reminders need of it (ReminderMails) is handed to them in app.ts, and the attendee events that plan reminders and queue mails are handled in attendees/',
+      severity: 'error',
+      from: { path: '^services/notification/src/email/' },
+      to: { path: '^services/notification/src/reminders/' },
     },
     {
       name: 'no-import-cycles-in-notification',

@@ -8,8 +8,10 @@ import type { ServiceContext } from './context.ts';
 import type { Database } from './db/database.ts';
 import { emailWorkers } from './email/email.module.ts';
 import { emailRoutes } from './email/email.routes.ts';
+import { reminderMailsOf } from './email/reminder.mails.ts';
 import { mailTextRoutes } from './mail-texts/mail-text.routes.ts';
 import { messageRoutes } from './messages/message.routes.ts';
+import { ReminderDispatcher } from './reminders/reminder.dispatcher.ts';
 import { retentionWorker } from './retention/retention.worker.ts';
 import { deliveryRoutes } from './webhooks/delivery.routes.ts';
 import { endpointRoutes } from './webhooks/endpoint.routes.ts';
@@ -36,6 +38,18 @@ export const features: readonly Feature<Database, ServiceContext, Config>[] = [
     routes: emailRoutes,
     consumers: ({ ctx }) => [registrationEventsConsumer(ctx.email)],
     workers: ({ runtime, config, ctx }) => emailWorkers({ runtime, config }, ctx.email),
+  },
+  {
+    name: 'reminders',
+    // Reminders hand their mails to the email feature's queue; the two meet here, neither imports the other.
+    workers: ({ runtime, config, ctx }) => [
+      new ReminderDispatcher(
+        runtime.indexPlannedDb,
+        { clock: ctx.email.clock, mails: reminderMailsOf(ctx.email) },
+        { batchSize: config.MAIL_BATCH_SIZE * 4, pollMs: config.REMINDER_POLL_MS },
+        runtime.logger.child({ feature: 'reminders' }),
+      ),
+    ],
   },
   { name: 'messages', routes: messageRoutes },
   { name: 'mail texts', routes: mailTextRoutes },

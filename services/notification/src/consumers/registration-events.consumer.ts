@@ -1,7 +1,5 @@
 import { registrationEvents as e, streams } from '@citydeals/contracts';
 import { defineConsumer, on } from '@citydeals/messaging';
-import type { Database } from '../db/database.ts';
-import type { EmailContext } from '../email/email.context.ts';
 import {
   type AttendeeChange,
   attendeeChanged,
@@ -12,7 +10,9 @@ import {
   meetingChanged,
   meetingRescheduled,
   meetingUpdated,
-} from '../email/email.service.ts';
+} from '../attendees/attendee-events.service.ts';
+import type { Database } from '../db/database.ts';
+import type { EmailContext } from '../email/email.context.ts';
 import { messageRequested, messagesRequested } from '../messages/message.service.ts';
 
 /**

@@ -1,5 +1,5 @@
+import { durationMs } from '@citydeals/calendar';
 import type { DealPhase, LessonKind } from '@citydeals/contracts';
-import { durationMs } from '../reminders/reminder.rules.ts';
 
 /** What a change says, by kind: the only kinds of change attendees hear about before a meeting. */
 export type DealNewsDetail =

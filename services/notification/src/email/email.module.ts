@@ -7,11 +7,9 @@ import {
 } from '@citydeals/service-kit';
 import type { Config } from '../config.ts';
 import type { Database } from '../db/database.ts';
-import { ReminderDispatcher } from '../reminders/reminder.dispatcher.ts';
 import { createEmailContext, type EmailContext, emailClock } from './email.context.ts';
 import { EmailSender } from './email.sender.ts';
 import { createMailTransport } from './mail.transport.ts';
-import { reminderMailsOf } from './reminder.mails.ts';
 
 /**
  * The email feature's context; `clock` replaces the system clock in tests. REMINDER_CLOCK_SHIFT_MS moves only
@@ -21,7 +19,7 @@ export function emailContextFor(config: Config, clock: Clock = systemClock): Ema
   return createEmailContext(config, emailClock(config, clock), newEventId, clock);
 }
 
-/** The reminder dispatcher and the mail sender, started and stopped with the service. */
+/** The mail sender, started and stopped with the service. */
 export function emailWorkers(
   context: { runtime: ServiceRuntime<Database>; config: Config },
   ctx: EmailContext,
@@ -34,12 +32,6 @@ export function emailWorkers(
     maxConnections: config.SMTP_MAX_CONNECTIONS,
     consoleUrl: ctx.consoleUrl,
   });
-  const dispatcher = new ReminderDispatcher(
-    runtime.indexPlannedDb,
-    { clock: ctx.clock, mails: reminderMailsOf(ctx) },
-    { batchSize: config.MAIL_BATCH_SIZE * 4, pollMs: config.REMINDER_POLL_MS },
-    logger,
-  );
   const sender = new EmailSender(
     runtime.indexPlannedDb,
     ctx,
@@ -76,12 +68,9 @@ export function emailWorkers(
           retryMs: config.MAIL_POLL_MS * 10,
           logger,
         });
-        dispatcher.start();
         sender.start();
       },
       async stop() {
-        // The dispatcher first: what it queues in its last round is still sent by the sender or the next start.
-        await dispatcher.stop();
         await sender.stop();
         unlisten();
       },

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { durationMs } from '@citydeals/calendar';
 import type { EmailKind, Language } from '@citydeals/contracts';
 import { Eta } from 'eta';
 import type { DealNews } from '../deal-news/deal-news.rules.ts';
 import { dealNewsView } from '../deal-news/deal-news.view.ts';
-import { durationMs } from '../reminders/reminder.rules.ts';
 
 export const templatesDir = fileURLToPath(new URL('./templates/', import.meta.url));
 

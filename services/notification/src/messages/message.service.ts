@@ -4,10 +4,10 @@ import type { Database } from '../db/database.ts';
 import { composeEmail } from '../email/email.compose.ts';
 import type { EmailContext } from '../email/email.context.ts';
 import { insertEmails, suppressedHashes } from '../email/email.repository.ts';
-import { MeetingNotKnownYet, PersonalLinkNotKnownYet } from '../email/email.service.ts';
 import { type RenderedMail, renderMail } from '../email/email.templates.ts';
 import { addressHash, unsubscribeToken } from '../email/unsubscribe.rules.ts';
 import { findMeetings, lockMeetings } from '../read-models/meeting.repository.ts';
+import { MeetingNotKnownYet, PersonalLinkNotKnownYet } from '../read-models/not-known-yet.ts';
 import { findRecipients } from '../read-models/recipient.repository.ts';
 
 /**

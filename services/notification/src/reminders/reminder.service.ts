@@ -76,8 +76,9 @@ export interface DueReminderMail {
 }
 
 /**
- * What dispatching reminders needs of the mail queue. The email feature provides it, so reminders never
- * import email/ (the email feature plans reminders; reminders only hand their mails over).
+ * What dispatching reminders needs of the mail queue. The email feature provides it (`reminderMailsOf`),
+ * handed over where the service is put together (app.ts), so neither feature imports the other; the
+ * attendee events that plan reminders are handled in attendees/.
  */
 export interface ReminderMails {
   /** The registrations among these recipients whose address is on the suppression list. */

@@ -1,3 +1,4 @@
+import { durationMs } from '@citydeals/calendar';
 import { emailKinds } from '@citydeals/contracts';
 import ICAL from 'ical.js';
 import { simpleParser } from 'mailparser';
@@ -13,7 +14,7 @@ import { reminderLead, renderMail } from '../../src/email/email.templates.ts';
 import { buildIcs } from '../../src/email/ics.format.ts';
 import { formatMime } from '../../src/email/mime.format.ts';
 import { addressHash, unsubscribeToken, verifyUnsubscribeToken } from '../../src/email/unsubscribe.rules.ts';
-import { decideDueReminder, durationMs, planReminders } from '../../src/reminders/reminder.rules.ts';
+import { decideDueReminder, planReminders } from '../../src/reminders/reminder.rules.ts';
 
 const hour = 3_600_000;
 const day = 24 * hour;

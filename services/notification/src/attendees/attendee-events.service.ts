@@ -13,8 +13,19 @@ import type {
 import { redactDeadLettersAbout } from '@citydeals/messaging';
 import type { Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
+import { type ComposeInput, composeEmail } from '../email/email.compose.ts';
+import type { EmailContext } from '../email/email.context.ts';
+import {
+  cancelQueuedEmails,
+  eraseEmailsOf,
+  insertEmails,
+  removeSuppression,
+} from '../email/email.repository.ts';
+import { type CalendarChange, calendarChanges } from '../email/email.templates.ts';
+import { addressHash } from '../email/unsubscribe.rules.ts';
 import { withMailTexts } from '../mail-texts/mail-text.compose.ts';
 import { applyMeetingSnapshot, lockMeetings } from '../read-models/meeting.repository.ts';
+import { MeetingNotKnownYet, PersonalLinkNotKnownYet } from '../read-models/not-known-yet.ts';
 import {
   applyAttendeeSnapshots,
   countOtherRecipientsWithAddress,
@@ -28,11 +39,12 @@ import {
   requeueUnsentReminders,
 } from '../reminders/reminder.repository.ts';
 import { planRemindersFor, planRemindersOf } from '../reminders/reminder.service.ts';
-import { type ComposeInput, composeEmail } from './email.compose.ts';
-import type { EmailContext } from './email.context.ts';
-import { cancelQueuedEmails, eraseEmailsOf, insertEmails, removeSuppression } from './email.repository.ts';
-import { type CalendarChange, calendarChanges } from './email.templates.ts';
-import { addressHash } from './unsubscribe.rules.ts';
+
+/*
+ * What notification does as meetings and attendees change, one function per registration event: the read
+ * models, the reminder schedule and the mails that tell attendees, in the consumer's transaction. The email
+ * and reminders features meet here; neither imports the other.
+ */
 
 /** Statuses that hold a seat; they get reminders and calendar updates. */
 const seated = ['confirmed', 'checked_in'] as const;
@@ -197,15 +209,6 @@ const carriesPersonalLink: Record<AttendeeChange, boolean> = {
   // The accept link travels in the mail only (see offerLinkOf); the manage link stays the first event's.
   seat_offered: false,
 };
-
-export class MeetingNotKnownYet extends Error {
-  override name = 'MeetingNotKnownYet';
-}
-
-/** A later event overtook the registration's first one (a retry); it is tried again once that is in. */
-export class PersonalLinkNotKnownYet extends Error {
-  override name = 'PersonalLinkNotKnownYet';
-}
 
 type AttendeeEvent = CloudEvent<string, AttendeeSnapshot> | AttendeeCancelledEvent;
 
