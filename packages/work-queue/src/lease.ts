@@ -90,14 +90,19 @@ export async function renewLeases<DB>(
 }
 
 /**
- * When the next ready row of `table` falls due, leased or not (a leased row is due when its lease runs
- * out): what a worker that found nothing due sleeps until. Undefined when no row is ready.
+ * When the next ready row of `table` falls due after `now`, leased or not (a leased row is due when its
+ * lease runs out): what a worker that found nothing due sleeps until. Rows due already are left out: the
+ * lease just made took all it could, so those are in another worker's hands. Undefined when none is waiting.
  */
-export async function nextDueAt<DB>(db: Kysely<DB>, table: DueRowsTable): Promise<Date | undefined> {
+export async function nextDueAt<DB>(
+  db: Kysely<DB>,
+  table: DueRowsTable,
+  now: Date,
+): Promise<Date | undefined> {
   const due = sql.ref(table.dueColumn);
   const { rows } = await sql<{ due: Date | null }>`${prepared(`${table.statementName}-next`)}
     select min(${due}) as due from ${sql.table(table.table)}
-    where ${sql.ref(table.readyWhen.column)} = ${table.readyWhen.equals}`.execute(db);
+    where ${sql.ref(table.readyWhen.column)} = ${table.readyWhen.equals} and ${due} > ${now}`.execute(db);
   const next = rows[0]?.due;
   return next ? new Date(next) : undefined;
 }

@@ -260,8 +260,8 @@ export class QueueWorker<Item> {
     if (!queue.nextDueInMs) return pollMs;
     try {
       const ms = await queue.nextDueInMs();
-      // Due already, yet this lease did not get it: another worker holds it (locked this moment); should
-      // that one fail, the poll finds the item. Looking sooner would only spin.
+      // Due already (the queue's clock moved on meanwhile): another worker has it, or the next lease will.
+      // Looking at once could spin on an item the lease cannot take (held by another worker).
       return ms === undefined || ms <= 0 ? pollMs : Math.min(pollMs, ms);
     } catch (err) {
       logger.warn({ err, queue: this.name }, 'reading the next due time failed; polling');

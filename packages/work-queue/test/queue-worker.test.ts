@@ -261,8 +261,9 @@ t.test('with nothing due, a worker sleeps until the next row falls due, not unti
     queue: {
       ...jobQueue('w'),
       nextDueInMs: async () => {
-        const at = await nextDueAt(db, jobs);
-        return at && at.getTime() - Date.now();
+        const now = new Date();
+        const at = await nextDueAt(db, jobs, now);
+        return at && at.getTime() - now.getTime();
       },
     },
     capacity: 10,

@@ -90,9 +90,9 @@ export function renewMailLeases(
   return renewLeases(db, mailQueue, held, leaseUntil);
 }
 
-/** When the next queued mail falls due (a retry's time, a lease running out); undefined when none waits. */
-export function nextMailDueAt(db: IndexPlannedDb<Database>): Promise<Date | undefined> {
-  return nextDueAt(db, mailQueue);
+/** When the next queued mail falls due after `now` (a retry's time, a lease running out). */
+export function nextMailDueAt(db: IndexPlannedDb<Database>, now: Date): Promise<Date | undefined> {
+  return nextDueAt(db, mailQueue, now);
 }
 
 /** A leased mail, with the time it was due before the lease moved next_attempt_at to the lease's end. */

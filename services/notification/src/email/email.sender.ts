@@ -126,8 +126,9 @@ export class EmailSender implements ServiceWorker {
         work: (mails) => this.#sendAndRecord(mails),
         renew: (mails) => this.#renew(mails),
         nextDueInMs: async () => {
-          const at = await nextMailDueAt(this.db);
-          return at && at.getTime() - this.ctx.clock.now().getTime();
+          const now = this.ctx.clock.now();
+          const at = await nextMailDueAt(this.db, now);
+          return at && at.getTime() - now.getTime();
         },
       },
       renewMs: options.renewMs ?? options.leaseMs / 4,

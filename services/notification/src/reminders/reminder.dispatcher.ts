@@ -43,8 +43,9 @@ export class ReminderDispatcher implements ServiceWorker {
           this.stats.dropped += dispatched.length - queued;
         },
         nextDueInMs: async () => {
-          const at = await nextReminderDueAt(db);
-          return at && at.getTime() - deps.clock.now().getTime();
+          const now = deps.clock.now();
+          const at = await nextReminderDueAt(db, now);
+          return at && at.getTime() - now.getTime();
         },
       },
       capacity: options.batchSize,

@@ -99,12 +99,13 @@ export async function requeueUnsentReminders(trx: Transaction<Database>, meeting
     .execute();
 }
 
-/** When the next pending reminder falls due; undefined when none is pending. */
-export async function nextReminderDueAt(db: Kysely<Database>): Promise<Date | undefined> {
+/** When the next pending reminder falls due after `now` (the ones due already are being dispatched). */
+export async function nextReminderDueAt(db: Kysely<Database>, now: Date): Promise<Date | undefined> {
   const row = await db
     .selectFrom('reminder')
     .select((eb) => eb.fn.min('due_at').as('due'))
     .where('status', '=', 'pending')
+    .where('due_at', '>', now)
     .executeTakeFirst();
   return row?.due ? new Date(row.due) : undefined;
 }

@@ -232,6 +232,18 @@ export function claimStatement(options: {
       e.previous_secret_expires_at, m.traceparent`;
 }
 
+/**
+ * How long until the next pending message's retry time, in the database's clock as the claims use it;
+ * undefined when none is waiting for a later time. Messages due already (held back for their deal's order,
+ * or leased) are left out: a settlement or a lease running out brings them back, and the poll finds those.
+ */
+export async function nextMessageDueInMs(db: IndexPlannedDb<Database>): Promise<number | undefined> {
+  const { rows } = await sql<{ ms: number | null }>`${prepared('next-webhook-due')}
+    select (extract(epoch from min(next_attempt_at) - now()) * 1000)::float8 as ms
+    from webhook_message where status = 'pending' and next_attempt_at > now()`.execute(db);
+  return rows[0]?.ms ?? undefined;
+}
+
 export async function insertAttempt(trx: Transaction<Database>, row: Omit<AttemptRow, 'id'>): Promise<void> {
   await trx.insertInto('webhook_attempt').values(row).execute();
 }

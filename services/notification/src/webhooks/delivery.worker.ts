@@ -5,7 +5,7 @@ import { QueueWorker, type WakeUpSignal } from '@citydeals/work-queue';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database.ts';
 import type { DirectDeliveries } from './delivery.handoff.ts';
-import { type ClaimedMessage, claimDueMessages } from './delivery.repository.ts';
+import { type ClaimedMessage, claimDueMessages, nextMessageDueInMs } from './delivery.repository.ts';
 import type { Send, SendResult } from './delivery.sender.ts';
 import {
   type DeliveredAttempt,
@@ -134,6 +134,7 @@ export class WebhookDeliveryWorker implements ServiceWorker {
         lease: (limit) => this.#claim(limit),
         work: (leased) => leased.map((m) => this.#deliver(m)),
         drain: () => Promise.allSettled([...this.#unsettled]).then(() => {}),
+        nextDueInMs: () => nextMessageDueInMs(options.db),
       },
       capacity: options.concurrency,
       minLease: Math.ceil(options.concurrency / 2),
