@@ -8,6 +8,7 @@ import type { Database } from '../src/db/database.ts';
 import { DirectDeliveries } from '../src/webhooks/delivery.handoff.ts';
 import type { ClaimedMessage } from '../src/webhooks/delivery.repository.ts';
 import { queueWebhookMessagesForEvents } from '../src/webhooks/delivery.service.ts';
+import { deliverySignal } from '../src/webhooks/delivery.signal.ts';
 import { webhookPayload } from '../src/webhooks/payload.rules.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
 import { startNotification } from './harness.ts';
@@ -190,6 +191,7 @@ t.test(
     const [worker] = deliveryWorkersOf(
       runtime,
       loadServiceConfig({ ...ctx.env, WEBHOOK_CONCURRENCY: '2', WEBHOOK_POLL_INTERVAL: '50ms' }),
+      deliverySignal(),
     );
     worker!.start();
     t.teardown(() => worker!.stop());
@@ -216,6 +218,7 @@ t.test(
       runtime,
       // A poll far beyond the test, so that only the hand-off can bring the messages to it.
       loadServiceConfig({ ...ctx.env, WEBHOOK_CONCURRENCY: '4', WEBHOOK_POLL_INTERVAL: '1h' }),
+      deliverySignal(),
       undefined,
       direct,
     );
