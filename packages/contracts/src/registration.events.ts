@@ -577,6 +577,11 @@ export const attendeeSessionPlaceGranted = defineEvent({
     'registration is named by its id.',
   data: z.object({
     registrationId: idSchema,
+    version: z
+      .literal(1)
+      .describe(
+        'Each place granted is a fact of its own: a later grant for the same choice does not supersede it.',
+      ),
     meetingId: idSchema,
     sessionId: idSchema,
     sessionTitle: z.string().min(1).max(200),
@@ -592,6 +597,7 @@ export const attendeeSessionPlaceGranted = defineEvent({
   }),
   example: {
     registrationId: '01936b2d-7e10-7a2b-9c3d-4e5f60718293',
+    version: 1,
     meetingId: exampleMeeting.meetingId,
     sessionId: '01936b30-5a6b-7c8d-9e0f-a1b2c3d4e5f6',
     sessionTitle: 'Ontwerpsessie: wat is je ideale CoP?',

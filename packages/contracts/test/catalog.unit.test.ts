@@ -32,6 +32,7 @@ const expectedSubjects = [
   'registration.attendee.marked_no_show',
   'registration.attendee.needs_changed',
   'registration.attendee.erased',
+  'registration.attendee.session_place_granted',
   'registration.attendee.link_reissued',
   'registration.attendee.confirmation_requested',
   'registration.attendee.survey_requested',

@@ -164,6 +164,7 @@ async function announcePlace(
     subject: registrationId,
     data: {
       registrationId,
+      version: 1,
       meetingId: session.meeting_id,
       sessionId: session.id,
       sessionTitle: session.title,
