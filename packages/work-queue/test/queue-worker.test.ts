@@ -68,9 +68,12 @@ t.beforeEach(async () => {
 
 async function queueJobs(count: number): Promise<string[]> {
   const ids = Array.from({ length: count }, () => crypto.randomUUID());
+  // Due by the clock the leases read (milliseconds), not by the database's now(): a row stamped a few
+  // microseconds after the lease's millisecond would not be due yet for a worker that polls once an hour.
+  const now = new Date();
   await db
     .insertInto('job')
-    .values(ids.map((id) => ({ id })))
+    .values(ids.map((id) => ({ id, next_attempt_at: now })))
     .execute();
   return ids;
 }
