@@ -45,6 +45,8 @@ export interface MeetingTable {
   offer_hours: Generated<number>;
   /** Seats held by open offers (waitlist_offer); changed only under the meeting lock. */
   seats_offered: Generated<number>;
+  /** Moves with every change of the meeting's questions (questions/). */
+  questions_version: Generated<number>;
 }
 
 export type RegistrationStatusColumn = 'confirmed' | 'waitlisted' | 'cancelled' | 'checked_in' | 'no_show';

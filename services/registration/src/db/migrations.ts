@@ -430,4 +430,14 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0014_meeting_questions_version': {
+    async up(db: Kysely<any>) {
+      // Moves with every change of a meeting's questions: a registration checked against the questions of one
+      // version is written only while the meeting still has it, as with the meeting's own version.
+      await db.schema
+        .alterTable('meeting')
+        .addColumn('questions_version', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+    },
+  },
 };

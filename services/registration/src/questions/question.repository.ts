@@ -151,3 +151,18 @@ export async function replaceAnswers(
 export async function eraseAnswersOf(trx: Transaction<Database>, registrationId: string): Promise<void> {
   await trx.deleteFrom('registration_answer').where('registration_id', '=', registrationId).execute();
 }
+
+/**
+ * Moves the meeting's questions version, locking the meeting row: a registration checked against the
+ * questions before is then not written (seat.repository.ts) and reads them again. Taken before any question
+ * row, in the order a registration takes them (the meeting, then its answers' questions).
+ */
+export async function bumpQuestionsVersion(trx: Transaction<Database>, meetingId: string): Promise<boolean> {
+  const row = await trx
+    .updateTable('meeting')
+    .set((eb) => ({ questions_version: eb('questions_version', '+', 1) }))
+    .where('id', '=', meetingId)
+    .returning('id')
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -3,12 +3,13 @@ import type { Kysely } from 'kysely';
 import type { ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
 import { hashManageToken } from '../manage-links/manage-token.ts';
-import { findMeeting, lockMeeting } from '../meetings/meeting.repository.ts';
+import { findMeeting } from '../meetings/meeting.repository.ts';
 import { findRegistrationByTokenHash, lockRegistration } from '../registrations/registration.repository.ts';
 import {
   answeredState,
   answersOf,
   answersOfMeeting,
+  bumpQuestionsVersion,
   countQuestions,
   deleteAnswersTo,
   insertQuestion,
@@ -78,7 +79,7 @@ export async function addQuestion(
   const issues = definitionIssues({ kind: input.kind, choices });
   if (issues.length > 0) throw invalid('body', issues);
   return ctx.db.transaction().execute(async (trx) => {
-    if (!(await lockMeeting(trx, meetingId))) throw problems.notFound(`meeting ${meetingId}`);
+    if (!(await bumpQuestionsVersion(trx, meetingId))) throw problems.notFound(`meeting ${meetingId}`);
     const { n, last } = await countQuestions(trx, meetingId);
     if (n >= MAX_QUESTIONS)
       throw problems.conflict(`a meeting asks at most ${MAX_QUESTIONS} questions`, {
@@ -111,6 +112,7 @@ export async function changeQuestion(
   input: ChangeQuestionInput,
 ): Promise<QuestionView> {
   return ctx.db.transaction().execute(async (trx) => {
+    await bumpQuestionsVersion(trx, meetingId);
     const current = await lockQuestion(trx, meetingId, questionId);
     if (!current) throw questionNotFound(questionId);
     const kind = input.kind ?? current.kind;
@@ -149,6 +151,7 @@ export async function removeQuestion(
   questionId: string,
 ): Promise<{ removed: true; answersDeleted: number }> {
   return ctx.db.transaction().execute(async (trx) => {
+    await bumpQuestionsVersion(trx, meetingId);
     const current = await lockQuestion(trx, meetingId, questionId);
     if (!current) throw questionNotFound(questionId);
     const now = ctx.clock.now();
@@ -169,12 +172,11 @@ export async function questionsOf(db: Kysely<Database>, meetingId: string): Prom
 }
 
 /** The answers of a new registration as kept, or a 400 naming each wrong answer (`body.answers.<id>`). */
-export async function checkRegistrationAnswers(
-  db: Kysely<Database>,
-  meetingId: string,
+export function checkRegistrationAnswers(
+  questions: readonly QuestionView[],
   given: Record<string, unknown>,
-): Promise<Record<string, AnswerValue>> {
-  const check = checkAnswers(await questionsOf(db, meetingId), given);
+): Record<string, AnswerValue> {
+  const check = checkAnswers(questions, given);
   if (!check.ok) throw invalid('body', check.issues);
   return check.answers;
 }
@@ -208,7 +210,7 @@ export async function changeOwnAnswers(
   given: Record<string, unknown>,
 ): Promise<OwnAnswers> {
   const found = await ownRegistration(ctx, token);
-  const answers = await checkRegistrationAnswers(ctx.db, found.meeting_id, given);
+  const answers = checkRegistrationAnswers(await questionsOf(ctx.db, found.meeting_id), given);
   await ctx.db.transaction().execute(async (trx) => {
     const row = (await lockRegistration(trx, found.id))!;
     if (row.status === 'cancelled' || row.erased_at) {

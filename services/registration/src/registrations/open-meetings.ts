@@ -1,4 +1,8 @@
+import type { QuestionView } from '../questions/question.service.ts';
 import type { MeetingWithLiveRegistration } from './registration.repository.ts';
+
+/** A meeting as a registration decides on it: with the questions of its `questions_version`. */
+export type OpenMeeting = MeetingWithLiveRegistration & { questions: readonly QuestionView[] };
 
 /** How many meetings the cache keeps before it starts again from empty. */
 const OPEN_MEETINGS_KEPT = 1000;
@@ -9,13 +13,13 @@ const OPEN_MEETINGS_KEPT = 1000;
  * meeting still has the cached version, and a meeting the cache does not show open right now is read again.
  */
 export class OpenMeetings {
-  readonly #meetings = new Map<string, MeetingWithLiveRegistration>();
+  readonly #meetings = new Map<string, OpenMeeting>();
 
-  get(meetingId: string): MeetingWithLiveRegistration | undefined {
+  get(meetingId: string): OpenMeeting | undefined {
     return this.#meetings.get(meetingId);
   }
 
-  remember(meeting: MeetingWithLiveRegistration): void {
+  remember(meeting: OpenMeeting): void {
     if (this.#meetings.size >= OPEN_MEETINGS_KEPT) this.#meetings.clear();
     this.#meetings.set(meeting.id, meeting);
   }

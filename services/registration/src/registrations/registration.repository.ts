@@ -27,6 +27,7 @@ export function findMeetingWithLiveRegistration(db: Kysely<Database>, meetingId:
       'm.registration_opens_at',
       'm.registration_closes_at',
       'm.address_confirmation',
+      'm.questions_version',
       'r.id as live_id',
       'r.status as live_status',
       'r.seq as live_seq',

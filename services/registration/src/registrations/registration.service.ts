@@ -25,7 +25,7 @@ import {
 } from '../manage-links/manage-token.ts';
 import { findMeeting, lockMeeting } from '../meetings/meeting.repository.ts';
 import { registrationWindow } from '../meetings/meeting.rules.ts';
-import { checkRegistrationAnswers } from '../questions/question.service.ts';
+import { checkRegistrationAnswers, questionsOf } from '../questions/question.service.ts';
 import { attendeeSnapshot, seatEvents } from '../seats/seat.events.ts';
 import {
   committedSeatCounters,
@@ -206,17 +206,21 @@ export async function register(
   if (input.dealId && !(await dealExists(ctx.db, input.dealId))) {
     throw problems.validation([{ field: 'body.dealId', message: 'is not a known deal' }]);
   }
-  const answers = await checkRegistrationAnswers(ctx.db, meetingId, input.answers);
   await checkChosenSessions(ctx.db, meetingId, input.sessionIds);
   const key = emailKey(input.email);
   let admitted = false;
   for (let attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt += 1) {
     const now = ctx.clock.now();
     let meeting = ctx.openMeetings.get(meetingId);
-    if (!meeting || windowOf(meeting, now) !== 'open') {
+    const cached = meeting !== undefined && windowOf(meeting, now) === 'open';
+    if (!meeting || !cached) {
       ctx.openMeetings.forget(meetingId);
-      meeting = await findMeetingWithLiveRegistration(ctx.db, meetingId, key);
-      if (!meeting || meeting.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
+      const read = await findMeetingWithLiveRegistration(ctx.db, meetingId, key);
+      if (!read || read.published_at === null) throw problems.notFound(`meeting ${meetingId}`);
+      // The questions of the version read: the registering statement writes only while it is still current.
+      meeting = { ...read, questions: await questionsOf(ctx.db, meetingId) };
+      // Before anything that depends on the address: a wrong answer gets the same 400 whoever sends it.
+      checkRegistrationAnswers(meeting.questions, input.answers);
       if (meeting.live_id !== null && !holds(meeting))
         return alreadyRegisteredAnswer(ctx, meetingId, meeting.live_id, key);
       const window = windowOf(meeting, now);
@@ -228,6 +232,15 @@ export async function register(
       if (!meeting.address_confirmation) ctx.openMeetings.remember(meeting);
     }
 
+    let answers: ReturnType<typeof checkRegistrationAnswers>;
+    try {
+      answers = checkRegistrationAnswers(meeting.questions, input.answers);
+    } catch (err) {
+      // Refused on cached questions, which may have changed: refuse only on the questions as they are now.
+      if (!cached) throw err;
+      ctx.openMeetings.forget(meetingId);
+      continue;
+    }
     if (!admitted) {
       await admitRegistration(ctx, meetingId, key, origin.client, !origin.confirmedRequest);
       admitted = true;
@@ -256,6 +269,7 @@ export async function register(
       decision = await ctx.seatQueue.decide({
         meetingId,
         meetingVersion: meeting.version,
+        questionsVersion: meeting.questions_version,
         row,
         answers: JSON.stringify(answers),
         events: seatEvents(ctx, meetingId, row, link),

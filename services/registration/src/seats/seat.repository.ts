@@ -38,6 +38,8 @@ export interface SeatDecisionRow {
 export interface SeatRequest {
   meetingId: string;
   meetingVersion: number;
+  /** The questions' version the answers were checked against (questions/). */
+  questionsVersion: number;
   row: NewRegistration;
   /** Answers to the meeting's questions, checked (questions/), as a JSON object by question id. */
   answers?: string;
@@ -62,7 +64,8 @@ export interface SeatRequest {
  * are confirmed if nobody waits, the rest queue at positions after those already waiting.
  *
  * `meetingVersion` is the version whose registration window the caller checked; a request may name a meeting
- * only with one version per call. When a meeting changed since, nothing is written for its registrations
+ * only with one version per call; `questionsVersion` likewise for the questions its answers were checked against.
+ * When a meeting or its questions changed since, nothing is written for its registrations
  * and their answers are undefined; the other meetings' are decided. A second live registration of an
  * address fails on the unique index and rolls the whole statement back.
  */
@@ -83,6 +86,7 @@ export async function takeSeats(
       select n.*, row_number() over (partition by n.meeting_id order by n.i)::int as j
       from unnest(
         ${column((r) => r.meetingId)}::uuid[], ${column((r) => r.meetingVersion)}::int[],
+        ${column((r) => r.questionsVersion)}::int[],
         ${column((r) => r.row.id)}::uuid[], ${column((r) => r.row.name)}::text[],
         ${column((r) => r.row.email)}::text[], ${column((r) => r.row.email_key)}::text[],
         ${column((r) => r.row.organisation)}::text[], ${column((r) => r.row.role)}::text[],
@@ -91,12 +95,13 @@ export async function takeSeats(
         ${column((r) => r.row.consent_attendee_list)}::boolean[], ${column((r) => r.row.language)}::text[],
         ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[],
         ${column((r) => r.answers ?? null)}::jsonb[]
-      ) with ordinality as n(meeting_id, meeting_version, id, name, email, email_key, organisation, role,
+      ) with ordinality as n(meeting_id, meeting_version, questions_version, id, name, email, email_key, organisation, role,
         deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
         created_at, answers, i)
     ),
     wanted as (
-      select meeting_id, min(meeting_version) as meeting_version, count(*)::int as k
+      select meeting_id, min(meeting_version) as meeting_version, min(questions_version) as questions_version,
+        count(*)::int as k
       from input group by meeting_id order by meeting_id
     ),
     -- decideSeat for k newcomers at once: seats only while nobody waits without an offer, as many as are
@@ -110,7 +115,7 @@ export async function takeSeats(
           - case when m.waitlist_length = m.seats_offered
               then least(w.k, greatest(m.capacity - m.seats_taken - m.seats_offered, 0)) else 0 end
       from wanted w
-      where m.id = w.meeting_id and m.version = w.meeting_version
+      where m.id = w.meeting_id and m.version = w.meeting_version and m.questions_version = w.questions_version
       returning m.id, m.waitlist_length, m.seats_offered, w.k
     ),
     -- The j-th newcomer of a meeting: seated if among those the update seated, else at the waitlist's end.

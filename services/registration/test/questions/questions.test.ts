@@ -317,6 +317,24 @@ t.test('bad answers: 400 naming the answer, nothing written', async (t) => {
   t.equal(ok.statusCode, 201, 'the same person with good answers is registered');
 });
 
+t.test('a question added after the meeting was read is asked of the next registration', async (t) => {
+  // The first registration leaves the meeting, with its questions, in the service's open-meetings cache.
+  const meeting = await createMeeting(svc, { capacity: 10 });
+  t.equal((await registerPerson(svc, meeting.id, person(700))).statusCode, 201, 'no questions yet');
+  const required = await addQuestion(meeting.id, {
+    kind: 'yes_no',
+    required: true,
+    label: label('Komt u met de trein?', 'Are you coming by train?'),
+  });
+  const before = await countRows(svc, 'registration');
+  const res = await registerPerson(svc, meeting.id, person(701));
+  t.equal(res.statusCode, 400, 'the cached questions are not used once a question was added');
+  t.match(res.json().errors, [{ field: `body.answers.${required.id}` }]);
+  t.equal(await countRows(svc, 'registration'), before, 'nothing written');
+  const answered = await registerPerson(svc, meeting.id, person(702, { answers: { [required.id]: true } }));
+  t.equal(answered.statusCode, 201);
+});
+
 t.test('the attendee sees and changes their answers with the manage link', async (t) => {
   const { meeting, q } = await meetingWithQuestions();
   const reg = (

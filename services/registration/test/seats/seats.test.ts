@@ -96,8 +96,13 @@ function newEntry(email: string) {
 }
 
 /** Entries as the seat queue hands them to the registering statement, all for one meeting version. */
-function into(meetingId: string, meetingVersion: number, entries: ReturnType<typeof newEntry>[]) {
-  return entries.map((e) => ({ meetingId, meetingVersion, ...e }));
+function into(
+  meetingId: string,
+  meetingVersion: number,
+  entries: ReturnType<typeof newEntry>[],
+  questionsVersion = 0,
+) {
+  return entries.map((e) => ({ meetingId, meetingVersion, questionsVersion, ...e }));
 }
 
 const post = (url: string, payload?: unknown) =>
@@ -182,6 +187,15 @@ t.test('a registration into a meeting changed meanwhile is decided on the new ve
     into(meeting.id, current - 1, [newEntry('te.laat@example.org')]),
   );
   t.same(stale, [undefined], 'a write against an older version of the meeting writes nothing');
+  const otherQuestions = await takeSeats(
+    svc.runtime.db,
+    into(meeting.id, current, [newEntry('andere.vragen@example.org')], 1),
+  );
+  t.same(
+    otherQuestions,
+    [undefined],
+    'a write checked against other questions of the meeting writes nothing',
+  );
   t.same(await seatsOf(meeting.id), seats);
   t.equal((await registrationIds(meeting.id)).length, 6);
 
@@ -519,6 +533,7 @@ t.test(
     const first = queue.decide({
       meetingId: blocked.id,
       meetingVersion: blocked.version,
+      questionsVersion: 0,
       ...newEntry('group-0@example.org'),
     });
     for (let waited = 0; ; waited += 1) {
@@ -533,12 +548,14 @@ t.test(
       return {
         meetingId: meeting.id,
         meetingVersion: meeting.version,
+        questionsVersion: 0,
         ...newEntry(`group-${i + 1}@example.org`),
       };
     });
     const stale = {
       meetingId: others[0]!.id,
       meetingVersion: others[0]!.version + 1,
+      questionsVersion: 0,
       ...newEntry('group-x@example.org'),
     };
     const decided = [...later, stale].map((r) => queue.decide(r));
