@@ -4,26 +4,13 @@
  * work solved by the browser), then the manage page showing the answers and taking a change. Every page is
  * checked with axe-core: no serious or critical violation.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
-import { eventually } from '@citydeals/testkit';
-import { chromium, type Page } from 'playwright-core';
+import { eventually, freePort } from '@citydeals/testkit';
+import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
+import { assertAccessible, phonePage } from '../browser.fixture.ts';
 import { adminHeaders, createMeeting, startRegistration, TestClock } from '../harness.ts';
 
 t.setTimeout(300_000);
-
-/** A port free now, so the service's links (PUBLIC_BASE_URL) can name it before it listens. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const port = await freePort();
 const base = `http://127.0.0.1:${port}`;
@@ -38,36 +25,9 @@ t.teardown(() => ctx.close());
 const svc = ctx.service;
 await svc.http.listen({ port, host: '127.0.0.1' });
 
-const profile = await mkdtemp(path.join(tmpdir(), 'cd-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-t.teardown(async () => {
-  await browser.close();
-  await rm(profile, { recursive: true, force: true });
-});
-const page = browser.pages()[0] ?? (await browser.newPage());
-await page.setViewportSize({ width: 375, height: 812 });
+const page = await phonePage(t);
 
-async function axe(t: Test, name: string, on: Page = page) {
-  const result = await new AxeBuilder({ page: on }).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  t.same(
-    serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}: no serious or critical accessibility violation`,
-  );
-}
+const axe = (t: Test, name: string, on: Page = page) => assertAccessible(t, name, on);
 
 const startsAt = new Date(Date.now() + 7 * 24 * 3600_000);
 const meeting = await createMeeting(svc, {

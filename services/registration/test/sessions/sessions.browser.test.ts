@@ -4,14 +4,11 @@
  * proof of work solved by the browser, then changed on the manage page. Each page is checked with axe-core
  * (no serious or critical violation).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { eventually } from '@citydeals/testkit';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
+import { assertAccessible, phonePage } from '../browser.fixture.ts';
 import { createMeeting, startRegistration, TestClock } from '../harness.ts';
 import { choicesOf, createSession } from './session-harness.ts';
 
@@ -24,36 +21,9 @@ const svc = ctx.service;
 await svc.http.listen({ port: 0, host: '127.0.0.1' });
 const origin = `http://127.0.0.1:${(svc.http.server.address() as AddressInfo).port}`;
 
-const profile = await mkdtemp(path.join(tmpdir(), 'cd-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-t.teardown(async () => {
-  await browser.close();
-  await rm(profile, { recursive: true, force: true });
-});
-const page = browser.pages()[0] ?? (await browser.newPage());
-await page.setViewportSize({ width: 375, height: 812 });
+const page = await phonePage(t);
 
-async function accessible(t: Test, name: string, on: Page = page) {
-  const result = await new AxeBuilder({ page: on }).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  t.same(
-    serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}: no serious or critical accessibility violation`,
-  );
-}
+const accessible = (t: Test, name: string, on: Page = page) => assertAccessible(t, name, on);
 
 const meeting = await createMeeting(svc, { capacity: 10, title: 'Community of Practice City Deals' });
 const design = await createSession(svc, meeting.id, { title: 'Ontwerpsessie', capacity: 2 });
