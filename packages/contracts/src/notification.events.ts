@@ -19,6 +19,7 @@ export const emailKinds = [
   'feedback_survey',
   'attendee_message',
   'waitlist_offer',
+  'session_place',
 ] as const;
 export const emailKindSchema = z.enum(emailKinds);
 export type EmailKind = z.infer<typeof emailKindSchema>;

@@ -143,7 +143,8 @@ t.test('the recorded registration events are what registration emits now', async
   const surveyLink = (await outboxEvents(svc)).at(-1)!.data.surveyUrl as string;
   const ended = await streamEvents(journey.length + erasure.length + requested.length + 1, 3);
   const confirmation = [...requested, ...ended];
-  // Sessions: Femke gives up her place in a full workshop and Gijs, waiting for it, gets it.
+  // Sessions: Femke gives up her place in a full workshop and Gijs (who reads English), waiting for it,
+  // gets it; Femke queues for it again and gets it back when Gijs gives it up.
   const workshops = await createMeeting(svc, {
     slug: 'cop-recorded-sessions',
     startsAt: '2027-06-10T13:00',
@@ -163,14 +164,19 @@ t.test('the recorded registration events are what registration emits now', async
   });
   const sessionIds = [workshop.json().id];
   const femke = (await registerPerson(svc, workshops.id, person(6, { sessionIds }))).json();
-  const gijs = (await registerPerson(svc, workshops.id, person(7, { sessionIds }))).json();
-  const left = await svc.http.inject({
-    method: 'PUT',
-    url: `/registrations/manage/${tokenOf(femke.manageUrl)}/sessions`,
-    payload: { sessionIds: [] },
-  });
-  t.equal(left.statusCode, 200, 'Femke leaves the workshop; Gijs gets her place');
-  const sessions = await streamEvents(journey.length + erasure.length + confirmation.length + 1, 4);
+  const gijs = (await registerPerson(svc, workshops.id, person(7, { sessionIds, language: 'en' }))).json();
+  const choose = async (manageUrl: string, ids: string[]) =>
+    (
+      await svc.http.inject({
+        method: 'PUT',
+        url: `/registrations/manage/${tokenOf(manageUrl)}/sessions`,
+        payload: { sessionIds: ids },
+      })
+    ).statusCode;
+  t.equal(await choose(femke.manageUrl, []), 200, 'Femke leaves the workshop; Gijs gets her place');
+  t.equal(await choose(femke.manageUrl, sessionIds), 200, 'Femke waits for it again');
+  t.equal(await choose(gijs.manageUrl, []), 200, 'Gijs leaves it; Femke gets it back');
+  const sessions = await streamEvents(journey.length + erasure.length + confirmation.length + 1, 5);
 
   // A meeting that offers free seats: Fenna cancels, the seat is offered to Gijs, who accepts it.
   const offering = await createMeeting(svc, {

@@ -1343,6 +1343,7 @@ export interface NotificationApi {
         | 'feedback_survey'
         | 'attendee_message'
         | 'waitlist_offer'
+        | 'session_place'
         | 'operational_alert';
       status?: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
       limit?: number;
@@ -1368,6 +1369,7 @@ export interface NotificationApi {
             | 'feedback_survey'
             | 'attendee_message'
             | 'waitlist_offer'
+            | 'session_place'
             | 'operational_alert';
           status: 'queued' | 'sent' | 'failed' | 'expired' | 'cancelled';
           meetingId: string | null;

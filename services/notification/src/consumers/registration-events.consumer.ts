@@ -14,6 +14,7 @@ import {
 import type { Database } from '../db/database.ts';
 import type { EmailContext } from '../email/email.context.ts';
 import { messageRequested, messagesRequested } from '../messages/message.service.ts';
+import { sessionPlaceGranted } from '../sessions/session-place.service.ts';
 
 /**
  * Registration events feed the meeting and recipient read models, the reminder schedule and the mails.
@@ -52,6 +53,7 @@ export function registrationEventsConsumer(ctx: EmailContext) {
       on(e.attendeeConfirmationRequested, (trx, event) => confirmationRequested(trx, ctx, event)),
       on(e.attendeeSurveyRequested, (trx, event) => attendeeChanged(trx, ctx, 'survey_requested', event)),
       on(e.attendeeSeatOffered, (trx, event) => attendeeChanged(trx, ctx, 'seat_offered', event)),
+      on(e.attendeeSessionPlaceGranted, (trx, event) => sessionPlaceGranted(trx, ctx, event)),
       on(
         e.attendeeMessageRequested,
         (trx, event) => messageRequested(trx, ctx, event),

@@ -29,6 +29,7 @@ export interface ComposeInput {
     | 'acceptUrl'
     | 'linkExpiresAt'
     | 'message'
+    | 'session'
   >;
   /** The mail's language when its text was chosen before (an office message written in one language). */
   language?: Language;

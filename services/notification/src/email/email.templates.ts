@@ -75,6 +75,11 @@ export interface MailData {
   office?: { introduction: string; practical: string } | null;
   /** What moved in the deals since the previous meeting (the last reminder; see deal-news/). */
   dealNews?: readonly DealNews[] | null;
+  /**
+   * The session place the attendee got (session place): `waited` when a place came free in the session's
+   * waitlist, not when the choice waited for the meeting seat.
+   */
+  session?: { title: string; startsAt: Date; endsAt: Date; waited: boolean } | null;
 }
 
 /** Meeting fields whose change sends seated attendees an updated invitation. */
@@ -105,6 +110,10 @@ function templateContext(language: Language, data: MailData) {
     when,
     previous,
     place: [data.meeting.venueName, data.meeting.venueAddress].join(', '),
+    /** The session's date and time in the meeting's zone (session place). */
+    sessionWhen: data.session
+      ? describeTime(data.session.startsAt, data.session.endsAt, data.meeting.timeZone, language)
+      : null,
     /** When the mail's link stops working, in the meeting's zone: "dinsdag 2 februari 2027 10:15". */
     expires: data.linkExpiresAt ? describeInstant(data.linkExpiresAt, data.meeting.timeZone, language) : '',
     changes: (data.changes ?? []).map((change) => changeLabels[language][change]),

@@ -64,6 +64,12 @@ for (const language of languages) {
       surveyUrl: 'https://cop.citydeals.example.org/evaluatie/Pz4Nc8Xw2Lm6Qr0Tb5Hk9Dv3Jf7Sg1Ya',
       acceptUrl: 'https://cop.citydeals.example.org/aanmelding/plek/Vb3Nq8Lx2Tk7Wr0Zc5Hm9Df4Gj1Sp6Ya',
       linkExpiresAt: new Date('2026-11-02T09:15:00Z'),
+      session: {
+        title: language === 'nl' ? 'Ontwerpsessie: wat is je ideale CoP?' : 'Design session: your ideal CoP',
+        startsAt: new Date('2026-11-26T13:30:00Z'),
+        endsAt: new Date('2026-11-26T14:30:00Z'),
+        waited: true,
+      },
       message: {
         subject:
           language === 'nl' ? 'Praktische informatie voor donderdag' : 'Practical information for Thursday',

@@ -394,6 +394,12 @@ t.test('every template renders in both languages with time, place and the manage
         acceptUrl: 'https://cop.example.org/plek/otok',
         linkExpiresAt: new Date(startsAt.getTime() + 7 * day),
         message: { subject: 'Praktische informatie', body: 'De zaal is open vanaf 12:30.' },
+        session: {
+          title: 'Ontwerpsessie <CoP>',
+          startsAt: new Date(startsAt.getTime() + 2 * hour),
+          endsAt: new Date(startsAt.getTime() + 3 * hour),
+          waited: true,
+        },
       });
       const label = `${language}/${kind}`;
       const link = ownLink[kind];
@@ -414,6 +420,16 @@ t.test('every template renders in both languages with time, place and the manage
         t.ok(
           mail.text.includes(language === 'nl' ? '19 maart 2026' : '19 March 2026'),
           `${label}: until when`,
+        );
+      }
+      if (kind === 'session_place') {
+        t.ok(
+          mail.text.includes('Ontwerpsessie <CoP>') && mail.html.includes('Ontwerpsessie &lt;CoP&gt;'),
+          `${label}: the session's title`,
+        );
+        t.ok(
+          mail.text.includes('15:00 – 16:00') && mail.html.includes('15:00 – 16:00'),
+          `${label}: the session's time in the meeting's zone`,
         );
       }
       t.ok(mail.subject.length > 5, `${label}: subject`);
