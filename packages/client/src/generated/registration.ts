@@ -2119,6 +2119,8 @@ export interface RegistrationApi {
           startsAt: string;
           endsAt: string;
           timeZone: string;
+          /** cancelled: the offer was withdrawn with the meeting and no longer stands */
+          status: 'draft' | 'published' | 'cancelled';
         };
       };
       400: {

@@ -440,4 +440,15 @@ export const migrations: Migrations = {
         .execute();
     },
   },
+  '0015_offer_withdrawal': {
+    async up(db: Kysely<any>) {
+      // Cancelling a meeting now withdraws its open offers at once. Offers left open by cancellations before
+      // are withdrawn as of their meeting's cancellation, so the sweep does not end their waitlist places.
+      await sql`update waitlist_offer o set status = 'withdrawn', closed_at = coalesce(m.cancelled_at, now())
+        from meeting m
+        where m.id = o.meeting_id and m.status = 'cancelled' and o.status = 'open'`.execute(db);
+      await sql`update meeting set seats_offered = 0
+        where status = 'cancelled' and seats_offered <> 0`.execute(db);
+    },
+  },
 };

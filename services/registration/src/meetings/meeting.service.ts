@@ -11,6 +11,7 @@ import { HttpProblem, problems } from '@citydeals/service-kit';
 import type { Transaction } from 'kysely';
 import { EVENT_SOURCE, type ServiceContext } from '../context.ts';
 import type { Database } from '../db/database.ts';
+import { withdrawMeetingOffers } from '../offers/offer.repository.ts';
 import {
   findMeeting,
   findMeetingBySlug,
@@ -426,7 +427,11 @@ export async function rescheduleMeeting(
   return adminView(ctx, id);
 }
 
-/** Registrations stay as they are: the cancellation event tells attendees and drops their reminders. */
+/**
+ * Registrations stay as they are: the cancellation event tells attendees and drops their reminders. Open
+ * waitlist offers are withdrawn in the same transaction, so no link accepts a seat of a cancelled meeting
+ * and the offer page says why at once.
+ */
 export async function cancelMeeting(
   ctx: ServiceContext,
   id: string,
@@ -445,6 +450,7 @@ export async function cancelMeeting(
       cancelled_at: now,
       updated_at: now,
     });
+    await withdrawMeetingOffers(trx, id, now);
     const after = (await lockMeeting(trx, id))!;
     await enqueueEvent(trx, meetingCancelled, {
       id: ctx.newId(),

@@ -104,6 +104,27 @@ export async function withdrawOpenOffer(
   for (const { meeting_id } of withdrawn) await adjustSeatsOffered(trx, meeting_id, -1);
 }
 
+/**
+ * The meeting was cancelled: every open offer of it is withdrawn at once, and the seats they held are no
+ * longer held. The registrations stay on the waitlist, as every registration of a cancelled meeting stays
+ * as it was. The caller holds the meeting lock. Returns how many were withdrawn.
+ */
+export async function withdrawMeetingOffers(
+  trx: Transaction<Database>,
+  meetingId: string,
+  at: Date,
+): Promise<number> {
+  const withdrawn = await trx
+    .updateTable('waitlist_offer')
+    .set({ status: 'withdrawn', closed_at: at })
+    .where('meeting_id', '=', meetingId)
+    .where('status', '=', 'open')
+    .returning('id')
+    .execute();
+  await adjustSeatsOffered(trx, meetingId, -withdrawn.length);
+  return withdrawn.length;
+}
+
 /** Open offers whose time is over, oldest first. */
 export function listDueOffers(db: Kysely<Database>, now: Date, limit: number) {
   return db

@@ -29,7 +29,8 @@ export const offerRoutes: Routes = async (fastify, { ctx }) => {
         summary: 'Accept the seat a waitlist offer holds',
         description:
           'Confirms the registration (registration.attendee.promoted). Accepting twice answers the same. ' +
-          'Too late: 410 offer-expired, nothing changed; declined, withdrawn or the meeting closed: 409.',
+          'Too late: 410 offer-expired, nothing changed; declined, withdrawn or the meeting closed: 409 ' +
+          '(meeting-cancelled when the meeting was cancelled).',
         params: offerTokenParams,
         response: { 200: offerAnswerSchema, ...problemResponses(400, 404, 409, 410) },
       },

@@ -50,7 +50,9 @@ export type OfferDecision =
   /** The time to answer is over, swept or not: refused kindly, nothing changes. */
   | { kind: 'expired' }
   /** The offer was closed otherwise (answered the other way, withdrawn) or the meeting is no longer open. */
-  | { kind: 'closed'; reason: string };
+  | { kind: 'closed'; reason: string }
+  /** The meeting was cancelled: whatever the offer's state, there is no seat to take or give back. */
+  | { kind: 'cancelled' };
 
 /** What an answer to an offer does, given the offer and its meeting as they are under the lock. */
 export function decideOfferAnswer(input: {
@@ -60,6 +62,7 @@ export function decideOfferAnswer(input: {
   now: Date;
 }): OfferDecision {
   const { answer, offer, meeting, now } = input;
+  if (meeting.status === 'cancelled') return { kind: 'cancelled' };
   if (offer.status === 'accepted' && answer === 'accept') return { kind: 'already', status: 'accepted' };
   if (offer.status === 'declined' && answer === 'decline') return { kind: 'already', status: 'declined' };
   if (offer.status === 'accepted') return { kind: 'closed', reason: 'this seat was accepted already' };

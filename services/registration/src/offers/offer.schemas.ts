@@ -26,6 +26,9 @@ export const offerViewSchema = z
       startsAt: z.string(),
       endsAt: z.string(),
       timeZone: z.string(),
+      status: z
+        .enum(['draft', 'published', 'cancelled'])
+        .describe('cancelled: the offer was withdrawn with the meeting and no longer stands'),
     }),
   })
   .meta({
@@ -41,6 +44,7 @@ export const offerViewSchema = z
         startsAt: '2027-03-11T12:00:00.000Z',
         endsAt: '2027-03-11T16:30:00.000Z',
         timeZone: 'Europe/Amsterdam',
+        status: 'published',
       },
     },
   });

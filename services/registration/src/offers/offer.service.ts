@@ -30,6 +30,13 @@ export const offerProblems = {
       'the time to accept this seat is over and it went to the next in line; nothing was changed',
     ),
   closed: (reason: string) => new HttpProblem(409, 'offer-closed', 'Offer closed', reason),
+  meetingCancelled: () =>
+    new HttpProblem(
+      409,
+      'meeting-cancelled',
+      'Meeting cancelled',
+      'the meeting was cancelled, so this offer no longer stands; nothing was changed',
+    ),
 };
 
 export interface OfferView {
@@ -38,7 +45,14 @@ export interface OfferView {
   status: OfferStatus;
   expiresAt: string;
   language: 'nl' | 'en';
-  meeting: { id: string; title: string; startsAt: string; endsAt: string; timeZone: string };
+  meeting: {
+    id: string;
+    title: string;
+    startsAt: string;
+    endsAt: string;
+    timeZone: string;
+    status: MeetingRow['status'];
+  };
 }
 
 export interface OfferAnswerResult {
@@ -67,6 +81,7 @@ function viewOf(
       startsAt: meeting.starts_at.toISOString(),
       endsAt: meeting.ends_at.toISOString(),
       timeZone: meeting.time_zone,
+      status: meeting.status,
     },
   };
 }
@@ -125,6 +140,7 @@ export async function answerOffer(
       status,
       registrationStatus: status === 'accepted' ? 'confirmed' : 'cancelled',
     });
+    if (decision.kind === 'cancelled') throw offerProblems.meetingCancelled();
     if (decision.kind === 'expired') throw offerProblems.expired();
     if (decision.kind === 'closed') throw offerProblems.closed(decision.reason);
     if (decision.kind === 'already') return result(decision.status);

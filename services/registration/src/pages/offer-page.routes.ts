@@ -53,6 +53,9 @@ export const offerPageRoutes: FastifyPluginAsync<OfferPageOptions> = async (
   function refusal(reply: FastifyReply, lang: Language, err: unknown) {
     if (!(err instanceof HttpProblem)) throw err;
     const t = offerTexts[lang];
+    if (err.problem.type.endsWith('/meeting-cancelled')) {
+      return message(reply, lang, 409, t.cancelledTitle, t.cancelledText);
+    }
     if (err.problem.status === 410) return message(reply, lang, 410, t.expiredTitle, t.expiredText);
     if (err.problem.status === 409) return message(reply, lang, 409, t.closedTitle, t.closedText);
     if (err.problem.status === 404) return message(reply, lang, 404, t.unknownTitle, t.unknownText);
@@ -75,6 +78,10 @@ export const offerPageRoutes: FastifyPluginAsync<OfferPageOptions> = async (
       const offer = await viewOffer(ctx, token);
       const pageLang = lang ?? offer.language;
       const t = offerTexts[pageLang];
+      // Whatever became of the offer, a cancelled meeting is the news its reader needs.
+      if (offer.meeting.status === 'cancelled') {
+        return message(reply, pageLang, 409, t.cancelledTitle, t.cancelledText);
+      }
       if (offer.status === 'expired') return message(reply, pageLang, 410, t.expiredTitle, t.expiredText);
       if (offer.status === 'accepted') return message(reply, pageLang, 200, t.acceptedTitle, t.acceptedText);
       if (offer.status !== 'open') return message(reply, pageLang, 409, t.closedTitle, t.closedText);
@@ -115,7 +122,7 @@ export const offerPageRoutes: FastifyPluginAsync<OfferPageOptions> = async (
         response: {
           200: htmlResponse('The offer with its buttons, or the confirmation of a seat accepted already'),
           404: htmlResponse('Unknown link'),
-          409: htmlResponse('Declined, withdrawn, or the meeting closed'),
+          409: htmlResponse('Declined, withdrawn, or the meeting closed or cancelled'),
           410: htmlResponse('The time to accept is over'),
         },
       },
@@ -136,7 +143,7 @@ export const offerPageRoutes: FastifyPluginAsync<OfferPageOptions> = async (
             200: htmlResponse('Done: the seat is confirmed (accept) or passed on (decline)'),
             403: htmlResponse('The offer again: the post came without its CSRF field and cookie'),
             404: htmlResponse('Unknown link'),
-            409: htmlResponse('Answered otherwise, withdrawn, or the meeting closed'),
+            409: htmlResponse('Answered otherwise, withdrawn, or the meeting closed or cancelled'),
             410: htmlResponse('The time to answer is over; nothing changed'),
           },
         },

@@ -24,6 +24,9 @@ export const offerTexts = {
     closedTitle: 'Dit aanbod geldt niet meer',
     closedText:
       'Deze plek is al bevestigd, afgeslagen of ingetrokken, of de bijeenkomst is niet meer open voor aanmelding.',
+    cancelledTitle: 'De bijeenkomst is afgelast',
+    cancelledText:
+      'Deze bijeenkomst gaat niet door. Daarom geldt dit aanbod niet meer: er is geen plek om te bevestigen of door te geven.',
     unknownTitle: 'Onbekende link',
     unknownText: 'Deze link kennen we niet. Controleer of je de hele link uit de e-mail hebt gebruikt.',
     formError: 'Het formulier is verlopen. Probeer het nog een keer.',
@@ -48,6 +51,9 @@ export const offerTexts = {
     closedTitle: 'This offer no longer stands',
     closedText:
       'This seat was confirmed, declined or withdrawn already, or the meeting is no longer open for registration.',
+    cancelledTitle: 'The meeting was cancelled',
+    cancelledText:
+      'This meeting will not take place, so this offer no longer stands: there is no seat to confirm or pass on.',
     unknownTitle: 'Unknown link',
     unknownText: 'We do not know this link. Please check that you used the whole link from the email.',
     formError: 'The form expired. Please try again.',

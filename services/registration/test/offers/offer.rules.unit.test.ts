@@ -81,7 +81,18 @@ t.test('answers to an offer', async (t) => {
   t.equal(decide({ answer: 'decline', offer: { ...open, status: 'accepted' } }).kind, 'closed');
   t.equal(decide({ offer: { ...open, status: 'declined' } }).kind, 'closed');
   t.equal(decide({ offer: { ...open, status: 'withdrawn' } }).kind, 'closed');
-  t.equal(decide({ meeting: { ...meeting, status: 'cancelled' } }).kind, 'closed');
+  const cancelled = { ...meeting, status: 'cancelled' as const };
+  t.same(decide({ meeting: cancelled }), { kind: 'cancelled' });
+  t.same(
+    decide({ meeting: cancelled, offer: { ...open, status: 'withdrawn' } }),
+    { kind: 'cancelled' },
+    'an offer withdrawn with its meeting says why',
+  );
+  t.same(
+    decide({ meeting: cancelled, offer: { ...open, status: 'accepted' } }),
+    { kind: 'cancelled' },
+    'a seat accepted before is no seat once the meeting is cancelled',
+  );
   t.equal(decide({ meeting: { ...meeting, startsAt: inHours(1) }, now: inHours(1.5) }).kind, 'closed');
   t.ok(isDue(open, inHours(2)));
   t.notOk(isDue(open, inHours(1)));

@@ -412,3 +412,131 @@ t.test('a seat beyond those held goes to a newcomer once everyone waiting holds 
   t.match(next, { status: 'waitlisted', position: 2 }, 'the held seat still goes to nobody else');
   t.match(await stateOf(meeting.id), { seats_taken: 1, waitlist_length: 2, open_offers: 1 });
 });
+
+t.test('cancelling the meeting withdraws its open offers at once, in the same transaction', async (t) => {
+  const { meeting, seated, queue } = await fullOfferMeeting(2);
+  const [bram, carla] = queue;
+  await post(`/admin/registrations/${seated.registrationId}/cancel`);
+  const raised = await http.inject({
+    method: 'PUT',
+    url: `/admin/meetings/${meeting.id}/capacity`,
+    headers: adminHeaders,
+    payload: { capacity: 2 },
+  });
+  t.equal(raised.statusCode, 200);
+  const offers = await offersMade(meeting.id);
+  t.same(
+    offers.map((o) => o.registrationId),
+    [bram.registrationId, carla.registrationId],
+    'two open offers',
+  );
+  t.match(await stateOf(meeting.id), { open_offers: 2 });
+  // A browser that opened the offer page before the cancellation, to press its button after.
+  const { cookie, csrf } = await openForm(svc, `/aanmelding/plek/${offers[1]!.token}`);
+  const outboxBefore = await countRows(svc, 'outbox');
+
+  const cancelled = await post(`/admin/meetings/${meeting.id}/cancel`, { reason: 'Zaal dicht' });
+  t.equal(cancelled.statusCode, 200);
+  const rows = await db
+    .selectFrom('waitlist_offer')
+    .select(['registration_id', 'status', 'closed_at'])
+    .where('meeting_id', '=', meeting.id)
+    .orderBy('offered_at')
+    .orderBy('registration_id')
+    .execute();
+  t.same(
+    rows.map((r) => [r.status, r.closed_at?.getTime()]),
+    [
+      ['withdrawn', clock.now().getTime()],
+      ['withdrawn', clock.now().getTime()],
+    ],
+    'both offers withdrawn at the cancellation',
+  );
+  const { seats_offered } = await db
+    .selectFrom('meeting')
+    .select('seats_offered')
+    .where('id', '=', meeting.id)
+    .executeTakeFirstOrThrow();
+  t.equal(seats_offered, 0, 'the meeting holds no seat for an offer any more');
+  t.match(
+    await stateOf(meeting.id),
+    { open_offers: 0, waitlist_length: 2, waiting: 2 },
+    'counters match the rows',
+  );
+  t.equal(await statusOf(bram.registrationId), 'waitlisted', 'registrations stay as they are');
+  const events = (await outboxEvents(svc)).slice(outboxBefore).map((e) => shortType(e.type));
+  t.same(events, ['meeting.cancelled'], 'the cancellation is the one event: it tells the waitlist too');
+
+  const view = await http.inject({ url: `/registrations/offers/${offers[0]!.token}` });
+  t.equal(view.statusCode, 200);
+  t.match(
+    view.json(),
+    { status: 'withdrawn', meeting: { id: meeting.id, status: 'cancelled' } },
+    'the API view: withdrawn, the meeting cancelled',
+  );
+  const page = await http.inject({ url: `/aanmelding/plek/${offers[0]!.token}` });
+  t.equal(page.statusCode, 409, 'the page: no longer open');
+  t.match(page.body, /De bijeenkomst is afgelast/, 'and says the meeting is cancelled');
+  t.match(page.body, /geldt dit aanbod niet meer/, 'and that the offer no longer stands');
+  t.notMatch(page.body, /<form/, 'with no button');
+
+  const stateBefore = await stateOf(meeting.id);
+  const outboxAfter = await countRows(svc, 'outbox');
+  const api = await http.inject({ method: 'POST', url: `/registrations/offers/${offers[1]!.token}/accept` });
+  t.equal(api.statusCode, 409);
+  t.equal(api.headers['content-type'], 'application/problem+json; charset=utf-8');
+  t.match(
+    api.json(),
+    { type: /\/meeting-cancelled$/, detail: /nothing was changed/ },
+    'accepting: 409 meeting-cancelled',
+  );
+  const form = await http.inject(
+    formPost(`/aanmelding/plek/${offers[1]!.token}`, cookie, { csrf, language: 'en' }),
+  );
+  t.equal(form.statusCode, 409, 'a button pressed after the cancellation');
+  t.match(form.body, /The meeting was cancelled/);
+  t.equal(await countRows(svc, 'outbox'), outboxAfter, 'no event');
+  t.same(await stateOf(meeting.id), stateBefore, 'nothing changed');
+  t.equal(await statusOf(carla.registrationId), 'waitlisted');
+
+  const saved = clock.current;
+  clock.current = offers[0]!.expiresAt;
+  try {
+    await sweep();
+    t.equal(await statusOf(bram.registrationId), 'waitlisted', 'the sweep has nothing left to close');
+    t.same(
+      (await outboxEvents(svc)).slice(outboxAfter).filter((e) => e.data.meetingId === meeting.id),
+      [],
+      'and announces nothing for the cancelled meeting',
+    );
+  } finally {
+    clock.current = saved;
+  }
+});
+
+t.test('the migration withdraws the offers that cancellations before it left open', async (t) => {
+  const { migrations } = await import('../../src/db/migrations.ts');
+  const cancelled = await fullOfferMeeting(1);
+  await post(`/admin/registrations/${cancelled.seated.registrationId}/cancel`);
+  await post(`/admin/meetings/${cancelled.meeting.id}/cancel`, { reason: 'Zaal dicht' });
+  // As a cancellation left it before: the offer open, its seat held.
+  await sql`update waitlist_offer set status = 'open', closed_at = null
+    where meeting_id = ${cancelled.meeting.id}`.execute(db);
+  await sql`update meeting set seats_offered = 1 where id = ${cancelled.meeting.id}`.execute(db);
+  const open = await fullOfferMeeting(1);
+  await post(`/admin/registrations/${open.seated.registrationId}/cancel`);
+
+  await db.transaction().execute((trx) => migrations['0015_offer_withdrawal']!.up(trx));
+  const offerOf = (meetingId: string) =>
+    db
+      .selectFrom('waitlist_offer as o')
+      .innerJoin('meeting as m', 'm.id', 'o.meeting_id')
+      .select(['o.status', 'o.closed_at', 'm.cancelled_at', 'm.seats_offered'])
+      .where('o.meeting_id', '=', meetingId)
+      .executeTakeFirstOrThrow();
+  const withdrawn = await offerOf(cancelled.meeting.id);
+  t.equal(withdrawn.status, 'withdrawn', 'the cancelled meeting’s offer is withdrawn');
+  t.same(withdrawn.closed_at, withdrawn.cancelled_at, 'as of the cancellation');
+  t.equal(withdrawn.seats_offered, 0, 'and holds no seat');
+  t.match(await offerOf(open.meeting.id), { status: 'open', seats_offered: 1 }, 'an open meeting’s stays');
+});
