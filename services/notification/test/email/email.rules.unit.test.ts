@@ -459,6 +459,19 @@ t.test('every template renders in both languages with time, place and the manage
   );
   t.match(renderMail('meeting_changed', 'en', { ...sample(), changes: ['title'] }).text, /changed \(title\)/);
   t.match(renderMail('reminder', 'en', { ...sample(), reminderOffset: 'P7D' }).subject, /in 7 days/);
+  // A choice that waited for the meeting seat got its place with the seat, not because one came free.
+  const withSeat = {
+    ...sample(),
+    session: { title: 'Ontwerpsessie', startsAt, endsAt: new Date(startsAt.getTime() + hour), waited: false },
+  };
+  for (const [language, says] of [
+    ['nl', /Nu je een plek hebt bij de bijeenkomst, heb je ook een plek in de sessie ‘Ontwerpsessie’/],
+    ['en', /Now that you have a seat at the meeting, you also have a place in the session “Ontwerpsessie”/],
+  ] as const) {
+    const mail = renderMail('session_place', language, withSeat);
+    t.match(mail.text, says, `${language}/session_place: the place came with the seat`);
+    t.notMatch(mail.text, /came free|vrijgekomen/, `${language}/session_place: not that one came free`);
+  }
 });
 
 function sample() {
