@@ -120,7 +120,11 @@ export async function databaseCpuSeconds(database: string): Promise<Map<number, 
 /** What the backends of a later `databaseCpuSeconds` reading spent since an earlier one. */
 export function databaseCpuSpent(before: Map<number, number>, after: Map<number, number>): number {
   let spent = 0;
-  for (const [pid, seconds] of after) spent += seconds - (before.get(pid) ?? 0);
+  // A backend that ended before a reading has no figure in it (NaN): what it spent is lost either way.
+  for (const [pid, seconds] of after) {
+    const start = before.get(pid) ?? 0;
+    if (Number.isFinite(seconds) && Number.isFinite(start)) spent += seconds - start;
+  }
   return spent;
 }
 
