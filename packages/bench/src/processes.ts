@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { withAdmin } from '@citydeals/testkit';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -102,6 +103,29 @@ function processCpuSeconds(pid: number | undefined): number {
   } catch {
     return Number.NaN;
   }
+}
+
+/**
+ * CPU time (seconds) used so far by each Postgres backend now connected to `database`, by pid. Backends are
+ * the server processes of the machine's shared Postgres, so their /proc entries are readable here; a
+ * backend that disconnects between two readings drops out of the difference (the services keep theirs).
+ */
+export async function databaseCpuSeconds(database: string): Promise<Map<number, number>> {
+  const { rows } = await withAdmin((c) =>
+    c.query<{ pid: number }>('select pid from pg_stat_activity where datname = $1', [database]),
+  );
+  return new Map(rows.map((r) => [r.pid, processCpuSeconds(r.pid)]));
+}
+
+/** What the backends of a later `databaseCpuSeconds` reading spent since an earlier one. */
+export function databaseCpuSpent(before: Map<number, number>, after: Map<number, number>): number {
+  let spent = 0;
+  // A backend that ended before a reading has no figure in it (NaN): what it spent is lost either way.
+  for (const [pid, seconds] of after) {
+    const start = before.get(pid) ?? 0;
+    if (Number.isFinite(seconds) && Number.isFinite(start)) spent += seconds - start;
+  }
+  return spent;
 }
 
 export async function waitForHttp(url: string, timeoutMs = 60_000): Promise<void> {

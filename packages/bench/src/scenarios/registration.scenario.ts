@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { createTestDatabase, freePort, uniqueName } from '@citydeals/testkit';
-import { repoRoot, runLoad, type Spawned, spawnTs } from '../processes.ts';
+import {
+  databaseCpuSeconds,
+  databaseCpuSpent,
+  type LoadResult,
+  repoRoot,
+  runLoad,
+  type Spawned,
+  spawnTs,
+} from '../processes.ts';
 import { type BenchRow, round, throughputRatio } from '../report.ts';
 import {
   adminHeaders,
@@ -28,26 +36,30 @@ export async function registrationScenarios(): Promise<BenchRow[]> {
     const spread = await Promise.all(
       Array.from({ length: 50 }, (_, i) => createMeeting(base, `spread-${i}`, 100_000)),
     );
-    const spreadLoad = await runLoad({
-      url: base,
-      meetingIds: spread,
-      connections: CONNECTIONS,
-      durationSeconds: DURATION_SECONDS,
-      label: 'spread',
-    });
+    const spreadLoad = await withCpu(service, database.name, () =>
+      runLoad({
+        url: base,
+        meetingIds: spread,
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_SECONDS,
+        label: 'spread',
+      }),
+    );
     assertClean('spread', spreadLoad);
     const single = await createMeeting(base, 'single', 2_000);
-    const singleLoad = await runLoad({
-      url: base,
-      meetingIds: [single],
-      connections: CONNECTIONS,
-      durationSeconds: DURATION_SECONDS,
-      label: 'single',
-    });
+    const singleLoad = await withCpu(service, database.name, () =>
+      runLoad({
+        url: base,
+        meetingIds: [single],
+        connections: CONNECTIONS,
+        durationSeconds: DURATION_SECONDS,
+        label: 'single',
+      }),
+    );
     assertClean('single', singleLoad);
 
     const rawFigure = {
-      label: 'fastify POST + one pg INSERT',
+      label: `fastify POST + one pg INSERT${cpuNote(raw)}`,
       value: round(raw.rps, 0),
       unit: 'req/s',
       p50: raw.p50,
@@ -60,10 +72,13 @@ export async function registrationScenarios(): Promise<BenchRow[]> {
       p50: load.p50,
       p99: load.p99,
     });
-    const spreadFigure = figure(spreadLoad, `${spreadLoad.requests} registrations over 50 meetings`);
+    const spreadFigure = figure(
+      spreadLoad,
+      `${spreadLoad.requests} registrations over 50 meetings${cpuNote(spreadLoad)}`,
+    );
     const singleFigure = figure(
       singleLoad,
-      `${singleLoad.requests} registrations into one meeting (2 000 seats)`,
+      `${singleLoad.requests} registrations into one meeting (2 000 seats)${cpuNote(singleLoad)}`,
     );
     return [
       {
@@ -102,21 +117,54 @@ export async function rawBaseline(
       {},
       (out) => out.includes('ready'),
     );
-    const load = await runLoad({
-      url: `http://127.0.0.1:${port}`,
-      meetingIds: Array.from({ length: 50 }, () => randomUUID()),
-      connections: options.connections ?? CONNECTIONS,
-      durationSeconds: options.durationSeconds ?? DURATION_SECONDS,
-      ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-      ...(options.paced ? { paced: true } : {}),
-      label: 'raw',
-    });
+    const load = await withCpu(server, database.name, () =>
+      runLoad({
+        url: `http://127.0.0.1:${port}`,
+        meetingIds: Array.from({ length: 50 }, () => randomUUID()),
+        connections: options.connections ?? CONNECTIONS,
+        durationSeconds: options.durationSeconds ?? DURATION_SECONDS,
+        ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+        ...(options.paced ? { paced: true } : {}),
+        label: 'raw',
+      }),
+    );
     assertClean('raw', load);
     return load;
   } finally {
     await server?.stop();
     await database.drop();
   }
+}
+
+/** A load's result with what each request cost in CPU: the server process's and its database backends'. */
+interface CpuCosted extends LoadResult {
+  serverCpuMs: number;
+  postgresCpuMs: number;
+}
+
+/**
+ * Runs `load` and reads the CPU its server and that server's Postgres backends used meanwhile. Unlike
+ * requests per second, CPU per request hardly moves with what else the machine is doing, so it tells a
+ * costlier request from a busier machine when the throughput ratio alone cannot.
+ */
+async function withCpu(
+  server: Spawned,
+  database: string,
+  load: () => Promise<LoadResult>,
+): Promise<CpuCosted> {
+  const [server0, postgres0] = [server.cpuSeconds(), await databaseCpuSeconds(database)];
+  const result = await load();
+  const [server1, postgres1] = [server.cpuSeconds(), await databaseCpuSeconds(database)];
+  const per = (seconds: number) => (seconds * 1000) / Math.max(result.requests, 1);
+  return {
+    ...result,
+    serverCpuMs: per(server1 - server0),
+    postgresCpuMs: per(databaseCpuSpent(postgres0, postgres1)),
+  };
+}
+
+function cpuNote(load: CpuCosted): string {
+  return `; CPU per request ${round(load.serverCpuMs, 3)} ms server + ${round(load.postgresCpuMs, 3)} ms Postgres`;
 }
 
 export function assertClean(name: string, load: { non2xx: number; errors: number; requests: number }) {
