@@ -156,6 +156,8 @@ export interface LoadResult {
   timeouts: number;
   /** With recordStarts: Date.now() at which each request (by email address) was built. */
   starts?: Record<string, number>;
+  /** Paced with recordStarts: Date.now() at which each request's response had been read. */
+  answers?: Record<string, number>;
 }
 
 /** Runs the load generator in its own process and returns autocannon's figures. */
@@ -187,7 +189,8 @@ export async function runLoad(options: {
   child.stdout.on('data', (c: Buffer) => {
     out += c.toString();
   });
-  const [code] = await once(child, 'exit');
+  // 'close', not 'exit': the process can exit before its last output has been read from the pipe.
+  const [code] = await once(child, 'close');
   if (code !== 0) throw new Error(`load generator exited with ${code}`);
   return JSON.parse(out.trim().split('\n').at(-1)!) as LoadResult;
 }

@@ -2,7 +2,8 @@
 // Input (argv[2], JSON): url, meetingIds, connections, durationSeconds, overallRate?, recordStarts?; prints
 // autocannon's result. With recordStarts it adds, per email address, the Date.now() at which autocannon built
 // the request (just before writing it; for the first request of each connection, at connect time), so that a
-// later effect such as the confirmation mail can be timed from the request's start.
+// later effect such as the confirmation mail can be timed from the request's start. Paced, it also adds
+// `answers`: the Date.now() at which each request's response had been read.
 //
 // With `paced`, requests are sent open-loop at evenly spaced moments (request i at start + i / overallRate)
 // through an undici pool instead: autocannon's overallRate lets each connection send its share of a second
@@ -35,6 +36,7 @@ const options = JSON.parse(process.argv[2]!) as {
 };
 let n = 0;
 const starts: Record<string, number> = {};
+const answers: Record<string, number> = {};
 
 function registrationBody(): { path: string; body: string; email: string } {
   n += 1;
@@ -84,7 +86,9 @@ async function pacedRun(rate: number) {
       .request(request)
       .then(async (res) => {
         await res.body.dump();
-        latencies.push(Date.now() - dueAt);
+        const answeredAt = Date.now();
+        if (options.recordStarts && email) answers[email] = answeredAt;
+        latencies.push(answeredAt - dueAt);
         if (res.statusCode >= 200 && res.statusCode < 300) ok2xx += 1;
         else non2xx += 1;
       })
@@ -121,7 +125,7 @@ async function pacedRun(rate: number) {
     non2xx,
     errors,
     timeouts: 0,
-    ...(options.recordStarts ? { starts } : {}),
+    ...(options.recordStarts ? { starts, answers } : {}),
   };
 }
 

@@ -205,12 +205,19 @@ async function measureConfirmations(
     );
   }
   latencies.sort((a, b) => a - b);
-  const stages = await stageBreakdown(pool, ours, starts, new Map(mails.map((m) => [m.to, m.at])));
+  const stages = await stageBreakdown(
+    pool,
+    ours,
+    starts,
+    load.answers ?? {},
+    new Map(mails.map((m) => [m.to, m.at])),
+  );
   return { load, latencies, stages };
 }
 
 const STAGES = [
-  ['request→handled', 'start', 'registered'],
+  ['due→handled', 'start', 'registered'],
+  ['handled→HTTP answer', 'registered', 'answered'],
   ['handled→published', 'registered', 'published'],
   ['published→consumed', 'published', 'consumed'],
   ['consumed→mail queued', 'consumed', 'queued'],
@@ -218,19 +225,24 @@ const STAGES = [
   ['leased→SMTP 250', 'leased', 'accepted'],
   ['SMTP 250→recorded sent', 'accepted', 'recorded'],
 ] as const;
+/** The same moments counted from when the request was due: where the tail builds up. */
+const MILESTONES = ['answered', 'published', 'consumed', 'queued', 'leased', 'accepted'] as const;
 
 /**
  * Where the time goes, per confirmation, from the timestamps the services write anyway: the registration's
- * created_at (service clock when the request is handled), its outbox row's published_at (written when the
+ * created_at (service clock when the request is handled), the load generator's answer time (after the
+ * registering statement and its outbox row committed), its outbox row's published_at (written when the
  * relay marks the row, after JetStream acked it and often with its next fetch, so it can come after the
  * event was consumed: "published→consumed" may be negative, "handled→published" is an upper bound),
- * the notification inbox's processed_at (the consuming transaction's start), the mail's created_at, and
- * the SMTP sink's arrival time. One clock: every process runs on this machine.
+ * the notification inbox's processed_at (the consuming transaction's start), the mail's created_at, its
+ * lease (next_attempt_at less the lease), and the SMTP sink's arrival time. One clock: every process runs
+ * on this machine.
  */
 async function stageBreakdown(
   pool: pg.Pool,
   emailPattern: string,
   starts: Record<string, number>,
+  answers: Record<string, number>,
   accepted: Map<string, number>,
 ): Promise<string> {
   // Planned without statistics, the join on the outbox's payload became nested loops over both tables:
@@ -247,6 +259,7 @@ async function stageBreakdown(
     recorded: number;
     leased: number;
   }>(
+    // An event's NATS subject ends in its entity's id (registration.attendee.registered.<id>).
     `select r.email,
             extract(epoch from r.created_at) * 1000 as registered,
             extract(epoch from o.published_at) * 1000 as published,
@@ -256,15 +269,19 @@ async function stageBreakdown(
             extract(epoch from e.next_attempt_at - interval '300 seconds') * 1000 as leased
        from registration.registration r
        join registration.outbox o on o.payload ->> 'subject' = r.id::text
-        and o.subject like '%.attendee.registered'
+        and o.subject like '%.attendee.registered.%'
        join notification.inbox i on i.consumer = 'notification-registration-events' and i.event_id = o.event_id
        join notification.email e on e.registration_id = r.id and e.kind = 'registration_confirmed'
       where r.email like $1`,
     [emailPattern],
   );
+  // Without every confirmation's timestamps the breakdown would quietly describe a few of them.
+  if (rows.length !== accepted.size)
+    throw new Error(`stage breakdown found ${rows.length} of ${accepted.size} confirmations`);
   const times = rows.map((r) => ({
     start: starts[r.email] ?? Number.NaN,
     registered: Number(r.registered),
+    answered: answers[r.email] ?? Number.NaN,
     published: Number(r.published),
     consumed: Number(r.consumed),
     queued: Number(r.queued),
@@ -277,15 +294,18 @@ async function stageBreakdown(
       `${process.env.BENCH_E2E_TIMES}-${emailPattern.replace(/\W/g, '')}.json`,
       JSON.stringify(times),
     );
-  return STAGES.map(([name, from, to]) => {
+  const p50p99 = (from: keyof (typeof times)[number], to: keyof (typeof times)[number]) => {
     const gaps = times
       .map((t) => t[to] - t[from])
       .filter(Number.isFinite)
       .sort((a, b) => a - b);
     const at = (q: number) =>
       round(gaps[Math.min(gaps.length - 1, Math.floor(q * gaps.length))] ?? Number.NaN, 0);
-    return `${name} ${at(0.5)}/${at(0.99)}`;
-  }).join(', ');
+    return `${at(0.5)}/${at(0.99)}`;
+  };
+  const stages = STAGES.map(([name, from, to]) => `${name} ${p50p99(from, to)}`).join(', ');
+  const fromDue = MILESTONES.map((m) => `${m} ${p50p99('start', m)}`).join(', ');
+  return `${stages}; from due: ${fromDue}`;
 }
 
 /** p50 of one acked JetStream publish of a registration-sized event, one after the other. */
