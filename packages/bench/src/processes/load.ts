@@ -57,7 +57,10 @@ function registrationBody(): { path: string; body: string; email: string } {
 
 if (options.paced) {
   if (!options.overallRate) throw new Error('paced load needs overallRate');
-  process.stdout.write(`${JSON.stringify(await pacedRun(options.overallRate))}\n`);
+  // Exit once the whole result is written: a pipe takes a few dozen KB at a time, and exiting earlier cut
+  // off the start times of a long run.
+  const result = `${JSON.stringify(await pacedRun(options.overallRate))}\n`;
+  await new Promise((resolve) => process.stdout.write(result, resolve));
   process.exit(0);
 }
 

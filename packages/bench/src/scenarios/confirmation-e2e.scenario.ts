@@ -5,7 +5,7 @@ import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { runLoad } from '../processes.ts';
+import { processCpuSeconds, runLoad } from '../processes.ts';
 import { type BenchRow, round } from '../report.ts';
 import { type RunningService, removeNamespace, startService, stopService, waitUntil } from '../services.ts';
 import { type SmtpSink, startSmtpSink } from '../sinks.ts';
@@ -57,9 +57,10 @@ export async function confirmationE2eScenario(): Promise<BenchRow[]> {
     );
     // Fresh processes spend their first seconds compiling hot code and opening pool connections; that
     // start-up is reported in the note, the figure is the running system.
-    const warm = await measureConfirmations(pool, sink, base, meetings, 'warm', false, WARMUP_SECONDS);
-    const paced = await measureConfirmations(pool, sink, base, meetings, 'e2e', false, DURATION_SECONDS);
-    const burst = await measureConfirmations(pool, sink, base, meetings, 'burst', true, DURATION_SECONDS);
+    const services = [registration, notification];
+    const warm = await measureConfirmations(pool, sink, services, meetings, 'warm', false, WARMUP_SECONDS);
+    const paced = await measureConfirmations(pool, sink, services, meetings, 'e2e', false, DURATION_SECONDS);
+    const burst = await measureConfirmations(pool, sink, services, meetings, 'burst', true, DURATION_SECONDS);
     const { load, latencies, stages } = paced;
     const pct = (q: number) => percentile(latencies, q);
     const confirmation = await pool.query<{
@@ -148,14 +149,15 @@ function percentile(sorted: number[], q: number): number {
 async function measureConfirmations(
   pool: pg.Pool,
   sink: SmtpSink,
-  base: string,
+  services: RunningService[],
   meetings: string[],
   label: string,
   burst: boolean,
   durationSeconds: number,
 ) {
+  const cpuBefore = await cpuSeconds(pool, services);
   const load = await runLoad({
-    url: base,
+    url: services[0]!.base,
     meetingIds: meetings,
     connections: 16,
     durationSeconds,
@@ -188,6 +190,7 @@ async function measureConfirmations(
       `SMTP server accepted ${(await confirmations()).length} of ${await countRegistered()} confirmations`,
     100,
   );
+  const cpuAfter = await cpuSeconds(pool, services);
   await new Promise((r) => setTimeout(r, 500));
   const mails = await confirmations();
   const latencies = mails.map((m) => {
@@ -212,7 +215,31 @@ async function measureConfirmations(
     load.answers ?? {},
     new Map(mails.map((m) => [m.to, m.at])),
   );
-  return { load, latencies, stages };
+  // Backends that came or went between the readings are left out of the Postgres sum.
+  const used = new Map<string, number>();
+  for (const [key, after] of cpuAfter) {
+    const before = cpuBefore.get(key);
+    if (before === undefined) continue;
+    const who = key.startsWith('pid ') ? 'postgres' : key;
+    used.set(who, (used.get(who) ?? 0) + after - before);
+  }
+  const cpu = [...used].map(([who, s]) => `${who} ${round((s * 1000) / mails.length, 2)}`).join(', ');
+  return { load, latencies, stages: `${stages}; CPU ms per confirmation: ${cpu}` };
+}
+
+/**
+ * CPU seconds used so far by each service process and by the Postgres backends of this database (the
+ * pools' connections, open since the warm-up): a difference of two readings is what the stretch of work
+ * cost, a figure the machine's load disturbs far less than latencies.
+ */
+async function cpuSeconds(pool: pg.Pool, services: RunningService[]): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ pid: number }>(
+    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+  );
+  return new Map([
+    ...services.map((s) => [s.name, s.cpuSeconds()] as const),
+    ...rows.map((r) => [`pid ${r.pid}`, processCpuSeconds(r.pid)] as const),
+  ]);
 }
 
 const STAGES = [
