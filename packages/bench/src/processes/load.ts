@@ -13,7 +13,8 @@
 //
 // With `paced` and `burst`, each second's overallRate requests are all due at the start of that second and sent
 // at once, each on a connection of its own (connections is raised to overallRate): what registration
-// opening looks like, many people pressing the button in the same second.
+// opening looks like, many people pressing the button in the same second. Those connections are opened
+// before the clock starts, as a browser's is by the page it loaded before the button was pressed.
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 
@@ -101,6 +102,7 @@ async function pacedRun(rate: number) {
       .finally(() => inFlight.delete(sending));
     inFlight.add(sending);
   };
+  if (options.burst) await openConnections(pool, connections);
   const total = Math.round(rate * options.durationSeconds);
   const startedAt = Date.now();
   const dueAt = options.burst
@@ -130,6 +132,27 @@ async function pacedRun(rate: number) {
     timeouts: 0,
     ...(options.recordStarts ? { starts, answers } : {}),
   };
+}
+
+/**
+ * Opens `count` connections of the pool: as many requests at once, each holding its connection until all
+ * have one, so none is reused before the pool has opened the rest.
+ */
+async function openConnections(pool: Pool, count: number): Promise<void> {
+  let opened = 0;
+  let allOpen: () => void = () => {};
+  const everyOne = new Promise<void>((resolve) => {
+    allOpen = resolve;
+  });
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const res = await pool.request({ method: 'GET', path: '/health/live' });
+      opened += 1;
+      if (opened === count) allOpen();
+      await everyOne;
+      await res.body.dump();
+    }),
+  );
 }
 
 const run = autocannon({
