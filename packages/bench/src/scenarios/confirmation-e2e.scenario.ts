@@ -208,6 +208,18 @@ async function measureConfirmations(
     );
   }
   latencies.sort((a, b) => a - b);
+  // The first seconds after the load begins (pools, compiled code and the generator itself adjusting to a
+  // new shape of load) apart from the rest: in bursts they were the slowest, and the p99 of 10 s is theirs.
+  const firstDue = Math.min(...mails.map((m) => starts[m.to]!));
+  const early = mails.filter((m) => starts[m.to]! < firstDue + 2_000).map((m) => m.at - starts[m.to]!);
+  const later = mails.filter((m) => starts[m.to]! >= firstDue + 2_000).map((m) => m.at - starts[m.to]!);
+  const split = `p99 of the first 2 s ${percentile(
+    early.sort((a, b) => a - b),
+    0.99,
+  )} ms, of the rest ${percentile(
+    later.sort((a, b) => a - b),
+    0.99,
+  )} ms`;
   const stages = await stageBreakdown(
     pool,
     ours,
@@ -224,7 +236,7 @@ async function measureConfirmations(
     used.set(who, (used.get(who) ?? 0) + after - before);
   }
   const cpu = [...used].map(([who, s]) => `${who} ${round((s * 1000) / mails.length, 2)}`).join(', ');
-  return { load, latencies, stages: `${stages}; CPU ms per confirmation: ${cpu}` };
+  return { load, latencies, stages: `${stages}; CPU ms per confirmation: ${cpu}; ${split}` };
 }
 
 /**
