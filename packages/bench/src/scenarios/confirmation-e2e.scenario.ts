@@ -208,18 +208,19 @@ async function measureConfirmations(
     );
   }
   latencies.sort((a, b) => a - b);
-  // The first seconds after the load begins (pools, compiled code and the generator itself adjusting to a
-  // new shape of load) apart from the rest: in bursts they were the slowest, and the p99 of 10 s is theirs.
+  // The first seconds of a load (pools, compiled code and the generator meeting a new shape of load) apart
+  // from the rest: in bursts they were often the slowest, and then the p99 of the run is theirs.
   const firstDue = Math.min(...mails.map((m) => starts[m.to]!));
-  const early = mails.filter((m) => starts[m.to]! < firstDue + 2_000).map((m) => m.at - starts[m.to]!);
-  const later = mails.filter((m) => starts[m.to]! >= firstDue + 2_000).map((m) => m.at - starts[m.to]!);
-  const split = `p99 of the first 2 s ${percentile(
-    early.sort((a, b) => a - b),
-    0.99,
-  )} ms, of the rest ${percentile(
-    later.sort((a, b) => a - b),
-    0.99,
-  )} ms`;
+  const inFirst2s = (m: { to: string }) => starts[m.to]! < firstDue + 2_000;
+  const p99Of = (early: boolean) =>
+    percentile(
+      mails
+        .filter((m) => inFirst2s(m) === early)
+        .map((m) => m.at - starts[m.to]!)
+        .sort((a, b) => a - b),
+      0.99,
+    );
+  const split = `p99 of the first 2 s ${p99Of(true)} ms, of the rest ${p99Of(false)} ms`;
   const stages = await stageBreakdown(
     pool,
     ours,
@@ -240,9 +241,9 @@ async function measureConfirmations(
 }
 
 /**
- * CPU seconds used so far by each service process and by the Postgres backends of this database (the
- * pools' connections, open since the warm-up): a difference of two readings is what the stretch of work
- * cost, a figure the machine's load disturbs far less than latencies.
+ * CPU seconds used so far by each service process and by each Postgres backend of this database (the pools'
+ * connections): a difference of two readings is what the stretch of work cost, a figure the machine's load
+ * disturbs far less than latencies.
  */
 async function cpuSeconds(pool: pg.Pool, services: RunningService[]): Promise<Map<string, number>> {
   const { rows } = await pool.query<{ pid: number }>(
