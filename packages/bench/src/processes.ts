@@ -93,7 +93,7 @@ export async function spawnTs(
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ), 100 on every Linux this runs on. */
 const USER_HZ = 100;
 
-export function processCpuSeconds(pid: number | undefined): number {
+function processCpuSeconds(pid: number | undefined): number {
   try {
     // Fields after the command name, which may itself contain spaces and parentheses: utime is the 14th
     // field of the line, stime the 15th.

@@ -5,7 +5,7 @@ import { createTestDatabase, testServers, uniqueName } from '@citydeals/testkit'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import nodemailer from 'nodemailer';
 import pg from 'pg';
-import { processCpuSeconds, runLoad } from '../processes.ts';
+import { databaseCpuSeconds, databaseCpuSpent, runLoad } from '../processes.ts';
 import { type BenchRow, round } from '../report.ts';
 import { type RunningService, removeNamespace, startService, stopService, waitUntil } from '../services.ts';
 import { type SmtpSink, startSmtpSink } from '../sinks.ts';
@@ -58,9 +58,36 @@ export async function confirmationE2eScenario(): Promise<BenchRow[]> {
     // Fresh processes spend their first seconds compiling hot code and opening pool connections; that
     // start-up is reported in the note, the figure is the running system.
     const services = [registration, notification];
-    const warm = await measureConfirmations(pool, sink, services, meetings, 'warm', false, WARMUP_SECONDS);
-    const paced = await measureConfirmations(pool, sink, services, meetings, 'e2e', false, DURATION_SECONDS);
-    const burst = await measureConfirmations(pool, sink, services, meetings, 'burst', true, DURATION_SECONDS);
+    const warm = await measureConfirmations(
+      pool,
+      sink,
+      services,
+      database.name,
+      meetings,
+      'warm',
+      false,
+      WARMUP_SECONDS,
+    );
+    const paced = await measureConfirmations(
+      pool,
+      sink,
+      services,
+      database.name,
+      meetings,
+      'e2e',
+      false,
+      DURATION_SECONDS,
+    );
+    const burst = await measureConfirmations(
+      pool,
+      sink,
+      services,
+      database.name,
+      meetings,
+      'burst',
+      true,
+      DURATION_SECONDS,
+    );
     const { load, latencies, stages } = paced;
     const pct = (q: number) => percentile(latencies, q);
     const confirmation = await pool.query<{
@@ -150,12 +177,13 @@ async function measureConfirmations(
   pool: pg.Pool,
   sink: SmtpSink,
   services: RunningService[],
+  databaseName: string,
   meetings: string[],
   label: string,
   burst: boolean,
   durationSeconds: number,
 ) {
-  const cpuBefore = await cpuSeconds(pool, services);
+  const cpuBefore = await readCpu(services, databaseName);
   const load = await runLoad({
     url: services[0]!.base,
     meetingIds: meetings,
@@ -190,7 +218,7 @@ async function measureConfirmations(
       `SMTP server accepted ${(await confirmations()).length} of ${await countRegistered()} confirmations`,
     100,
   );
-  const cpuAfter = await cpuSeconds(pool, services);
+  const cpuAfter = await readCpu(services, databaseName);
   await new Promise((r) => setTimeout(r, 500));
   const mails = await confirmations();
   const latencies = mails.map((m) => {
@@ -228,31 +256,33 @@ async function measureConfirmations(
     load.answers ?? {},
     new Map(mails.map((m) => [m.to, m.at])),
   );
-  // Backends that came or went between the readings are left out of the Postgres sum.
-  const used = new Map<string, number>();
-  for (const [key, after] of cpuAfter) {
-    const before = cpuBefore.get(key);
-    if (before === undefined) continue;
-    const who = key.startsWith('pid ') ? 'postgres' : key;
-    used.set(who, (used.get(who) ?? 0) + after - before);
-  }
-  const cpu = [...used].map(([who, s]) => `${who} ${round((s * 1000) / mails.length, 2)}`).join(', ');
+  const cpu = cpuPerConfirmation(cpuBefore, cpuAfter, mails.length);
   return { load, latencies, stages: `${stages}; CPU ms per confirmation: ${cpu}; ${split}` };
 }
 
+interface CpuReading {
+  services: Map<string, number>;
+  backends: Map<number, number>;
+}
+
 /**
- * CPU seconds used so far by each service process and by each Postgres backend of this database (the pools'
- * connections): a difference of two readings is what the stretch of work cost, a figure the machine's load
- * disturbs far less than latencies.
+ * CPU seconds used so far by each service process and by each Postgres backend of the database: the
+ * difference of two readings is what a stretch of work cost, a figure the machine's load disturbs far less
+ * than latencies.
  */
-async function cpuSeconds(pool: pg.Pool, services: RunningService[]): Promise<Map<string, number>> {
-  const { rows } = await pool.query<{ pid: number }>(
-    'select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-  );
-  return new Map([
-    ...services.map((s) => [s.name, s.cpuSeconds()] as const),
-    ...rows.map((r) => [`pid ${r.pid}`, processCpuSeconds(r.pid)] as const),
-  ]);
+async function readCpu(services: RunningService[], databaseName: string): Promise<CpuReading> {
+  return {
+    services: new Map(services.map((s) => [s.name, s.cpuSeconds()])),
+    backends: await databaseCpuSeconds(databaseName),
+  };
+}
+
+function cpuPerConfirmation(before: CpuReading, after: CpuReading, confirmations: number): string {
+  const ms = (seconds: number) => round((seconds * 1000) / confirmations, 2);
+  return [
+    ...[...after.services].map(([who, s]) => `${who} ${ms(s - (before.services.get(who) ?? Number.NaN))}`),
+    `postgres ${ms(databaseCpuSpent(before.backends, after.backends))}`,
+  ].join(', ');
 }
 
 const STAGES = [
