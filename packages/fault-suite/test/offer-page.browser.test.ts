@@ -6,13 +6,11 @@
  * and changes nothing. Every page is checked with axe-core (no serious or critical violation) and
  * photographed at phone and desktop size into test-artifacts/screenshots/.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { eventually } from '@citydeals/testkit';
+import { assertAccessible, launchChromium } from '@citydeals/testkit/browser';
 import { simpleParser } from 'mailparser';
-import { chromium } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { adminAuth, repoRoot, System } from '../src/system.ts';
 import { createMeeting } from '../src/workload.ts';
@@ -35,25 +33,9 @@ for (const p of [...system.processes.registration, ...system.processes.notificat
 await system.startAll();
 
 await mkdir(screenshots, { recursive: true });
-const profile = await mkdtemp(path.join(tmpdir(), 'cd-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-t.teardown(async () => {
-  await browser.close();
-  await rm(profile, { recursive: true, force: true });
-});
-const page = browser.pages()[0] ?? (await browser.newPage());
+const browser = await launchChromium({ t });
+// axe opens pages of its own in the page's context: one made with newContext, not browser.newPage.
+const page = await (await browser.newContext()).newPage();
 const registration = system.url('registration');
 
 async function check(t: Test, name: string) {
@@ -61,13 +43,7 @@ async function check(t: Test, name: string) {
     await page.setViewportSize(size);
     await page.screenshot({ path: path.join(screenshots, `${name}-${label}.png`), fullPage: true });
   }
-  const result = await new AxeBuilder({ page }).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  t.same(
-    serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}: no serious or critical accessibility violation`,
-  );
+  await assertAccessible(t, name, page);
 }
 
 async function mailTo(address: string, kind: string) {

@@ -6,13 +6,12 @@
  * (no serious or critical violation) and photographed at phone and desktop size into
  * test-artifacts/screenshots/.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { AxeBuilder } from '@axe-core/playwright';
 import { eventually } from '@citydeals/testkit';
+import { assertAccessible, launchChromium } from '@citydeals/testkit/browser';
 import { simpleParser } from 'mailparser';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { adminAuth, repoRoot, System } from '../src/system.ts';
 import { createMeeting } from '../src/workload.ts';
@@ -38,25 +37,9 @@ for (const p of [...system.processes.registration, ...system.processes.notificat
 await system.startAll();
 
 await mkdir(screenshots, { recursive: true });
-const profile = await mkdtemp(path.join(tmpdir(), 'cd-chromium-'));
-const browser = await chromium.launchPersistentContext(profile, {
-  executablePath: '/usr/bin/chromium',
-  headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-});
-t.teardown(async () => {
-  await browser.close();
-  await rm(profile, { recursive: true, force: true });
-});
-const page = browser.pages()[0] ?? (await browser.newPage());
+const browser = await launchChromium({ t });
+// axe opens pages of its own in the page's context: one made with newContext, not browser.newPage.
+const page = await (await browser.newContext()).newPage();
 const registration = system.url('registration');
 const requestsElsewhere: string[] = [];
 page.on('request', (request) => {
@@ -74,13 +57,7 @@ async function check(t: Test, name: string, on: Page = page) {
     await on.setViewportSize(size);
     await on.screenshot({ path: path.join(screenshots, `${name}-${label}.png`), fullPage: true });
   }
-  const result = await new AxeBuilder({ page: on }).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  t.same(
-    serious.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}: no serious or critical accessibility violation`,
-  );
+  await assertAccessible(t, name, on);
   checking += Date.now() - started;
 }
 let checking = 0;

@@ -5,83 +5,25 @@
  * between are the ones registration really emits — the notification tests' own fixtures once fed events
  * registration never sends, and hid that a promoted attendee's mails linked to nowhere.
  */
-import { once } from 'node:events';
-import {
-  adminHeaders,
-  createQuickTestDatabase,
-  deleteNamespaceStreams,
-  eventually,
-  testServers,
-  testServiceEnv,
-  uniqueName,
-} from '@citydeals/testkit';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { adminHeaders, eventually } from '@citydeals/testkit';
 import ICAL from 'ical.js';
-import { type ParsedMail, simpleParser } from 'mailparser';
-import { SMTPServer } from 'smtp-server';
 import t, { type Test } from 'tap';
-import { startProcess } from './service-process.ts';
+import { type Mail, startJourneySystem } from './journey-system.ts';
 
 const day = 86_400_000;
 // The demo advice of the README: reminders fall due days early. Mails must still be dated now.
 const CLOCK_SHIFT_MS = 2 * day;
 
-interface Mail {
-  to: string;
-  kind: string;
-  parsed: ParsedMail;
-  receivedAt: number;
-}
-
-const mails: Mail[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ['STARTTLS', 'AUTH'],
-  logger: false,
-  disableReverseLookup: true,
-  onData(stream, session, callback) {
-    simpleParser(stream, { skipTextToHtml: true }).then(
-      (parsed) => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address).join(','),
-          kind: String(parsed.headers.get('x-citydeals-kind') ?? ''),
-          parsed,
-          receivedAt: Date.now(),
-        });
-        callback();
-      },
-      (err: Error) => callback(err),
-    );
+const system = await startJourneySystem({
+  env: {
+    notification: {
+      REMINDER_POLL_MS: '50',
+      REMINDER_CLOCK_SHIFT_MS: String(CLOCK_SHIFT_MS),
+    },
   },
 });
-smtp.listen(0, '127.0.0.1');
-await once(smtp.server, 'listening');
-const smtpPort = (smtp.server.address() as { port: number }).port;
-
-const namespace = uniqueName('t');
-const registrationDb = await createQuickTestDatabase();
-const notificationDb = await createQuickTestDatabase();
-const registration = await startProcess('registration', {
-  ...testServiceEnv(registrationDb, namespace),
-  PUBLIC_BASE_URL: 'http://registration.test',
-});
-const notification = await startProcess('notification', {
-  ...testServiceEnv(notificationDb, namespace),
-  SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
-  MAIL_POLL_MS: '50',
-  REMINDER_POLL_MS: '50',
-  REMINDER_CLOCK_SHIFT_MS: String(CLOCK_SHIFT_MS),
-  PUBLIC_BASE_URL: 'http://notification.test',
-});
-t.teardown(async () => {
-  await notification.stop();
-  await registration.stop();
-  const nc = await connect({ servers: testServers.natsUrl, name: 'journeys-cleanup' });
-  await deleteNamespaceStreams(await jetstreamManager(nc), namespace).finally(() => nc.close());
-  await Promise.all([registrationDb.drop(), notificationDb.drop()]);
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
-});
+t.teardown(() => system.close());
+const { namespace, registration, notification, mails } = system;
 
 /** One HTTP request to a service; the body parsed when it is JSON. */
 /** The answer's body only when the status is not the expected one, so a failure says why. */

@@ -2,9 +2,9 @@
 // the services, revokes it and sees all three refuse it; a webhook endpoint is made and tested; every page
 // passes axe at phone and desktop size, works under the CSP, and has its screenshots.
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import { eventually } from '@citydeals/testkit';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { launchChromium, seriousViolations } from '@citydeals/testkit/browser';
+import type { BrowserContext, Page } from 'playwright-core';
 import t from 'tap';
 
 // Services as processes and a browser on a shared 2-core machine: far slower than tap's default limit.
@@ -18,10 +18,7 @@ const { system } = stack;
 const SCREENSHOTS = new URL('../../../test-artifacts/screenshots/', import.meta.url);
 await mkdir(SCREENSHOTS, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-});
+const browser = await launchChromium();
 t.teardown(() => browser.close());
 const cspViolations: string[] = [];
 async function open(context: BrowserContext) {
@@ -39,13 +36,7 @@ async function logIn(page: Page, email: string) {
   await page.waitForURL(`${stack.url}/`);
 }
 async function check(test: Pick<typeof t, 'same' | 'ok'>, page: Page, name: string) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  test.same(
-    serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}: no serious or critical axe violation`,
-  );
+  test.same(await seriousViolations(page), [], `${name}: no serious or critical axe violation`);
   const width = await page.locator('html').evaluate((root) => root.scrollWidth);
   test.ok(width <= (page.viewportSize()?.width ?? 0) + 1, `${name}: nothing wider than the screen`);
   await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });

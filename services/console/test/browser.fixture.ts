@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { seriousViolations } from '@citydeals/testkit/browser';
+import type { Browser, Page } from 'playwright-core';
 import type { Test } from 'tap';
 import { PASSWORD } from './harness.ts';
 
@@ -19,13 +19,6 @@ export const amsterdamLocal = (instant: Date) =>
   })
     .format(instant)
     .replace(' ', 'T');
-
-/** Debian's chromium, headless, with extra arguments (a fake camera, say). */
-export const launch = (args: string[] = []) =>
-  chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', ...args],
-  });
 
 export const sizes = {
   desktop: { viewport: { width: 1280, height: 900 } },
@@ -50,13 +43,7 @@ export async function loggedIn(browser: Browser, baseUrl: string, email: string,
 
 /** axe on the page (nothing serious or critical), nothing wider than the screen, and a screenshot. */
 export async function checkPage(t: Test, page: Page, name: string, size: Size) {
-  const result = await new AxeBuilder({ page }).analyze();
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  t.same(
-    serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-    [],
-    `${name}-${size}: no serious or critical axe violation`,
-  );
+  t.same(await seriousViolations(page), [], `${name}-${size}: no serious or critical axe violation`);
   t.ok(
     (await page.locator('html').evaluate((root) => root.scrollWidth)) <= page.viewportSize()!.width,
     `${name}-${size}: nothing wider than the screen`,

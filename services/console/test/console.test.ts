@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import { eventually } from '@citydeals/testkit';
-import { chromium, type Page } from 'playwright-core';
+import { launchChromium, seriousViolations } from '@citydeals/testkit/browser';
+import type { Page } from 'playwright-core';
 import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { CONTENT_SECURITY_POLICY } from '../src/sessions/session.plugin.ts';
@@ -334,10 +334,7 @@ t.test(
   'in a real browser: log in, check in on a phone, move a deal; axe finds nothing serious',
   async (t) => {
     await mkdir(SCREENSHOTS, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox'],
-    });
+    const browser = await launchChromium();
     t.teardown(() => browser.close());
     const cspViolations: string[] = [];
     const watch = (page: Page) =>
@@ -345,13 +342,7 @@ t.test(
         if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text());
       });
     const checkPage = async (page: Page, name: string) => {
-      const result = await new AxeBuilder({ page }).analyze();
-      const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      t.same(
-        serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-        [],
-        `${name}: no serious or critical axe violation`,
-      );
+      t.same(await seriousViolations(page), [], `${name}: no serious or critical axe violation`);
       await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOTS).pathname, fullPage: true });
     };
     const logIn = async (page: Page, email: string) => {

@@ -4,9 +4,9 @@
  * error beside the text that is too long; a read-only account can read and preview but not save; the door
  * account is refused. Each page passes axe (nothing serious or critical) and the CSP.
  */
-import { AxeBuilder } from '@axe-core/playwright';
 import { eventually } from '@citydeals/testkit';
-import { chromium, type Page } from 'playwright-core';
+import { launchChromium, seriousViolations } from '@citydeals/testkit/browser';
+import type { Page } from 'playwright-core';
 import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { adminAuth, PASSWORD, people, startConsoleSystem, Visitor } from './harness.ts';
@@ -50,10 +50,7 @@ t.before(async () => {
 });
 
 t.test('in a real browser: write, preview the exact mail, save; read-only and door roles', async (t) => {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox'],
-  });
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const cspViolations: string[] = [];
   const open = async () => {
@@ -65,13 +62,7 @@ t.test('in a real browser: write, preview the exact mail, save; read-only and do
     return page;
   };
   const axe = async (page: Page, name: string) => {
-    const result = await new AxeBuilder({ page }).analyze();
-    const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    t.same(
-      serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-      [],
-      `${name}: no serious or critical axe violation`,
-    );
+    t.same(await seriousViolations(page), [], `${name}: no serious or critical axe violation`);
   };
   const logIn = async (page: Page, email: string) => {
     await page.goto(`${stack.url}/login`);

@@ -7,9 +7,9 @@
  * is tried against every meeting page and action: refused, nothing changed.
  */
 import { mkdir } from 'node:fs/promises';
-import { AxeBuilder } from '@axe-core/playwright';
 import { eventually } from '@citydeals/testkit';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { launchChromium, seriousViolations } from '@citydeals/testkit/browser';
+import type { BrowserContext, Page } from 'playwright-core';
 import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { adminAuth, PASSWORD, people, startConsoleSystem, Visitor } from './harness.ts';
@@ -47,10 +47,7 @@ t.test(
   'in a real browser: a meeting from creation to the door, each change confirmed with its consequences',
   async (t) => {
     await mkdir(SCREENSHOTS, { recursive: true });
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox'],
-    });
+    const browser = await launchChromium();
     t.teardown(() => browser.close());
     const cspViolations: string[] = [];
     const open = async (context: BrowserContext) => {
@@ -69,13 +66,7 @@ t.test(
     const phoneOffice = await open(phone);
     /** axe on the page and a screenshot; the same address once more at the other size. */
     const checkPage = async (page: Page, name: string, size: 'desktop' | 'phone') => {
-      const result = await new AxeBuilder({ page }).analyze();
-      const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-      t.same(
-        serious.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
-        [],
-        `${name}-${size}: no serious or critical axe violation`,
-      );
+      t.same(await seriousViolations(page), [], `${name}-${size}: no serious or critical axe violation`);
       await page.screenshot({ path: new URL(`${name}-${size}.png`, SCREENSHOTS).pathname, fullPage: true });
     };
     const logIn = async (page: Page, email: string) => {
@@ -358,9 +349,8 @@ t.test(
     // is chromium's fake device.
     // What runs is the console's own script: the button appears, the camera starts, the code's door path is
     // followed on the console itself.
-    const browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--no-sandbox', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+    const browser = await launchChromium({
+      args: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
     });
     t.teardown(() => browser.close());
     const context = await browser.newContext({

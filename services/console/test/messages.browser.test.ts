@@ -6,8 +6,9 @@
  * The lezer sees the list only; the deur nothing. axe and screenshots at phone and desktop size.
  */
 import { eventually } from '@citydeals/testkit';
+import { launchChromium } from '@citydeals/testkit/browser';
 import t from 'tap';
-import { amsterdamLocal, checkPage, launch, loggedIn } from './browser.fixture.ts';
+import { amsterdamLocal, checkPage, loggedIn } from './browser.fixture.ts';
 import { adminAuth, people, startConsoleSystem, Visitor } from './harness.ts';
 
 t.setTimeout(600_000);
@@ -64,7 +65,7 @@ t.test(
         texts: Record<string, { subject: string }>;
       }[];
 
-    const browser = await launch();
+    const browser = await launchChromium();
     t.teardown(() => browser.close());
     const csp: string[] = [];
     const office = await loggedIn(browser, stack.url, people.redacteur.email, 'desktop', csp);

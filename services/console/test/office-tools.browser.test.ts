@@ -10,9 +10,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DealPhase, dealPhaseTransitions } from '@citydeals/contracts';
+import { launchChromium } from '@citydeals/testkit/browser';
 import QRCode from 'qrcode';
 import t from 'tap';
-import { amsterdamLocal, checkPage, launch, loggedIn } from './browser.fixture.ts';
+import { amsterdamLocal, checkPage, loggedIn } from './browser.fixture.ts';
 import { adminAuth, people, startConsoleSystem } from './harness.ts';
 
 t.setTimeout(600_000);
@@ -28,7 +29,7 @@ const phaseNames = ['Verkenning', 'Getekend', 'Opbouw', 'Uitvoering', 'Borging',
 const phaseOrder = ['preparing', 'signed', 'building', 'delivering', 'securing', 'completed', 'discontinued'];
 
 t.test('the deals as a board: a column per phase in deal-tracking’s order, a card per deal', async (t) => {
-  const browser = await launch();
+  const browser = await launchChromium();
   t.teardown(() => browser.close());
   const csp: string[] = [];
   const deals = (await call('deal_tracking', 'GET', '/deals?limit=500')).body.items as {
@@ -99,7 +100,7 @@ t.test('the deals as a board: a column per phase in deal-tracking’s order, a c
 t.test(
   'the meeting forms carry the agenda, reminders and registration window; bad input stays out',
   async (t) => {
-    const browser = await launch();
+    const browser = await launchChromium();
     t.teardown(() => browser.close());
     const csp: string[] = [];
     const office = await loggedIn(browser, stack.url, people.redacteur.email, 'desktop', csp);
@@ -281,11 +282,13 @@ t.test(
     t.teardown(() => rm(dir, { recursive: true, force: true }));
     const video = join(dir, 'qr.y4m');
     await writeFile(video, qrFrame(`${stack.url}/door/scan/${registrationId}`));
-    const browser = await launch([
-      '--use-fake-device-for-media-stream',
-      '--use-fake-ui-for-media-stream',
-      `--use-file-for-fake-video-capture=${video}`,
-    ]);
+    const browser = await launchChromium({
+      args: [
+        '--use-fake-device-for-media-stream',
+        '--use-fake-ui-for-media-stream',
+        `--use-file-for-fake-video-capture=${video}`,
+      ],
+    });
     t.teardown(() => browser.close());
     const csp: string[] = [];
     const door = await loggedIn(browser, stack.url, people.deur.email, 'phone', csp);

@@ -3,10 +3,10 @@
 // and disabled identities refused, a forged callback refused, and no single sign-on when it is not configured.
 import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { AxeBuilder } from '@axe-core/playwright';
 import { freePort, startTestService } from '@citydeals/testkit';
+import { launchChromium, seriousViolations } from '@citydeals/testkit/browser';
 import Provider from 'oidc-provider';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import t from 'tap';
 import { listAudit } from '../src/audit/audit.repository.ts';
 import { loadServiceConfig } from '../src/config.ts';
@@ -62,10 +62,7 @@ const stack = await startConsoleSystem({
 t.teardown(() => stack.close());
 const db = stack.console.ctx.db;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox'],
-});
+const browser = await launchChromium();
 t.teardown(() => browser.close());
 const SCREENSHOTS = new URL('../../../test-artifacts/screenshots/', import.meta.url);
 await mkdir(SCREENSHOTS, { recursive: true });
@@ -108,12 +105,7 @@ t.test('a person with an account signs on through the provider', async (t) => {
   t.teardown(() => context.close());
   const page = await context.newPage();
   await page.goto(`${consoleUrl}/login`);
-  const axe = await new AxeBuilder({ page }).analyze();
-  t.same(
-    axe.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id),
-    [],
-    'the login page with single sign-on: no serious axe violation',
-  );
+  t.same(await seriousViolations(page), [], 'the login page with single sign-on: no serious axe violation');
   await page.screenshot({ path: new URL('login-sso-desktop.png', SCREENSHOTS).pathname, fullPage: true });
   const attempts = () =>
     db

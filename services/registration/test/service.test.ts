@@ -11,11 +11,13 @@ import {
   TestClock,
 } from './harness.ts';
 
+// The first two tests read the same service with the default settings: one start (and database) for both.
+const ctx = await startRegistration(new TestClock(new Date()));
+t.teardown(() => ctx.close());
+
 t.test(
   'the service starts on its own schema and stream, answers health and docs, and stops cleanly',
   async (t) => {
-    const ctx = await startRegistration(new TestClock(new Date()));
-    t.teardown(() => ctx.close());
     const { http, runtime } = ctx.service;
     t.equal(runtime.schema, 'registration');
     t.equal((await http.inject('/health/ready')).statusCode, 200);
@@ -29,8 +31,6 @@ t.test(
 );
 
 t.test('the OpenAPI document describes every route with a summary, tags and responses', async (t) => {
-  const ctx = await startRegistration(new TestClock(new Date()));
-  t.teardown(() => ctx.close());
   const doc = (await ctx.service.http.inject('/openapi.json')).json();
   const operations = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => ({ path, method, op })),

@@ -5,9 +5,9 @@
  * checked with axe-core: no serious or critical violation.
  */
 import { eventually, freePort } from '@citydeals/testkit';
+import { assertAccessible, phonePage } from '@citydeals/testkit/browser';
 import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
-import { assertAccessible, phonePage } from '../browser.fixture.ts';
 import { adminHeaders, createMeeting, startRegistration, TestClock } from '../harness.ts';
 
 t.setTimeout(300_000);

@@ -6,9 +6,9 @@
  */
 import type { AddressInfo } from 'node:net';
 import { eventually } from '@citydeals/testkit';
+import { assertAccessible, phonePage } from '@citydeals/testkit/browser';
 import type { Page } from 'playwright-core';
 import t, { type Test } from 'tap';
-import { assertAccessible, phonePage } from '../browser.fixture.ts';
 import { createMeeting, startRegistration, TestClock } from '../harness.ts';
 import { choicesOf, createSession } from './session-harness.ts';
 
