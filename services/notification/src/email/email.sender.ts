@@ -232,9 +232,11 @@ export class EmailSender implements ServiceWorker {
       // The server went away while this mail waited for a connection: no use trying it.
       if (this.#outage) return { kind: 'unreachable', error: 'SMTP server unreachable' };
       const now = this.ctx.clock.now();
+      // Expiry is a real instant (a link's end, a meeting's start), so it is judged on the wall clock: a
+      // demo's REMINDER_CLOCK_SHIFT_MS brings reminders forward, it must not expire a fresh link.
       const decision = beforeSending(
         { expiresAt: mail.expires_at ? new Date(mail.expires_at) : null, recipient: mail.recipient },
-        now,
+        this.ctx.wallClock.now(),
       );
       if (decision !== 'send') return decision;
       const leasedUntil = mail.leased_until ? new Date(mail.leased_until) : null;

@@ -315,3 +315,46 @@ t.test(
     t.equal((await sentEvents([mail!.id])).length, 1, 'one email.sent event');
   },
 );
+
+t.test(
+  "under a schedule shift (REMINDER_CLOCK_SHIFT_MS) a mail's expiry is judged on the wall clock: a link valid for an hour is sent, one past its end is not",
+  async (t) => {
+    const registrationId = randomUUID();
+    const realNow = Date.now();
+    const fresh = queuedMail(0, {
+      registration_id: registrationId,
+      created_at: new Date(realNow),
+      expires_at: new Date(realNow + 3_600_000),
+    });
+    const stale = queuedMail(1, {
+      registration_id: registrationId,
+      created_at: new Date(realNow),
+      expires_at: new Date(realNow - 60_000),
+    });
+    await db.transaction().execute((trx) => insertEmails(trx, [fresh, stale]));
+    const wall = testClock();
+    // As emailContextFor builds it with a two-day shift: the schedule's clock ahead, the wall clock real.
+    const shifted = {
+      ...testEmailContext({ now: () => new Date(wall.now().getTime() + 2 * 86_400_000) }),
+      wallClock: wall,
+    };
+    const ownTransport = createMailTransport({
+      smtpUrl: smtp.url,
+      mailDir: '/nonexistent',
+      maxConnections: 1,
+    });
+    t.teardown(() => ownTransport.close());
+    const sender = new EmailSender(indexPlannedDb, shifted, ownTransport, options, logger);
+    t.equal(await sender.runOnce(), 2, 'both leased');
+    const status = Object.fromEntries((await rowsOf(registrationId)).map((r) => [r.id, r.status]));
+    t.same(
+      status,
+      { [fresh.id]: 'sent', [stale.id]: 'expired' },
+      'the fresh link is sent, the stale one expired',
+    );
+    t.ok(
+      smtp.received.some((m) => m.messageId === fresh.message_id),
+      'the fresh one reached the SMTP server',
+    );
+  },
+);
