@@ -259,3 +259,66 @@ t.test(
     t.equal(announced[0]!.n, 12, 'a delivered event per message');
   },
 );
+
+t.test('sending goes on while a recording waits: the answers gather and are recorded together', async (t) => {
+  const endpoint = await newEndpoint({ url: receiver.url('/gather'), eventTypes: ['*'] });
+  t.teardown(() => db.deleteFrom('webhook_endpoint').where('id', '=', endpoint.id).execute());
+  const direct = new DirectDeliveries();
+  const [worker] = deliveryWorkersOf(
+    runtime,
+    loadServiceConfig({ ...ctx.env, WEBHOOK_CONCURRENCY: '2', WEBHOOK_POLL_INTERVAL: '1h' }),
+    deliverySignal(),
+    undefined,
+    direct,
+  );
+  worker!.start();
+  t.teardown(() => worker!.stop());
+
+  // A slow commit, made deterministic: the attempt log is locked against inserts, so the first
+  // settling statement waits.
+  const blocker = await runtime.pool.connect();
+  let released = false;
+  const release = async () => {
+    if (released) return;
+    released = true;
+    await blocker.query('commit');
+    blocker.release();
+  };
+  t.teardown(release);
+  await blocker.query('begin');
+  await blocker.query(`lock table "${runtime.schema}".webhook_attempt in share mode`);
+
+  const events = Array.from({ length: 24 }, () => phaseChanged(newEventId(), 1));
+  await db.transaction().execute((trx) => queue(trx, events, direct));
+  // Two slots; each sends on while the answered wait to be recorded, up to eight per slot.
+  await eventually(() => receiver.at('/gather').length >= 16, 15_000);
+  t.ok(
+    (await messagesOf(events)).every((m) => m.status === 'pending'),
+    'none recorded while the recording waits',
+  );
+
+  await release();
+  await eventually(
+    async () => (await messagesOf(events)).every((m) => m.status === 'delivered' && m.lease_token === null),
+    15_000,
+  );
+  const rows = await messagesOf(events);
+  t.equal(new Set(receiver.at('/gather').map((r) => r.headers['webhook-id'])).size, 24, 'each sent once');
+  t.equal(receiver.at('/gather').length, 24, 'and only once');
+  const settlements = new Set(rows.map((m) => m.delivered_at?.getTime())).size;
+  t.ok(settlements <= 8, `24 messages recorded by ${settlements} settling statements`);
+  const attempts = await db
+    .selectFrom('webhook_attempt')
+    .select(['attempt', 'outcome'])
+    .where(
+      'message_id',
+      'in',
+      rows.map((m) => m.id),
+    )
+    .execute();
+  t.same(
+    attempts.map((a) => [a.attempt, a.outcome]),
+    rows.map(() => [1, 'delivered']),
+    'one attempt logged per message',
+  );
+});

@@ -60,17 +60,30 @@ export interface DeliveryWorkerStats {
 /** Opened endpoint secrets kept; a few endpoints are the usual case. */
 const OPENED_SECRETS_LIMIT = 1_000;
 
-/** Successful attempts recorded in one transaction at most. */
-const SETTLE_BATCH_LIMIT = 64;
+/**
+ * Successful attempts recorded in one transaction at most: room for every answer that may wait (see below)
+ * at the default concurrency, so what gathered during one commit goes in the next.
+ */
+const SETTLE_BATCH_LIMIT = 256;
+/**
+ * Answered attempts per slot of `concurrency` that may wait to be recorded while their slots send the next
+ * messages. A settling statement costs a commit however many it records, so while one commits the sending
+ * goes on and the answers gather for the next; when the recording falls this far behind, a slot is freed
+ * only once its message is recorded. An answer not yet recorded when the process dies is sent again after
+ * its lease, with the same webhook-id.
+ */
+const ANSWERED_UNRECORDED_PER_SLOT = 8;
 /** How long a success waits at most for the answers still outstanding, to be recorded with them. */
 const SETTLE_GATHER_MS = 5;
 /**
  * Messages taken from the consumer per slot of `concurrency`, sent or waiting for a slot; beyond that they
- * are queued in the table and claimed. Enough for a backlog of several consumer batches, so a burst of
- * events is handed over rather than claimed; a handed-over message that has waited half its lease is not
- * sent from here (see `#sendHandedOver`), so a slow receiver cannot make them outlive their leases.
+ * are queued in the table and claimed. Enough for a burst of thousands of events to one endpoint to be
+ * handed over rather than claimed (a claimed message costs its own claim and update on top of its
+ * settlement), while the messages in hand stay a bounded amount of memory. A handed-over message that has
+ * waited half its lease is not sent from here (see `#sendHandedOver`), so a slow receiver cannot make them
+ * outlive their leases.
  */
-const HANDED_OVER_PER_SLOT = 64;
+const HANDED_OVER_PER_SLOT = 640;
 
 /** A message as leased, with the token of the lease that took it. */
 interface LeasedMessage {
@@ -92,9 +105,9 @@ interface HandedOver extends LeasedMessage {
  * Successes are settled together: those answered together are gathered (see `#startSettling`), and while
  * one settlement transaction commits, the successes that arrive queue for the next, so a busy worker
  * commits once per batch rather than once per message. A message frees its slot when its answer arrives,
- * so the next messages are claimed and sent while the answered ones are recorded; at most `concurrency`
- * more wait to be recorded (beyond that a slot is freed only once its message is recorded), a few settling
- * statements' worth. Failures are settled one by one, as they lock and may disable the endpoint. A claim
+ * so the next messages are claimed and sent while the answered ones are recorded; at most
+ * ANSWERED_UNRECORDED_PER_SLOT × `concurrency` wait to be recorded (beyond that a slot is freed only once its
+ * message is recorded), about one settling statement's worth. Failures are settled one by one, as they lock and may disable the endpoint. A claim
  * waits for half the slots to be free (or a poll interval): a claim costs a round trip however many rows it
  * takes, and under load slots free up one or a few at a time. Only free slots are claimed for, so a message
  * never waits in hand for a slot while its lease runs.
@@ -245,7 +258,11 @@ export class WebhookDeliveryWorker implements ServiceWorker {
     void settled.finally(() => this.#unsettled.delete(settled));
     return Promise.race([
       settled,
-      slotFree.then(() => (this.#unsettled.size - this.#sending > this.#o.concurrency ? settled : undefined)),
+      slotFree.then(() =>
+        this.#unsettled.size - this.#sending > this.#o.concurrency * ANSWERED_UNRECORDED_PER_SLOT
+          ? settled
+          : undefined,
+      ),
     ]);
   }
 
