@@ -8,7 +8,7 @@ import type { Database } from '../src/db/database.ts';
 import { DirectDeliveries } from '../src/webhooks/delivery.handoff.ts';
 import type { ClaimedMessage } from '../src/webhooks/delivery.repository.ts';
 import { queueWebhookMessagesForEvents } from '../src/webhooks/delivery.service.ts';
-import { deliverySignal } from '../src/webhooks/delivery.signal.ts';
+import { deliveryChannel, deliverySignal } from '../src/webhooks/delivery.signal.ts';
 import { webhookPayload } from '../src/webhooks/payload.rules.ts';
 import { deliveryWorkersOf } from '../src/webhooks/webhook.context.ts';
 import { startNotification } from './harness.ts';
@@ -322,3 +322,56 @@ t.test('sending goes on while a recording waits: the answers gather and are reco
     'one attempt logged per message',
   );
 });
+
+t.test(
+  'a batch wholly handed over wakes no worker; a message left for the claim wakes them and notifies',
+  async (t) => {
+    const endpoint = await newEndpoint({ url: receiver.url('/woken'), eventTypes: ['*'] });
+    t.teardown(() => db.deleteFrom('webhook_endpoint').where('id', '=', endpoint.id).execute());
+    let room = 100;
+    const { direct, handed, detach } = recordingHandOff(() => room);
+    t.teardown(detach);
+    const listener = await runtime.pool.connect();
+    t.teardown(() => listener.release());
+    let heard = 0;
+    listener.on('notification', () => {
+      heard += 1;
+    });
+    await listener.query(`listen "${deliveryChannel.in(runtime.schema)}"`);
+    let signalled = 0;
+    const queueSignalled = (events: Event[]) =>
+      db.transaction().execute((trx) =>
+        queueWebhookMessagesForEvents(
+          trx,
+          events.map((event) => ({ event, eventSubject: dealPhaseChanged.subject })),
+          {
+            clock: systemClock,
+            newId: newEventId,
+            signal: {
+              queued: () => {
+                signalled += 1;
+                return true;
+              },
+            },
+            direct,
+          },
+        ),
+      );
+    // A NOTIFY is delivered on commit; a round trip on the listening connection lets it arrive.
+    const settle = () => listener.query('select 1');
+
+    await queueSignalled([1, 2, 3].map(() => phaseChanged(newEventId(), 1)));
+    await settle();
+    t.same([handed.length, signalled, heard], [3, 0, 0], 'all handed over: no wake-up, no NOTIFY');
+
+    const deal = newEventId();
+    await queueSignalled([phaseChanged(deal, 2), phaseChanged(deal, 1)]);
+    await eventually(() => heard > 0, 5_000);
+    t.same([handed.length, signalled, heard], [4, 1, 1], 'one held back for its order: woken and notified');
+
+    room = 1;
+    await queueSignalled([1, 2, 3].map(() => phaseChanged(newEventId(), 1)));
+    await eventually(() => heard > 1, 5_000);
+    t.same([handed.length, signalled, heard], [5, 2, 2], 'no room for all: woken and notified');
+  },
+);

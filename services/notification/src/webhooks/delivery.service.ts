@@ -17,6 +17,7 @@ import {
   settleMessage,
 } from './delivery.repository.ts';
 import type { SendResult } from './delivery.sender.ts';
+import { deliveryChannel } from './delivery.signal.ts';
 import { lockEndpoint, updateEndpoint } from './endpoint.repository.ts';
 import { dealRefOf, TEST_EVENT_TYPE, testPayload, webhookIdFor, webhookPayload } from './payload.rules.ts';
 import {
@@ -70,16 +71,27 @@ export async function queueWebhookMessagesForEvents(
     payload: webhookPayload(event),
   }));
   const now = deps.clock.now();
-  const notify = deps.signal.queued();
+  /** Whether this transaction NOTIFYs; undefined until it has told the signal that it queued for a claim. */
+  let notify: boolean | undefined;
   let ids = events.length;
   let inserted = 0;
   for (;;) {
     const direct = deps.direct?.offer(deps.newId);
+    // With room for every message of this round in the worker's hand, normally none is left for a claim:
+    // the workers are then woken (and other replicas notified) only if one was, instead of waking them to
+    // claim nothing after every consumer batch.
+    const roomForAll = direct !== undefined && direct.limit >= ids;
+    if (!roomForAll) notify ??= deps.signal.queued();
     const result = await queueMessagesForEvents(trx, queued, now, messageIds(ids, deps.newId), {
-      notify,
+      notify: notify ?? false,
       direct,
     });
     inserted += result.inserted;
+    if (notify === undefined && result.inserted > result.leased.length) {
+      // Held back for their deal's order, they wait in the table for the claim.
+      notify = deps.signal.queued();
+      if (notify) await deliveryChannel.notify(trx);
+    }
     if (direct && result.leased.length > 0) {
       const handOff = deps.direct!;
       await runAfterCommit(trx, () => handOff.deliver(result.leased, direct.leaseToken));
