@@ -78,6 +78,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
     for (let i = 0; i < events.length; i += 500) {
       await Promise.all(events.slice(i, i + 500).map((e) => publishEvent(js, eventNs, dealPhaseChanged, e)));
     }
+    const publishedSeconds = (Date.now() - started) / 1000;
     const sink = receiver;
     const running = service;
     await waitUntil(
@@ -104,7 +105,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
     }
     const sysSeconds = (got.last - started) / 1000;
     const sysCpuMs = ((service.cpuSeconds() - cpuBefore) * 1000) / DELIVERIES;
-    const timeline = await deliveryTimeline(pool, started);
+    const timeline = `all events published at ${round(publishedSeconds, 2)} s; ${await deliveryTimeline(pool, started)}`;
     await stopService(service, 'webhooks');
     service = undefined;
 
