@@ -1,6 +1,6 @@
 import { createTestDatabase } from '@citydeals/testkit';
 import { Logger, makeWorkerUtils } from 'graphile-worker';
-import { repoRoot, spawnTs } from '../processes.ts';
+import { databaseCpuSeconds, databaseCpuSpent, repoRoot, spawnTs } from '../processes.ts';
 import { waitUntil } from '../services.ts';
 import type { WebhookReceiver } from '../sinks.ts';
 import { PEER_SECRET } from './standard-webhooks.ts';
@@ -18,6 +18,8 @@ export interface WebhookPeerResult {
   started: number;
   /** CPU seconds (user + system) the worker process used from the first job added to the last completed. */
   cpuSeconds: number;
+  /** The same for the Postgres backends of the peer's database (the worker's pool and the adding of jobs). */
+  databaseCpuSeconds: number;
   attemptsRecorded: number;
 }
 
@@ -59,6 +61,7 @@ export async function runGraphileWorkerWebhookPeer(options: {
       (out) => out.includes('ready'),
     );
     const cpuBefore = worker.cpuSeconds();
+    const dbCpuBefore = await databaseCpuSeconds(database.name);
     const jobs = bodies.map(
       (b): WebhookJob => ({
         messageId: b.messageId,
@@ -92,10 +95,11 @@ export async function runGraphileWorkerWebhookPeer(options: {
       50,
     );
     const cpuSeconds = worker.cpuSeconds() - cpuBefore;
+    const dbCpuSeconds = databaseCpuSpent(dbCpuBefore, await databaseCpuSeconds(database.name));
     const attemptsRecorded = await count(
       `select count(*)::int as n from webhook_attempt where outcome = 'delivered'`,
     );
-    return { started, cpuSeconds, attemptsRecorded };
+    return { started, cpuSeconds, databaseCpuSeconds: dbCpuSeconds, attemptsRecorded };
   } finally {
     await utils?.release();
     await worker?.stop();

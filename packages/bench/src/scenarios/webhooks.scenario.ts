@@ -6,6 +6,7 @@ import pg from 'pg';
 import { Agent, request } from 'undici';
 import { v7 as uuidv7 } from 'uuid';
 import { runGraphileWorkerWebhookPeer } from '../peers/graphile-worker-webhooks.peer.ts';
+import { databaseCpuSeconds, databaseCpuSpent } from '../processes.ts';
 import { type BenchRow, round, throughputRatio } from '../report.ts';
 import {
   adminHeaders,
@@ -74,6 +75,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
     const js = jetstream(nc);
     const eventNs = namespace(ns);
     const cpuBefore = service.cpuSeconds();
+    const dbCpuBefore = await databaseCpuSeconds(database.name);
     const started = Date.now();
     for (let i = 0; i < events.length; i += 500) {
       await Promise.all(events.slice(i, i + 500).map((e) => publishEvent(js, eventNs, dealPhaseChanged, e)));
@@ -105,6 +107,8 @@ export async function webhooksScenario(): Promise<BenchRow> {
     }
     const sysSeconds = (got.last - started) / 1000;
     const sysCpuMs = ((service.cpuSeconds() - cpuBefore) * 1000) / DELIVERIES;
+    const sysDbCpuMs =
+      (databaseCpuSpent(dbCpuBefore, await databaseCpuSeconds(database.name)) * 1000) / DELIVERIES;
     const timeline = `all events published at ${round(publishedSeconds, 2)} s; ${await deliveryTimeline(pool, started)}`;
     await stopService(service, 'webhooks');
     service = undefined;
@@ -151,6 +155,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
     }
     const peerSeconds = (peerGot.last - peerRun.started) / 1000;
     const peerCpuMs = (peerRun.cpuSeconds * 1000) / DELIVERIES;
+    const peerDbCpuMs = (peerRun.databaseCpuSeconds * 1000) / DELIVERIES;
 
     const system = {
       label: `${DELIVERIES} deal events → webhook messages → signed POSTs (concurrency ${CONCURRENCY})`,
@@ -175,7 +180,7 @@ export async function webhooksScenario(): Promise<BenchRow> {
       peer,
       peerRatio: throughputRatio(system, peer),
       goal: '≥ 0.3 (≥ 2× graphile-worker)',
-      note: `body ${bodies[0]!.length} bytes; timed from the first publish (peer: the first job added) to the last arrival; CPU per delivery: notification process ${round(sysCpuMs, 3)} ms, graphile-worker process ${round(peerCpuMs, 3)} ms; ${timeline}`,
+      note: `body ${bodies[0]!.length} bytes; timed from the first publish (peer: the first job added) to the last arrival; CPU per delivery: notification process ${round(sysCpuMs, 3)} ms + its Postgres backends ${round(sysDbCpuMs, 3)} ms, graphile-worker process ${round(peerCpuMs, 3)} ms + its Postgres backends ${round(peerDbCpuMs, 3)} ms; ${timeline}`,
     };
   } finally {
     await stopService(service, 'webhooks');
