@@ -4,7 +4,7 @@
  * allow, so the pruning runs many times within the run. Afterwards: no 5xx; every registration one
  * confirmation, every cancellation one cancellation mail, every deal change one webhook; each service's
  * memory flat after warm-up; every store and stream holds nothing older than its period (plus one pruning
- * round); each read path's p99 at the end within 1.5× of its p99 at the start.
+ * round); each read path's p90 at the end within 1.5× of its p90 at the start.
  *
  * FAULTS_SOAK_MINUTES (default 12, past the longest compressed period) sets the length; FAULTS_SOAK_RATE (default 20) registrations a second.
  */
@@ -65,10 +65,10 @@ interface Sample {
   status: number;
 }
 
-function p99(values: number[]): number {
+function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 }
 
 function rssMb(pid: number | undefined): number | undefined {
@@ -225,14 +225,24 @@ t.test(`soak: ${minutes} minutes of mixed load with retention running`, async (t
     t.ok(last <= Math.max(warm * 1.25, warm + 30), `${service}: memory flat after warm-up`);
   }
 
-  // Reads: the p99 of the last minute within 1.5× of the p99 of minute two (at least 5 ms apart, the noise).
+  // Reads: the p90 at the end within 1.5× of the p90 after warm-up (at least 5 ms apart, the noise), over
+  // two-minute windows when the run is long enough. A read that slows with history (a scan where an index
+  // should be, a table that is never pruned) moves its whole distribution, which the p90 of a few hundred
+  // reads shows; the p99 of one minute's hundred-odd reads per path is its second-slowest read, which one
+  // scheduler stall on a shared machine decides.
+  const window = minutes >= 5 ? 2 * MINUTE : MINUTE;
   for (const [path] of reads) {
     const of = (from: number, to: number) =>
-      p99(samples.filter((s) => s.path === path && s.at >= from && s.at < to).map((s) => s.ms));
-    const early = of(started + MINUTE, started + 2 * MINUTE);
-    const late = of(until - MINUTE, until);
-    t.comment(`${path}: p99 minute 2 ${early.toFixed(1)} ms, last minute ${late.toFixed(1)} ms`);
-    t.ok(late <= Math.max(early * 1.5, early + 5), `${path}: p99 does not grow with history`);
+      percentile(
+        samples.filter((s) => s.path === path && s.at >= from && s.at < to).map((s) => s.ms),
+        0.9,
+      );
+    const early = of(started + MINUTE, started + MINUTE + window);
+    const late = of(until - window, until);
+    t.comment(
+      `${path}: p90 after warm-up ${early.toFixed(1)} ms, at the end ${late.toFixed(1)} ms (${window / MINUTE}-minute windows)`,
+    );
+    t.ok(late <= Math.max(early * 1.5, early + 5), `${path}: p90 does not grow with history`);
   }
 
   // Every store and stream holds nothing older than its period, once a pruning round has passed.
