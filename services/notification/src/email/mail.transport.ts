@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { randomBytesFromPool } from '@citydeals/service-kit';
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -128,10 +129,11 @@ export function createMailTransport(options: {
   const consoleUrl = options.consoleUrl ?? null;
   if (options.smtpUrl) {
     const url = new URL(options.smtpUrl);
+    const port = Number(url.port || (url.protocol === 'smtps:' ? 465 : 587));
     const transporter = nodemailer.createTransport({
       pool: true,
       host: url.hostname,
-      port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
+      port,
       secure: url.protocol === 'smtps:',
       ...(url.username
         ? { auth: { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } }
@@ -141,6 +143,17 @@ export function createMailTransport(options: {
       connectionTimeout: 15_000,
       greetingTimeout: 15_000,
       socketTimeout: 60_000,
+      // The TCP connection is opened here so its writes can be batched; greeting, TLS and the rest stay
+      // nodemailer's.
+      getSocket: (
+        _options: unknown,
+        callback: (err: Error | null, socketOptions: { connection: Socket } | false) => void,
+      ) => {
+        connectBatchingWrites(url.hostname, port, 15_000).then(
+          (connection) => callback(null, { connection }),
+          (error: Error) => callback(error, false),
+        );
+      },
     });
     // Kept cast: nodemailer types the pool's send for its MailMessage, not the shape it reads (sendPrepared).
     const pool = transporter.transporter as unknown as PreparedMailPool;
@@ -175,6 +188,56 @@ export function createMailTransport(options: {
   };
 }
 
+/**
+ * A socket whose writes made in one step leave in one system call. On the server's 354 nodemailer writes
+ * the message and then, from the dot-stuffing stream's end, the end-of-data dot: two writes, each a system
+ * call that on a local server also does the receiving side's TCP work. Corked from a step's first write
+ * until its ticks and microtasks have run, the two go out together. (The envelope, MAIL FROM to DATA,
+ * nodemailer already writes in one go when the server allows PIPELINING.) Under STARTTLS the TLS layer
+ * writes past this socket and nothing changes.
+ */
+function connectBatchingWrites(host: string, port: number, timeoutMs: number): Promise<Socket> {
+  const socket = new Socket();
+  return new Promise((resolve, reject) => {
+    // Failing to connect is an unreachable server, as nodemailer reports it (code ECONNECTION).
+    const fail = (cause: Error) => {
+      socket.destroy();
+      reject(
+        Object.assign(new Error(`Connection to ${host}:${port} failed: ${cause.message}`, { cause }), {
+          code: 'ECONNECTION',
+        }),
+      );
+    };
+    socket.once('error', fail);
+    socket.setTimeout(timeoutMs, () => fail(new Error('connection timeout')));
+    socket.connect({ host, port }, () => {
+      socket.off('error', fail);
+      socket.setTimeout(0);
+      // Replaced only now: connect() puts the prototype's write back.
+      batchWrites(socket);
+      resolve(socket);
+    });
+  });
+}
+
+/** Corks the socket at the first write of a step and uncorks it once the step's ticks and microtasks ran. */
+function batchWrites(socket: Socket): void {
+  const write = socket.write;
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  socket.write = (...args: unknown[]): boolean => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      queueMicrotask(uncork);
+    }
+    return Reflect.apply(write, socket, args);
+  };
+}
+
 /** MAIL FROM (false: the null sender) and RCPT TO, as nodemailer's composer gives them. */
 type MailEnvelope = { from: string | false; to: string[] };
 
@@ -185,8 +248,23 @@ interface PreparedMail {
     getEnvelope(): MailEnvelope;
     messageId(): string;
     getHeader(name: string): string;
-    createReadStream(): Readable;
+    createReadStream(): MessageBody;
   };
+}
+
+/**
+ * The finished message as the connection reads it: written into its dot-stuffing stream and ended in one
+ * step, so the message and the end-of-data dot reach the socket in the same step (a stream of one chunk
+ * ends a step later, and takes several objects and promises per mail to do it). `readableDidRead` tells
+ * the pool whether the message went out: one that did not may go out over another connection.
+ */
+class MessageBody {
+  readableDidRead = false;
+  constructor(private readonly raw: Buffer) {}
+  pipe(destination: Writable): Writable {
+    this.readableDidRead = true;
+    return destination.end(this.raw);
+  }
 }
 
 interface PreparedMailPool {
@@ -216,7 +294,7 @@ function sendPrepared(
           getEnvelope: () => envelope,
           messageId: () => messageId,
           getHeader: (name) => (name.toLowerCase() === 'message-id' ? messageId : ''),
-          createReadStream: () => Readable.from([raw], { objectMode: false }),
+          createReadStream: () => new MessageBody(raw),
         },
       },
       (err, info) => (err ? reject(err) : resolve(info?.response)),
