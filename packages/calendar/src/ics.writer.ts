@@ -132,11 +132,18 @@ function mailto(address: string): string {
  * octets and never splits a character.
  */
 export function foldLine(line: string): string {
+  // Most lines are ASCII, one octet a character: cut by length, without looking at each character.
+  if (ASCII.test(line)) {
+    if (line.length <= 75) return line;
+    const parts = [line.slice(0, 75)];
+    for (let at = 75; at < line.length; at += 74) parts.push(line.slice(at, at + 74));
+    return parts.join('\r\n ');
+  }
   const parts: string[] = [];
   let current = '';
   let octets = 0;
   for (const char of line) {
-    const size = Buffer.byteLength(char, 'utf8');
+    const size = utf8Octets(char.codePointAt(0)!);
     // The first line holds 75 octets; continuations 74 plus the leading space.
     const limit = parts.length === 0 ? 75 : 74;
     if (octets + size > limit) {
@@ -149,6 +156,16 @@ export function foldLine(line: string): string {
   }
   parts.push(current);
   return parts.join('\r\n ');
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: every ASCII character is allowed here.
+const ASCII = /^[\u0000-\u007f]*$/;
+
+/** Octets of a code point in UTF-8; a lone surrogate is written as U+FFFD, three octets. */
+function utf8Octets(codePoint: number): number {
+  if (codePoint < 0x80) return 1;
+  if (codePoint < 0x800) return 2;
+  return codePoint < 0x10000 ? 3 : 4;
 }
 
 /** DATE-TIME in UTC, e.g. 20231123T120000Z. */

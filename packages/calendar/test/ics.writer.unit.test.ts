@@ -162,6 +162,34 @@ t.test('times in UTC, sequence, several events, optional fields left out', async
   t.throws(() => writeCalendar({ method: 'PUBLISH', events: [event({ sequence: 1.5 })] }), RangeError);
 });
 
+/** Folding as the RFC says it, a character at a time: what foldLine must give for every line. */
+function foldByCharacter(line: string): string {
+  const parts: string[] = [];
+  let current = '';
+  for (const char of line) {
+    const limit = parts.length === 0 ? 75 : 74;
+    if (Buffer.byteLength(current + char) > limit) {
+      parts.push(current);
+      current = '';
+    }
+    current += char;
+  }
+  parts.push(current);
+  return parts.join('\r\n ');
+}
+
+t.test('folding gives what folding a character at a time gives, ASCII or not', async (t) => {
+  const lengths = [0, 1, 74, 75, 76, 148, 149, 150, 151, 223, 224, 225, 300];
+  const alphabets = ['x', 'é', '🏙', 'a€', '\ud800'];
+  for (const length of lengths) {
+    for (const alphabet of alphabets) {
+      const line = Array.from({ length }, (_, i) => [...alphabet][i % [...alphabet].length]).join('');
+      t.equal(foldLine(line), foldByCharacter(line), `${length} × ${JSON.stringify(alphabet)}`);
+    }
+  }
+  t.equal(foldLine('x'.repeat(150)), `${'x'.repeat(75)}\r\n ${'x'.repeat(74)}\r\n x`);
+});
+
 t.test('folding: 75 octets per line, never inside a character, unfolds to the original', async (t) => {
   for (const line of ['x'.repeat(300), `SUMMARY:${'é'.repeat(100)}`, `SUMMARY:${'🏙'.repeat(60)}`]) {
     const folded = foldLine(line);
