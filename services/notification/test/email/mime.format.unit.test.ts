@@ -1,7 +1,8 @@
 import { type ParsedMail, simpleParser } from 'mailparser';
+import * as base64 from 'nodemailer/lib/base64';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import t from 'tap';
-import { canFormatMime, formatMime, type MimeMessage } from '../../src/email/mime.format.ts';
+import { base64Lines, canFormatMime, formatMime, type MimeMessage } from '../../src/email/mime.format.ts';
 
 const ics = [
   'BEGIN:VCALENDAR',
@@ -157,6 +158,13 @@ for (const [name, message] of cases) {
     );
   });
 }
+
+t.test("base64 lines are nodemailer's, at every length around a line's end", async (t) => {
+  for (let length = 0; length <= 400; length += 1) {
+    const content = Buffer.from(Array.from({ length }, (_, i) => (i * 53 + 7) % 256));
+    t.equal(base64Lines(content), base64.wrap(base64.encode(content), 76), `${length} bytes`);
+  }
+});
 
 t.test('addresses outside ASCII are left to nodemailer', async (t) => {
   t.ok(canFormatMime(base));
