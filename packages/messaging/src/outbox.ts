@@ -49,9 +49,12 @@ export async function enqueueEvents<DB, D extends EventDefinition>(
 }
 
 function insertRows(rows: readonly { event_id: string; subject: string; payload: string }[]) {
+  const elements = rows.map((r) => `{"i":"${r.event_id}","s":${JSON.stringify(r.subject)},"p":${r.payload}}`);
   return sql`${prepared('enqueue-events')} insert into outbox (event_id, subject, payload)
-    select * from unnest(${rows.map((r) => r.event_id)}::uuid[], ${rows.map((r) => r.subject)}::text[],
-      ${rows.map((r) => r.payload)}::json[])`;
+    select e.i, e.s, e.p
+    from rows from (json_to_recordset(${`[${elements.join(',')}]`}::json) as (i uuid, s text, p json))
+      with ordinality as e(i, s, p, n)
+    order by e.n`;
 }
 
 /**
@@ -98,32 +101,52 @@ export function statementEventWithCount<D extends EventDefinition>(
   countAt: readonly [string, ...string[]],
 ): StatementEvent {
   const event = createEvent(definition, input);
-  // A fresh mark can only occur where it is put: the rest of the text is the event's own.
+  // A fresh mark can only occur where it is put: the rest of the text is the event's own. The parsed event
+  // is a new object, so the mark goes into it in place.
   const token = randomUUID();
-  const text = JSON.stringify(withValueAt(event, countAt, token, definition.type));
+  putAt(event, countAt, token, definition.type);
   const mark = JSON.stringify(token);
-  const [before, after, ...more] = text.split(mark);
-  if (after === undefined || more.length > 0) throw new Error(`${definition.type}: count not placed once`);
+  const text = JSON.stringify(event);
+  const at = text.indexOf(mark);
+  if (at < 0 || text.indexOf(mark, at + mark.length) >= 0)
+    throw new Error(`${definition.type}: count not placed once`);
   return {
     key,
     eventId: event.id,
     subject: natsSubjectOf(definition, event.subject),
-    payload: before!,
-    payloadAfterCount: after,
+    payload: text.slice(0, at),
+    payloadAfterCount: text.slice(at + mark.length),
   };
 }
 
-/** A copy of `value` with `replacement` at `path`, where a number was; the copy shares everything else. */
-function withValueAt(value: unknown, path: readonly string[], replacement: unknown, type: string): unknown {
-  const [name, ...rest] = path;
-  if (name === undefined) {
-    if (typeof value !== 'number') throw new Error(`${type}: the count's place holds no number`);
-    return replacement;
+/** Puts `replacement` at `path` of `value`, where a number was. */
+function putAt(value: unknown, path: readonly string[], replacement: unknown, type: string): void {
+  let holder: unknown = value;
+  for (const name of path.slice(0, -1)) {
+    if (typeof holder !== 'object' || holder === null)
+      throw new Error(`${type}: no ${name} to put a count in`);
+    holder = Reflect.get(holder, name);
   }
-  if (typeof value !== 'object' || value === null) throw new Error(`${type}: no ${name} to put a count in`);
-  const copy = { ...value };
-  Reflect.set(copy, name, withValueAt(Reflect.get(value, name), rest, replacement, type));
-  return copy;
+  const last = path.at(-1)!;
+  if (typeof holder !== 'object' || holder === null) throw new Error(`${type}: no ${last} to put a count in`);
+  if (typeof Reflect.get(holder, last) !== 'number')
+    throw new Error(`${type}: the count's place holds no number`);
+  Reflect.set(holder, last, replacement);
+}
+
+/**
+ * The events as one JSON array parameter. A payload is JSON already and goes in as it is; only a payload
+ * split around its count is sent as two strings. As text arrays, pg escaped every quote of every payload
+ * element by element, on the service's thread, for each statement.
+ */
+function eventsParameter(events: readonly StatementEvent[]): string {
+  const elements = events.map((e) => {
+    const head = `{"k":${JSON.stringify(e.key)},"i":"${e.eventId}","s":${JSON.stringify(e.subject)}`;
+    return e.payloadAfterCount === null
+      ? `${head},"p":${e.payload}}`
+      : `${head},"b":${JSON.stringify(e.payload)},"a":${JSON.stringify(e.payloadAfterCount)}}`;
+  });
+  return `[${elements.join(',')}]`;
 }
 
 /**
@@ -139,15 +162,12 @@ export async function writeWithEvents<DB, R>(
   events: readonly StatementEvent[],
   statement: (insertEvents: (selected: RawBuilder<unknown>) => RawBuilder<unknown>) => RawBuilder<R>,
 ): Promise<R[]> {
-  const column = <T>(pick: (e: StatementEvent) => T) => events.map(pick);
   const query = statement(
     (selected) => sql`insert into outbox (event_id, subject, payload)
-      select e.event_id, e.subject,
-        (case when e.after_count is null then e.payload else e.payload || s.count::int || e.after_count end)::json
-      from unnest(${column((e) => e.key)}::text[], ${column((e) => e.eventId)}::uuid[],
-        ${column((e) => e.subject)}::text[], ${column((e) => e.payload)}::text[],
-        ${column((e) => e.payloadAfterCount)}::text[]) with ordinality as e(key, event_id, subject, payload, after_count, n)
-      join (${selected}) s on s.key = e.key
+      select e.i, e.s, coalesce(e.p, (e.b || s.count::int || e.a)::json)
+      from rows from (json_to_recordset(${eventsParameter(events)}::json)
+          as (k text, i uuid, s text, p json, b text, a text)) with ordinality as e(k, i, s, p, b, a, n)
+      join (${selected}) s on s.key = e.k
       order by e.n`,
   );
   if (db.isTransaction) {

@@ -34,6 +34,7 @@ import {
   type SeatDecisionRow,
   waitlistPositionOf,
 } from '../seats/seat.repository.ts';
+import { decideSeat } from '../seats/seat.rules.ts';
 import { changeSeat, type Promotion, promoteFromWaitlist } from '../seats/seat.service.ts';
 import { checkChosenSessions } from '../sessions/session.service.ts';
 import { mailLinkToRegisteredAgain } from './manage-link.service.ts';
@@ -172,6 +173,15 @@ const isLiveEmailViolation = (err: unknown) =>
 /** The meeting changes under a registration only when an admin edits it; a handful of rereads is plenty. */
 const REGISTER_ATTEMPTS = 10;
 
+function countersOf(meeting: MeetingWithLiveRegistration) {
+  return {
+    capacity: meeting.capacity,
+    seatsTaken: meeting.seats_taken,
+    waitlistLength: meeting.waitlist_length,
+    seatsOffered: meeting.seats_offered,
+  };
+}
+
 function windowOf(meeting: MeetingWithLiveRegistration, now: Date) {
   return registrationWindow(
     {
@@ -264,6 +274,9 @@ export async function register(
       created_at: now,
     };
     const link = manageUrl(ctx.publicBaseUrl, token);
+    // Only the event of the decision the counters last read predict is built (and validated); when the
+    // statement decides otherwise, the seat queue has it decided again with both.
+    const expected = decideSeat(countersOf(meeting)).status;
     let decision: SeatDecisionRow | undefined;
     try {
       decision = await ctx.seatQueue.decide({
@@ -272,7 +285,9 @@ export async function register(
         questionsVersion: meeting.questions_version,
         row,
         answers: JSON.stringify(answers),
-        events: seatEvents(ctx, meetingId, row, link),
+        events: seatEvents(ctx, meetingId, row, link, expected),
+        expected,
+        everyEvent: () => seatEvents(ctx, meetingId, row, link),
         sessionIds: input.sessionIds,
       });
     } catch (err) {
@@ -285,6 +300,8 @@ export async function register(
       ctx.openMeetings.forget(meetingId);
       continue;
     }
+    // The counters read were out of date: the next registration reads them again.
+    if (decision.status !== expected) ctx.openMeetings.forget(meetingId);
     return {
       registrationId: row.id,
       meetingId,

@@ -57,7 +57,18 @@ export class SeatQueue {
       const decisions = batch.some((entry) => entry.sessionIds?.length)
         ? await this.#db.transaction().execute((trx) => takeSeatsAndSessions(trx, batch))
         : await takeSeats(this.#db, batch);
-      for (const [i, entry] of batch.entries()) entry.resolve(decisions[i]);
+      const again: Waiting[] = [];
+      for (const [i, entry] of batch.entries()) {
+        const decision = decisions[i];
+        // Its events covered a decision the statement did not make (counters read before others took the
+        // last seats, say): it goes first in the next statement, with an event for either decision.
+        if (!decision && entry.everyEvent) {
+          again.push({ ...entry, events: entry.everyEvent(), expected: undefined, everyEvent: undefined });
+        } else {
+          entry.resolve(decision);
+        }
+      }
+      this.#waiting.unshift(...again);
     } catch (err) {
       if (batch.length === 1) {
         batch[0]!.reject(err);

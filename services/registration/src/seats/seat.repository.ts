@@ -9,7 +9,7 @@ import {
   type Updateable,
 } from 'kysely';
 import type { Database, RegistrationTable } from '../db/database.ts';
-import type { SeatCounters } from './seat.rules.ts';
+import type { SeatCounters, SeatDecision } from './seat.rules.ts';
 
 export type RegistrationRow = Selectable<RegistrationTable>;
 
@@ -48,6 +48,14 @@ export interface SeatRequest {
    * attendee.waitlisted with the position the statement decides (seat.events.ts).
    */
   events: readonly StatementEvent[];
+  /**
+   * The one decision `events` cover, when they cover only one (predicted from the counters last read, see
+   * `register`): the statement then writes the registration only if it decides so, and otherwise nothing for
+   * its meeting, whose registrations come back undefined as for a changed meeting.
+   */
+  expected?: SeatDecision['status'];
+  /** With `expected`: the events of every decision, for the seat queue to have it decided again. */
+  everyEvent?: () => readonly StatementEvent[];
   /** Sessions chosen with the registration (sessions/), recorded in the seat decision's transaction. */
   sessionIds?: readonly string[];
 }
@@ -73,49 +81,45 @@ export async function takeSeats(
   db: Kysely<Database>,
   requests: readonly SeatRequest[],
 ): Promise<(SeatDecisionRow | undefined)[]> {
-  const column = <T>(pick: (r: SeatRequest) => T) => requests.map(pick);
-  // One such statement runs at a time per process (SeatQueue), so two can only meet across replicas. Both
+  // One statement like this runs at a time per process (SeatQueue), so two can only meet across replicas. Both
   // lock their meetings in the order the plan visits them (heap order for a scan, id order for a loop over
   // `wanted`), so they queue behind each other; a deadlock Postgres still finds fails the batch, and the
   // seat queue then retries its registrations one at a time.
+  // decideSeat for the k newcomers `w` brings to meeting `m`: how many get a seat.
+  const seated = sql`(case when m.waitlist_length = m.seats_offered
+    then least(w.k, greatest(m.capacity - m.seats_taken - m.seats_offered, 0)) else 0 end)`;
   const rows = await writeWithEvents(
     db,
     requests.flatMap((r) => r.events),
     (insertEvents) => sql<SeatDecisionRow & { i: number }>`${prepared('take-seats')}
     with input as (
       select n.*, row_number() over (partition by n.meeting_id order by n.i)::int as j
-      from unnest(
-        ${column((r) => r.meetingId)}::uuid[], ${column((r) => r.meetingVersion)}::int[],
-        ${column((r) => r.questionsVersion)}::int[],
-        ${column((r) => r.row.id)}::uuid[], ${column((r) => r.row.name)}::text[],
-        ${column((r) => r.row.email)}::text[], ${column((r) => r.row.email_key)}::text[],
-        ${column((r) => r.row.organisation)}::text[], ${column((r) => r.row.role)}::text[],
-        ${column((r) => r.row.deal_id)}::uuid[], ${column((r) => r.row.dietary_needs)}::text[],
-        ${column((r) => r.row.accessibility_needs)}::text[], ${column((r) => r.row.consent_photo)}::boolean[],
-        ${column((r) => r.row.consent_attendee_list)}::boolean[], ${column((r) => r.row.language)}::text[],
-        ${column((r) => r.row.token_hash)}::text[], ${column((r) => r.row.created_at)}::timestamptz[],
-        ${column((r) => r.answers ?? null)}::jsonb[]
-      ) with ordinality as n(meeting_id, meeting_version, questions_version, id, name, email, email_key, organisation, role,
+      from rows from (json_to_recordset(${inputParameter(requests)}::json) as (meeting_id uuid, expected text,
+        meeting_version int, questions_version int, id uuid, name text, email text, email_key text,
+        organisation text, role text, deal_id uuid, dietary_needs text, accessibility_needs text,
+        consent_photo boolean, consent_attendee_list boolean, language text, token_hash text,
+        created_at timestamptz, answers jsonb)
+      ) with ordinality as n(meeting_id, expected, meeting_version, questions_version, id, name, email, email_key, organisation, role,
         deal_id, dietary_needs, accessibility_needs, consent_photo, consent_attendee_list, language, token_hash,
         created_at, answers, i)
     ),
+    -- seat_from..seat_to: how many of the k newcomers the update may seat, so that each gets a decision it
+    -- has an event for: at least up to the last that expects a seat, fewer than the first that expects none.
     wanted as (
       select meeting_id, min(meeting_version) as meeting_version, min(questions_version) as questions_version,
-        count(*)::int as k
+        count(*)::int as k,
+        coalesce(max(j) filter (where expected = 'confirmed'), 0) as seat_from,
+        coalesce(min(j) filter (where expected = 'waitlisted') - 1, count(*)::int) as seat_to
       from input group by meeting_id order by meeting_id
     ),
     -- decideSeat for k newcomers at once: seats only while nobody waits without an offer, as many as are
     -- free besides those the open offers hold.
     seat as (
       update meeting m
-      set seats_taken = m.seats_taken
-          + case when m.waitlist_length = m.seats_offered
-              then least(w.k, greatest(m.capacity - m.seats_taken - m.seats_offered, 0)) else 0 end,
-        waitlist_length = m.waitlist_length + w.k
-          - case when m.waitlist_length = m.seats_offered
-              then least(w.k, greatest(m.capacity - m.seats_taken - m.seats_offered, 0)) else 0 end
+      set seats_taken = m.seats_taken + ${seated}, waitlist_length = m.waitlist_length + w.k - ${seated}
       from wanted w
       where m.id = w.meeting_id and m.version = w.meeting_version and m.questions_version = w.questions_version
+        and ${seated} between w.seat_from and w.seat_to
       returning m.id, m.waitlist_length, m.seats_offered, w.k
     ),
     -- The j-th newcomer of a meeting: seated if among those the update seated, else at the waitlist's end.
@@ -152,6 +156,37 @@ export async function takeSeats(
   const decisions: (SeatDecisionRow | undefined)[] = new Array(requests.length).fill(undefined);
   for (const { i, status, position } of rows) decisions[i - 1] = { status, position };
   return decisions;
+}
+
+/**
+ * The requests as one JSON array, a row per request named by column; the answers are JSON already and go in
+ * as they are. As one array per column, pg escaped every element of each on the service's thread.
+ */
+function inputParameter(requests: readonly SeatRequest[]): string {
+  const rows = requests.map(({ meetingId, meetingVersion, questionsVersion, row, answers, expected }) => {
+    const text = JSON.stringify({
+      meeting_id: meetingId,
+      expected,
+      meeting_version: meetingVersion,
+      questions_version: questionsVersion,
+      id: row.id,
+      name: row.name,
+      email: row.email,
+      email_key: row.email_key,
+      organisation: row.organisation,
+      role: row.role,
+      deal_id: row.deal_id,
+      dietary_needs: row.dietary_needs,
+      accessibility_needs: row.accessibility_needs,
+      consent_photo: row.consent_photo,
+      consent_attendee_list: row.consent_attendee_list,
+      language: row.language,
+      token_hash: row.token_hash,
+      created_at: row.created_at,
+    });
+    return answers ? `${text.slice(0, -1)},"answers":${answers}}` : text;
+  });
+  return `[${rows.join(',')}]`;
 }
 
 /** Reads the counters inside the transaction that holds the meeting lock, so its own changes count. */

@@ -3,9 +3,11 @@
  * registrations share a statement. The callers hold the meeting row lock while they apply them, so the
  * counts they pass in are exact.
  *
- * `decideSeat` is the description of the rule and the oracle of its tests, not the code that runs: the rule
- * that runs is SQL, in `takeSeats` (seat.repository.ts), applied on the counters of the meeting row it locks,
- * so that deciding and writing are one statement. test/seats/seat-statement.test.ts checks that both agree.
+ * `decideSeat` is the description of the rule and the oracle of its tests, not the code that decides: the rule
+ * that decides is SQL, in `takeSeats` (seat.repository.ts), applied on the counters of the meeting row it locks,
+ * so that deciding and writing are one statement; test/seats/seats.test.ts checks that both agree. On the
+ * counters last read, `decideSeat` only predicts the decision, so that a registration builds the event of
+ * that one (the statement refuses a registration without the event of its decision).
  */
 import type { RegistrationStatusColumn } from '../db/database.ts';
 

@@ -66,8 +66,11 @@ async function registrationIds(meetingId: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-/** A registration as the service hands it to the registering statement, with its two possible events. */
-function newEntry(email: string) {
+/**
+ * A registration as the service hands it to the registering statement: with its two possible events, or,
+ * `expected` a decision, with that decision's event only (and the way to build both).
+ */
+function newEntry(email: string, expected?: 'confirmed' | 'waitlisted') {
   const row = {
     id: crypto.randomUUID(),
     name: 'Deelnemer',
@@ -84,15 +87,35 @@ function newEntry(email: string) {
     token_hash: null,
     created_at: clock.now(),
   };
-  return {
-    row,
-    events: seatEvents(
+  const eventsOf = (decision?: 'confirmed' | 'waitlisted') =>
+    seatEvents(
       { newId: () => crypto.randomUUID() },
       crypto.randomUUID(),
       row,
       'https://cop.example.org/m',
-    ),
+      decision,
+    );
+  return {
+    row,
+    events: eventsOf(expected),
+    ...(expected ? { expected, everyEvent: () => eventsOf() } : {}),
   };
+}
+
+/** The events the outbox holds about registration `id`, each parsed by its contract. */
+async function eventsAbout(id: string) {
+  const rows = await svc.runtime.db
+    .selectFrom('outbox')
+    .select(['subject', 'payload'])
+    .where('subject', 'like', `registration.attendee.%.${id}`)
+    .execute();
+  return rows.map((e) => {
+    const payload = typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload;
+    const { type, data } = (
+      payload.type === attendeeRegistered.type ? attendeeRegistered : attendeeWaitlisted
+    ).schema.parse(payload);
+    return { type, status: data.status, position: data.position };
+  });
 }
 
 /** Entries as the seat queue hands them to the registering statement, all for one meeting version. */
@@ -426,6 +449,91 @@ t.test('a burst into one meeting is decided in one statement, in arrival order',
   const after = await seatsOf(meeting.id);
   t.same(after.counters, after.counted);
 });
+
+t.test(
+  'a registration with the event of one decision only is written only if the statement decides so',
+  async (t) => {
+    const meeting = await createMeeting(svc, { capacity: 1 });
+    const waiting = newEntry('verwacht.wachtlijst@example.org', 'waitlisted');
+    t.same(waiting.events.length, 1, 'one event built');
+    t.same(
+      await takeSeats(svc.runtime.db, into(meeting.id, meeting.version, [waiting])),
+      [undefined],
+      'a free seat, but only a waitlisted event: nothing written',
+    );
+    const both = newEntry('beide@example.org');
+    const seated = newEntry('verwacht.plaats@example.org', 'confirmed');
+    t.same(
+      await takeSeats(svc.runtime.db, into(meeting.id, meeting.version, [both, seated])),
+      [undefined, undefined],
+      'the second of two for the one seat, with only a confirmed event: nothing of the meeting written',
+    );
+    t.same(await registrationIds(meeting.id), []);
+    t.same((await seatsOf(meeting.id)).counters, { seatsTaken: 0, waitlistLength: 0 });
+
+    const other = await createMeeting(svc, { capacity: 1 });
+    const decisions = await takeSeats(svc.runtime.db, [
+      ...into(meeting.id, meeting.version, [newEntry('fout.geraden@example.org', 'waitlisted')]),
+      ...into(other.id, other.version, [newEntry('goed.geraden@example.org', 'confirmed')]),
+    ]);
+    t.same(decisions, [undefined, { status: 'confirmed', position: null }], 'other meetings are decided');
+
+    const guess = newEntry('plaats@example.org', 'confirmed');
+    t.same(await takeSeats(svc.runtime.db, into(meeting.id, meeting.version, [guess])), [
+      { status: 'confirmed', position: null },
+    ]);
+    t.same(await eventsAbout(guess.row.id), [
+      { type: attendeeRegistered.type, status: 'confirmed', position: null },
+    ]);
+  },
+);
+
+t.test(
+  'the seat queue decides a registration again, with both events, when its guess was wrong',
+  async (t) => {
+    const meeting = await createMeeting(svc, { capacity: 1 });
+    const queue = new SeatQueue(svc.runtime.db);
+    const free = newEntry('dacht.vol@example.org', 'waitlisted');
+    const [seatedAnyway] = into(meeting.id, meeting.version, [free]);
+    t.same(await queue.decide(seatedAnyway!), { status: 'confirmed', position: null });
+    t.same(await eventsAbout(free.row.id), [
+      { type: attendeeRegistered.type, status: 'confirmed', position: null },
+    ]);
+    const full = [1, 2].map((i) => newEntry(`dacht.plaats.${i}@example.org`, 'confirmed'));
+    const answers = await Promise.all(into(meeting.id, meeting.version, full).map((e) => queue.decide(e)));
+    t.same(answers, [
+      { status: 'waitlisted', position: 1 },
+      { status: 'waitlisted', position: 2 },
+    ]);
+    t.same(
+      [await eventsAbout(full[0]!.row.id), await eventsAbout(full[1]!.row.id)],
+      [
+        [{ type: attendeeWaitlisted.type, status: 'waitlisted', position: 1 }],
+        [{ type: attendeeWaitlisted.type, status: 'waitlisted', position: 2 }],
+      ],
+      'one event each, of the decision made, with the position decided',
+    );
+    const seats = await seatsOf(meeting.id);
+    t.same(seats.counters, seats.counted);
+
+    // Through the service: the meeting read (and kept) when it had a free seat is full now.
+    const open = await createMeeting(svc, { capacity: 1 });
+    const first = await registerPerson(svc, open.id, person(700));
+    const second = await registerPerson(svc, open.id, person(701));
+    const third = await registerPerson(svc, open.id, person(702));
+    t.same(
+      [first, second, third].map((r) => [r.statusCode, r.json().status, r.json().position]),
+      [
+        [201, 'confirmed', null],
+        [201, 'waitlisted', 1],
+        [201, 'waitlisted', 2],
+      ],
+    );
+    t.same(await eventsAbout(second.json().registrationId), [
+      { type: attendeeWaitlisted.type, status: 'waitlisted', position: 1 },
+    ]);
+  },
+);
 
 t.test('a burst decides as decideSeat applied to each in turn, for every counter combination', async (t) => {
   for (const capacity of [1, 2, 3]) {
