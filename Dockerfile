@@ -49,6 +49,8 @@ ENV SERVICE=${SERVICE} \
     NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080
+# serviceEnvironment of infra/build/build-services.ts (checked by infra/test/image.test.ts).
+ENV MALLOC_ARENA_MAX=2
 EXPOSE 8080
 
 # The base image's unprivileged user, by number so Kubernetes' runAsNonRoot can verify it.

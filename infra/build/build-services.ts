@@ -33,6 +33,14 @@ export const serviceNodeFlags: readonly string[] = Object.freeze([
   '--enable-source-maps',
 ]);
 
+/**
+ * The environment a service bundle runs with besides its configuration (the Dockerfile's ENV and `npm run
+ * bench` set these). Two glibc malloc arenas instead of one per thread: V8's compiler and GC threads and
+ * libuv's pool each kept an arena of their own, several MB of resident memory outside the V8 heap
+ * that held no more than two would (the figures are in docs/performance.md).
+ */
+export const serviceEnvironment: Readonly<Record<string, string>> = Object.freeze({ MALLOC_ARENA_MAX: '2' });
+
 /** Folders next to a service's sources that it reads at run time, relative to the module that reads them. */
 const runtimeAssets: Record<string, { from: string; to: string }[]> = {
   notification: [{ from: 'src/email/templates', to: 'dist/templates' }],

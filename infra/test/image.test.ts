@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { serviceNodeFlags } from '../build/build-services.ts';
+import { serviceEnvironment, serviceNodeFlags } from '../build/build-services.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const services = readdirSync(join(root, 'services'));
@@ -203,6 +203,9 @@ t.test('runs the bundle as a non-root user, checks its own health', async (t) =>
     .join(' ');
   t.match(env, /\bPORT=\d+/, 'PORT has a value in the image');
   t.match(env, /\bHOST=0\.0\.0\.0\b/, 'listens beyond the container loopback');
+  for (const [name, value] of Object.entries(serviceEnvironment)) {
+    t.match(env, new RegExp(`\\b${name}=${value}\\b`), `${name}=${value} as the benchmark measured`);
+  }
   const cmd = of('CMD').at(-1)?.args ?? '';
   t.match(
     cmd,

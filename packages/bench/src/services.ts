@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { serviceNodeFlags } from '@citydeals/infra/build';
+import { serviceEnvironment, serviceNodeFlags } from '@citydeals/infra/build';
 import { connectNats } from '@citydeals/messaging';
 import { deleteNamespaceStreams, freePort, testServers } from '@citydeals/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -37,6 +37,7 @@ export async function startService(
     {
       NATS_URL: testServers.natsUrl,
       PORT: String(port),
+      ...serviceEnvironment,
       ADMIN_API_KEY: BENCH_ADMIN_KEY,
       LOG_LEVEL: 'warn',
       PUBLIC_BASE_URL: 'https://cop.example.org',
