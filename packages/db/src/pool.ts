@@ -66,13 +66,11 @@ export function createPool(
     Client: clientWithSettings(settings),
   });
   // A client that loses its server emits 'error'; unheard, that kills the process. Idle clients report to
-  // the pool, checked-out ones to nobody (pg-pool removes its listener on checkout), so every client gets a
-  // listener of its own. The failure still reaches whoever awaits a query on it.
+  // the pool, checked-out ones to nobody (pg-pool removes its listener on checkout), so every client has a
+  // listener of its own from birth (ClientWithSettings), also while its settings are being applied, before
+  // the pool has it. The failure still reaches whoever awaits a query on it.
   pool.on('error', () => {});
-  pool.on('connect', (client) => {
-    client.on('error', () => {});
-    prepareMarkedStatements(client);
-  });
+  pool.on('connect', (client) => prepareMarkedStatements(client));
   return pool;
 }
 
@@ -86,6 +84,11 @@ function clientWithSettings(settings: Readonly<Record<string, string>>) {
     .map(([name, value]) => `set ${name} = ${value}`)
     .join('; ');
   return class ClientWithSettings extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      this.on('error', () => {});
+    }
+
     override connect(): Promise<pg.Client>;
     override connect(callback: (err: Error | null) => void): void;
     override connect(callback?: (err: Error | null) => void): Promise<pg.Client> | undefined {
