@@ -39,7 +39,7 @@ export async function enqueueEvents<DB, D extends EventDefinition>(
   const events = inputs.map((input) => createEvent(definition, input));
   await insertRows(
     events.map((event) => ({
-      event_id: event.id,
+      eventId: event.id,
       subject: natsSubjectOf(definition, event.subject),
       payload: JSON.stringify(event),
     })),
@@ -48,14 +48,16 @@ export async function enqueueEvents<DB, D extends EventDefinition>(
   return events;
 }
 
-function insertRows(rows: readonly { event_id: string; subject: string; payload: string }[]) {
-  const elements = rows.map((r) => `{"i":"${r.event_id}","s":${JSON.stringify(r.subject)},"p":${r.payload}}`);
+function insertRows(events: readonly OutboxRow[]) {
   return sql`${prepared('enqueue-events')} insert into outbox (event_id, subject, payload)
     select e.i, e.s, e.p
-    from rows from (json_to_recordset(${`[${elements.join(',')}]`}::json) as (i uuid, s text, p json))
+    from rows from (json_to_recordset(${eventsParameter(events)}::json) as (i uuid, s text, p json))
       with ordinality as e(i, s, p, n)
     order by e.n`;
 }
+
+/** An outbox row as this file writes it: the event's id, its NATS subject and its payload. */
+type OutboxRow = Pick<StatementEvent, 'eventId' | 'subject' | 'payload'>;
 
 /**
  * An event validated against its contract, for a hand-written statement to write together with the state
@@ -135,14 +137,15 @@ function putAt(value: unknown, path: readonly string[], replacement: unknown, ty
 }
 
 /**
- * The events as one JSON array parameter. A payload is JSON already and goes in as it is; only a payload
- * split around its count is sent as two strings. As text arrays, pg escaped every quote of every payload
+ * Events as one JSON array parameter, for every outbox insert of this file. A payload is JSON already and
+ * goes in as it is; only a payload split around its count is sent as two strings. As text arrays, pg escaped every quote of every payload
  * element by element, on the service's thread, for each statement.
  */
-function eventsParameter(events: readonly StatementEvent[]): string {
+function eventsParameter(events: readonly (OutboxRow & Partial<StatementEvent>)[]): string {
   const elements = events.map((e) => {
-    const head = `{"k":${JSON.stringify(e.key)},"i":"${e.eventId}","s":${JSON.stringify(e.subject)}`;
-    return e.payloadAfterCount === null
+    const key = e.key === undefined ? '' : `"k":${JSON.stringify(e.key)},`;
+    const head = `{${key}"i":"${e.eventId}","s":${JSON.stringify(e.subject)}`;
+    return e.payloadAfterCount == null
       ? `${head},"p":${e.payload}}`
       : `${head},"b":${JSON.stringify(e.payload)},"a":${JSON.stringify(e.payloadAfterCount)}}`;
   });

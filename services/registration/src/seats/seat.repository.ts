@@ -44,8 +44,8 @@ export interface SeatRequest {
   /** Answers to the meeting's questions, checked (questions/), as a JSON object by question id. */
   answers?: string;
   /**
-   * The event of each possible decision, keyed `<registration id>:<status>`: attendee.registered, and
-   * attendee.waitlisted with the position the statement decides (seat.events.ts).
+   * The event of each decision it may get, keyed `<registration id>:<status>`: attendee.registered, and
+   * attendee.waitlisted with the position the statement decides (seat.events.ts); only one with `expected`.
    */
   events: readonly StatementEvent[];
   /**
