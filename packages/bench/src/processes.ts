@@ -106,6 +106,23 @@ function processCpuSeconds(pid: number | undefined): number {
 }
 
 /**
+ * CPU time (seconds) every process of the machine has used since boot: the `cpu` line of /proc/stat, user,
+ * nice, system, irq and softirq (not idle, iowait or time stolen by the hypervisor). What a scenario costs the
+ * whole machine, the receiver, NATS and the load generator included, where the other readings count one
+ * process or one database.
+ */
+export function machineCpuSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const [user, nice, system, , , irq, softirq] = fields;
+  return (user! + nice! + system! + irq! + softirq!) / USER_HZ;
+}
+
+/**
  * CPU time (seconds) used so far by each Postgres backend now connected to `database`, by pid. Backends are
  * the server processes of the machine's shared Postgres, so their /proc entries are readable here; a
  * backend that disconnects between two readings drops out of the difference (the services keep theirs).
