@@ -81,8 +81,8 @@ export function messageKey(def: EventDefinition): string {
   return def.type.slice(TYPE_PREFIX.length);
 }
 
-// The CloudEvents subject is the id of the entity whose version the event carries: the mail or delivery for
-// notification events, the registration for attendee events, the deal for deal content events; an alert's is
+// The CloudEvents subject is the id of the entity whose version the event carries: the mail, delivery or
+// settlement for notification events, the registration for attendee events, the deal for deal content events; an alert's is
 // its cause, a consumer fact's the consumer.
 const entityIdFields = [
   'cause',
@@ -92,6 +92,7 @@ const entityIdFields = [
   'dealId',
   'meetingId',
   'erasureId',
+  'settlementId',
   'consumer',
 ] as const;
 const timeFields = [
@@ -103,6 +104,7 @@ const timeFields = [
   'raisedAt',
   'deadLetteredAt',
   'checkedAt',
+  'recordedAt',
 ] as const;
 // Meeting events have no time of their own; any moment well before the example meeting will do.
 const fallbackExampleTime = '2023-09-15T10:00:00+02:00';

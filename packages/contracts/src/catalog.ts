@@ -20,7 +20,13 @@ import {
   streams,
   TYPE_PREFIX,
 } from './envelope.ts';
-import { emailFailed, emailSent, webhookDelivered, webhookFailed } from './notification.events.ts';
+import {
+  emailFailed,
+  emailSent,
+  webhookDelivered,
+  webhookDeliveriesRecorded,
+  webhookFailed,
+} from './notification.events.ts';
 import {
   alertConsumerFellBehind,
   alertDeadLettered,
@@ -108,6 +114,7 @@ export const eventCatalog = Object.freeze([
   emailSent,
   emailFailed,
   webhookDelivered,
+  webhookDeliveriesRecorded,
   webhookFailed,
   registrationConsumerFacts.deadLettered,
   registrationConsumerFacts.fellBehind,

@@ -140,7 +140,9 @@ const exampleWebhook = {
 export const webhookDelivered = defineEvent({
   subject: 'notification.webhook.delivered',
   version: 1,
-  description: 'A webhook message was answered with a 2xx status by its endpoint.',
+  description:
+    'A webhook message was answered with a 2xx status by its endpoint. No longer written: see ' +
+    '`notification.webhook_deliveries.recorded`; kept for the events streams and outboxes still hold.',
   data: z.object({
     ...webhookShape,
     statusCode: z.int().min(200).max(299),
@@ -148,6 +150,46 @@ export const webhookDelivered = defineEvent({
     deliveredAt: timestampSchema,
   }),
   example: { ...exampleWebhook, statusCode: 204, durationMs: 87, deliveredAt: '2023-09-01T11:00:01+02:00' },
+});
+
+/** One delivery of `webhookDeliveriesRecorded`: the facts `webhookDelivered` announced for a single message. */
+const deliveredShape = z.object({
+  ...webhookShape,
+  statusCode: z.int().min(200).max(299),
+  durationMs: z.int().nonnegative(),
+  deliveredAt: timestampSchema,
+});
+
+/** Deliveries one `webhookDeliveriesRecorded` lists at most: a settlement records no more at once. */
+export const WEBHOOK_DELIVERIES_PER_EVENT = 256;
+
+/**
+ * Replaces `webhookDelivered` (one event per message, no longer written): the messages the delivery worker
+ * recorded as delivered together, in one event. Under a burst an event per message cost as much as the
+ * webhook it announced. Each listed delivery carries exactly the facts `webhookDelivered` carried. The
+ * entity is the settlement, recorded once. Any non-empty part of a valid list is itself valid, which the
+ * outbox relies on (`statementListEvent` in `packages/messaging`): no rule spans two deliveries.
+ */
+export const webhookDeliveriesRecorded = defineEvent({
+  subject: 'notification.webhook_deliveries.recorded',
+  version: 1,
+  description:
+    'Webhook messages answered with a 2xx status by their endpoints, recorded together by one settlement, ' +
+    'in the order they were recorded. Replaces `notification.webhook.delivered`.',
+  data: z.object({
+    settlementId: idSchema.describe('Id of this settlement; the CloudEvents subject.'),
+    version: versionSchema.describe('Always 1: a settlement is recorded once and never changes.'),
+    deliveries: z.array(deliveredShape).min(1).max(WEBHOOK_DELIVERIES_PER_EVENT),
+    recordedAt: timestampSchema,
+  }),
+  example: {
+    settlementId: '01936c10-6071-7283-9495-a6b7c8d9e0f2',
+    version: 1,
+    deliveries: [
+      { ...exampleWebhook, statusCode: 204, durationMs: 87, deliveredAt: '2023-09-01T11:00:01+02:00' },
+    ],
+    recordedAt: '2023-09-01T11:00:01+02:00',
+  },
 });
 
 export const webhookFailed = defineEvent({
@@ -191,10 +233,12 @@ export const notificationEvents = Object.freeze({
   emailSent,
   emailFailed,
   webhookDelivered,
+  webhookDeliveriesRecorded,
   webhookFailed,
 });
 
 export type EmailSentEvent = EventOf<typeof emailSent>;
 export type EmailFailedEvent = EventOf<typeof emailFailed>;
 export type WebhookDeliveredEvent = EventOf<typeof webhookDelivered>;
+export type WebhookDeliveriesRecordedEvent = EventOf<typeof webhookDeliveriesRecorded>;
 export type WebhookFailedEvent = EventOf<typeof webhookFailed>;

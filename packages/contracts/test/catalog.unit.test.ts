@@ -57,6 +57,7 @@ const expectedSubjects = [
   'notification.email.sent',
   'notification.email.failed',
   'notification.webhook.delivered',
+  'notification.webhook_deliveries.recorded',
   'notification.webhook.failed',
   'registration.consumer.dead_lettered',
   'registration.consumer.fell_behind',

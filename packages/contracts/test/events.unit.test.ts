@@ -74,7 +74,15 @@ t.test('every catalog example becomes a valid event through createEvent', async 
 });
 
 t.test('every event about an entity carries its id and a positive integer version', async (t) => {
-  const idFields = ['meetingId', 'registrationId', 'dealId', 'emailId', 'deliveryId', 'erasureId'];
+  const idFields = [
+    'meetingId',
+    'registrationId',
+    'dealId',
+    'emailId',
+    'deliveryId',
+    'erasureId',
+    'settlementId',
+  ];
   for (const def of eventCatalog) {
     // Alerts and consumer facts are about a cause or a consumer, not a versioned entity.
     if (operationalEventTypes.has(def.type)) continue;

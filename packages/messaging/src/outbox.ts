@@ -103,37 +103,46 @@ export function statementEventWithCount<D extends EventDefinition>(
   countAt: readonly [string, ...string[]],
 ): StatementEvent {
   const event = createEvent(definition, input);
-  // A fresh mark can only occur where it is put: the rest of the text is the event's own. The parsed event
-  // is a new object, so the mark goes into it in place.
   const token = randomUUID();
-  putAt(event, countAt, token, definition.type);
-  const mark = JSON.stringify(token);
-  const text = JSON.stringify(event);
-  const at = text.indexOf(mark);
-  if (at < 0 || text.indexOf(mark, at + mark.length) >= 0)
-    throw new Error(`${definition.type}: count not placed once`);
+  const { holder, last } = placeOf(event, countAt, definition.type);
+  if (typeof Reflect.get(holder, last) !== 'number')
+    throw new Error(`${definition.type}: the count's place holds no number`);
+  Reflect.set(holder, last, token);
+  const [payload, payloadAfterCount] = splitAtMark(
+    JSON.stringify(event),
+    JSON.stringify(token),
+    definition.type,
+  );
   return {
     key,
     eventId: event.id,
     subject: natsSubjectOf(definition, event.subject),
-    payload: text.slice(0, at),
-    payloadAfterCount: text.slice(at + mark.length),
+    payload,
+    payloadAfterCount,
   };
 }
 
-/** Puts `replacement` at `path` of `value`, where a number was. */
-function putAt(value: unknown, path: readonly string[], replacement: unknown, type: string): void {
+/** The object holding the value at `path` of `value`, and that value's name in it. */
+function placeOf(value: unknown, path: readonly string[], type: string): { holder: object; last: string } {
   let holder: unknown = value;
   for (const name of path.slice(0, -1)) {
     if (typeof holder !== 'object' || holder === null)
-      throw new Error(`${type}: no ${name} to put a count in`);
+      throw new Error(`${type}: no ${name} to put a mark in`);
     holder = Reflect.get(holder, name);
   }
   const last = path.at(-1)!;
-  if (typeof holder !== 'object' || holder === null) throw new Error(`${type}: no ${last} to put a count in`);
-  if (typeof Reflect.get(holder, last) !== 'number')
-    throw new Error(`${type}: the count's place holds no number`);
-  Reflect.set(holder, last, replacement);
+  if (typeof holder !== 'object' || holder === null) throw new Error(`${type}: no ${last} to put a mark in`);
+  return { holder, last };
+}
+
+/**
+ * The text before and after `mark`. A fresh mark can only occur where it was put (the rest of the text is
+ * the event's own); the parsed event is a new object, so the mark goes into it in place.
+ */
+function splitAtMark(text: string, mark: string, type: string): [string, string] {
+  const at = text.indexOf(mark);
+  if (at < 0 || text.indexOf(mark, at + mark.length) >= 0) throw new Error(`${type}: mark not placed once`);
+  return [text.slice(0, at), text.slice(at + mark.length)];
 }
 
 /**
@@ -173,6 +182,72 @@ export async function writeWithEvents<DB, R>(
       join (${selected}) s on s.key = e.k
       order by e.n`,
   );
+  return runWriting(db, query);
+}
+
+/**
+ * An event listing items, of which the statement that writes it keeps those whose rows it selects, such as
+ * the messages a settlement finds still leased to it. Validated here with every item (so the contract must
+ * accept any non-empty part of the list in order: no rule may span two items); the statement writes the
+ * event only if it selects at least one item's key, with the items it selects, in the order given.
+ */
+export interface StatementListEvent {
+  readonly eventId: string;
+  readonly subject: string;
+  /** The payload's text up to and including the list's `[`, and from its `]` on. */
+  readonly before: string;
+  readonly after: string;
+  /** Each item's JSON text with the key of the row it announces, in list order. */
+  readonly items: readonly { key: string; json: string }[];
+}
+
+export function statementListEvent<D extends EventDefinition>(
+  definition: D,
+  input: NewEvent<D>,
+  listAt: readonly [string, ...string[]],
+  keys: readonly string[],
+): StatementListEvent {
+  const event = createEvent(definition, input);
+  const { holder, last } = placeOf(event, listAt, definition.type);
+  const list: unknown = Reflect.get(holder, last);
+  if (!Array.isArray(list) || list.length !== keys.length)
+    throw new Error(`${definition.type}: the list's place holds no list of ${keys.length} items`);
+  const items = list.map((item, i) => ({ key: keys[i]!, json: JSON.stringify(item) }));
+  const token = randomUUID();
+  Reflect.set(holder, last, token);
+  const [before, after] = splitAtMark(JSON.stringify(event), JSON.stringify(token), definition.type);
+  return {
+    eventId: event.id,
+    subject: natsSubjectOf(definition, event.subject),
+    before: `${before}[`,
+    after: `]${after}`,
+    items,
+  };
+}
+
+/**
+ * `writeWithEvents` for one list event: `statement` embeds `announced as (${insertEvent(sql\`select … as key
+ * from …\`)})`, whose query selects the keys of the items to list (`key`, text).
+ */
+export async function writeWithListEvent<DB, R>(
+  db: Kysely<DB>,
+  event: StatementListEvent,
+  statement: (insertEvent: (selected: RawBuilder<unknown>) => RawBuilder<unknown>) => RawBuilder<R>,
+): Promise<R[]> {
+  const items = `[${event.items.map((i) => `{"k":${JSON.stringify(i.key)},"j":${i.json}}`).join(',')}]`;
+  const query = statement(
+    (selected) => sql`insert into outbox (event_id, subject, payload)
+      select ${event.eventId}::uuid, ${event.subject}::text,
+        (${event.before}::text || string_agg(i.j::text, ',' order by i.n) || ${event.after}::text)::json
+      from rows from (json_to_recordset(${items}::json) as (k text, j json)) with ordinality as i(k, j, n)
+      join (${selected}) s on s.key = i.k
+      having count(*) > 0`,
+  );
+  return runWriting(db, query);
+}
+
+/** Runs a statement that writes to the outbox, committing on its own or in `db`'s transaction, and wakes the relay after the commit. */
+async function runWriting<DB, R>(db: Kysely<DB>, query: RawBuilder<R>): Promise<R[]> {
   if (db.isTransaction) {
     const { rows } = await query.execute(db);
     await signalAfterCommit(db, outboxWritten);

@@ -9,7 +9,9 @@ import {
   outboxWritten,
   statementEvent,
   statementEventWithCount,
+  statementListEvent,
   writeWithEvents,
+  writeWithListEvent,
 } from '../src/index.ts';
 import { itemRecorded, type Messaging, recordItem, setupMessaging } from './fixture.ts';
 
@@ -184,6 +186,78 @@ t.test('a count the statement gives that is not a whole number fails the stateme
     () => statementEventWithCount(key, itemRecorded, input(key), ['data', 'itemId']),
     /holds no number/,
     'only a number can be left to the statement',
+  );
+});
+
+const itemsShipped = defineEvent({
+  subject: 'registration.items.shipped',
+  version: 1,
+  description: 'Test items were shipped together; which of them only the writing statement knows.',
+  data: z.object({
+    items: z.array(z.object({ itemId: z.string(), weight: z.int().positive() })).min(1),
+    note: z.string(),
+  }),
+  example: { items: [{ itemId: 'a', weight: 1 }], note: 'n' },
+});
+
+const shipment = (ids: readonly string[], weight = 1) => ({
+  id: uuidv7(),
+  time: new Date(),
+  source: '/test',
+  subject: 'shipment',
+  data: { items: ids.map((itemId) => ({ itemId, weight })), note: 'a "quoted", [bracketed] note' },
+});
+
+const ship = (event: ReturnType<typeof statementListEvent>, keys: readonly string[]) =>
+  writeWithListEvent(
+    m.db,
+    event,
+    (insertEvent) => sql<{ key: string }>`with chosen as (
+        select unnest(${keys}::text[]) as key
+      ), announced as (${insertEvent(sql`select key from chosen`)})
+      select key from chosen`,
+  );
+
+t.test('a list event lists the items whose keys the statement selects, in the order given', async (t) => {
+  const ids = ['a', 'b', 'c', 'd'].map((k) => `item-${k}-${uuidv7()}`);
+  const event = statementListEvent(itemsShipped, shipment(ids), ['data', 'items'], ids);
+  let inside = -1;
+  const signals = await signalsDuring((signalled) => {
+    inside = signalled();
+    return ship(event, [ids[3]!, ids[0]!, ids[2]!]);
+  });
+  t.equal(inside, 0);
+  t.equal(signals, 1, 'the relay is woken once the statement has committed');
+  const row = await stored(event.eventId);
+  const written = itemsShipped.schema.parse(JSON.parse(row!.payload));
+  t.same(
+    written.data.items.map((i) => i.itemId),
+    [ids[0], ids[2], ids[3]],
+    'only the items selected, in the list order, and the event meets its contract',
+  );
+  t.equal(written.data.note, 'a "quoted", [bracketed] note', 'the rest of the event as it was validated');
+  t.equal(row!.subject, itemsShipped.subject);
+
+  const none = statementListEvent(itemsShipped, shipment(ids), ['data', 'items'], ids);
+  await ship(none, []);
+  t.equal(await stored(none.eventId), undefined, 'nothing selected: no event, as an empty list is invalid');
+});
+
+t.test('a list event is validated with every item, and needs a key for each', async (t) => {
+  const ids = [`item-${uuidv7()}`, `item-${uuidv7()}`];
+  t.throws(
+    () => statementListEvent(itemsShipped, shipment(ids, 0), ['data', 'items'], ids),
+    'an item that breaks the contract is refused before any statement',
+  );
+  t.throws(
+    () => statementListEvent(itemsShipped, shipment(ids), ['data', 'items'], ids.slice(1)),
+    /no list of 1 items/,
+    'a key per item',
+  );
+  t.throws(
+    () => statementListEvent(itemsShipped, shipment(ids), ['data', 'note'], ids),
+    /no list/,
+    'only a list can be left to the statement',
   );
 });
 

@@ -1,9 +1,9 @@
-import { createEvent, dealUpdated, webhookDelivered } from '@citydeals/contracts';
+import { createEvent, dealUpdated, webhookDeliveriesRecorded } from '@citydeals/contracts';
 import { Webhook } from 'standardwebhooks';
 import t from 'tap';
 import { configSchema } from '../src/config.ts';
 import type { ClaimedMessage } from '../src/webhooks/delivery.repository.ts';
-import { attemptLogRow, deliveredSettlements } from '../src/webhooks/delivery.service.ts';
+import { attemptLogRow, deliveredEvent } from '../src/webhooks/delivery.service.ts';
 import { MAX_PAYLOAD_BYTES, webhookIdFor, webhookPayload } from '../src/webhooks/payload.rules.ts';
 import {
   decideAfterAttempt,
@@ -309,7 +309,7 @@ t.test('secrets, signatures and payloads', async (t) => {
   t.equal(createSecretCipher(undefined).open(createSecretCipher(undefined).seal(secret, 'e'), 'e'), secret);
 });
 
-t.test('a batch of successful attempts: settlements and log rows', async (t) => {
+t.test('a batch of successful attempts: one delivered event listing them, and log rows', async (t) => {
   const startedAt = new Date('2026-11-28T12:00:00Z');
   const message = (id: string, attempts: number): ClaimedMessage => ({
     id,
@@ -353,23 +353,27 @@ t.test('a batch of successful attempts: settlements and log rows', async (t) => 
       result: result(204),
     },
   ];
-  let n = 0;
-  const newId = () => `01a22300-0000-7000-8000-00000000010${++n}`;
-  const settlements = deliveredSettlements(attempts, startedAt, newId);
+  const ids = {
+    eventId: '01a22300-0000-7000-8000-000000000101',
+    settlementId: '01a22300-0000-7000-8000-000000000102',
+  };
+  const listed = deliveredEvent(attempts, startedAt, ids);
   t.same(
-    settlements.map(({ event, ...rest }) => rest),
-    [
-      { id: m1, leaseToken: 'l1', version: 2, statusCode: 200 },
-      { id: m2, leaseToken: 'l2', version: 2, statusCode: 204 },
-    ],
-    'settled only under the lease and version they were claimed with',
+    listed.items.map((i) => i.key),
+    [m1, m2],
+    'each delivery keyed by its message: listed only if the statement settles it',
   );
-  const event = JSON.parse(settlements[1]!.event.payload);
-  t.equal(settlements[1]!.event.subject, webhookDelivered.subject);
-  t.equal(settlements[1]!.event.key, m2, 'written only if the message it announces is settled');
-  t.equal(event.id, settlements[1]!.event.eventId);
-  t.equal(event.type, webhookDelivered.type);
-  t.match(event.data, {
+  const whole = JSON.parse(`${listed.before}${listed.items.map((i) => i.json).join(',')}${listed.after}`);
+  t.ok(webhookDeliveriesRecorded.schema.safeParse(whole).success, 'the whole list is the event as validated');
+  const part = JSON.parse(`${listed.before}${listed.items[1]!.json}${listed.after}`);
+  t.ok(webhookDeliveriesRecorded.schema.safeParse(part).success, 'and so is any part the statement keeps');
+  t.equal(listed.subject, webhookDeliveriesRecorded.subject);
+  t.equal(part.id, ids.eventId);
+  t.equal(part.subject, ids.settlementId, 'about the settlement, not one message');
+  t.equal(part.data.settlementId, ids.settlementId);
+  t.equal(part.type, webhookDeliveriesRecorded.type);
+  t.same(part.data.deliveries.length, 1);
+  t.match(part.data.deliveries[0], {
     deliveryId: m2,
     version: 3,
     webhookId: `msg_${m2.replaceAll('-', '')}`,
@@ -391,7 +395,7 @@ t.test('a batch of successful attempts: settlements and log rows', async (t) => 
     outcome: 'delivered',
   });
   t.throws(
-    () => deliveredSettlements([{ ...attempts[0]!, result: result(null) }], startedAt, newId),
+    () => deliveredEvent([{ ...attempts[0]!, result: result(null) }], startedAt, ids),
     /no response/,
     'an attempt without a response is never settled as delivered',
   );

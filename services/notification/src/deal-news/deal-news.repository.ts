@@ -18,7 +18,8 @@ import {
   type ResultRecordedEvent,
   resultRecorded,
 } from '@citydeals/contracts';
-import type { Kysely, Transaction } from 'kysely';
+import { prepared } from '@citydeals/db';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import type { DealChange, DealNewsDetail, MeetingAt } from './deal-news.rules.ts';
 
@@ -74,17 +75,16 @@ export async function recordDealNews(
     const known = names.get(dealId);
     if (!known || known.version < version) names.set(dealId, { deal_id: dealId, version, name });
   }
+  // Prepared, with the rows as one JSON parameter: a statement whose text grew with the batch was parsed and
+  // planned anew for every consumer batch.
   if (names.size > 0) {
-    await trx
-      .insertInto('news_deal')
-      .values([...names.values()])
-      .onConflict((oc) =>
-        oc
-          .column('deal_id')
-          .doUpdateSet((eb) => ({ version: eb.ref('excluded.version'), name: eb.ref('excluded.name') }))
-          .where('news_deal.version', '<', (eb) => eb.ref('excluded.version')),
-      )
-      .execute();
+    await sql`${prepared('news-deal-names')}
+      insert into news_deal (deal_id, version, name)
+      select n.deal_id, n.version, n.name
+      from json_to_recordset(${JSON.stringify([...names.values()])}::json)
+        as n(deal_id uuid, version int, name text)
+      on conflict (deal_id) do update set version = excluded.version, name = excluded.name
+      where news_deal.version < excluded.version`.execute(trx);
   }
   const news = events.flatMap((event) => {
     const detail = newsDetail(event);
@@ -96,17 +96,18 @@ export async function recordDealNews(
             version: event.data.version,
             kind: detail.kind,
             occurred_at: event.data.occurredAt,
-            detail: JSON.stringify(detail),
+            detail,
           },
         ]
       : [];
   });
   if (news.length > 0) {
-    await trx
-      .insertInto('deal_news')
-      .values(news)
-      .onConflict((oc) => oc.column('event_id').doNothing())
-      .execute();
+    await sql`${prepared('deal-news')}
+      insert into deal_news (event_id, deal_id, version, kind, occurred_at, detail)
+      select n.event_id, n.deal_id, n.version, n.kind, n.occurred_at, n.detail
+      from json_to_recordset(${JSON.stringify(news)}::json)
+        as n(event_id uuid, deal_id uuid, version int, kind text, occurred_at timestamptz, detail jsonb)
+      on conflict (event_id) do nothing`.execute(trx);
   }
 }
 

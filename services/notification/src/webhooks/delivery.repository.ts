@@ -1,5 +1,5 @@
 import { type IndexPlannedDb, prepared } from '@citydeals/db';
-import { currentTraceparent, type StatementEvent, writeWithEvents } from '@citydeals/messaging';
+import { currentTraceparent, type StatementListEvent, writeWithListEvent } from '@citydeals/messaging';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
 import { deliveryChannel } from './delivery.signal.ts';
@@ -69,17 +69,26 @@ export async function queueMessagesForEvents(
   ids: readonly { id: string; webhookId: string }[],
   options: { notify: boolean; direct?: DirectLease | undefined },
 ): Promise<{ subscribers: number; inserted: number; leased: ClaimedMessage[] }> {
-  const pick = <T>(f: (e: QueuedEvent) => T) => events.map(f);
   const direct = options.direct;
+  // One JSON parameter: as text arrays, pg escaped every payload's quotes element by element.
+  const queued = JSON.stringify(
+    events.map((e) => ({
+      i: e.eventId,
+      t: e.eventType,
+      s: e.eventSubject,
+      d: e.dealId,
+      v: e.dealVersion,
+      p: e.payload,
+    })),
+  );
   const { rows } = await sql<{
     subscribers: number;
     inserted: number;
     leased: LeasedAtQueueing[] | null;
   }>`${prepared('queue-webhooks')}
     with event as (
-      select * from unnest(${pick((e) => e.eventId)}::uuid[], ${pick((e) => e.eventType)}::text[],
-        ${pick((e) => e.eventSubject)}::text[], ${pick((e) => e.dealId)}::uuid[],
-        ${pick((e) => e.dealVersion)}::int[], ${pick((e) => e.payload)}::text[])
+      select * from rows from (json_to_recordset(${queued}::json)
+          as (i uuid, t text, s text, d uuid, v int, p text))
         with ordinality as event(event_id, event_type, event_subject, deal_id, deal_version, payload, n)
     ), subscriber as (
       select event.n, event.deal_id, event.deal_version, e.id as endpoint_id,
@@ -278,30 +287,29 @@ export interface DeliveredSettlement {
   /** The message's version when claimed: a row changed since (by an operator) is not settled blindly. */
   version: number;
   statusCode: number;
-  /** The delivered event (keyed by the message's id), written only if the message is settled. */
-  event: StatementEvent;
 }
 
 /**
  * Records a batch of successful attempts in one statement, which Postgres runs as one transaction: each
  * message delivered if this worker still holds its lease (else it belongs to another worker now and is
  * left alone), every attempt logged (unless its message has been deleted), the failing streak of each
- * settled message's endpoint ended (healthy endpoints are not written), and the delivered event of each
- * settled message written. Returns the ids settled.
+ * settled message's endpoint ended (healthy endpoints are not written), and one delivered event listing
+ * the settled messages (keyed by message id; none if none was settled). Returns the ids settled.
  */
 export async function settleDelivered(
   db: Kysely<Database>,
   settlements: readonly DeliveredSettlement[],
   attempts: readonly Omit<AttemptRow, 'id'>[],
+  event: StatementListEvent,
   now: Date,
 ): Promise<string[]> {
   if (settlements.length === 0) return [];
   const pick = <T>(f: (s: DeliveredSettlement) => T) => settlements.map(f);
   const log = <K extends keyof Omit<AttemptRow, 'id'>>(key: K) => attempts.map((r) => r[key]);
-  const rows = await writeWithEvents(
+  const rows = await writeWithListEvent(
     db,
-    pick((s) => s.event),
-    (insertEvents) => sql<{ id: string }>`${prepared('settle-webhooks')}
+    event,
+    (insertEvent) => sql<{ id: string }>`${prepared('settle-webhooks')}
     with v as (
       select * from unnest(${pick((s) => s.id)}::uuid[], ${pick((s) => s.leaseToken)}::uuid[],
         ${pick((s) => s.version)}::int[], ${pick((s) => s.statusCode)}::int[])
@@ -327,7 +335,7 @@ export async function settleDelivered(
       update webhook_endpoint e set failing_since = null
       where e.id in (select endpoint_id from settled) and e.failing_since is not null
     ), announced as (
-      ${insertEvents(sql`select id::text as key, null::int as count from settled`)}
+      ${insertEvent(sql`select id::text as key from settled`)}
     )
     select id from settled`,
   );

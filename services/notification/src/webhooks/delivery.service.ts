@@ -1,6 +1,6 @@
-import { type CloudEvent, webhookDelivered, webhookFailed } from '@citydeals/contracts';
+import { type CloudEvent, webhookDeliveriesRecorded, webhookFailed } from '@citydeals/contracts';
 import { runAfterCommit } from '@citydeals/db';
-import { enqueueEvent, statementEvent } from '@citydeals/messaging';
+import { enqueueEvent, statementListEvent } from '@citydeals/messaging';
 import type { Clock } from '@citydeals/service-kit';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database.ts';
@@ -208,16 +208,24 @@ export async function settleAttempt(
     if (!settled) return;
     if (delivered) {
       await markEndpointsHealthy(trx, [message.endpoint_id]);
-      await enqueueEvent(trx, webhookDelivered, {
+      const settlementId = deps.newId();
+      await enqueueEvent(trx, webhookDeliveriesRecorded, {
         id: deps.newId(),
         time: now,
         source: EVENT_SOURCE,
-        subject: message.id,
+        subject: settlementId,
         data: {
-          ...deliveryFacts(settled),
-          statusCode: result.status!,
-          durationMs: result.durationMs,
-          deliveredAt: now.toISOString(),
+          settlementId,
+          version: 1,
+          recordedAt: now.toISOString(),
+          deliveries: [
+            {
+              ...deliveryFacts(settled),
+              statusCode: result.status!,
+              durationMs: result.durationMs,
+              deliveredAt: now.toISOString(),
+            },
+          ],
         },
       });
     } else if (failureReason) {
@@ -248,7 +256,8 @@ export interface DeliveredAttempt extends Attempt {
 /**
  * Records a batch of successful attempts at once, with the same effects per message as settleAttempt: the
  * log row, the message delivered (if this worker still holds its lease), the endpoint's failing streak
- * ended and the delivered event. A message whose lease ran out only gets its log row.
+ * ended; and one delivered event listing the messages settled. A message whose lease ran out only gets its
+ * log row.
  */
 export async function settleDeliveredBatch(
   db: Kysely<Database>,
@@ -259,40 +268,54 @@ export async function settleDeliveredBatch(
   const now = deps.clock.now();
   await settleDelivered(
     db,
-    deliveredSettlements(attempts, now, deps.newId),
+    attempts.map(({ message, leaseToken, result }) => ({
+      id: message.id,
+      leaseToken,
+      version: message.version,
+      statusCode: successStatusOf(message, result),
+    })),
     attempts.map(attemptLogRow),
+    deliveredEvent(attempts, now, { eventId: deps.newId(), settlementId: deps.newId() }),
     now,
   );
 }
 
 /**
- * What settleDelivered records of each attempt, with the delivered event as the message will be once
- * settled (its version one up, as settling bumps it); pure but for the ids drawn.
+ * The event of a settlement, listing every attempt's message as it will be once settled (its version one
+ * up, as settling bumps it), keyed by message id so that the statement lists only those it settles. Pure.
  */
-export function deliveredSettlements(attempts: readonly DeliveredAttempt[], now: Date, newId: () => string) {
-  return attempts.map(({ message, leaseToken, result }) => {
-    if (result.status === null)
-      throw new Error(`message ${message.id} has no response to settle as delivered`);
-    const event = statementEvent(message.id, webhookDelivered, {
-      id: newId(),
+export function deliveredEvent(
+  attempts: readonly DeliveredAttempt[],
+  now: Date,
+  ids: { eventId: string; settlementId: string },
+) {
+  return statementListEvent(
+    webhookDeliveriesRecorded,
+    {
+      id: ids.eventId,
       time: now,
       source: EVENT_SOURCE,
-      subject: message.id,
+      subject: ids.settlementId,
       data: {
-        ...deliveryFacts({ ...message, version: message.version + 1 }),
-        statusCode: result.status,
-        durationMs: result.durationMs,
-        deliveredAt: now.toISOString(),
+        settlementId: ids.settlementId,
+        version: 1,
+        recordedAt: now.toISOString(),
+        deliveries: attempts.map(({ message, result }) => ({
+          ...deliveryFacts({ ...message, version: message.version + 1 }),
+          statusCode: successStatusOf(message, result),
+          durationMs: result.durationMs,
+          deliveredAt: now.toISOString(),
+        })),
       },
-    });
-    return {
-      id: message.id,
-      leaseToken,
-      version: message.version,
-      statusCode: result.status,
-      event,
-    };
-  });
+    },
+    ['data', 'deliveries'],
+    attempts.map(({ message }) => message.id),
+  );
+}
+
+function successStatusOf(message: ClaimedMessage, result: SendResult): number {
+  if (result.status === null) throw new Error(`message ${message.id} has no response to settle as delivered`);
+  return result.status;
 }
 
 /** The delivery-log row of a successful attempt; pure. */

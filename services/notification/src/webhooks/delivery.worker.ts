@@ -1,3 +1,4 @@
+import { WEBHOOK_DELIVERIES_PER_EVENT } from '@citydeals/contracts';
 import type { IndexPlannedDb } from '@citydeals/db';
 import { tracingOn } from '@citydeals/messaging';
 import type { Clock, ServiceWorker } from '@citydeals/service-kit';
@@ -61,10 +62,11 @@ export interface DeliveryWorkerStats {
 const OPENED_SECRETS_LIMIT = 1_000;
 
 /**
- * Successful attempts recorded in one transaction at most: room for every answer that may wait (see below)
- * at the default concurrency, so what gathered during one commit goes in the next.
+ * Successful attempts recorded in one transaction at most, as many as one delivered event lists: room for
+ * every answer that may wait (see below) at the default concurrency, so what gathered during one commit
+ * goes in the next.
  */
-const SETTLE_BATCH_LIMIT = 256;
+const SETTLE_BATCH_LIMIT = WEBHOOK_DELIVERIES_PER_EVENT;
 /**
  * Answered attempts per slot of `concurrency` that may wait to be recorded while their slots send the next
  * messages. A settling statement costs a commit however many it records, so while one commits the sending
