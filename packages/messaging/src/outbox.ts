@@ -147,8 +147,8 @@ function splitAtMark(text: string, mark: string, type: string): [string, string]
 
 /**
  * Events as one JSON array parameter, for every outbox insert of this file. A payload is JSON already and
- * goes in as it is; only a payload split around its count is sent as two strings. As text arrays, pg escaped every quote of every payload
- * element by element, on the service's thread, for each statement.
+ * goes in as it is; only a payload split around its count is sent as two strings. As text arrays, pg
+ * escaped every quote of every payload element by element, on the service's thread, for each statement.
  */
 function eventsParameter(events: readonly (OutboxRow & Partial<StatementEvent>)[]): string {
   const elements = events.map((e) => {
@@ -246,7 +246,10 @@ export async function writeWithListEvent<DB, R>(
   return runWriting(db, query);
 }
 
-/** Runs a statement that writes to the outbox, committing on its own or in `db`'s transaction, and wakes the relay after the commit. */
+/**
+ * Runs a statement that writes to the outbox, committing on its own or in `db`'s transaction, and wakes the
+ * relay after the commit.
+ */
 async function runWriting<DB, R>(db: Kysely<DB>, query: RawBuilder<R>): Promise<R[]> {
   if (db.isTransaction) {
     const { rows } = await query.execute(db);

@@ -1,4 +1,9 @@
-import { type CloudEvent, webhookDeliveriesRecorded, webhookFailed } from '@citydeals/contracts';
+import {
+  type CloudEvent,
+  type NewEvent,
+  webhookDeliveriesRecorded,
+  webhookFailed,
+} from '@citydeals/contracts';
 import { runAfterCommit } from '@citydeals/db';
 import { enqueueEvent, statementListEvent } from '@citydeals/messaging';
 import type { Clock } from '@citydeals/service-kit';
@@ -208,26 +213,14 @@ export async function settleAttempt(
     if (!settled) return;
     if (delivered) {
       await markEndpointsHealthy(trx, [message.endpoint_id]);
-      const settlementId = deps.newId();
-      await enqueueEvent(trx, webhookDeliveriesRecorded, {
-        id: deps.newId(),
-        time: now,
-        source: EVENT_SOURCE,
-        subject: settlementId,
-        data: {
-          settlementId,
-          version: 1,
-          recordedAt: now.toISOString(),
-          deliveries: [
-            {
-              ...deliveryFacts(settled),
-              statusCode: result.status!,
-              durationMs: result.durationMs,
-              deliveredAt: now.toISOString(),
-            },
-          ],
-        },
-      });
+      await enqueueEvent(
+        trx,
+        webhookDeliveriesRecorded,
+        deliveriesRecorded([deliveredEntry(settled, result, now)], now, {
+          eventId: deps.newId(),
+          settlementId: deps.newId(),
+        }),
+      );
     } else if (failureReason) {
       await enqueueEvent(trx, webhookFailed, {
         id: deps.newId(),
@@ -291,29 +284,46 @@ export function deliveredEvent(
 ) {
   return statementListEvent(
     webhookDeliveriesRecorded,
-    {
-      id: ids.eventId,
-      time: now,
-      source: EVENT_SOURCE,
-      subject: ids.settlementId,
-      data: {
-        settlementId: ids.settlementId,
-        version: 1,
-        recordedAt: now.toISOString(),
-        deliveries: attempts.map(({ message, result }) => ({
-          ...deliveryFacts({ ...message, version: message.version + 1 }),
-          statusCode: successStatusOf(message, result),
-          durationMs: result.durationMs,
-          deliveredAt: now.toISOString(),
-        })),
-      },
-    },
+    deliveriesRecorded(
+      attempts.map(({ message, result }) =>
+        deliveredEntry({ ...message, version: message.version + 1 }, result, now),
+      ),
+      now,
+      ids,
+    ),
     ['data', 'deliveries'],
     attempts.map(({ message }) => message.id),
   );
 }
 
-function successStatusOf(message: ClaimedMessage, result: SendResult): number {
+type Delivered = ReturnType<typeof deliveredEntry>;
+
+/** The event announcing the deliveries one settlement recorded (the settlement is its entity). */
+function deliveriesRecorded(
+  deliveries: Delivered[],
+  now: Date,
+  ids: { eventId: string; settlementId: string },
+): NewEvent<typeof webhookDeliveriesRecorded> {
+  return {
+    id: ids.eventId,
+    time: now,
+    source: EVENT_SOURCE,
+    subject: ids.settlementId,
+    data: { settlementId: ids.settlementId, version: 1, recordedAt: now.toISOString(), deliveries },
+  };
+}
+
+/** One delivery as the event lists it: the message's facts (as settled) and the answer. */
+function deliveredEntry(message: Parameters<typeof deliveryFacts>[0], result: SendResult, now: Date) {
+  return {
+    ...deliveryFacts(message),
+    statusCode: successStatusOf(message, result),
+    durationMs: result.durationMs,
+    deliveredAt: now.toISOString(),
+  };
+}
+
+function successStatusOf(message: { id: string }, result: SendResult): number {
   if (result.status === null) throw new Error(`message ${message.id} has no response to settle as delivered`);
   return result.status;
 }
