@@ -60,4 +60,4 @@ HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch(`http://127.0.0.1:${process.env.PORT}/health/live`).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # exec: node becomes PID 1 and receives SIGTERM itself, which starts the graceful shutdown.
 # The node flags are serviceNodeFlags of infra/build/build-services.ts (checked by infra/test/image.test.ts).
-CMD ["sh", "-c", "exec node --max-semi-space-size=4 --max-old-space-size=768 --enable-source-maps \"services/$SERVICE/dist/server.mjs\""]
+CMD ["sh", "-c", "exec node --max-semi-space-size=4 --max-old-space-size=768 \"services/$SERVICE/dist/server.mjs\""]

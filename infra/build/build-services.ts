@@ -25,12 +25,14 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
  * well below the cap. The figures behind these choices are in docs/performance.md (BENCH_MEMORY_SAMPLES of
  * packages/bench measures them).
  *
- * Source maps make stack traces point at the TypeScript, for a small cost in heap.
+ * No `--enable-source-maps`: with it Node keeps the source maps of the bundle and of every npm package it
+ * loads that ships one, and each service peaked markedly higher in RSS under the benchmark's load (figures
+ * in docs/performance.md). The maps still ship beside each bundle; `npm run stack` (map-stack.ts) reads a logged trace through them, and
+ * `NODE_OPTIONS=--enable-source-maps` turns them on for one process.
  */
 export const serviceNodeFlags: readonly string[] = Object.freeze([
   '--max-semi-space-size=4',
   '--max-old-space-size=768',
-  '--enable-source-maps',
 ]);
 
 /**
@@ -66,22 +68,27 @@ function npmPackages(): string[] {
   return [...names].flatMap((name) => [name, `${name}/*`]);
 }
 
+/** One entry point and what it imports, npm packages aside, as one ES module with its source map beside it. */
+export async function bundle(entry: string, outfile: string, external: string[] = []): Promise<void> {
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    sourcemap: true,
+    external,
+    logLevel: 'warning',
+  });
+}
+
 export async function buildServices(services = readdirSync(join(repoRoot, 'services'))): Promise<void> {
   const external = npmPackages();
   for (const service of services) {
     const dir = join(repoRoot, 'services', service);
     rmSync(join(dir, 'dist'), { recursive: true, force: true });
-    await build({
-      entryPoints: [join(dir, 'src/server.ts')],
-      outfile: join(dir, 'dist/server.mjs'),
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      sourcemap: true,
-      external,
-      logLevel: 'warning',
-    });
+    await bundle(join(dir, 'src/server.ts'), join(dir, 'dist/server.mjs'), external);
     for (const asset of runtimeAssets[service] ?? []) {
       cpSync(join(dir, asset.from), join(dir, asset.to), { recursive: true });
     }
