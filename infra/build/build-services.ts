@@ -27,8 +27,8 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
  *
  * No `--enable-source-maps`: with it Node keeps the source maps of the bundle and of every npm package it
  * loads that ships one, and each service peaked markedly higher in RSS under the benchmark's load (figures
- * in docs/performance.md). The maps still ship beside each bundle; `npm run stack` (map-stack.ts) reads a logged trace through them, and
- * `NODE_OPTIONS=--enable-source-maps` turns them on for one process.
+ * in docs/performance.md). The maps still ship beside each bundle: `npm run stack` (map-stack.ts) reads a
+ * logged trace through them, and `NODE_OPTIONS=--enable-source-maps` turns them on for one process.
  */
 export const serviceNodeFlags: readonly string[] = Object.freeze([
   '--max-semi-space-size=4',
@@ -68,7 +68,7 @@ function npmPackages(): string[] {
   return [...names].flatMap((name) => [name, `${name}/*`]);
 }
 
-/** One entry point and what it imports, npm packages aside, as one ES module with its source map beside it. */
+/** One entry point and what it imports, npm packages aside, as an ES module with its source map beside it. */
 export async function bundle(entry: string, outfile: string, external: string[] = []): Promise<void> {
   await build({
     entryPoints: [entry],
