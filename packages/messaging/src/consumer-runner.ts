@@ -126,11 +126,16 @@ export class ConsumerRunner<DB extends MessagingTables> {
     const { jsm, js, namespace, definition, concurrency } = this.#o;
     const stream = namespace.streamName(definition.stream);
     const durable = namespace.durable(definition.name);
-    await ensureConsumer(jsm, stream, {
-      durable_name: durable,
-      ...(this.#o.ackWaitMs ? { ack_wait: nanos(this.#o.ackWaitMs) } : {}),
-      ...(definition.filterSubject ? { filter_subject: namespace.subject(definition.filterSubject) } : {}),
-    });
+    await ensureConsumer(
+      jsm,
+      stream,
+      {
+        durable_name: durable,
+        ...(this.#o.ackWaitMs ? { ack_wait: nanos(this.#o.ackWaitMs) } : {}),
+        ...(definition.filterSubject ? { filter_subject: namespace.subject(definition.filterSubject) } : {}),
+      },
+      { logger: this.#o.logger },
+    );
     const consumer = await js.consumers.get(stream, durable);
     const { batch } = definition;
     const inFlightBatches = batch?.inFlight ?? 2;

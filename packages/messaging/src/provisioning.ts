@@ -12,7 +12,9 @@ import {
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import type { Logger } from './logger.ts';
 import { DUPLICATE_WINDOW_MS, messagingRetentionDefaults } from './retention.rules.ts';
+import { decideAfterFailure, type RetrySchedule } from './retry-schedule.ts';
 
 export class ProvisioningMismatchError extends Error {
   constructor(
@@ -64,12 +66,30 @@ export function streamLimits(limits: { maxAgeMs: number; maxBytes: number }): Pa
 }
 
 /**
+ * How provisioning rides out the server failing to create a store on disk. The server answers that with a
+ * fixed sentence ("error creating store for stream") and keeps the cause in its own log; seen once under a
+ * full test run, gone on the next try. A cause that stays (a full disk) still fails the start, later.
+ */
+export const storeFailureRetrySchedule: RetrySchedule = Object.freeze({
+  initialDelayMs: 250,
+  maxDelayMs: 2_000,
+  maxDeliveries: 6,
+});
+
+export interface ProvisioningOptions {
+  readonly schedule?: RetrySchedule;
+  /** Warned before each retry, so the failure shows in the service's log too. */
+  readonly logger?: Logger;
+}
+
+/**
  * Creates the stream or brings it to the requested config, then reads it back and fails loudly if the
  * server silently dropped or changed a field.
  */
 export async function ensureStream(
   jsm: JetStreamManager,
   requested: Partial<StreamConfig> & { name: string },
+  options: ProvisioningOptions = {},
 ): Promise<StreamInfo> {
   const config = { ...streamDefaults, ...requested };
   let info: StreamInfo;
@@ -80,7 +100,7 @@ export async function ensureStream(
       : existing;
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    info = await jsm.streams.add(config);
+    info = await retryingStoreFailures(() => jsm.streams.add(config), options);
   }
   const readBack = await jsm.streams.info(config.name);
   const lost = fieldsNotKept(config, readBack.config);
@@ -101,6 +121,7 @@ export async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
   requested: Partial<ConsumerConfig> & { durable_name: string },
+  options: ProvisioningOptions = {},
 ): Promise<ConsumerInfo> {
   const config = { ...consumerDefaults, ...requested };
   let info: ConsumerInfo;
@@ -111,7 +132,7 @@ export async function ensureConsumer(
       : existing;
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    info = await jsm.consumers.add(stream, config);
+    info = await retryingStoreFailures(() => jsm.consumers.add(stream, config), options);
   }
   const readBack = await jsm.consumers.info(stream, config.durable_name);
   const lost = fieldsNotKept(config, readBack.config);
@@ -121,4 +142,29 @@ export async function ensureConsumer(
 
 function isNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && err.status === 404;
+}
+
+/** The server could not create the stream's or consumer's files; nothing was registered, so adding again is safe. */
+export function isStoreFailure(err: unknown): err is JetStreamApiError {
+  return (
+    err instanceof JetStreamApiError && err.status === 500 && /^error creating store for /.test(err.message)
+  );
+}
+
+async function retryingStoreFailures<T>(add: () => Promise<T>, options: ProvisioningOptions): Promise<T> {
+  const schedule = options.schedule ?? storeFailureRetrySchedule;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await add();
+    } catch (err) {
+      if (!isStoreFailure(err)) throw err;
+      const decision = decideAfterFailure(attempt, schedule);
+      if (decision.action === 'dead-letter') throw err;
+      options.logger?.warn(
+        { err, attempt, delayMs: decision.delayMs },
+        'NATS could not create a store; trying again (the NATS server log names the cause)',
+      );
+      await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+    }
+  }
 }

@@ -1,5 +1,7 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { streams } from '@citydeals/contracts';
-import { testServers, uniqueName } from '@citydeals/testkit';
+import { startOwnNats, testServers, uniqueName } from '@citydeals/testkit';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
 import t from 'tap';
@@ -9,6 +11,7 @@ import {
   ensureConsumer,
   ensureStream,
   fieldsNotKept,
+  isStoreFailure,
   namespace,
   ProvisioningMismatchError,
 } from '../src/index.ts';
@@ -110,4 +113,72 @@ t.test('provisioning against the real server', async (t) => {
   } else {
     t.pass(`server ${version} keeps allow_msg_ttl; the dropped-field path is covered by fieldsNotKept above`);
   }
+});
+
+t.test('a store the server fails to create is tried again, and the failure is logged', async (t) => {
+  // The server's own NATS, so a file can stand where it wants to create a store's directory.
+  const own = await startOwnNats();
+  const nc = await connectNats({ url: own.url, name: 'provisioning-store-test' });
+  const jsm = await jetstreamManager(nc);
+  t.teardown(async () => {
+    await nc.close();
+    await own.close();
+  });
+  const streamsDir = join(own.storeDir, 'jetstream', '$G', 'streams');
+  mkdirSync(streamsDir, { recursive: true });
+  const block = (path: string) => writeFileSync(path, 'not a directory');
+  const fast = { initialDelayMs: 10, maxDelayMs: 20, maxDeliveries: 4 };
+  const warnings: Array<{ attempt: number; delayMs: number }> = [];
+  // The cause goes away after the first failure, as the one seen under a full test run did.
+  let unblock = '';
+  const logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn(obj: object) {
+      warnings.push(obj as { attempt: number; delayMs: number });
+      if (unblock) rmSync(unblock);
+      unblock = '';
+    },
+  };
+
+  block(join(streamsDir, 'PASSING'));
+  unblock = join(streamsDir, 'PASSING');
+  const info = await ensureStream(
+    jsm,
+    { name: 'PASSING', subjects: ['passing.>'] },
+    { schedule: fast, logger },
+  );
+  t.equal(info.config.name, 'PASSING', 'created on the second try');
+  t.same(
+    warnings.map((w) => [w.attempt, w.delayMs]),
+    [[1, 10]],
+    'the failed try was logged with the delay before the next',
+  );
+
+  block(join(streamsDir, 'STUCK'));
+  warnings.length = 0;
+  const error = await t.rejects(
+    ensureStream(jsm, { name: 'STUCK', subjects: ['stuck.>'] }, { schedule: fast, logger }),
+  );
+  t.ok(isStoreFailure(error), 'a cause that stays fails the start with the server’s answer');
+  t.same(
+    warnings.map((w) => w.attempt),
+    [1, 2, 3],
+    'after as many tries as the schedule allows',
+  );
+  await t.rejects(jsm.streams.info('STUCK'), 'and nothing half-made is left registered');
+
+  await ensureStream(jsm, { name: 'WITH_CONSUMER', subjects: ['with.>'] });
+  block(join(streamsDir, 'WITH_CONSUMER', 'obs', 'passing'));
+  unblock = join(streamsDir, 'WITH_CONSUMER', 'obs', 'passing');
+  warnings.length = 0;
+  const consumer = await ensureConsumer(
+    jsm,
+    'WITH_CONSUMER',
+    { durable_name: 'passing' },
+    { schedule: fast, logger },
+  );
+  t.equal(consumer.config.durable_name, 'passing', 'a consumer is tried again the same way');
+  t.equal(warnings.length, 1);
 });

@@ -167,12 +167,11 @@ export async function startRuntime<DB extends ServiceTables>(
       maxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
       maxBytes: config.NATS_STREAM_MAX_BYTES,
     });
-    await ensureStream(jsm, {
-      name: ns.streamName(stream),
-      subjects: ns.streamSubjects(stream),
-      num_replicas: replicas,
-      ...limits,
-    });
+    await ensureStream(
+      jsm,
+      { name: ns.streamName(stream), subjects: ns.streamSubjects(stream), num_replicas: replicas, ...limits },
+      { logger },
+    );
 
     const relay = new OutboxRelay({ pool, schema, nc, namespace: ns, logger, ...options.relay });
     onCommit(outboxWritten, () => relay.wake());
@@ -249,12 +248,16 @@ export async function startRuntime<DB extends ServiceTables>(
       async startConsumers(definitions) {
         for (const definition of definitions) {
           // The publishing service may not have started yet; both sides ask for the same stream config.
-          await ensureStream(jsm, {
-            name: ns.streamName(definition.stream),
-            subjects: ns.streamSubjects(definition.stream),
-            num_replicas: replicas,
-            ...limits,
-          });
+          await ensureStream(
+            jsm,
+            {
+              name: ns.streamName(definition.stream),
+              subjects: ns.streamSubjects(definition.stream),
+              num_replicas: replicas,
+              ...limits,
+            },
+            { logger },
+          );
           const runner = new ConsumerRunner<DB>({
             db,
             js,
