@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   AckPolicy,
   type ConsumerConfig,
@@ -164,7 +165,7 @@ async function retryingStoreFailures<T>(add: () => Promise<T>, options: Provisio
         { err, attempt, delayMs: decision.delayMs },
         'NATS could not create a store; trying again (the NATS server log names the cause)',
       );
-      await new Promise((resolve) => setTimeout(resolve, decision.delayMs));
+      await delay(decision.delayMs);
     }
   }
 }

@@ -167,11 +167,19 @@ export async function startRuntime<DB extends ServiceTables>(
       maxAgeMs: config.NATS_STREAM_MAX_AGE_MS,
       maxBytes: config.NATS_STREAM_MAX_BYTES,
     });
-    await ensureStream(
-      jsm,
-      { name: ns.streamName(stream), subjects: ns.streamSubjects(stream), num_replicas: replicas, ...limits },
-      { logger },
-    );
+    // Publisher and consumers ask for the same config, whichever of them starts first.
+    const provisionStream = (definition: StreamDefinition) =>
+      ensureStream(
+        jsm,
+        {
+          name: ns.streamName(definition),
+          subjects: ns.streamSubjects(definition),
+          num_replicas: replicas,
+          ...limits,
+        },
+        { logger },
+      );
+    await provisionStream(stream);
 
     const relay = new OutboxRelay({ pool, schema, nc, namespace: ns, logger, ...options.relay });
     onCommit(outboxWritten, () => relay.wake());
@@ -247,17 +255,8 @@ export async function startRuntime<DB extends ServiceTables>(
       },
       async startConsumers(definitions) {
         for (const definition of definitions) {
-          // The publishing service may not have started yet; both sides ask for the same stream config.
-          await ensureStream(
-            jsm,
-            {
-              name: ns.streamName(definition.stream),
-              subjects: ns.streamSubjects(definition.stream),
-              num_replicas: replicas,
-              ...limits,
-            },
-            { logger },
-          );
+          // The publishing service may not have started yet.
+          await provisionStream(definition.stream);
           const runner = new ConsumerRunner<DB>({
             db,
             js,
